@@ -1,0 +1,35 @@
+"""`python -m bot`: validate settings and the school config, then serve."""
+from __future__ import annotations
+
+import logging
+import sys
+
+from aiohttp import web
+
+
+def main() -> int:
+    from bot.school import SchoolConfigError
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"bot: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.app import create_app
+
+    try:
+        app = create_app(settings)
+    except SchoolConfigError as exc:
+        print(f"bot: the school config cannot be used:\n{exc}", file=sys.stderr)
+        return 2
+    mode = "local mode (no bot credentials; loopback only)" if settings.local_mode else "Bot Framework auth"
+    print(f"bot: serving {settings.school_config.name} on http://{settings.host}:{settings.port}/api/messages "
+          f"— {mode}", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

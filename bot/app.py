@@ -1,0 +1,147 @@
+"""create_app(settings) → the aiohttp Application: routes plus cleanup contexts that own every resource."""
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot import __version__
+from bot.journeys import build_router
+from bot.journeys.base import Services, utc_now
+from bot.school import School, SchoolConfigError, load_school
+from bot.settings import Settings
+from bot.store import Database
+
+log = logging.getLogger("bot")
+
+SERVICES = web.AppKey("services", Services)
+DB = web.AppKey("db", Database)
+SETTINGS = web.AppKey("settings", Settings)
+OUTBOX = web.AppKey("outbox", object)
+
+
+def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None) -> web.Application:
+    """Build the app; nothing connects until the app starts (cleanup contexts open and close resources)."""
+    school = load_school(settings.school_config)
+    calendar = _term_calendar(school)
+    app = web.Application(client_max_size=1024 * 1024)
+    app[SETTINGS] = settings
+    db = db or Database(settings.database_url)
+    app[DB] = db
+    services = Services(school=school, db=db, clock=clock, calendar=calendar)
+    app[SERVICES] = services
+
+    async def store_ctx(app_: web.Application):
+        await db.migrate()
+        yield
+        await db.close()
+
+    app.cleanup_ctx.append(store_ctx)
+
+    # Bot Framework lives only in bot/teams; imported here, at build time, never at module import.
+    from bot.teams.adapter import TeamsMessenger, build_adapter, messages_handler
+    from bot.teams.handler import SupervisionBot
+
+    adapter, auth = build_adapter(settings)
+    router = build_router()
+    bot = SupervisionBot(services, router)
+    services.extras["messenger"] = TeamsMessenger(auth, settings.app_id)
+    services.extras["router"] = router
+
+    async def teams_ctx(app_: web.Application):
+        yield
+        await auth.close()
+
+    app.cleanup_ctx.append(teams_ctx)
+
+    from bot.effects import dead_letter_hook, scrub_delivered_content, teams_handlers
+    from bot.journeys import group_record
+    from bot.outbox import OutboxWorker
+    from graph import GraphConfigError, build_backend, graph_handlers, load_graph_settings
+
+    try:
+        m365 = build_backend(load_graph_settings(), db=db, school=school, local_dir=settings.local_m365_dir)
+    except GraphConfigError as exc:
+        raise SchoolConfigError(f"Microsoft Graph settings: {exc}") from None
+    services.m365 = m365
+
+    async def m365_ctx(app_: web.Application):
+        await m365.verify()
+        yield
+        await m365.close()
+
+    # Registered before the outbox, so the worker stops before the backend closes.
+    app.cleanup_ctx.append(m365_ctx)
+
+    record_delivered_hooks, record_dead_hooks = group_record.outbox_hooks(services)
+    tell_dsl = dead_letter_hook(services)
+
+    async def upload_delivered(row, result):
+        await record_delivered_hooks["files.channel_upload"](row, result)
+        await scrub_delivered_content(row.session, row.id)
+
+    async def dead_letter(row):
+        hook = record_dead_hooks.get(row.kind)
+        if hook is not None:
+            await hook(row)
+        await tell_dsl(row)
+
+    handlers = {**teams_handlers(services, services.extras["messenger"]),
+                **graph_handlers(m365, db=db, school=school)}
+    worker = OutboxWorker(db, handlers, clock=clock, name="outbox",
+                          on_delivered={"files.channel_upload": upload_delivered, "files.personal_share":
+                                        lambda row, result: scrub_delivered_content(row.session, row.id)},
+                          on_dead_letter=dead_letter)
+    services.extras["outbox_worker"] = worker
+    app[OUTBOX] = worker
+
+    async def outbox_ctx(app_: web.Application):
+        if settings.workers:
+            worker.start()
+        yield
+        await worker.stop()
+
+    app.cleanup_ctx.append(outbox_ctx)
+
+    # Reminders, mop-up proposals and the DSL digest: timed work rebuilt from the database at every start.
+    import asyncio
+
+    from bot.reminders.scheduler import Scheduler
+
+    services.extras["teams_send"] = services.extras["messenger"].sender
+    scheduler = Scheduler(services, clock)
+    services.extras["scheduler"] = scheduler
+
+    async def scheduler_ctx(app_: web.Application):
+        task = asyncio.create_task(scheduler.run(), name="reminders") if settings.workers else None
+        yield
+        scheduler.stop()
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, 10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                task.cancel()
+
+    app.cleanup_ctx.append(scheduler_ctx)
+
+    async def healthz(request: web.Request) -> web.Response:
+        ok = await db.healthy()
+        return web.json_response({"status": "ok" if ok else "degraded", "version": __version__,
+                                  "store": "reachable" if ok else "unreachable",
+                                  "mode": "local" if settings.local_mode else "bot-framework-auth"},
+                                 status=200 if ok else 503)
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/api/messages", messages_handler(adapter, bot))
+    return app
+
+
+def _term_calendar(school: School):
+    """Build the term calendar now so a bad date stops start-up, naming the file and the dates."""
+    from bot.domain.calendar import CalendarError, TermCalendar
+
+    try:
+        return TermCalendar.from_school(school)
+    except CalendarError as exc:
+        problems = getattr(exc, "problems", None) or [str(exc)]
+        raise SchoolConfigError("\n".join(f"{school.path}: terms: {p}" for p in problems)) from None

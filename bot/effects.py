@@ -1,0 +1,161 @@
+"""Outbox delivery handlers for Teams messages: the side effects journeys enqueue as rows.
+
+Kinds handled here: "teams.notify", "teams.update", "teams.channel". (Microsoft 365 kinds — calendars and files —
+are delivered by graph/, see `graph_handlers`.) Each handler gets the row's payload and either returns a small
+result dict (stored on the row) or raises RetryLater / PermanentFailure for the outbox worker.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Awaitable, Callable
+
+from sqlalchemy import select
+
+from bot.journeys.base import Services
+from bot.messaging import Messenger, SendError
+from bot.outbox.errors import PermanentFailure, RetryLater
+from bot.store import conversations
+from bot.store.models import SentCard
+
+log = logging.getLogger("bot.effects")
+
+Handler = Callable[[dict], Awaitable[dict | None]]
+
+
+def _raise_for(exc: SendError) -> None:
+    if exc.unreachable:
+        raise PermanentFailure(f"unreachable (status {exc.status})")
+    if exc.transient:
+        raise RetryLater(exc.retry_after, f"Teams answered {exc.status}")
+    raise PermanentFailure(f"Teams refused the message (status {exc.status})")
+
+
+def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handler]:
+    db = services.db
+
+    async def notify(payload: dict) -> dict:
+        """Send a card to one person's 1:1 chat with the bot."""
+        staff_id = payload["staff_id"]
+        async with db.session() as s:
+            ref = await conversations.personal(s, staff_id)
+        if ref is None:
+            raise PermanentFailure("unreachable: this person has not opened a chat with the bot")
+        try:
+            activity_id = await messenger.send_card(ref.reference, payload["card"], text=payload.get("text"))
+        except SendError as exc:
+            _raise_for(exc)
+        if payload.get("ref") and activity_id:
+            async with db.session() as s:
+                row = (await s.execute(select(SentCard).where(SentCard.staff_id == staff_id,
+                                                              SentCard.ref == payload["ref"]))).scalar_one_or_none()
+                if row is None:
+                    row = SentCard(staff_id=staff_id, ref=payload["ref"])
+                    s.add(row)
+                row.activity_id = activity_id
+                row.conversation_id = ref.conversation_id
+                row.sent_at = services.clock()
+        return {"activity_id": activity_id}
+
+    async def update(payload: dict) -> dict:
+        """Replace a card we sent earlier; if we never sent it (or it is gone), send it fresh."""
+        staff_id = payload["staff_id"]
+        async with db.session() as s:
+            ref = await conversations.personal(s, staff_id)
+            sent = (await s.execute(select(SentCard).where(SentCard.staff_id == staff_id,
+                                                           SentCard.ref == payload["ref"]))).scalar_one_or_none()
+        if ref is None:
+            raise PermanentFailure("unreachable: this person has not opened a chat with the bot")
+        if sent is None:
+            return await notify(payload)
+        try:
+            await messenger.update_card(ref.reference, sent.activity_id, payload["card"])
+        except SendError as exc:
+            if exc.status == 404:
+                return await notify(payload)
+            _raise_for(exc)
+        return {"activity_id": sent.activity_id, "updated": True}
+
+    async def channel(payload: dict) -> dict:
+        """Post to the Safeguarding channel; where the bot cannot, tell the DSL team 1:1 instead (GUIDE §2)."""
+        cfg = services.school.settings.safeguarding_channel
+        async with db.session() as s:
+            ref = None
+            if cfg.channel_id:
+                ref = await conversations.channel_by_id(s, cfg.channel_id)
+            if ref is None:
+                ref = await conversations.channel_by_name(s, cfg.channel_name)
+        if ref is not None:
+            try:
+                activity_id = await messenger.send_card(ref.reference, payload["card"])
+                return {"posted": "channel", "activity_id": activity_id}
+            except SendError as exc:
+                if exc.transient:
+                    raise RetryLater(exc.retry_after, f"Teams answered {exc.status}") from None
+                log.warning("channel post refused (status %s); falling back to 1:1", exc.status)
+        return await _fallback(payload)
+
+    async def _fallback(payload: dict) -> dict:
+        from bot.outbox import enqueue
+        from cards.base import card, text, title
+
+        fallback = card([title("Safeguarding channel"), text(payload.get("fallback_text") or
+                                                             "A safeguarding record was filed.")])
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        async with db.session() as s:
+            for staff_id in payload.get("fallback_staff_ids") or []:
+                await enqueue(s, "teams.notify", {"staff_id": staff_id, "card": fallback},
+                              key=f"channel-fallback:{digest}:{staff_id}")
+        return {"posted": "fallback", "told": list(payload.get("fallback_staff_ids") or [])}
+
+    return {"teams.notify": notify, "teams.update": update, "teams.channel": channel}
+
+
+KIND_LABELS = {
+    "teams.notify": "a message to a member of staff",
+    "teams.update": "an update to a card",
+    "teams.channel": "the post in the Safeguarding channel",
+    "calendar.create": "a calendar booking",
+    "calendar.update": "a change to a calendar booking",
+    "calendar.cancel": "a calendar cancellation",
+    "files.channel_upload": "a record file for the Safeguarding channel",
+    "files.personal_share": "a 1:1 record file",
+    "apps.install": "installing the bot for a member of staff",
+}
+
+
+def dead_letter_hook(services: Services):
+    """When a side effect gives up after its retries, tell the DSL team 1:1 (what kind, never its content)."""
+    from bot.outbox import enqueue
+    from bot.school import Role
+    from cards.base import card, facts, text, title
+
+    async def hook(row) -> None:
+        if row.key.startswith("deadletter:"):
+            return  # a notice about a notice would loop; the log line is enough
+        label = KIND_LABELS.get(row.kind, row.kind)
+        notice = card([title("Something could not be delivered"),
+                       text(f"After several attempts the bot could not complete {label}. Nothing has been lost: "
+                            "it is kept and can be retried once the cause is fixed (ask IT to check the Microsoft "
+                            "365 connection)."),
+                       facts([("Reference", row.key[:60]), ("Reason", (row.last_error or "unknown")[:120])])])
+        for dsl in services.school.with_role(Role.DSL):
+            await enqueue(row.session, "teams.notify", {"staff_id": dsl.id, "card": notice},
+                          key=f"deadletter:{row.id}:{dsl.id}")
+        log.warning("outbox row %s (%s) dead-lettered; DSL team told", row.id, row.kind)
+
+    return hook
+
+
+async def scrub_delivered_content(session, row_id: int) -> None:
+    """After a document reaches its one place (the channel's files / OneDrive), drop our copy from the outbox."""
+    from sqlalchemy import update
+
+    from bot.store.models_outbox import OutboxRow
+
+    row = await session.get(OutboxRow, row_id)
+    if row is not None and isinstance(row.payload, dict) and "content_b64" in row.payload:
+        payload = {k: v for k, v in row.payload.items() if k != "content_b64"}
+        payload["content_removed"] = True
+        await session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(payload=payload))

@@ -1,0 +1,14 @@
+"""Outbox: every Microsoft 365 side effect is a row written in the same transaction as the state change, and
+delivered later by `OutboxWorker` with retries, so the user never waits on Graph and an outage loses nothing.
+
+    async with db.session() as s:
+        ...                                             # the journey's own state change
+        await enqueue(s, "channel_file.upload", {"record_id": 42}, key="record:42:upload")
+    worker.wake()
+"""
+from bot.outbox.api import MAX_PAYLOAD_BYTES, OutboxMessage, enqueue, get, requeue
+from bot.outbox.errors import DeliveryError, PermanentFailure, RetryLater
+from bot.outbox.worker import OutboxWorker, utcnow
+
+__all__ = ["MAX_PAYLOAD_BYTES", "DeliveryError", "OutboxMessage", "OutboxWorker", "PermanentFailure",
+           "RetryLater", "enqueue", "get", "requeue", "utcnow"]

@@ -1,0 +1,204 @@
+"""The group record as a Word document (python-docx): the file that goes to the Safeguarding channel's files.
+
+Layout: title, the session facts (school, group, kind of session, date and time, half term, facilitator, version),
+who attended (name, role, staff group), each template question with its answer, the actions table (action, owner,
+due by), then a footer line saying where the record is kept. The document is the only place the narrative lives
+once delivered (the bot keeps metadata only), so `read_answers` can read a record back for an amendment.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
+
+from bot.records.templates import RecordTemplate
+
+TITLE = "Group safeguarding supervision record"
+ATTENDEES_HEADING = "Who attended"
+ACTIONS_HEADING = "Actions for the DSL meeting"
+NOT_ANSWERED = "(not answered)"
+
+
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    role: str = ""
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    text: str
+    owner: str
+    due_on: dt.date
+
+
+@dataclass(frozen=True)
+class RecordDocument:
+    school_name: str
+    group_label: str
+    session_kind: str           # a readable label, e.g. "Class group session"
+    local_date: dt.date
+    time_label: str             # e.g. "14:00–15:00"
+    half_term: str
+    facilitator: str            # "Name, job title"
+    template: RecordTemplate
+    answers: dict[str, str]
+    attendees: list[Attendee]
+    actions: list[ActionRow] = field(default_factory=list)
+    version: int = 1
+    previous_file: str | None = None
+    amend_note: str | None = None
+    recorded_by: str = ""
+    recorded_at: str = ""       # school-local, e.g. "23 Nov 2026 15:10"
+
+
+def _date_label(d: dt.date) -> str:
+    return f"{d.strftime('%A')} {d.day} {d.strftime('%B %Y')}"
+
+
+def render_docx(rec: RecordDocument) -> bytes:
+    """Build the .docx and return its bytes."""
+    doc = Document()
+    props = doc.core_properties
+    # Neutral metadata: a file list or search result shows nothing of the discussion.
+    props.title = "Group supervision record"
+    props.subject = "Group supervision"
+    props.author = rec.school_name
+    props.keywords = ""
+    props.comments = ""
+
+    normal = doc.styles["Normal"]
+    normal.font.name = "Calibri"
+    normal.font.size = Pt(11)
+
+    doc.add_heading(TITLE, level=0)
+    facts = [
+        ("School", rec.school_name),
+        ("Group", rec.group_label),
+        ("Session", rec.session_kind),
+        ("Date", _date_label(rec.local_date)),
+        ("Time", rec.time_label),
+        ("Half term", rec.half_term),
+        ("Facilitator", rec.facilitator),
+        ("Record", rec.template.name),
+        ("Version", str(rec.version) if rec.version > 1 else "1 (first version)"),
+    ]
+    if rec.recorded_by:
+        facts.append(("Recorded by", f"{rec.recorded_by}, {rec.recorded_at}".rstrip(", ")))
+    table = doc.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for k, v in facts:
+        row = table.add_row().cells
+        row[0].text = k
+        row[1].text = v
+        for r in row[0].paragraphs[0].runs:
+            r.bold = True
+
+    if rec.version > 1:
+        doc.add_heading("Amendment", level=1)
+        doc.add_paragraph(f"This version replaces {rec.previous_file or 'the previous version'}, which is kept.")
+        if rec.amend_note:
+            doc.add_paragraph(f"What changed: {rec.amend_note}")
+
+    doc.add_heading(ATTENDEES_HEADING, level=1)
+    doc.add_paragraph(f"{len(rec.attendees)} attended.")
+    att = doc.add_table(rows=1, cols=3)
+    att.style = "Table Grid"
+    for cell, head in zip(att.rows[0].cells, ("Name", "Role", "Staff group")):
+        cell.text = head
+        cell.paragraphs[0].runs[0].bold = True
+    for a in rec.attendees:
+        cells = att.add_row().cells
+        cells[0].text, cells[1].text, cells[2].text = a.name, a.role, a.group
+
+    doc.add_heading("Record", level=1)
+    for f in rec.template.fields:
+        doc.add_heading(f.label, level=2)
+        value = rec.answers.get(f.id, "")
+        if f.kind == "confirm":
+            value = "Yes" if value == "true" else "No"
+        elif f.kind == "date" and value:
+            d = dt.date.fromisoformat(value)
+            value = _date_label(d)
+        if not value:
+            doc.add_paragraph(NOT_ANSWERED)
+            continue
+        for para in value.split("\n"):
+            doc.add_paragraph(para)
+
+    if rec.template.actions.enabled:
+        doc.add_heading(ACTIONS_HEADING, level=1)
+        if not rec.actions:
+            doc.add_paragraph("No actions were agreed.")
+        else:
+            t = doc.add_table(rows=1, cols=3)
+            t.style = "Table Grid"
+            for cell, head in zip(t.rows[0].cells, ("Action", "Owner", "Due by")):
+                cell.text = head
+                cell.paragraphs[0].runs[0].bold = True
+            for a in rec.actions:
+                cells = t.add_row().cells
+                cells[0].text, cells[1].text, cells[2].text = a.text, a.owner, a.due_on.strftime("%d %b %Y")
+
+    foot = doc.add_paragraph("Confidential: group safeguarding supervision. Kept in the school's Safeguarding channel "
+                             "files; earlier versions are kept alongside.")
+    foot.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    for r in foot.runs:
+        r.italic = True
+        r.font.size = Pt(9)
+
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def read_answers(content: bytes, template: RecordTemplate) -> dict[str, str]:
+    """The answers in a record this module wrote, keyed by field id (for pre-filling an amendment).
+
+    Reads the level-2 headings under "Record" (each a field label) and the paragraphs that follow them.
+    Fields missing from the document (the template changed since) come back empty.
+    """
+    doc = Document(io.BytesIO(content))
+    by_label = {f.label: f for f in template.fields}
+    answers: dict[str, str] = {}
+    current = None
+    lines: list[str] = []
+
+    def flush():
+        if current is None:
+            return
+        text = "\n".join(lines).strip()
+        if text == NOT_ANSWERED:
+            text = ""
+        if current.kind == "confirm":
+            text = "true" if text == "Yes" else "false"
+        elif current.kind == "date" and text:
+            try:
+                text = dt.datetime.strptime(text.split(" ", 1)[1], "%d %B %Y").date().isoformat()
+            except (ValueError, IndexError):
+                text = ""
+        answers[current.id] = text
+
+    in_record = False
+    for p in doc.paragraphs:
+        style = p.style.name if p.style is not None else ""
+        if style == "Heading 1":
+            flush()
+            current, lines = None, []
+            in_record = p.text == "Record"
+            continue
+        if not in_record:
+            continue
+        if style == "Heading 2":
+            flush()
+            current, lines = by_label.get(p.text), []
+            continue
+        if current is not None:
+            lines.append(p.text)
+    flush()
+    return answers

@@ -1,0 +1,173 @@
+"""Record templates are data: YAML files a school chooses with `school.record_template` in its config.
+
+A template lists the fields of the group record card and of the .docx (in order), and whether the record carries
+actions for the DSL meeting. Built-in templates live next to this module (templates/<id>.yaml); a school may
+instead point `record_template` at its own YAML file (a path, relative to the school config's folder).
+
+The loader validates everything a card and a document depend on, so a bad template fails at start-up with a
+message naming the file and the field, never half-way through a DSL's record.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+BUILTIN_DIR = Path(__file__).resolve().parent / "templates"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
+
+#: Maximum characters of free text a template may ask for in total. Keeps a fully filled record card (a draft
+#: re-opened with every field at its limit, 60 attendees ticked) under Teams' 28 KB card limit.
+NARRATIVE_BUDGET_CHARS = 10_000
+MAX_FIELDS = 20
+MAX_ACTION_ITEMS = 8
+ACTION_TEXT_MAX = 140
+
+
+class TemplateError(Exception):
+    """A record template cannot be used; the message names the file and the field."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+FieldKind = Literal["text", "multiline", "date", "confirm"]
+
+
+class FieldDef(_Model):
+    """One question on the record. `confirm` is a tick box ("we agreed …"); `date` is a calendar date."""
+
+    id: str
+    label: str = Field(min_length=1, max_length=240)
+    help: str | None = Field(None, max_length=300)
+    kind: FieldKind = "multiline"
+    required: bool = False
+    max_length: int | None = Field(None, ge=1, le=4000)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9_]{0,30}$", v):
+            raise ValueError("use lower-case letters, digits and _ (start with a letter, at most 31 characters)")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_limit(cls, data):
+        if isinstance(data, dict) and data.get("max_length") is None and data.get("kind", "multiline") in (
+                "text", "multiline"):
+            data = dict(data, max_length=200 if data.get("kind") == "text" else 1000)
+        return data
+
+    @model_validator(mode="after")
+    def _limits(self):
+        if self.kind == "text" and self.max_length and self.max_length > 500:
+            raise ValueError("a one-line text field holds at most 500 characters; use kind: multiline")
+        if self.kind in ("date", "confirm") and self.max_length is not None:
+            raise ValueError(f"max_length does not apply to a {self.kind} field")
+        return self
+
+    @property
+    def input_id(self) -> str:
+        return f"f_{self.id}"
+
+
+class ActionsDef(_Model):
+    enabled: bool = True
+    max_items: int = Field(5, ge=1, le=MAX_ACTION_ITEMS)
+    label: str = Field("Actions to bring to the DSL meeting", max_length=200)
+    help: str | None = Field(None, max_length=300)
+
+
+class RecordTemplate(_Model):
+    id: str
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field("", max_length=300)
+    source: str = Field("", max_length=200)    # which policy the fields trace to
+    fields: list[FieldDef] = Field(min_length=1, max_length=MAX_FIELDS)
+    actions: ActionsDef = Field(default_factory=ActionsDef)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        ids = [f.id for f in self.fields]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"field ids must be unique; repeated: {', '.join(dupes)}")
+        if not any(f.kind in ("text", "multiline") for f in self.fields):
+            raise ValueError("a record needs at least one text field")
+        total = self.narrative_chars
+        if total > NARRATIVE_BUDGET_CHARS:
+            raise ValueError(f"the fields allow {total} characters in total; the most a record card can carry is "
+                             f"{NARRATIVE_BUDGET_CHARS} (lower some max_length values)")
+        return self
+
+    @property
+    def narrative_chars(self) -> int:
+        chars = sum(f.max_length or 0 for f in self.fields)
+        if self.actions.enabled:
+            chars += self.actions.max_items * ACTION_TEXT_MAX
+        return chars
+
+    def field(self, field_id: str) -> FieldDef | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+
+def builtin_templates() -> list[str]:
+    """Ids of the templates shipped with the bot."""
+    return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
+
+
+def template_path(name: str, *, base_dir: Path | None = None) -> Path:
+    """Where `name` (a built-in id, or a path to a school's own YAML) lives."""
+    if _NAME.match(name):
+        return BUILTIN_DIR / f"{name}.yaml"
+    p = Path(name)
+    if not p.is_absolute() and base_dir is not None:
+        p = base_dir / p
+    return p
+
+
+def load_template_file(path: Path) -> RecordTemplate:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        known = ", ".join(builtin_templates())
+        raise TemplateError(f"{path}: record template not found (built-in templates: {known})") from None
+    except yaml.YAMLError as exc:
+        raise TemplateError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise TemplateError(f"{path}: expected a mapping with id, name, fields and actions")
+    try:
+        return RecordTemplate.model_validate(raw)
+    except ValidationError as exc:
+        msgs = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msgs.append(f"{path}: {loc}: {err['msg']}")
+        raise TemplateError("\n".join(msgs)) from None
+
+
+@lru_cache(maxsize=32)
+def _cached(path: str, mtime: float) -> RecordTemplate:
+    return load_template_file(Path(path))
+
+
+def load_template(name: str, *, base_dir: Path | None = None) -> RecordTemplate:
+    """The template a school named in its config (cached until the file changes)."""
+    path = template_path(name, base_dir=base_dir)
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        return load_template_file(path)   # raises TemplateError with the list of built-ins
+    return _cached(str(path), mtime)
+
+
+def school_template(school) -> RecordTemplate:
+    """The record template of a loaded school config (`bot.school.School`)."""
+    base = school.path.parent if getattr(school, "path", None) else None
+    return load_template(school.settings.record_template, base_dir=base)

@@ -1,0 +1,181 @@
+"""The scheduler: timed work for half-term compliance, rebuilt from the database, driven by an injected clock.
+
+Nothing is remembered in memory between ticks. ``jobs(now)`` derives the timed work from the calendar, the config
+and the store, each job under a stable id ("reminders:2026-27 Autumn 2:10", "mop-up:2026-27 Autumn 2", …), so a
+restart or a second instance finds the same jobs rather than doubling them; ``tick(now)`` does whatever is due at
+``now``; ``run()`` sleeps (with the injected ``sleep``) until the next job is due and ticks.
+
+It never sends outside the sending window (a school day, from ``reminders.send_at`` to the end of the school day,
+school time zone): ticks outside it do nothing, and a delivery in progress stops when the window closes.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from bot.delivery import ThrottledSender
+from bot.domain.reminder_rules import mop_up_proposal_due, point_day
+from bot.reminders import facts, mopup
+from bot.reminders.run import DeliveryStats, Reconciler, ReminderRun
+from bot.store.models_compliance import OPEN_STATES, DigestSend, MopUpProposal, ReminderClaim
+
+log = logging.getLogger("bot.reminders")
+
+#: While work is open (claims pending or a digest waiting), look again this often during the window.
+BUSY_POLL = dt.timedelta(minutes=5)
+#: Otherwise, while the window is open, look this often to see changes made by other instances or by people.
+IDLE_POLL = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True, order=True)
+class Job:
+    due: dt.datetime
+    id: str
+
+
+@dataclass
+class TickReport:
+    now: dt.datetime
+    window_open: bool
+    planned: tuple[str, int, int] | None = None
+    proposed: bool = False
+    digest: tuple[str, int, int] | None = None
+    delivery: DeliveryStats = field(default_factory=DeliveryStats)
+
+
+def default_owner() -> str:
+    """A name for this instance that survives a restart (so it can recover its own in-doubt sends at once)."""
+    return f"bot@{socket.gethostname()}"[:80]
+
+
+class Scheduler:
+    def __init__(self, services, clock: Callable[[], dt.datetime],
+                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep, *,
+                 sender: ThrottledSender | None = None, owner: str | None = None,
+                 reconcile: Reconciler | None = None, batch: int = 200):
+        self.services = services
+        self.clock = clock
+        self.sleep = sleep
+        if sender is None:
+            send = services.extras.get("teams_send")
+            if send is None:
+                raise ValueError("Scheduler needs a sender (or services.extras['teams_send'])")
+            sender = ThrottledSender(send, limiter=services.extras.get("rate_limiter"))
+        window = facts.sending_window(services)
+        if sender.may_send is None:
+            sender.may_send = lambda: window.is_open(self.clock())
+        self.sender = sender
+        self.owner = owner or default_owner()
+        self.run_ = ReminderRun(services, sender, owner=self.owner, clock=clock, reconcile=reconcile, batch=batch)
+        self.window = window
+        self._stopping = asyncio.Event()
+        self._recovered = False
+        self._tick_lock = asyncio.Lock()
+
+    # ---- what is due --------------------------------------------------------------------------------------------
+    async def jobs(self, now: dt.datetime) -> list[Job]:
+        """The timed work from ``now`` on, rebuilt from the calendar, config and store (stable ids)."""
+        out: list[Job] = []
+        opening = self.window.next_opening(now)
+        if opening is None:
+            return out
+        cal = self.window.calendar
+        school = self.services.school
+        ctx = facts.context_for(self.services, cal.local_date(opening), current_or_next=True)
+        async with self.services.db.session() as s:
+            open_claims = (await s.execute(select(func.count()).select_from(ReminderClaim).where(
+                ReminderClaim.status.in_(OPEN_STATES)))).scalar_one()
+            open_digests = (await s.execute(select(func.count()).select_from(DigestSend).where(
+                DigestSend.status.in_(OPEN_STATES)))).scalar_one()
+            proposal = None
+            digested: set[int] = set()
+            if ctx is not None:
+                proposal = (await s.execute(select(MopUpProposal.id).where(
+                    MopUpProposal.half_term == ctx.label))).scalar_one_or_none()
+                digested = set((await s.execute(select(DigestSend.point).where(
+                    DigestSend.half_term == ctx.label).distinct())).scalars().all())
+        if open_claims or open_digests:
+            out.append(Job(opening, "deliver"))
+        if ctx is None:
+            return sorted(out)
+        today = cal.local_date(now)
+        live = self.run_.live(opening)
+        for point in school.settings.reminders.school_days_before_deadline:
+            day = point_day(point, ctx.half_term, cal)
+            if day is None:
+                continue
+            if day > today or (day == today and self.window.bounds(day)[0] > now):
+                out.append(Job(self.window.bounds(day)[0], f"reminders:{ctx.label}:{point}"))
+            elif live is not None and live[1] == point and point not in digested:
+                out.append(Job(opening, f"reminders:{ctx.label}:{point}"))   # live, round not finished
+        if proposal is None:
+            first_day = next((d for d in cal.school_days_in(ctx.half_term)
+                              if mop_up_proposal_due(ctx.half_term, d, cal)), None)
+            if first_day is not None:
+                start, _ = self.window.bounds(first_day)
+                last_ok = max(d for d in cal.school_days_in(ctx.half_term) if mop_up_proposal_due(ctx.half_term, d, cal))
+                due = max(start, opening)
+                # Each window opening in the proposal days is a tick anyway; the job only says when the next is.
+                if self.window.bounds(last_ok)[1] > now and due > now:
+                    out.append(Job(due, f"mop-up:{ctx.label}"))
+        return sorted(out)
+
+    async def next_wake(self, now: dt.datetime) -> dt.datetime:
+        """When to tick next: the next job, the next opening of the sending window, or a poll while it is open."""
+        jobs = await self.jobs(now)
+        later = [j.due for j in jobs if j.due > now]
+        if self.window.is_open(now):
+            overdue = any(j.due <= now for j in jobs)
+            return min([now + (BUSY_POLL if overdue else IDLE_POLL), *later])
+        opening = self.window.next_opening(now)
+        candidates = later + ([opening] if opening is not None else [])
+        return min(candidates) if candidates else now + dt.timedelta(days=1)
+
+    # ---- doing it -------------------------------------------------------------------------------------------------
+    async def tick(self, now: dt.datetime | None = None) -> TickReport:
+        """Do everything due at ``now``: the mop-up proposal, the reminder round, their delivery and the digest."""
+        now = now or self.clock()
+        async with self._tick_lock:
+            report = TickReport(now, self.window.is_open(now))
+            if not report.window_open:
+                return report
+            today = self.window.calendar.local_date(now)
+            ctx = facts.context_for(self.services, today)
+            if ctx is not None and mop_up_proposal_due(ctx.half_term, today, ctx.calendar):
+                row = await mopup.propose(self.services, ctx, now)
+                report.proposed = row is not None
+            report.planned = await self.run_.plan(now)
+            report.delivery.add(await self.run_.deliver(recover_own=not self._recovered))
+            self._recovered = True
+            report.digest = await self.run_.plan_digest(self.clock())
+            if report.digest and report.digest[2]:
+                report.delivery.add(await self.run_.deliver())
+            return report
+
+    async def run(self) -> None:
+        """Tick, sleep until the next job, repeat, until stop(). Errors are logged and retried at the next wake."""
+        while not self._stopping.is_set():
+            try:
+                await self.tick(self.clock())
+                wake = await self.next_wake(self.clock())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the scheduler must outlive one bad tick
+                log.error("scheduler tick failed: %s", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+                wake = self.clock() + BUSY_POLL
+            delay = max(0.0, (wake - self.clock()).total_seconds())
+            sleeper = asyncio.ensure_future(self.sleep(delay))
+            stopper = asyncio.ensure_future(self._stopping.wait())
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            for t in (sleeper, stopper):
+                if not t.done():
+                    t.cancel()
+
+    def stop(self) -> None:
+        self._stopping.set()

@@ -1,0 +1,271 @@
+"""School config: a YAML file validated with pydantic; errors name the file and the field."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class SchoolConfigError(Exception):
+    """The school config cannot be used; the message names the file and the field."""
+
+
+class Role(str, enum.Enum):
+    DSL = "dsl"                # DSL team: facilitates group supervision, keeps group records (seed 001 SOP §2)
+    ALLOCATOR = "allocator"    # allocates a supervisor to each request (seed 001 §3.2: the co-heads)
+    SUPERVISOR = "supervisor"  # trained supervisor pool (seed 001 §3.2)
+    GOVERNOR = "governor"      # safeguarding governor: sees the compliance picture, no records (seed 004 §4)
+
+
+class GroupKind(str, enum.Enum):
+    CLASS = "class"            # class-based staff attend their class group session (seed 001 §3.1)
+    NON_CLASS = "non_class"    # small groups for staff outside classroom teams (nurses, admin, SMT)
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SchoolDay(_Model):
+    start: dt.time
+    end: dt.time
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _hhmm(cls, v):
+        if isinstance(v, str) and not _HHMM.match(v):
+            raise ValueError("use 24-hour HH:MM, e.g. 08:30")
+        return v
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class Reminders(_Model):
+    school_days_before_deadline: list[int] = Field(default_factory=lambda: [10, 3])
+    send_at: dt.time = dt.time(9, 0)
+
+    @field_validator("school_days_before_deadline")
+    @classmethod
+    def _positive(cls, v):
+        if any(d < 1 for d in v):
+            raise ValueError("each reminder point is a whole number of school days, 1 or more")
+        return sorted(set(v), reverse=True)
+
+
+class SafeguardingChannel(_Model):
+    team_id: str
+    channel_name: str = "Safeguarding"
+    channel_id: str | None = None
+
+
+class SchoolSettings(_Model):
+    name: str
+    short_name: str | None = None
+    timezone: str = "Europe/London"
+    school_day: SchoolDay
+    session_minutes: int = Field(60, ge=15, le=240)
+    slot_horizon_school_days: int = Field(10, ge=1, le=40)
+    slots_offered: int = Field(4, ge=3, le=5)
+    record_template: str = "default"
+    allow_continue_with_current_supervisor: bool = True
+    supervisor_capacity_default: int = Field(4, ge=1, le=50)
+    dsl_individual_supervision: str = "half_termly"
+    long_term_absence_exempts: bool = True
+    reminders: Reminders = Field(default_factory=Reminders)
+    safeguarding_channel: SafeguardingChannel
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v):
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    @field_validator("dsl_individual_supervision")
+    @classmethod
+    def _freq(cls, v):
+        if v not in ("half_termly", "six_weekly"):
+            raise ValueError("must be half_termly (seed 002) or six_weekly (seed 003)")
+        return v
+
+
+class HalfTermDef(_Model):
+    name: str
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.end < self.start:
+            raise ValueError(f"{self.name}: end {self.end} is before start {self.start}")
+        return self
+
+
+class Closure(_Model):
+    date: dt.date
+    reason: str = "School closed"
+
+
+class EnrichmentWeek(_Model):
+    start: dt.date
+    end: dt.date
+    supervisor: str
+
+
+class Terms(_Model):
+    academic_year: str
+    half_terms: list[HalfTermDef] = Field(min_length=1)
+    closures: list[Closure] = Field(default_factory=list)
+    enrichment_weeks: list[EnrichmentWeek] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        hts = self.half_terms
+        for a, b in zip(hts, hts[1:]):
+            if b.start <= a.end:
+                raise ValueError(f"half terms overlap or are out of order: {a.name} ends {a.end}, "
+                                 f"{b.name} starts {b.start}")
+        first, last = hts[0].start, hts[-1].end
+        for c in self.closures:
+            if not first <= c.date <= last:
+                raise ValueError(f"closure {c.date} is outside the school year {first}..{last}")
+        return self
+
+
+class Group(_Model):
+    id: str
+    name: str
+    kind: GroupKind
+
+
+class Absence(_Model):
+    from_: dt.date = Field(alias="from")
+    until: dt.date | None = None
+    reason: str = "long_term"
+
+
+class StaffMember(_Model):
+    id: str
+    name: str
+    email: str
+    aad_object_id: str
+    job_title: str = ""
+    group: str
+    roles: frozenset[Role] = frozenset()
+    supervisor_trained_on: dt.date | None = None
+    supervisor_capacity: int | None = Field(None, ge=1, le=50)
+    started_on: dt.date | None = None
+    left_on: dt.date | None = None
+    absence: Absence | None = None
+
+    @model_validator(mode="after")
+    def _trained(self):
+        if Role.SUPERVISOR in self.roles and self.supervisor_trained_on is None:
+            raise ValueError(f"{self.id}: a supervisor needs supervisor_trained_on (the pool is trained staff only)")
+        return self
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0]
+
+
+class SchoolFile(_Model):
+    school: SchoolSettings
+    terms: Terms
+    groups: list[Group] = Field(min_length=1)
+    staff: list[StaffMember] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self):
+        gids = [g.id for g in self.groups]
+        if len(set(gids)) != len(gids):
+            raise ValueError("groups: ids must be unique")
+        seen: dict[str, str] = {}
+        for s in self.staff:
+            for key in (s.id, s.aad_object_id.lower(), s.email.lower()):
+                if key in seen:
+                    raise ValueError(f"staff: {s.id} repeats {key!r} already used by {seen[key]}")
+                seen[key] = s.id
+            if s.group not in gids:
+                raise ValueError(f"staff: {s.id} is in unknown group {s.group!r}")
+        ids = {s.id: s for s in self.staff}
+        for w in self.terms.enrichment_weeks:
+            sup = ids.get(w.supervisor)
+            if sup is None or Role.SUPERVISOR not in sup.roles:
+                raise ValueError(f"terms.enrichment_weeks: {w.supervisor!r} is not a trained supervisor on the roster")
+        if not any(Role.DSL in s.roles for s in self.staff):
+            raise ValueError("staff: nobody has the dsl role; the DSL team keeps group records")
+        if not any(Role.ALLOCATOR in s.roles for s in self.staff):
+            raise ValueError("staff: nobody has the allocator role; requests could not be allocated")
+        return self
+
+
+class School:
+    """The validated school config with the look-ups the rest of the bot needs."""
+
+    def __init__(self, data: SchoolFile, path: Path | None = None):
+        self.data = data
+        self.path = path
+        self.settings = data.school
+        self.terms = data.terms
+        self.groups = {g.id: g for g in data.groups}
+        self.staff = {s.id: s for s in data.staff}
+        self._by_aad = {s.aad_object_id.lower(): s for s in data.staff}
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+    def by_aad(self, aad_object_id: str | None) -> StaffMember | None:
+        if not aad_object_id:
+            return None
+        return self._by_aad.get(aad_object_id.lower())
+
+    def with_role(self, role: Role) -> list[StaffMember]:
+        return [s for s in self.data.staff if role in s.roles]
+
+    def group_members(self, group_id: str) -> list[StaffMember]:
+        return [s for s in self.data.staff if s.group == group_id]
+
+
+def load_school(path: Path | str) -> School:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SchoolConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise SchoolConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise SchoolConfigError(f"{path}: expected a mapping with school, terms, groups and staff")
+    try:
+        data = SchoolFile.model_validate(raw)
+    except ValidationError as exc:
+        msgs = []
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            msgs.append(f"{path}: {loc}: {err['msg']}")
+        raise SchoolConfigError("\n".join(msgs)) from None
+    return School(data, path)

@@ -1,0 +1,87 @@
+"""One typed Settings object, read from the environment and `.env`, validated at start-up."""
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SCHOOL = ROOT / "infra" / "demo" / "school.yaml"
+
+
+class SettingsError(Exception):
+    """Settings that stop start-up; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    port: int = Field(3978, alias="PORT", ge=1, le=65535)
+    host: str = Field("127.0.0.1", alias="HOST")
+    database_url: str = Field(f"sqlite+aiosqlite:///{ROOT / 'data' / 'supervision.sqlite3'}", alias="DATABASE_URL")
+    app_id: str = Field("", alias="MicrosoftAppId")
+    app_password: str = Field("", alias="MicrosoftAppPassword")
+    app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field("MultiTenant", alias="MicrosoftAppType")
+    app_tenant_id: str = Field("", alias="MicrosoftAppTenantId")
+    school_config: Path = Field(DEFAULT_SCHOOL, alias="SCHOOL_CONFIG")
+    # Where the local Microsoft 365 backend keeps channel files, calendars (.ics) and OneDrive stand-ins.
+    local_m365_dir: Path = Field(ROOT / "data" / "m365", alias="LOCAL_M365_DIR")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    # Run background workers (outbox delivery, scheduler). Tests of a single turn switch them off.
+    workers: bool = Field(True, alias="WORKERS")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_scheme(cls, v: str) -> str:
+        if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return v
+
+    @field_validator("school_config")
+    @classmethod
+    def _school_exists(cls, v: Path) -> Path:
+        if not v.is_file():
+            raise ValueError(f"no such file: {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> "Settings":
+        if self.app_password and not self.app_id:
+            raise ValueError("MicrosoftAppPassword is set but MicrosoftAppId is not")
+        if self.app_type == "SingleTenant" and self.app_id and not self.app_tenant_id:
+            raise ValueError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")
+        return self
+
+    @property
+    def local_mode(self) -> bool:
+        """No bot credentials: anonymous calls from the Playground are accepted (loopback only)."""
+        return not self.app_id
+
+    def host_is_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+def load_settings(**overrides) -> Settings:
+    """Build settings, turning pydantic's errors into one message that names each bad setting."""
+    try:
+        s = Settings(**overrides)
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "settings"
+            parts.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid settings — " + "; ".join(parts)) from None
+    if s.local_mode and not s.host_is_loopback():
+        raise SettingsError(
+            f"HOST={s.host} is not a loopback address, and MicrosoftAppId is not set. Without bot credentials the "
+            "bot accepts unauthenticated calls (for the local Playground), so it only listens on 127.0.0.1/localhost. "
+            "Set MicrosoftAppId/MicrosoftAppPassword to serve on other addresses.")
+    return s

@@ -1,0 +1,85 @@
+"""A Bot Framework connector double: accepts the bot's replies and proactive sends, records them.
+
+The bot posts replies to `{serviceUrl}/v3/conversations/{id}/activities[/{replyToId}]`; pointing an activity's
+serviceUrl at this server lets tests see exactly what a Teams client would receive."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Sent:
+    conversation_id: str
+    activity: dict
+    reply_to: str | None = None
+    updated: bool = False
+
+
+@dataclass
+class ConnectorDouble:
+    host: str = "127.0.0.1"
+    port: int = 0
+    sent: list[Sent] = field(default_factory=list)
+    # Optional fault injection: status codes to answer for the next N posts (e.g. [429, 503]).
+    faults: list[int] = field(default_factory=list)
+    retry_after: float = 0.0
+    _runner: web.AppRunner | None = None
+    _event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> "ConnectorDouble":
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{cid}/activities", self._post)
+        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._post)
+        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._put)
+        app.router.add_post("/v3/conversations", self._create)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _post(self, request: web.Request) -> web.Response:
+        if self.faults:
+            status = self.faults.pop(0)
+            headers = {"Retry-After": str(self.retry_after)} if status == 429 else {}
+            return web.json_response({"error": {"code": str(status)}}, status=status, headers=headers)
+        body = await request.json()
+        self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid")))
+        self._event.set()
+        return web.json_response({"id": str(uuid.uuid4())})
+
+    async def _put(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid"), updated=True))
+        self._event.set()
+        return web.json_response({"id": request.match_info["aid"]})
+
+    async def _create(self, request: web.Request) -> web.Response:
+        return web.json_response({"id": f"conv-{uuid.uuid4().hex[:8]}"})
+
+    def cards(self) -> list[dict]:
+        out = []
+        for s in self.sent:
+            for att in s.activity.get("attachments") or []:
+                if att.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                    out.append(att["content"])
+        return out
+
+    def texts(self) -> list[str]:
+        return [s.activity.get("text") for s in self.sent if s.activity.get("text")]
+
+    def clear(self) -> None:
+        self.sent.clear()
