@@ -45,7 +45,14 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
     adapter, auth = build_adapter(settings)
     router = build_router()
     bot = SupervisionBot(services, router)
-    services.extras["messenger"] = TeamsMessenger(auth, settings.app_id)
+    # One limiter for every proactive send (outbox cards and reminder fan-out), so the app as a whole stays under
+    # Teams' per-conversation and 50 requests/s per-tenant limits; 5 % headroom for replies to people's own turns.
+    from bot.delivery import RateLimiter, ThrottledMessenger
+
+    teams_messenger = TeamsMessenger(auth, settings.app_id)
+    limiter = RateLimiter(headroom=0.95)
+    services.extras["rate_limiter"] = limiter
+    services.extras["messenger"] = ThrottledMessenger(teams_messenger, limiter)
     services.extras["router"] = router
 
     async def teams_ctx(app_: web.Application):
@@ -108,7 +115,7 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
 
     from bot.reminders.scheduler import Scheduler
 
-    services.extras["teams_send"] = services.extras["messenger"].sender
+    services.extras["teams_send"] = teams_messenger.sender
     scheduler = Scheduler(services, clock)
     services.extras["scheduler"] = scheduler
 

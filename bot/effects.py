@@ -35,13 +35,27 @@ def _raise_for(exc: SendError) -> None:
 def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handler]:
     db = services.db
 
+    async def not_installed(staff_id: str) -> None:
+        """Nobody has a chat with the bot yet: install the app for them (Graph, once a day at most) and come back.
+
+        Teams then sends the bot an installationUpdate, which saves the conversation reference; the retry finds it.
+        If the install cannot happen (no permission, the person has no Teams licence) the row runs out of attempts
+        and the DSL team is told who could not be reached."""
+        from bot.outbox import enqueue
+
+        if services.m365 is not None and staff_id in services.school.staff:
+            day = services.clock().date().isoformat()
+            async with db.session() as s:
+                await enqueue(s, "apps.install", {"staff_id": staff_id}, key=f"apps.install:{staff_id}:{day}")
+        raise RetryLater(NOT_INSTALLED_RETRY_SECONDS, "unreachable: the app is not installed for this person yet")
+
     async def notify(payload: dict) -> dict:
         """Send a card to one person's 1:1 chat with the bot."""
         staff_id = payload["staff_id"]
         async with db.session() as s:
             ref = await conversations.personal(s, staff_id)
         if ref is None:
-            raise PermanentFailure("unreachable: this person has not opened a chat with the bot")
+            await not_installed(staff_id)
         try:
             activity_id = await messenger.send_card(ref.reference, payload["card"], text=payload.get("text"))
         except SendError as exc:
@@ -66,7 +80,7 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
             sent = (await s.execute(select(SentCard).where(SentCard.staff_id == staff_id,
                                                            SentCard.ref == payload["ref"]))).scalar_one_or_none()
         if ref is None:
-            raise PermanentFailure("unreachable: this person has not opened a chat with the bot")
+            await not_installed(staff_id)
         if sent is None:
             return await notify(payload)
         try:
@@ -112,6 +126,9 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
     return {"teams.notify": notify, "teams.update": update, "teams.channel": channel}
 
 
+# Teams answers a proactive install within seconds; a few retries this far apart cover a slow one.
+NOT_INSTALLED_RETRY_SECONDS = 120.0
+
 KIND_LABELS = {
     "teams.notify": "a message to a member of staff",
     "teams.update": "an update to a card",
@@ -134,15 +151,31 @@ def dead_letter_hook(services: Services):
     async def hook(row) -> None:
         if row.key.startswith("deadletter:"):
             return  # a notice about a notice would loop; the log line is enough
-        label = KIND_LABELS.get(row.kind, row.kind)
-        notice = card([title("Something could not be delivered"),
-                       text(f"After several attempts the bot could not complete {label}. Nothing has been lost: "
-                            "it is kept and can be retried once the cause is fixed (ask IT to check the Microsoft "
-                            "365 connection)."),
-                       facts([("Reference", row.key[:60]), ("Reason", (row.last_error or "unknown")[:120])])])
+        payload = row.payload if isinstance(row.payload, dict) else {}
+        person = services.school.staff.get(payload.get("staff_id") or "")
+        if row.kind in ("teams.notify", "teams.update") and person is not None \
+                and "unreachable" in (row.last_error or ""):
+            # One notice per person per day, however many messages to them gave up: the fix is the same.
+            notice = card([title("A colleague cannot be reached in Teams"),
+                           text(f"The bot could not reach {person.name} in Teams: the app is not installed for them "
+                                "and installing it did not work. Ask IT to install the app for them (or ask them to "
+                                "open it in Teams). Their messages are kept and can be sent again."),
+                           facts([("Reference", row.key[:60])])])
+            day = services.clock().date().isoformat()
+            dedupe = f"deadletter:unreachable:{person.id}:{day}"
+        else:
+            label = KIND_LABELS.get(row.kind, row.kind)
+            notice = card([title("Something could not be delivered"),
+                           text(f"After several attempts the bot could not complete {label}. Nothing has been lost: "
+                                "it is kept and can be retried once the cause is fixed (ask IT to check the "
+                                "Microsoft 365 connection)."),
+                           facts([("Reference", row.key[:60]), ("Reason", (row.last_error or "unknown")[:120])])])
+            dedupe = f"deadletter:{row.id}"
         for dsl in services.school.with_role(Role.DSL):
+            if person is not None and dsl.id == person.id:
+                continue   # the notice could not reach them either
             await enqueue(row.session, "teams.notify", {"staff_id": dsl.id, "card": notice},
-                          key=f"deadletter:{row.id}:{dsl.id}")
+                          key=f"{dedupe}:{dsl.id}")
         log.warning("outbox row %s (%s) dead-lettered; DSL team told", row.id, row.kind)
 
     return hook

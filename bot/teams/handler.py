@@ -93,6 +93,9 @@ class SupervisionBot(ActivityHandler):
             await self._send(turn_context, Reply.of(welcome_card(self.router, self.services, turn)))
 
     # ---- helpers ----------------------------------------------------------------------------------------
+    def _configured_channel_name(self, channel_id: str, team_id: str | None) -> str | None:
+        return _configured_channel_name_for(self.services.school, channel_id, team_id)
+
     def _wake_outbox(self) -> None:
         """A journey may have queued side effects: deliver them now rather than at the next poll."""
         worker = self.services.extras.get("outbox_worker")
@@ -139,17 +142,34 @@ class SupervisionBot(ActivityHandler):
         if not force and cache_key in self._saved_refs:
             return False
         ref = TurnContext.get_conversation_reference(a)
+        reference = ConversationReference.serialize(ref) if hasattr(ref, "serialize") else ref.as_dict()
         team = _team(a)
+        conversation_id = a.conversation.id
+        channel_name = None
+        if kind == "channel":
+            # A channel message arrives in a thread ('19:…@thread.tacv2;messageid=…'). Keep the channel root, so a
+            # later proactive post starts its own thread instead of replying in whichever thread last mentioned us.
+            conversation_id = key
+            reference = {**reference, "conversation": {**(reference.get("conversation") or {}), "id": key}}
+            channel_name = _channel_name(a) or self._configured_channel_name(key, (team or {}).get("id"))
         record = conversations.Reference(
             kind=kind, key=key, staff_id=key if kind == "personal" else None,
-            conversation_id=a.conversation.id, service_url=a.service_url,
-            reference=ConversationReference.serialize(ref) if hasattr(ref, "serialize") else ref.as_dict(),
-            team_id=(team or {}).get("id"), channel_name=_channel_name(a))
+            conversation_id=conversation_id, service_url=a.service_url, reference=reference,
+            team_id=(team or {}).get("id"), channel_name=channel_name)
         async with self.services.db.session() as s:
             created = await conversations.save_reference(s, record, now=self.services.clock(),
                                                          tenant_id=getattr(a.conversation, "tenant_id", None))
         self._saved_refs.add(cache_key)
         return created
+
+
+def _configured_channel_name_for(school, channel_id: str, team_id: str | None) -> str | None:
+    """Teams sends a channel's name only on some activities (channelCreated/renamed), never on messages: the
+    school's configured Safeguarding channel is known by id, so its configured name is the name."""
+    cfg = school.settings.safeguarding_channel
+    if cfg.channel_id and cfg.channel_id == channel_id and (team_id is None or team_id == cfg.team_id):
+        return cfg.channel_name
+    return None
 
 
 def _conversation_kind(a: Activity) -> str:
@@ -171,7 +191,8 @@ def _channel_data(a: Activity) -> dict[str, Any]:
 
 def _channel_id(a: Activity) -> str | None:
     ch = _channel_data(a).get("channel") or {}
-    return ch.get("id") or (a.conversation.id.split(";")[0] if a.conversation and a.conversation.id else None)
+    channel_id = ch.get("id") or (a.conversation.id if a.conversation and a.conversation.id else None)
+    return channel_id.split(";")[0] if channel_id else None
 
 
 def _channel_name(a: Activity) -> str | None:

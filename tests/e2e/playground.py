@@ -350,6 +350,13 @@ class PlaygroundPage:
         expect(loc).to_be_visible()
         return self._pin(loc)
 
+    def card_titled(self, title: str) -> Card:
+        """The newest card on screen whose title is `title` (in a channel, posts are not in time order on screen:
+        each thread is a block, newest thread first)."""
+        loc = self.page.locator(CARD).filter(has_text=title).last
+        expect(loc).to_be_visible()
+        return self._pin(loc)
+
     def newest_card_text(self) -> str | None:
         loc = self.page.locator(CARD)
         return loc.last.inner_text() if loc.count() else None

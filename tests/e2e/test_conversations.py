@@ -75,10 +75,6 @@ def test_personal_chat_message_shape(teams):
     assert set(sent["channelData"]) == {"tenant"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot: the channel reference is saved with the thread's conversation id ('…;messageid=…'), so a later proactive "
-    "post to the channel would land as a reply in whichever thread last mentioned the bot; save the channel root "
-    "(conversation id split at ';') — see tests/e2e/README.md"))
 def test_stored_channel_reference_points_at_the_channel_not_a_thread(teams, e2e_bot):
     pg = teams("daniel.whitcombe").open_channel("Safeguarding")
     pg.ask("help")
@@ -87,10 +83,6 @@ def test_stored_channel_reference_points_at_the_channel_not_a_thread(teams, e2e_
     assert ref.reference["conversation"]["id"] == SAFEGUARDING_CHANNEL_ID
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot: the channel's name is never stored (Teams and the Playground send no channelData.channel.name on "
-    "messages), so conversations.channel_by_name('Safeguarding') finds nothing; keep the name from the install "
-    "activity (conversation.name) or ask TeamsInfo.get_team_channels — see tests/e2e/README.md"))
 def test_stored_channel_reference_knows_the_channel_name(teams, e2e_bot):
     pg = teams("daniel.whitcombe").open_channel("Safeguarding")
     pg.ask("help")

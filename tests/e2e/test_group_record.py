@@ -18,14 +18,7 @@ from docx import Document
 
 from tests.e2e.processes import DEMO_SCHOOL
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.xfail(strict=True, reason=(
-        "The Playground sends no channel name, and the demo school names the Safeguarding channel only by name, so "
-        "the bot cannot find the channel and the summary goes to the DSL team 1:1 instead (reported to the lead: "
-        "infra/demo/school.yaml safeguarding_channel.channel_id: '19:kb-safeguarding@thread.tacv2'). Verified "
-        "passing with that set. Strict: once it lands this XPASSes, so remove the marker.")),
-]
+pytestmark = pytest.mark.e2e
 
 CHANNEL_FILES = ("channels", "kb-team", "Safeguarding")
 
@@ -117,9 +110,12 @@ def test_dsl_records_a_class_session_into_the_safeguarding_channel(teams, e2e_bo
     # The summary shows in the Safeguarding channel: counts and the file, not the discussion.
     amara.open_channel("Safeguarding")
     amara.wait_for_text("Group supervision recorded", timeout_ms=30_000)
-    summary = amara.newest_card()
+    summary = amara.card_titled("Group supervision recorded")
     assert summary.facts()["Attended"] == "3" and summary.facts()["File"] == file_name
     assert "lunchtime cover" not in summary.text()
+    # Its own post in the channel, not a reply in the thread where someone last mentioned the bot.
+    thread = amara.page.get_by_role("group").filter(has=summary.locator)
+    assert thread.get_by_text("help", exact=True).count() == 0
 
     # Attendance is marked for those staff, in the half term the session falls in.
     with sqlite3.connect(e2e_bot.db_path) as conn:

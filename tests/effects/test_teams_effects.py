@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.effects import teams_handlers
+from sqlalchemy import select
+
+from bot.effects import dead_letter_hook, teams_handlers
 from bot.journeys.base import Services
 from bot.messaging import SendError
 from bot.outbox import OutboxWorker, enqueue, get
+from bot.school import Role
 from bot.store import conversations
+from bot.store.models_outbox import OutboxRow
 from tests.fakes.messenger import FakeMessenger
 
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "hello"}]}
@@ -42,11 +46,53 @@ async def test_notify_then_update_in_place(db, school, clock):
     assert m.updated == [("conv-tom", "activity-1", new)]
 
 
-async def test_person_without_a_chat_is_unreachable_not_retried(db, school, clock):
+async def test_person_without_a_chat_gets_the_app_installed_then_the_dsl_is_told_once(db, school, clock):
+    """No conversation reference: the bot asks Graph to install the app for them (Teams then tells the bot, and the
+    retry finds the reference); if that never happens, the DSL team hears once who cannot be reached."""
+    m = FakeMessenger()
+    services = Services(school=school, db=db, clock=clock, m365=object())
+    worker = OutboxWorker(db, teams_handlers(services, m), clock=clock, base_delay=1, max_attempts=3,
+                          on_dead_letter=dead_letter_hook(services))
+    async with db.session() as s:
+        for n in range(2):   # two messages to the same person: one notice
+            await enqueue(s, "teams.notify", {"staff_id": "grace.mensah", "card": CARD}, key=f"n2-{n}")
+    await worker.run_once()
+    async with db.session() as s:
+        row = await get(s, "n2-0")
+        installs = (await s.execute(select(OutboxRow).where(OutboxRow.kind == "apps.install"))).scalars().all()
+    assert row.status == "pending" and "not installed" in row.last_error
+    assert [r.payload for r in installs] == [{"staff_id": "grace.mensah"}]      # one install, however many rows
+
+    # The install worked: Teams sent installationUpdate and the bot saved the reference; the retry delivers.
+    await _ref(db, clock, "personal", "grace.mensah", "conv-grace")
+    clock.advance(seconds=121)
+    await worker.run_once()
+    assert m.sent == [("conv-grace", CARD), ("conv-grace", CARD)]
+
+    # Someone the install never reaches: after the attempts, each DSL is told once, naming the person only.
+    async with db.session() as s:
+        for n in range(2):
+            await enqueue(s, "teams.notify", {"staff_id": "tom.hollis", "card": CARD}, key=f"n5-{n}")
+    for _ in range(4):
+        await worker.run_once()
+        clock.advance(seconds=121)
+    async with db.session() as s:
+        assert (await get(s, "n5-0")).status == "dead"
+        notices = (await s.execute(select(OutboxRow).where(OutboxRow.key.like("deadletter:%")))).scalars().all()
+    dsl_ids = {p.id for p in school.with_role(Role.DSL)}
+    assert sorted(r.payload["staff_id"] for r in notices) == sorted(dsl_ids)
+    assert all("Tom Hollis" in str(r.payload["card"]) and CARD["body"][0]["text"] not in str(r.payload["card"])
+               for r in notices)
+
+
+async def test_person_without_a_chat_and_no_graph_is_dead_lettered(db, school, clock):
     m = FakeMessenger()
     async with db.session() as s:
         await enqueue(s, "teams.notify", {"staff_id": "grace.mensah", "card": CARD}, key="n2")
-    await _worker(db, school, clock, m).drain()
+    w = _worker(db, school, clock, m)
+    for _ in range(4):
+        await w.run_once()
+        clock.advance(seconds=121)
     async with db.session() as s:
         row = await get(s, "n2")
     assert row.status == "dead" and "unreachable" in row.last_error

@@ -149,7 +149,8 @@ class Kit:
         """sent_to, without the outbox's own dead-letter notices to the DSL team (someone else's chat was
         unreachable in a test that did not open it)."""
         return [c for c in self.sent_to(staff_id)
-                if not c["body"][0].get("text", "").startswith("Something could not be delivered")]
+                if not c["body"][0].get("text", "").startswith(("Something could not be delivered",
+                                                                 "A colleague cannot be reached"))]
 
     async def outbox(self, kind: str | None = None) -> list[OutboxRow]:
         async with self.db.session() as s:

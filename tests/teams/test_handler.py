@@ -73,6 +73,25 @@ async def test_channel_message_saves_channel_reference(teams, connector, db, sch
     assert [(r.key, r.channel_name, r.team_id) for r in rows] == [(channel["id"], "Safeguarding", "kb-team")]
 
 
+async def test_channel_reference_is_the_channel_root_and_knows_the_configured_name(teams, connector, db, school):
+    """A channel message comes in a thread ('…;messageid=…') and, as in Teams, without the channel's name: the bot
+    keeps the channel root (a proactive post starts its own thread) and names the configured Safeguarding channel."""
+    cfg = school.settings.safeguarding_channel
+    amara = person(school, "amara.okafor")
+    for _ in range(2):   # two threads: the reference stays the channel root
+        await teams.say(amara, "<at>Supervision</at> help", kind="channel", channel={"id": cfg.channel_id})
+    async with db.session() as s:
+        [row] = (await s.execute(select(ConversationRef).where(ConversationRef.kind == "channel"))).scalars().all()
+    assert (row.key, row.conversation_id, row.channel_name) == (cfg.channel_id, cfg.channel_id, cfg.channel_name)
+    assert row.reference["conversation"]["id"] == cfg.channel_id
+    # Another channel of the team has no configured name: none is invented.
+    await teams.say(amara, "<at>Supervision</at> help", kind="channel", channel={"id": "19:general@thread.tacv2"})
+    async with db.session() as s:
+        other = (await s.execute(select(ConversationRef).where(
+            ConversationRef.key == "19:general@thread.tacv2"))).scalar_one()
+    assert other.channel_name is None and other.conversation_id == "19:general@thread.tacv2"
+
+
 @pytest.mark.parametrize("body,ctype,status", [
     (b"not json at all", "application/json", 400),
     (b"[1, 2, 3]", "application/json", 400),
