@@ -1,7 +1,6 @@
 """`python -m bot`: validate settings and the school config, then serve."""
 from __future__ import annotations
 
-import logging
 import sys
 
 from aiohttp import web
@@ -16,8 +15,10 @@ def main() -> int:
     except SettingsError as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from bot.app import create_app
+    from bot.app import SERVICES, create_app
+    from bot.logs import configure
+
+    configure(settings.log_level)
 
     try:
         app = create_app(settings)
@@ -25,8 +26,9 @@ def main() -> int:
         print(f"bot: the school config cannot be used:\n{exc}", file=sys.stderr)
         return 2
     mode = "local mode (no bot credentials; loopback only)" if settings.local_mode else "Bot Framework auth"
-    print(f"bot: serving {settings.school_config.name} on http://{settings.host}:{settings.port}/api/messages "
-          f"— {mode}", flush=True)
+    school = app[SERVICES].school
+    print(f"bot: serving {school.name} ({settings.school_config.name}) on "
+          f"http://{settings.host}:{settings.port}/api/messages — {mode}", flush=True)
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
     return 0
 

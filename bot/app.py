@@ -116,7 +116,10 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
     from bot.reminders.scheduler import Scheduler
 
     services.extras["teams_send"] = teams_messenger.sender
-    scheduler = Scheduler(services, clock)
+    import socket
+
+    owner = settings.instance_id or f"bot@{socket.gethostname()}:{settings.port}"
+    scheduler = Scheduler(services, clock, owner=owner[:80])
     services.extras["scheduler"] = scheduler
 
     async def scheduler_ctx(app_: web.Application):

@@ -29,7 +29,10 @@ class Settings(BaseSettings):
     school_config: Path = Field(DEFAULT_SCHOOL, alias="SCHOOL_CONFIG")
     # Where the local Microsoft 365 backend keeps channel files, calendars (.ics) and OneDrive stand-ins.
     local_m365_dir: Path = Field(ROOT / "data" / "m365", alias="LOCAL_M365_DIR")
-    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+    # This instance's name for the reminder claims it holds: stable across restarts (so it recovers its own
+    # in-doubt sends at once) and different for each instance sharing one PostgreSQL. Default: host and port.
+    instance_id: str = Field("", alias="INSTANCE_ID", max_length=80)
     # Run background workers (outbox delivery, scheduler). Tests of a single turn switch them off.
     workers: bool = Field(True, alias="WORKERS")
 
@@ -39,6 +42,11 @@ class Settings(BaseSettings):
         if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return v
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, v):
+        return v.upper() if isinstance(v, str) else v
 
     @field_validator("school_config")
     @classmethod

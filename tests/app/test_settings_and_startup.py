@@ -25,6 +25,7 @@ def test_defaults_are_local_sqlite_on_loopback(monkeypatch):
     ({"SCHOOL_CONFIG": "/nope/school.yaml"}, "SCHOOL_CONFIG"),
     ({"MicrosoftAppPassword": "secret"}, "MicrosoftAppId"),
     ({"MicrosoftAppType": "Sometimes"}, "MicrosoftAppType"),
+    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
 ])
 def test_invalid_settings_name_the_setting(overrides, named):
     with pytest.raises(SettingsError) as e:
@@ -75,3 +76,29 @@ def test_python_m_bot_names_a_closure_on_a_weekend(tmp_path):
     r = _run_bot({"SCHOOL_CONFIG": str(bad), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3"})
     assert r.returncode == 2
     assert "2026-11-07" in r.stderr and str(bad) in r.stderr
+
+
+async def test_debug_logging_never_carries_what_the_store_is_given(tmp_path, caplog):
+    """LOG_LEVEL=DEBUG is for our code: database drivers (which log statements with their parameters), msrest
+    (request bodies) and httpx (Graph URLs) stay at WARNING, so record text cannot reach the log."""
+    import logging
+
+    from sqlalchemy import text
+
+    from bot.logs import QUIET, configure
+    from bot.store import Database
+
+    saved = {name: logging.getLogger(name).level for name in ("", *QUIET)}
+    try:
+        configure("DEBUG")
+        assert logging.getLogger("bot").isEnabledFor(logging.DEBUG)
+        assert all(not logging.getLogger(name).isEnabledFor(logging.INFO) for name in QUIET)
+        db = Database(f"sqlite+aiosqlite:///{tmp_path}/log.sqlite3")
+        with caplog.at_level(logging.DEBUG):
+            async with db.session() as s:
+                await s.execute(text("SELECT :v"), {"v": "Pupil X disclosed something"})
+        await db.close()
+        assert "Pupil X" not in caplog.text
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
