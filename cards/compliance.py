@@ -168,6 +168,9 @@ class AttendanceView:
     unplaced_attendance: int = 0
     dsl: tuple[DslRow, ...] = ()           # the DSL team's own individual supervision
     dsl_frequency: str = ""                # "every half term" / "every six weeks (30 school days)"
+    # 1:1 supervision agreements past their annual review (seed 001 Appendix 1): "Supervisee — with Supervisor,
+    # due 1 Oct 2026". Dates and names only: the DSL team never sees an agreement's or a record's content.
+    agreement_reviews: tuple[str, ...] = ()
 
 
 def _phase_line(v: AttendanceView) -> str:
@@ -215,6 +218,9 @@ def attendance_card(v: AttendanceView) -> dict:
     if v.dsl:
         body.append(text(f"**DSL team's own supervision** ({v.dsl_frequency})"))
         body.append(facts([(d.name, d.status) for d in v.dsl]))
+    if v.agreement_reviews:
+        body.append(text(f"**1:1 supervision agreements overdue for review** ({len(v.agreement_reviews)})"))
+        body.append(text(_names(list(v.agreement_reviews), NAMES_PER_GROUP), size="small"))
     for line in v.reminders:
         body.append(text(line, subtle=True, size="small"))
     if v.unplaced_attendance:

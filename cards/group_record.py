@@ -237,43 +237,9 @@ def _record_card(v: RecordView, *, others_as_text: bool) -> dict:
         body += _errors_for(v.errors, "att_group")
 
     body.append(ac.TextBlock(text="The record", weight="bolder", wrap=True, separator=True, spacing="medium"))
-    for f in t.fields:
-        label = f.label + (" (required)" if f.required and f.kind != "confirm" else "")
-        if f.kind == "confirm":
-            body.append(ac.InputToggle(id=f.input_id, title=f.label + (" (required)" if f.required else ""),
-                                       value="true" if val(f.input_id) == "true" else "false",
-                                       value_on="true", value_off="false", wrap=True))
-        elif f.kind == "date":
-            body.append(ac.InputDate(id=f.input_id, label=label, value=val(f.input_id) or None))
-        else:
-            body.append(text_input(f.input_id, label, value=val(f.input_id), max_length=f.max_length,
-                                   multiline=f.kind == "multiline", error_message=f"Up to {f.max_length} characters."))
-        if f.help:
-            body.append(text(f.help, subtle=True, size="small"))
-        body += _errors_for(v.errors, f.input_id)
-
+    body += template_fields(t, v.values, v.errors)
     if t.actions.enabled:
-        body.append(ac.TextBlock(text=t.actions.label, weight="bolder", wrap=True, separator=True, spacing="medium"))
-        if t.actions.help:
-            body.append(text(t.actions.help, subtle=True, size="small"))
-        for done in v.done_actions:
-            body.append(text(f"Done: {done}", subtle=True, size="small"))
-        for i in range(t.actions.max_items):
-            row: list[Any] = [text_input(f"act_{i}_text", f"Action {i + 1}", value=val(f"act_{i}_text"),
-                                         max_length=ACTION_TEXT_MAX,
-                                         error_message=f"Up to {ACTION_TEXT_MAX} characters.")]
-            row += _errors_for(v.errors, f"act_{i}_text")
-            row.append(ac.ColumnSet(columns=[
-                ac.Column(width="stretch", items=[
-                    choice_set(f"act_{i}_owner", f"Action {i + 1}: owner", v.owners,
-                               value=val(f"act_{i}_owner") or v.default_owner),
-                    *_errors_for(v.errors, f"act_{i}_owner")]),
-                ac.Column(width="stretch", items=[
-                    ac.InputDate(id=f"act_{i}_due", label=f"Action {i + 1}: due by",
-                                 value=val(f"act_{i}_due") or None),
-                    *_errors_for(v.errors, f"act_{i}_due")]),
-            ]))
-            body.append(ac.Container(items=row, spacing="small"))
+        body += action_rows(t, v.owners, v.default_owner, v.values, v.errors, done=v.done_actions)
 
     if v.amend_version:
         body.append(text_input("amend_note", "What changed in this version? (required)", value=val("amend_note"),
@@ -290,6 +256,57 @@ def _record_card(v: RecordView, *, others_as_text: bool) -> dict:
     if v.has_draft:
         actions.append(_none("Delete draft", V_DISCARD, {"draft_key": v.data.get("draft_key")}, style="destructive"))
     return card(body, actions)
+
+
+def template_fields(t: RecordTemplate, values: dict[str, str], errors: dict[str, str]) -> list:
+    """A record template's fields as card inputs, each with its help line and its error (if any) below it.
+    Shared by every record card (group and 1:1)."""
+    val = values.get
+    body: list[Any] = []
+    for f in t.fields:
+        label = f.label + (" (required)" if f.required and f.kind != "confirm" else "")
+        if f.kind == "confirm":
+            body.append(ac.InputToggle(id=f.input_id, title=f.label + (" (required)" if f.required else ""),
+                                       value="true" if val(f.input_id) == "true" else "false",
+                                       value_on="true", value_off="false", wrap=True))
+        elif f.kind == "date":
+            body.append(ac.InputDate(id=f.input_id, label=label, value=val(f.input_id) or None))
+        else:
+            body.append(text_input(f.input_id, label, value=val(f.input_id), max_length=f.max_length,
+                                   multiline=f.kind == "multiline", error_message=f"Up to {f.max_length} characters."))
+        if f.help:
+            body.append(text(f.help, subtle=True, size="small"))
+        body += _errors_for(errors, f.input_id)
+    return body
+
+
+def action_rows(t: RecordTemplate, owners: list[tuple[str, str]], default_owner: str | None,
+                values: dict[str, str], errors: dict[str, str], *, done: list[str] | None = None) -> list:
+    """A template's action rows (text, owner, due by), headed by its label. Shared by every record card."""
+    val = values.get
+    body: list[Any] = [ac.TextBlock(text=t.actions.label, weight="bolder", wrap=True, separator=True,
+                                    spacing="medium")]
+    if t.actions.help:
+        body.append(text(t.actions.help, subtle=True, size="small"))
+    for d in done or []:
+        body.append(text(f"Done: {d}", subtle=True, size="small"))
+    for i in range(t.actions.max_items):
+        row: list[Any] = [text_input(f"act_{i}_text", f"Action {i + 1}", value=val(f"act_{i}_text"),
+                                     max_length=ACTION_TEXT_MAX,
+                                     error_message=f"Up to {ACTION_TEXT_MAX} characters.")]
+        row += _errors_for(errors, f"act_{i}_text")
+        row.append(ac.ColumnSet(columns=[
+            ac.Column(width="stretch", items=[
+                choice_set(f"act_{i}_owner", f"Action {i + 1}: owner", owners,
+                           value=val(f"act_{i}_owner") or default_owner),
+                *_errors_for(errors, f"act_{i}_owner")]),
+            ac.Column(width="stretch", items=[
+                ac.InputDate(id=f"act_{i}_due", label=f"Action {i + 1}: due by",
+                             value=val(f"act_{i}_due") or None),
+                *_errors_for(errors, f"act_{i}_due")]),
+        ]))
+        body.append(ac.Container(items=row, spacing="small"))
+    return body
 
 
 # ---- 4. after submit -------------------------------------------------------------------------------------------

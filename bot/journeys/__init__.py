@@ -29,4 +29,4 @@ def _journey_modules():
 
 # Journey modules in help-card order. Each has register(router).
 JOURNEYS: list[str] = ["request", "scheduling", "group_record", "actions", "compliance", "specialist",
-                        "supervisor_pool"]
+                        "supervisor_pool", "targeted"]

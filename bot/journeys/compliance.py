@@ -10,6 +10,7 @@ Who sees what (seed 001 §2: the DSL team tracks attendance; seed 004 §4: the p
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -94,10 +95,32 @@ async def show_attendance(services: Services, turn: Turn) -> Reply:
         ctx = _default_context(services, turn.now)
     async with services.db.session() as s:
         if _is_dsl(actor):
-            card = cards.attendance_card(await views.attendance_view(s, ctx, turn.now))
+            view = await views.attendance_view(s, ctx, turn.now)
+            reviews = await _overdue_agreement_reviews(services, s, ctx.calendar.local_date(turn.now))
+            card = cards.attendance_card(replace(view, agreement_reviews=reviews) if reviews else view)
         else:
             card = cards.governor_card(await views.governor_view(s, ctx, turn.now))
     return Reply.of(card)
+
+
+async def _overdue_agreement_reviews(services: Services, s, today: dt.date) -> tuple[str, ...]:
+    """1:1 supervision agreements past their annual review, through the compliance engine's overdue-items rule
+    (seed 001 Appendix 1). Names and the due date only."""
+    from bot.domain.compliance import compliance_report
+    from bot.journeys.targeted import overdue_agreement_items
+
+    items = await overdue_agreement_items(s, today)
+    if not items:
+        return ()
+    report = compliance_report((), facts.calendar_of(services), (), today, open_items=items, half_terms=())
+    staff = services.school.staff
+
+    def name(staff_id: str) -> str:
+        m = staff.get(staff_id)
+        return m.name if m else "a former member of staff"
+
+    return tuple(f"{name(i.staff_id)} with {name(i.ref)} (due {i.due_on.day} {i.due_on:%b %Y})"
+                 for sid, found in report.overdue_items.items() for i in found if i.kind == "agreement_review")
 
 
 async def attend(services: Services, turn: Turn) -> Reply:

@@ -63,19 +63,8 @@ def _date_label(d: dt.date) -> str:
 
 def render_docx(rec: RecordDocument) -> bytes:
     """Build the .docx and return its bytes."""
-    doc = Document()
-    props = doc.core_properties
     # Neutral metadata: a file list or search result shows nothing of the discussion.
-    props.title = "Group supervision record"
-    props.subject = "Group supervision"
-    props.author = rec.school_name
-    props.keywords = ""
-    props.comments = ""
-
-    normal = doc.styles["Normal"]
-    normal.font.name = "Calibri"
-    normal.font.size = Pt(11)
-
+    doc = _new_document(rec.school_name, title="Group supervision record", subject="Group supervision")
     doc.add_heading(TITLE, level=0)
     facts = [
         ("School", rec.school_name),
@@ -90,14 +79,7 @@ def render_docx(rec: RecordDocument) -> bytes:
     ]
     if rec.recorded_by:
         facts.append(("Recorded by", f"{rec.recorded_by}, {rec.recorded_at}".rstrip(", ")))
-    table = doc.add_table(rows=0, cols=2)
-    table.style = "Table Grid"
-    for k, v in facts:
-        row = table.add_row().cells
-        row[0].text = k
-        row[1].text = v
-        for r in row[0].paragraphs[0].runs:
-            r.bold = True
+    _facts_table(doc, facts)
 
     if rec.version > 1:
         doc.add_heading("Amendment", level=1)
@@ -116,10 +98,88 @@ def render_docx(rec: RecordDocument) -> bytes:
         cells = att.add_row().cells
         cells[0].text, cells[1].text, cells[2].text = a.name, a.role, a.group
 
+    _answers_section(doc, rec.template, rec.answers)
+    if rec.template.actions.enabled:
+        _actions_section(doc, ACTIONS_HEADING, rec.actions)
+    _footer(doc, "Confidential: group safeguarding supervision. Kept in the school's Safeguarding channel "
+                 "files; earlier versions are kept alongside.")
+    return _bytes(doc)
+
+
+# ---- the 1:1 (targeted) supervision record ------------------------------------------------------------------
+
+TARGETED_TITLE = "1:1 supervision record"
+
+
+@dataclass(frozen=True)
+class TargetedDocument:
+    """A 1:1 supervision record: kept by the supervisor (their OneDrive) and shared with the supervisee only."""
+
+    school_name: str
+    supervisor: str             # "Name, job title"
+    supervisee: str             # "Name, job title"
+    local_date: dt.date
+    template: RecordTemplate
+    answers: dict[str, str]
+    actions: list[ActionRow] = field(default_factory=list)
+    recorded_at: str = ""       # school-local, e.g. "23 Nov 2026 15:10"
+
+
+def render_targeted_docx(rec: TargetedDocument) -> bytes:
+    """Build a 1:1 record's .docx: the people and date, each template question with its answer, the agreed
+    actions with who and by when, and where the record is kept."""
+    doc = _new_document(rec.school_name, title="Supervision record", subject="Supervision")
+    doc.add_heading(TARGETED_TITLE, level=0)
+    facts = [("School", rec.school_name), ("Supervisor", rec.supervisor), ("Supervisee", rec.supervisee),
+             ("Date of the session", _date_label(rec.local_date)), ("Record", rec.template.name)]
+    if rec.recorded_at:
+        facts.append(("Written up", rec.recorded_at))
+    _facts_table(doc, facts)
+    _answers_section(doc, rec.template, rec.answers)
+    if rec.template.actions.enabled:
+        _actions_section(doc, rec.template.actions.label, rec.actions, owner_head="Who")
+    doc.add_heading("Agreed by", level=1)
+    doc.add_paragraph("Supervisor: ____________________    Date: __________")
+    doc.add_paragraph("Supervisee: ____________________    Date: __________")
+    _footer(doc, "Confidential: 1:1 supervision. Kept by the supervisor and shared with the supervisee only; "
+                 "not stored centrally. Decisions about a child belong on that child's record in the school's "
+                 "safeguarding system.")
+    return _bytes(doc)
+
+
+# ---- building blocks shared by both documents ------------------------------------------------------------
+
+def _new_document(author: str, *, title: str, subject: str):
+    doc = Document()
+    props = doc.core_properties
+    props.title = title
+    props.subject = subject
+    props.author = author
+    props.keywords = ""
+    props.comments = ""
+    normal = doc.styles["Normal"]
+    normal.font.name = "Calibri"
+    normal.font.size = Pt(11)
+    return doc
+
+
+def _facts_table(doc, facts: list[tuple[str, str]]) -> None:
+    table = doc.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for k, v in facts:
+        row = table.add_row().cells
+        row[0].text = k
+        row[1].text = v
+        for r in row[0].paragraphs[0].runs:
+            r.bold = True
+
+
+def _answers_section(doc, template: RecordTemplate, answers: dict[str, str]) -> None:
+    """The "Record" section: one level-2 heading per field and its answer (what `read_answers` reads back)."""
     doc.add_heading("Record", level=1)
-    for f in rec.template.fields:
+    for f in template.fields:
         doc.add_heading(f.label, level=2)
-        value = rec.answers.get(f.id, "")
+        value = answers.get(f.id, "")
         if f.kind == "confirm":
             value = "Yes" if value == "true" else "No"
         elif f.kind == "date" and value:
@@ -131,27 +191,31 @@ def render_docx(rec: RecordDocument) -> bytes:
         for para in value.split("\n"):
             doc.add_paragraph(para)
 
-    if rec.template.actions.enabled:
-        doc.add_heading(ACTIONS_HEADING, level=1)
-        if not rec.actions:
-            doc.add_paragraph("No actions were agreed.")
-        else:
-            t = doc.add_table(rows=1, cols=3)
-            t.style = "Table Grid"
-            for cell, head in zip(t.rows[0].cells, ("Action", "Owner", "Due by")):
-                cell.text = head
-                cell.paragraphs[0].runs[0].bold = True
-            for a in rec.actions:
-                cells = t.add_row().cells
-                cells[0].text, cells[1].text, cells[2].text = a.text, a.owner, a.due_on.strftime("%d %b %Y")
 
-    foot = doc.add_paragraph("Confidential: group safeguarding supervision. Kept in the school's Safeguarding channel "
-                             "files; earlier versions are kept alongside.")
+def _actions_section(doc, heading: str, actions: list[ActionRow], *, owner_head: str = "Owner") -> None:
+    doc.add_heading(heading, level=1)
+    if not actions:
+        doc.add_paragraph("No actions were agreed.")
+        return
+    t = doc.add_table(rows=1, cols=3)
+    t.style = "Table Grid"
+    for cell, head in zip(t.rows[0].cells, ("Action", owner_head, "Due by")):
+        cell.text = head
+        cell.paragraphs[0].runs[0].bold = True
+    for a in actions:
+        cells = t.add_row().cells
+        cells[0].text, cells[1].text, cells[2].text = a.text, a.owner, a.due_on.strftime("%d %b %Y")
+
+
+def _footer(doc, message: str) -> None:
+    foot = doc.add_paragraph(message)
     foot.alignment = WD_ALIGN_PARAGRAPH.LEFT
     for r in foot.runs:
         r.italic = True
         r.font.size = Pt(9)
 
+
+def _bytes(doc) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()

@@ -221,6 +221,22 @@ def parse_record_form(template: RecordTemplate, data: Mapping[str, Any], *, grou
     if not attendees:
         errors["att_group"] = "Add at least one person who came."
 
+    answers = parse_answers(template, data, errors)
+    actions = parse_actions(template, data, errors, owner_ids=owners, session_date=session_date,
+                            action_ids=action_ids)
+
+    note = None
+    if amending:
+        note = clean_text(data.get("amend_note"))
+        if not note:
+            errors["amend_note"] = "Say briefly what changed, so readers of the channel know which version to trust."
+        elif len(note) > AMEND_NOTE_MAX:
+            errors["amend_note"] = f"That is {len(note)} characters; the limit is {AMEND_NOTE_MAX}."
+    return RecordForm(attendees=attendees, answers=answers, actions=actions, amend_note=note, errors=errors)
+
+
+def parse_answers(template: RecordTemplate, data: Mapping[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """The template's answers from a submitted card, keyed by field id; mistakes go into `errors` by input id."""
     answers: dict[str, str] = {}
     for f in template.fields:
         raw = data.get(f.input_id)
@@ -244,7 +260,16 @@ def parse_record_form(template: RecordTemplate, data: Mapping[str, Any], *, grou
             elif f.max_length and len(val) > f.max_length:
                 errors[f.input_id] = f"That is {len(val)} characters; the limit is {f.max_length}."
             answers[f.id] = val
+    return answers
 
+
+def parse_actions(template: RecordTemplate, data: Mapping[str, Any], errors: dict[str, str], *,
+                  owner_ids: Iterable[str], session_date: dt.date, action_ids: Mapping[int, int] | None = None,
+                  owner_prompt: str = "Choose who will take this to the DSL meeting.",
+                  owner_scope: str = "the DSL team") -> list[ActionItem]:
+    """The action rows of a submitted card (text, owner, due date). An owner the card never offered raises
+    Tampered; a person's mistakes go into `errors` beside the row's inputs."""
+    owners = set(owner_ids)
     actions: list[ActionItem] = []
     ids = dict(action_ids or {})
     if template.actions.enabled:
@@ -253,7 +278,7 @@ def parse_record_form(template: RecordTemplate, data: Mapping[str, Any], *, grou
             owner = clean_text(data.get(f"act_{i}_owner"), multiline=False)
             due_raw = clean_text(data.get(f"act_{i}_due"), multiline=False)
             if owner and owner not in owners:
-                raise Tampered("action owner outside the DSL team")
+                raise Tampered(f"action owner outside {owner_scope}")
             if not text:
                 if due_raw:
                     errors[f"act_{i}_text"] = "Say what the action is, or clear its due date."
@@ -262,7 +287,7 @@ def parse_record_form(template: RecordTemplate, data: Mapping[str, Any], *, grou
                 errors[f"act_{i}_text"] = f"Keep actions short: {len(text)} characters, the limit is {ACTION_TEXT_MAX}."
                 continue
             if not owner:
-                errors[f"act_{i}_owner"] = "Choose who will take this to the DSL meeting."
+                errors[f"act_{i}_owner"] = owner_prompt
                 continue
             due = parse_date(due_raw)
             if due is None:
@@ -275,15 +300,7 @@ def parse_record_form(template: RecordTemplate, data: Mapping[str, Any], *, grou
                 errors[f"act_{i}_due"] = "Choose a due date within a year of the session."
                 continue
             actions.append(ActionItem(text=text, owner_id=owner, due_on=due, action_id=ids.get(i)))
-
-    note = None
-    if amending:
-        note = clean_text(data.get("amend_note"))
-        if not note:
-            errors["amend_note"] = "Say briefly what changed, so readers of the channel know which version to trust."
-        elif len(note) > AMEND_NOTE_MAX:
-            errors["amend_note"] = f"That is {len(note)} characters; the limit is {AMEND_NOTE_MAX}."
-    return RecordForm(attendees=attendees, answers=answers, actions=actions, amend_note=note, errors=errors)
+    return actions
 
 
 def form_values_from_record(template: RecordTemplate, *, attendees: Iterable[str], group_ids: Iterable[str],

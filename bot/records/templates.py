@@ -171,3 +171,19 @@ def school_template(school) -> RecordTemplate:
     """The record template of a loaded school config (`bot.school.School`)."""
     base = school.path.parent if getattr(school, "path", None) else None
     return load_template(school.settings.record_template, base_dir=base)
+
+
+#: 1:1 (targeted) record templates live apart from the group ones, so a school can't pick one for group records.
+ONE_TO_ONE_DIR = BUILTIN_DIR / "one_to_one"
+
+
+def one_to_one_template(name: str = "default") -> RecordTemplate:
+    """The 1:1 supervision record template (seed 001 Appendix 2, seed 002 Appendix 2, seed 003 Appendix 2)."""
+    if not _NAME.match(name):
+        raise TemplateError(f"{name!r}: not a 1:1 record template name")
+    path = ONE_TO_ONE_DIR / f"{name}.yaml"
+    try:
+        mtime = path.stat().st_mtime
+    except FileNotFoundError:
+        raise TemplateError(f"{path}: 1:1 record template not found") from None
+    return _cached(str(path), mtime)

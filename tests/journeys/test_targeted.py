@@ -1,0 +1,354 @@
+"""The 1:1 (targeted) supervision record and the supervision agreement, end to end through the real app (HTTP →
+router → store → outbox → local Microsoft 365), on SQLite and PostgreSQL.
+
+Priya Raman supervises Tom Hollis; Marcus Fenwick supervises Grace Mensah. The record is kept by the supervisor and
+shared with the supervisee only (seed 001 §3.2, Appendix 2); agreements are confirmed by both and reviewed yearly
+(seed 001 Appendix 1, seed 003 "signed by both")."""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+import logging
+
+import pytest
+from docx import Document
+from sqlalchemy import func, select, text
+
+from bot.journeys import targeted as journey
+from bot.store.models_local_m365 import LocalSharingGrant
+from bot.store.models_outbox import OutboxRow
+from bot.store.models_request import Meeting, Pairing
+from bot.store.models_targeted import (AGREED, DELIVERED, SupervisionAgreement, TargetedAction, TargetedRecord,
+                                       TargetedRecordDraft)
+from cards.base import validation_errors
+from tests.journeys.test_request_kit import errors_on, find_input, kit, texts_of  # noqa: F401
+
+SUP, SEE = "priya.raman", "tom.hollis"
+NARRATIVE = "Talked about the difficult week in the classroom and feeling stretched at lunchtimes."
+REFLECTION = "Noticed that the worry carried home in the evenings."
+
+
+async def _pair(db, supervisor: str, supervisee: str, *, started=dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc)
+                ) -> int:
+    async with db.session() as s:
+        p = Pairing(supervisee_id=supervisee, supervisor_id=supervisor, started_at=started)
+        s.add(p)
+        await s.flush()
+        return p.id
+
+
+async def _meeting(db, pairing_id: int, start: dt.datetime, *, supervisor=SUP, supervisee=SEE) -> None:
+    async with db.session() as s:
+        n = (await s.execute(select(func.count()).select_from(Meeting))).scalar_one()
+        s.add(Meeting(kind="one_to_one", pairing_id=pairing_id, supervisor_id=supervisor, supervisee_id=supervisee,
+                      starts_at=start, ends_at=start + dt.timedelta(hours=1), local_date=start.date(),
+                      half_term="2026-27 Autumn 2", status="booked", event_key=f"m{n}", offer_nonce=f"o{n}",
+                      booked_by=supervisor, booked_at=start - dt.timedelta(days=3)))
+
+
+@pytest.fixture
+async def pairs(kit):  # noqa: F811
+    pid = await _pair(kit.db, SUP, SEE)
+    await _pair(kit.db, "marcus.fenwick", "grace.mensah")
+    await _meeting(kit.db, pid, dt.datetime(2026, 11, 12, 14, tzinfo=dt.timezone.utc))
+    await _meeting(kit.db, pid, dt.datetime(2026, 11, 19, 14, tzinfo=dt.timezone.utc))   # the latest that happened
+    await _meeting(kit.db, pid, dt.datetime(2026, 12, 3, 14, tzinfo=dt.timezone.utc))    # still to come
+    await kit.install(SUP, SEE, "marcus.fenwick", "grace.mensah", "amara.okafor", "isla.brennan")
+    return pid
+
+
+def answers(**extra) -> dict:
+    return {"sess_date": "2026-11-19", "f_previous_actions": "First session, nothing to review.",
+            "f_discussion": NARRATIVE, "f_wellbeing": "Tired but coping.", "f_reflections": REFLECTION,
+            "f_confidentiality": "true", "f_next_session": "2026-12-03",
+            "act_0_text": "Ask for a lunchtime swap", "act_0_owner": SEE, "act_0_due": "2026-12-01",
+            "act_1_text": "Find the wellbeing leaflet", "act_1_owner": SUP, "act_1_due": "2026-11-27", **extra}
+
+
+async def open_card(k, who=SUP, supervisee=SEE) -> dict:
+    start = await k.say(who, "note")
+    return await k.press(who, start, "targeted.open", {"supervisee": supervisee})
+
+
+async def submitted(k, **extra) -> dict:
+    card = await open_card(k)
+    return await k.press(SUP, card, "targeted.submit", answers(**extra))
+
+
+async def count(db, model, *where) -> int:
+    async with db.session() as s:
+        return (await s.execute(select(func.count()).select_from(model).where(*where))).scalar_one()
+
+
+async def said(k, who: str, words: str) -> str:
+    """A typed command that is answered with a sentence."""
+    before = len(k.connector.sent)
+    await k.teams.say(k.p(who), words)
+    return " ".join(s.activity.get("text") or "" for s in k.connector.sent[before:])
+
+
+async def everything_stored(db) -> str:
+    """Every row of every table, as text (to prove no narrative is left anywhere)."""
+    from bot.store.base import Base, import_all_models
+    import_all_models()
+    out = []
+    async with db.session() as s:
+        for table in Base.metadata.sorted_tables:
+            rows = (await s.execute(select(table))).all()
+            out.append(json.dumps([list(map(str, r)) for r in rows], ensure_ascii=False))
+    return "\n".join(out)
+
+
+# ---- who may record -----------------------------------------------------------------------------------------
+
+async def test_only_the_allocated_supervisor_can_open_and_submit(kit, pairs, caplog):  # noqa: F811
+    caplog.set_level(logging.WARNING, logger="bot.journeys")
+    # Someone supervised (not a supervisor) and a DSL lead with no supervisees are turned away.
+    assert "allocated supervisor" in await said(kit, SEE, "note")
+    assert "allocated supervisor" in await said(kit, "amara.okafor", "1to1")
+    # Priya's own start card offers only her supervisee.
+    start = await kit.say(SUP, "note")
+    assert [c["value"] for c in find_input(start, "supervisee")["choices"]] == [SEE]
+    # A tampered supervisee id (Marcus's supervisee) is refused at open, save and submit.
+    key = "a" * 32
+    for verb, data in (("targeted.open", {"supervisee": "grace.mensah"}),
+                       ("targeted.save", {"draft_key": key, "supervisee": "grace.mensah", **answers()}),
+                       ("targeted.submit", {"draft_key": key, "supervisee": "grace.mensah", **answers()})):
+        card = await kit.click(SUP, verb, data)
+        assert "only write up 1:1 supervision for people currently allocated to you" in texts_of(card)
+    # Marcus can't submit a record for Tom either, even with a well-formed card.
+    card = await kit.click("marcus.fenwick", "targeted.submit", {"draft_key": key, "supervisee": SEE, **answers()})
+    assert "allocated to you" in texts_of(card)
+    # An action owner who is neither of the two is tampering.
+    card = await kit.click(SUP, "targeted.submit", {"draft_key": key, "supervisee": SEE,
+                                                     **answers(act_0_owner="isla.brennan")})
+    assert "can't do that with this card" in texts_of(card)
+    assert await count(kit.db, TargetedRecord) == 0 and await count(kit.db, TargetedRecordDraft) == 0
+    assert not await kit.outbox("files.personal_share")
+    # Refusals are logged without any of the card's text.
+    assert "refused 1:1 record" in caplog.text and NARRATIVE not in caplog.text
+
+
+async def test_an_ended_pairing_can_no_longer_be_recorded(kit, pairs):  # noqa: F811
+    card = await open_card(kit)
+    async with kit.db.session() as s:
+        (await s.get(Pairing, pairs)).ended_at = kit.clock.now
+    out = await kit.press(SUP, card, "targeted.submit", answers())
+    assert "allocated to you" in texts_of(out)
+    assert await count(kit.db, TargetedRecord) == 0
+
+
+# ---- the card, drafts and validation -----------------------------------------------------------------------------
+
+async def test_record_card_defaults_to_the_latest_booked_meeting_and_carries_the_seed_fields(kit, pairs):  # noqa: F811
+    card = await open_card(kit)
+    assert find_input(card, "sess_date")["value"] == "2026-11-19"
+    assert find_input(card, "sess_date")["max"] == "2026-11-23"
+    flat = texts_of(card)
+    for label in ("Actions from last time", "What we talked about (required)", "Wellbeing and workload",
+                  "Reflections and learning", "Date of the next session", "Agreed actions"):
+        assert label in flat
+    assert "never a pupil's full name" in flat and "safeguarding system" in flat
+    owners = [c["value"] for c in find_input(card, "act_0_owner")["choices"]]
+    assert owners == [SUP, SEE]
+
+
+async def test_validation_errors_are_shown_beside_fields_and_the_draft_is_kept(kit, pairs):  # noqa: F811
+    card = await open_card(kit)
+    saved = await kit.press(SUP, card, "targeted.save", {"f_wellbeing": "Tired but coping.", "sess_date": "2026-11-19"})
+    assert "Draft saved" in texts_of(saved)
+    assert await count(kit.db, TargetedRecordDraft) == 1
+    bad = await kit.press(SUP, saved, "targeted.submit", {
+        "f_wellbeing": "Tired but coping.", "sess_date": "2026-11-30", "act_0_text": "Something",
+        "act_0_owner": SEE})
+    errs = errors_on(bad)
+    assert any("nothing you typed has been lost" in e for e in errs)
+    assert "Please fill this in." in errs                           # what we talked about
+    assert "Please confirm this before submitting." in errs         # confidentiality
+    assert any("in the future" in e for e in errs)                  # session date
+    assert "Give a due date." in errs                               # action without a date
+    assert find_input(bad, "f_wellbeing")["value"] == "Tired but coping."
+    assert await count(kit.db, TargetedRecordDraft) == 1 and await count(kit.db, TargetedRecord) == 0
+    # Coming back later resumes the draft.
+    again = await open_card(kit)
+    assert find_input(again, "f_wellbeing")["value"] == "Tired but coping."
+    assert "Your draft is back" in texts_of(again)
+
+
+async def test_double_submit_makes_one_record_and_one_share(kit, pairs):  # noqa: F811
+    card = await open_card(kit)
+    first = await kit.press(SUP, card, "targeted.submit", answers())
+    second = await kit.press(SUP, card, "targeted.submit", answers())
+    assert "Record submitted" in texts_of(first) and "already submitted" in texts_of(second)
+    assert await count(kit.db, TargetedRecord) == 1
+    assert len(await kit.outbox("files.personal_share")) == 1
+    # Someone else replaying Priya's submit key is refused.
+    out = await kit.press("marcus.fenwick", card, "targeted.submit", answers())
+    assert "can't do that" in texts_of(out)
+
+
+# ---- where the record goes, and what stays --------------------------------------------------------------------
+
+async def test_submit_enqueues_one_personal_share_owned_by_the_supervisor_for_the_supervisee(kit, pairs):  # noqa: F811
+    await submitted(kit)
+    [row] = await kit.outbox("files.personal_share")
+    p = row.payload
+    assert p["owner_id"] == SUP and p["share_with_id"] == SEE and p["role"] == "read"
+    assert p["name"] == "2026-11-19 Supervision record - Tom Hollis.docx"
+    doc = Document(io.BytesIO(base64.b64decode(p["content_b64"])))
+    body = "\n".join(x.text for x in doc.paragraphs)
+    assert NARRATIVE in body and REFLECTION in body and "1:1 supervision record" in body
+    # Nothing to any channel, nothing to the DSL team; the supervisee's notice is chained after the share.
+    assert not await kit.outbox("teams.channel") and not await kit.outbox("files.channel_upload")
+    notify = await kit.outbox("teams.notify")
+    assert [n.payload["staff_id"] for n in notify] == [SEE]
+    assert notify[0].chain == row.chain
+    assert NARRATIVE not in json.dumps(notify[0].payload)
+    async with kit.db.session() as s:
+        rec = (await s.execute(select(TargetedRecord))).scalar_one()
+        acts = (await s.execute(select(TargetedAction).order_by(TargetedAction.id))).scalars().all()
+    assert (rec.supervisor_id, rec.supervisee_id, rec.session_date) == (SUP, SEE, dt.date(2026, 11, 19))
+    assert rec.meeting_id is not None and rec.next_session_on == dt.date(2026, 12, 3)
+    assert [(a.owner_id, a.due_on, a.text) for a in acts] == [
+        (SEE, dt.date(2026, 12, 1), "Ask for a lunchtime swap"), (SUP, dt.date(2026, 11, 27), "Find the wellbeing leaflet")]
+
+
+async def test_after_delivery_no_narrative_stays_and_the_supervisee_is_told(kit, pairs, caplog):  # noqa: F811
+    caplog.set_level(logging.DEBUG)
+    await submitted(kit)
+    await kit.deliver()
+    [row] = await kit.outbox("files.personal_share")
+    assert row.status == "delivered" and "content_b64" not in row.payload
+    stored = await everything_stored(kit.db)
+    for secret in (NARRATIVE, REFLECTION, "Tired but coping", "First session, nothing to review"):
+        assert secret not in stored
+        assert secret not in caplog.text
+    # The file is in Priya's OneDrive, shared with Tom alone.
+    async with kit.db.session() as s:
+        grants = (await s.execute(select(LocalSharingGrant))).scalars().all()
+    assert [g.recipient for g in grants] == [kit.school.staff[SEE].email.lower()]
+    files = list((kit.backend.personal_files.root / "onedrive").rglob("*.docx"))
+    assert len(files) == 1 and SUP.replace(".", "") in str(files[0]).replace(".", "")
+    # Tom is told, with no content; opening it shows the link (the app records the URL, metadata only).
+    told = kit.journey_cards(SEE)
+    assert any("A supervision record was shared with you" in texts_of(c) for c in told)
+    assert all(NARRATIVE not in texts_of(c) for c in told)
+    card = await kit.open_latest(SEE)
+    urls = [a["url"] for a in card.get("actions", []) if a["type"] == "Action.OpenUrl"]
+    assert urls and urls[0].startswith("file:")
+    async with kit.db.session() as s:
+        rec = (await s.execute(select(TargetedRecord))).scalar_one()
+    assert rec.status == DELIVERED and rec.web_url == urls[0]
+    # Nobody else sees the link; the DSL team got nothing.
+    out = await kit.click("isla.brennan", "targeted.file", {"record_id": rec.id})
+    assert "can't do that" in texts_of(out)
+    assert kit.journey_cards("amara.okafor") == []
+    # The supervisor's start card lists it as shared, with the link.
+    start = await kit.say(SUP, "note")
+    assert "Tom Hollis · Thu 19 Nov · shared" in texts_of(start) and urls[0] in texts_of(start)
+
+
+async def test_a_failed_share_holds_back_the_notice_and_tells_the_supervisor(kit, pairs):  # noqa: F811
+    await submitted(kit)
+    async with kit.db.session() as s:
+        rec = (await s.execute(select(TargetedRecord))).scalar_one()
+        await journey.on_share_failed(s, f"targeted:file:{rec.id}", now=kit.clock.now)
+        await journey.on_share_failed(s, "group_record:file:1", now=kit.clock.now)   # not ours: ignored
+    notify = await kit.outbox("teams.notify")
+    assert [n.payload["staff_id"] for n in notify] == [SUP]
+    assert "not shared yet" in texts_of(notify[0].payload["card"])
+
+
+# ---- 1:1 actions ---------------------------------------------------------------------------------------------
+
+async def test_agreed_actions_are_seen_by_the_two_people_only(kit, pairs):  # noqa: F811
+    await submitted(kit)
+    tom = await kit.say(SEE, "myactions")
+    flat = texts_of(tom)
+    assert flat.index("Yours") < flat.index("Ask for a lunchtime swap") < flat.index("The other person's")
+    assert flat.index("The other person's") < flat.index("Find the wellbeing leaflet")
+    assert "1:1 with Priya Raman, 19 Nov" in flat
+    priya = texts_of(await kit.say(SUP, "myactions"))
+    assert "Find the wellbeing leaflet" in priya and "Ask for a lunchtime swap" in priya
+    # Not on the DSL team's list, and not on anyone else's.
+    assert "lunchtime swap" not in texts_of(await kit.say("amara.okafor", "actions"))
+    assert "lunchtime swap" not in texts_of(await kit.say("marcus.fenwick", "myactions"))
+    async with kit.db.session() as s:
+        aid = (await s.execute(select(TargetedAction.id).where(TargetedAction.owner_id == SEE))).scalar_one()
+    out = await kit.click("marcus.fenwick", "targeted.action_done", {"action_id": aid})
+    assert "can't do that" in texts_of(out)
+    done = await kit.click(SEE, "targeted.action_done", {"action_id": aid})
+    assert "Marked done." in texts_of(done) and "Done in the last 30 days" in texts_of(done)
+
+
+# ---- supervision agreements --------------------------------------------------------------------------------------
+
+AGREE = {"ag_date": "2026-11-19", "ag_frequency": "half_termly", "ag_minutes": "60", "ag_confidential": "true",
+         "ag_records": "true", "ag_cancel": "true", "ag_difficulty": "true"}
+
+
+async def test_agreement_needs_both_confirmations_and_is_due_for_review_a_year_later(kit, pairs):  # noqa: F811
+    status = await kit.say(SUP, "agreement")
+    assert "No agreement recorded yet" in texts_of(status)
+    form = await kit.press(SUP, status, "agreement.form")
+    bad = await kit.press(SUP, form, "agreement.submit", {**AGREE, "ag_cancel": "false"})
+    assert "Tick this once you have both agreed it." in errors_on(bad)
+    assert await count(kit.db, SupervisionAgreement) == 0
+    out = await kit.press(SUP, bad, "agreement.submit", AGREE)
+    assert "waiting for Tom Hollis to confirm" in texts_of(out)
+    again = await kit.press(SUP, bad, "agreement.submit", AGREE)       # a double click records it once
+    assert "already recorded" in texts_of(again)
+    async with kit.db.session() as s:
+        row = (await s.execute(select(SupervisionAgreement))).scalar_one()
+    assert row.status != AGREED and row.supervisor_confirmed_at is not None and row.supervisee_confirmed_at is None
+    # Priya clicking again doesn't count as Tom's confirmation; a third person is refused.
+    mine = await kit.click(SUP, "agreement.confirm", {"agreement_id": row.id})
+    assert "waiting for Tom Hollis" in texts_of(mine)
+    other = await kit.click("isla.brennan", "agreement.confirm", {"agreement_id": row.id})
+    assert "can't do that" in texts_of(other)
+    # Tom gets a card asking him to confirm; one click does it.
+    await kit.deliver()
+    ask = [c for c in kit.journey_cards(SEE) if "Please confirm your supervision agreement" in texts_of(c)]
+    assert ask
+    done = await kit.press(SEE, ask[-1], "agreement.confirm")
+    assert "Confirmed by both of you. Review due by Fri 19 Nov 2027." in texts_of(done)
+    async with kit.db.session() as s:
+        row = (await s.execute(select(SupervisionAgreement))).scalar_one()
+    assert row.status == AGREED and row.review_due == dt.date(2027, 11, 19)
+    assert row.frequency == "half_termly" and row.minutes == 60
+    both = texts_of(await kit.say(SUP, "agreement"))
+    assert "confirmed by both" in both and "Review due by Fri 19 Nov 2027" in both
+    # Priya is told Tom confirmed.
+    await kit.deliver()
+    assert any("Supervision agreement confirmed" in texts_of(c) for c in kit.journey_cards(SUP))
+
+
+async def test_an_overdue_agreement_review_shows_on_the_dsl_attendance_card(kit, pairs):  # noqa: F811
+    async with kit.db.session() as s:
+        s.add(SupervisionAgreement(nonce="b" * 32, pairing_id=pairs, supervisor_id=SUP, supervisee_id=SEE,
+                                   agreed_on=dt.date(2025, 11, 2), review_due=dt.date(2026, 11, 2), status=AGREED,
+                                   proposed_by=SUP, created_at=kit.clock.now - dt.timedelta(days=386),
+                                   supervisor_confirmed_at=kit.clock.now, supervisee_confirmed_at=kit.clock.now))
+    card = await kit.say("amara.okafor", "attendance")
+    flat = texts_of(card)
+    assert "agreements overdue for review** (1)" in flat
+    assert "Tom Hollis with Priya Raman (due 2 Nov 2026)" in flat
+    # The pair see it as overdue too; once the pairing ends it no longer counts.
+    assert "Review overdue since Mon 2 Nov 2026" in texts_of(await kit.say(SEE, "agreement"))
+    async with kit.db.session() as s:
+        (await s.get(Pairing, pairs)).ended_at = kit.clock.now
+    assert "overdue for review" not in texts_of(await kit.say("amara.okafor", "attendance"))
+
+
+async def test_help_lists_the_new_commands_by_role(kit, pairs):  # noqa: F811
+    sup = texts_of(await kit.say(SUP, "help"))
+    see = texts_of(await kit.say(SEE, "help"))
+    assert "Write up 1:1 supervision" in sup and "Supervision agreement" in sup
+    assert "Write up 1:1 supervision" not in see and "Supervision agreement" in see and "My 1:1 actions" in see
+
+
+def test_add_year_handles_the_leap_day():
+    assert journey.add_year(dt.date(2028, 2, 29)) == dt.date(2029, 2, 28)
+    assert journey.add_year(dt.date(2026, 11, 19)) == dt.date(2027, 11, 19)
