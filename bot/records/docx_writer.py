@@ -1,4 +1,5 @@
-"""The group record as a Word document (python-docx): the file that goes to the Safeguarding channel's files.
+"""Supervision records as Word documents (python-docx): the group record (to the Safeguarding channel's files)
+and the 1:1 record (`render_targeted_docx`, to the supervisor's OneDrive, shared with the supervisee only).
 
 Layout: title, the session facts (school, group, kind of session, date and time, half term, facilitator, version),
 who attended (name, role, staff group), each template question with its answer, the actions table (action, owner,
