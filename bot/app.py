@@ -62,7 +62,7 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
     app.cleanup_ctx.append(teams_ctx)
 
     from bot.effects import dead_letter_hook, scrub_delivered_content, teams_handlers
-    from bot.journeys import group_record
+    from bot.journeys import group_record, targeted
     from bot.outbox import OutboxWorker
     from graph import GraphConfigError, build_backend, graph_handlers, load_graph_settings
 
@@ -81,23 +81,31 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
     app.cleanup_ctx.append(m365_ctx)
 
     record_delivered_hooks, record_dead_hooks = group_record.outbox_hooks(services)
+    share_delivered_hooks, share_dead_hooks = targeted.outbox_hooks(services)
     tell_dsl = dead_letter_hook(services)
 
     async def upload_delivered(row, result):
         await record_delivered_hooks["files.channel_upload"](row, result)
         await scrub_delivered_content(row.session, row.id)
 
+    async def share_delivered(row, result):
+        await share_delivered_hooks["files.personal_share"](row, result)
+        await scrub_delivered_content(row.session, row.id)
+
     async def dead_letter(row):
-        hook = record_dead_hooks.get(row.kind)
-        if hook is not None:
-            await hook(row)
+        # The journey's own hook first (the group record is marked failed; a 1:1 record's supervisor is told and
+        # the supervisee's "shared with you" is held back), then the DSL team hears that something failed.
+        for hooks in (record_dead_hooks, share_dead_hooks):
+            hook = hooks.get(row.kind)
+            if hook is not None:
+                await hook(row)
         await tell_dsl(row)
 
     handlers = {**teams_handlers(services, services.extras["messenger"]),
                 **graph_handlers(m365, db=db, school=school)}
     worker = OutboxWorker(db, handlers, clock=clock, name="outbox",
-                          on_delivered={"files.channel_upload": upload_delivered, "files.personal_share":
-                                        lambda row, result: scrub_delivered_content(row.session, row.id)},
+                          on_delivered={"files.channel_upload": upload_delivered,
+                                        "files.personal_share": share_delivered},
                           on_dead_letter=dead_letter)
     services.extras["outbox_worker"] = worker
     app[OUTBOX] = worker

@@ -160,16 +160,17 @@ def dead_letter_hook(services: Services):
                            text(f"The bot could not reach {person.name} in Teams: the app is not installed for them "
                                 "and installing it did not work. Ask IT to install the app for them (or ask them to "
                                 "open it in Teams). Their messages are kept and can be sent again."),
-                           facts([("Reference", row.key[:60])])])
+                           facts([("Reference", row.key)])])
             day = services.clock().date().isoformat()
             dedupe = f"deadletter:unreachable:{person.id}:{day}"
         else:
             label = KIND_LABELS.get(row.kind, row.kind)
             notice = card([title("Something could not be delivered"),
                            text(f"After several attempts the bot could not complete {label}. Nothing has been lost: "
-                                "it is kept and can be retried once the cause is fixed (ask IT to check the "
-                                "Microsoft 365 connection)."),
-                           facts([("Reference", row.key[:60]), ("Reason", (row.last_error or "unknown")[:120])])])
+                                "it is kept, and whoever looks after the bot can send it again once the cause is "
+                                "fixed (python -m bot.outbox retry with the reference below). Ask IT to check the "
+                                "Microsoft 365 connection."),
+                           facts([("Reference", row.key), ("Reason", (row.last_error or "unknown")[:120])])])
             dedupe = f"deadletter:{row.id}"
         for dsl in services.school.with_role(Role.DSL):
             if person is not None and dsl.id == person.id:
