@@ -261,6 +261,27 @@ async def test_a_failed_share_holds_back_the_notice_and_tells_the_supervisor(kit
     assert "not shared yet" in texts_of(notify[0].payload["card"])
 
 
+async def test_a_share_that_gives_up_in_the_app_tells_the_supervisor_not_the_supervisee(kit, pairs):  # noqa: F811
+    """The same, through the app's own outbox worker and its dead-letter wiring (bot/app.py)."""
+    from bot.outbox import PermanentFailure
+
+    async def refused(payload):
+        raise PermanentFailure("OneDrive refused the upload (403)")
+
+    kit.worker.handlers["files.personal_share"] = refused
+    await submitted(kit)
+    await kit.worker.drain()
+    async with kit.db.session() as s:
+        rec = (await s.execute(select(TargetedRecord))).scalar_one()
+    assert rec.status == "failed"
+    assert [c for c in kit.journey_cards(SEE) if "shared" in texts_of(c)] == []      # no "shared with you"
+    assert any("not shared yet" in texts_of(c) for c in kit.sent_to(SUP))
+    # The DSL team hears that a 1:1 record file failed, with its key: no names, no content.
+    notices = [c for c in kit.sent_to("amara.okafor") if "could not be delivered" in texts_of(c)]
+    assert len(notices) == 1 and "a 1:1 record file" in texts_of(notices[0])
+    assert "Tom Hollis" not in texts_of(notices[0]) and NARRATIVE not in texts_of(notices[0])
+
+
 # ---- 1:1 actions ---------------------------------------------------------------------------------------------
 
 async def test_agreed_actions_are_seen_by_the_two_people_only(kit, pairs):  # noqa: F811
