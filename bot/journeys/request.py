@@ -19,6 +19,7 @@ from bot.domain.request_rules import CONTINUE, Route, allocation_problem, parse_
 from bot.journeys import scheduling
 from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys.router import Router
+from bot.outbox import Effect, enqueue_many
 from bot.journeys.supervisor_pool import (PoolEntry, active_pairing, as_supervisors, caseloads, local_today,
                                           name_of, pool_entries, regular_pairings, say, term_calendar,
                                           unit_of_work)
@@ -149,9 +150,10 @@ async def submit(services: Services, turn: Turn) -> Reply:
                 # it is current then and the message itself carries no more than who asked and how soon.
                 notice = cards.allocation_notice(request_id=req.id, requester_name=actor.name, kind=req.kind,
                                                  urgency=req.urgency)
-                for person in allocators_for(services, req, today):
-                    await scheduling.notify(s, person.id, notice, key=f"request:{req.id}:alloc:{person.id}",
-                                            ref=f"request:{req.id}:alloc", now=turn.now)
+                await enqueue_many(s, [
+                    Effect("teams.notify", {"staff_id": person.id, "card": notice, "ref": f"request:{req.id}:alloc"},
+                           key=f"request:{req.id}:alloc:{person.id}")
+                    for person in allocators_for(services, req, today)], now=turn.now)
             else:
                 await _allocate(services, s, req, direct_to, by=None, now=turn.now)
             await _remember_status_card(services, s, turn, req)

@@ -56,6 +56,31 @@ async def enqueue(session: AsyncSession, kind: str, payload: dict[str, Any], *, 
     `chain`: rows with the same chain are delivered strictly one after another, in enqueue order (for example
     "create the meeting" before "move the meeting"). `now` only stamps created_at.
     """
+    values = _row(kind, payload, key=key, not_before=not_before, chain=chain, now=now)
+    return bool(await _insert(session, [values]))
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One side effect for `enqueue_many`."""
+    kind: str
+    payload: dict[str, Any]
+    key: str
+    chain: str | None = None
+    not_before: dt.datetime | None = None
+
+
+async def enqueue_many(session: AsyncSession, effects: list[Effect], *, now: dt.datetime | None = None) -> int:
+    """Several side effects in one statement (a turn that tells every allocator pays one round trip, not one
+    each). Keys already queued are skipped, as with `enqueue`; returns how many rows were added."""
+    if not effects:
+        return 0
+    rows = [_row(e.kind, e.payload, key=e.key, not_before=e.not_before, chain=e.chain, now=now) for e in effects]
+    return await _insert(session, rows)
+
+
+def _row(kind: str, payload: dict[str, Any], *, key: str, not_before: dt.datetime | None, chain: str | None,
+         now: dt.datetime | None) -> dict[str, Any]:
     if not key or len(key) > 200:
         raise ValueError("outbox key must be 1–200 characters")
     if not kind or len(kind) > 64:
@@ -71,12 +96,14 @@ async def enqueue(session: AsyncSession, kind: str, payload: dict[str, Any], *, 
                          "store the content and put its id in the payload")
     if not_before is not None and not_before.tzinfo is None:
         raise ValueError("not_before must be an aware datetime")
-    values = dict(key=key, kind=kind, payload=json.loads(encoded), chain=chain, status=PENDING, attempts=0,
-                  not_before=not_before, created_at=now or _utcnow(), hook_done=False, hook_attempts=0)
+    return dict(key=key, kind=kind, payload=json.loads(encoded), chain=chain, status=PENDING, attempts=0,
+                not_before=not_before, created_at=now or _utcnow(), hook_done=False, hook_attempts=0)
+
+
+async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(OutboxRow).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    res = await session.execute(stmt)
-    return bool(res.rowcount)
+    res = await session.execute(insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+    return res.rowcount or 0
 
 
 async def get(session: AsyncSession, key: str) -> OutboxMessage | None:

@@ -11,7 +11,7 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from bot.outbox import OutboxWorker, PermanentFailure, RetryLater, enqueue, get, requeue
+from bot.outbox import Effect, OutboxWorker, PermanentFailure, RetryLater, enqueue, enqueue_many, get, requeue
 from bot.store.db import Database
 from bot.store.models_outbox import OutboxRow
 
@@ -58,6 +58,33 @@ async def test_enqueue_same_key_twice_is_a_noop(db):
     async with db.session() as s:
         msg = await get(s, "rec:1")
     assert msg.payload == {"record_id": 1} and msg.status == "pending"
+
+
+async def test_enqueue_many_is_one_statement_and_skips_keys_already_queued(db):
+    from sqlalchemy import event
+
+    async with db.session() as s:
+        await enqueue(s, "teams.notify", {"n": 0}, key="many:0")
+    statements = []
+
+    def count(*_a):
+        statements.append(1)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with db.session() as s:
+            added = await enqueue_many(s, [Effect("teams.notify", {"n": i}, key=f"many:{i}") for i in range(3)])
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    assert added == 2 and len(statements) == 1
+    async with db.session() as s:
+        assert (await get(s, "many:0")).payload == {"n": 0}          # the earlier row is kept as it was
+        assert (await get(s, "many:2")).payload == {"n": 2}
+        assert await enqueue_many(s, []) == 0
+        with pytest.raises(TypeError):                                 # the same checks as enqueue, before writing
+            await enqueue_many(s, [Effect("k", {"ok": 1}, key="v1"), Effect("k", {"when": dt.datetime.now()},
+                                                                             key="v2")])
+    assert await _count(db) == 3
 
 
 async def test_enqueue_rejects_payloads_that_are_not_small_plain_json(db):
