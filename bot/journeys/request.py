@@ -26,7 +26,7 @@ from bot.journeys.supervisor_pool import (PoolEntry, active_pairing, as_supervis
 from bot.school import Role, StaffMember
 from bot.store import conversations
 from bot.store.models import SentCard
-from bot.store.models_request import Meeting, Pairing, SupervisionRequest
+from bot.store.models_request import Meeting, Pairing, PoolMember, SupervisionRequest
 from cards import request as cards
 
 NOT_ON_ROSTER = ("I can't find you on the school's staff list, so I can't take a request from you. Please ask your "
@@ -403,6 +403,18 @@ async def allocate(services: Services, turn: Turn) -> Reply:
         req = await s.get(SupervisionRequest, req.id, populate_existing=True)
         if done.rowcount != 1 or req.status != "submitted":
             return Reply.of(cards.allocation_card(await _allocation_view(services, s, req, actor, turn.now)))
+        # Capacity again, now that this transaction holds the write: another allocator may have given the same
+        # supervisor their last place since the check above. SQLite has one writer at a time (the UPDATE took
+        # it); PostgreSQL locks the supervisor's pool row, so allocations to one supervisor go one at a time.
+        if not already:
+            if s.bind.dialect.name == "postgresql":
+                await s.execute(select(PoolMember.id).where(PoolMember.staff_id == wanted).with_for_update())
+            problem = allocation_problem(sup, await caseloads(s), requester_id=req.requester_id,
+                                         already_supervises=False)
+            if problem:
+                view = await _allocation_view(services, s, req, actor, turn.now, chosen=wanted,
+                                              errors={"chosen": problem}, message=None)
+                return Reply.of(cards.allocation_card(view))
         req.suggested_id = shown.supervisor_id if shown else None   # what the allocator was shown, for the record
         await _allocate(services, s, req, wanted, by=actor.id, now=turn.now)
         for person in allocators_for(services, req, today):

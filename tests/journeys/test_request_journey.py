@@ -188,6 +188,45 @@ async def test_capacity_is_respected_and_suggestion_moves_to_lightest_caseload(k
         assert (await s.execute(select(SupervisionRequest))).scalar_one().supervisor_id == suggested
 
 
+async def test_a_place_taken_between_the_check_and_the_write_is_refused(kit, monkeypatch):
+    """Two allocators at the same moment: the check the card was answered from said Priya had room, but by the
+    time this allocation writes, someone else has filled her last place. The write re-checks and refuses."""
+    from bot.journeys import request as journey
+
+    await kit.install("tom.hollis", "daniel.whitcombe", "helen.ashdown")
+    now = kit.clock.now
+    async with kit.db.session() as s:
+        for who in ("isla.brennan", "joseph.adeyemi", "liam.osei"):            # 3 of 4 places
+            s.add(Pairing(supervisee_id=who, supervisor_id="priya.raman", started_at=now))
+    await tom_requests(kit)
+    await kit.deliver()
+    alloc = await kit.open_latest("daniel.whitcombe")
+    rid = find_action(alloc, "request.allocate")["data"]["request_id"]
+
+    real = journey.caseloads
+    calls = []
+
+    async def racing(s):
+        calls.append(1)
+        if len(calls) == 1:   # the first look: before the other allocator's write lands
+            loads = await real(s)
+            async with kit.db.session() as other:
+                other.add(Pairing(supervisee_id="megan.tranter", supervisor_id="priya.raman", started_at=now))
+            return loads
+        return await real(s)
+
+    monkeypatch.setattr(journey, "caseloads", racing)
+    card = await kit.click("daniel.whitcombe", "request.allocate",
+                           {"request_id": rid, "use": "chosen", "chosen": "priya.raman"})
+    assert len(calls) >= 2                     # looked again when writing
+    assert any("at capacity (4 of 4)" in e for e in errors_on(card))
+    async with kit.db.session() as s:
+        req = (await s.execute(select(SupervisionRequest))).scalar_one()
+        active = (await s.execute(select(Pairing).where(Pairing.supervisor_id == "priya.raman",
+                                                        Pairing.ended_at.is_(None)))).scalars().all()
+    assert req.status == "submitted" and req.supervisor_id is None and len(active) == 4
+
+
 async def test_continue_with_current_supervisor_skips_allocation(kit):
     await kit.install("tom.hollis", "daniel.whitcombe", "helen.ashdown", "amara.okafor")
     async with kit.db.session() as s:
