@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.domain.calendar import TermCalendar
@@ -29,6 +29,7 @@ from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys.router import Router
 from bot.outbox import enqueue
 from bot.records import docx_writer
+from bot.records.drafts import draft_by_key, has_draft
 from bot.records.rules import (RECORDABLE_KINDS, ActionItem, Person, Tampered, clean_text, draft_values,
                                form_values_from_record, half_term_label, kind_label, parse_date, parse_record_form,
                                parse_time, record_file_name)
@@ -531,8 +532,7 @@ async def save_draft(services: Services, turn: Turn) -> Reply:
             return target
         template = _template_for(services, target.record.template_id if target.record else None)
         values = draft_values(template, turn.data)
-        draft = (await s.execute(select(GroupRecordDraft).where(GroupRecordDraft.draft_key == key))
-                 ).scalar_one_or_none()
+        draft = await draft_by_key(s, GroupRecordDraft, key)
         if draft is not None and (draft.owner_id != turn.actor.id or not _same_target(draft, target)):
             return _tampered(turn, "someone else's draft")
         if draft is None:
@@ -558,8 +558,7 @@ async def resume_draft(services: Services, turn: Turn) -> Reply:
     if not KEY_RE.match(key):
         return _tampered(turn, "draft key")
     async with services.db.session() as s:
-        draft = (await s.execute(select(GroupRecordDraft).where(GroupRecordDraft.draft_key == key))
-                 ).scalar_one_or_none()
+        draft = await draft_by_key(s, GroupRecordDraft, key)
         if draft is None:
             return Reply.of(cards.message_card("Draft not found", "That draft has been submitted or deleted."))
         if draft.owner_id != turn.actor.id:
@@ -583,8 +582,7 @@ async def discard_draft(services: Services, turn: Turn) -> Reply:
     if not KEY_RE.match(key):
         return _tampered(turn, "draft key")
     async with services.db.session() as s:
-        draft = (await s.execute(select(GroupRecordDraft).where(GroupRecordDraft.draft_key == key))
-                 ).scalar_one_or_none()
+        draft = await draft_by_key(s, GroupRecordDraft, key)
         if draft is not None and draft.owner_id != turn.actor.id:
             return _tampered(turn, "someone else's draft")
         if draft is not None:
@@ -658,8 +656,7 @@ class _Conflict(Exception):
 async def _conflict(services: Services, turn: Turn, target: _Target, key: str, values: dict) -> Reply:
     """Keep the DSL's text as their draft and explain; nothing is lost and nothing is recorded twice."""
     async with services.db.session() as s:
-        draft = (await s.execute(select(GroupRecordDraft).where(GroupRecordDraft.draft_key == key))
-                 ).scalar_one_or_none()
+        draft = await draft_by_key(s, GroupRecordDraft, key)
         if draft is None:
             s.add(GroupRecordDraft(
                 draft_key=key, owner_id=turn.actor.id, created_at=turn.now, updated_at=turn.now, content=values,
@@ -675,9 +672,7 @@ async def _conflict(services: Services, turn: Turn, target: _Target, key: str, v
 
 
 async def _has_draft(services: Services, key: str) -> bool:
-    async with services.db.session() as s:
-        return (await s.execute(select(func.count()).select_from(GroupRecordDraft).where(
-            GroupRecordDraft.draft_key == key))).scalar_one() > 0
+    return await has_draft(services.db, GroupRecordDraft, key)
 
 
 async def _action_ids(services: Services, turn: Turn, target: _Target) -> dict[int, int] | Reply:

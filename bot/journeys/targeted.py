@@ -27,13 +27,14 @@ import unicodedata
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys.router import Router
 from bot.outbox import enqueue, get
 from bot.records import docx_writer
+from bot.records.drafts import draft_by_key, has_draft
 from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
 from bot.records.templates import RecordTemplate, one_to_one_template
 from bot.school import Role, StaffMember
@@ -315,8 +316,7 @@ async def save_draft(services: Services, turn: Turn) -> Reply:
         if await _submitted(s, key) is not None:
             return Reply.of(cards.message_card("Already submitted", "This record was submitted already, so there "
                                                "is no draft to save."))
-        draft = (await s.execute(select(TargetedRecordDraft).where(TargetedRecordDraft.draft_key == key))
-                 ).scalar_one_or_none()
+        draft = await draft_by_key(s, TargetedRecordDraft, key)
         if draft is not None and (draft.owner_id != turn.actor.id or draft.supervisee_id != sid):
             return _tampered(turn, "someone else's draft")
         if draft is None:
@@ -335,8 +335,7 @@ async def resume_draft(services: Services, turn: Turn) -> Reply:
     if not KEY_RE.match(key):
         return _tampered(turn, "draft key")
     async with services.db.session() as s:
-        draft = (await s.execute(select(TargetedRecordDraft).where(TargetedRecordDraft.draft_key == key))
-                 ).scalar_one_or_none()
+        draft = await draft_by_key(s, TargetedRecordDraft, key)
         if draft is None:
             return Reply.of(cards.message_card("Draft not found", "That draft has been submitted or deleted."))
         if draft.owner_id != turn.actor.id:
@@ -358,8 +357,7 @@ async def discard_draft(services: Services, turn: Turn) -> Reply:
     if not KEY_RE.match(key):
         return _tampered(turn, "draft key")
     async with services.db.session() as s:
-        draft = (await s.execute(select(TargetedRecordDraft).where(TargetedRecordDraft.draft_key == key))
-                 ).scalar_one_or_none()
+        draft = await draft_by_key(s, TargetedRecordDraft, key)
         if draft is not None and draft.owner_id != turn.actor.id:
             return _tampered(turn, "someone else's draft")
         if draft is not None:
@@ -372,9 +370,7 @@ async def _submitted(s, key: str) -> TargetedRecord | None:
 
 
 async def _has_draft(services: Services, key: str) -> bool:
-    async with services.db.session() as s:
-        return (await s.execute(select(func.count()).select_from(TargetedRecordDraft).where(
-            TargetedRecordDraft.draft_key == key))).scalar_one() > 0
+    return await has_draft(services.db, TargetedRecordDraft, key)
 
 
 # ---- 3. submit ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,18 @@
+"""Drafts of record cards (group and 1:1): looked up by the key the card carries, shared by both journeys."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def draft_by_key(s: AsyncSession, model: Any, key: str) -> Any | None:
+    """The draft saved under `key` (a card's draft key), whoever owns it: callers check the owner."""
+    return (await s.execute(select(model).where(model.draft_key == key))).scalar_one_or_none()
+
+
+async def has_draft(db: Any, model: Any, key: str) -> bool:
+    async with db.session() as s:
+        return (await s.execute(select(func.count()).select_from(model).where(model.draft_key == key))
+                ).scalar_one() > 0
