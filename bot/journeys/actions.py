@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys.group_record import is_dsl, plain
 from bot.journeys.router import Router
+from bot.records.actions import set_action_status
 from bot.store.models_group_record import DONE, OPEN, GroupRecord, RecordAction
 from bot.store.models_sessions import GroupSession
 from cards import actions as cards
@@ -63,13 +64,7 @@ async def _set_status(services: Services, turn: Turn, status: str) -> Reply:
             refuse(turn, "action list: unknown action")
             return plain(turn, "Sorry, I can't find that action. Type actions to see the list again.",
                          "Can't do that")
-        if row.status == status:
-            notice = "That was already marked done." if status == DONE else "That action is already open."
-        else:
-            row.status = status
-            row.done_by = turn.actor.id if status == DONE else None
-            row.done_at = turn.now if status == DONE else None
-            notice = "Marked done." if status == DONE else "Reopened."
+        notice = set_action_status(row, status, by=turn.actor.id, now=turn.now)
     # Stay on the view that shows done actions, so a mistaken tick can be undone at once (Reopen).
     return Reply.of(await _card(services, turn, show_done=True, notice=notice))
 

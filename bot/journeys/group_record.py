@@ -29,7 +29,7 @@ from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys.router import Router
 from bot.outbox import enqueue
 from bot.records import docx_writer
-from bot.records.drafts import draft_by_key, has_draft
+from bot.records.drafts import NotYours, draft_by_key, has_draft, own_draft
 from bot.records.rules import (RECORDABLE_KINDS, ActionItem, Person, Tampered, clean_text, draft_values,
                                form_values_from_record, half_term_label, kind_label, parse_date, parse_record_form,
                                parse_time, record_file_name)
@@ -558,11 +558,12 @@ async def resume_draft(services: Services, turn: Turn) -> Reply:
     if not KEY_RE.match(key):
         return _tampered(turn, "draft key")
     async with services.db.session() as s:
-        draft = await draft_by_key(s, GroupRecordDraft, key)
+        try:
+            draft = await own_draft(s, GroupRecordDraft, key, turn.actor.id)
+        except NotYours:
+            return _tampered(turn, "someone else's draft")
         if draft is None:
             return Reply.of(cards.message_card("Draft not found", "That draft has been submitted or deleted."))
-        if draft.owner_id != turn.actor.id:
-            return _tampered(turn, "someone else's draft")
         rec = await s.get(GroupRecord, draft.record_id) if draft.record_id else None
         sid = rec.session_id if rec else draft.session_id
         sess = await s.get(GroupSession, sid) if sid else None
@@ -582,8 +583,9 @@ async def discard_draft(services: Services, turn: Turn) -> Reply:
     if not KEY_RE.match(key):
         return _tampered(turn, "draft key")
     async with services.db.session() as s:
-        draft = await draft_by_key(s, GroupRecordDraft, key)
-        if draft is not None and draft.owner_id != turn.actor.id:
+        try:
+            draft = await own_draft(s, GroupRecordDraft, key, turn.actor.id)
+        except NotYours:
             return _tampered(turn, "someone else's draft")
         if draft is not None:
             await s.delete(draft)

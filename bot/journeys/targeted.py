@@ -34,7 +34,8 @@ from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys.router import Router
 from bot.outbox import enqueue, get
 from bot.records import docx_writer
-from bot.records.drafts import draft_by_key, has_draft
+from bot.records.actions import set_action_status
+from bot.records.drafts import NotYours, draft_by_key, has_draft, own_draft
 from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
 from bot.records.templates import RecordTemplate, one_to_one_template
 from bot.school import Role, StaffMember
@@ -335,11 +336,12 @@ async def resume_draft(services: Services, turn: Turn) -> Reply:
     if not KEY_RE.match(key):
         return _tampered(turn, "draft key")
     async with services.db.session() as s:
-        draft = await draft_by_key(s, TargetedRecordDraft, key)
+        try:
+            draft = await own_draft(s, TargetedRecordDraft, key, turn.actor.id)
+        except NotYours:
+            return _tampered(turn, "someone else's draft")
         if draft is None:
             return Reply.of(cards.message_card("Draft not found", "That draft has been submitted or deleted."))
-        if draft.owner_id != turn.actor.id:
-            return _tampered(turn, "someone else's draft")
         pairing = await _pairing(s, turn.actor.id, draft.supervisee_id)
         sid, values = draft.supervisee_id, dict(draft.content)
     if pairing is None:
@@ -357,8 +359,9 @@ async def discard_draft(services: Services, turn: Turn) -> Reply:
     if not KEY_RE.match(key):
         return _tampered(turn, "draft key")
     async with services.db.session() as s:
-        draft = await draft_by_key(s, TargetedRecordDraft, key)
-        if draft is not None and draft.owner_id != turn.actor.id:
+        try:
+            draft = await own_draft(s, TargetedRecordDraft, key, turn.actor.id)
+        except NotYours:
             return _tampered(turn, "someone else's draft")
         if draft is not None:
             await s.delete(draft)
@@ -623,13 +626,7 @@ async def _set_action(services: Services, turn: Turn, status: str) -> Reply:
         a = await s.get(TargetedAction, aid)
         if a is None or turn.actor.id not in (a.supervisor_id, a.supervisee_id):
             return _tampered(turn, "action: not theirs")
-        if a.status == status:
-            notice = "That was already marked done." if status == DONE else "That action is already open."
-        else:
-            a.status = status
-            a.done_by = turn.actor.id if status == DONE else None
-            a.done_at = turn.now if status == DONE else None
-            notice = "Marked done." if status == DONE else "Reopened."
+        notice = set_action_status(a, status, by=turn.actor.id, now=turn.now)
     return Reply.of(await _actions_card(services, turn, notice))
 
 

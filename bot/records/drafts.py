@@ -16,3 +16,15 @@ async def has_draft(db: Any, model: Any, key: str) -> bool:
     async with db.session() as s:
         return (await s.execute(select(func.count()).select_from(model).where(model.draft_key == key))
                 ).scalar_one() > 0
+
+
+class NotYours(Exception):
+    """The draft key on the card belongs to someone else's draft (a tampered or forwarded card)."""
+
+
+async def own_draft(s: AsyncSession, model: Any, key: str, owner_id: str) -> Any | None:
+    """The draft saved under `key` if it is `owner_id`'s, None if there is none; NotYours if it is someone else's."""
+    draft = await draft_by_key(s, model, key)
+    if draft is not None and draft.owner_id != owner_id:
+        raise NotYours
+    return draft
