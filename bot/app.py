@@ -1,7 +1,9 @@
 """create_app(settings) → the aiohttp Application: routes plus cleanup contexts that own every resource."""
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 
 from aiohttp import web
 
@@ -39,21 +41,24 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
     app.cleanup_ctx.append(store_ctx)
 
     # Bot Framework lives only in bot/teams; imported here, at build time, never at module import.
+    from bot.delivery import RateLimiter, ThrottledMessenger
+    from bot.effects import outbox_hooks, teams_handlers
+    from bot.outbox import OutboxWorker
+    from bot.reminders.scheduler import Scheduler
     from bot.teams.adapter import TeamsMessenger, build_adapter, messages_handler
     from bot.teams.handler import SupervisionBot
+    from graph import GraphConfigError, build_backend, graph_handlers
 
     adapter, auth = build_adapter(settings)
     router = build_router()
+    services.router = router
     bot = SupervisionBot(services, router)
     # One limiter for every proactive send (outbox cards and reminder fan-out), so the app as a whole stays under
     # Teams' per-conversation and 50 requests/s per-tenant limits; 5 % headroom for replies to people's own turns.
-    from bot.delivery import RateLimiter, ThrottledMessenger
-
     teams_messenger = TeamsMessenger(auth, settings.app_id)
-    limiter = RateLimiter(headroom=0.95)
-    services.extras["rate_limiter"] = limiter
-    services.extras["messenger"] = ThrottledMessenger(teams_messenger, limiter)
-    services.extras["router"] = router
+    services.rate_limiter = RateLimiter(headroom=0.95)
+    services.messenger = ThrottledMessenger(teams_messenger, services.rate_limiter)
+    services.teams_send = teams_messenger.sender
 
     async def teams_ctx(app_: web.Application):
         yield
@@ -61,13 +66,8 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
 
     app.cleanup_ctx.append(teams_ctx)
 
-    from bot.effects import dead_letter_hook, scrub_delivered_content, teams_handlers
-    from bot.journeys import group_record, targeted
-    from bot.outbox import OutboxWorker
-    from graph import GraphConfigError, build_backend, graph_handlers, load_graph_settings
-
     try:
-        m365 = build_backend(load_graph_settings(), db=db, school=school, local_dir=settings.local_m365_dir)
+        m365 = build_backend(settings.graph, db=db, school=school, local_dir=settings.local_m365_dir)
     except GraphConfigError as exc:
         raise SchoolConfigError(f"Microsoft Graph settings: {exc}") from None
     services.m365 = m365
@@ -80,34 +80,12 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
     # Registered before the outbox, so the worker stops before the backend closes.
     app.cleanup_ctx.append(m365_ctx)
 
-    record_delivered_hooks, record_dead_hooks = group_record.outbox_hooks(services)
-    share_delivered_hooks, share_dead_hooks = targeted.outbox_hooks(services)
-    tell_dsl = dead_letter_hook(services)
-
-    async def upload_delivered(row, result):
-        await record_delivered_hooks["files.channel_upload"](row, result)
-        await scrub_delivered_content(row.session, row.id)
-
-    async def share_delivered(row, result):
-        await share_delivered_hooks["files.personal_share"](row, result)
-        await scrub_delivered_content(row.session, row.id)
-
-    async def dead_letter(row):
-        # The journey's own hook first (the group record is marked failed; a 1:1 record's supervisor is told and
-        # the supervisee's "shared with you" is held back), then the DSL team hears that something failed.
-        for hooks in (record_dead_hooks, share_dead_hooks):
-            hook = hooks.get(row.kind)
-            if hook is not None:
-                await hook(row)
-        await tell_dsl(row)
-
-    handlers = {**teams_handlers(services, services.extras["messenger"]),
-                **graph_handlers(m365, db=db, school=school)}
-    worker = OutboxWorker(db, handlers, clock=clock, name="outbox",
-                          on_delivered={"files.channel_upload": upload_delivered,
-                                        "files.personal_share": share_delivered},
-                          on_dead_letter=dead_letter)
-    services.extras["outbox_worker"] = worker
+    # The journeys registered their delivery hooks on the router next to their verbs.
+    on_delivered, on_dead_letter = outbox_hooks(services, router.hooks)
+    handlers = {**teams_handlers(services, services.messenger), **graph_handlers(m365, db=db, school=school)}
+    worker = OutboxWorker(db, handlers, clock=clock, name="outbox", on_delivered=on_delivered,
+                          on_dead_letter=on_dead_letter)
+    services.outbox_worker = worker
     app[OUTBOX] = worker
 
     async def outbox_ctx(app_: web.Application):
@@ -119,16 +97,9 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
     app.cleanup_ctx.append(outbox_ctx)
 
     # Reminders, mop-up proposals and the DSL digest: timed work rebuilt from the database at every start.
-    import asyncio
-
-    from bot.reminders.scheduler import Scheduler
-
-    services.extras["teams_send"] = teams_messenger.sender
-    import socket
-
     owner = settings.instance_id or f"bot@{socket.gethostname()}:{settings.port}"
     scheduler = Scheduler(services, clock, owner=owner[:80])
-    services.extras["scheduler"] = scheduler
+    services.scheduler = scheduler
 
     async def scheduler_ctx(app_: web.Application):
         task = asyncio.create_task(scheduler.run(), name="reminders") if settings.workers else None

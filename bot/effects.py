@@ -193,3 +193,25 @@ async def scrub_delivered_content(session, row_id: int) -> None:
         payload = {k: v for k, v in row.payload.items() if k != "content_b64"}
         payload["content_removed"] = True
         await session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(payload=payload))
+
+
+def outbox_hooks(services: Services, hooks) -> tuple[Callable, Callable]:
+    """The worker's (on_delivered, on_dead_letter) from the hooks journeys registered on the router.
+
+    Delivered: each journey's hooks for the row's kind, then the outbox's copy of a delivered document is dropped
+    (its one home is now the channel's files or the supervisor's OneDrive). Dead-lettered: the journeys' hooks
+    (mark the record failed, hold back a notice), then the DSL team is told that something failed — never what."""
+    tell_dsl = dead_letter_hook(services)
+
+    async def delivered(row, result) -> None:
+        for hook in hooks.delivered.get(row.kind, ()):
+            await hook(services, row, result)
+        if "content_b64" in row.payload:
+            await scrub_delivered_content(row.session, row.id)
+
+    async def dead(row) -> None:
+        for hook in hooks.dead.get(row.kind, ()):
+            await hook(services, row)
+        await tell_dsl(row)
+
+    return delivered, dead

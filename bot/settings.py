@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from graph.errors import GraphConfigError
+from graph.settings import GraphSettings, load_graph_settings
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SCHOOL = ROOT / "infra" / "demo" / "school.yaml"
 
@@ -35,6 +38,9 @@ class Settings(BaseSettings):
     instance_id: str = Field("", alias="INSTANCE_ID", max_length=80)
     # Run background workers (outbox delivery, scheduler). Tests of a single turn switch them off.
     workers: bool = Field(True, alias="WORKERS")
+    # Microsoft Graph (GRAPH_* variables, graph/settings.py). Read with the rest at start-up, so create_app reads
+    # nothing from the environment; unset → the local Microsoft 365 backend.
+    graph: GraphSettings = Field(default_factory=lambda: GraphSettings(_env_file=None))
 
     @field_validator("database_url")
     @classmethod
@@ -78,7 +84,14 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides) -> Settings:
-    """Build settings, turning pydantic's errors into one message that names each bad setting."""
+    """Build settings, turning pydantic's errors into one message that names each bad setting.
+
+    `graph=` takes a ready GraphSettings (tests); otherwise GRAPH_* come from the environment and `.env`."""
+    if "graph" not in overrides:
+        try:
+            overrides["graph"] = load_graph_settings()
+        except GraphConfigError as exc:
+            raise SettingsError(f"Microsoft Graph settings: {exc}") from None
     try:
         s = Settings(**overrides)
     except ValidationError as exc:

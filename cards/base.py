@@ -53,6 +53,11 @@ def execute(title_: str, verb: str, data: dict | None = None, *, style: str | No
     return ac.ActionExecute(title=title_, verb=verb, data=data or {}, style=style)
 
 
+def no_inputs(title_: str, verb: str, data: dict | None = None, *, style: str | None = None) -> ac.ActionExecute:
+    """A button that sends no inputs (Back, Continue draft …), so Teams does not validate the form for it."""
+    return ac.ActionExecute(title=title_, verb=verb, data=data or {}, style=style, associated_inputs="none")
+
+
 def choice_set(id: str, label: str, choices: Iterable[tuple[str, str]], *, value: str | None = None,
                required: bool = False, error_message: str | None = None, multi: bool = False,
                expanded: bool = False, placeholder: str | None = None) -> ac.InputChoiceSet:
@@ -107,3 +112,10 @@ def _input_ids(node: Any) -> list[str]:
         for v in node:
             out.extend(_input_ids(v))
     return out
+
+
+def message_card(heading: str, message: str, *, back_verb: str | None = None, back_label: str = "Back") -> dict:
+    """A short message (a refusal, "already done", "deleted"), optionally with one button back to where it came
+    from. The heading is the first block and the message the ones after it."""
+    actions = [no_inputs(back_label, back_verb)] if back_verb else []
+    return card([title(heading), text(message)], actions)

@@ -1,7 +1,7 @@
 """Microsoft 365 for the bot: ports (graph.ports), two backends, and the factory that picks one.
 
-    graph_settings = load_graph_settings()                    # GRAPH_* env / .env
-    backend = build_backend(graph_settings, db=db, school=school, local_dir=settings.local_m365_dir)
+    backend = build_backend(settings.graph,                   # GRAPH_* env / .env, read by load_settings
+                            db=db, school=school, local_dir=settings.local_m365_dir)
     await backend.verify()                                    # msgraph: signs in once; bad secret → GraphAuthError
     ...
     await backend.close()

@@ -39,6 +39,39 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def _loopback(host) -> bool:
+    import ipaddress
+
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host in ("localhost", None):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Nothing in any test may reach beyond this machine's loopback: no Entra sign-in, no graph.microsoft.com,
+    no Bot Framework connector. Resolving or connecting to anything else fails at once with a clear error."""
+    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
+
+    def getaddrinfo(host, *args, **kw):
+        if not _loopback(host):
+            raise OSError(f"test tried to resolve {host!r}: only loopback is allowed")
+        return real_getaddrinfo(host, *args, **kw)
+
+    def connect(sock, address):
+        if isinstance(address, tuple) and not _loopback(address[0]):
+            raise OSError(f"test tried to connect to {address!r}: only loopback is allowed")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
 @pytest.fixture(scope="session")
 def school():
     return load_school(DEMO_SCHOOL)

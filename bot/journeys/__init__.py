@@ -1,6 +1,8 @@
 """User journeys, one module each, registered here — the one place that says what the bot can do.
 
-Order matters only for the help card (commands are listed in registration order).
+Each module's `register(router)` declares its commands, its card verbs with the permission each needs, and the
+outbox delivery hooks it owns. Order matters only for the help card: commands are listed in registration order,
+and help comes last (it lists the others, and is the fallback for anything not understood).
 """
 from __future__ import annotations
 
@@ -8,25 +10,11 @@ from bot.journeys.router import Router
 
 
 def build_router() -> Router:
-    from bot.journeys import help as help_journey
+    from bot.journeys import (actions, compliance, group_record, help, request, scheduling, specialist,
+                              supervisor_pool, targeted)
 
     router = Router()
-    # Journey modules register their commands and verbs here (request, group_record, compliance …).
-    for module in _journey_modules():
-        module.register(router)
-    help_journey.register(router)
+    for journey in (request, scheduling, group_record, actions, compliance, specialist, supervisor_pool, targeted):
+        journey.register(router)
+    help.register(router)
     return router
-
-
-def _journey_modules():
-    import importlib
-
-    mods = []
-    for name in JOURNEYS:
-        mods.append(importlib.import_module(f"bot.journeys.{name}"))
-    return mods
-
-
-# Journey modules in help-card order. Each has register(router).
-JOURNEYS: list[str] = ["request", "scheduling", "group_record", "actions", "compliance", "specialist",
-                        "supervisor_pool", "targeted"]

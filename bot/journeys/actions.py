@@ -14,8 +14,10 @@ from sqlalchemy import select
 
 from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys.group_record import is_dsl, plain
-from bot.journeys.router import Router
+from bot.journeys import permissions
+from bot.journeys.router import Permission, Router
 from bot.records.actions import set_action_status
+from bot.school import Role
 from bot.store.models_group_record import DONE, OPEN, GroupRecord, RecordAction
 from bot.store.models_sessions import GroupSession
 from cards import actions as cards
@@ -24,10 +26,13 @@ NOT_DSL = "Only the DSL team can see the action list."
 DONE_WINDOW = dt.timedelta(days=30)
 
 
+DSL_ONLY = permissions.role(Role.DSL, NOT_DSL, "DSL team")
+
+
 def register(router: Router) -> None:
     router.command("actions", title="Action list",
                    description="Open actions from group records, for the DSL meeting; mark them done.",
-                   handler=show, allowed=is_dsl, verb=cards.V_LIST)
+                   handler=show, allowed=DSL_ONLY, verb=cards.V_LIST)
     router.verb(cards.V_DONE, mark_done)
     router.verb(cards.V_REOPEN, reopen)
 

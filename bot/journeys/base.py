@@ -4,9 +4,19 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence, Iterable, Protocol
 
 from bot.school import School, StaffMember
+
+if TYPE_CHECKING:
+    from bot.delivery import RateLimiter
+    from bot.domain.calendar import TermCalendar
+    from bot.domain.slots import Busy
+    from bot.journeys.router import Router
+    from bot.messaging import Messenger
+    from bot.store import Database
+
+    BusyLookup = Callable[[Sequence[str], dt.datetime, dt.datetime], Awaitable[Mapping[str, Iterable[Busy]]]]
 
 log = logging.getLogger("bot.journeys")
 
@@ -51,20 +61,55 @@ def utc_now() -> dt.datetime:
 
 
 @dataclass
+class PoolState:
+    """The supervisor pool's per-process state: seeded from the config once, and a short-lived read copy."""
+
+    seeded: bool = False
+    cached: tuple[float, list] | None = None     # (monotonic expiry, entries)
+
+    def forget(self) -> None:
+        self.cached = None
+
+
+@dataclass
 class Services:
-    """Everything a journey may use, built once by the app and passed in (no module globals)."""
+    """Everything a journey may use, built once by `create_app` and passed in (no module globals).
+
+    The term calendar is built once, from the school config, when the services are made."""
 
     school: School
-    db: Any                                  # bot.store.Database
+    db: "Database"
     clock: Clock = utc_now
-    m365: Any = None                         # graph.M365Backend (local or msgraph)
-    calendar: Any = None                     # bot.domain.calendar.TermCalendar, built at start-up
-    extras: dict[str, Any] = field(default_factory=dict)
+    m365: Any = None                                 # graph.M365Backend (local or msgraph)
+    calendar: "TermCalendar" = None                  # type: ignore[assignment]  # built in __post_init__
+    router: "Router | None" = None
+    messenger: "Messenger | None" = None             # throttled proactive Teams sends (the outbox's)
+    rate_limiter: "RateLimiter | None" = None        # the one limiter every proactive send shares
+    teams_send: Any = None                           # the reminder fan-out's raw sender
+    outbox_worker: Any = None                        # bot.outbox.OutboxWorker (wake() after a turn queues work)
+    scheduler: Any = None                            # bot.reminders.scheduler.Scheduler
+    busy_lookup: "BusyLookup | None" = None          # free/busy override (tests); None → the Microsoft 365 port
+    pool: PoolState = field(default_factory=PoolState)
+    # Each requester's 1:1 chat id, looked up once per process (it never changes).
+    conversation_ids: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.calendar is None:
+            from bot.domain.calendar import TermCalendar
+
+            self.calendar = TermCalendar.from_school(self.school)
+
+    def wake_outbox(self) -> None:
+        """A turn queued side effects: deliver them now rather than at the worker's next poll."""
+        if self.outbox_worker is not None:
+            self.outbox_worker.wake()
 
 
 Handler = Callable[[Services, Turn], Awaitable[Reply]]
 
 
 def refuse(turn: Turn, what: str) -> None:
-    """Log a refused action without any content from the payload (safeguarding data never reaches logs)."""
-    log.warning("refused %s for actor=%s verb=%s", what, turn.actor.id if turn.actor else "not-on-roster", turn.verb)
+    """Log a refused action without any content from the payload (see bot.journeys.kit.refuse)."""
+    from bot.journeys.kit import refuse as _refuse
+
+    _refuse(turn, what)

@@ -17,7 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.reminder_rules import COUNTING_KINDS
 from bot.journeys.base import Reply, Services, Turn, refuse
-from bot.journeys.router import Router
+from bot.journeys import permissions
+from bot.journeys.router import Permission, Router
 from bot.reminders import facts, mopup, views
 from bot.school import Role, StaffMember
 from bot.store.models_compliance import MopUpProposal
@@ -68,11 +69,15 @@ def _default_context(services: Services, now: dt.datetime) -> facts.Context | No
     return facts.context_at(services, ht.index)
 
 
+ATTENDANCE_VIEWERS = Permission("DSL team or safeguarding governor", lambda a: can_view_attendance(a),
+                                "The attendance card is for the DSL team and safeguarding governors.")
+
+
 def register(router: Router) -> None:
     router.command("attendance", title="Attendance",
                    description="This half term's group supervision: who has attended, who hasn't, days left, "
                                "the mop-up session.",
-                   handler=show_attendance, allowed=can_view_attendance, verb=cards.ATTENDANCE)
+                   handler=show_attendance, allowed=ATTENDANCE_VIEWERS, verb=cards.ATTENDANCE)
     router.verb(cards.ATTEND, attend)
     router.verb(cards.MOPUP_PROPOSE, propose_mop_up)
     router.verb(cards.MOPUP_CONFIRM, confirm_mop_up)
@@ -203,10 +208,7 @@ async def _reminder_again(services: Services, ctx: facts.Context, actor: StaffMe
 
 
 def _wake_outbox(services: Services) -> None:
-    worker = services.extras.get("outbox_worker")
-    wake = getattr(worker, "wake", None)
-    if callable(wake):
-        wake()
+    services.wake_outbox()
 
 
 async def _proposal_context(services: Services, turn: Turn) -> tuple[facts.Context | None, MopUpProposal | None]:

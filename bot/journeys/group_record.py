@@ -26,8 +26,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.calendar import TermCalendar
 from bot.journeys.base import Reply, Services, Turn, refuse
-from bot.journeys.router import Router
-from bot.outbox import enqueue
+from bot.journeys import permissions
+from bot.journeys.router import Permission, Router
+from bot.outbox import effects, enqueue
 from bot.records import docx_writer
 from bot.records.drafts import NotYours, draft_by_key, has_draft, own_draft
 from bot.records.rules import (RECORDABLE_KINDS, ActionItem, Person, Tampered, clean_text, draft_values,
@@ -59,14 +60,18 @@ def is_dsl(actor: StaffMember | None) -> bool:
     return actor is not None and Role.DSL in actor.roles
 
 
+RECORDERS = permissions.role(Role.DSL, NOT_DSL, "DSL team")
+SCHEDULERS = permissions.role(Role.DSL, NOT_DSL_SCHEDULE, "DSL team")
+
+
 def register(router: Router) -> None:
     router.command("record", title="Record group supervision",
                    description="Record who came to a group session, the discussion and actions; it goes to the "
                                "Safeguarding channel.",
-                   handler=start, allowed=is_dsl, verb=cards.V_START)
+                   handler=start, allowed=RECORDERS, verb=cards.V_START)
     router.command("schedule", title="Schedule group supervision",
                    description="Put this half term's group sessions in everyone's calendars.",
-                   handler=schedule, allowed=is_dsl, verb=cards.V_SCHEDULE)
+                   handler=schedule, allowed=SCHEDULERS, verb=cards.V_SCHEDULE)
     router.verb(cards.V_OPEN, open_session)
     router.verb(cards.V_RESUME, resume_draft)
     router.verb(cards.V_ADHOC, adhoc)
@@ -76,15 +81,14 @@ def register(router: Router) -> None:
     router.verb(cards.V_DISCARD, discard_draft)
     router.verb(cards.V_AMEND, amend)
     router.verb(cards.V_SCHEDULE_SUBMIT, schedule_submit)
+    router.on_delivered(effects.CHANNEL_UPLOAD, _upload_delivered)
+    router.on_dead_letter(effects.CHANNEL_UPLOAD, _upload_dead)
 
 
 # ---- small helpers --------------------------------------------------------------------------------------------
 
 def _calendar(services: Services) -> TermCalendar:
-    cal = getattr(services, "calendar", None) or services.extras.get("term_calendar")
-    if cal is None:
-        cal = services.extras["term_calendar"] = TermCalendar.from_school(services.school)
-    return cal
+    return services.calendar
 
 
 def _local(services: Services, instant: dt.datetime) -> dt.datetime:
@@ -957,21 +961,16 @@ async def on_record_failed(session, record_id: int, *, services: Services | None
                   key=f"{KEY_PREFIX}failed:{version.id}", now=now)
 
 
-def outbox_hooks(services: Services) -> tuple[dict, dict]:
-    """(on_delivered, on_dead_letter) hooks for the outbox worker, for kind "files.channel_upload".
+async def _upload_delivered(services: Services, msg, result) -> None:
+    """The record's .docx is in the channel's files: keep its URL, then post the summary to the channel."""
+    await on_record_delivered(msg.session, msg.payload.get("record_id"), result, services=services,
+                              now=services.clock(), key=msg.key)
 
-    They act only on this journey's rows (key prefix "group_record:"), so another journey's channel uploads pass
-    through untouched; the lead can combine them with other journeys' hooks for the same kind.
-    """
-    async def delivered(msg, result):
-        await on_record_delivered(msg.session, msg.payload.get("record_id"), result, services=services,
-                                  now=services.clock(), key=msg.key)
 
-    async def dead(msg):
-        await on_record_failed(msg.session, msg.payload.get("record_id"), services=services, now=services.clock(),
-                               key=msg.key)
-
-    return {"files.channel_upload": delivered}, {"files.channel_upload": dead}
+async def _upload_dead(services: Services, msg) -> None:
+    """The upload gave up: mark the version failed and tell whoever submitted it."""
+    await on_record_failed(msg.session, msg.payload.get("record_id"), services=services, now=services.clock(),
+                           key=msg.key)
 
 
 # ---- 8. scheduling the half term's group sessions -----------------------------------------------------------

@@ -18,7 +18,8 @@ from bot.domain.allocation import SuggestionReason, suggest_supervisor
 from bot.domain.request_rules import CONTINUE, Route, allocation_problem, parse_request_form, route_request
 from bot.journeys import scheduling
 from bot.journeys.base import Reply, Services, Turn, refuse
-from bot.journeys.router import Router
+from bot.journeys import permissions
+from bot.journeys.router import Permission, Router
 from bot.outbox import Effect, enqueue_many
 from bot.journeys.supervisor_pool import (PoolEntry, active_pairing, as_supervisors, caseloads, local_today,
                                           name_of, pool_entries, regular_pairings, say, term_calendar,
@@ -33,7 +34,6 @@ NOT_ON_ROSTER = ("I can't find you on the school's staff list, so I can't take a
                  "DSL to check the roster.")
 _DRAFT = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _URGENCY_ORDER = {"urgent": 0, "week": 1, "routine": 2}
-_CONVERSATIONS = "request.conversation_ids"
 LIST_LIMIT = 10
 
 
@@ -186,7 +186,7 @@ async def _remember_status_card(services: Services, s: AsyncSession, turn: Turn,
     changes can update it in place ("teams.update" by ref)."""
     if not (turn.invoke and turn.activity_id):
         return
-    known = services.extras.setdefault(_CONVERSATIONS, {})
+    known = services.conversation_ids
     conversation_id = known.get(req.requester_id)
     if conversation_id is None:   # a person's 1:1 chat id does not change; look it up once per process
         ref = await conversations.personal(s, req.requester_id)
@@ -444,13 +444,17 @@ async def waiting(services: Services, turn: Turn) -> Reply:
     return Reply.of(cards.requests_list(items, total_open=len(rows)))
 
 
+ALLOCATORS = permissions.role(Role.ALLOCATOR, "Only the people who allocate supervisors can see requests.",
+                              "allocator", as_card=True)
+
+
 def register(router: Router) -> None:
     router.command("request", title="Request supervision",
                    description="Ask for 1:1, group or specialist supervision.", handler=open_form,
                    verb=cards.REQUEST_OPEN)
     router.command("requests", "allocate", title="Requests to allocate",
                    description="Requests waiting for a supervisor.", handler=waiting,
-                   allowed=lambda a: a.has(Role.ALLOCATOR), verb="request.list")
+                   allowed=ALLOCATORS, verb="request.list")
     router.verb(cards.REQUEST_SUBMIT, submit)
     router.verb(cards.REQUEST_STATUS, status)
     router.verb(cards.REQUEST_WITHDRAW, withdraw)

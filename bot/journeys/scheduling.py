@@ -146,7 +146,7 @@ async def busy_for(services: Services, staff_ids: Sequence[str], start: dt.datet
     an error when calendars cannot be read (the card says so; nothing is booked without the person choosing)."""
     async with services.db.session() as s:
         busy = await _own_bookings(s, staff_ids, start, end)
-    lookup: BusyLookup | None = services.extras.get("busy_lookup") or _port_lookup(services)
+    lookup: BusyLookup | None = services.busy_lookup or _port_lookup(services)
     if lookup is None:
         return busy, None
     warning = None

@@ -16,7 +16,8 @@ from bot.domain.request_rules import horizon_for, parse_group_setup, parse_manua
 from bot.domain.slots import Slot
 from bot.journeys import scheduling
 from bot.journeys.base import Reply, Services, Turn, refuse
-from bot.journeys.router import Router
+from bot.journeys import permissions
+from bot.journeys.router import Permission, Router
 from bot.journeys.supervisor_pool import (as_supervisors, is_dsl, local_today, name_of, pool_entries, say,
                                           term_calendar, unit_of_work)
 from bot.school import Role
@@ -323,10 +324,13 @@ async def enrichment_find(services: Services, turn: Turn) -> Reply:
 def register(router: Router) -> None:
     router.command("specialist", "emergency", title="Specialist or emergency supervision",
                    description="Set up supervision after an incident or bereavement, at any time.", handler=setup,
-                   allowed=lambda a: a.has(Role.DSL), verb=cards.SETUP)
+                   allowed=permissions.role(Role.DSL, ONLY_DSL, "DSL team", as_card=True), verb=cards.SETUP)
     router.command("enrichment", title="Enrichment week",
                    description="Your enrichment week: requests and the end-of-week group session.",
-                   handler=enrichment, allowed=lambda a: a.has(Role.SUPERVISOR), verb=cards.ENRICHMENT_OPEN)
+                   handler=enrichment, verb=cards.ENRICHMENT_OPEN,
+                   allowed=permissions.role(Role.SUPERVISOR, "You aren't the enrichment supervisor for a coming "
+                                                             "enrichment week.", "trained supervisor",
+                                            as_card=True))
     router.verb(cards.FIND, find)
     router.verb(cards.BOOK, book)
     router.verb(cards.SESSION_VIEW, view)

@@ -20,7 +20,8 @@ from bot.domain.allocation import Supervisor
 from bot.domain.calendar import TermCalendar
 from bot.domain.request_rules import parse_pool_add
 from bot.journeys.base import Reply, Services, Turn, refuse
-from bot.journeys.router import Router
+from bot.journeys import permissions
+from bot.journeys.router import Permission, Router
 from bot.school import Role, StaffMember
 from bot.store.models_request import Pairing, PoolMember
 from cards import pool as pool_cards
@@ -48,11 +49,7 @@ class PoolEntry:
 
 def term_calendar(services: Services) -> TermCalendar:
     """The school's term calendar, built once per process (bank holidays are computed when it is built)."""
-    cal = getattr(services, "calendar", None) or services.extras.get(_CALENDAR)
-    if cal is None:
-        cal = TermCalendar.from_school(services.school)
-        services.extras[_CALENDAR] = cal
-    return cal
+    return services.calendar
 
 
 def local_today(services: Services, now: dt.datetime) -> dt.date:
@@ -84,7 +81,7 @@ async def ensure_pool(services: Services, now: dt.datetime) -> None:
     """Insert config supervisors the store has never seen (never re-adds someone the DSL retired).
 
     Its own short transaction, once per process, before the caller opens its unit of work."""
-    if services.extras.get(_SEEDED):
+    if services.pool.seeded:
         return
     rows = [dict(staff_id=m.id, trained_on=m.supervisor_trained_on, capacity=m.supervisor_capacity, active=True,
                  source="config", changed_by="school-config", changed_at=now)
@@ -93,7 +90,7 @@ async def ensure_pool(services: Services, now: dt.datetime) -> None:
         async with services.db.session() as s:
             insert = postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
             await s.execute(insert(PoolMember).values(rows).on_conflict_do_nothing(index_elements=["staff_id"]))
-    services.extras[_SEEDED] = True
+    services.pool.seeded = True
 
 
 @asynccontextmanager
@@ -112,7 +109,7 @@ async def pool_entries(services: Services, s: AsyncSession, now: dt.datetime, *,
     preference for someone retired a moment ago on another instance is caught when allocating, which always
     reads fresh). Changes made here drop the copy at once."""
     if not fresh:
-        cached = services.extras.get(_POOL_CACHE)
+        cached = services.pool.cached
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
     default = services.school.settings.supervisor_capacity_default
@@ -124,12 +121,12 @@ async def pool_entries(services: Services, s: AsyncSession, now: dt.datetime, *,
         out.append(PoolEntry(member, row.trained_on, row.capacity or default, row.capacity is None, row.active,
                              row.retired_at))
     entries = sorted(out, key=lambda e: (e.staff.name.casefold(), e.id))
-    services.extras[_POOL_CACHE] = (time.monotonic() + POOL_CACHE_SECONDS, entries)
+    services.pool.cached = (time.monotonic() + POOL_CACHE_SECONDS, entries)
     return entries
 
 
 def forget_pool(services: Services) -> None:
-    services.extras.pop(_POOL_CACHE, None)
+    services.pool.forget()
 
 
 async def caseloads(s: AsyncSession) -> dict[str, int]:
@@ -260,6 +257,7 @@ async def retire_supervisor(services: Services, turn: Turn) -> Reply:
 def register(router: Router) -> None:
     router.command("pool", "supervisors", title="Supervisor pool",
                    description="See, add and retire trained supervisors.", handler=show_pool,
-                   allowed=lambda a: a.has(Role.DSL), verb=pool_cards.POOL_SHOW)
+                   allowed=permissions.role(Role.DSL, "Only the DSL team can change the supervisor pool.",
+                                            "DSL team", as_card=True), verb=pool_cards.POOL_SHOW)
     router.verb(pool_cards.POOL_ADD, add_supervisor)
     router.verb(pool_cards.POOL_RETIRE, retire_supervisor)

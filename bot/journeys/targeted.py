@@ -31,8 +31,9 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.journeys.base import Reply, Services, Turn, refuse
-from bot.journeys.router import Router
-from bot.outbox import enqueue, get
+from bot.journeys import permissions
+from bot.journeys.router import Permission, Router
+from bot.outbox import effects, enqueue, get
 from bot.records import docx_writer
 from bot.records.actions import set_action_status
 from bot.records.drafts import NotYours, draft_by_key, has_draft, own_draft
@@ -71,19 +72,22 @@ def on_roster(actor: StaffMember | None) -> bool:
     return actor is not None
 
 
+STAFF = permissions.on_roster("This is for staff on the school's list.")
+
+
 def register(router: Router) -> None:
     router.command("note", "1to1", title="Write up 1:1 supervision",
                    description="Record a 1:1 session with someone you supervise; it is shared with them only, from "
                                "your OneDrive.",
-                   handler=start, allowed=may_supervise, verb=cards.V_START)
+                   handler=start, allowed=STAFF, listed=may_supervise, verb=cards.V_START)
     router.command("agreement", "agreements", title="Supervision agreement",
                    description="Record or confirm the agreement with your supervisor or supervisee, and see when "
                                "it is due for review.",
-                   handler=show_agreements, allowed=on_roster, verb=cards.V_AGREEMENTS)
+                   handler=show_agreements, allowed=STAFF, verb=cards.V_AGREEMENTS)
     router.command("myactions", title="My 1:1 actions",
                    description="Actions agreed in your 1:1 supervision records (only you and the other person "
                                "see them).",
-                   handler=show_actions, allowed=on_roster, verb=cards.V_ACTIONS)
+                   handler=show_actions, allowed=STAFF, verb=cards.V_ACTIONS)
     router.verb(cards.V_OPEN, open_record)
     router.verb(cards.V_RESUME, resume_draft)
     router.verb(cards.V_SAVE, save_draft)
@@ -95,6 +99,8 @@ def register(router: Router) -> None:
     router.verb(cards.V_AGREEMENT_FORM, agreement_form)
     router.verb(cards.V_AGREEMENT_SUBMIT, agreement_submit)
     router.verb(cards.V_AGREEMENT_CONFIRM, agreement_confirm)
+    router.on_delivered(effects.PERSONAL_SHARE, _share_delivered)
+    router.on_dead_letter(effects.PERSONAL_SHARE, _share_dead)
 
 
 # ---- small helpers --------------------------------------------------------------------------------------------
@@ -434,9 +440,7 @@ async def submit(services: Services, turn: Turn) -> Reply:
     except _PairingEnded:
         return _plain(turn, "You no longer supervise this person, so the record can't be shared from here. Your "
                             "text is not lost if you saved a draft.", "Can't do that")
-    worker = services.extras.get("outbox_worker")
-    if callable(getattr(worker, "wake", None)):
-        worker.wake()
+    services.wake_outbox()
     return Reply.of(_submitted_card(services, record))
 
 
@@ -551,16 +555,14 @@ async def on_share_failed(session, key: str, *, now: dt.datetime) -> None:
                   key=f"{KEY_PREFIX}failed:{rid}", now=now)
 
 
-def outbox_hooks(services: Services) -> tuple[dict, dict]:
-    """(on_delivered, on_dead_letter) hooks for kind "files.personal_share", for the app's outbox worker. They
-    act only on this journey's rows; combine the delivered one with `scrub_delivered_content`."""
-    async def delivered(msg, result):
-        await on_share_delivered(msg.session, msg.key, result, now=services.clock())
+async def _share_delivered(services: Services, msg, result) -> None:
+    """The 1:1 record is in the supervisor's OneDrive and shared: keep where it is."""
+    await on_share_delivered(msg.session, msg.key, result, now=services.clock())
 
-    async def dead(msg):
-        await on_share_failed(msg.session, msg.key, now=services.clock())
 
-    return {"files.personal_share": delivered}, {"files.personal_share": dead}
+async def _share_dead(services: Services, msg) -> None:
+    """The share gave up: hold back the supervisee's notice and tell the supervisor."""
+    await on_share_failed(msg.session, msg.key, now=services.clock())
 
 
 async def show_file(services: Services, turn: Turn) -> Reply:

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models_outbox import DEAD, PENDING, OutboxRow
+from bot.store.upsert import insert_ignore
 
 # Payloads carry references and the few fields delivery needs, never documents or notes: the store holds those.
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -101,9 +101,7 @@ def _row(kind: str, payload: dict[str, Any], *, key: str, not_before: dt.datetim
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    res = await session.execute(insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["key"]))
-    return res.rowcount or 0
+    return await insert_ignore(session, OutboxRow, rows, conflict=["key"])
 
 
 async def get(session: AsyncSession, key: str) -> OutboxMessage | None:

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models_compliance import PENDING, SENDING
+from bot.store.upsert import insert_ignore
 
 __all__ = ["Leased", "finish", "insert_claims", "lease", "release"]
 
@@ -44,14 +44,7 @@ async def insert_claims(s: AsyncSession, model: Any, rows: Iterable[dict], *, no
     values = [dict(r, status=PENDING, attempts=0, created_at=now) for r in rows]
     if not values:
         return 0
-    insert = postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
-    new = 0
-    for i in range(0, len(values), 500):
-        stmt = insert(model).values(values[i:i + 500]).on_conflict_do_nothing(
-            index_elements=["staff_id", "half_term", "point"])
-        res = await s.execute(stmt)
-        new += max(res.rowcount or 0, 0)
-    return new
+    return await insert_ignore(s, model, values, conflict=["staff_id", "half_term", "point"])
 
 
 def _claimable(model: Any, now: dt.datetime, owner: str, recover_own: bool):

@@ -38,13 +38,7 @@ class Context:
 
 
 def calendar_of(services) -> TermCalendar:
-    cal = getattr(services, "calendar", None)
-    if cal is None:
-        cal = services.extras.get("term_calendar")
-        if cal is None:
-            cal = TermCalendar.from_school(services.school)
-            services.extras["term_calendar"] = cal
-    return cal
+    return services.calendar
 
 
 def label_of(school: School, half_term: HalfTerm) -> str:

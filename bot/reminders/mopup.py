@@ -2,7 +2,7 @@
 term"): proposing times to the DSL team from free/busy, booking one, or recording that none is needed.
 
 Free/busy comes from ``services.m365.calendar.get_schedule`` (graph/ports.py) when a Microsoft 365 backend is
-wired, or from ``services.extras["busy_lookup"]`` (an ``async (staff_ids, start, end) -> {staff_id: [Busy]}``)
+wired, or from ``services.busy_lookup`` (an ``async (staff_ids, start, end) -> {staff_id: [Busy]}``)
 when the app provides one; without either the proposal says the calendars were not checked.
 """
 from __future__ import annotations
@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.calendar import MOP_UP_WEEK_SCHOOL_DAYS
 from bot.domain.reminder_rules import rank_mop_up_times
@@ -23,6 +22,7 @@ from bot.reminders.facts import Context
 from bot.school import Role, StaffMember
 from bot.store.models_compliance import MopUpProposal
 from bot.store.models_sessions import GroupSession, SessionInvitee
+from bot.store.upsert import insert_ignore
 from cards import compliance as cards
 
 log = logging.getLogger("bot.reminders")
@@ -37,7 +37,7 @@ def proposal_ref(label: str) -> str:
 
 
 def busy_lookup_for(services) -> BusyLookup | None:
-    custom = services.extras.get("busy_lookup")
+    custom = services.busy_lookup
     if custom is not None:
         return custom
     calendar = getattr(getattr(services, "m365", None), "calendar", None)
@@ -167,12 +167,11 @@ async def propose(services, ctx: Context, now: dt.datetime, *, notify: bool = Tr
                 status="proposed", options=options, calendars_checked=checked, outstanding_count=len(outstanding),
                 decided_by=None, decided_at=None))
             return (await s.execute(select(MopUpProposal).where(MopUpProposal.id == existing.id))).scalar_one()
-        insert = postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
-        res = await s.execute(insert(MopUpProposal).values(
+        added = await insert_ignore(s, MopUpProposal, [dict(
             half_term=ctx.label, status="proposed", options=options, calendars_checked=checked, proposed_to=dsl_ids,
-            outstanding_count=len(outstanding), created_at=now).on_conflict_do_nothing(index_elements=["half_term"]))
+            outstanding_count=len(outstanding), created_at=now)], conflict=["half_term"])
         row = (await s.execute(select(MopUpProposal).where(MopUpProposal.half_term == ctx.label))).scalar_one()
-        if (res.rowcount or 0) > 0 and notify:
+        if added > 0 and notify:
             for sid in dsl_ids:
                 card = cards.mop_up_proposal_card(proposal_view(ctx, row, sid))
                 await enqueue(s, "teams.notify", {"staff_id": sid, "card": card, "ref": proposal_ref(ctx.label)},

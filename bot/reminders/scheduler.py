@@ -63,10 +63,10 @@ class Scheduler:
         self.clock = clock
         self.sleep = sleep
         if sender is None:
-            send = services.extras.get("teams_send")
+            send = services.teams_send
             if send is None:
-                raise ValueError("Scheduler needs a sender (or services.extras['teams_send'])")
-            sender = ThrottledSender(send, limiter=services.extras.get("rate_limiter"))
+                raise ValueError("Scheduler needs a sender (or services.teams_send)")
+            sender = ThrottledSender(send, limiter=services.rate_limiter)
         window = facts.sending_window(services)
         if sender.may_send is None:
             sender.may_send = lambda: window.is_open(self.clock())

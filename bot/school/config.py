@@ -185,6 +185,14 @@ class StaffMember(_Model):
     def has(self, role: Role) -> bool:
         return role in self.roles
 
+    def active_on(self, day: dt.date) -> bool:
+        """On the staff that day: started by then (if a start date is known) and not yet gone. `left_on` is the
+        last day at school, so a leaver is still on the staff on that day (seed 001: everyone on the staff
+        attends; compliance counts leavers up to their last day)."""
+        if self.started_on is not None and self.started_on > day:
+            return False
+        return self.left_on is None or self.left_on >= day
+
     @property
     def first_name(self) -> str:
         return self.name.split()[0]
@@ -246,8 +254,13 @@ class School:
             return None
         return self._by_aad.get(aad_object_id.lower())
 
-    def with_role(self, role: Role) -> list[StaffMember]:
-        return [s for s in self.data.staff if role in s.roles]
+    def with_role(self, role: Role, *, on: dt.date | None = None) -> list[StaffMember]:
+        """Everyone with this role (only those on the staff on `on`, when given), in roster order."""
+        return [s for s in self.data.staff if role in s.roles and (on is None or s.active_on(on))]
+
+    def active_on(self, day: dt.date) -> list[StaffMember]:
+        """Everyone on the staff on `day`, in roster order (see StaffMember.active_on)."""
+        return [s for s in self.data.staff if s.active_on(day)]
 
     def group_members(self, group_id: str) -> list[StaffMember]:
         return [s for s in self.data.staff if s.group == group_id]

@@ -30,15 +30,13 @@ async def save_reference(s: AsyncSession, ref: Reference, *, now: dt.datetime, t
     exactly one caller sees True and nobody hits a unique-constraint error.
     """
     from sqlalchemy import update
-    from sqlalchemy.dialects import postgresql, sqlite
+
+    from bot.store.upsert import insert_ignore
 
     values = dict(kind=ref.kind, key=ref.key, staff_id=ref.staff_id, conversation_id=ref.conversation_id,
                   service_url=ref.service_url, tenant_id=tenant_id, team_id=ref.team_id,
                   channel_name=ref.channel_name, reference=ref.reference, updated_at=now)
-    insert = postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
-    res = await s.execute(insert(ConversationRef).values(**values)
-                          .on_conflict_do_nothing(index_elements=["kind", "key"]))
-    if res.rowcount == 1:
+    if await insert_ignore(s, ConversationRef, [values], conflict=["kind", "key"]) == 1:
         return True
     changes = {k: v for k, v in values.items() if k not in ("kind", "key")}
     if ref.channel_name is None:

@@ -98,9 +98,7 @@ class SupervisionBot(ActivityHandler):
 
     def _wake_outbox(self) -> None:
         """A journey may have queued side effects: deliver them now rather than at the next poll."""
-        worker = self.services.extras.get("outbox_worker")
-        if worker is not None:
-            worker.wake()
+        self.services.wake_outbox()
 
     def _turn(self, tc: TurnContext, *, text: str = "", verb: str | None = None, data: dict | None = None,
               invoke: bool = False) -> Turn:

@@ -39,36 +39,6 @@ async def seeded_double(school, **kw) -> GraphDouble:
     return d
 
 
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch):
-    """Nothing in these tests may reach beyond 127.0.0.1: no Entra sign-in, no graph.microsoft.com."""
-    import ipaddress
-    import socket
-
-    real_getaddrinfo, real_connect = socket.getaddrinfo, socket.socket.connect
-
-    def loopback(host) -> bool:
-        if host in ("localhost", None):
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
-
-    def getaddrinfo(host, *args, **kw):
-        if not loopback(host if isinstance(host, str) or host is None else host.decode()):
-            raise OSError(f"test tried to resolve {host!r}: only loopback is allowed")
-        return real_getaddrinfo(host, *args, **kw)
-
-    def connect(sock, address):
-        if isinstance(address, tuple) and not loopback(address[0]):
-            raise OSError(f"test tried to connect to {address!r}: only loopback is allowed")
-        return real_connect(sock, address)
-
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    monkeypatch.setattr(socket.socket, "connect", connect)
-
-
 @pytest.fixture
 async def double(school):
     d = await seeded_double(school)

@@ -181,7 +181,7 @@ def _busy_lookup(busy: dict):
 
 async def _proposal(teams, db, clock, busy=None) -> MopUpProposal:
     services = teams.app[SERVICES]
-    services.extras["busy_lookup"] = _busy_lookup(busy or {})
+    services.busy_lookup = _busy_lookup(busy or {})
     ctx = facts.context_for(services, D(2026, 12, 7))
     return await mopup.propose(services, ctx, clock())
 

@@ -71,7 +71,7 @@ async def test_retire_asks_first_then_removes_from_request_choices_and_stays_ret
     form = await kit.say("tom.hollis", "request")
     assert "priya.raman" not in [c["value"] for c in find_input(form, "preferred")["choices"]]
     # The config still names Priya; a restart (new process state) must not bring her back.
-    kit.services.extras.pop("supervisor_pool.seeded", None)
+    kit.services.pool.seeded = False
     form = await kit.say("tom.hollis", "request")
     assert "priya.raman" not in [c["value"] for c in find_input(form, "preferred")["choices"]]
     # Re-adding with a new training date brings her back.

@@ -175,7 +175,7 @@ async def kit(teams, connector, db, clock, school, monkeypatch):
     # A failed turn logs its type only; at DEBUG the adapter adds the traceback, which a failing test shows.
     import logging
     monkeypatch.setattr(logging.getLogger("bot.teams"), "level", logging.DEBUG)
-    return Kit(teams, connector, db, clock, school, services, services.extras["outbox_worker"], services.m365)
+    return Kit(teams, connector, db, clock, school, services, services.outbox_worker, services.m365)
 
 
 REQUEST_TOM = {"kind": "one_to_one", "preferred": "priya.raman", "topics": "wellbeing,safeguarding",

@@ -79,7 +79,7 @@ async def test_a_time_taken_meanwhile_is_rechecked_and_fresh_times_offered(kit):
     # Tom's calendar fills up after the card was shown (a meeting booked elsewhere).
     async def lookup(ids, a, b):
         return {i: ([Busy(start, start + dt.timedelta(hours=1))] if i == "tom.hollis" else []) for i in ids}
-    kit.services.extras["busy_lookup"] = lookup
+    kit.services.busy_lookup = lookup
     card = await kit.press("priya.raman", offer, "schedule.book", {"slot": slot})
     assert "just been taken" in texts_of(card)
     assert slot not in _slots(card)
@@ -106,7 +106,7 @@ async def test_busy_tentative_and_all_day_entries_are_never_offered(kit):
                            Busy(dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
                                 dt.datetime(2026, 11, 27, 11, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))))],
         }
-    kit.services.extras["busy_lookup"] = lookup
+    kit.services.busy_lookup = lookup
     await tom_requests(kit)
     await kit.deliver()
     await kit.press("daniel.whitcombe", await kit.open_latest("daniel.whitcombe"), "request.allocate")
@@ -128,7 +128,7 @@ async def test_calendars_unreadable_still_offers_times_and_says_so(kit):
     async def broken(ids, a, b):
         raise TimeoutError("graph down")
     rid, _ = await _allocated(kit)
-    kit.services.extras["busy_lookup"] = broken
+    kit.services.busy_lookup = broken
     card = await kit.click("priya.raman", "schedule.offer", {"request_id": rid, "after": (
         kit.clock.now + dt.timedelta(days=1)).isoformat()})
     assert "couldn't read everyone's calendar" in texts_of(card)
@@ -295,7 +295,7 @@ async def test_free_busy_is_asked_in_batches_of_twenty(kit):
         asked.append(len(ids))
         return {i: [] for i in ids}
 
-    kit.services.extras["busy_lookup"] = lookup
+    kit.services.busy_lookup = lookup
     await kit.install("amara.okafor")
     staff = [m.id for m in kit.school.staff.values() if m.id != "amara.okafor"][:25]
     card = await kit.say("amara.okafor", "specialist")

@@ -116,7 +116,7 @@ def fast_sender(send, clock):
                            policy=RetryPolicy(base=0.001, cap=0.01, rng=random.Random(0)))
 
 
-def services_for(school, db, clock, **extras):
+def services_for(school, db, clock, **fields):
     from bot.domain.calendar import TermCalendar
     from bot.journeys.base import Services
-    return Services(school=school, db=db, clock=clock, calendar=TermCalendar.from_school(school), extras=extras)
+    return Services(school=school, db=db, clock=clock, calendar=TermCalendar.from_school(school), **fields)
