@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys.group_record import is_dsl, plain
 from bot.journeys import permissions
-from bot.journeys.router import Permission, Router
+from bot.journeys.router import Router
 from bot.records.actions import set_action_status
 from bot.school import Role
 from bot.store.models_group_record import DONE, OPEN, GroupRecord, RecordAction

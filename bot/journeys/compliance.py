@@ -17,7 +17,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.domain.reminder_rules import COUNTING_KINDS
 from bot.journeys.base import Reply, Services, Turn, refuse
-from bot.journeys import permissions
 from bot.journeys.router import Permission, Router
 from bot.reminders import facts, mopup, views
 from bot.school import Role, StaffMember
@@ -112,7 +111,7 @@ async def _overdue_agreement_reviews(services: Services, s, today: dt.date) -> t
     """1:1 supervision agreements past their annual review, through the compliance engine's overdue-items rule
     (seed 001 Appendix 1). Names and the due date only."""
     from bot.domain.compliance import compliance_report
-    from bot.journeys.targeted import overdue_agreement_items
+    from bot.store.one_to_one import overdue_agreement_items
 
     items = await overdue_agreement_items(s, today)
     if not items:

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain.calendar import TermCalendar
 from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys import permissions
-from bot.journeys.router import Permission, Router
+from bot.journeys.router import Router
 from bot.outbox import effects, enqueue
 from bot.records import docx_writer
 from bot.records.drafts import NotYours, draft_by_key, has_draft, own_draft

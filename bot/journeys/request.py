@@ -19,7 +19,7 @@ from bot.domain.request_rules import CONTINUE, Route, allocation_problem, parse_
 from bot.journeys import scheduling
 from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys import permissions
-from bot.journeys.router import Permission, Router
+from bot.journeys.router import Router
 from bot.outbox import Effect, enqueue_many
 from bot.journeys.supervisor_pool import (PoolEntry, active_pairing, as_supervisors, caseloads, local_today,
                                           name_of, pool_entries, regular_pairings, say, term_calendar,

@@ -17,7 +17,7 @@ from bot.domain.slots import Slot
 from bot.journeys import scheduling
 from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys import permissions
-from bot.journeys.router import Permission, Router
+from bot.journeys.router import Router
 from bot.journeys.supervisor_pool import (as_supervisors, is_dsl, local_today, name_of, pool_entries, say,
                                           term_calendar, unit_of_work)
 from bot.school import Role

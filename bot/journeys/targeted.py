@@ -15,11 +15,10 @@ record is logged.
 
 `agreement`: either person of an active pairing records that they made (or reviewed) their agreement; the other
 confirms with one click; the review falls due a year from the date agreed. The DSL attendance card shows only
-that a pair's review is overdue (see `overdue_agreement_items`).
+that a pair's review is overdue (see `bot.store.one_to_one.overdue_agreement_items`).
 """
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import logging
 import re
@@ -32,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.journeys.base import Reply, Services, Turn, refuse
 from bot.journeys import permissions
-from bot.journeys.router import Permission, Router
+from bot.journeys.router import Router
 from bot.outbox import effects, enqueue, get
 from bot.records import docx_writer
 from bot.records.actions import set_action_status
@@ -847,17 +846,3 @@ async def agreement_confirm(services: Services, turn: Turn) -> Reply:
             notice = f"Confirmed by both of you. Review due by {_date_label(row.review_due)}."
             log.info("supervision agreement confirmed: agreement=%s", row.id)
     return Reply.of(await _agreements_card(services, turn, notice))
-
-
-async def overdue_agreement_items(s, today: dt.date) -> list:
-    """Agreements in force for active pairings whose annual review date has passed, as compliance OpenItems
-    (kind "agreement_review", staff_id the supervisee, ref "supervisor id"). Dates and people only."""
-    from bot.domain.compliance import OpenItem
-
-    rows = (await s.execute(select(SupervisionAgreement).join(Pairing, (
-        Pairing.supervisor_id == SupervisionAgreement.supervisor_id) & (
-        Pairing.supervisee_id == SupervisionAgreement.supervisee_id)).where(
-        SupervisionAgreement.status == AGREED, Pairing.ended_at.is_(None),
-        SupervisionAgreement.review_due < today))).scalars().unique().all()
-    return [OpenItem(staff_id=r.supervisee_id, kind="agreement_review", due_on=r.review_due, ref=r.supervisor_id)
-            for r in rows]
