@@ -5,12 +5,15 @@ working directory and log file under the session's temporary folder. Nothing her
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +31,59 @@ CHROMIUM = "/usr/bin/chromium"
 
 # Settings a developer's shell (or .env) might carry that would take the bot out of local mode.
 _BOT_ENV_DROP = ("MicrosoftAppId", "MicrosoftAppPassword", "MicrosoftAppType", "MicrosoftAppTenantId")
+
+
+#: The demo school's Monday of week 3 of Autumn 2: every reminder point, the mop-up week and school days for
+#: booking are still ahead of it. The e2e bot runs on the real clock, so its school calendar is the demo school's
+#: moved by whole weeks until today falls in that same week (weekdays and the terms' shape are kept).
+ANCHOR_MONDAY = dt.date(2026, 11, 16)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def shift_dates(node, days: int):
+    """Every date in a parsed school config (ISO strings or dates) moved by `days`."""
+    if isinstance(node, dict):
+        return {k: shift_dates(v, days) for k, v in node.items()}
+    if isinstance(node, list):
+        return [shift_dates(v, days) for v in node]
+    if isinstance(node, dt.date) and not isinstance(node, dt.datetime):
+        return node + dt.timedelta(days=days)
+    if isinstance(node, str) and _ISO_DATE.match(node):
+        return (dt.date.fromisoformat(node) + dt.timedelta(days=days)).isoformat()
+    return node
+
+
+def school_around(today: dt.date, src: Path = DEMO_SCHOOL, dest_dir: Path | None = None) -> Path:
+    """The demo school config with its calendar moved so `today` is in week 3 of Autumn 2 (written once per day).
+
+    So the end-to-end journeys that depend on the date (reminders, recording today's session, booking in the
+    next fortnight) run on any day of any year, instead of skipping once the demo year is over."""
+    import yaml
+
+    monday = today - dt.timedelta(days=today.weekday())
+    days = (monday - ANCHOR_MONDAY).days
+    dest = (dest_dir or Path(tempfile.gettempdir())) / f"kestrel-e2e-school-{today.isoformat()}.yaml"
+    if not dest.exists():
+        data = shift_dates(yaml.safe_load(src.read_text(encoding="utf-8")), days)
+        # An INSET day moved onto a bank holiday would be refused (and is meaningless): drop it.
+        from bot.domain.calendar import england_bank_holidays
+
+        terms = data["terms"]
+        closures = terms.get("closures") or []
+        bank = england_bank_holidays({dt.date.fromisoformat(str(c["date"])).year for c in closures} or {today.year})
+        terms["closures"] = [c for c in closures if dt.date.fromisoformat(str(c["date"])) not in bank]
+        tmp = dest.with_suffix(".tmp")
+        tmp.write_text(f"# {src.name} moved by {days} days for the end-to-end tests (tests/e2e/processes.py)\n"
+                       + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        tmp.replace(dest)
+    return dest
+
+
+def e2e_school() -> Path:
+    """The school config the e2e bot runs on (and the tests compute their expectations from)."""
+    from zoneinfo import ZoneInfo
+
+    return school_around(dt.datetime.now(ZoneInfo("Europe/London")).date())
 
 
 def free_port() -> int:
@@ -68,11 +124,12 @@ def _tail(path: Path, n: int = 40) -> str:
 
 @dataclass
 class BotProcess:
-    """`python -m bot` in local mode: temp SQLite database, temp local Microsoft 365 folder, demo school."""
+    """`python -m bot` in local mode: temp SQLite database, temp local Microsoft 365 folder, the demo school with
+    its calendar moved around today (`e2e_school`)."""
 
     workdir: Path
     port: int = 0
-    school: Path = DEMO_SCHOOL
+    school: Path = field(default_factory=lambda: e2e_school())
     extra_env: dict = field(default_factory=dict)
     proc: subprocess.Popen | None = None
 

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from docx import Document
 
-from tests.e2e.processes import DEMO_SCHOOL
+from tests.e2e.processes import e2e_school
 
 pytestmark = pytest.mark.e2e
 
@@ -31,12 +31,12 @@ def _seed_session(db_url: str) -> tuple[int, dt.date, str]:
     from bot.store import Database
     from bot.store.models_sessions import GroupSession
 
-    school = load_school(DEMO_SCHOOL)
+    school = load_school(e2e_school())
     start = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0) - dt.timedelta(hours=1)
     day = start.astimezone(school.tz).date()
     ht = TermCalendar.from_school(school).half_term_for(day)
     if ht is None:
-        pytest.skip(f"{day} is outside the demo school's half terms: nothing could be recorded today")
+        pytest.fail(f"{day} is outside the e2e school's half terms: tests/e2e/processes.py school_around is wrong")
     label = half_term_label(school.terms.academic_year, ht.name)
 
     async def go() -> int:

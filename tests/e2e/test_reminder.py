@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.processes import DEMO_SCHOOL
+from tests.e2e.processes import e2e_school
 
 pytestmark = pytest.mark.e2e
 
@@ -38,7 +38,7 @@ def _dates(school):
     today = dt.datetime.now(LONDON).date()
     ht = cal.half_term_for(today)
     if ht is None:
-        pytest.skip(f"{today} is outside the demo school's half terms: no reminder could be due")
+        pytest.fail(f"{today} is outside the e2e school's half terms: tests/e2e/processes.py school_around is wrong")
     for point in sorted(school.settings.reminders.school_days_before_deadline, reverse=True):
         day = point_day(point, ht, cal)
         if day is None or day < today:
@@ -46,13 +46,13 @@ def _dates(school):
         later = [d for d in cal.school_days_in(ht) if d > day]
         if later:
             return cal, ht, half_term_label(school.terms.academic_year, ht.name), day, later[0]
-    pytest.skip(f"no reminder point left after {today} in {ht.name} with a school day after it")
+    pytest.fail(f"no reminder point left after {today} in {ht.name}: tests/e2e/processes.py school_around is wrong")
 
 
 def test_teaching_assistant_who_has_not_attended_gets_a_reminder(teams, e2e_bot):
     from bot.school import load_school
 
-    school = load_school(DEMO_SCHOOL)
+    school = load_school(e2e_school())
     cal, ht, label, point_day, session_day = _dates(school)
     tick_at = dt.datetime.combine(point_day, school.settings.reminders.send_at, tzinfo=LONDON) \
         .astimezone(dt.timezone.utc)
