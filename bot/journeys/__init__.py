@@ -9,12 +9,14 @@ from bot.journeys.router import Router
 
 def build_router() -> Router:
     from bot.journeys import help as help_journey
+    from bot.journeys import understood
 
     router = Router()
     # Journey modules register their commands and verbs here (request, group_record, compliance …).
     for module in _journey_modules():
         module.register(router)
     help_journey.register(router)
+    understood.register(router)   # last: free text is matched against every command registered above
     return router
 
 

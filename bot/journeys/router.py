@@ -9,6 +9,9 @@ from bot.journeys.base import Handler, Reply, Services, Turn
 from bot.school import StaffMember
 
 Allowed = Callable[[StaffMember], bool]
+# Free text that is not a single command word → a handler, or None for "not understood" (bot/journeys/understood.py).
+# Given the command the text's first word names, if any.
+Understand = Callable[["Router", Turn, "Command | None"], "Handler | None"]
 
 
 def everyone(_: StaffMember) -> bool:
@@ -31,6 +34,7 @@ class Router:
         self._by_word: dict[str, Command] = {}
         self._verbs: dict[str, Handler] = {}
         self.fallback: Handler | None = None
+        self.understand: Understand | None = None
 
     def command(self, *words: str, title: str, description: str, handler: Handler,
                 allowed: Allowed = everyone, verb: str | None = None) -> None:
@@ -53,11 +57,16 @@ class Router:
             return []
         return [c for c in self.commands if c.allowed(actor)]
 
+    def command_named(self, word: str) -> Command | None:
+        return self._by_word.get(word.lower())
+
     def resolve(self, turn: Turn) -> Handler | None:
         if turn.verb:
             return self._verbs.get(turn.verb)
         word = turn.text.strip().lower().split(" ", 1)[0] if turn.text else ""
         cmd = self._by_word.get(word)
+        if self.understand is not None and turn.text and not (cmd and turn.text.strip().lower() == word):
+            return self.understand(self, turn, cmd)
         return cmd.handler if cmd else None
 
     async def dispatch(self, services: Services, turn: Turn) -> Reply:
