@@ -15,7 +15,6 @@ How a message is read:
 """
 from __future__ import annotations
 
-import dataclasses
 import enum
 import re
 from collections.abc import Iterable, Sequence
@@ -35,7 +34,7 @@ MAX_GAP = 3
 NEGATORS = frozenset({"not", "no", "never", "without", "nobody"})
 NEGATION_REACH = 2
 #: A message of at most this many meaningful words may be understood from one word ("compliance please").
-SHORT = 3
+SHORT = 2
 MAX_CHOICES = 3
 
 
@@ -117,16 +116,15 @@ class Matcher:
     added to its phrases so that a misspelt command word is still understood."""
 
     def __init__(self, lexicon: Lexicon, words: dict[str, Iterable[str]] | None = None):
-        if words:
-            merged = dict(lexicon.commands)
-            for cmd, ws in words.items():
-                extra = tuple(tuple(_split(w, lexicon.rewrites)) for w in ws)
-                merged[cmd] = tuple(dict.fromkeys(merged.get(cmd, ()) + tuple(p for p in extra if p)))
-            lexicon = dataclasses.replace(lexicon, commands=merged)
         self.lexicon = lexicon
+        # A command's own words count only when they are all the message says: "recrod" is the command misspelt,
+        # "I broke the record" is not.
+        self.own: dict[str, tuple[Phrase, ...]] = {
+            cmd: tuple(p for p in (tuple(_split(w, lexicon.rewrites)) for w in ws) if p)
+            for cmd, ws in (words or {}).items()}
         vocab: set[str] = set()
-        for group in (*lexicon.commands.values(), lexicon.concern, lexicon.child, lexicon.adult, lexicon.harm,
-                      lexicon.told, lexicon.worry):
+        for group in (*lexicon.commands.values(), *self.own.values(), lexicon.concern, lexicon.child, lexicon.adult,
+                      lexicon.harm, lexicon.told, lexicon.worry):
             for phrase in group:
                 vocab.update(phrase)
         self.vocab = frozenset(vocab)
@@ -168,9 +166,13 @@ class Matcher:
             return Understood(Kind.NOTHING)
         if self._is_disclosure(words):
             return Understood(Kind.DISCLOSURE)
+        meaningful = [w for w in words if w not in self.lexicon.filler]
         scores: list[tuple[int, int, str]] = []
         for order, cmd in enumerate(allowed):
-            best = max((len(p) for p in self.lexicon.commands.get(cmd, ()) if _found(words, p)), default=0)
+            phrases = self.lexicon.commands.get(cmd, ())
+            if len(meaningful) == 1:
+                phrases = phrases + self.own.get(cmd, ())
+            best = max((len(p) for p in phrases if _found(words, p)), default=0)
             if best:
                 scores.append((-best, order, cmd))
         if not scores:
@@ -178,7 +180,6 @@ class Matcher:
         scores.sort()
         top = -scores[0][0]
         second = -scores[1][0] if len(scores) > 1 else 0
-        meaningful = [w for w in words if w not in self.lexicon.filler]
         if top > second and (top >= 2 or len(meaningful) <= SHORT):
             return Understood(Kind.COMMAND, (scores[0][2],))
         likely = tuple(cmd for s, _, cmd in scores if -s >= top - 1)[:MAX_CHOICES]
