@@ -30,5 +30,5 @@ def _journey_modules():
 
 
 # Journey modules in help-card order. Each has register(router).
-JOURNEYS: list[str] = ["request", "scheduling", "group_record", "actions", "compliance", "specialist",
+JOURNEYS: list[str] = ["request", "scheduling", "group_record", "actions", "compliance", "reminders_now", "specialist",
                         "supervisor_pool", "targeted"]

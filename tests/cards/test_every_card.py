@@ -17,7 +17,7 @@ from cards import actions as action_cards
 from cards import compliance as comp
 from cards import group_record as grec
 from cards import help as help_cards
-from cards import pool, request, scheduling, specialist
+from cards import pool, reminders, request, scheduling, specialist
 from cards import targeted as tgt
 from cards import understanding
 from cards.base import card, choice_set, validation_errors
@@ -176,6 +176,15 @@ def _samples() -> dict[str, list]:
         "cards.targeted.confirm_request_card": [tgt.confirm_request_card(
             agreement_id=1, proposer="Priya Raman", agreed_on="Thu 19 Nov 2026", review_due="Fri 19 Nov 2027",
             arrangements="Once a half term, 60 minutes")],
+        "cards.reminders.preview_card": [
+            reminders.preview_card(reminders.PreviewView(None)),
+            reminders.preview_card(reminders.PreviewView(
+                "Autumn 2", facts=(("Last day", "Fri 18 Dec"),), round_line="Send now sends today's round.",
+                reachable=tuple(n for _, n in tr.ROSTER), unreachable=tuple((n, "hasn't opened the bot in Teams")
+                                                                            for _, n in tr.ROSTER[:60]),
+                already_line="Already reminded: 3.", progress=("Reminders at 10 school days left: 4 sent.",),
+                notice="Sent 4 reminders.", send_data={"ht": "2026-27 Autumn 2", "point": 10})),
+            reminders.preview_card(reminders.PreviewView("Autumn 2", window_line="Reminders go on school days."))],
         "cards.understanding.choice_card": [understanding.choice_card(person_name="Tom", options=[
             understanding.Option("Request supervision", "Ask for 1:1 support.", "request.open"),
             understanding.Option("My supervision", "Your sessions.", "schedule.mine")])],
