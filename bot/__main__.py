@@ -21,7 +21,16 @@ def main() -> int:
     configure(settings.log_level)
 
     try:
-        app = create_app(settings)
+        clock = None
+        if settings.demo_today:
+            from bot.democlock import DemoClock, start_of
+            from bot.school import load_school
+
+            school = load_school(settings.school_config)
+            clock = DemoClock(start_of(settings.demo_today, school))
+            print(f"bot: demo clock — it is {clock().astimezone(school.tz):%a %d %b %Y %H:%M} ({school.tz.key}) "
+                  "and time runs on from there (DEMO_TODAY; local mode only)", flush=True)
+        app = create_app(settings, clock=clock) if clock else create_app(settings)
     except SchoolConfigError as exc:
         print(f"bot: the school config cannot be used:\n{exc}", file=sys.stderr)
         return 2

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Microsoft Graph (GRAPH_* variables, graph/settings.py). Read with the rest at start-up, so create_app reads
     # nothing from the environment; unset → the local Microsoft 365 backend.
     graph: GraphSettings = Field(default_factory=lambda: GraphSettings(_env_file=None))
+    # Local mode only: the bot's clock starts at this school-time moment (YYYY-MM-DD or YYYY-MM-DDTHH:MM) and runs
+    # on (bot/democlock.py), to see a half term's reminders without waiting. Refused with bot credentials.
+    demo_today: str | None = Field(None, alias="DEMO_TODAY")
 
     @field_validator("database_url")
     @classmethod
@@ -53,6 +56,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, v):
         return v.upper() if isinstance(v, str) else v
+
+    @field_validator("demo_today", mode="before")
+    @classmethod
+    def _demo_today(cls, v):
+        if v is None or (isinstance(v, str) and not v.strip()):
+            return None
+        from bot.democlock import parse_moment
+        parse_moment(str(v))
+        return str(v).strip()
 
     @field_validator("school_config")
     @classmethod
@@ -100,6 +112,9 @@ def load_settings(**overrides) -> Settings:
             name = ".".join(str(p) for p in err["loc"]) or "settings"
             parts.append(f"{name}: {err['msg']}")
         raise SettingsError("invalid settings — " + "; ".join(parts)) from None
+    if s.demo_today and not s.local_mode:
+        raise SettingsError("DEMO_TODAY is set, but so is MicrosoftAppId: the demo clock is for local mode only "
+                            "(scripts/run.sh --today); unset DEMO_TODAY to serve with bot credentials.")
     if s.local_mode and not s.host_is_loopback():
         raise SettingsError(
             f"HOST={s.host} is not a loopback address, and MicrosoftAppId is not set. Without bot credentials the "

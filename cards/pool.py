@@ -56,10 +56,10 @@ def pool_card(v: PoolView) -> dict:
     if v.retired:
         body.append(text("Retired: " + "; ".join(f"{n} ({d})" for n, d in v.retired), subtle=True, size="small"))
     body.append(text("**Add a supervisor, or update one**", size="medium"))
-    body.append(choice_set("staff", "Member of staff *", v.candidates, value=v.values.get("staff") or None,
+    body.append(choice_set("staff", "Member of staff", v.candidates, value=v.values.get("staff") or None,
                            required=True, error_message="Choose a member of staff.", placeholder="Choose someone"))
     body += field_error(v.errors, "staff")
-    body.append(ac.InputDate(id="trained_on", label="Date their supervision training finished *",
+    body.append(ac.InputDate(id="trained_on", label="Date their supervision training finished",
                              value=v.values.get("trained_on") or None, max=v.today_iso, is_required=True,
                              error_message="Enter the training date (not in the future)."))
     body += field_error(v.errors, "trained_on")

@@ -75,7 +75,7 @@ def request_form(v: RequestFormView) -> dict:
         body.append(error(v.top_error))
     if v.enrichment:
         body.append(text(v.enrichment, color="accent"))
-    body.append(choice_set("kind", "What kind of supervision? *", list(KINDS.items()),
+    body.append(choice_set("kind", "What kind of supervision?", list(KINDS.items()),
                            value=val.get("kind") or "one_to_one", required=True, expanded=True,
                            error_message="Choose the kind of supervision."))
     body += field_error(v.errors, "kind")
@@ -86,19 +86,19 @@ def request_form(v: RequestFormView) -> dict:
     preferred_choices.append((NO_PREFERENCE, "No preference"))
     preferred_choices += v.pool
     default_pref = CONTINUE if v.current_supervisor else NO_PREFERENCE
-    body.append(choice_set("preferred", "Preferred supervisor *", preferred_choices,
+    body.append(choice_set("preferred", "Preferred supervisor", preferred_choices,
                            value=val.get("preferred") or default_pref, required=True,
                            error_message="Choose a supervisor or no preference."))
     body += field_error(v.errors, "preferred")
 
-    body.append(choice_set("topics", "What would you like to talk about? *", list(TOPICS.items()),
+    body.append(choice_set("topics", "What would you like to talk about?", list(TOPICS.items()),
                            value=val.get("topics") or None, required=True, multi=True, expanded=True,
                            error_message="Choose at least one."))
     body += field_error(v.errors, "topics")
-    body.append(choice_set("urgency", "How soon? *", list(URGENCIES.items()), value=val.get("urgency") or "routine",
+    body.append(choice_set("urgency", "How soon?", list(URGENCIES.items()), value=val.get("urgency") or "routine",
                            required=True, expanded=True, error_message="Choose how soon you need it."))
     body += field_error(v.errors, "urgency")
-    body.append(choice_set("times", "When can you usually meet? *", list(TIMES.items()),
+    body.append(choice_set("times", "When can you usually meet?", list(TIMES.items()),
                            value=val.get("times") or None, required=True, multi=True, expanded=True,
                            error_message="Choose at least one time (or any time)."))
     body += field_error(v.errors, "times")

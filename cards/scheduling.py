@@ -72,7 +72,7 @@ def offer_card(v: OfferView) -> dict:
         body.append(error(v.warning))
     actions: list = []
     if v.slots:
-        body.append(choice_set("slot", f"Choose a time ({v.minutes} minutes) *", v.slots, required=True,
+        body.append(choice_set("slot", f"Choose a time ({v.minutes} minutes)", v.slots, required=True,
                                expanded=True, value=v.slots[0][0], error_message="Choose one of the times."))
         body += field_error(v.errors, "slot")
         body.append(text("Each time is free in everyone's calendar and inside the school day. The calendar entry "

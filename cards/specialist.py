@@ -37,22 +37,22 @@ def setup_card(v: SetupView) -> dict:
                        "Everyone chosen gets the booking in their calendar as \"Supervision\" — nothing about "
                        "why.", subtle=True)]
     body += banner(v.message)
-    body.append(choice_set("kind", "Kind of session *", list(GROUP_KINDS.items()), value=val.get("kind") or
+    body.append(choice_set("kind", "Kind of session", list(GROUP_KINDS.items()), value=val.get("kind") or
                            "emergency", required=True, expanded=True, error_message="Choose the kind of session."))
     body += field_error(v.errors, "kind")
-    body.append(choice_set("staff", "Staff involved *", v.staff, value=val.get("staff") or None, required=True,
+    body.append(choice_set("staff", "Staff involved", v.staff, value=val.get("staff") or None, required=True,
                            multi=True, error_message="Choose the staff involved.", placeholder="Choose staff"))
     body += field_error(v.errors, "staff")
-    body.append(choice_set("supervisors", "Led by *", v.supervisors, value=val.get("supervisors") or None,
+    body.append(choice_set("supervisors", "Led by", v.supervisors, value=val.get("supervisors") or None,
                            required=True, multi=True, error_message="Choose who will lead it.",
                            placeholder="Choose supervisors"))
     body += field_error(v.errors, "supervisors")
     body.append(ac.InputToggle(id="external", title="External support will join (e.g. a bereavement service)",
                                value=val.get("external") or "false", value_on="true", value_off="false"))
-    body.append(choice_set("minutes", "Length *", list(LENGTHS.items()), value=val.get("minutes") or "60",
+    body.append(choice_set("minutes", "Length", list(LENGTHS.items()), value=val.get("minutes") or "60",
                            required=True, error_message="Choose a length."))
     body += field_error(v.errors, "minutes")
-    body.append(choice_set("soon", "How soon? *", list(SOON.items()), value=val.get("soon") or "urgent",
+    body.append(choice_set("soon", "How soon?", list(SOON.items()), value=val.get("soon") or "urgent",
                            required=True, expanded=True, error_message="Choose how soon."))
     body += field_error(v.errors, "soon")
     return card(body, [act("Find times", FIND, {"setup": v.nonce}, inputs=True, style="positive")])
@@ -164,12 +164,12 @@ def enrichment_card(v: EnrichmentView) -> dict:
         body.append(text(f"End-of-week session booked: **{v.booked_label}**.", color="good"))
     body.append(text(f"{v.requested} {'person has' if v.requested == 1 else 'people have'} asked for supervision "
                      "this week so far.", subtle=True))
-    body.append(choice_set("invite", "Who to invite *", [("all", "All staff"),
+    body.append(choice_set("invite", "Who to invite", [("all", "All staff"),
                                                           ("requested", "Only staff who asked this week")],
                            value=v.values.get("invite") or "all", required=True, expanded=True,
                            error_message="Choose who to invite."))
     body += field_error(v.errors, "invite")
-    body.append(choice_set("minutes", "Length *", list(LENGTHS.items()), value=v.values.get("minutes") or "60",
+    body.append(choice_set("minutes", "Length", list(LENGTHS.items()), value=v.values.get("minutes") or "60",
                            required=True, error_message="Choose a length."))
     body += field_error(v.errors, "minutes")
     return card(body, [act("Find times at the end of the week", ENRICHMENT_FIND, {}, inputs=True,

@@ -5,9 +5,13 @@
 #   scripts/run.sh --as tom.hollis      be someone else (see infra/playground/people/)
 #   scripts/run.sh --all                one Playground per person, on 56150, 56151, …
 #   scripts/run.sh --fresh              start from an empty demo database
+#   scripts/run.sh --school my.yaml     your own school: its people, team and channel in the Playground
+#   scripts/run.sh --today 2026-12-07   the bot's clock starts on that day (local mode only): see reminders
 #
 # The bot serves http://127.0.0.1:3978/api/messages in local mode (no bot credentials: anonymous calls accepted,
 # loopback only) with the demo school, SQLite under data/ and the local Microsoft 365 backend (data/m365).
+# With --school, the Playground configs are built from that file (infra/playground/make_configs.py) into
+# data/playground/<file name>/people/, and its data lives apart, in data/<file name>/.
 # Ctrl-C stops everything. Re-running is quick: scripts/setup.sh skips what is already installed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,7 +19,9 @@ cd "$root"
 
 people_dir="infra/playground/people"
 cli="infra/playground/node_modules/@microsoft/m365agentsplayground/cli.js"
-who="amara.okafor"
+who=""
+school=""
+today=""
 all=0
 fresh=0
 open_browser=0
@@ -27,8 +33,12 @@ usage() {
   cat <<EOF
 
 Options:
-  --as STAFF_ID   who you are in the Playground (default: $who)
+  --as STAFF_ID   who you are in the Playground (default: the school's first person; the demo: amara.okafor);
+                  several, comma-separated: one Playground each
   --all           one Playground per person, on consecutive ports from --pg-port
+  --school FILE   a school config of your own (default: infra/demo/school.yaml)
+  --today DATE    YYYY-MM-DD or YYYY-MM-DDTHH:MM: the bot's clock starts then (school time) and runs on; a date
+                  alone starts at the reminders' send_at time. Local mode only (DEMO_TODAY)
   --port N        the bot's port (default: \$PORT or 3978)
   --pg-port N     the (first) Playground's port (default: 56150)
   --fresh         delete the demo database and local Microsoft 365 files first
@@ -42,6 +52,10 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --as) who="${2:?--as needs a staff id}"; shift 2 ;;
     --as=*) who="${1#--as=}"; shift ;;
+    --school) school="${2:?--school needs a file}"; shift 2 ;;
+    --school=*) school="${1#--school=}"; shift ;;
+    --today) today="${2:?--today needs a date}"; shift 2 ;;
+    --today=*) today="${1#--today=}"; shift ;;
     --all) all=1; shift ;;
     --port) bot_port="${2:?}"; shift 2 ;;
     --pg-port) pg_port="${2:?}"; shift 2 ;;
@@ -52,28 +66,50 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if [ $all = 1 ]; then
-  mapfile -t people < <(ls "$people_dir")
-  # Amara first, so the DSL's window keeps the well-known port.
-  people=("amara.okafor" $(printf '%s\n' "${people[@]}" | grep -vx "amara.okafor"))
-else
-  if [ ! -f "$people_dir/$who/.m365agentsplayground.yml" ]; then
-    echo "run: no Playground config for '$who'. People: $(ls "$people_dir" | tr '\n' ' ')" >&2
-    exit 2
-  fi
-  people=("$who")
-fi
-
 scripts/setup.sh
 
-if ! .venv/bin/python infra/playground/make_configs.py --check; then
-  echo "run: warning: the Playground configs do not match infra/demo/school.yaml (see above)" >&2
+data_dir="data"
+school_file="$root/infra/demo/school.yaml"
+if [ -n "$school" ]; then
+  [ -f "$school" ] || { echo "run: no such school config: $school" >&2; exit 2; }
+  school_file="$(cd "$(dirname "$school")" && pwd)/$(basename "$school")"
+  slug="$(basename "$school_file")"; slug="${slug%.*}"
+  people_dir="data/playground/$slug/people"
+  data_dir="data/$slug"
+  as_args=()
+  [ -n "$who" ] && as_args=(--as "$who")
+  # Writes that school's configs (the first five with an aad_object_id, or those named) and lists them.
+  listed="$(.venv/bin/python infra/playground/make_configs.py --school "$school_file" --out "$people_dir" \
+    "${as_args[@]}" --print-people)" || exit 2
+  mapfile -t generated <<< "$listed"
+  [ ${#generated[@]} -gt 0 ] || { echo "run: no Playground configs were made from $school" >&2; exit 2; }
+  [ -n "$who" ] || who="${generated[0]}"
+else
+  if ! .venv/bin/python infra/playground/make_configs.py --check; then
+    echo "run: warning: the Playground configs do not match infra/demo/school.yaml (see above)" >&2
+  fi
+  [ -n "$who" ] || who="amara.okafor"
+fi
+first="${who%%,*}"
+
+if [ $all = 1 ]; then
+  mapfile -t people < <(ls "$people_dir")
+  # The first person first, so their window keeps the well-known port.
+  people=("$first" $(printf '%s\n' "${people[@]}" | grep -vx "$first"))
+else
+  IFS=',' read -r -a people <<< "$who"
+  for p in "${people[@]}"; do
+    if [ ! -f "$people_dir/$p/.m365agentsplayground.yml" ]; then
+      echo "run: no Playground config for '$p'. People: $(ls "$people_dir" | tr '\n' ' ')" >&2
+      exit 2
+    fi
+  done
 fi
 
-mkdir -p data/logs data/playground
+mkdir -p "$data_dir" data/logs data/playground
 if [ $fresh = 1 ]; then
-  echo "run: starting from an empty demo database"
-  rm -f data/supervision.sqlite3; rm -rf data/m365
+  echo "run: starting from an empty database ($data_dir)"
+  rm -f "$data_dir/supervision.sqlite3"; rm -rf "$data_dir/m365"
 fi
 
 # ---- helpers -----------------------------------------------------------------------------------------------
@@ -138,8 +174,8 @@ done
 
 # Local mode, whatever .env says: empty bot credentials (the environment wins over .env).
 start - "$root" env PORT="$bot_port" HOST=127.0.0.1 MicrosoftAppId= MicrosoftAppPassword= \
-  SCHOOL_CONFIG="$root/infra/demo/school.yaml" \
-  DATABASE_URL="sqlite+aiosqlite:///$root/data/supervision.sqlite3" LOCAL_M365_DIR="$root/data/m365" \
+  SCHOOL_CONFIG="$school_file" DEMO_TODAY="$today" \
+  DATABASE_URL="sqlite+aiosqlite:///$root/$data_dir/supervision.sqlite3" LOCAL_M365_DIR="$root/$data_dir/m365" \
   PYTHONUNBUFFERED=1 "$root/.venv/bin/python" -m bot
 bot_pid=${pids[0]}
 for _ in $(seq 600); do
@@ -175,15 +211,16 @@ done
 
 name_of() { sed -n '/^currentUser:/,/^users:/s/^  name: //p' "$people_dir/$1/.m365agentsplayground.yml"; }
 echo
-echo "  Bot          http://127.0.0.1:$bot_port/api/messages  (local mode; log above; data in data/)"
+echo "  Bot          http://127.0.0.1:$bot_port/api/messages  (local mode; log above; data in $data_dir/)"
 for i in "${!people[@]}"; do
   printf '  Playground   http://127.0.0.1:%s   you are %s (%s)\n' $((pg_port + i)) "$(name_of "${people[$i]}")" "${people[$i]}"
 done
 echo
 echo "  Type 'help' in the personal chat. In the Safeguarding channel or the group chat, @mention the bot first."
 if [ $all = 0 ]; then
-  echo "  To be someone else: scripts/run.sh --as <staff-id>   ($(ls "$people_dir" | tr '\n' ' '))"
-  echo "  To be everyone at once: scripts/run.sh --all"
+  school_opt=""; [ -n "$school" ] && school_opt=" --school $school"
+  echo "  To be someone else: scripts/run.sh$school_opt --as <staff-id>   ($(ls "$people_dir" | tr '\n' ' '))"
+  echo "  To be everyone at once: scripts/run.sh$school_opt --all"
 fi
 echo "  Ctrl-C stops everything."
 echo

@@ -10,11 +10,13 @@ from bot.journeys.router import Router
 
 
 def build_router() -> Router:
-    from bot.journeys import (actions, compliance, group_record, help, request, scheduling, specialist,
-                              supervisor_pool, targeted)
+    from bot.journeys import (actions, compliance, group_record, help, reminders_now, request, scheduling,
+                              specialist, supervisor_pool, targeted, understood)
 
     router = Router()
-    for journey in (request, scheduling, group_record, actions, compliance, specialist, supervisor_pool, targeted):
+    for journey in (request, scheduling, group_record, actions, compliance, reminders_now, specialist,
+                    supervisor_pool, targeted):
         journey.register(router)
     help.register(router)
+    understood.register(router)   # last: free text is matched against every command registered above
     return router

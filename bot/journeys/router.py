@@ -3,7 +3,9 @@ the permission that decides who may use it, plus the outbox delivery hooks journ
 
 How a turn is routed:
 - a card click (Action.Execute, or an Action.Submit carrying "verb") goes to the handler registered for that verb;
-- a typed message goes to the command whose word is its first word ("record", "request" …);
+- a typed message that is exactly a command word goes to that command ("record", "request" …);
+- other text goes to `understand` (bot/journeys/understood.py: the command it most likely means among those the
+  person may use, a short choice, or the safeguarding answer to a disclosure);
 - anything else goes to `fallback` (the help card).
 
 Before a handler runs, `dispatch` checks the verb's or command's `Permission` against the turn's actor (the
@@ -28,6 +30,10 @@ Check = Callable[[StaffMember], bool]
 #: An outbox hook: (services, the delivered/dead row, its result) in the worker's transaction.
 DeliveredHook = Callable[[Services, object, "dict | None"], Awaitable[None]]
 DeadHook = Callable[[Services, object], Awaitable[None]]
+# Free text that is not a single command word → the command it means (its permission applies), a handler of its
+# own (a short choice, the safeguarding answer), or None for "not understood" (bot/journeys/understood.py).
+# Given the command the text's first word names, if any.
+Understand = Callable[["Router", Turn, "Command | None"], "Command | Handler | None"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class Router:
         self.verbs: dict[str, Verb] = {}
         self.hooks = Hooks()
         self.fallback: Handler | None = None
+        self.understand: Understand | None = None
 
     # ---- registration ----------------------------------------------------------------------------------
     def command(self, *words: str, title: str, description: str, handler: Handler,
@@ -124,12 +131,23 @@ class Router:
             return []
         return [c for c in self.commands if c.allowed.allows(actor) and (c.listed is None or c.listed(actor))]
 
+    def command_named(self, word: str) -> Command | None:
+        return self._by_word.get(word.lower())
+
     def _route(self, turn: Turn) -> tuple[Handler, Permission, str] | None:
         if turn.verb:
             v = self.verbs.get(turn.verb)
             return (v.handler, v.allowed, v.name) if v else None
         word = turn.text.strip().lower().split(" ", 1)[0] if turn.text else ""
         cmd = self._by_word.get(word)
+        if self.understand is not None and turn.text and not (cmd and turn.text.strip().lower() == word):
+            found = self.understand(self, turn, cmd)
+            if found is None:
+                return None
+            if isinstance(found, Command):
+                cmd = found
+            else:
+                return found, ANYONE, "free text"
         return (cmd.handler, cmd.allowed, cmd.words[0]) if cmd else None
 
     def resolve(self, turn: Turn) -> Handler | None:

@@ -118,6 +118,11 @@ class ReminderRun:
         if live is None:
             return None
         ctx, point = live
+        return ctx.label, point, await self.claim(ctx, point, now)
+
+    async def claim(self, ctx: Context, point: int, now: dt.datetime) -> int:
+        """Claim a reminder at ``point`` for everyone outstanding now (one per person and point, whoever asks:
+        the scheduled round, or a DSL's "Send now" bringing a point forward). Returns how many were new."""
         today = ctx.calendar.local_date(now)
         async with self.services.db.session() as s:
             report = await facts.compliance_for(s, ctx, today)
@@ -126,7 +131,7 @@ class ReminderRun:
                                    for sid in report.outstanding), now=now)
         if new:
             log.info("reminders planned: half_term=%s point=%s new=%s", ctx.label, point, new)
-        return ctx.label, point, new
+        return new
 
     # ---- deliver ----------------------------------------------------------------------------------------------
     async def deliver(self, *, recover_own: bool = False) -> DeliveryStats:

@@ -75,8 +75,10 @@ class Scheduler:
         self.run_ = ReminderRun(services, sender, owner=self.owner, clock=clock, reconcile=reconcile, batch=batch)
         self.window = window
         self._stopping = asyncio.Event()
+        self._waking = asyncio.Event()
         self._recovered = False
         self._tick_lock = asyncio.Lock()
+        self.running = False          # run() is looping (the app's workers are on)
 
     # ---- what is due --------------------------------------------------------------------------------------------
     async def jobs(self, now: dt.datetime) -> list[Job]:
@@ -158,8 +160,26 @@ class Scheduler:
                 report.delivery.add(await self.run_.deliver())
             return report
 
+    async def deliver_now(self) -> DeliveryStats:
+        """Deliver whatever is claimable now, under the tick's lock (a DSL's "Send now" without a running loop)."""
+        async with self._tick_lock:
+            stats = await self.run_.deliver(recover_own=not self._recovered)
+            self._recovered = True
+            return stats
+
+    def wake(self) -> None:
+        """Tick now rather than at the next wake (new claims were made: a DSL's "Send now")."""
+        self._waking.set()
+
     async def run(self) -> None:
         """Tick, sleep until the next job, repeat, until stop(). Errors are logged and retried at the next wake."""
+        self.running = True
+        try:
+            await self._loop()
+        finally:
+            self.running = False
+
+    async def _loop(self) -> None:
         while not self._stopping.is_set():
             try:
                 await self.tick(self.clock())
@@ -172,8 +192,10 @@ class Scheduler:
             delay = max(0.0, (wake - self.clock()).total_seconds())
             sleeper = asyncio.ensure_future(self.sleep(delay))
             stopper = asyncio.ensure_future(self._stopping.wait())
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            for t in (sleeper, stopper):
+            waker = asyncio.ensure_future(self._waking.wait())
+            await asyncio.wait({sleeper, stopper, waker}, return_when=asyncio.FIRST_COMPLETED)
+            self._waking.clear()
+            for t in (sleeper, stopper, waker):
                 if not t.done():
                     t.cancel()
 

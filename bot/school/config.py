@@ -74,6 +74,21 @@ class SafeguardingChannel(_Model):
     channel_id: str | None = None
 
 
+class SafeguardingSystem(_Model):
+    """Where the school records concerns about children (seed 002: CPOMS; seed 003: My Concern). A concern typed
+    into the chat is answered by pointing there and to the DSL team, never kept."""
+
+    name: str = Field("your school's safeguarding system", min_length=1, max_length=80)
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, v):
+        if v is not None and not re.match(r"^https://[^\s/]+\S*$", v):
+            raise ValueError("must be an https:// link")
+        return v
+
+
 class SchoolSettings(_Model):
     name: str
     short_name: str | None = None
@@ -89,6 +104,7 @@ class SchoolSettings(_Model):
     long_term_absence_exempts: bool = True
     reminders: Reminders = Field(default_factory=Reminders)
     safeguarding_channel: SafeguardingChannel
+    safeguarding_system: SafeguardingSystem = Field(default_factory=SafeguardingSystem)
 
     @field_validator("timezone")
     @classmethod

@@ -117,7 +117,8 @@ async def test_form_marks_required_fields_for_teams_validation(kit):
     form = await kit.say("tom.hollis", "request")
     for field in ("kind", "preferred", "topics", "urgency", "times"):
         el = find_input(form, field)
-        assert el.get("isRequired") is True and el.get("errorMessage") and el.get("label", "").endswith("*")
+        # Teams draws its own marker beside an isRequired label: ours would make it "* *".
+        assert el.get("isRequired") is True and el.get("errorMessage") and not el.get("label", "").endswith("*")
     note = find_input(form, "note")
     assert note["maxLength"] == 300 and "don't name pupils" in note["placeholder"]
     prefs = [c["value"] for c in find_input(form, "preferred")["choices"]]

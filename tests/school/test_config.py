@@ -79,7 +79,8 @@ def test_no_policy_names_in_demo_data_or_product_text():
     import hashlib
 
     root = DEMO_SCHOOL.parents[2]
-    files = [DEMO_SCHOOL, root / "README.md", *sorted((root / "infra" / "playground" / "people").rglob("*.yml")),
+    files = [DEMO_SCHOOL, root / "infra" / "demo" / "second-school.yaml", root / "bot" / "language" / "phrases.yaml",
+             root / "README.md", *sorted((root / "infra" / "playground" / "people").rglob("*.yml")),
              *sorted((root / "bot" / "records" / "templates").rglob("*.yaml"))]
     for path in files:
         found = {p for p in _phrases(path.read_text(encoding="utf-8"))
