@@ -74,11 +74,11 @@ async def _with_timeout(name: str, coro) -> Check:
 
 async def run_checks(settings, *, graph_settings=None, credential=None) -> list[Check]:
     """Every check, in order; later ones are skipped when what they need failed."""
+    import os
+
     from bot.envnames import bot_env_names
     from bot.school import SchoolConfigError, load_school
     from graph import GraphError, build_backend, load_graph_settings
-
-    import os
 
     present = [n for n in bot_env_names() if os.environ.get(n) or os.environ.get(n.upper())]
     mode = "local mode (no bot credentials: loopback only)" if settings.local_mode else \

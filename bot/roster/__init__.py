@@ -227,11 +227,10 @@ async def compute(school: School, directory, *, today: dt.date, state: dict | No
             changes.append(Change(sid, member.name, "added", f"{group}; roles: {_roles(member.roles) or 'none'}"))
             continue
         if set(old.roles) != set(member.roles):
-            gained = _roles(set(member.roles) - set(old.roles))
-            lost = _roles(set(old.roles) - set(member.roles))
+            gained = sorted(r.value for r in set(member.roles) - set(old.roles))
+            lost = sorted(r.value for r in set(old.roles) - set(member.roles))
             changes.append(Change(sid, member.name, "roles",
-                                  " ".join([*(f"+{r}" for r in gained.split(", ") if r),
-                                            *(f"-{r}" for r in lost.split(", ") if r)])))
+                                  " ".join([*(f"+{r}" for r in gained), *(f"-{r}" for r in lost)])))
         if old.group != member.group:
             changes.append(Change(sid, member.name, "group", f"{old.group} → {member.group}"))
         if old.name != member.name:
