@@ -47,3 +47,11 @@ class GraphNotFound(GraphRequestError):
 
 class GraphConflict(GraphRequestError):
     """409: a name or an installation already exists. Handled inside the backends; surfaces only if unresolvable."""
+
+
+class GraphDeltaExpired(GraphRequestError):
+    """A delta link Graph no longer honours (410 Gone, or syncStateNotFound / resyncRequired): the caller starts a
+    new initial round. Delta tokens for directory objects last seven days (Microsoft Learn, delta query overview)."""
+
+
+DELTA_RESET_CODES = {"syncStateNotFound", "resyncRequired", "syncStateInvalid"}

@@ -33,6 +33,29 @@ class DirectoryUser:
     account_enabled: bool | None = None
 
 
+@dataclass(frozen=True)
+class MemberChange:
+    """One direct-membership change reported by a group delta query (`members@delta`)."""
+
+    group_id: str
+    member_id: str
+    kind: Literal["user", "group"] = "user"
+    removed: bool = False
+
+
+@dataclass(frozen=True)
+class GroupsDelta:
+    """A completed round of group delta queries: the changes since the link passed in (every current direct member
+    when none was), and the link to pass next time. Tokens for directory objects last seven days."""
+
+    changes: tuple[MemberChange, ...]
+    delta_link: str
+    initial: bool
+
+
+MAX_DELTA_GROUPS = 50                # group delta: at most 50 ids in one $filter
+
+
 @runtime_checkable
 class Directory(Protocol):
     async def get_user(self, user: str) -> DirectoryUser | None:
@@ -47,6 +70,10 @@ class Directory(Protocol):
 
     async def get_manager(self, user: str) -> DirectoryUser | None:
         """The user's manager, or None when none is set."""
+
+    async def groups_delta(self, group_ids: Sequence[str], *, delta_link: str | None = None) -> GroupsDelta:
+        """Direct-membership changes of up to 50 groups, following every page. Without `delta_link`, the initial
+        round (all current members). GraphDeltaExpired when the link is no longer valid: start again without it."""
 
 
 # ---------------------------------------------------------------- calendar

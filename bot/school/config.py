@@ -214,11 +214,27 @@ class StaffMember(_Model):
         return self.name.split()[0]
 
 
+class DirectoryGroups(_Model):
+    """Optional: the Entra groups `python -m bot.roster sync` reads the roster from (object ids). Staff are the
+    members of `all_staff` (nested groups count); each role group grants its role; `groups` maps a school group id to
+    the Entra group whose members belong to it (a class's team, say). A role without a group here is left as the
+    roster has it. See bot/roster."""
+
+    all_staff: str
+    dsl: str | None = None
+    allocators: str | None = None
+    supervisors: str | None = None
+    governors: str | None = None
+    groups: dict[str, str] = Field(default_factory=dict)
+    default_group: str | None = None   # the school group for a new member of staff in none of `groups`
+
+
 class SchoolFile(_Model):
     school: SchoolSettings
     terms: Terms
     groups: list[Group] = Field(min_length=1)
     staff: list[StaffMember] = Field(min_length=1)
+    directory: DirectoryGroups | None = None
 
     @model_validator(mode="after")
     def _references(self):
@@ -238,6 +254,11 @@ class SchoolFile(_Model):
             sup = ids.get(w.supervisor)
             if sup is None or Role.SUPERVISOR not in sup.roles:
                 raise ValueError(f"terms.enrichment_weeks: {w.supervisor!r} is not a trained supervisor on the roster")
+        if self.directory is not None:
+            for gid in [*self.directory.groups, *([self.directory.default_group] if self.directory.default_group
+                                                 else [])]:
+                if gid not in gids:
+                    raise ValueError(f"directory: {gid!r} is not one of the school's groups")
         if not any(Role.DSL in s.roles for s in self.staff):
             raise ValueError("staff: nobody has the dsl role; the DSL team keeps group records")
         if not any(Role.ALLOCATOR in s.roles for s in self.staff):
@@ -256,6 +277,7 @@ class School:
         self.groups = {g.id: g for g in data.groups}
         self.staff = {s.id: s for s in data.staff}
         self._by_aad = {s.aad_object_id.lower(): s for s in data.staff}
+        self.roster_source: Path | None = path   # the file the staff list came from (the YAML or the synced roster)
 
     @property
     def name(self) -> str:
@@ -282,8 +304,14 @@ class School:
         return [s for s in self.data.staff if s.group == group_id]
 
 
-def load_school(path: Path | str) -> School:
+def roster_override_path(path: Path | str) -> Path:
+    """Where `python -m bot.roster sync --apply` writes the roster read from the tenant: beside the school YAML,
+    `<name>.roster.yaml`. When it exists, its `staff` list replaces the YAML's (everything else stays the YAML's)."""
     path = Path(path)
+    return path.with_name(f"{path.stem}.roster.yaml")
+
+
+def _read_yaml(path: Path) -> dict:
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except FileNotFoundError:
@@ -291,13 +319,32 @@ def load_school(path: Path | str) -> School:
     except yaml.YAMLError as exc:
         raise SchoolConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise SchoolConfigError(f"{path}: expected a mapping with school, terms, groups and staff")
+        raise SchoolConfigError(f"{path}: expected a mapping")
+    return raw
+
+
+def load_school(path: Path | str, *, roster_override: bool = True) -> School:
+    """The school YAML, with the synced roster (roster_override_path) in place of its staff list when one exists.
+    `roster_override=False` reads the YAML alone (what the sync compares against on its first run)."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    source = {"staff": path}
+    override = roster_override_path(path)
+    if roster_override and override.is_file():
+        synced = _read_yaml(override)
+        if not isinstance(synced.get("staff"), list):
+            raise SchoolConfigError(f"{override}: expected a staff list (written by python -m bot.roster sync)")
+        raw = {**raw, "staff": synced["staff"]}
+        source["staff"] = override
     try:
         data = SchoolFile.model_validate(raw)
     except ValidationError as exc:
         msgs = []
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            msgs.append(f"{path}: {loc}: {err['msg']}")
+            where = source.get(str(err["loc"][0]) if err["loc"] else "", path)
+            msgs.append(f"{where}: {loc}: {err['msg']}")
         raise SchoolConfigError("\n".join(msgs)) from None
-    return School(data, path)
+    school = School(data, path)
+    school.roster_source = source["staff"]
+    return school

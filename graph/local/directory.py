@@ -1,11 +1,11 @@
 """Directory answered from the school config roster (the local stand-in for Entra ID)."""
 from __future__ import annotations
 
-from typing import AsyncIterator, Mapping
+from typing import AsyncIterator, Mapping, Sequence
 
 from bot.school.config import School, StaffMember
 from graph.errors import GraphNotFound
-from graph.ports import DirectoryUser
+from graph.ports import DirectoryUser, GroupsDelta, MemberChange
 
 # The local stand-in for the "all staff" security group a real tenant would sync the roster from.
 ALL_STAFF_GROUP = "all-staff"
@@ -64,3 +64,11 @@ class LocalDirectory:
         ref = self.managers.get(s.id.lower()) or self.managers.get(s.email.lower()) or getattr(s, "manager", None)
         m = self.find(ref) if ref else None
         return to_user(m) if m else None
+
+    async def groups_delta(self, group_ids: Sequence[str], *, delta_link: str | None = None) -> GroupsDelta:
+        """The config does not change under a running sync, so every round is an initial one: all members."""
+        changes = []
+        for gid in dict.fromkeys(group_ids):
+            async for u in self.iter_group_members(gid):
+                changes.append(MemberChange(group_id=gid, member_id=u.id, kind="user"))
+        return GroupsDelta(changes=tuple(changes), delta_link="local:initial", initial=True)

@@ -15,8 +15,8 @@ import httpx
 from azure.core.exceptions import ClientAuthenticationError
 from kiota_abstractions.api_error import APIError
 
-from graph.errors import (GraphAuthError, GraphConflict, GraphError, GraphNotFound, GraphRequestError,
-                          GraphThrottled)
+from graph.errors import (DELTA_RESET_CODES, GraphAuthError, GraphConflict, GraphDeltaExpired, GraphError,
+                          GraphNotFound, GraphRequestError, GraphThrottled)
 
 T = TypeVar("T")
 THROTTLE_STATUSES = {429, 503, 504}
@@ -88,6 +88,8 @@ def from_status(status: int | None, headers: Mapping[str, str] | None, code: str
         return GraphRequestError(f"{what}: Microsoft Graph refused access ({detail}). The app lacks a permission "
                                  "or the target is outside its scope: see infra/PERMISSIONS.md",
                                  status=status, code=code)
+    if status == 410 or code in DELTA_RESET_CODES:
+        return GraphDeltaExpired(f"{what}: the delta link has expired ({detail})", status=status, code=code)
     if status == 404:
         return GraphNotFound(f"{what}: not found ({detail})", status=status, code=code)
     if status == 409:

@@ -16,7 +16,11 @@ where our code depends on it:
   Retry-After in the sub-response headers), responses in a different order from the requests;
 * calendar: getSchedule (≤ 20 schedules, window < 62 days, interval 5–1440, unknown mailboxes answered with a
   per-schedule error), events with transactionId dedupe (same event back), PATCH, cancel (removes it), DELETE;
-* invite / permissions, installedApps (409 when already installed), users, transitive group members, manager.
+* invite / permissions, installedApps (409 when already installed), users, transitive group members, manager;
+* group delta (`GET /groups/delta?$filter=id eq '…' or …&$select=members`): direct-member changes as
+  `members@delta` (removals carry `@removed`), ≤ 50 filtered ids, paged with `@odata.nextLink` — a big group's
+  members are split over several pages, the same group object repeated, as Graph does — and a final
+  `@odata.deltaLink` whose token carries the filter; `expire_delta_tokens()` makes older links answer 410.
 
 Fault injection per route: `double.fail("POST", r"/users/.*/events", status=429, retry_after=3, times=2)`,
 `double.slow("GET", r"/users/", delay=2.0)`. Every request is recorded (method, path, query, json body, headers,
@@ -150,6 +154,9 @@ class GraphDouble:
         self.user_drives: dict[str, str] = {}
         self.permissions: dict[tuple[str, str], list[dict]] = {}
         self.catalog: set[str] = set()
+        # Membership change log for group delta: (seq, group id, member id, "user" | "group", removed).
+        self.member_log: list[tuple[int, str, str, str, bool]] = []
+        self.delta_epoch = 0             # bumped by expire_delta_tokens: links from an older epoch answer 410
         self.installed: dict[str, set[str]] = {}
         self.sessions: dict[str, dict] = {}
         self._runner: web.AppRunner | None = None
@@ -157,6 +164,7 @@ class GraphDouble:
         self._routes: list[tuple[str, re.Pattern, Callable]] = [
             ("GET", re.compile(r"^/users/(?P<u>[^/]+)$"), self._get_user),
             ("GET", re.compile(r"^/users/(?P<u>[^/]+)/manager$"), self._get_manager),
+            ("GET", re.compile(r"^/groups/(?:microsoft\.graph\.)?delta(?:\(\))?$"), self._groups_delta),
             ("GET", re.compile(r"^/groups/(?P<g>[^/]+)/(?P<rel>transitiveMembers|members)"
                                r"/(?:microsoft\.)?graph\.user$"), self._group_members),
             ("POST", re.compile(r"^/users/(?P<u>[^/]+)/calendar/getSchedule$"), self._get_schedule),
@@ -208,7 +216,27 @@ class GraphDouble:
 
     def add_group(self, id: str, members: list[str]) -> None:
         """Members are user ids or other group ids (nested groups count for transitiveMembers)."""
-        self.groups[id] = list(members)
+        self.groups[id] = []
+        for m in members:
+            self.add_member(id, m)
+
+    def add_member(self, group_id: str, member: str) -> None:
+        if member not in self.groups.setdefault(group_id, []):
+            self.groups[group_id].append(member)
+            self._log(group_id, member, removed=False)
+
+    def remove_member(self, group_id: str, member: str) -> None:
+        if member in self.groups.get(group_id, []):
+            self.groups[group_id].remove(member)
+            self._log(group_id, member, removed=True)
+
+    def expire_delta_tokens(self) -> None:
+        """Every delta link handed out so far now answers 410 Gone (a token older than Graph keeps)."""
+        self.delta_epoch += 1
+
+    def _log(self, group_id: str, member: str, *, removed: bool) -> None:
+        kind = "group" if member in self.groups and member not in self.users else "user"
+        self.member_log.append((len(self.member_log) + 1, group_id, member, kind, removed))
 
     def add_channel(self, team_id: str, channel_id: str, name: str = "Safeguarding") -> tuple[str, str]:
         """A channel with its own SharePoint site (as a private channel has); returns (drive id, folder id)."""
@@ -402,6 +430,60 @@ class GraphDouble:
             elif m not in out:
                 out.append(m)
         return out
+
+    async def _groups_delta(self, query: dict, **_) -> Response:
+        """Graph's group delta, limited to what a roster sync uses: filtered ids, members only."""
+        def token(data: dict) -> str:
+            return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+
+        if "$deltatoken" in query or "$skiptoken" in query:
+            try:
+                state = json.loads(base64.urlsafe_b64decode(query.get("$deltatoken") or query["$skiptoken"]))
+            except ValueError:
+                return _err(400, "BadRequest", "Invalid state token")
+            if "$deltatoken" in query:
+                state = {"ids": state["ids"], "since": state["seq"], "upto": len(self.member_log), "offset": 0,
+                         "epoch": state["epoch"]}
+        else:
+            flt = query.get("$filter", "")
+            ids = re.findall(r"id eq '([^']+)'", flt)
+            if not ids:
+                return _err(400, "Request_UnsupportedQuery", "This sample double needs $filter=id eq '…'")
+            if len(ids) > 50:
+                return _err(400, "Request_UnsupportedQuery", "The number of filtered objects exceeds 50.")
+            state = {"ids": ids, "since": None, "upto": len(self.member_log), "offset": 0, "epoch": self.delta_epoch}
+        if state["epoch"] != self.delta_epoch:
+            return _err(410, "syncStateNotFound", "The delta token has expired; restart with a full sync.")
+        # The net change per (group, member) between the two points: the last event for each wins.
+        net: dict[tuple[str, str], tuple[str, bool]] = {}
+        for seq, g, m, kind, removed in self.member_log:
+            if (state["since"] or 0) < seq <= state["upto"] and g in state["ids"]:
+                net[(g, m)] = (kind, removed)
+        initial = state["since"] is None
+        if initial:  # the initial round: current members only, no removals
+            net = {k: v for k, v in net.items() if not v[1]}
+        entries = sorted(net.items(), key=lambda kv: (state["ids"].index(kv[0][0]), kv[0][1]))
+        page = entries[state["offset"]: state["offset"] + self.page_size]
+        value: list[dict] = []
+        for (g, m), (kind, removed) in page:
+            if not value or value[-1]["id"] != g:
+                value.append({"id": g, "members@delta": []})
+            item = {"@odata.type": f"#microsoft.graph.{kind}", "id": m}
+            if removed:
+                item["@removed"] = {"reason": "deleted"}
+            value[-1]["members@delta"].append(item)
+        if initial:  # groups with no members still appear once in the initial round
+            shown = {g for (g, _m), _ in entries}
+            value += [{"id": g} for g in state["ids"] if g in self.groups and g not in shown
+                      and state["offset"] == 0]
+        out: dict[str, Any] = {"@odata.context": f"{self.url}/v1.0/$metadata#groups", "value": value}
+        if state["offset"] + self.page_size < len(entries):
+            nxt = dict(state, offset=state["offset"] + self.page_size)
+            out["@odata.nextLink"] = f"{self.url}/v1.0/groups/delta?$skiptoken={token(nxt)}"
+        else:
+            done = {"ids": state["ids"], "seq": state["upto"], "epoch": state["epoch"]}
+            out["@odata.deltaLink"] = f"{self.url}/v1.0/groups/delta?$deltatoken={token(done)}"
+        return 200, out, {}
 
     async def _group_members(self, g: str, rel: str, query: dict, **_) -> Response:
         if g not in self.groups:

@@ -1,0 +1,54 @@
+"""Where each command may be used: personal chat, a team's channels, or a group chat with the bot.
+
+One table, read by the Teams app package (its `commandLists` must list exactly these, per scope: see
+bot/apppackage and tests/infra/test_app_package.py) and meant for the router to enforce (today the router does not
+look at `Turn.conversation_kind`; enforcing this table there is the hook named in infra/DEPLOY.md).
+
+The rule behind it: record content (group records, 1:1 notes, action lists, attendance) is for the person it
+belongs to or the DSL team, so it lives in personal chat and, for group records, the Safeguarding channel. A group
+chat with the bot may only ask for help or make a request; it never shows record content.
+"""
+from __future__ import annotations
+
+PERSONAL, TEAM, GROUP_CHAT = "personal", "team", "groupChat"
+ALL_SCOPES = (PERSONAL, TEAM, GROUP_CHAT)
+# Teams' conversation types (Turn.conversation_kind) → manifest scopes.
+SCOPE_OF_CONVERSATION = {"personal": PERSONAL, "channel": TEAM, "groupChat": GROUP_CHAT}
+
+# Command word (the first word the router registers) → the scopes where it may be used.
+SCOPES: dict[str, tuple[str, ...]] = {
+    "help": (PERSONAL, TEAM, GROUP_CHAT),
+    "request": (PERSONAL, GROUP_CHAT),        # the form is sent to the requester privately
+    "requests": (PERSONAL,),                  # names of people waiting: allocators only, in private
+    "sessions": (PERSONAL,),
+    "record": (PERSONAL, TEAM),               # the DSL team, in the Safeguarding channel
+    "schedule": (PERSONAL, TEAM),
+    "actions": (PERSONAL, TEAM),              # group-record actions, for the DSL meeting
+    "attendance": (PERSONAL,),                # who has not attended is not for a channel
+    "specialist": (PERSONAL,),
+    "enrichment": (PERSONAL,),
+    "pool": (PERSONAL,),
+    "note": (PERSONAL,),
+    "agreement": (PERSONAL,),
+    "myactions": (PERSONAL,),
+}
+
+# Teams lists at most 12 commands per scope (manifest schema 1.29: commandLists[].commands maxItems 12). These are
+# usable in that scope but left out of Teams' command menu; the role-aware help card lists them for whoever may use
+# them.
+NOT_IN_MENU: dict[tuple[str, str], str] = {
+    ("enrichment", PERSONAL): "two weeks a year, trained supervisors only: the help card lists it for them",
+    ("pool", PERSONAL): "DSL team only and rarely used: the help card lists it for them",
+}
+MAX_MENU_COMMANDS = 12
+
+
+def allowed_in(word: str, conversation_kind: str) -> bool:
+    """May the command `word` be used in a conversation of this kind (personal | channel | groupChat)?"""
+    scope = SCOPE_OF_CONVERSATION.get(conversation_kind)
+    return scope is not None and scope in SCOPES.get(word, ())
+
+
+def menu(scope: str) -> list[str]:
+    """The command words Teams' menu lists in `scope`, in the table's order."""
+    return [w for w, scopes in SCOPES.items() if scope in scopes and (w, scope) not in NOT_IN_MENU]
