@@ -1,8 +1,8 @@
 """Where each command may be used: personal chat, a team's channels, or a group chat with the bot.
 
 One table, read by the Teams app package (its `commandLists` must list exactly these, per scope: see
-bot/apppackage and tests/infra/test_app_package.py) and meant for the router to enforce (today the router does not
-look at `Turn.conversation_kind`; enforcing this table there is the hook named in infra/DEPLOY.md).
+bot/apppackage and tests/infra/test_app_package.py) and enforced by the router: a typed command outside its scopes
+is answered with a pointer to the 1:1 chat, whatever the menu showed (bot/journeys/router.py dispatch).
 
 The rule behind it: record content (group records, 1:1 notes, action lists, attendance) is for the person it
 belongs to or the DSL team, so it lives in personal chat and, for group records, the Safeguarding channel. A group
@@ -25,6 +25,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "schedule": (PERSONAL, TEAM),
     "actions": (PERSONAL, TEAM),              # group-record actions, for the DSL meeting
     "attendance": (PERSONAL,),                # who has not attended is not for a channel
+    "reminders": (PERSONAL,),                 # who would be reminded: names, for the DSL team in private
     "specialist": (PERSONAL,),
     "enrichment": (PERSONAL,),
     "pool": (PERSONAL,),
@@ -39,6 +40,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
 NOT_IN_MENU: dict[tuple[str, str], str] = {
     ("enrichment", PERSONAL): "two weeks a year, trained supervisors only: the help card lists it for them",
     ("pool", PERSONAL): "DSL team only and rarely used: the help card lists it for them",
+    ("reminders", PERSONAL): "DSL team only; the round goes by itself, this is for sending it early",
 }
 MAX_MENU_COMMANDS = 12
 

@@ -24,7 +24,10 @@ from typing import Awaitable, Callable
 from bot.journeys.base import Handler, Reply, Services, Turn
 from bot.journeys.kit import refuse, say
 from bot.school import StaffMember
+from bot.scopes import SCOPES, allowed_in
 from cards.base import message_card
+
+ELSEWHERE = "That isn't something I do here. Message me in our 1:1 chat and type \u201c{word}\u201d there."
 
 Check = Callable[[StaffMember], bool]
 #: An outbox hook: (services, the delivered/dead row, its result) in the worker's transaction.
@@ -162,6 +165,11 @@ class Router:
                 return Reply(text="Sorry, I didn't understand that.")
             return await self.fallback(services, turn)
         handler, allowed, name = route
+        if not turn.verb and name in SCOPES and not allowed_in(name, turn.conversation_kind):
+            # bot/scopes.py: record content stays in personal chat (and, for group records, the Safeguarding
+            # channel); a group chat may only ask for help or make a request.
+            refuse(turn, f"{name}: not in a {turn.conversation_kind} conversation")
+            return Reply(text=ELSEWHERE.format(word=name))
         if not allowed.allows(turn.actor):
             refuse(turn, f"{name}: needs {allowed.name}")
             if allowed.as_card and not turn.invoke:

@@ -29,6 +29,7 @@ PLATFORM = {
 # Settings the bot reads that production leaves at their defaults, each with the reason.
 NOT_IN_BICEP = {
     "LOCAL_M365_DIR": "the local Microsoft 365 backend is not used: GRAPH_* selects msgraph",
+    "DEMO_TODAY": "local mode only: the bot refuses to start with it when bot credentials are set",
     "INSTANCE_ID": "the default (host name + port) already differs per App Service instance",
     "GRAPH_CLIENT_ID": "a system-assigned managed identity needs no client id",
     "GRAPH_CLIENT_SECRET": "the managed identity signs in to Graph; no secret to expire",

@@ -17,7 +17,7 @@ from graph.msgraph.client import build_clients
 from graph.msgraph.directory import GraphDirectory
 from tests.conftest import DEMO_SCHOOL
 from tests.fakes.graph_double import StaticTokenCredential
-from tests.graph.conftest import GRAPH_ALL_STAFF, graph_settings, loopback_only, seeded_double  # noqa: F401
+from tests.graph.conftest import GRAPH_ALL_STAFF, graph_settings, seeded_double  # noqa: F401
 
 TODAY = dt.date(2026, 10, 5)
 NOW = dt.datetime(2026, 10, 5, 6, 0, tzinfo=dt.timezone.utc)

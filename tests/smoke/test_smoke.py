@@ -10,7 +10,7 @@ from bot.smoke import main, run_checks
 from bot.store import Database
 from tests.conftest import DEMO_SCHOOL
 from tests.fakes.graph_double import StaticTokenCredential
-from tests.graph.conftest import CHANNEL_ID, TEAM_ID, graph_settings, loopback_only, seeded_double  # noqa: F401
+from tests.graph.conftest import CHANNEL_ID, TEAM_ID, graph_settings, seeded_double  # noqa: F401
 
 
 @pytest.fixture
