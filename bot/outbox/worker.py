@@ -206,8 +206,19 @@ class OutboxWorker:
                 await asyncio.shield(self._release(c) if started else self._hand_back(c))
                 raise
 
-        results = await asyncio.gather(*(one(c) for c in claimed))
-        return sum(results), len(claimed)
+        tasks = [asyncio.ensure_future(one(c)) for c in claimed]
+        try:
+            await asyncio.wait(tasks)
+        except asyncio.CancelledError:
+            # Not gather: it would return at the first cancelled row, before the others had handed theirs back.
+            for t in tasks:
+                t.cancel()
+            await asyncio.wait(tasks)
+            raise
+        errors = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None]
+        if errors:
+            raise errors[0]
+        return sum(t.result() for t in tasks), len(claimed)
 
     # ---------------------------------------------------------------- claim
 
