@@ -68,19 +68,15 @@ async def store_url(request, tmp_path):
         await admin.close()
 
 
-async def seed_burst(url: str, service_url: str, n: int = BURST) -> list[str]:
-    """n people with a chat with the bot, and one Teams message to each waiting in the outbox."""
-    staff = [f"burst{i:03d}" for i in range(n)]
-    db = Database(url)
-    try:
-        await db.migrate()
+async def seed_burst(db: Database, service_url: str, staff: list[str] | None = None) -> None:
+    """One Teams message to each of BURST people waiting in the outbox: to `staff` (who have a chat with the bot
+    already), or to BURST new people given a chat with it here."""
+    if staff is None:
+        staff = [f"burst{i:03d}" for i in range(BURST)]
         await add_refs(db, staff, service_url=service_url)
-        async with db.session() as s:
-            for i, sid in enumerate(staff):
-                await enqueue(s, "teams.notify", {"staff_id": sid, "card": burst_card(i)}, key=f"burst:{i}")
-    finally:
-        await db.close()
-    return staff
+    async with db.session() as s:
+        for i, sid in enumerate(staff[:BURST]):
+            await enqueue(s, "teams.notify", {"staff_id": sid, "card": burst_card(i)}, key=f"burst:{i}")
 
 
 async def outbox_rows(url: str) -> list[OutboxRow]:
@@ -101,7 +97,7 @@ class Bot:
         self.log_path = workdir / f"{instance}.log"
         self.proc: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> "Bot":
+    async def start(self) -> Bot:
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
         env.update({"PORT": str(self.port), "HOST": "127.0.0.1", "DATABASE_URL": self.url, "INSTANCE_ID": self.instance,
@@ -134,10 +130,10 @@ class Bot:
             await self.proc.wait()
 
 
-async def wait_for(predicate, bot: Bot, timeout: float = 90.0) -> None:
+async def wait_for(predicate, bot: Bot, within: float = 90.0) -> None:
     """Poll until predicate() holds; fail with the bot's log if it never does (generous: not a timing test)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while not predicate():
         if bot.proc.returncode is not None:
             raise AssertionError(f"{bot.instance} exited with {bot.proc.returncode}:\n{bot.log()[-3000:]}")
@@ -150,7 +146,12 @@ async def test_sigterm_during_a_burst_hands_the_rest_to_the_next_instance(store_
     connector = await ConnectorDouble(delay=1.5).start()     # each message is on the wire for 1.5 s
     first = second = None
     try:
-        await seed_burst(store_url, connector.url)
+        db = Database(store_url)
+        try:
+            await db.migrate()
+            await seed_burst(db, connector.url)
+        finally:
+            await db.close()
         first = await Bot(tmp_path / "a", store_url, "bot-a").start()
         await wait_for(lambda: delivered_markers(connector), first)
         assert await first.terminate() == 0               # mid-burst: the first messages are still on the wire
