@@ -180,3 +180,46 @@ async def test_sigterm_during_a_burst_hands_the_rest_to_the_next_instance(store_
             if bot is not None:
                 await bot.kill()
         await connector.stop()
+
+
+async def test_sigterm_lets_a_turn_in_flight_finish(tmp_path, school):
+    """SIGTERM while a turn is waiting on its reply to Teams: the turn completes and Teams gets its answer (a dropped
+    request would be retried by Teams and handled twice); then the process exits 0."""
+    from aiohttp import ClientSession
+
+    from tests.fakes.teams import BOT, TENANT, person
+
+    connector = await ConnectorDouble(delay=2.0).start()      # the reply is accepted, its answer takes 2 s
+    bot = None
+    try:
+        bot = await Bot(tmp_path / "a", f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", "bot-a").start()
+        tom = person(school, "tom.hollis")
+        activity = {"type": "message", "text": "help", "id": "act-help-1", "channelId": "msteams",
+                    "serviceUrl": connector.url, "from": tom.account, "recipient": BOT, "locale": "en-GB",
+                    "conversation": {"id": tom.conversation_id, "conversationType": "personal", "tenantId": TENANT},
+                    "channelData": {"tenant": {"id": TENANT}}, "timestamp": "2026-11-23T10:00:00.000Z"}
+        async with ClientSession() as http:
+            url = f"http://127.0.0.1:{bot.port}"
+
+            async def healthy():
+                try:
+                    async with http.get(f"{url}/healthz") as r:
+                        return r.status == 200
+                except OSError:
+                    return False
+            for _ in range(600):
+                if await healthy():
+                    break
+                await asyncio.sleep(0.1)
+            turn = asyncio.ensure_future(http.post(f"{url}/api/messages", json=activity))
+            await wait_for(lambda: connector.sent, bot)              # the reply is on its way: the turn is in flight
+            code = await bot.terminate()
+            response = await asyncio.wait_for(turn, 10)
+            assert response.status in (200, 201)                     # what a turn answers when all is well
+            response.release()
+        assert code == 0
+        assert len(connector.sent) == 1 and connector.sent[0].reply_to == "act-help-1"
+    finally:
+        if bot is not None:
+            await bot.kill()
+        await connector.stop()
