@@ -180,6 +180,8 @@ class OutboxWorker:
             pass
 
     async def _run_batch(self) -> tuple[int, int]:
+        if self._stopping.is_set():
+            return 0, 0            # a stopping (or stopped) worker claims nothing
         claimed = await self._claim()
         if not claimed:
             return 0, 0

@@ -20,8 +20,8 @@ from bot.delivery import Message, Outcome, Result, ThrottledSender
 from bot.domain.reminder_rules import live_point
 from bot.reminders import claims, facts, views
 from bot.reminders.facts import Context
-from bot.store.models_compliance import (EXPIRED, FAILED, OPEN_STATES, SENT, SKIPPED, UNREACHABLE, DigestSend,
-                                         ReminderClaim)
+from bot.store.models_compliance import (EXPIRED, FAILED, OPEN_STATES, SENDING, SENT, SKIPPED, UNREACHABLE,
+                                         DigestSend, ReminderClaim)
 from cards import compliance as cards
 
 log = logging.getLogger("bot.reminders")
@@ -107,7 +107,6 @@ class ReminderRun:
 
     async def held_in_doubt(self) -> int:
         """How many claims this instance holds in ``sending`` right now (after a stop: the in-doubt ones)."""
-        from bot.store.models_compliance import SENDING
         async with self.services.db.session() as s:
             n = 0
             for model in (ReminderClaim, DigestSend):
