@@ -15,7 +15,7 @@ def main() -> int:
     except SettingsError as exc:
         print(f"bot: {exc}", file=sys.stderr)
         return 2
-    from bot.app import SERVICES, create_app
+    from bot.app import SERVICES, SHUTDOWN_GRACE, create_app
     from bot.logs import configure
 
     configure(settings.log_level)
@@ -38,7 +38,11 @@ def main() -> int:
     school = app[SERVICES].school
     print(f"bot: serving {school.name} ({settings.school_config.name}) on "
           f"http://{settings.host}:{settings.port}/api/messages — {mode}", flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    # SIGTERM/SIGINT: stop listening, let in-flight turns finish (up to the grace), stop the workers (bot/app.py),
+    # then return 0.
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None,
+                shutdown_timeout=SHUTDOWN_GRACE)
+    print("bot: stopped", flush=True)
     return 0
 
 

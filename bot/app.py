@@ -1,7 +1,6 @@
 """create_app(settings) → the aiohttp Application: routes plus cleanup contexts that own every resource."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 
@@ -20,6 +19,9 @@ SERVICES = web.AppKey("services", Services)
 DB = web.AppKey("db", Database)
 SETTINGS = web.AppKey("settings", Settings)
 OUTBOX = web.AppKey("outbox", object)
+#: After SIGTERM: how long in-flight turns (run_app's shutdown_timeout), outbox deliveries and reminder sends may
+#: take to finish. They run side by side, so the process exits within about this long (README "Production start").
+SHUTDOWN_GRACE = 10.0
 
 
 def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None) -> web.Application:
@@ -92,7 +94,7 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
         if settings.workers:
             worker.start()
         yield
-        await worker.stop()
+        await worker.stop(SHUTDOWN_GRACE)
 
     app.cleanup_ctx.append(outbox_ctx)
 
@@ -102,16 +104,19 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
     services.scheduler = scheduler
 
     async def scheduler_ctx(app_: web.Application):
-        task = asyncio.create_task(scheduler.run(), name="reminders") if settings.workers else None
+        if settings.workers:
+            scheduler.start()
         yield
-        scheduler.stop()
-        if task is not None:
-            try:
-                await asyncio.wait_for(task, 10)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                task.cancel()
+        await scheduler.shutdown(SHUTDOWN_GRACE)
 
     app.cleanup_ctx.append(scheduler_ctx)
+
+    async def stop_taking_work(app_: web.Application):
+        """Shutdown has begun: take no new outbox rows or reminder batches while in-flight turns finish."""
+        worker.begin_stop(SHUTDOWN_GRACE)
+        scheduler.stop(SHUTDOWN_GRACE)
+
+    app.on_shutdown.append(stop_taking_work)
 
     async def healthz(request: web.Request) -> web.Response:
         ok = await db.healthy()

@@ -120,4 +120,11 @@ def load_settings(**overrides) -> Settings:
             f"HOST={s.host} is not a loopback address, and MicrosoftAppId is not set. Without bot credentials the "
             "bot accepts unauthenticated calls (for the local Playground), so it only listens on 127.0.0.1/localhost. "
             "Set MicrosoftAppId/MicrosoftAppPassword to serve on other addresses.")
+    if not s.host_is_loopback() and not s.app_password and s.app_type != "UserAssignedMSI":
+        # Calls in are checked with the app id alone, but every reply and proactive message needs a token: a
+        # public bot without its secret would start, accept turns and fail every send.
+        raise SettingsError(
+            f"HOST={s.host} is not a loopback address and MicrosoftAppPassword is not set: the bot could not answer "
+            f"anyone (MicrosoftAppType={s.app_type} signs its replies with the app's secret). Set "
+            "MicrosoftAppPassword, or MicrosoftAppType=UserAssignedMSI with the managed identity's client id.")
     return s

@@ -59,7 +59,8 @@ class ThrottledSender:
     """Sends within the limits, with retries, several at a time.
 
     ``may_send()`` is asked before every attempt (the sending window can close while a run is in flight); when it
-    says no, the message comes back as RETRY_LATER without being sent.
+    says no, the message comes back as RETRY_LATER without being sent. ``stop()`` (shutdown) says no for good and
+    cuts short every wait for a place or a retry; sends already on the wire are left to finish.
     """
 
     def __init__(self, send: SendFn, *, limiter: RateLimiter | None = None, policy: RetryPolicy | None = None,
@@ -77,9 +78,34 @@ class ThrottledSender:
         self.max_lateness = max_lateness
         self.prefetch = max(1, prefetch)
         self.late = 0          # places given up because the sender woke too late for them
+        self.stopped = False
+        self._pauses: set[asyncio.Future] = set()
 
-    async def acquire(self, key: Hashable) -> None:
-        """Wait for a place within the limits for ``key``'s conversation.
+    def stop(self) -> None:
+        """Start no more sends: every message not on the wire yet comes back RETRY_LATER with no new attempt."""
+        self.stopped = True
+        for pause in list(self._pauses):
+            pause.cancel()
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep (with the injected sleep) unless stop() comes first; False once stopped."""
+        if self.stopped:
+            return False
+        pause = asyncio.ensure_future(self.sleep(seconds))
+        self._pauses.add(pause)
+        try:
+            await asyncio.wait({pause})       # returns when the sleep ends or stop() cancels it
+        except asyncio.CancelledError:        # our own task is being cancelled: take the sleep with it
+            pause.cancel()
+            raise
+        finally:
+            self._pauses.discard(pause)
+        if not pause.cancelled():
+            pause.result()                    # a sleep that failed fails the send, as an awaited one would
+        return not self.stopped
+
+    async def acquire(self, key: Hashable) -> bool:
+        """Wait for a place within the limits for ``key``'s conversation; False if stop() came first.
 
         A sender that wakes well after its place (the event loop was busy, the machine paused) takes a new place
         instead of going at once: otherwise everyone who overslept goes out together, and a burst is exactly
@@ -87,21 +113,26 @@ class ThrottledSender:
         while True:
             now = self.clock()
             ok, at = self.limiter.reserve(key, now)
-            if at > now:
-                await self.sleep(at - now)
+            if at > now and not await self._pause(at - now):
+                return False
             if ok:
                 if self.clock() - at <= self.max_lateness:
-                    return
+                    return True
                 self.late += 1
 
-    async def deliver(self, msg: Message) -> Result:
+    async def deliver(self, msg: Message, on_attempt: Callable[[Hashable], None] | None = None) -> Result:
+        """Send one message, retrying as Teams advises. ``on_attempt(key)`` is called just before each send goes
+        on the wire (after it, the message may have reached Teams whatever happens to this process)."""
         attempts = 0
         waited = 0.0
         status: int | None = None
         while True:
-            if self.may_send is not None and not self.may_send():
+            if self.stopped or (self.may_send is not None and not self.may_send()):
                 return Result(msg.key, Outcome.RETRY_LATER, status, attempts)
-            await self.acquire(msg.conversation)
+            if not await self.acquire(msg.conversation):
+                return Result(msg.key, Outcome.RETRY_LATER, status, attempts)
+            if on_attempt is not None:
+                on_attempt(msg.key)
             attempts += 1
             try:
                 if msg.text is None:
@@ -126,14 +157,16 @@ class ThrottledSender:
                 if wait is None:
                     return Result(msg.key, Outcome.RETRY_LATER, status, attempts)
                 waited += wait
-                await self.sleep(wait)
+                await self._pause(wait)
                 continue
             return Result(msg.key, Outcome.SENT, None, attempts,
                           activity_id if isinstance(activity_id, str) else None)
 
     async def deliver_all(self, messages: Iterable[Message] | AsyncIterable[Message],
-                          on_result: Callable[[Result], Awaitable[None] | None] | None = None) -> list[Result]:
-        """Deliver every message, ``concurrency`` at a time, calling ``on_result`` as each one finishes.
+                          on_result: Callable[[Result], Awaitable[None] | None] | None = None,
+                          on_attempt: Callable[[Hashable], None] | None = None) -> list[Result]:
+        """Deliver every message, ``concurrency`` at a time, calling ``on_result`` as each one finishes (and
+        ``on_attempt``, see deliver).
 
         ``messages`` may be an async iterator (e.g. one that leases more work as it is read); it is read ahead
         by up to ``prefetch`` messages."""
@@ -168,7 +201,7 @@ class ThrottledSender:
 
         async def worker() -> None:
             while (msg := await take()) is not None:   # each message is taken by exactly one worker
-                res = await self.deliver(msg)
+                res = await self.deliver(msg, on_attempt)
                 results.append(res)
                 if on_result is not None:
                     maybe = on_result(res)

@@ -88,8 +88,10 @@ class OutboxWorker:
         self.name = name or f"outbox-{uuid.uuid4().hex[:8]}"
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
+        self._deadline: float | None = None     # monotonic time after which in-flight deliveries are cancelled
         self._wake = asyncio.Event()
         self._last_logged: dict[str, float] = {}
+        self._shutdown = _ShutdownCounts()
 
     # ---------------------------------------------------------------- public API
 
@@ -115,17 +117,30 @@ class OutboxWorker:
     def start(self) -> asyncio.Task:
         if self._task is None or self._task.done():
             self._stopping.clear()
+            self._deadline = None
+            self._shutdown = _ShutdownCounts()
             self._task = asyncio.create_task(self._loop(), name=self.name)
         return self._task
 
-    async def stop(self, grace: float = 10.0) -> None:
-        """Stop polling; let in-flight deliveries finish for up to `grace` seconds, then cancel them."""
-        if self._task is None:
-            return
+    def begin_stop(self, grace: float = 10.0) -> None:
+        """Take no more rows from now on; rows claimed but not started go back at once; deliveries already under
+        way get until `grace` seconds from the first call (see stop). Called when the app starts shutting down,
+        so the grace runs alongside the in-flight turns rather than after them."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + grace
         self._stopping.set()
         self._wake.set()
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop: rows this worker claimed but has not started are handed back at once (another instance can take
+        them without waiting out the lease); deliveries under way may finish until the grace ends, then they are
+        cancelled and handed back too (delivery is at-least-once, so a cancelled one may go again)."""
+        self.begin_stop(grace)
+        if self._task is None:
+            return
+        remaining = max(0.0, self._deadline - time.monotonic())
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace)
+            await asyncio.wait_for(asyncio.shield(self._task), remaining)
         except asyncio.TimeoutError:
             self._task.cancel()
             try:
@@ -134,6 +149,9 @@ class OutboxWorker:
                 pass
         finally:
             self._task = None
+        c = self._shutdown
+        log.info("outbox worker %s stopped: finished=%d handed_back=%d cancelled=%d", self.name, c.finished,
+                 c.handed_back, c.cancelled)
 
     # ---------------------------------------------------------------- loop
 
@@ -162,17 +180,47 @@ class OutboxWorker:
             pass
 
     async def _run_batch(self) -> tuple[int, int]:
+        if self._stopping.is_set():
+            return 0, 0            # a stopping (or stopped) worker claims nothing
         claimed = await self._claim()
         if not claimed:
             return 0, 0
         sem = asyncio.Semaphore(self.concurrency)
 
         async def one(c: _Claimed) -> bool:
-            async with sem:
-                return await self._process(c)
+            started = False
+            try:
+                async with sem:
+                    if self._stopping.is_set():
+                        # Shutting down: a row not started yet goes back as it was, for the next instance.
+                        await self._hand_back(c)
+                        return False
+                    started = True
+                    done = await self._process(c)
+                    if self._stopping.is_set():
+                        self._shutdown.finished += 1
+                    return done
+            except asyncio.CancelledError:
+                # Cancelled (the grace ran out): whatever this worker still holds goes back now, started or not.
+                # A delivery cut off mid-way may have happened; delivery is at-least-once, so it may go again.
+                if started:
+                    self._shutdown.cancelled += 1
+                await asyncio.shield(self._release(c) if started else self._hand_back(c))
+                raise
 
-        results = await asyncio.gather(*(one(c) for c in claimed))
-        return sum(results), len(claimed)
+        tasks = [asyncio.ensure_future(one(c)) for c in claimed]
+        try:
+            await asyncio.wait(tasks)
+        except asyncio.CancelledError:
+            # Not gather: it would return at the first cancelled row, before the others had handed theirs back.
+            for t in tasks:
+                t.cancel()
+            await asyncio.wait(tasks)
+            raise
+        errors = [t.exception() for t in tasks if not t.cancelled() and t.exception() is not None]
+        if errors:
+            raise errors[0]
+        return sum(t.result() for t in tasks), len(claimed)
 
     # ---------------------------------------------------------------- claim
 
@@ -222,9 +270,6 @@ class OutboxWorker:
         handler = self.handlers[c.kind]
         try:
             result = await asyncio.wait_for(handler(dict(c.payload)), self.handler_timeout)
-        except asyncio.CancelledError:
-            await asyncio.shield(self._release(c))
-            raise
         except RetryLater as exc:
             return await self._retry(c, exc.seconds, f"{type(exc).__name__}: {exc}",
                                      counts=exc.counts_as_attempt)
@@ -271,12 +316,24 @@ class OutboxWorker:
         ok = await self._guarded_update(c, **values)
         return status if ok else None
 
-    async def _release(self, c: _Claimed) -> None:
-        """Cancelled mid-delivery (shutdown): hand the row back at once rather than waiting out the lease."""
+    async def _release(self, c: _Claimed, **values) -> None:
+        """Give up this worker's claim on a row now rather than let it wait out the lease (shutdown). Only while the
+        claim is still ours: a row whose outcome was already recorded (lease cleared) is left as it is."""
+        if c.status == PENDING:
+            values.setdefault("not_before", self.clock())
         try:
-            await self._guarded_update(c, claimed_until=None, claim_token=None, not_before=self.clock())
+            async with self.db.session() as s:
+                res = await s.execute(update(OutboxRow).where(OutboxRow.id == c.id, OutboxRow.claim_token == c.token)
+                                      .values(claimed_until=None, claim_token=None, **values))
+            if res.rowcount == 1:
+                self._shutdown.handed_back += 1
         except Exception:  # noqa: BLE001 - best effort; the lease expires anyway
             pass
+
+    async def _hand_back(self, c: _Claimed) -> None:
+        """A claimed row that was never started: unclaim it and give back the attempt the claim counted."""
+        values = {"attempts": max(0, c.attempts - 1)} if c.status == PENDING else {}
+        await self._release(c, **values)
 
     async def _guarded_update(self, c: _Claimed, **values) -> bool:
         async with self.db.session() as s:
@@ -349,6 +406,13 @@ class OutboxWorker:
     def _log_limited(self, level: int, message: str) -> None:
         if self._should_log(message):
             log.log(level, message)
+
+
+@dataclass
+class _ShutdownCounts:
+    finished: int = 0       # rows whose delivery (or hook) was under way at stop and finished within the grace
+    handed_back: int = 0    # rows unclaimed at stop: never started, or cancelled when the grace ran out
+    cancelled: int = 0      # deliveries or hooks cancelled when the grace ran out
 
 
 def _jsonable(result: Any) -> dict | None:

@@ -2,5 +2,5 @@
 
     scheduler = Scheduler(services, clock, sleep, sender=ThrottledSender(send))
     await scheduler.tick(now)     # do everything due at `now` (tests drive this)
-    task = asyncio.create_task(scheduler.run()); ...; scheduler.stop()
+    scheduler.start(); ...; await scheduler.shutdown(grace)   # the app's background task (bot/app.py)
 """

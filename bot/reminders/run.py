@@ -20,8 +20,8 @@ from bot.delivery import Message, Outcome, Result, ThrottledSender
 from bot.domain.reminder_rules import live_point
 from bot.reminders import claims, facts, views
 from bot.reminders.facts import Context
-from bot.store.models_compliance import (EXPIRED, FAILED, OPEN_STATES, SENT, SKIPPED, UNREACHABLE, DigestSend,
-                                         ReminderClaim)
+from bot.store.models_compliance import (EXPIRED, FAILED, OPEN_STATES, SENDING, SENT, SKIPPED, UNREACHABLE,
+                                         DigestSend, ReminderClaim)
 from cards import compliance as cards
 
 log = logging.getLogger("bot.reminders")
@@ -94,6 +94,25 @@ class ReminderRun:
         self.lease_for = lease_for
         self.window = facts.sending_window(services)
         self._labels = {facts.label_of(services.school, ht): ht for ht in facts.calendar_of(services).half_terms}
+        self.stopping = False
+        self.released_at_stop = 0      # claims handed back (to pending) because this instance was stopping
+
+    def stop(self) -> None:
+        """Shutdown: lease no more batches and start no more sends. Sends on the wire finish and are marked; a claim
+        leased here and never sent goes back to pending, so another instance sends it at once. A claim whose send
+        may have gone out (one on the wire when the process is cut off, or one already in doubt) stays sending,
+        for in-doubt recovery (claims module docstring)."""
+        self.stopping = True
+        self.sender.stop()
+
+    async def held_in_doubt(self) -> int:
+        """How many claims this instance holds in ``sending`` right now (after a stop: the in-doubt ones)."""
+        async with self.services.db.session() as s:
+            n = 0
+            for model in (ReminderClaim, DigestSend):
+                n += (await s.execute(select(func.count()).select_from(model).where(
+                    model.status == SENDING, model.lease_owner == self.owner))).scalar_one()
+        return n
 
     def context(self, label: str) -> Context | None:
         ht = self._labels.get(label)
@@ -147,10 +166,12 @@ class ReminderRun:
         retries at the end of one batch overlap with the next instead of leaving the send slots idle."""
         stats = DeliveryStats()
         attempts: dict[int, int] = {}
+        doubt: set[int] = set()      # leased in doubt (their last send may have arrived): never handed back
+        unsent: set[int] = set()     # leased here, not in doubt, no send attempt yet: safe to hand back
 
         async def feed():
             cursor = 0
-            while self.window.is_open(self.clock()):
+            while self.window.is_open(self.clock()) and not self.stopping:
                 now = self.clock()
                 async with self.services.db.session() as s:
                     leased = await claims.lease(s, model, owner=self.owner, now=now, lease_for=self.lease_for,
@@ -159,16 +180,36 @@ class ReminderRun:
                     return
                 cursor = leased[-1].id
                 attempts.update((r.id, r.attempts) for r in leased)
+                doubt.update(r.id for r in leased if r.in_doubt)
+                unsent.update(r.id for r in leased if not r.in_doubt)
                 leased = await self._reconciled(model, leased, marker, stats)
                 if not leased:
                     continue
                 batch = await build(leased, now)
                 await self._settle(model, batch, now, stats)
+                for ids in batch.final.values():
+                    unsent.difference_update(ids)
                 for message in batch.messages:
                     yield message
 
-        await self._send(model, feed(), attempts, stats)
+        try:
+            await self._send(model, feed(), attempts, stats, doubt, unsent)
+        except (asyncio.CancelledError, Exception):
+            # Cut off (cancelled when the shutdown grace ran out, or an error): the claims never put on the wire go
+            # back now instead of waiting out their lease. (A process that dies writes nothing: its leases expire.)
+            if unsent:
+                await asyncio.shield(self._hand_back(model, sorted(unsent)))
+            raise
         return stats
+
+    async def _hand_back(self, model: Any, ids: list[int]) -> None:
+        try:
+            async with self.services.db.session() as s:
+                n = await claims.release(s, model, ids, owner=self.owner)
+            if self.stopping:
+                self.released_at_stop += n
+        except Exception as exc:  # noqa: BLE001 - best effort: the lease expires anyway
+            log.warning("could not hand back %d claims: %s", len(ids), type(exc).__name__)
 
     async def _reconciled(self, model: Any, leased: list[claims.Leased], marker: Callable[[int], str],
                           stats: DeliveryStats) -> list[claims.Leased]:
@@ -214,7 +255,7 @@ class ReminderRun:
                 setattr(stats, attr, getattr(stats, attr) + len(ids))
 
     async def _send(self, model: Any, messages: AsyncIterator[Message], attempts: dict[int, int],
-                    stats: DeliveryStats) -> None:
+                    stats: DeliveryStats, doubt: set[int], unsent: set[int]) -> None:
         """Send and mark; marks are committed as results arrive (a crash leaves at most the in-flight ones)."""
         pending: list[Result] = []
         wake = asyncio.Event()
@@ -227,29 +268,34 @@ class ReminderRun:
                 while pending:
                     chunk = pending[:]
                     del pending[:len(chunk)]
-                    await self._mark(model, chunk, attempts, stats)
+                    await self._mark(model, chunk, attempts, stats, doubt)
                 if finished:
                     return
 
         def on_result(res: Result) -> None:
+            unsent.discard(res.key)      # marked (or released) by the marker from here on
             pending.append(res)
             wake.set()
 
         task = asyncio.create_task(marker())
         try:
-            await self.sender.deliver_all(messages, on_result)
+            await self.sender.deliver_all(messages, on_result, on_attempt=unsent.discard)
         finally:
             finished = True
             wake.set()
             await task
 
-    async def _mark(self, model: Any, results: list[Result], attempts: dict[int, int], stats: DeliveryStats) -> None:
+    async def _mark(self, model: Any, results: list[Result], attempts: dict[int, int], stats: DeliveryStats,
+                    doubt: set[int] = frozenset()) -> None:
         now = self.clock()
         sent = {r.key: r.activity_id for r in results if r.outcome is Outcome.SENT}
         unreachable = {r.key: r.status for r in results if r.outcome is Outcome.UNREACHABLE}
         failed = [r.key for r in results if r.outcome is Outcome.FAILED
                   or (r.outcome is Outcome.RETRY_LATER and r.attempts and attempts.get(r.key, 0) >= MAX_ROUNDS)]
         later = [r.key for r in results if r.outcome is Outcome.RETRY_LATER and r.key not in failed]
+        # An in-doubt claim that comes back unsent keeps its lease: its earlier send may have arrived, so it must
+        # go through reconcile again rather than be picked up as an ordinary pending one.
+        release = [k for k in later if k not in doubt]
         async with self.services.db.session() as s:
             if sent:
                 await claims.finish(s, model, list(sent), owner=self.owner, status=SENT, now=now, activity_ids=sent)
@@ -259,7 +305,9 @@ class ReminderRun:
             other = [k for k, st in unreachable.items() if st not in (403, 404)]
             await claims.finish(s, model, other, owner=self.owner, status=UNREACHABLE, now=now, reason="blocked")
             await claims.finish(s, model, failed, owner=self.owner, status=FAILED, now=now, reason="failed")
-            await claims.release(s, model, later, owner=self.owner)
+            released = await claims.release(s, model, release, owner=self.owner)
+        if self.stopping:
+            self.released_at_stop += released
         stats.sent += len(sent)
         stats.unreachable += len(unreachable)
         stats.failed += len(failed)

@@ -14,6 +14,7 @@ import asyncio
 import datetime as dt
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -76,6 +77,8 @@ class Scheduler:
         self.window = window
         self._stopping = asyncio.Event()
         self._waking = asyncio.Event()
+        self._deadline: float | None = None     # monotonic time after which a stopping run is cancelled
+        self._task: asyncio.Task | None = None
         self._recovered = False
         self._tick_lock = asyncio.Lock()
         self.running = False          # run() is looping (the app's workers are on)
@@ -155,6 +158,8 @@ class Scheduler:
             report.planned = await self.run_.plan(now)
             report.delivery.add(await self.run_.deliver(recover_own=not self._recovered))
             self._recovered = True
+            if self._stopping.is_set():
+                return report
             report.digest = await self.run_.plan_digest(self.clock())
             if report.digest and report.digest[2]:
                 report.delivery.add(await self.run_.deliver())
@@ -199,5 +204,37 @@ class Scheduler:
                 if not t.done():
                     t.cancel()
 
-    def stop(self) -> None:
+    def start(self) -> asyncio.Task:
+        """run() as the app's background task."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self.run(), name="reminders")
+        return self._task
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop: run() ends after the current tick; the tick leases no more batches and starts no more sends. Sends
+        on the wire may finish until ``grace`` seconds from the first call (see shutdown)."""
+        if self._deadline is None:
+            self._deadline = time.monotonic() + grace
         self._stopping.set()
+        self.run_.stop()
+
+    async def shutdown(self, grace: float = 10.0) -> None:
+        """stop(), then wait for the background task until the grace ends and cancel it if it has not finished.
+        Claims leased and never sent go back to pending (another instance sends them at once); claims whose send
+        may have gone out stay sending, for in-doubt recovery. Logs counts only."""
+        self.stop(grace)
+        task, self._task = self._task, None
+        if task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), max(0.0, self._deadline - time.monotonic()))
+        except TimeoutError:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        except Exception as exc:  # noqa: BLE001 - run() ends only by stop(); report and carry on shutting down
+            log.error("scheduler ended with %s", type(exc).__name__)
+        try:
+            in_doubt = await self.run_.held_in_doubt()
+        except Exception:  # noqa: BLE001 - the store may be the reason we are stopping
+            in_doubt = -1
+        log.info("reminder scheduler stopped: released=%d in_doubt=%d", self.run_.released_at_stop, in_doubt)

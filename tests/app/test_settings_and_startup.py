@@ -34,11 +34,31 @@ def test_invalid_settings_name_the_setting(overrides, named):
     assert "secret" not in str(e.value)
 
 
-def test_anonymous_mode_refuses_non_loopback_host():
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.1.2.3", "bot.internal"])
+def test_anonymous_mode_refuses_non_loopback_host(host):
     with pytest.raises(SettingsError, match="not a loopback address"):
-        load_settings(HOST="0.0.0.0")
-    s = load_settings(HOST="0.0.0.0", MicrosoftAppId="app", MicrosoftAppPassword="pw")
+        load_settings(HOST=host)
+    s = load_settings(HOST=host, MicrosoftAppId="app", MicrosoftAppPassword="pw")
     assert not s.local_mode
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_hosts_need_no_credentials(host):
+    assert load_settings(HOST=host).local_mode
+
+
+def test_public_host_needs_the_secret_that_signs_replies():
+    """With an app id but no secret, calls in would be authenticated but no reply could be sent: refused."""
+    with pytest.raises(SettingsError, match="MicrosoftAppPassword is not set") as e:
+        load_settings(HOST="0.0.0.0", MicrosoftAppId="app", MicrosoftAppType="SingleTenant",
+                      MicrosoftAppTenantId="tenant")
+    assert "HOST=0.0.0.0" in str(e.value)
+    # A user-assigned managed identity signs without a secret.
+    s = load_settings(HOST="0.0.0.0", MicrosoftAppId="msi-client-id", MicrosoftAppType="UserAssignedMSI",
+                      MicrosoftAppTenantId="tenant")
+    assert not s.local_mode
+    # On loopback (the Bot Framework Emulator, a tunnel) the app id alone is still allowed.
+    assert not load_settings(MicrosoftAppId="app").local_mode
 
 
 def _run_bot(env_extra: dict) -> subprocess.CompletedProcess:

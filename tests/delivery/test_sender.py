@@ -194,3 +194,49 @@ async def test_a_sender_that_oversleeps_takes_a_new_place_instead_of_bursting():
     assert _most_within(times, 0.01) <= 3          # at most max_lateness / spacing + 1 go together
     _, careless = await _stalled_run(float("inf"))
     assert _most_within(careless, 0.01) >= 10      # without it, everyone who overslept goes at once
+
+
+# ---- stop (shutdown) ---------------------------------------------------------------------------------------------
+async def test_stop_cuts_every_wait_short_and_starts_no_new_send():
+    """Messages waiting for a place within the limits, or for a retry, come back RETRY_LATER at once on stop();
+    the one already sent is not touched."""
+    import asyncio
+
+    from bot.delivery import Window
+
+    calls: list[str] = []
+
+    async def send(reference, card, text=None):
+        calls.append(reference["conversation"]["id"])
+        if reference["conversation"]["id"] == "a:conv-flaky":
+            raise SendFailed(503)
+        return "act"
+
+    async def forever(seconds):       # a wait nothing but stop() ends
+        await asyncio.Event().wait()
+
+    limiter = RateLimiter(per_app=(Window(2, 3600.0),), smooth=False)   # two places this hour, then a long wait
+    sender = ThrottledSender(send, limiter=limiter, sleep=forever, policy=RetryPolicy(rng=random.Random(1)),
+                             concurrency=4)
+    msgs = [_msg("flaky", "a:conv-flaky"), _msg(1), _msg(2), _msg(3)]
+    task = asyncio.ensure_future(sender.deliver_all(msgs))
+    for _ in range(200):
+        if len(calls) == 2:
+            break
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.01)
+    assert task.done() is False and len(calls) == 2          # one sent, one failed and waiting to retry, two waiting
+    sender.stop()
+    results = {r.key: (r.outcome, r.attempts) for r in await asyncio.wait_for(task, 5)}
+    assert results == {"flaky": (Outcome.RETRY_LATER, 1), 1: (Outcome.SENT, 1),
+                       2: (Outcome.RETRY_LATER, 0), 3: (Outcome.RETRY_LATER, 0)}
+    assert len(calls) == 2                                    # nothing new went on the wire
+    assert (await sender.deliver(_msg(4))).outcome is Outcome.RETRY_LATER
+
+
+async def test_on_attempt_is_told_before_each_send_goes_out():
+    t = VirtualTime()
+    send = ScriptedSend(t, {"a:conv-1": [503, None]})
+    seen: list = []
+    res = await t.run(_sender(send, t).deliver(_msg(1), on_attempt=seen.append))
+    assert res.outcome is Outcome.SENT and seen == [1, 1] and len(send.calls) == 2

@@ -27,6 +27,8 @@ class ConnectorDouble:
     # Optional fault injection: status codes to answer for the next N posts (e.g. [429, 503]).
     faults: list[int] = field(default_factory=list)
     retry_after: float = 0.0
+    # Seconds a post takes to be answered once it is recorded (Teams has the message; the sender is still waiting).
+    delay: float = 0.0
     _runner: web.AppRunner | None = None
     _event: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -59,6 +61,8 @@ class ConnectorDouble:
         body = await request.json()
         self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid")))
         self._event.set()
+        if self.delay:
+            await asyncio.sleep(self.delay)
         return web.json_response({"id": str(uuid.uuid4())})
 
     async def _put(self, request: web.Request) -> web.Response:

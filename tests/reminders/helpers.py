@@ -58,6 +58,18 @@ async def add_refs(db, staff_ids, *, service_url: str = "http://127.0.0.1:9/") -
                                   updated_at=now))
 
 
+async def second_instance(db):
+    """Another bot instance on the same database: its own engine and connection pool (same schema)."""
+    from sqlalchemy import text
+
+    from bot.store import Database
+    if db.is_sqlite:
+        return Database(db.url)
+    async with db.engine.connect() as conn:
+        schema = (await conn.execute(text("SELECT current_schema()"))).scalar_one()
+    return Database(db.url, schema=schema)
+
+
 class Killed(BaseException):
     """The sending process died (not an error the code could handle)."""
 

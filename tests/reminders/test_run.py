@@ -13,7 +13,7 @@ from bot.reminders.run import ReminderRun
 from bot.store.models_compliance import DigestSend, ReminderClaim
 from cards.base import validation_errors
 from tests.reminders.helpers import (AUTUMN2, FakeTeams, Killed, add_refs, add_session, at, fast_sender, record_attendance,
-                                     services_for)
+                                     second_instance, services_for)
 
 D = dt.date
 ALL_BUT = {"tom.hollis", "grace.mensah", "kieran.nash", "jade.morley"}
@@ -215,23 +215,11 @@ async def test_without_a_reconciler_in_doubt_sends_go_again_and_nothing_is_lost(
     assert dupes == 1          # the one Teams accepted as the process died: without a reconciler it goes again
 
 
-async def _second_instance(db):
-    """Another bot instance on the same database: its own engine and connection pool."""
-    from sqlalchemy import text
-
-    from bot.store import Database
-    if db.is_sqlite:
-        return Database(db.url)
-    async with db.engine.connect() as conn:
-        schema = (await conn.execute(text("SELECT current_schema()"))).scalar_one()
-    return Database(db.url, schema=schema)
-
-
 async def test_two_instances_never_send_the_same_reminder(services, db, school):
     """Two instances (separate connection pools) plan and deliver the same round at the same moment; on
     PostgreSQL their leases are taken with SKIP LOCKED. Every reminder goes exactly once."""
     due = await _many_outstanding(db, school, services)
-    other_db = await _second_instance(db)
+    other_db = await second_instance(db)
     try:
         other_services = services_for(school, other_db, services.clock)
         teams = FakeTeams(services.clock)
