@@ -10,11 +10,11 @@ from bot.journeys.router import Router
 
 
 def build_router() -> Router:
-    from bot.journeys import (actions, compliance, group_record, help, reminders_now, request, scheduling,
-                              specialist, supervisor_pool, targeted, understood)
+    from bot.journeys import (actions, compliance, group_record, group_sessions, help, reminders_now, request,
+                              scheduling, specialist, supervisor_pool, targeted, understood)
 
     router = Router()
-    for journey in (request, scheduling, group_record, actions, compliance, reminders_now, specialist,
+    for journey in (request, scheduling, group_record, group_sessions, actions, compliance, reminders_now, specialist,
                     supervisor_pool, targeted):
         journey.register(router)
     help.register(router)
