@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import replace
 
 from bot import labels
+from bot.domain.compliance import compliance_report
 from bot.journeys import permissions
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.kit import parse_id, parse_index, refuse, say
@@ -23,6 +24,7 @@ from bot.store import compliance as store
 from bot.store.errors import NotFound
 from bot.store.models_compliance import MopUpProposal
 from bot.store.models_sessions import GroupSession
+from bot.store.one_to_one import overdue_agreement_items
 from cards import compliance as cards
 
 NOT_FOR_YOU = "Sorry, that isn't something you can do here."
@@ -83,9 +85,6 @@ async def show_attendance(services: Services, turn: Turn) -> Reply:
 async def _overdue_agreement_reviews(services: Services, s, today: dt.date) -> tuple[str, ...]:
     """1:1 supervision agreements past their annual review, through the compliance engine's overdue-items rule
     (seed 001 Appendix 1). Names and the due date only."""
-    from bot.domain.compliance import compliance_report
-    from bot.store.one_to_one import overdue_agreement_items
-
     items = await overdue_agreement_items(s, today)
     if not items:
         return ()
