@@ -8,23 +8,22 @@ DSL team can mark one done (or reopen it) and the list records who did.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import select
-
-from bot.journeys.base import Reply, Services, Turn, refuse
-from bot.journeys.group_record import is_dsl, plain
+from bot import labels
 from bot.journeys import permissions
+from bot.journeys.base import Reply, Services, Turn
+from bot.journeys.kit import parse_id, refuse, say
 from bot.journeys.router import Router
-from bot.records.actions import set_action_status
 from bot.school import Role
-from bot.store.models_group_record import DONE, OPEN, GroupRecord, RecordAction
+from bot.store import actions as store
+from bot.store.errors import NotFound
+from bot.store.models_group_record import DONE, OPEN, RecordAction
 from bot.store.models_sessions import GroupSession
 from cards import actions as cards
+from cards.group_record import V_START as GROUP_RECORDS
 
 NOT_DSL = "Only the DSL team can see the action list."
 DONE_WINDOW = dt.timedelta(days=30)
-
 
 DSL_ONLY = permissions.role(Role.DSL, NOT_DSL, "DSL team")
 
@@ -33,45 +32,34 @@ def register(router: Router) -> None:
     router.command("actions", title="Action list",
                    description="Open actions from group records, for the DSL meeting; mark them done.",
                    handler=show, allowed=DSL_ONLY, verb=cards.V_LIST)
-    router.verb(cards.V_DONE, mark_done)
-    router.verb(cards.V_REOPEN, reopen)
+    router.verb(cards.V_DONE, mark_done, allowed=DSL_ONLY)
+    router.verb(cards.V_REOPEN, reopen, allowed=DSL_ONLY)
 
 
-def _action_id(value: Any) -> int | None:
-    try:
-        i = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return i if 0 < i < 2**31 else None
+def _cannot(turn: Turn, message: str) -> Reply:
+    return say(turn, message, "Can't do that", back_verb=GROUP_RECORDS, back_label="Back to group records")
 
 
 async def show(services: Services, turn: Turn) -> Reply:
     """Shows the DSL team's open actions, the viewer's own first, with overdue ones flagged."""
-    if not is_dsl(turn.actor):
-        refuse(turn, "action list: not DSL team")
-        return plain(turn, NOT_DSL)
     show_done = turn.data.get("show_done") is True or str(turn.data.get("show_done")).lower() == "true"
-    return Reply.of(await _card(services, turn, show_done=show_done))
+    async with services.db.session() as s:
+        return Reply.of(await _card(services, s, turn, show_done=show_done))
 
 
 async def _set_status(services: Services, turn: Turn, status: str) -> Reply:
-    if not is_dsl(turn.actor):
-        refuse(turn, "action list: not DSL team")
-        return plain(turn, NOT_DSL)
-    aid = _action_id(turn.data.get("action_id"))
+    aid = parse_id(turn.data.get("action_id"))
     if aid is None:
         refuse(turn, "action list: action id")
-        return plain(turn, "Sorry, I can't do that with this card. Type actions to see the list again.",
-                         "Can't do that")
+        return _cannot(turn, "Sorry, I can't do that with this card. Type actions to see the list again.")
     async with services.db.session() as s:
-        row = await s.get(RecordAction, aid)
-        if row is None:
+        try:
+            notice = await store.set_status(s, aid, status, by=turn.actor.id, now=turn.now)
+        except NotFound:
             refuse(turn, "action list: unknown action")
-            return plain(turn, "Sorry, I can't find that action. Type actions to see the list again.",
-                         "Can't do that")
-        notice = set_action_status(row, status, by=turn.actor.id, now=turn.now)
-    # Stay on the view that shows done actions, so a mistaken tick can be undone at once (Reopen).
-    return Reply.of(await _card(services, turn, show_done=True, notice=notice))
+            return _cannot(turn, "Sorry, I can't find that action. Type actions to see the list again.")
+        # Stay on the view that shows done actions, so a mistaken tick can be undone at once (Reopen).
+        return Reply.of(await _card(services, s, turn, show_done=True, notice=notice))
 
 
 async def mark_done(services: Services, turn: Turn) -> Reply:
@@ -84,35 +72,24 @@ async def reopen(services: Services, turn: Turn) -> Reply:
     return await _set_status(services, turn, OPEN)
 
 
-async def _card(services: Services, turn: Turn, *, show_done: bool, notice: str | None = None) -> dict:
+async def _card(services: Services, s, turn: Turn, *, show_done: bool, notice: str | None = None) -> dict:
     school = services.school
-    today = turn.now.astimezone(school.tz).date()
-    async with services.db.session() as s:
-        q = (select(RecordAction, GroupSession)
-             .join(GroupRecord, GroupRecord.id == RecordAction.record_id)
-             .join(GroupSession, GroupSession.id == GroupRecord.session_id))
-        open_rows = (await s.execute(q.where(RecordAction.status == OPEN)
-                                     .order_by(RecordAction.due_on, RecordAction.id))).all()
-        done_rows = []
-        if show_done:
-            done_rows = (await s.execute(q.where(RecordAction.status == DONE,
-                                                 RecordAction.done_at >= turn.now - DONE_WINDOW)
-                                         .order_by(RecordAction.done_at.desc()))).all()
+    today = services.calendar.local_date(turn.now)
+    open_rows = await store.open_actions(s)
+    done_rows = await store.done_actions(s, since=turn.now - DONE_WINDOW) if show_done else []
 
     def name(staff_id: str | None) -> str:
-        m = school.staff.get(staff_id) if staff_id else None
-        return m.name if m else "someone no longer on the staff list"
+        return labels.name_of(school, staff_id) or labels.NO_LONGER_ON_STAFF
 
     def line(a: RecordAction, sess: GroupSession) -> cards.ActionLine:
         group = school.groups[sess.group_id].name if sess.group_id in school.groups else {
             "mop_up": "Mop-up session", "emergency": "Emergency session"}.get(sess.kind, "Group session")
         done_label = None
         if a.status == DONE and a.done_at:
-            d = a.done_at.astimezone(school.tz).date()
-            done_label = f"done {d.day} {d:%b} by {name(a.done_by)}"
+            done_label = f"done {labels.day_month(a.done_at.astimezone(school.tz).date())} by {name(a.done_by)}"
         return cards.ActionLine(
-            id=a.id, text=a.text, owner=name(a.owner_id), due_label=f"{a.due_on:%a} {a.due_on.day} {a.due_on:%b}",
-            source=f"{group}, {sess.local_date.day} {sess.local_date:%b}", overdue=a.due_on < today,
+            id=a.id, text=a.text, owner=name(a.owner_id), due_label=labels.short_date(a.due_on),
+            source=f"{group}, {labels.day_month(sess.local_date)}", overdue=a.due_on < today,
             done=a.status == DONE, done_label=done_label)
 
     view = cards.ActionListView(show_done=show_done, notice=notice)

@@ -1,9 +1,18 @@
-"""Help and welcome: what *this* person can do here, given their role."""
+"""Journey: help and welcome — what *this* person can do here, given their role.
+
+Seed 001 SOP §2–3 gives each role its part (the DSL team, allocators, trained supervisors, staff; seed 004 §4
+adds the safeguarding governor), so the card lists only the commands the person's role allows, in the router's
+order. It is also the answer to anything the bot did not understand.
+"""
 from __future__ import annotations
 
 from bot.journeys.base import Reply, Services, Turn
-from bot.journeys.router import Router
+from bot.journeys.router import ANYONE, Router
+from bot.school import Role, StaffMember
 from cards import help as help_cards
+
+ROLE_NAMES = {Role.DSL: "DSL team", Role.ALLOCATOR: "allocator", Role.SUPERVISOR: "trained supervisor",
+              Role.GOVERNOR: "safeguarding governor"}
 
 
 def register(router: Router) -> None:
@@ -12,7 +21,7 @@ def register(router: Router) -> None:
         return Reply.of(_card(router, services, turn))
 
     router.command("help", "?", "menu", title="Help", description="Show what you can do here.",
-                   handler=show_help, verb="help.show")
+                   handler=show_help, verb="help.show", allowed=ANYONE)
     router.fallback = show_help
 
 
@@ -30,11 +39,9 @@ def _card(router: Router, services: Services, turn: Turn, *, welcome: bool = Fal
 
 
 def welcome_card(router: Router, services: Services, turn: Turn) -> dict:
+    """The first card someone sees when the app is installed for them."""
     return _card(router, services, turn, welcome=True)
 
 
-def _role_names(actor) -> list[str]:
-    from bot.school import Role
-    names = {Role.DSL: "DSL team", Role.ALLOCATOR: "allocator", Role.SUPERVISOR: "trained supervisor",
-             Role.GOVERNOR: "safeguarding governor"}
-    return [names[r] for r in (Role.DSL, Role.ALLOCATOR, Role.SUPERVISOR, Role.GOVERNOR) if r in actor.roles]
+def _role_names(actor: StaffMember) -> list[str]:
+    return [name for r, name in ROLE_NAMES.items() if r in actor.roles]

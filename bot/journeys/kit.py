@@ -52,10 +52,11 @@ def refuse(turn: Turn, what: str) -> None:
 
 
 def say(turn: Turn, message: str, heading: str = "Not available", *, back_verb: str | None = None,
-        back_label: str = "Back") -> Reply:
+        back_label: str = "Back", as_card: bool = False) -> Reply:
     """A short answer: as text to a typed command; as a small card in place of a clicked one (Teams shows an
-    Action.Execute answer where the card was, so the person sees why nothing happened)."""
-    if turn.invoke:
+    Action.Execute answer where the card was, so the person sees why nothing happened). `as_card` answers a
+    typed command with the card too (as `Permission.as_card` does for the journeys whose commands answer cards)."""
+    if turn.invoke or as_card:
         from cards.base import message_card
 
         return Reply.of(message_card(heading, message, back_verb=back_verb, back_label=back_label))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.allocation import Supervisor
 from bot.school import Role, StaffMember
+from bot.store.errors import NotFound
 from bot.store.models_request import Pairing, PoolMember, SupervisionRequest
 from bot.store.upsert import insert_ignore
 
@@ -129,3 +130,38 @@ async def active_pairing(s: AsyncSession, supervisee_id: str) -> Pairing | None:
 async def regular_pairings(s: AsyncSession, supervisee_id: str) -> list[Pairing]:
     return list((await s.execute(select(Pairing).where(Pairing.supervisee_id == supervisee_id,
                                                        Pairing.ended_at.is_(None), _regular()))).scalars())
+
+
+# ---- the DSL's changes to the pool -----------------------------------------------------------------------------
+async def pool_member(s: AsyncSession, staff_id: str) -> PoolMember:
+    """Someone's pool row (active or retired); NotFound if they were never in the pool."""
+    row = (await s.execute(select(PoolMember).where(PoolMember.staff_id == staff_id))).scalar_one_or_none()
+    if row is None:
+        raise NotFound(staff_id)
+    return row
+
+
+async def add_to_pool(s: AsyncSession, staff_id: str, *, trained_on: dt.date, capacity: int | None, by: str,
+                      now: dt.datetime) -> bool:
+    """Add a trained member of staff to the pool, or bring them back, or update their training date and capacity
+    (None: the school default). Returns whether they were already active. Call `forget_pool` afterwards."""
+    row = (await s.execute(select(PoolMember).where(PoolMember.staff_id == staff_id))).scalar_one_or_none()
+    was_active = row is not None and row.active
+    if row is None:
+        row = PoolMember(staff_id=staff_id)
+        s.add(row)
+    row.trained_on, row.capacity, row.active, row.source = trained_on, capacity, True, "dsl"
+    row.changed_by, row.changed_at, row.retired_at = by, now, None
+    await s.flush()
+    return was_active
+
+
+async def retire_from_pool(s: AsyncSession, staff_id: str, *, by: str, now: dt.datetime) -> bool:
+    """Retire someone from the pool (nobody new is allocated to them; their current supervisees stay).
+    Returns False if they were retired already; NotFound if they were never in the pool. Call `forget_pool`."""
+    row = await pool_member(s, staff_id)
+    if not row.active:
+        return False
+    row.active, row.retired_at, row.changed_by, row.changed_at = False, now, by, now
+    await s.flush()
+    return True
