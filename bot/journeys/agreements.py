@@ -133,8 +133,8 @@ async def agreement_form(services: Services, turn: Turn) -> Reply:
         agreed, _ = await store.agreements_of(s, p)
     values = {"ag_date": _today(services, turn).isoformat()}
     if agreed is not None:
-        values.update({k: v for k, v in (("ag_frequency", agreed.frequency),
-                                         ("ag_minutes", str(agreed.minutes) if agreed.minutes else None)) if v})
+        values |= {k: v for k, v in (("ag_frequency", agreed.frequency),
+                                     ("ag_minutes", str(agreed.minutes) if agreed.minutes else None)) if v}
     return Reply.of(cards.agreement_form_card(_form_view(services, turn, p, uuid.uuid4().hex, values,
                                                          review=agreed is not None)))
 
