@@ -38,3 +38,7 @@ class Concurrent(StoreError):
 
 class OverCapacity(StoreError):
     """The supervisor's last place went to someone else meanwhile."""
+
+
+class AlreadySubmitted(StoreError):
+    """This card's submit key already made a record: there is no draft to save any more."""
