@@ -25,12 +25,14 @@ from bot.journeys.kit import parse_id, parse_key, refuse, say, tampered
 from bot.journeys.router import Router
 from bot.labels import date_label, name_of, short_date, stamp
 from bot.outbox import effects
+from bot.outbox.api import withdraw
 from bot.records import docx_writer
+from bot.records.lifecycle import ONE_TO_ONE
 from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
 from bot.records.templates import RecordTemplate, one_to_one_template
 from bot.school import Role, StaffMember
 from bot.store import one_to_one as store
-from bot.store.errors import AlreadyRecorded, NotFound, NotYours
+from bot.store.errors import AlreadyRecorded, AlreadySubmitted, NotFound, NotYours
 from bot.store.models_request import Pairing
 from bot.store.models_targeted import DELIVERED, FAILED, PENDING, TargetedRecord
 from cards import targeted as cards
@@ -89,6 +91,15 @@ def _name_and_role(services: Services, staff_id: str) -> str:
     return f"{m.name}, {m.job_title}".rstrip(", ") if m else FORMER
 
 
+def _chain(record_id: int) -> str:
+    """The outbox chain of one record: its file, then the supervisee's notice that it is there."""
+    return f"{ONE_TO_ONE.prefix}{record_id}"
+
+
+def _told_key(record_id: int) -> str:
+    return f"{ONE_TO_ONE.prefix}told:{record_id}"
+
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._()&'+-]+")
 
 
@@ -129,8 +140,8 @@ async def _picker(services: Services, turn: Turn, s, *, supervisees: list[str] |
                   notice: str | None = None, error: str | None = None) -> dict:
     me = turn.actor.id
     sees = supervisees if supervisees is not None else await store.supervisees(s, me)
-    drafts = await store.recent_drafts(s, me)
-    recent = await store.recent_records(s, me, now=turn.now)
+    drafts = await ONE_TO_ONE.recent(s, me)
+    recent = [await ONE_TO_ONE.sync(s, r, turn.now) for r in await store.recent_records(s, me)]
     tz = services.school.tz
     view = cards.PickerView(
         supervisees=[(sid, _name(services, sid)) for sid in sees],
@@ -178,7 +189,7 @@ async def open_record(services: Services, turn: Turn) -> Reply:
         if pairing is None:
             return Reply.of(await _picker(services, turn, s, error="Choose the person you supervised."))
         sid = pairing.supervisee_id
-        draft = await store.latest_draft(s, turn.actor.id, sid)
+        draft = await ONE_TO_ONE.latest_for(s, turn.actor.id, supervisee_id=sid)
         if draft is not None:
             return Reply.of(await _record_card(services, turn, s, sid, draft.draft_key, dict(draft.content),
                                                has_draft=True, notice="Your draft is back where you left it."))
@@ -206,8 +217,8 @@ async def save_draft(services: Services, turn: Turn) -> Reply:
             return tampered(turn, "1:1 record: draft without a supervisee", TAMPERED)
         sid, values = pairing.supervisee_id, _values(turn.data)
         try:
-            await store.save_draft(s, key, turn.actor.id, sid, values, now=turn.now)
-        except AlreadyRecorded:
+            await ONE_TO_ONE.save(s, key, turn.actor.id, values, now=turn.now, supervisee_id=sid)
+        except AlreadySubmitted:
             return Reply.of(cards.message_card("Already submitted", "This record was submitted already, so there "
                                                "is no draft to save."))
         except NotYours:
@@ -223,7 +234,7 @@ async def resume_draft(services: Services, turn: Turn) -> Reply:
         return tampered(turn, "1:1 record: draft key", TAMPERED)
     async with services.db.session() as s:
         try:
-            draft = await store.draft_under(s, key, turn.actor.id)
+            draft = await ONE_TO_ONE.find_own(s, key, turn.actor.id)
         except NotYours:
             return tampered(turn, "1:1 record: someone else's draft", TAMPERED)
         if draft is None:
@@ -241,7 +252,7 @@ async def discard_draft(services: Services, turn: Turn) -> Reply:
         return tampered(turn, "1:1 record: draft key", TAMPERED)
     async with services.db.session() as s:
         try:
-            await store.discard_draft(s, key, turn.actor.id)
+            await ONE_TO_ONE.discard(s, key, turn.actor.id)
         except NotYours:
             return tampered(turn, "1:1 record: someone else's draft", TAMPERED)
         return Reply.of(await _picker(services, turn, s, notice="Draft deleted."))
@@ -260,7 +271,7 @@ async def submit(services: Services, turn: Turn) -> Reply:
             filed = await _submit(services, turn, s, key)
     except AlreadyRecorded:      # a second click raced the first: this one's transaction was rolled back
         async with services.db.session() as s:
-            done = await store.submitted_record(s, key)
+            done = await ONE_TO_ONE.submitted(s, key)
         if done is None:
             raise
         return Reply.of(_submitted_card(services, done, already=True))
@@ -272,11 +283,10 @@ async def submit(services: Services, turn: Turn) -> Reply:
 
 async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | TargetedRecord:
     """The submit's one transaction: the record filed, or the card to answer with instead."""
-    try:
-        done = await store.submitted_record(s, key, turn.actor.id)
-    except NotYours:
-        return tampered(turn, "1:1 record: someone else's record", TAMPERED)
+    done = await ONE_TO_ONE.submitted(s, key)
     if done is not None:
+        if done.supervisor_id != turn.actor.id:
+            return tampered(turn, "1:1 record: someone else's record", TAMPERED)
         return Reply.of(_submitted_card(services, done, already=True))
     pairing = await _supervision(s, turn)
     if isinstance(pairing, Reply):
@@ -292,7 +302,7 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | Target
         n = len(errors)
         return Reply.of(await _record_card(
             services, turn, s, pairing.supervisee_id, key, _values(turn.data), errors=errors,
-            has_draft=await store.has_draft(s, key),
+            has_draft=await ONE_TO_ONE.has(s, key),
             top_error=f"Please check {'the field' if n == 1 else f'{n} fields'} marked below; nothing you typed "
                       "has been lost."))
     return await _file(services, turn, s, pairing, day, template, answers, actions, key)
@@ -337,15 +347,17 @@ async def _file(services: Services, turn: Turn, s, pairing: Pairing, day: dt.dat
         supervisee=_name_and_role(services, sid), local_date=day, template=template, answers=answers,
         actions=[docx_writer.ActionRow(a.text, _name(services, a.owner_id), a.due_on) for a in actions],
         recorded_at=stamp(turn.now, services.school.tz)))
-    chain = store.chain_of(record.id)
+    chain = _chain(record.id)
     # The notice is chained after the share: sent once the file is in place. It names who and when, never content.
     notice = cards.shared_notice_card(record_id=record.id, supervisor=actor.name, date_label=date_label(day))
     await effects.add(s, effects.personal_share(name, content, owner_id=actor.id, share_with_id=sid,
-                                                key=store.file_key(record.id), folder=FOLDER, chain=chain,
+                                                key=ONE_TO_ONE.file_key(record.id), folder=FOLDER, chain=chain,
                                                 targeted_record_id=record.id),
-                      effects.notify(sid, notice, key=store.told_key(record.id), chain=chain), now=turn.now)
-    # The narrative now lives only in that outbox row (scrubbed once delivered) and then in the file.
-    await store.consume_drafts(s, key, actor.id, sid, stale_before=turn.now - OLDEST_SESSION)
+                      effects.notify(sid, notice, key=_told_key(record.id), chain=chain), now=turn.now)
+    # The narrative now lives only in that outbox row (scrubbed once delivered) and then in the file; drafts about
+    # the same person untouched for over a year go too.
+    await ONE_TO_ONE.consume(s, key)
+    await ONE_TO_ONE.drop(s, keep=key, saved_before=turn.now - OLDEST_SESSION, owner_id=actor.id, supervisee_id=sid)
     log.info("1:1 record filed: record=%s actions=%s", record.id, len(actions))
     return record
 
@@ -355,19 +367,25 @@ async def _file(services: Services, turn: Turn, s, pairing: Pairing, day: dt.dat
 async def on_share_failed(session, key: str, *, now: dt.datetime) -> None:
     """Outbox dead-letter hook: mark the record, hold back the supervisee's "shared with you" notice (chained after
     it, so still pending), and tell the supervisor. Ignores other journeys' rows."""
-    record = await store.share_failed(session, key)
-    if record is None:
+    rid = ONE_TO_ONE.file_id(key)
+    record = await ONE_TO_ONE.filed_row(session, rid) if rid is not None else None
+    if record is None or record.status == DELIVERED:
         return
+    # Failed already (a look at the start card can read the dead outbox row before this hook runs) or not: the
+    # notice must not go out, and the supervisor hears once (the notice's key makes it once).
+    ONE_TO_ONE.mark_failed(record)
+    await withdraw(session, _told_key(record.id))
     card = cards.message_card("1:1 record not shared yet", f"I couldn't save the record of your session on "
                               f"{date_label(record.session_date)} to your OneDrive after several tries. It is kept "
                               "safely and can be retried: please ask whoever looks after the bot to check the outbox.",
                               back_verb=None)
-    await effects.add(session, effects.notify(record.supervisor_id, card, key=store.failed_key(record.id)), now=now)
+    await effects.add(session, effects.notify(record.supervisor_id, card, key=f"{ONE_TO_ONE.prefix}failed:{record.id}"),
+                      now=now)
 
 
 async def _share_delivered(services: Services, msg, result) -> None:
     """The 1:1 record is in the supervisor's OneDrive and shared: keep where it is."""
-    await store.share_delivered(msg.session, msg.key, result, now=services.clock())
+    await ONE_TO_ONE.delivered(msg.session, msg.key, result, services.clock())
 
 
 async def _share_dead(services: Services, msg) -> None:
@@ -385,7 +403,7 @@ async def show_file(services: Services, turn: Turn) -> Reply:
             record = await store.record_of(s, rid, turn.actor.id)
         except (NotFound, NotYours):
             return tampered(turn, "1:1 record: file: not their record", TAMPERED)
-        await store.sync_delivery(s, record, now=turn.now)
+        await ONE_TO_ONE.sync(s, record, turn.now)
     mine = turn.actor.id == record.supervisor_id
     return Reply.of(cards.file_card(cards.FileView(
         record_id=record.id, other_label="Supervisee" if mine else "Supervisor",

@@ -1,6 +1,7 @@
-"""1:1 (targeted) supervision records, their drafts and actions, and supervision agreements (seed 001 App. 1–2,
-seed 003 "signed by both"): the rows the 1:1 journeys and the compliance picture read and write. Metadata only —
-the record itself lives in the supervisor's OneDrive.
+"""1:1 (targeted) supervision: who supervises whom, their booked meetings, records and their actions, and
+supervision agreements (seed 001 App. 1–2, seed 003 "signed by both"): the rows the 1:1 journeys and the
+compliance picture read and write. Metadata only — the record itself lives in the supervisor's OneDrive. A
+record's drafts, submit key and file delivery state go through bot/records/lifecycle.py (`ONE_TO_ONE`).
 
 Every function takes the caller's session (the journey opens one transaction per turn) and raises the domain
 errors of bot/store/errors.py: `NotFound` (no such row), `NotYours` (a row of someone else's: a tampered or
@@ -13,60 +14,24 @@ import enum
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox.api import get as outbox_row
-from bot.outbox.api import withdraw
 from bot.store.errors import AlreadyRecorded, NotFound, NotYours
-from bot.store.models_outbox import DEAD as OUTBOX_DEAD
-from bot.store.models_outbox import DELIVERED as OUTBOX_DELIVERED
 from bot.store.models_request import Meeting, Pairing
 from bot.store.models_targeted import (
     AGREED,
     AWAITING,
-    DELIVERED,
-    FAILED,
     OPEN,
     PENDING,
     REPLACED,
     SupervisionAgreement,
     TargetedAction,
     TargetedRecord,
-    TargetedRecordDraft,
 )
 
-#: Outbox keys of the 1:1 record's side effects: the file (`file:<id>`), the supervisee's notice chained after
-#: it (`told:<id>`), the supervisor's notice when the file gives up (`failed:<id>`).
-KEY_PREFIX = "targeted:"
 RECENT_RECORDS = 8
-RECENT_DRAFTS = 5
-
-
-def file_key(record_id: int) -> str:
-    return f"{KEY_PREFIX}file:{record_id}"
-
-
-def told_key(record_id: int) -> str:
-    return f"{KEY_PREFIX}told:{record_id}"
-
-
-def failed_key(record_id: int) -> str:
-    return f"{KEY_PREFIX}failed:{record_id}"
-
-
-def chain_of(record_id: int) -> str:
-    """The outbox chain of one record: its file, then the notice that it is there."""
-    return f"{KEY_PREFIX}{record_id}"
-
-
-def record_id_of(key: str | None) -> int | None:
-    """The record id in a file row's outbox key; None for any other row (hooks see other journeys' rows too)."""
-    head = f"{KEY_PREFIX}file:"
-    if not key or not key.startswith(head) or not key[len(head):].isdigit():
-        return None
-    return int(key[len(head):])
 
 
 # ---- who supervises whom (active pairings) --------------------------------------------------------------------
@@ -129,90 +94,7 @@ async def meeting_on(s: AsyncSession, supervisor_id: str, supervisee_id: str, da
         Meeting.local_date == day).order_by(Meeting.starts_at).limit(1))).scalar_one_or_none()
 
 
-# ---- drafts (the supervisor's own) --------------------------------------------------------------------------
-
-async def draft_under(s: AsyncSession, key: str, owner_id: str) -> TargetedRecordDraft | None:
-    """The draft saved under this card's key if it is `owner_id`'s; None if there is none; NotYours if it is
-    someone else's."""
-    draft = (await s.execute(select(TargetedRecordDraft).where(TargetedRecordDraft.draft_key == key))
-             ).scalar_one_or_none()
-    if draft is not None and draft.owner_id != owner_id:
-        raise NotYours()
-    return draft
-
-
-async def latest_draft(s: AsyncSession, owner_id: str, supervisee_id: str) -> TargetedRecordDraft | None:
-    """The owner's most recently saved draft of a record about this supervisee."""
-    return (await s.execute(select(TargetedRecordDraft).where(
-        TargetedRecordDraft.owner_id == owner_id, TargetedRecordDraft.supervisee_id == supervisee_id)
-        .order_by(TargetedRecordDraft.updated_at.desc(), TargetedRecordDraft.id.desc()).limit(1))
-    ).scalar_one_or_none()
-
-
-async def recent_drafts(s: AsyncSession, owner_id: str, limit: int = RECENT_DRAFTS) -> Sequence[TargetedRecordDraft]:
-    """The owner's drafts, most recently saved first."""
-    return (await s.execute(select(TargetedRecordDraft).where(TargetedRecordDraft.owner_id == owner_id)
-                            .order_by(TargetedRecordDraft.updated_at.desc(), TargetedRecordDraft.id.desc())
-                            .limit(limit))).scalars().all()
-
-
-async def has_draft(s: AsyncSession, key: str) -> bool:
-    """Whether a draft is saved under this key (the card then offers Delete draft)."""
-    return (await s.execute(select(TargetedRecordDraft.id).where(TargetedRecordDraft.draft_key == key))
-            ).first() is not None
-
-
-async def save_draft(s: AsyncSession, key: str, owner_id: str, supervisee_id: str, content: dict[str, Any], *,
-                     now: dt.datetime) -> TargetedRecordDraft:
-    """Save the card's values as the owner's draft under `key` (made on first save, replaced after).
-
-    AlreadyRecorded if the key already filed a record; NotYours if the key is someone else's draft or a draft
-    about another supervisee."""
-    if await submitted_record(s, key) is not None:
-        raise AlreadyRecorded()
-    draft = await draft_under(s, key, owner_id)
-    if draft is None:
-        draft = TargetedRecordDraft(draft_key=key, owner_id=owner_id, supervisee_id=supervisee_id, created_at=now)
-        s.add(draft)
-    elif draft.supervisee_id != supervisee_id:
-        raise NotYours()
-    draft.content = content
-    draft.updated_at = now
-    await s.flush()
-    return draft
-
-
-async def discard_draft(s: AsyncSession, key: str, owner_id: str) -> bool:
-    """Delete the owner's draft under `key`: False if there was none, NotYours if it is someone else's."""
-    draft = await draft_under(s, key, owner_id)
-    if draft is None:
-        return False
-    await s.delete(draft)
-    await s.flush()
-    return True
-
-
-async def consume_drafts(s: AsyncSession, key: str, owner_id: str, supervisee_id: str, *,
-                         stale_before: dt.datetime) -> int:
-    """The submit filed its record: its draft goes in the same transaction, and so do the owner's drafts about
-    the same supervisee last saved before `stale_before` (forgotten ones). Returns how many went."""
-    gone = await s.execute(delete(TargetedRecordDraft).where(TargetedRecordDraft.draft_key == key))
-    stale = await s.execute(delete(TargetedRecordDraft).where(
-        TargetedRecordDraft.owner_id == owner_id, TargetedRecordDraft.supervisee_id == supervisee_id,
-        TargetedRecordDraft.draft_key != key, TargetedRecordDraft.updated_at < stale_before))
-    return max(gone.rowcount or 0, 0) + max(stale.rowcount or 0, 0)
-
-
 # ---- records ----------------------------------------------------------------------------------------------------
-
-async def submitted_record(s: AsyncSession, key: str, supervisor_id: str | None = None) -> TargetedRecord | None:
-    """The record this card's submit key already filed, or None. With `supervisor_id`, NotYours if someone else
-    filed it (a replayed card)."""
-    record = (await s.execute(select(TargetedRecord).where(TargetedRecord.submit_key == key))).scalar_one_or_none()
-    if record is not None and supervisor_id is not None and record.supervisor_id != supervisor_id:
-        raise NotYours()
-    return record
-
 
 async def file_record(s: AsyncSession, pairing: Pairing, *, session_date: dt.date, next_session_on: dt.date | None,
                       template_id: str, submit_key: str, file_name: str, actions: Sequence[Any],
@@ -248,65 +130,12 @@ async def record_of(s: AsyncSession, record_id: int, staff_id: str) -> TargetedR
     return record
 
 
-async def recent_records(s: AsyncSession, supervisor_id: str, *, now: dt.datetime,
-                         limit: int = RECENT_RECORDS) -> list[TargetedRecord]:
-    """The supervisor's latest records (by session date), their delivery state brought up to date."""
-    rows = (await s.execute(select(TargetedRecord).where(TargetedRecord.supervisor_id == supervisor_id)
+async def recent_records(s: AsyncSession, supervisor_id: str, *, limit: int = RECENT_RECORDS
+                         ) -> Sequence[TargetedRecord]:
+    """The supervisor's latest records, by session date."""
+    return (await s.execute(select(TargetedRecord).where(TargetedRecord.supervisor_id == supervisor_id)
                             .order_by(TargetedRecord.session_date.desc(), TargetedRecord.id.desc()).limit(limit))
             ).scalars().all()
-    return [await sync_delivery(s, r, now=now) for r in rows]
-
-
-def _delivered(record: TargetedRecord, result: dict | None, now: dt.datetime) -> None:
-    result = result or {}
-    record.status = DELIVERED
-    record.web_url = result.get("web_url") or result.get("webUrl")
-    record.delivered_name = result.get("name") or record.file_name
-    record.item_id = result.get("item_id") or result.get("id")
-    record.delivered_at = now
-
-
-async def sync_delivery(s: AsyncSession, record: TargetedRecord, *, now: dt.datetime) -> TargetedRecord:
-    """Bring a record's delivery state up to date from its outbox row (the row keeps the handler's result: the
-    file's web URL), whether or not the delivered hook has run: delivered → link kept; dead → failed; requeued
-    after a fix → pending again."""
-    if record.status == DELIVERED:
-        return record
-    msg = await outbox_row(s, file_key(record.id))
-    if msg is None:
-        return record
-    if msg.status == OUTBOX_DELIVERED:
-        _delivered(record, msg.result, msg.finished_at or now)
-    elif msg.status == OUTBOX_DEAD:
-        record.status = FAILED
-    elif record.status == FAILED:
-        record.status = PENDING
-    return record
-
-
-async def share_delivered(s: AsyncSession, key: str, result: dict | None, *, now: dt.datetime
-                          ) -> TargetedRecord | None:
-    """The outbox delivered row `key`: if it is a record's file, keep where the file is (its link). Returns the
-    record newly marked delivered; None for other journeys' rows or a record already marked."""
-    rid = record_id_of(key)
-    record = await s.get(TargetedRecord, rid) if rid is not None else None
-    if record is None or record.status == DELIVERED:
-        return None
-    _delivered(record, result, now)
-    return record
-
-
-async def share_failed(s: AsyncSession, key: str) -> TargetedRecord | None:
-    """The outbox gave up on row `key`: if it is a record's file not delivered, mark the record failed and take
-    back the supervisee's "shared with you" notice (chained after the file, so still pending). Returns the record;
-    None for other journeys' rows, a record gone or one already delivered."""
-    rid = record_id_of(key)
-    record = await s.get(TargetedRecord, rid) if rid is not None else None
-    if record is None or record.status == DELIVERED:
-        return None
-    record.status = FAILED
-    await withdraw(s, told_key(record.id))
-    return record
 
 
 # ---- agreed actions (seen by the two people only) -------------------------------------------------------------

@@ -11,10 +11,11 @@ import json
 import logging
 
 from docx import Document
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.journeys import one_to_one as journey
 from bot.store.models_local_m365 import LocalSharingGrant
+from bot.store.models_outbox import OutboxRow
 from bot.store.models_request import Pairing
 from bot.store.models_targeted import DELIVERED, TargetedAction, TargetedRecord, TargetedRecordDraft
 from tests.journeys.one_to_one_kit import (  # noqa: F401
@@ -191,6 +192,21 @@ async def test_a_failed_share_holds_back_the_notice_and_tells_the_supervisor(kit
     notify = await kit.outbox("teams.notify")
     assert [n.payload["staff_id"] for n in notify] == [SUP]
     assert "not shared yet" in texts_of(notify[0].payload["card"])
+
+
+async def test_a_record_already_seen_as_failed_still_holds_back_the_notice(kit, pairs):  # noqa: F811
+    """The start card can read the dead outbox row before the dead-letter hook has run: the hook still takes back
+    the supervisee's notice and tells the supervisor."""
+    await submitted(kit)
+    async with kit.db.session() as s:
+        rec = (await s.execute(select(TargetedRecord))).scalar_one()
+        await s.execute(update(OutboxRow).where(OutboxRow.key == f"targeted:file:{rec.id}").values(status="dead"))
+    assert "Tom Hollis · Thu 19 Nov · not shared yet" in texts_of(await kit.say(SUP, "note"))
+    async with kit.db.session() as s:
+        assert (await s.get(TargetedRecord, rec.id)).status == "failed"
+        await journey.on_share_failed(s, f"targeted:file:{rec.id}", now=kit.clock.now)
+    notify = await kit.outbox("teams.notify")
+    assert [n.payload["staff_id"] for n in notify] == [SUP]
 
 
 async def test_a_share_that_gives_up_in_the_app_tells_the_supervisor_not_the_supervisee(kit, pairs):  # noqa: F811

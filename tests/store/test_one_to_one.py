@@ -1,5 +1,6 @@
 """The 1:1 store seam (bot/store/one_to_one.py), on SQLite and PostgreSQL: each function's rows and its domain
-errors, without the journeys on top. Priya supervises Tom; Marcus supervises Grace."""
+errors, without the journeys on top (drafts, submit keys and the file's delivery are the record lifecycle's:
+tests/records/test_lifecycle.py). Priya supervises Tom; Marcus supervises Grace."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,15 +18,12 @@ from bot.store.models_request import Meeting, Pairing
 from bot.store.models_targeted import (
     AGREED,
     AWAITING,
-    DELIVERED,
     DONE,
-    FAILED,
     OPEN,
     PENDING,
     REPLACED,
     SupervisionAgreement,
     TargetedAction,
-    TargetedRecordDraft,
 )
 from bot.store.one_to_one import Confirmation
 
@@ -69,16 +67,6 @@ async def _file(db, pid: int, key: str = KEY, *, day: dt.date = DAY, actions=())
         return rec.id
 
 
-# ---- keys ------------------------------------------------------------------------------------------------------
-
-def test_outbox_keys_name_the_record_and_only_file_rows_are_read_back():
-    assert (store.file_key(7), store.told_key(7), store.failed_key(7), store.chain_of(7)) == (
-        "targeted:file:7", "targeted:told:7", "targeted:failed:7", "targeted:7")
-    assert store.record_id_of("targeted:file:7") == 7
-    for other in ("targeted:told:7", "group_record:file:7", "targeted:file:x", "", None):
-        assert store.record_id_of(other) is None
-
-
 # ---- pairings and meetings -------------------------------------------------------------------------------------
 
 async def test_pairings_who_supervises_whom(db):
@@ -117,54 +105,6 @@ async def test_latest_started_meeting_and_the_meeting_of_a_day(db):
         assert await store.meeting_on(s, SUP, SEE, dt.date(2026, 11, 20)) is None          # cancelled
 
 
-# ---- drafts ----------------------------------------------------------------------------------------------------
-
-async def test_drafts_are_their_owners_and_of_one_supervisee(db):
-    async with db.session() as s:
-        await store.save_draft(s, KEY, SUP, SEE, {"f_wellbeing": "one"}, now=NOW - dt.timedelta(hours=2))
-        await store.save_draft(s, "b" * 32, SUP, "grace.mensah", {"f_wellbeing": "two"}, now=NOW)
-    async with db.session() as s:
-        again = await store.save_draft(s, KEY, SUP, SEE, {"f_wellbeing": "changed"}, now=NOW - dt.timedelta(hours=1))
-        assert again.created_at == NOW - dt.timedelta(hours=2) and again.content == {"f_wellbeing": "changed"}
-        with pytest.raises(NotYours):                       # another supervisor replaying Priya's key
-            await store.save_draft(s, KEY, "marcus.fenwick", SEE, {}, now=NOW)
-        with pytest.raises(NotYours):                       # her own key, about someone else
-            await store.save_draft(s, KEY, SUP, "grace.mensah", {}, now=NOW)
-    async with db.session() as s:
-        assert (await store.draft_under(s, KEY, SUP)).content == {"f_wellbeing": "changed"}
-        assert await store.draft_under(s, "c" * 32, SUP) is None
-        with pytest.raises(NotYours):
-            await store.draft_under(s, KEY, "marcus.fenwick")
-        assert (await store.latest_draft(s, SUP, SEE)).draft_key == KEY
-        assert await store.latest_draft(s, SUP, "isla.brennan") is None
-        assert [d.draft_key for d in await store.recent_drafts(s, SUP)] == ["b" * 32, KEY]
-        assert [d.draft_key for d in await store.recent_drafts(s, SUP, limit=1)] == ["b" * 32]
-        assert await store.has_draft(s, KEY) and not await store.has_draft(s, "c" * 32)
-        with pytest.raises(NotYours):
-            await store.discard_draft(s, KEY, "marcus.fenwick")
-        assert await store.discard_draft(s, KEY, SUP) is True
-        assert await store.discard_draft(s, KEY, SUP) is False
-        assert not await store.has_draft(s, KEY)
-
-
-async def test_a_submitted_key_takes_no_draft_and_the_submit_consumes_old_ones(db):
-    pid = await _pair(db)
-    async with db.session() as s:
-        await store.save_draft(s, KEY, SUP, SEE, {"x": "1"}, now=NOW)
-        await store.save_draft(s, "d" * 32, SUP, SEE, {"x": "forgotten"}, now=NOW - dt.timedelta(days=400))
-        await store.save_draft(s, "e" * 32, SUP, SEE, {"x": "recent"}, now=NOW - dt.timedelta(days=3))
-        await store.save_draft(s, "f" * 32, SUP, "grace.mensah", {"x": "other"}, now=NOW - dt.timedelta(days=400))
-    await _file(db, pid)
-    async with db.session() as s:
-        with pytest.raises(AlreadyRecorded):
-            await store.save_draft(s, KEY, SUP, SEE, {"x": "2"}, now=NOW)
-        gone = await store.consume_drafts(s, KEY, SUP, SEE, stale_before=NOW - dt.timedelta(days=366))
-        assert gone == 2
-        left = (await s.execute(select(TargetedRecordDraft.draft_key).order_by(TargetedRecordDraft.draft_key))
-                ).scalars().all()
-        assert left == ["e" * 32, "f" * 32]
-
-
 # ---- records ---------------------------------------------------------------------------------------------------
 
 async def test_file_record_links_the_meeting_keeps_actions_and_refuses_a_second_submit(db):
@@ -173,18 +113,15 @@ async def test_file_record_links_the_meeting_keeps_actions_and_refuses_a_second_
     rid = await _file(db, pid, actions=[Act("Ask for a swap", SEE, dt.date(2026, 12, 1)),
                                         Act("Find the leaflet", SUP, dt.date(2026, 11, 27))])
     async with db.session() as s:
-        rec = await store.submitted_record(s, KEY)
-        assert rec.id == rid and rec.meeting_id == mid and rec.pairing_id == pid
+        rec = await store.record_of(s, rid, SUP)
+        assert rec.submit_key == KEY and rec.meeting_id == mid and rec.pairing_id == pid
         assert (rec.status, rec.action_count, rec.supervisor_id, rec.supervisee_id) == (PENDING, 2, SUP, SEE)
-        assert (await store.submitted_record(s, KEY, SUP)).id == rid
-        with pytest.raises(NotYours):
-            await store.submitted_record(s, KEY, "marcus.fenwick")
-        assert await store.submitted_record(s, "c" * 32) is None
         acts = (await s.execute(select(TargetedAction).order_by(TargetedAction.id))).scalars().all()
         assert [(a.owner_id, a.status, a.supervisor_id) for a in acts] == [(SEE, OPEN, SUP), (SUP, OPEN, SUP)]
     with pytest.raises(AlreadyRecorded):
         await _file(db, pid)
     async with db.session() as s:
+        assert len(await store.recent_records(s, SUP)) == 1
         assert (await store.record_of(s, rid, SEE)).id == rid
         with pytest.raises(NotYours):
             await store.record_of(s, rid, "marcus.fenwick")
@@ -192,52 +129,15 @@ async def test_file_record_links_the_meeting_keeps_actions_and_refuses_a_second_
             await store.record_of(s, 999_999, SUP)
 
 
-async def test_recent_records_are_latest_first_and_synced_from_the_outbox(db):
+async def test_recent_records_are_the_supervisors_latest_sessions_first(db):
     pid = await _pair(db)
     older = await _file(db, pid, "1" * 32, day=dt.date(2026, 11, 5))
     newer = await _file(db, pid, "2" * 32, day=DAY)
     async with db.session() as s:
-        await effects.add(s, effects.personal_share("f.docx", b"doc", owner_id=SUP, share_with_id=SEE,
-                                                    key=store.file_key(newer)),
-                          effects.personal_share("g.docx", b"doc", owner_id=SUP, share_with_id=SEE,
-                                                 key=store.file_key(older)), now=NOW)
-        await s.execute(update(OutboxRow).where(OutboxRow.key == store.file_key(newer)).values(
-            status="delivered", result={"webUrl": "https://files/f.docx", "name": "f (1).docx", "id": "item"},
-            finished_at=NOW))
-        await s.execute(update(OutboxRow).where(OutboxRow.key == store.file_key(older)).values(status="dead"))
-    async with db.session() as s:
-        recs = await store.recent_records(s, SUP, now=NOW)
-        assert [r.id for r in recs] == [newer, older]
-        assert (recs[0].status, recs[0].web_url, recs[0].delivered_name, recs[0].item_id) == (
-            DELIVERED, "https://files/f.docx", "f (1).docx", "item")
-        assert recs[1].status == FAILED
-        assert [r.id for r in await store.recent_records(s, SUP, now=NOW, limit=1)] == [newer]
-        assert await store.recent_records(s, "marcus.fenwick", now=NOW) == []
-    async with db.session() as s:       # requeued after a fix: pending again
-        await s.execute(update(OutboxRow).where(OutboxRow.key == store.file_key(older)).values(status="pending"))
-    async with db.session() as s:
-        rec = await store.record_of(s, older, SUP)
-        assert (await store.sync_delivery(s, rec, now=NOW)).status == PENDING
-
-
-async def test_share_hooks_mark_the_record_and_take_back_the_pending_notice(db):
-    pid = await _pair(db)
-    rid = await _file(db, pid)
-    other = await _file(db, pid, "9" * 32)
-    async with db.session() as s:
-        await effects.add(s, effects.notify(SEE, {"type": "AdaptiveCard"}, key=store.told_key(rid),
-                                            chain=store.chain_of(rid)), now=NOW)
-        assert await store.share_failed(s, "group_record:file:1") is None         # not ours
-        assert (await store.share_failed(s, store.file_key(rid))).status == FAILED
-        assert await store.share_failed(s, store.file_key(999_999)) is None
-    async with db.session() as s:
-        assert (await s.execute(select(OutboxRow.key))).scalars().all() == []     # the notice is withdrawn
-        assert await withdraw(s, store.told_key(rid)) is False
-        assert await store.share_delivered(s, "group_record:file:1", {}, now=NOW) is None
-        rec = await store.share_delivered(s, store.file_key(other), {"web_url": "https://f"}, now=NOW)
-        assert rec.status == DELIVERED and rec.web_url == "https://f" and rec.delivered_name == "f.docx"
-        assert await store.share_delivered(s, store.file_key(other), {"web_url": "https://g"}, now=NOW) is None
-        assert await store.share_failed(s, store.file_key(other)) is None          # delivered stays delivered
+        assert [r.id for r in await store.recent_records(s, SUP)] == [newer, older]
+        assert [r.id for r in await store.recent_records(s, SUP, limit=1)] == [newer]
+        assert await store.recent_records(s, SEE) == []
+        assert await store.recent_records(s, "marcus.fenwick") == []
 
 
 async def test_withdraw_takes_back_only_a_pending_row(db):
