@@ -9,7 +9,9 @@ Appendix 2 give the record's questions; seed 004 asks for a summary of actions.
 transaction: the record's metadata and agreed actions, the .docx queued for the supervisor's OneDrive (shared with
 the supervisee only), the supervisee's notice chained after it, and the draft deleted. Once delivered the outbox
 copy of the file is scrubbed; the bot keeps who, when, the file's link and the agreed actions. Nothing goes to a
-channel or to the DSL team; nothing from a record is logged. The agreed actions: bot/journeys/myactions.py.
+channel or to the DSL team; nothing from a record is logged. Drafts, the submit key and the file's delivery follow
+the record lifecycle shared with group records (bot/records/lifecycle.py). The agreed actions:
+bot/journeys/myactions.py; the supervision agreement: bot/journeys/agreements.py.
 """
 from __future__ import annotations
 
