@@ -10,12 +10,24 @@ from bot.journeys.router import Router
 
 
 def build_router() -> Router:
-    from bot.journeys import (actions, agreements, compliance, group_record, help, myactions, one_to_one, request,
-                              scheduling, specialist, supervisor_pool)
+    from bot.journeys import (
+        actions,
+        agreements,
+        compliance,
+        group_record,
+        group_sessions,
+        help,
+        myactions,
+        one_to_one,
+        request,
+        scheduling,
+        specialist,
+        supervisor_pool,
+    )
 
     router = Router()
-    for journey in (request, scheduling, group_record, actions, compliance, specialist, supervisor_pool, one_to_one,
-                    agreements, myactions):
+    for journey in (request, scheduling, group_record, group_sessions, actions, compliance, specialist,
+                    supervisor_pool, one_to_one, agreements, myactions):
         journey.register(router)
     help.register(router)
     return router

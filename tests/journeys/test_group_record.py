@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from bot.app import SERVICES
 from bot.journeys import group_record as journey
+from bot.journeys import group_sessions
 from bot.outbox import OutboxWorker
-from bot.store.models_group_record import (GroupRecord, GroupRecordDraft, GroupRecordVersion, RecordAction)
+from bot.store.models_group_record import GroupRecord, GroupRecordDraft, GroupRecordVersion, RecordAction
 from bot.store.models_outbox import OutboxRow
 from bot.store.models_sessions import Attendance, GroupSession, SessionInvitee
 from cards.base import validation_errors
@@ -331,9 +332,11 @@ async def test_only_the_dsl_team_can_record(teams, connector, db, school, who, c
                                                                                        "draft_key": "a" * 32}),
                        ("grouprec.schedule_submit", {"nonce": "b" * 32})]:
         status, body = await teams.submit(p, verb, data)
-        assert text_of(body) in (journey.NOT_DSL, journey.NOT_DSL_SCHEDULE)
+        assert text_of(body) in (journey.NOT_DSL, group_sessions.NOT_DSL_SCHEDULE)
     assert await count(db, GroupRecord) == 0 and await count(db, GroupRecordDraft) == 0
-    assert "refused group record: not DSL team" in caplog.text and "lunchtime" not in caplog.text
+    # The router refuses before any handler runs, and logs which verb and whom it needs (never the content).
+    assert "refused record: needs DSL team" in caplog.text and "lunchtime" not in caplog.text
+    assert "refused grouprec.submit: needs DSL team" in caplog.text
 
 
 async def test_someone_not_on_the_roster_is_refused(teams, db, school):

@@ -13,8 +13,17 @@ from bot.store.models_local_m365 import LocalMeeting
 from bot.store.models_outbox import OutboxRow
 from bot.store.models_sessions import Attendance, GroupSession, SessionInvitee
 from tests.fakes.teams import person
-from tests.journeys.test_group_record import (WILLOW, add_session, button, card_of, click, count,  # noqa: F401
-                                              delivery, inputs, text_of)
+from tests.journeys.test_group_record import (  # noqa: F401
+    WILLOW,
+    add_session,
+    button,
+    card_of,
+    click,
+    count,
+    delivery,
+    inputs,
+    text_of,
+)
 
 GOOD = {"sched_group": "willow", "sched_date": "2026-11-25", "sched_time": "14:00", "sched_minutes": "60",
         "sched_facilitator": "amara.okafor"}
