@@ -19,7 +19,7 @@ from bot.records.templates import RecordTemplate
 from cards.base import card, choice_set, error, execute, facts, text, title
 from cards.group_record import action_rows, template_fields
 
-# Verbs (registered by bot/journeys/targeted.py).
+# Verbs (registered by bot/journeys/one_to_one.py, agreements.py and myactions.py).
 V_START = "targeted.start"
 V_OPEN = "targeted.open"
 V_RESUME = "targeted.resume"

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models_outbox import DEAD, PENDING, OutboxRow
@@ -107,6 +107,13 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
 async def get(session: AsyncSession, key: str) -> OutboxMessage | None:
     row = (await session.execute(select(OutboxRow).where(OutboxRow.key == key))).scalar_one_or_none()
     return to_message(row) if row else None
+
+
+async def withdraw(session: AsyncSession, key: str) -> bool:
+    """Take back a side effect that has not been delivered yet (a notice that must no longer go out, e.g. "shared
+    with you" when the share gave up). False if there is no pending row under `key`."""
+    res = await session.execute(delete(OutboxRow).where(OutboxRow.key == key, OutboxRow.status == PENDING))
+    return bool(res.rowcount)
 
 
 async def requeue(session: AsyncSession, key: str, *, not_before: dt.datetime | None = None) -> bool:

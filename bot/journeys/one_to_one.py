@@ -1,0 +1,414 @@
+"""Journey: the 1:1 (targeted) supervision record, written up by the supervisor and shared with the supervisee.
+
+Seed 001 §3.2 "Meeting": the supervisor keeps notes of each 1:1 session (Appendix 2) and shares them with the
+supervisee; "there is no need to keep these notes centrally". Seed 002 "Recording" / Appendix 2 and seed 003
+Appendix 2 give the record's questions; seed 004 asks for a summary of actions.
+
+`note` (the allocated supervisor only) → choose a supervisee from their own active pairings → the record card
+(session date defaults to the latest booked meeting with them) → save a draft or submit. Submit is one
+transaction: the record's metadata and agreed actions, the .docx queued for the supervisor's OneDrive (shared with
+the supervisee only), the supervisee's notice chained after it, and the draft deleted. Once delivered the outbox
+copy of the file is scrubbed; the bot keeps who, when, the file's link and the agreed actions. Nothing goes to a
+channel or to the DSL team; nothing from a record is logged. Drafts, the submit key and the file's delivery follow
+the record lifecycle shared with group records (bot/records/lifecycle.py). The agreed actions:
+bot/journeys/myactions.py; the supervision agreement: bot/journeys/agreements.py.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+import uuid
+
+from bot.journeys import permissions
+from bot.journeys.base import Reply, Services, Turn
+from bot.journeys.kit import parse_id, parse_key, refuse, say, tampered
+from bot.journeys.router import Router
+from bot.labels import date_label, name_of, short_date, stamp
+from bot.outbox import effects
+from bot.outbox.api import withdraw
+from bot.records import docx_writer
+from bot.records.lifecycle import ONE_TO_ONE
+from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
+from bot.records.templates import RecordTemplate, one_to_one_template
+from bot.school import Role, StaffMember
+from bot.store import one_to_one as store
+from bot.store.errors import AlreadyRecorded, AlreadySubmitted, NotFound, NotYours
+from bot.store.models_request import Pairing
+from bot.store.models_targeted import DELIVERED, FAILED, PENDING, TargetedRecord
+from cards import targeted as cards
+
+log = logging.getLogger("bot.journeys.one_to_one")
+
+NOT_SUPERVISOR = ("Only someone's allocated supervisor can write up their 1:1 supervision. If you supervise "
+                  "someone, ask the DSL team to check the allocation.")
+NOT_ALLOCATED = "You can only write up 1:1 supervision for people currently allocated to you."
+ENDED = ("You no longer supervise this person, so the record can't be shared from here. Delete the draft, or ask "
+         "the DSL team.")
+TAMPERED = "Sorry, I can't do that with this card. Type note to start again."
+FORMER = "a former member of staff"
+FOLDER = "Supervision records"
+OLDEST_SESSION = dt.timedelta(days=366)
+STATE = {DELIVERED: "shared", PENDING: "sharing", FAILED: "not shared yet"}
+
+#: Anyone on the staff list may try (here and in agreements.py / myactions.py); whether the person, record,
+#: action or agreement is theirs is checked on every click, through the store.
+STAFF = permissions.on_roster("This is for staff on the school's list.")
+RECORDER = permissions.on_roster(NOT_SUPERVISOR)
+
+
+def may_supervise(actor: StaffMember | None) -> bool:
+    """Who sees `note` in help. The handlers check the actual allocation (an active pairing) on every click."""
+    return actor is not None and (actor.has(Role.SUPERVISOR) or actor.has(Role.DSL))
+
+
+def register(router: Router) -> None:
+    router.command("note", "1to1", title="Write up 1:1 supervision",
+                   description="Record a 1:1 session with someone you supervise; it is shared with them only, from "
+                               "your OneDrive.",
+                   handler=start, allowed=STAFF, listed=may_supervise, verb=cards.V_START)
+    router.verb(cards.V_OPEN, open_record, allowed=RECORDER)
+    router.verb(cards.V_RESUME, resume_draft, allowed=RECORDER)
+    router.verb(cards.V_SAVE, save_draft, allowed=RECORDER)
+    router.verb(cards.V_SUBMIT, submit, allowed=RECORDER)
+    router.verb(cards.V_DISCARD, discard_draft, allowed=RECORDER)
+    router.verb(cards.V_FILE, show_file, allowed=STAFF)
+    router.on_delivered(effects.PERSONAL_SHARE, _share_delivered)
+    router.on_dead_letter(effects.PERSONAL_SHARE, _share_dead)
+
+
+# ---- small helpers --------------------------------------------------------------------------------------------
+
+def _today(services: Services, turn: Turn) -> dt.date:
+    return turn.now.astimezone(services.school.tz).date()
+
+
+def _name(services: Services, staff_id: str) -> str:
+    return name_of(services.school, staff_id, missing=FORMER)
+
+
+def _name_and_role(services: Services, staff_id: str) -> str:
+    m = services.school.staff.get(staff_id)
+    return f"{m.name}, {m.job_title}".rstrip(", ") if m else FORMER
+
+
+def _chain(record_id: int) -> str:
+    """The outbox chain of one record: its file, then the supervisee's notice that it is there."""
+    return f"{ONE_TO_ONE.prefix}{record_id}"
+
+
+def _told_key(record_id: int) -> str:
+    return f"{ONE_TO_ONE.prefix}told:{record_id}"
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9 ._()&'+-]+")
+
+
+def file_name(day: dt.date, supervisee_name: str) -> str:
+    """"2026-11-23 Supervision record - Tom Hollis.docx": safe on OneDrive and on disk."""
+    label = unicodedata.normalize("NFKD", supervisee_name).encode("ascii", "ignore").decode()
+    label = " ".join(_UNSAFE.sub("-", label).split()).strip(" .-")[:80].rstrip(" .-") or "supervisee"
+    return f"{day.isoformat()} Supervision record - {label}.docx"
+
+
+async def _supervision(s, turn: Turn) -> Pairing | Reply | None:
+    """The card's supervisee, re-checked: the actor's active pairing with them, a refusal, or None when the card
+    names nobody."""
+    sid = turn.data.get("supervisee")
+    if not isinstance(sid, str) or not sid.strip():
+        return None
+    try:
+        return await store.supervision(s, turn.actor.id, sid.strip())
+    except NotYours:
+        # A staff id the card never offered, or a pairing ended since: either way not theirs to record.
+        refuse(turn, "1:1 record: supervisee not an active supervisee of the actor")
+        return say(turn, NOT_ALLOCATED, "Can't do that")
+
+
+# ---- 1. the start card ------------------------------------------------------------------------------------------
+
+async def start(services: Services, turn: Turn) -> Reply:
+    """Shows the supervisor their supervisees, their drafts and recent records."""
+    async with services.db.session() as s:
+        sees = await store.supervisees(s, turn.actor.id)
+        if not sees:
+            refuse(turn, "1:1 record: no active pairing as supervisor")
+            return say(turn, NOT_SUPERVISOR)
+        return Reply.of(await _picker(services, turn, s, supervisees=sees))
+
+
+async def _picker(services: Services, turn: Turn, s, *, supervisees: list[str] | None = None,
+                  notice: str | None = None, error: str | None = None) -> dict:
+    me = turn.actor.id
+    sees = supervisees if supervisees is not None else await store.supervisees(s, me)
+    drafts = await ONE_TO_ONE.recent(s, me)
+    recent = [await ONE_TO_ONE.sync(s, r, turn.now) for r in await store.recent_records(s, me)]
+    tz = services.school.tz
+    view = cards.PickerView(
+        supervisees=[(sid, _name(services, sid)) for sid in sees],
+        drafts=[(d.draft_key, f"{_name(services, d.supervisee_id)}, saved "
+                              f"{short_date(d.updated_at.astimezone(tz).date())}") for d in drafts],
+        recent=[cards.RecordLine(r.id, f"{_name(services, r.supervisee_id)} · {short_date(r.session_date)} · "
+                                       f"{STATE.get(r.status, r.status)}",
+                                 r.web_url if r.status == DELIVERED else None) for r in recent],
+        notice=notice, error=error)
+    return cards.picker_card(view)
+
+
+# ---- 2. the record card and its draft -------------------------------------------------------------------------
+
+async def _record_card(services: Services, turn: Turn, s, supervisee_id: str, draft_key: str, values: dict, *,
+                       errors: dict | None = None, top_error: str | None = None, notice: str | None = None,
+                       has_draft: bool = False) -> dict:
+    actor = turn.actor
+    meeting = await store.latest_meeting(s, actor.id, supervisee_id, turn.now)
+    agreed = await store.agreement_in_force(s, actor.id, supervisee_id)
+    today = _today(services, turn)
+    default_date = meeting.local_date if meeting else today
+    agreement = (f"agreed {short_date(agreed.agreed_on)}, review due {date_label(agreed.review_due)}" if agreed
+                 else "none recorded yet (type agreement)")
+    view = cards.RecordView(
+        template=one_to_one_template(),
+        heading=[("Supervisor", actor.name), ("Supervisee", _name(services, supervisee_id)),
+                 ("Last booked session", date_label(meeting.local_date) if meeting else "none booked here"),
+                 ("Agreement", agreement)],
+        owners=[(actor.id, f"{actor.name} (supervisor)"),
+                (supervisee_id, f"{_name(services, supervisee_id)} (supervisee)")],
+        default_owner=supervisee_id,
+        data={"draft_key": draft_key, "supervisee": supervisee_id},
+        session_date=default_date.isoformat(), max_date=today.isoformat(), values=values, errors=errors or {},
+        top_error=top_error, notice=notice, has_draft=has_draft)
+    return cards.record_card(view)
+
+
+async def open_record(services: Services, turn: Turn) -> Reply:
+    """Opens the record card for the chosen supervisee (or the supervisor's draft for them)."""
+    async with services.db.session() as s:
+        pairing = await _supervision(s, turn)
+        if isinstance(pairing, Reply):
+            return pairing
+        if pairing is None:
+            return Reply.of(await _picker(services, turn, s, error="Choose the person you supervised."))
+        sid = pairing.supervisee_id
+        draft = await ONE_TO_ONE.latest_for(s, turn.actor.id, supervisee_id=sid)
+        if draft is not None:
+            return Reply.of(await _record_card(services, turn, s, sid, draft.draft_key, dict(draft.content),
+                                               has_draft=True, notice="Your draft is back where you left it."))
+        return Reply.of(await _record_card(services, turn, s, sid, uuid.uuid4().hex, {}))
+
+
+def _values(data: dict) -> dict[str, str]:
+    values = draft_values(one_to_one_template(), data)
+    d = clean_text(data.get("sess_date"), multiline=False)[:10]
+    if d:
+        values["sess_date"] = d
+    return values
+
+
+async def save_draft(services: Services, turn: Turn) -> Reply:
+    """Saves the half-written record as the supervisor's own draft; the card comes back with everything kept."""
+    key = parse_key(turn.data.get("draft_key"))
+    if key is None:
+        return tampered(turn, "1:1 record: draft key", TAMPERED)
+    async with services.db.session() as s:
+        pairing = await _supervision(s, turn)
+        if isinstance(pairing, Reply):
+            return pairing
+        if pairing is None:
+            return tampered(turn, "1:1 record: draft without a supervisee", TAMPERED)
+        sid, values = pairing.supervisee_id, _values(turn.data)
+        try:
+            await ONE_TO_ONE.save(s, key, turn.actor.id, values, now=turn.now, supervisee_id=sid)
+        except AlreadySubmitted:
+            return Reply.of(cards.message_card("Already submitted", "This record was submitted already, so there "
+                                               "is no draft to save."))
+        except NotYours:
+            return tampered(turn, "1:1 record: someone else's draft", TAMPERED)
+        saved = f"Draft saved at {turn.now.astimezone(services.school.tz):%H:%M}. Type note to come back to it."
+        return Reply.of(await _record_card(services, turn, s, sid, key, values, notice=saved, has_draft=True))
+
+
+async def resume_draft(services: Services, turn: Turn) -> Reply:
+    """Brings back the supervisor's saved draft, if they still supervise the person it is about."""
+    key = parse_key(turn.data.get("draft_key"))
+    if key is None:
+        return tampered(turn, "1:1 record: draft key", TAMPERED)
+    async with services.db.session() as s:
+        try:
+            draft = await ONE_TO_ONE.find_own(s, key, turn.actor.id)
+        except NotYours:
+            return tampered(turn, "1:1 record: someone else's draft", TAMPERED)
+        if draft is None:
+            return Reply.of(cards.message_card("Draft not found", "That draft has been submitted or deleted."))
+        if await store.find_supervision(s, turn.actor.id, draft.supervisee_id) is None:
+            return Reply.of(cards.message_card("Supervision ended", ENDED, back_verb=cards.V_START))
+        return Reply.of(await _record_card(services, turn, s, draft.supervisee_id, key, dict(draft.content),
+                                           has_draft=True, notice="Your draft is back where you left it."))
+
+
+async def discard_draft(services: Services, turn: Turn) -> Reply:
+    """Deletes the supervisor's draft (its text goes with it) and shows the start card."""
+    key = parse_key(turn.data.get("draft_key"))
+    if key is None:
+        return tampered(turn, "1:1 record: draft key", TAMPERED)
+    async with services.db.session() as s:
+        try:
+            await ONE_TO_ONE.discard(s, key, turn.actor.id)
+        except NotYours:
+            return tampered(turn, "1:1 record: someone else's draft", TAMPERED)
+        return Reply.of(await _picker(services, turn, s, notice="Draft deleted."))
+
+
+# ---- 3. submit ---------------------------------------------------------------------------------------------------
+
+async def submit(services: Services, turn: Turn) -> Reply:
+    """Checks the record, then files it: metadata and actions here, the .docx to the supervisor's OneDrive shared
+    with the supervisee only (one outbox row), and the supervisee told once it is there."""
+    key = parse_key(turn.data.get("draft_key"))
+    if key is None:
+        return tampered(turn, "1:1 record: submit key", TAMPERED)
+    try:
+        async with services.db.session() as s:
+            filed = await _submit(services, turn, s, key)
+    except AlreadyRecorded:      # a second click raced the first: this one's transaction was rolled back
+        async with services.db.session() as s:
+            done = await ONE_TO_ONE.submitted(s, key)
+        if done is None:
+            raise
+        return Reply.of(_submitted_card(services, done, already=True))
+    if isinstance(filed, Reply):
+        return filed
+    services.wake_outbox()
+    return Reply.of(_submitted_card(services, filed))
+
+
+async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | TargetedRecord:
+    """The submit's one transaction: the record filed, or the card to answer with instead."""
+    done = await ONE_TO_ONE.submitted(s, key)
+    if done is not None:
+        if done.supervisor_id != turn.actor.id:
+            return tampered(turn, "1:1 record: someone else's record", TAMPERED)
+        return Reply.of(_submitted_card(services, done, already=True))
+    pairing = await _supervision(s, turn)
+    if isinstance(pairing, Reply):
+        return pairing
+    if pairing is None:
+        return tampered(turn, "1:1 record: record without a supervisee", TAMPERED)
+    template = one_to_one_template()
+    try:
+        day, answers, actions, errors = _read_record(services, turn, template, pairing.supervisee_id)
+    except Tampered as exc:
+        return tampered(turn, f"1:1 record: {exc}", TAMPERED)
+    if errors:
+        n = len(errors)
+        return Reply.of(await _record_card(
+            services, turn, s, pairing.supervisee_id, key, _values(turn.data), errors=errors,
+            has_draft=await ONE_TO_ONE.has(s, key),
+            top_error=f"Please check {'the field' if n == 1 else f'{n} fields'} marked below; nothing you typed "
+                      "has been lost."))
+    return await _file(services, turn, s, pairing, day, template, answers, actions, key)
+
+
+def _read_record(services: Services, turn: Turn, template: RecordTemplate, supervisee_id: str):
+    """The card's session date, answers and actions, and the mistakes a person can make (by input id). Raises
+    Tampered for values no card could send (an action owner who is neither of the two)."""
+    errors: dict[str, str] = {}
+    today = _today(services, turn)
+    raw_date = clean_text(turn.data.get("sess_date"), multiline=False)
+    day = parse_date(raw_date)
+    if day is None:
+        errors["sess_date"] = "Give the date of the session." if not raw_date else "Use a date like 2026-11-23."
+    elif day > today:
+        errors["sess_date"] = "That date is in the future: write the session up once it has happened."
+    elif day < today - OLDEST_SESSION:
+        errors["sess_date"] = "That is more than a year ago. Check the date."
+    answers = parse_answers(template, turn.data, errors)
+    actions = parse_actions(template, turn.data, errors, owner_ids=[turn.actor.id, supervisee_id],
+                            session_date=day or today, owner_prompt="Choose who will do this.",
+                            owner_scope="the supervisor and supervisee")
+    return day, answers, actions, errors
+
+
+def _submitted_card(services: Services, r: TargetedRecord, *, already: bool = False) -> dict:
+    return cards.submitted_card(cards.SubmittedView(
+        supervisee=_name(services, r.supervisee_id), date_label=date_label(r.session_date),
+        action_count=r.action_count, file_name=r.file_name, already=already))
+
+
+async def _file(services: Services, turn: Turn, s, pairing: Pairing, day: dt.date, template: RecordTemplate,
+                answers: dict[str, str], actions, key: str) -> TargetedRecord:
+    """In the submit's transaction: record metadata, actions, the share (outbox), the supervisee's notice chained
+    after it, and the draft deleted."""
+    actor, sid = turn.actor, pairing.supervisee_id
+    name = file_name(day, _name(services, sid))
+    record = await store.file_record(s, pairing, session_date=day, next_session_on=parse_date(answers.get(
+        "next_session")), template_id=template.id, submit_key=key, file_name=name, actions=actions, now=turn.now)
+    content = docx_writer.render_targeted_docx(docx_writer.TargetedDocument(
+        school_name=services.school.name, supervisor=_name_and_role(services, actor.id),
+        supervisee=_name_and_role(services, sid), local_date=day, template=template, answers=answers,
+        actions=[docx_writer.ActionRow(a.text, _name(services, a.owner_id), a.due_on) for a in actions],
+        recorded_at=stamp(turn.now, services.school.tz)))
+    chain = _chain(record.id)
+    # The notice is chained after the share: sent once the file is in place. It names who and when, never content.
+    notice = cards.shared_notice_card(record_id=record.id, supervisor=actor.name, date_label=date_label(day))
+    await effects.add(s, effects.personal_share(name, content, owner_id=actor.id, share_with_id=sid,
+                                                key=ONE_TO_ONE.file_key(record.id), folder=FOLDER, chain=chain,
+                                                targeted_record_id=record.id),
+                      effects.notify(sid, notice, key=_told_key(record.id), chain=chain), now=turn.now)
+    # The narrative now lives only in that outbox row (scrubbed once delivered) and then in the file; drafts about
+    # the same person untouched for over a year go too.
+    await ONE_TO_ONE.consume(s, key)
+    await ONE_TO_ONE.drop(s, keep=key, saved_before=turn.now - OLDEST_SESSION, owner_id=actor.id, supervisee_id=sid)
+    log.info("1:1 record filed: record=%s actions=%s", record.id, len(actions))
+    return record
+
+
+# ---- 4. delivery: the file's link ---------------------------------------------------------------------------------
+
+async def on_share_failed(session, key: str, *, now: dt.datetime) -> None:
+    """Outbox dead-letter hook: mark the record, hold back the supervisee's "shared with you" notice (chained after
+    it, so still pending), and tell the supervisor. Ignores other journeys' rows."""
+    rid = ONE_TO_ONE.file_id(key)
+    record = await ONE_TO_ONE.filed_row(session, rid) if rid is not None else None
+    if record is None or record.status == DELIVERED:
+        return
+    # Failed already (a look at the start card can read the dead outbox row before this hook runs) or not: the
+    # notice must not go out, and the supervisor hears once (the notice's key makes it once).
+    ONE_TO_ONE.mark_failed(record)
+    await withdraw(session, _told_key(record.id))
+    card = cards.message_card("1:1 record not shared yet", f"I couldn't save the record of your session on "
+                              f"{date_label(record.session_date)} to your OneDrive after several tries. It is kept "
+                              "safely and can be retried: please ask whoever looks after the bot to check the outbox.",
+                              back_verb=None)
+    await effects.add(session, effects.notify(record.supervisor_id, card, key=f"{ONE_TO_ONE.prefix}failed:{record.id}"),
+                      now=now)
+
+
+async def _share_delivered(services: Services, msg, result) -> None:
+    """The 1:1 record is in the supervisor's OneDrive and shared: keep where it is."""
+    await ONE_TO_ONE.delivered(msg.session, msg.key, result, services.clock())
+
+
+async def _share_dead(services: Services, msg) -> None:
+    """The share gave up: hold back the supervisee's notice and tell the supervisor."""
+    await on_share_failed(msg.session, msg.key, now=services.clock())
+
+
+async def show_file(services: Services, turn: Turn) -> Reply:
+    """The link to a shared record, for its supervisor or supervisee only (also the notice card's refresh)."""
+    rid = parse_id(turn.data.get("record_id"))
+    if rid is None:
+        return tampered(turn, "1:1 record: file: no record", TAMPERED)
+    async with services.db.session() as s:
+        try:
+            record = await store.record_of(s, rid, turn.actor.id)
+        except (NotFound, NotYours):
+            return tampered(turn, "1:1 record: file: not their record", TAMPERED)
+        await ONE_TO_ONE.sync(s, record, turn.now)
+    mine = turn.actor.id == record.supervisor_id
+    return Reply.of(cards.file_card(cards.FileView(
+        record_id=record.id, other_label="Supervisee" if mine else "Supervisor",
+        other_name=_name(services, record.supervisee_id if mine else record.supervisor_id),
+        date_label=date_label(record.session_date), state=record.status, web_url=record.web_url,
+        file_name=record.delivered_name or record.file_name)))
