@@ -5,12 +5,21 @@ import json
 import logging
 
 from aiohttp import web
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    CallerIdConstants,
+    ConversationReference,
+)
+from botframework.connector.auth import AuthenticationConstants
+from msrest.exceptions import DeserializationError
 
 from bot.settings import Settings
-from bot.teams.auth import CachingBotFrameworkAuthentication
+from bot.teams import openid
+from bot.teams.auth import AUTH_UNAVAILABLE, BotCredentialFactory, CachingBotFrameworkAuthentication
 
 log = logging.getLogger("bot.teams")
 
@@ -19,22 +28,56 @@ SORRY = ("Sorry — something went wrong on our side and that action was not com
 
 
 class _AuthConfig:
-    """The attribute names ConfigurationBotFrameworkAuthentication reads."""
+    """The attribute names ConfigurationBotFrameworkAuthentication reads.
+
+    Every endpoint is given explicitly — the public cloud's, unless settings name others — so botbuilder always
+    takes its parameterized path: production and the tests' local doubles run the same validation code.
+    """
 
     def __init__(self, s: Settings):
         self.APP_ID = s.app_id
         self.APP_PASSWORD = s.app_password
         self.APP_TYPE = s.app_type
         self.APP_TENANTID = s.app_tenant_id
+        self.VALIDATE_AUTHORITY = True
+        self.TO_CHANNEL_FROM_BOT_LOGIN_URL = s.login_url or AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+        self.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE = AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
+        self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
+        self.OAUTH_URL = AuthenticationConstants.OAUTH_URL
+        self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = (
+            s.openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL)
+        self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
+            s.emulator_openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL)
+        self.CALLER_ID = CallerIdConstants.public_azure_channel
 
 
 def build_adapter(settings: Settings) -> tuple[CloudAdapter, CachingBotFrameworkAuthentication]:
-    auth = CachingBotFrameworkAuthentication(ConfigurationBotFrameworkAuthentication(_AuthConfig(settings)))
+    config = _AuthConfig(settings)
+    # botbuilder would fetch these keys synchronously inside the event loop: see bot/teams/openid.py.
+    openid.install(config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL)
+    openid.install(config.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL)
+    credentials = None
+    if settings.app_type in ("MultiTenant", "SingleTenant"):
+        credentials = BotCredentialFactory(
+            settings.app_id, settings.app_password, login_url=settings.login_url,
+            tenant_id=settings.app_tenant_id if settings.app_type == "SingleTenant" else "")
+    inner = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials)
+    tenant = settings.app_tenant_id if settings.app_type == "SingleTenant" and settings.app_id else ""
+    auth = CachingBotFrameworkAuthentication(inner, tenant_id=tenant)
     adapter = CloudAdapter(auth)
 
     async def on_error(context: TurnContext, error: Exception):
         # Type only: exception messages can echo user input, and safeguarding content never goes to logs.
         log.error("turn failed: %s", type(error).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+        if context.activity.type == ActivityTypes.invoke:
+            # An invoke is answered in the HTTP response: without this, botbuilder answers 501 with an empty body
+            # and the card just spins. Say sorry in place, with an honest 500.
+            if not context.turn_state.get(CloudAdapter._INVOKE_RESPONSE_KEY):
+                await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(
+                    status=500, body=AdaptiveCardInvokeResponse(
+                        status_code=500, type="application/vnd.microsoft.error",
+                        value={"code": "InternalError", "message": SORRY}))))
+            return
         try:
             await context.send_activity(SORRY)
         except Exception:  # noqa: BLE001 - the channel may be the thing that failed
@@ -47,6 +90,34 @@ def build_adapter(settings: Settings) -> tuple[CloudAdapter, CachingBotFramework
 REQUIRED = ("type",)
 REQUIRED_FOR_REPLY = ("serviceUrl", "conversation")
 
+# The largest /api/messages body accepted. Teams caps a message at about 100 KB; the activity that carries it
+# repeats the text as an HTML attachment and adds entities and channelData, so a real activity stays under
+# ~250 KB, and card submits are a few KB (every input has a maxLength). 512 KiB is twice the largest real
+# activity, so nothing Teams sends is refused — a too-long message still gets the polite "please shorten it"
+# reply — while a client cannot make the bot parse and hold megabytes per request. (The app's client_max_size,
+# 1 MiB, still caps every route; this is the tighter limit for this one.)
+MAX_BODY_BYTES = 512 * 1024
+# Teams activities nest about 6 deep (value.action.data.x); card data is flat. Deeper bodies are refused before
+# anything recursive (msrest, the journeys, JSON columns) walks them.
+MAX_DEPTH = 32
+
+
+def _error(status: int, message: str, **headers) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers or None)
+
+
+def _too_deep(value, limit: int = MAX_DEPTH) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
+    return False
+
 
 def messages_handler(adapter: CloudAdapter, bot):
     """POST /api/messages: reject what is not an activity before botbuilder sees it, then process it."""
@@ -54,14 +125,24 @@ def messages_handler(adapter: CloudAdapter, bot):
     async def messages(request: web.Request) -> web.StreamResponse:
         ctype = request.headers.get("Content-Type", "")
         if "application/json" not in ctype:
-            return web.json_response({"error": "expected application/json"}, status=415)
-        raw = await request.read()
+            return _error(415, "expected application/json")
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return _error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+        if len(raw) > MAX_BODY_BYTES:   # chunked bodies carry no Content-Length
+            return _error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
         try:
             body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return web.json_response({"error": "body is not valid JSON"}, status=400)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            # RecursionError: json.loads on thousands of nested '{"a":' — refused, not a 500.
+            return _error(400, "body is not valid JSON")
         if not isinstance(body, dict):
-            return web.json_response({"error": "body must be a JSON object (an activity)"}, status=400)
+            return _error(400, "body must be a JSON object (an activity)")
+        if _too_deep(body):
+            return _error(400, f"body is nested deeper than {MAX_DEPTH} levels")
         missing = [f for f in REQUIRED if not body.get(f)]
         if body.get("type") in ("message", "invoke", "conversationUpdate", "installationUpdate"):
             missing += [f for f in REQUIRED_FOR_REPLY if not body.get(f)]
@@ -80,11 +161,17 @@ def messages_handler(adapter: CloudAdapter, bot):
             return web.Response(status=202)
         try:
             response = await adapter.process(request, bot)
+        except web.HTTPUnauthorized:
+            return _error(401, "not authenticated", **{"WWW-Authenticate": "Bearer"})
         except web.HTTPException:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except AUTH_UNAVAILABLE as exc:
+            # Signing keys or the bot's own token cannot be had: nothing was processed; the caller may retry.
+            log.warning("activity not processed: %s", type(exc).__name__)
+            return _error(503, "authentication is temporarily unavailable; try again", **{"Retry-After": "30"})
+        except (KeyError, TypeError, ValueError, AttributeError, DeserializationError) as exc:
             log.warning("activity could not be read: %s", type(exc).__name__)
-            return web.json_response({"error": "activity could not be read"}, status=400)
+            return _error(400, "activity could not be read")
         return response if response is not None else web.Response(status=200)
 
     return messages
