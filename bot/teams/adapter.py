@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
@@ -106,6 +107,16 @@ def _error(status: int, message: str, **headers) -> web.Response:
     return web.json_response({"error": message}, status=status, headers=headers or None)
 
 
+def _is_http_url(value) -> bool:
+    if not isinstance(value, str) or len(value) > 2000:
+        return False
+    try:
+        url = urlsplit(value)
+        return url.scheme in ("http", "https") and bool(url.hostname) and url.port != 0
+    except ValueError:
+        return False
+
+
 def _too_deep(value, limit: int = MAX_DEPTH) -> bool:
     stack = [(value, 1)]
     while stack:
@@ -151,10 +162,13 @@ def messages_handler(adapter: CloudAdapter, bot):
                 missing.append("conversation.id")
             elif conv is not None and not isinstance(conv, dict):
                 missing.append("conversation")
+        service_url = body.get("serviceUrl")
+        if service_url and not _is_http_url(service_url):
+            # Where the reply goes: without a usable URL the turn would run (and write) and then fail to answer.
+            missing.append("serviceUrl")
         if missing:
             log.warning("activity refused: missing %s", ", ".join(sorted(set(missing))))
-            return web.json_response({"error": f"activity is missing: {', '.join(sorted(set(missing)))}"},
-                                     status=400)
+            return _error(400, f"activity is missing: {', '.join(sorted(set(missing)))}")
         if not isinstance(body.get("from"), dict) or not body["from"].get("id"):
             # Nobody to answer: accept and drop, so the channel does not retry forever.
             log.warning("activity without a sender dropped (type=%s)", body.get("type"))

@@ -57,11 +57,11 @@ class SupervisionBot(ActivityHandler):
             # botbuilder's default answers every other invoke (task/fetch, composeExtension/*, signin/*, config/*,
             # a missing name …) 501 with an empty body. None of them is part of this app: say so, plainly.
             return _invoke_error(400, "NotSupported", "This app does not handle that kind of request.")
-        await self._remember(turn_context)
         value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
         if action.get("type") != "Action.Execute":
             return _invoke_error(400, "BadRequest", "Only Action.Execute is supported.")
+        await self._remember(turn_context)   # only once the invoke is one we answer: a refusal writes nothing
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         turn = self._turn(turn_context, verb=action.get("verb"), data=data, invoke=True)
         reply = await self.router.dispatch(self.services, turn)
