@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -117,17 +118,41 @@ def _is_http_url(value) -> bool:
         return False
 
 
-def _too_deep(value, limit: int = MAX_DEPTH) -> bool:
-    stack = [(value, 1)]
+SAFE_INT = 2**53 - 1   # Teams clients are JavaScript: no integer beyond this reaches us from a real card
+# Card data names the store's rows by integer id, and the store's integer columns are 32-bit on PostgreSQL: no id,
+# count or row number a card carries can be larger. (2**70 as a request id reached SQL and failed there: a 500.)
+MAX_CARD_INT = 2**31 - 1
+# U+0000 cannot be stored in PostgreSQL text, and a lone surrogate cannot be encoded as UTF-8 at all; JSON from
+# Teams never holds either (only an escaped \u0000 or \ud800 gets past the JSON parser).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _shape_problem(value, limit: int = MAX_DEPTH) -> str | None:
+    """Why a parsed body cannot be an activity from Teams, or None. One pass, no recursion."""
+    stack = [(value, 1, False)]
     while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, (dict, list)))
+        item, depth, in_value = stack.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return "body has a character that cannot be stored (U+0000 or a lone surrogate)"
+        elif depth > limit:
+            return f"body is nested deeper than {limit} levels"
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                if _UNSTORABLE.search(k):
+                    return "body has a character that cannot be stored (U+0000 or a lone surrogate)"
+                stack.append((v, depth + 1, in_value or (depth == 1 and k == "value")))
         elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item if isinstance(v, (dict, list)))
-    return False
+            stack.extend((v, depth + 1, in_value) for v in item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            if abs(item) > (MAX_CARD_INT if in_value else SAFE_INT):
+                return "body has a number out of range"
+    return None
+
+
+def _no_constants(name: str):
+    # NaN and Infinity are not JSON (RFC 8259), though Python's json module accepts them.
+    raise ValueError(name)
 
 
 def messages_handler(adapter: CloudAdapter, bot):
@@ -146,14 +171,16 @@ def messages_handler(adapter: CloudAdapter, bot):
         if len(raw) > MAX_BODY_BYTES:   # chunked bodies carry no Content-Length
             return _error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
         try:
-            body = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            body = json.loads(raw, parse_constant=_no_constants)
+        except (UnicodeDecodeError, ValueError, RecursionError):
             # RecursionError: json.loads on thousands of nested '{"a":' — refused, not a 500.
+            # (json.JSONDecodeError is a ValueError.)
             return _error(400, "body is not valid JSON")
         if not isinstance(body, dict):
             return _error(400, "body must be a JSON object (an activity)")
-        if _too_deep(body):
-            return _error(400, f"body is nested deeper than {MAX_DEPTH} levels")
+        problem = _shape_problem(body)
+        if problem:
+            return _error(400, problem)
         missing = [f for f in REQUIRED if not body.get(f)]
         if body.get("type") in ("message", "invoke", "conversationUpdate", "installationUpdate"):
             missing += [f for f in REQUIRED_FOR_REPLY if not body.get(f)]

@@ -47,7 +47,12 @@ DATES = ["2026-11-23", "2026-13-45", "2026-02-30", "0000-01-01", "0001-01-01", "
          "1900-01-01", "2026-11-23T25:61:61Z", "2026-W48", "23/11/2026", "-2026-01-01", "yesterday", "",
          "2026-11-23T10:00:00+14:00", "2026-11-23T10:00:00-12:00", "1970-01-01T00:00:00Z"]
 TIMES = ["10:00", "24:00", "23:59:60", "-01:00", "9:5", "noon", "10:00:00.123456789", "99:99"]
-NUMBERS = [0, -1, 1, 2**31, -(2**31) - 1, 2**63, -(2**63) - 1, 2**70, 10**30, 1e308, -1e308, 0.5, -0.0]
+NUMBERS = [0, -1, 1, 2**31 - 1, 2**31, -(2**31) - 1, 2**53, 2**63, -(2**63) - 1, 2**70, 10**30, 1e308, -1e308, 0.5,
+           -0.0, float("nan"), float("inf")]
+# What goes into an id field: the forms an id can take, at and past every integer width the store uses.
+ID_ATTACKS = [0, -1, 1, 2**31 - 1, 2**31, 2**32, 2**53, 2**53 + 1, 2**63, 2**70, "0", "-1", "00001", "1.0", "1e3",
+              " 1 ", "2147483647", "2147483648", "4294967296", "99999999999", "9" * 19, "9" * 40, "", None, True,
+              [1], {"id": 1}, "1; DROP TABLE outbox", "١٢", "¹", "1\x00"]
 
 
 # Cached: a strategy built once is validated once (building them inside each draw made drawing 10× slower).
@@ -214,7 +219,25 @@ class Case:
     kind: str = "personal"
 
 
-def cases(driver, school, router, harvest: Harvest, staff_ids: list[str]) -> st.SearchStrategy[Case]:
+def known_journey_bug(value, *, postgres: bool) -> bool:
+    """An id-shaped value that still breaks a journey (found by this fuzzing; the fix belongs in bot/journeys,
+    which others are refactoring). Pinned by strict xfails in tests/teams/test_hostile_input.py, and avoided only
+    by the in-suite run so that it stays green meanwhile; bench/fuzz.py avoids nothing.
+    - scheduling._int and compliance._int trust str.isdigit(): '¹' is a digit to it, not to int() → ValueError.
+    - scheduling._int takes up to 11 digits: past 2**31 - 1 PostgreSQL's int4 id columns refuse it in the query."""
+    if not (isinstance(value, str) and value.strip().isdigit()):
+        return False
+    try:
+        number = int(value)
+    except ValueError:
+        return True
+    return postgres and len(value.strip()) < 12 and number > 2**31 - 1
+
+
+def cases(driver, school, router, harvest: Harvest, staff_ids: list[str], *,
+          avoid_known_bugs: str | None = None) -> st.SearchStrategy[Case]:
+    """`avoid_known_bugs`: None (bench: try everything) or the backend ("sqlite"/"postgres") whose known journey
+    bugs the in-suite run steps around (see known_journey_bug)."""
     verbs = router_verbs(router)
     inputs = sorted(harvest.inputs) or ["note"]
     actions = harvest.actions or [(v, {}) for v in verbs]
@@ -226,7 +249,9 @@ def cases(driver, school, router, harvest: Harvest, staff_ids: list[str]) -> st.
     s_real = st.sampled_from(real_values)
     s_values = st.one_of(big, s_real)
     s_keys = st.sampled_from(sorted({k for _, d in actions for k in d} | set(inputs)))
-    s_mode = st.sampled_from(["real", "real+inputs", "swapped", "random", "typed"])
+    s_mode = st.sampled_from(["real", "real+inputs", "swapped", "ids", "random", "typed"])
+    s_id_attack = st.sampled_from([v for v in ID_ATTACKS if not (
+        avoid_known_bugs and known_journey_bug(v, postgres=avoid_known_bugs == "postgres"))])
     s_action = st.sampled_from(actions)
     s_inputs = st.lists(st.sampled_from(inputs), max_size=6, unique=True)
     s_random_data = st.dictionaries(s_keys, s_values, max_size=8)
@@ -261,6 +286,9 @@ def cases(driver, school, router, harvest: Harvest, staff_ids: list[str]) -> st.
             for key in list(data):
                 if draw(s_coin):
                     data[key] = draw(s_real)
+        if mode == "ids":       # every field the bot's own button carried, given an id-shaped attack
+            for key in list(data):
+                data[key] = draw(s_id_attack)
         if mode == "random":
             data = draw(s_random_data)
         for key in sorted(data):
