@@ -363,14 +363,23 @@ class CrashCounter(logging.Handler):
         if record.name == "aiohttp.server" or record.getMessage().startswith("turn failed"):
             self.records.append(record)
 
+    NAMES = ("bot.teams", "aiohttp.server")
+
     def __enter__(self) -> "CrashCounter":
-        for name in ("bot.teams", "aiohttp.server"):
-            logging.getLogger(name).addHandler(self)
+        self._levels = {}
+        for name in self.NAMES:
+            logger = logging.getLogger(name)
+            self._levels[name] = logger.level
+            if logger.getEffectiveLevel() > logging.ERROR:   # a quiet run must not blind the counter
+                logger.setLevel(logging.ERROR)
+            logger.addHandler(self)
         return self
 
     def __exit__(self, *exc) -> None:
-        for name in ("bot.teams", "aiohttp.server"):
-            logging.getLogger(name).removeHandler(self)
+        for name in self.NAMES:
+            logger = logging.getLogger(name)
+            logger.removeHandler(self)
+            logger.setLevel(self._levels[name])
 
 
 def all_tables():

@@ -143,3 +143,31 @@ async def test_wrongly_typed_envelope_fields_are_never_a_5xx(teams, connector, s
     status, _ = await teams.post(act)
     assert status < 500
     await _still_serving(teams, connector, school)
+
+
+@pytest.mark.parametrize("raw,problem", [
+    (b'"text": "help", "value": {"request_id": NaN}', "not valid JSON"),          # NaN/Infinity are not JSON
+    (b'"text": "help", "value": {"request_id": Infinity}', "not valid JSON"),
+    (b'"text": "help", "value": {"request_id": 2147483648}', "out of range"),    # past the store's int4 ids
+    (b'"text": "help", "value": {"request_id": 1180591620717411303424}', "out of range"),   # 2**70
+    (b'"text": "help", "channelData": {"n": 9007199254740993}', "out of range"),  # past what JavaScript can send
+    (b'"text": "a\\u0000b"', "cannot be stored"),                                  # PostgreSQL text holds no NUL
+    (b'"text": "\\ud800"', "cannot be stored"),                                    # a lone surrogate: not UTF-8
+    (b'"text": "help", "value": {"\\u0000": 1}', "cannot be stored"),
+])
+async def test_values_no_teams_client_sends_are_refused_before_the_turn(teams, connector, db, school, raw, problem):
+    from tests.fakes.hostile import row_counts
+    before = await row_counts(db)
+    act = teams._base(person(school, "tom.hollis")) | {"type": "message"}
+    body = json.dumps(act)[:-1].encode() + b", " + raw + b"}"
+    status, reply = await _raw(teams, body)
+    assert status == 400 and problem in reply["error"], reply
+    assert not connector.sent and await row_counts(db) == before
+
+
+async def test_numbers_a_card_really_carries_still_work(teams, connector, school):
+    act = teams._base(person(school, "tom.hollis")) | {
+        "type": "message", "text": "help", "value": {"request_id": 2147483647, "n": -1, "x": 0.5},
+        "channelData": {"tenant": {"id": "t"}, "big": 9007199254740991}}
+    status, _ = await teams.post(act)
+    assert status in (200, 201)
