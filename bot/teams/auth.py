@@ -22,8 +22,10 @@ import logging
 import threading
 import time
 
+import jwt
 from botframework.connector.auth import (
     AuthenticateRequestResult,
+    AuthenticationConstants,
     BotFrameworkAuthentication,
     ClaimsIdentity,
     ConnectorFactory,
@@ -178,6 +180,13 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
     async def authenticate_request(self, activity, auth_header: str) -> AuthenticateRequestResult:
         # CloudAdapter passes "" for a missing header; the parameterized validator only treats None as "no header"
         # (the anonymous path of local mode, and a plain 401 with credentials set).
+        if auth_header and not _from_bot_connector(auth_header):
+            # botbuilder also accepts Emulator and skill tokens: Entra ID tokens whose appid is this bot's, with no
+            # audience or serviceUrl check. Anyone holding the bot's secret can mint one, and would then be any
+            # member of staff to the bot, with replies going to a serviceUrl of their choosing. This bot talks to
+            # Teams only: only the Bot Connector's own tokens are let through to validation.
+            log.info("request not authenticated (not a Bot Connector token)")
+            raise PermissionError("not authenticated")
         try:
             result = await self._inner.authenticate_request(activity, auth_header or None)
         except AUTH_UNAVAILABLE:
@@ -244,3 +253,16 @@ def _activity_tenant(activity) -> str | None:
         if isinstance(t, dict) and isinstance(t.get("id"), str):
             return t["id"]
     return None
+
+
+def _from_bot_connector(auth_header: str) -> bool:
+    """Whether the (still unverified) token says it was issued by the Bot Connector. Only a routing decision: the
+    signature, issuer and every claim are then checked by botbuilder; a token that lies here fails there."""
+    parts = auth_header.split(" ")
+    if len(parts) != 2:
+        return True   # malformed: let botbuilder refuse it the usual way
+    try:
+        claims = jwt.decode(parts[1], options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return True
+    return claims.get("iss") == AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER

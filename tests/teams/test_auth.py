@@ -324,3 +324,17 @@ def test_without_endpoint_settings_the_public_cloud_is_used(tmp_path):
     assert cfg.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL == AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
     assert cfg.TO_CHANNEL_FROM_BOT_LOGIN_URL == AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
     assert cfg.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER == "https://api.botframework.com"
+
+
+async def test_an_emulator_style_token_minted_with_the_bots_own_secret_is_refused(bot, keys, connector, school):
+    """botbuilder would accept this: an Entra ID token from the Bot Framework tenant whose appid is the bot's (what
+    anyone holding MicrosoftAppPassword can get), with no audience or serviceUrl check — and the reply would go to
+    whatever serviceUrl the activity names. The bot takes Bot Connector tokens only."""
+    now = int(time.time())
+    # What Entra ID issues to the bot's own credentials for the scope "<app id>/.default": aud = appid = the bot.
+    token = keys.sign(app_id=APP_ID, service_url=bot.connector.url, iss="https://sts.windows.net/"
+                      "d6d49420-f39b-4df7-a1dc-d59a935871db/", ver="1.0", appid=APP_ID, serviceurl=None,
+                      nbf=now - 60, exp=now + 3600)
+    status, body = await _post(bot, _help(bot, school), "Bearer " + token)
+    assert (status, body) == (401, {"error": "not authenticated"})
+    assert not connector.sent
