@@ -48,7 +48,7 @@ def draw_cases(strategy, n: int, seed: int) -> list:
     return out
 
 
-async def main(n: int, seed: int, postgres: str | None) -> int:
+async def main(n: int, seed: int, postgres: str | None, dump: Path | None = None) -> int:
     from bot.app import create_app
     from bot.journeys import build_router
     from bot.school import load_school
@@ -103,6 +103,8 @@ async def main(n: int, seed: int, postgres: str | None) -> int:
                 counts["partial_writes"] += verdict.partial_write
                 if not verdict.ok and len(failures) < 20:
                     failures.append(hostile.describe(case, verdict))
+                if not verdict.ok and dump:
+                    (dump / f"case-{i}.json").write_bytes(hostile.encode(case))
                 connector.clear()
                 if i % 1000 == 0:
                     print(f"  {i} cases, {time.perf_counter() - t0:.0f}s, failures so far "
@@ -135,5 +137,9 @@ if __name__ == "__main__":
     ap.add_argument("cases", nargs="?", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--postgres", default=None)
+    ap.add_argument("--dump", type=Path, default=None,
+                    help="write each failing case's body to this folder (synthetic data only), to replay it")
     args = ap.parse_args()
-    sys.exit(asyncio.run(main(args.cases, args.seed, args.postgres)))
+    if args.dump:
+        args.dump.mkdir(parents=True, exist_ok=True)
+    sys.exit(asyncio.run(main(args.cases, args.seed, args.postgres, args.dump)))

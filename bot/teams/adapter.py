@@ -150,6 +150,45 @@ def _shape_problem(value, limit: int = MAX_DEPTH) -> str | None:
     return None
 
 
+# The Bot Framework activity schema's types for the fields botbuilder and the handler read. msrest deserialises a
+# wrongly typed field without complaint and the turn then fails part-way (an `id` that is an object broke the reply;
+# `membersAdded: [null]` broke the welcome), so the edge checks them. null stands for "absent", as in the schema.
+_STRINGS = ("id", "type", "channelId", "serviceUrl", "replyToId", "name", "locale", "text", "textFormat",
+            "timestamp", "localTimestamp", "action", "callerId", "deliveryMode", "importance", "summary")
+_ACCOUNTS = ("from", "recipient", "conversation")
+_ACCOUNT_STRINGS = ("id", "name", "aadObjectId", "role", "tenantId", "conversationType")
+_OBJECTS = ("channelData", "relatesTo")
+_LISTS_OF_OBJECTS = ("membersAdded", "membersRemoved", "entities", "attachments", "reactionsAdded", "reactionsRemoved")
+
+
+def _mistyped(body: dict) -> str | None:
+    """The first envelope field whose JSON type is not the schema's, or None."""
+    for key in _STRINGS:
+        if body.get(key) is not None and not isinstance(body[key], str):
+            return key
+    for key in _ACCOUNTS:
+        account = body.get(key)
+        if account is None:
+            continue
+        if not isinstance(account, dict):
+            return key
+        for sub in _ACCOUNT_STRINGS:
+            if account.get(sub) is not None and not isinstance(account[sub], str):
+                return f"{key}.{sub}"
+    for key in _OBJECTS:
+        if body.get(key) is not None and not isinstance(body[key], dict):
+            return key
+    for key in _LISTS_OF_OBJECTS:
+        items = body.get(key)
+        if items is not None and not (isinstance(items, list) and all(isinstance(i, dict) for i in items)):
+            return key
+    for key in ("membersAdded", "membersRemoved"):
+        for member in body.get(key) or []:
+            if any(member.get(sub) is not None and not isinstance(member[sub], str) for sub in _ACCOUNT_STRINGS):
+                return key
+    return None
+
+
 def _no_constants(name: str):
     # NaN and Infinity are not JSON (RFC 8259), though Python's json module accepts them.
     raise ValueError(name)
@@ -181,6 +220,10 @@ def messages_handler(adapter: CloudAdapter, bot):
         problem = _shape_problem(body)
         if problem:
             return _error(400, problem)
+        wrong = _mistyped(body)
+        if wrong:
+            log.warning("activity refused: %s has the wrong type", wrong)
+            return _error(400, f"activity field {wrong} has the wrong type")
         missing = [f for f in REQUIRED if not body.get(f)]
         if body.get("type") in ("message", "invoke", "conversationUpdate", "installationUpdate"):
             missing += [f for f in REQUIRED_FOR_REPLY if not body.get(f)]
