@@ -14,6 +14,7 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: Loggers that may carry record content, card JSON or personal data at DEBUG/INFO.
 QUIET = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool", "msrest", "botframework", "botbuilder",
          "httpx", "httpcore", "kiota_http", "azure.core.pipeline.policies.http_logging_policy", "azure.identity",
+         "msal",
          "alembic.runtime.plugins")
 
 

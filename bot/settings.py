@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,13 @@ class Settings(BaseSettings):
     app_password: str = Field("", alias="MicrosoftAppPassword")
     app_type: Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"] = Field("MultiTenant", alias="MicrosoftAppType")
     app_tenant_id: str = Field("", alias="MicrosoftAppTenantId")
+    # Where Bot Framework publishes the keys that sign incoming requests, and where the bot gets its own tokens
+    # (the authority prefix; the tenant — botframework.com, or MicrosoftAppTenantId for SingleTenant — is added).
+    # Empty = the public cloud's endpoints (botbuilder's constants). Named as in Azure Bot Service's host settings;
+    # the tests point them at local doubles.
+    openid_metadata_url: str = Field("", alias="ToBotFromChannelOpenIdMetadataUrl")
+    emulator_openid_metadata_url: str = Field("", alias="ToBotFromEmulatorOpenIdMetadataUrl")
+    login_url: str = Field("", alias="ToChannelFromBotLoginUrl")
     school_config: Path = Field(DEFAULT_SCHOOL, alias="SCHOOL_CONFIG")
     # Where the local Microsoft 365 backend keeps channel files, calendars (.ics) and OneDrive stand-ins.
     local_m365_dir: Path = Field(ROOT / "data" / "m365", alias="LOCAL_M365_DIR")
@@ -51,6 +59,19 @@ class Settings(BaseSettings):
         if not (v.startswith("sqlite+aiosqlite://") or v.startswith("postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return v
+
+    @field_validator("openid_metadata_url", "emulator_openid_metadata_url", "login_url")
+    @classmethod
+    def _https_unless_loopback(cls, v: str) -> str:
+        # Signing keys and tokens fetched over plain HTTP could be swapped in transit: https, or a local double.
+        if not v:
+            return v
+        url = urlsplit(v)
+        if url.scheme == "https" and url.hostname:
+            return v
+        if url.scheme == "http" and url.hostname and _is_loopback(url.hostname):
+            return v
+        raise ValueError("must be an https:// URL (http:// only on a loopback address)")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -87,12 +108,16 @@ class Settings(BaseSettings):
         return not self.app_id
 
     def host_is_loopback(self) -> bool:
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        return _is_loopback(self.host)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_settings(**overrides) -> Settings:

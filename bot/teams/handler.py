@@ -54,14 +54,14 @@ class SupervisionBot(ActivityHandler):
         CloudAdapter serialises it exactly once.
         """
         if turn_context.activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
-        await self._remember(turn_context)
+            # botbuilder's default answers every other invoke (task/fetch, composeExtension/*, signin/*, config/*,
+            # a missing name …) 501 with an empty body. None of them is part of this app: say so, plainly.
+            return _invoke_error(400, "NotSupported", "This app does not handle that kind of request.")
         value = turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
         if action.get("type") != "Action.Execute":
-            return InvokeResponse(status=400, body=AdaptiveCardInvokeResponse(
-                status_code=400, type="application/vnd.microsoft.error",
-                value={"code": "BadRequest", "message": "Only Action.Execute is supported."}))
+            return _invoke_error(400, "BadRequest", "Only Action.Execute is supported.")
+        await self._remember(turn_context)   # only once the invoke is one we answer: a refusal writes nothing
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         turn = self._turn(turn_context, verb=action.get("verb"), data=data, invoke=True)
         reply = await self.router.dispatch(self.services, turn)
@@ -159,6 +159,12 @@ class SupervisionBot(ActivityHandler):
                                                          tenant_id=getattr(a.conversation, "tenant_id", None))
         self._saved_refs.add(cache_key)
         return created
+
+
+def _invoke_error(status: int, code: str, message: str) -> InvokeResponse:
+    """An invoke refused in the Universal Actions error shape (Teams shows `message` in place)."""
+    return InvokeResponse(status=status, body=AdaptiveCardInvokeResponse(
+        status_code=status, type="application/vnd.microsoft.error", value={"code": code, "message": message}))
 
 
 def _configured_channel_name_for(school, channel_id: str, team_id: str | None) -> str | None:

@@ -11,6 +11,8 @@ from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import ConversationReference
 from botframework.connector.auth import AuthenticationConstants, BotFrameworkAuthentication, ClaimsIdentity
 
+from bot.teams.auth import TokenUnavailable
+
 
 class BotFrameworkSender:
     """``await sender(reference, card, text=None)`` → the new activity's id."""
@@ -47,7 +49,7 @@ class BotFrameworkSender:
             status = getattr(resp, "status_code", None)
             headers = getattr(resp, "headers", None) or {}
             raise SendError(status, retry_after=_seconds(headers.get("Retry-After"))) from None
-        except (ClientRequestError, OSError):
+        except (ClientRequestError, OSError, TokenUnavailable):
             raise SendError(None) from None
         return getattr(res, "id", None)
 

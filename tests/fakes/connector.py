@@ -17,6 +17,7 @@ class Sent:
     activity: dict
     reply_to: str | None = None
     updated: bool = False
+    authorization: str | None = None    # the Authorization header the bot sent (None in local mode)
 
 
 @dataclass
@@ -59,7 +60,8 @@ class ConnectorDouble:
             headers = {"Retry-After": str(self.retry_after)} if status == 429 else {}
             return web.json_response({"error": {"code": str(status)}}, status=status, headers=headers)
         body = await request.json()
-        self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid")))
+        self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid"),
+                              authorization=request.headers.get("Authorization")))
         self._event.set()
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -67,7 +69,8 @@ class ConnectorDouble:
 
     async def _put(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid"), updated=True))
+        self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid"), updated=True,
+                              authorization=request.headers.get("Authorization")))
         self._event.set()
         return web.json_response({"id": request.match_info["aid"]})
 
