@@ -30,6 +30,9 @@ PLATFORM = {
 NOT_IN_BICEP = {
     "LOCAL_M365_DIR": "the local Microsoft 365 backend is not used: GRAPH_* selects msgraph",
     "DEMO_TODAY": "local mode only: the bot refuses to start with it when bot credentials are set",
+    "ToBotFromChannelOpenIdMetadataUrl": "the public cloud's Bot Framework endpoint is the default",
+    "ToBotFromEmulatorOpenIdMetadataUrl": "the public cloud's default; Emulator tokens are refused anyway",
+    "ToChannelFromBotLoginUrl": "the public cloud's Entra authority is the default",
     "INSTANCE_ID": "the default (host name + port) already differs per App Service instance",
     "GRAPH_CLIENT_ID": "a system-assigned managed identity needs no client id",
     "GRAPH_CLIENT_SECRET": "the managed identity signs in to Graph; no secret to expire",

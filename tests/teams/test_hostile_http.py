@@ -110,7 +110,7 @@ def boom(teams):
     async def explode(services, turn):
         raise RuntimeError(f"bug while handling {turn.data.get('secret')}")
 
-    teams.app[SERVICES].extras["router"].verb("test.boom", explode)
+    teams.app[SERVICES].router.verb("test.boom", explode)
     return "test.boom"
 
 

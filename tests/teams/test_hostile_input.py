@@ -32,7 +32,7 @@ def _postgres(db) -> bool:
 
 def _router(teams):
     from bot.app import SERVICES
-    return teams.app[SERVICES].extras["router"]
+    return teams.app[SERVICES].router
 
 
 @pytest.fixture
