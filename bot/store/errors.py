@@ -38,3 +38,7 @@ class Concurrent(StoreError):
 
 class OverCapacity(StoreError):
     """The supervisor's last place went to someone else meanwhile."""
+
+
+class AlreadySent(StoreError):
+    """This form was sent before (a double click, a retried request): the first one was kept."""

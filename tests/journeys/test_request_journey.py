@@ -191,7 +191,7 @@ async def test_capacity_is_respected_and_suggestion_moves_to_lightest_caseload(k
 async def test_a_place_taken_between_the_check_and_the_write_is_refused(kit, monkeypatch):
     """Two allocators at the same moment: the check the card was answered from said Priya had room, but by the
     time this allocation writes, someone else has filled her last place. The write re-checks and refuses."""
-    from bot.journeys import request as journey
+    from bot.store import requests as store   # the journey's check and the store's re-check both read it here
 
     await kit.install("tom.hollis", "daniel.whitcombe", "helen.ashdown")
     now = kit.clock.now
@@ -203,7 +203,7 @@ async def test_a_place_taken_between_the_check_and_the_write_is_refused(kit, mon
     alloc = await kit.open_latest("daniel.whitcombe")
     rid = find_action(alloc, "request.allocate")["data"]["request_id"]
 
-    real = journey.caseloads
+    real = store.caseloads
     calls = []
 
     async def racing(s):
@@ -215,7 +215,7 @@ async def test_a_place_taken_between_the_check_and_the_write_is_refused(kit, mon
             return loads
         return await real(s)
 
-    monkeypatch.setattr(journey, "caseloads", racing)
+    monkeypatch.setattr(store, "caseloads", racing)
     card = await kit.click("daniel.whitcombe", "request.allocate",
                            {"request_id": rid, "use": "chosen", "chosen": "priya.raman"})
     assert len(calls) >= 2                     # looked again when writing
