@@ -243,7 +243,7 @@ async def book_group_session(services: Services, s: AsyncSession, offer: SlotOff
              for sid in dict.fromkeys([*supervisors, *invitees]) if sid != turn.actor.id]
     if request is not None:
         request_store.mark_booked(request, now=now)
-        told.append(await request_journey.status_update(services, s, request,
+        told.append(await request_journey.status_card_effect(services, s, request,
                                                 key=f"request:{request.id}:status:booked:group:{session.id}"))
     await effects.add(s, *told, now=now)
     return session

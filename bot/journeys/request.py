@@ -3,7 +3,7 @@
 request → (continuity or enrichment week: straight to that supervisor | allocators get a card with a suggested
 supervisor: the preferred one if they have room, else the lightest caseload, seed 000) → the supervisor is told
 and proposes times (scheduling.py). The card the requester submitted becomes their status card and updates in
-place as the request moves on; `request_status_card` and `status_update` are how the booking journeys update it.
+place as the request moves on (`request_status_card`; the booking journeys queue it with `status_card_effect`).
 """
 from __future__ import annotations
 
@@ -193,7 +193,7 @@ async def _tell_allocated(services: Services, s: AsyncSession, req: SupervisionR
         told.append(effects.notify(req.requester_id, cards.requester_allocated_notice(
             request_id=req.id, supervisor_name=_name(services, req.supervisor_id), route=req.route),
             key=f"request:{req.id}:told-requester"))
-        told.append(await status_update(services, s, req, key=f"request:{req.id}:status:allocated"))
+        told.append(await status_card_effect(services, s, req, key=f"request:{req.id}:status:allocated"))
     return told
 
 
@@ -215,7 +215,7 @@ async def request_status_card(services: Services, s: AsyncSession, req: Supervis
         meeting_label=meeting_label, meeting_id=meeting_id, group_session=group, message=message))
 
 
-async def status_update(services: Services, s: AsyncSession, req: SupervisionRequest, *, key: str) -> Effect:
+async def status_card_effect(services: Services, s: AsyncSession, req: SupervisionRequest, *, key: str) -> Effect:
     """The requester's status card as it stands now, to replace the one in their chat."""
     return effects.update_card(req.requester_id, store.status_ref(req.id),
                                await request_status_card(services, s, req), key=key)

@@ -314,7 +314,7 @@ async def _book_meeting(services: Services, s: AsyncSession, offer: SlotOffer, s
                                    key=f"meeting:{meeting.id}:booked:{other}", ref=f"meeting:{meeting.id}"))
     if req is not None:
         request_store.mark_booked(req, now=now)
-        told.append(await request_journey.status_update(services, s, req,
+        told.append(await request_journey.status_card_effect(services, s, req,
                                                         key=f"request:{req.id}:status:booked:{meeting.id}"))
     await effects.add(s, *told, now=now)
     return meeting
@@ -410,7 +410,7 @@ async def cancel(services: Services, turn: Turn) -> Reply:
         if req is not None and req.status == request_store.BOOKED:
             # Back to "a supervisor will propose a time": the alternative the policy asks for still happens.
             request_store.reopen(req, now=now)
-            told.append(await request_journey.status_update(services, s, req,
+            told.append(await request_journey.status_card_effect(services, s, req,
                                                             key=f"request:{req.id}:status:cancelled:{m.id}"))
             if not actor_is_supervisor:
                 told.append(effects.notify(m.supervisor_id, request_cards.supervisor_allocated_notice(
