@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,9 @@ from cards import request as request_cards
 from cards import scheduling as cards
 from cards import specialist as group_cards
 
+if TYPE_CHECKING:
+    from bot.journeys.base import BusyLookup
+
 log = logging.getLogger("bot.journeys.booking")
 
 MIN_NOTICE = dt.timedelta(hours=1)      # nobody is offered a session starting in the next few minutes
@@ -41,15 +45,10 @@ CALENDARS_UNREAD = ("I couldn't read everyone's calendar just now, so these time
 GETSCHEDULE_PEOPLE = 20                 # getSchedule takes at most 20 people per call
 GROUP_TITLES = {"specialist": "Specialist supervision", "emergency": "Emergency group supervision",
                 "enrichment": "Enrichment week group supervision", "ad_hoc": "Group supervision"}
-BusyLookup = Callable[[Sequence[str], dt.datetime, dt.datetime], Awaitable[Mapping[str, Iterable[Busy]]]]
 
 
 def slot_label(services: Services, start: dt.datetime, end: dt.datetime) -> str:
     return Slot(start, end).label(services.school.tz)
-
-
-def name_of(services: Services, staff_id: str | None) -> str:
-    return labels.name_of(services.school, staff_id)
 
 
 # ---- free/busy -------------------------------------------------------------------------------------------------
@@ -254,7 +253,7 @@ def group_session_view(services: Services, session: GroupSession, link: BookedGr
     can_cancel = viewer_id in (link.created_by, session.facilitator_id)
     return group_cards.group_session_card(group_cards.GroupSessionView(
         session_id=session.id, heading=session.title, when=slot_label(services, session.starts_at, session.ends_at),
-        leaders=[name_of(services, x) for x in link.supervisor_ids], people_count=people_count,
+        leaders=[labels.name_of(services.school, x) for x in link.supervisor_ids], people_count=people_count,
         status=session.status, external=session.external_support, can_cancel=can_cancel, message=message))
 
 
@@ -266,7 +265,7 @@ def meeting_view(services: Services, m: Meeting, viewer_id: str, now: dt.datetim
     other = m.supervisee_id if is_sup else m.supervisor_id
     return cards.meeting_card(cards.MeetingView(
         meeting_id=m.id, status=m.status, when=slot_label(services, m.starts_at, m.ends_at),
-        other_name=name_of(services, other), viewer_is_supervisor=is_sup,
+        other_name=labels.name_of(services.school, other), viewer_is_supervisor=is_sup,
         past=now is not None and m.starts_at <= now, message=message,
         new_when=slot_label(services, successor.starts_at, successor.ends_at) if successor else None,
         propose_request_id=propose_request_id))

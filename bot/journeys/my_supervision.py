@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import labels
 from bot.journeys import permissions
 from bot.journeys.base import Reply, Services, Turn
-from bot.journeys.booking import name_of, slot_label
+from bot.journeys.booking import slot_label
 from bot.journeys.kit import parse_id, refuse, say
 from bot.journeys.router import Router
 from bot.outbox import effects
@@ -37,10 +37,10 @@ async def _mine_card(services: Services, s: AsyncSession, turn: Turn, *, message
     actor = turn.actor
     mine_pairing = await active_pairing(s, actor.id)
     meetings = await bookings.upcoming_meetings(s, actor.id, turn.now)
-    dated = [(m.starts_at, cards.UpcomingItem(m.id, slot_label(services, m.starts_at, m.ends_at),
-                                              name_of(services, m.supervisee_id if m.supervisor_id == actor.id
-                                                      else m.supervisor_id), changeable=m.starts_at > turn.now))
-             for m in meetings]
+    dated = [(m.starts_at, cards.UpcomingItem(
+        m.id, slot_label(services, m.starts_at, m.ends_at),
+        labels.name_of(services.school, m.supervisee_id if m.supervisor_id == actor.id else m.supervisor_id),
+        changeable=m.starts_at > turn.now)) for m in meetings]
     dated += [(g.starts_at, cards.UpcomingItem(None, slot_label(services, g.starts_at, g.ends_at), g.title,
                                                changeable=False, group=True))
               for g in await bookings.upcoming_group_sessions(s, actor.id, turn.now)]
@@ -56,12 +56,12 @@ async def _mine_card(services: Services, s: AsyncSession, turn: Turn, *, message
             nxt = next((m for m in meetings if m.pairing_id == p.id or
                         (m.supervisee_id == p.supervisee_id and m.supervisor_id == actor.id)), None)
             supervisees.append(cards.SuperviseeItem(
-                p.id, name_of(services, p.supervisee_id),
+                p.id, labels.name_of(services.school, p.supervisee_id),
                 labels.day_label(p.started_at.astimezone(services.school.tz).date()),
                 slot_label(services, nxt.starts_at, nxt.ends_at) if nxt else None))
     return cards.mine_card(cards.MineView(
         person_name=actor.first_name,
-        supervisor_name=name_of(services, mine_pairing.supervisor_id) if mine_pairing else None,
+        supervisor_name=labels.name_of(services.school, mine_pairing.supervisor_id) if mine_pairing else None,
         upcoming=upcoming, open_requests=[(r.id, status_text.get(r.status, r.status)) for r in open_reqs],
         supervisees=supervisees, message=message))
 
@@ -80,15 +80,16 @@ async def end_pairing(services: Services, turn: Turn) -> Reply:
             return Reply.of(await _mine_card(services, s, turn, message="That supervision had already ended."))
         if turn.data.get("confirm") is not True:
             return Reply.of(cards.pairing_end_confirm(
-                pairing_id=p.id, supervisee_name=name_of(services, p.supervisee_id),
-                supervisor_name=name_of(services, p.supervisor_id),
+                pairing_id=p.id, supervisee_name=labels.name_of(services.school, p.supervisee_id),
+                supervisor_name=labels.name_of(services.school, p.supervisor_id),
                 viewer_is_supervisor=turn.actor.id == p.supervisor_id))
         await bookings.end_pairing(s, p, by=turn.actor.id, now=turn.now)
         other = p.supervisee_id if turn.actor.id == p.supervisor_id else p.supervisor_id
+        by, supervisor, supervisee = (labels.name_of(services.school, x)
+                                      for x in (turn.actor.id, p.supervisor_id, p.supervisee_id))
         await effects.add(s, effects.notify(other, request_cards.card([
             request_cards.title("Supervision ended"),
-            request_cards.text(f"{name_of(services, turn.actor.id)} ended the 1:1 supervision between "
-                               f"{name_of(services, p.supervisor_id)} and {name_of(services, p.supervisee_id)}. "
+            request_cards.text(f"{by} ended the 1:1 supervision between {supervisor} and {supervisee}. "
                                "Type **request** whenever you'd like supervision again.")]),
             key=f"pairing:{p.id}:ended:{other}"), now=turn.now)
         return Reply.of(await _mine_card(services, s, turn, message="Supervision ended."))

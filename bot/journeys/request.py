@@ -43,10 +43,6 @@ SEE_REQUESTS = permissions.role(Role.ALLOCATOR, "Only the people who allocate su
 ALLOCATOR = permissions.role(Role.ALLOCATOR, "Only the people who allocate supervisors can do that.", "allocator")
 
 
-def _name(services: Services, staff_id: str | None) -> str:
-    return labels.name_of(services.school, staff_id)
-
-
 def _usable(entries: list[PoolEntry], today: dt.date) -> set[str]:
     """Pool members who can take someone on today (not retired, not away)."""
     return {sup.id for sup in as_supervisors(entries, today) if not sup.retired and sup.available}
@@ -67,12 +63,13 @@ async def _form_view(services: Services, s: AsyncSession, turn: Turn, *, draft_i
     week = services.calendar.enrichment_week_for(today)
     enrichment = None
     if week and week.supervisor in usable and week.supervisor != actor.id:
-        enrichment = (f"It's enrichment week: requests this week go to {_name(services, week.supervisor)}, the "
-                      "enrichment supervisor" + (" (unless you continue with your current supervisor)." if current
-                                                  else "."))
+        who = labels.name_of(services.school, week.supervisor)
+        enrichment = (f"It's enrichment week: requests this week go to {who}, the enrichment supervisor"
+                      + (" (unless you continue with your current supervisor)." if current else "."))
     return cards.RequestFormView(
         draft_id=draft_id, pool=pool, colleagues=colleagues,
-        current_supervisor=(current, _name(services, current)) if current else None, enrichment=enrichment,
+        current_supervisor=(current, labels.name_of(services.school, current)) if current else None,
+        enrichment=enrichment,
         values=values or {}, errors=errors or {}, top_error=top_error)
 
 
@@ -97,9 +94,9 @@ def allocators_for(services: Services, req: SupervisionRequest, today: dt.date) 
     return others or people
 
 
-def may_allocate(services: Services, actor: StaffMember | None, req: SupervisionRequest, today: dt.date) -> bool:
-    return actor is not None and actor.has(Role.ALLOCATOR) and actor.id in {
-        m.id for m in allocators_for(services, req, today)}
+def may_allocate(services: Services, actor: StaffMember, req: SupervisionRequest, today: dt.date) -> bool:
+    """One of this request's allocators (an allocator's own request goes to the others)."""
+    return actor.id in {m.id for m in allocators_for(services, req, today)}
 
 
 async def submit(services: Services, turn: Turn) -> Reply:
@@ -187,11 +184,11 @@ async def _tell_allocated(services: Services, s: AsyncSession, req: SupervisionR
                           by: str | None) -> list[Effect]:
     """The supervisor is told (and, when an allocator chose, the requester, whose status card updates)."""
     told = [effects.notify(req.supervisor_id, cards.supervisor_allocated_notice(
-        request_id=req.id, supervisee_name=_name(services, req.requester_id), kind=req.kind, urgency=req.urgency,
-        route=req.route), key=f"request:{req.id}:supervisor", ref=f"request:{req.id}:supervisor")]
+        request_id=req.id, supervisee_name=labels.name_of(services.school, req.requester_id), kind=req.kind,
+        urgency=req.urgency, route=req.route), key=f"request:{req.id}:supervisor", ref=f"request:{req.id}:supervisor")]
     if by is not None:
         told.append(effects.notify(req.requester_id, cards.requester_allocated_notice(
-            request_id=req.id, supervisor_name=_name(services, req.supervisor_id), route=req.route),
+            request_id=req.id, supervisor_name=labels.name_of(services.school, req.supervisor_id), route=req.route),
             key=f"request:{req.id}:told-requester"))
         told.append(await status_card_effect(services, s, req, key=f"request:{req.id}:status:allocated"))
     return told
@@ -211,8 +208,8 @@ async def request_status_card(services: Services, s: AsyncSession, req: Supervis
             meeting_label, group = Slot(g.starts_at, g.ends_at).label(services.school.tz), True
     return cards.request_status(cards.RequestStatusView(
         request_id=req.id, status=req.status, kind=req.kind, topics=list(req.topics or []), urgency=req.urgency,
-        supervisor_name=_name(services, req.supervisor_id) if req.supervisor_id else None, route=req.route,
-        meeting_label=meeting_label, meeting_id=meeting_id, group_session=group, message=message))
+        supervisor_name=labels.name_of(services.school, req.supervisor_id) if req.supervisor_id else None,
+        route=req.route, meeting_label=meeting_label, meeting_id=meeting_id, group_session=group, message=message))
 
 
 async def status_card_effect(services: Services, s: AsyncSession, req: SupervisionRequest, *, key: str) -> Effect:
@@ -267,7 +264,8 @@ async def withdraw(services: Services, turn: Turn) -> Reply:
         if was_allocated:
             told.append(effects.update_card(req.supervisor_id, f"request:{req.id}:supervisor", cards.card([
                 cards.title("Request withdrawn"),
-                cards.text(f"{_name(services, req.requester_id)} withdrew their request; nothing to book.")]),
+                cards.text(f"{labels.name_of(services.school, req.requester_id)} withdrew their request; "
+                           "nothing to book.")]),
                 key=f"request:{req.id}:supervisor:withdrawn"))
         await effects.add(s, *told, now=turn.now)
         return Reply.of(await request_status_card(services, s, req,
@@ -313,17 +311,18 @@ def _allocation_view(services: Services, pool: _Pool, req: SupervisionRequest, v
                                 full=loads.get(sup.id, 0) >= sup.capacity, away=not sup.available)
                for sup in supervisors if not sup.retired and sup.id != req.requester_id]
     requester = services.school.staff.get(req.requester_id)
-    cont = _name(services, req.preferred_id) if req.continue_current and req.preferred_id else None
+    cont = labels.name_of(services.school, req.preferred_id) if req.continue_current and req.preferred_id else None
     return cards.AllocationView(
-        request_id=req.id, status=req.status, requester_name=_name(services, req.requester_id),
+        request_id=req.id, status=req.status, requester_name=labels.name_of(services.school, req.requester_id),
         requester_role=requester.job_title if requester else "", kind=req.kind, topics=list(req.topics or []),
-        urgency=req.urgency, preferred_name=_name(services, req.preferred_id) if req.preferred_id else None,
+        urgency=req.urgency,
+        preferred_name=labels.name_of(services.school, req.preferred_id) if req.preferred_id else None,
         continue_name=cont, suggested_id=suggestion.supervisor_id if suggestion else None,
         suggested_name=suggestion.supervisor.name if suggestion else None,
         suggestion_reason=_suggestion_reason(suggestion, {e.id: e for e in pool.entries}, loads), choices=choices,
         created_label=labels.when(req.created_at, services.school.tz),
-        supervisor_name=_name(services, req.supervisor_id) if req.supervisor_id else None,
-        allocated_by_name=_name(services, req.allocated_by) if req.allocated_by else None,
+        supervisor_name=labels.name_of(services.school, req.supervisor_id) if req.supervisor_id else None,
+        allocated_by_name=labels.name_of(services.school, req.allocated_by) if req.allocated_by else None,
         can_allocate=may_allocate(services, viewer, req, today), chosen=chosen, errors=errors or {},
         message=message)
 
@@ -363,8 +362,8 @@ async def allocate(services: Services, turn: Turn) -> Reply:
             if req.status == store.WITHDRAWN:
                 msg = "The member of staff withdrew this request."
             elif req.supervisor_id != wanted or req.allocated_by != actor.id:
-                msg = (f"Already allocated to {_name(services, req.supervisor_id)}"
-                       + (f" by {_name(services, req.allocated_by)}." if req.allocated_by else "."))
+                msg = (f"Already allocated to {labels.name_of(services.school, req.supervisor_id)}"
+                       + (f" by {labels.name_of(services.school, req.allocated_by)}." if req.allocated_by else "."))
             return await _allocation_card(services, s, req, actor, turn.now, message=msg)
         if not may_allocate(services, actor, req, today):
             refuse(turn, "request.allocate own request")
@@ -405,15 +404,15 @@ async def allocate(services: Services, turn: Turn) -> Reply:
                     key=f"request:{req.id}:alloc:allocated:{person.id}"))
         await effects.add(s, *told, now=turn.now)
         return Reply.of(cards.allocation_card(_allocation_view(services, pool, req, actor, turn.now, message=(
-            f"Allocated to {_name(services, wanted)}. They will propose a time; "
-            f"{_name(services, req.requester_id)} has been told."))))
+            f"Allocated to {labels.name_of(services.school, wanted)}. They will propose a time; "
+            f"{labels.name_of(services.school, req.requester_id)} has been told."))))
 
 
 async def waiting(services: Services, turn: Turn) -> Reply:
     """Lists the requests still waiting for a supervisor, urgent first."""
     async with unit_of_work(services, turn.now) as s:
         rows = await store.waiting(s)
-    items = [cards.WaitingRequest(r.id, _name(services, r.requester_id), r.kind, r.urgency,
+    items = [cards.WaitingRequest(r.id, labels.name_of(services.school, r.requester_id), r.kind, r.urgency,
                                   labels.when(r.created_at, services.school.tz)) for r in rows[:LIST_LIMIT]]
     return Reply.of(cards.requests_list(items, total_open=len(rows)))
 

@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import labels
 from bot.domain.slots import Slot
 from bot.journeys import booking, permissions
 from bot.journeys import request as request_journey
@@ -29,7 +30,6 @@ from bot.journeys.booking import (  # noqa: F401
     booked_view_for_offer,
     group_session_view,
     meeting_view,
-    name_of,
     offer_choices,
     propose,
     save_offer,
@@ -84,7 +84,7 @@ def _request_attendees(req: SupervisionRequest) -> list[str]:
 def _details(services: Services, req: SupervisionRequest) -> cards.RequestDetails:
     return cards.RequestDetails(kind=req.kind, topics=list(req.topics or []), urgency=req.urgency,
                                 times=list(req.times or []), days=list(req.days or []), note=req.note,
-                                colleagues=[name_of(services, c) for c in req.colleagues or []])
+                                colleagues=[labels.name_of(services.school, c) for c in req.colleagues or []])
 
 
 async def offer_for_request(services: Services, turn: Turn) -> Reply:
@@ -98,9 +98,9 @@ async def offer_for_request(services: Services, turn: Turn) -> Reply:
         if req.status == request_store.BOOKED:
             return Reply.of(await booking.booked_view_for_request(services, s, req, actor.id))
         if req.status == request_store.WITHDRAWN:
-            return Reply.of(request_cards.card([request_cards.title("Request withdrawn"),
-                                                request_cards.text(f"{name_of(services, req.requester_id)} "
-                                                                   "withdrew this request; nothing to book.")]))
+            who = labels.name_of(services.school, req.requester_id)
+            return Reply.of(request_cards.card([request_cards.title("Request withdrawn"), request_cards.text(
+                f"{who} withdrew this request; nothing to book.")]))
         recent = None if "after" in turn.data else \
             await bookings.recent_offer(s, req.id, since=turn.now - OFFER_REUSE)
     minutes = services.school.settings.session_minutes
@@ -114,9 +114,9 @@ async def offer_for_request(services: Services, turn: Turn) -> Reply:
                                  slots=prop.slots, minutes=minutes, created_by=actor.id, now=turn.now,
                                  request_id=req.id)
         warning = prop.warning
-    heading = f"Book supervision with {name_of(services, req.requester_id)}"
+    heading = f"Book supervision with {labels.name_of(services.school, req.requester_id)}"
     if req.kind == "group":
-        heading = f"Book group supervision for {name_of(services, req.requester_id)} and colleagues"
+        heading = f"Book group supervision for {labels.name_of(services.school, req.requester_id)} and colleagues"
     return Reply.of(cards.offer_card(cards.OfferView(
         nonce=offer.nonce, heading=heading, slots=offer_choices(services, offer), minutes=minutes,
         details=_details(services, req), warning=warning,
@@ -246,14 +246,14 @@ def _offer_card_for(services: Services, turn: Turn, offer: SlotOffer, context: _
     if offer.purpose == "request" and context.request is not None:
         req = context.request
         return cards.offer_card(cards.OfferView(
-            nonce=offer.nonce, heading=f"Book supervision with {name_of(services, req.requester_id)}", slots=choices,
-            minutes=offer.minutes, details=_details(services, req), warning=warning, message=message, errors=errors,
-            later_data={"request_id": req.id, "after": after}))
+            nonce=offer.nonce, heading=f"Book supervision with {labels.name_of(services.school, req.requester_id)}",
+            slots=choices, minutes=offer.minutes, details=_details(services, req), warning=warning, message=message,
+            errors=errors, later_data={"request_id": req.id, "after": after}))
     if offer.purpose == "pairing" and context.pairing is not None:
         p = context.pairing
         return cards.offer_card(cards.OfferView(
-            nonce=offer.nonce, heading=f"Book supervision with {name_of(services, p.supervisee_id)}", slots=choices,
-            minutes=offer.minutes, warning=warning, message=message, errors=errors,
+            nonce=offer.nonce, heading=f"Book supervision with {labels.name_of(services.school, p.supervisee_id)}",
+            slots=choices, minutes=offer.minutes, warning=warning, message=message, errors=errors,
             later_data={"pairing_id": p.id, "after": after}, later_verb=cards.PAIRING_OFFER))
     m = context.meeting
     other = m.supervisee_id if actor_id == m.supervisor_id else m.supervisor_id
@@ -261,12 +261,12 @@ def _offer_card_for(services: Services, turn: Turn, offer: SlotOffer, context: _
     if cancelling:
         heading = f"Cancel supervision on {when}?"
         intro = ("When a session is cancelled, the school's policy is to agree a new date at the same time. Pick a "
-                 f"new time free for you and {name_of(services, other)} — or cancel without one"
+                 f"new time free for you and {labels.name_of(services.school, other)} — or cancel without one"
                  + (" and propose a new time later." if actor_id == m.supervisor_id else
-                    f", and {name_of(services, m.supervisor_id)} will propose one."))
+                    f", and {labels.name_of(services.school, m.supervisor_id)} will propose one."))
     else:
         heading = f"Move supervision on {when}"
-        intro = f"Pick a new time free for you and {name_of(services, other)}."
+        intro = f"Pick a new time free for you and {labels.name_of(services.school, other)}."
     return cards.offer_card(cards.OfferView(
         nonce=offer.nonce, heading=heading, slots=choices, minutes=offer.minutes, warning=warning, message=message,
         errors=errors, intro=intro, book_title="Move to this time",
@@ -304,13 +304,14 @@ async def _book_meeting(services: Services, s: AsyncSession, offer: SlotOffer, s
                  effects.update_card(other, f"meeting:{old.id}", meeting_view(services, old, other, now, meeting),
                                      key=f"meeting:{old.id}:moved:{other}"),
                  effects.notify(other, cards.change_notice(
-                     meeting_id=meeting.id, actor_name=name_of(services, actor_id),
+                     meeting_id=meeting.id, actor_name=labels.name_of(services.school, actor_id),
                      old_when=slot_label(services, old.starts_at, old.ends_at),
                      new_when=slot_label(services, slot.start, slot.end), supervisor_will_propose=False),
                      key=f"meeting:{meeting.id}:moved-notice:{other}", ref=f"meeting:{meeting.id}")]
     else:
+        booked_by = labels.name_of(services.school, actor_id)
         told.append(effects.notify(other, meeting_view(services, meeting, other, now, None,
-                                                       message=f"{name_of(services, actor_id)} booked your supervision."),
+                                                       message=f"{booked_by} booked your supervision."),
                                    key=f"meeting:{meeting.id}:booked:{other}", ref=f"meeting:{meeting.id}"))
     if req is not None:
         request_store.mark_booked(req, now=now)
@@ -401,7 +402,7 @@ async def cancel(services: Services, turn: Turn) -> Reply:
         other = m.supervisee_id if actor_is_supervisor else m.supervisor_id
         told = [effects.calendar_cancel(m.event_key),
                 effects.notify(other, cards.change_notice(
-                    meeting_id=m.id, actor_name=name_of(services, actor_id),
+                    meeting_id=m.id, actor_name=labels.name_of(services.school, actor_id),
                     old_when=slot_label(services, m.starts_at, m.ends_at), new_when=None,
                     supervisor_will_propose=actor_is_supervisor), key=f"meeting:{m.id}:cancelled:{other}"),
                 effects.update_card(other, f"meeting:{m.id}", meeting_view(services, m, other, now, None),
@@ -414,8 +415,8 @@ async def cancel(services: Services, turn: Turn) -> Reply:
                                                             key=f"request:{req.id}:status:cancelled:{m.id}"))
             if not actor_is_supervisor:
                 told.append(effects.notify(m.supervisor_id, request_cards.supervisor_allocated_notice(
-                    request_id=req.id, supervisee_name=name_of(services, req.requester_id), kind=req.kind,
-                    urgency=req.urgency, route=req.route), key=f"request:{req.id}:repropose:{m.id}",
+                    request_id=req.id, supervisee_name=labels.name_of(services.school, req.requester_id),
+                    kind=req.kind, urgency=req.urgency, route=req.route), key=f"request:{req.id}:repropose:{m.id}",
                     ref=f"request:{req.id}:supervisor"))
         await effects.add(s, *told, now=now)
         return Reply.of(meeting_view(services, m, actor_id, now, None,
