@@ -10,11 +10,11 @@ from bot.journeys.router import Router
 
 
 def build_router() -> Router:
-    from bot.journeys import (actions, compliance, group_record, help, my_supervision, request, scheduling,
-                              specialist, supervisor_pool, targeted)
+    from bot.journeys import (actions, compliance, group_record, help, meetings, my_supervision, request,
+                              scheduling, specialist, supervisor_pool, targeted)
 
     router = Router()
-    for journey in (request, scheduling, my_supervision, group_record, actions, compliance, specialist,
+    for journey in (request, scheduling, meetings, my_supervision, group_record, actions, compliance, specialist,
                     supervisor_pool, targeted):
         journey.register(router)
     help.register(router)

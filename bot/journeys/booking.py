@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,18 @@ CALENDARS_UNREAD = ("I couldn't read everyone's calendar just now, so these time
 GETSCHEDULE_PEOPLE = 20                 # getSchedule takes at most 20 people per call
 GROUP_TITLES = {"specialist": "Specialist supervision", "emergency": "Emergency group supervision",
                 "enrichment": "Enrichment week group supervision", "ad_hoc": "Group supervision"}
+
+
+T = TypeVar("T")
+
+
+async def found(lookup: Callable[[AsyncSession, int | None], Awaitable[T]], s: AsyncSession,
+                key: int | None) -> T | None:
+    """A store lookup's row, or None for NotFound (the journey answers "not one of yours" either way)."""
+    try:
+        return await lookup(s, key)
+    except NotFound:
+        return None
 
 
 def slot_label(services: Services, start: dt.datetime, end: dt.datetime) -> str:
@@ -87,7 +99,7 @@ async def busy_for(services: Services, staff_ids: Sequence[str], start: dt.datet
     `ignore_meeting`: a meeting being moved does not block its own new time."""
     async with services.db.session() as s:
         busy = await bookings.own_bookings(s, staff_ids, start, end)
-        moving = await _meeting_or_none(s, ignore_meeting)
+        moving = await found(bookings.meeting, s, ignore_meeting)
     lookup: BusyLookup | None = services.busy_lookup or _port_lookup(services)
     warning = None
     if lookup is not None:
@@ -103,13 +115,6 @@ async def busy_for(services: Services, staff_ids: Sequence[str], start: dt.datet
         for who in (moving.supervisor_id, moving.supervisee_id):
             busy[who] = [b for b in busy.get(who, []) if not (b.start == moving.starts_at and b.end == moving.ends_at)]
     return busy, warning
-
-
-async def _meeting_or_none(s: AsyncSession, meeting_id: int | None) -> Meeting | None:
-    try:
-        return await bookings.meeting(s, meeting_id)
-    except NotFound:
-        return None
 
 
 def _window_end(cal: TermCalendar, earliest: dt.datetime, horizon: int) -> dt.datetime | None:
@@ -242,8 +247,8 @@ async def book_group_session(services: Services, s: AsyncSession, offer: SlotOff
              for sid in dict.fromkeys([*supervisors, *invitees]) if sid != turn.actor.id]
     if request is not None:
         request_store.mark_booked(request, now=now)
-        told.append(await request_journey.status_card_effect(services, s, request,
-                                                key=f"request:{request.id}:status:booked:group:{session.id}"))
+        told.append(await request_journey.status_card_effect(
+            services, s, request, key=f"request:{request.id}:status:booked:group:{session.id}"))
     await effects.add(s, *told, now=now)
     return session
 

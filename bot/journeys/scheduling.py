@@ -1,26 +1,22 @@
-"""Journey: the allocated supervisor books a time free in both calendars; either person can rearrange or cancel.
+"""Journey: the allocated supervisor books a time free in both calendars — a request's first session, or the next
+one with someone they already supervise — and either person books the new time when a session moves.
 
-Seed 001 §3.2 ("after allocation, the supervisor will arrange a meeting"; continuity: the next session with
-someone you already supervise), seed 002 (about an hour), seed 003 Appendix 1 §4 (a cancellation agrees an
-alternative date at the time).
-
-Times come from the booking machinery (bot/journeys/booking.py, shared with the group-session journeys); a booking
-writes the meeting and its outbox rows (the calendar event, the other person's card) in one transaction, so the
-user never waits on Graph.
+Seed 001 §3.2 ("after allocation, the supervisor will arrange a meeting"; Continuity of Support), seed 002 (about
+an hour). Times come from the booking machinery (bot/journeys/booking.py, shared with the group-session journeys);
+a booking writes the meeting and its outbox rows (the calendar event, the other person's card) in one transaction,
+so the user never waits on Graph. A booked session's own card (view, move, cancel) is meetings.py.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import labels
 from bot.domain.slots import Slot
-from bot.journeys import booking, permissions
+from bot.journeys import booking, meetings, permissions
 from bot.journeys import request as request_journey
 from bot.journeys.base import Reply, Services, Turn
 
@@ -41,7 +37,7 @@ from bot.journeys.router import Router
 from bot.outbox import effects
 from bot.store import bookings
 from bot.store import requests as request_store
-from bot.store.errors import Concurrent, NotFound, OfferUsed
+from bot.store.errors import OfferUsed
 from bot.store.models_request import Meeting, Pairing, SlotOffer, SupervisionRequest
 from bot.store.pool import unit_of_work
 from cards import request as request_cards
@@ -49,18 +45,7 @@ from cards import scheduling as cards
 
 OFFER_REUSE = dt.timedelta(minutes=15)  # a card refreshed within this shows the same times
 #: Anyone on the staff; whether the session or request is theirs, each handler checks on the row itself.
-STAFF = dataclasses.replace(permissions.on_roster(), as_card=True)
-
-T = TypeVar("T")
-
-
-async def _found(lookup: Callable[[AsyncSession, int | None], Awaitable[T]], s: AsyncSession,
-                 key: int | None) -> T | None:
-    try:
-        return await lookup(s, key)
-    except NotFound:
-        return None
-
+STAFF = permissions.on_roster()
 
 # ---- kept for bot/journeys/specialist.py, which still calls them by these names ----------------------------------
 _int = parse_id
@@ -91,7 +76,7 @@ async def offer_for_request(services: Services, turn: Turn) -> Reply:
     """Shows the allocated supervisor 3–5 times free in both calendars for a request (or its booking)."""
     actor = turn.actor
     async with unit_of_work(services, turn.now) as s:
-        req = await _found(request_store.get, s, parse_id(turn.data.get("request_id")))
+        req = await booking.found(request_store.get, s, parse_id(turn.data.get("request_id")))
         if req is None or req.supervisor_id != actor.id:
             refuse(turn, "schedule.offer not the allocated supervisor")
             return say(turn, "Only the supervisor allocated to this request can book its time.")
@@ -135,7 +120,7 @@ async def book(services: Services, turn: Turn) -> Reply:
     """Books the chosen time: one private "Supervision" event in both calendars, a card for the other person."""
     actor = turn.actor
     async with unit_of_work(services, turn.now) as s:
-        offer = await _found(bookings.offer, s, turn.data.get("offer"))
+        offer = await booking.found(bookings.offer, s, turn.data.get("offer"))
         if offer is None or actor.id not in (offer.bookers or []):
             refuse(turn, "schedule.book not a booker of this offer")
             return say(turn, "You can't book this time: it was offered to someone else.")
@@ -179,7 +164,7 @@ async def _booking_context(services: Services, s: AsyncSession, offer: SlotOffer
                            turn: Turn) -> _Context | Reply:
     """Re-check on the server that what the offer was for still stands, and that this person may book it."""
     if offer.purpose == "request":
-        req = await _found(request_store.get, s, offer.request_id)
+        req = await booking.found(request_store.get, s, offer.request_id)
         if req is None or req.supervisor_id != actor_id:
             refuse(turn, "schedule.book request no longer theirs")
             return say(turn, "This request is no longer allocated to you.")
@@ -189,27 +174,22 @@ async def _booking_context(services: Services, s: AsyncSession, offer: SlotOffer
             return say(turn, "This request was withdrawn, so there is nothing to book.")
         return _Context(request=req)
     if offer.purpose == "pairing":
-        pairing = await _found(bookings.pairing, s, offer.pairing_id)
+        pairing = await booking.found(bookings.pairing, s, offer.pairing_id)
         if pairing is None or pairing.supervisor_id != actor_id or pairing.ended_at is not None:
             refuse(turn, "schedule.book pairing not active")
             return say(turn, "This supervision has ended, so there is nothing to book.")
         return _Context(pairing=pairing)
     if offer.purpose == "rearrange":
-        meeting = await _found(bookings.meeting, s, offer.meeting_id)
+        meeting = await booking.found(bookings.meeting, s, offer.meeting_id)
         if meeting is None or actor_id not in (meeting.supervisor_id, meeting.supervisee_id):
             refuse(turn, "schedule.book meeting not theirs")
             return say(turn, "That session isn't yours to move.")
         if meeting.status != bookings.BOOKED or meeting.starts_at <= turn.now:
             return Reply.of(meeting_view(services, meeting, actor_id, turn.now,
                                          await bookings.successor(s, meeting)))
-        return await _meeting_context(s, meeting)
+        req, pairing = await meetings.parties(s, meeting)
+        return _Context(request=req, pairing=pairing, meeting=meeting)
     return _Context()   # group: the booker was checked against offer.bookers
-
-
-async def _meeting_context(s: AsyncSession, m: Meeting) -> _Context:
-    req = await _found(request_store.get, s, m.request_id) if m.request_id else None
-    pairing = await _found(bookings.pairing, s, m.pairing_id) if m.pairing_id else None
-    return _Context(request=req, pairing=pairing, meeting=m)
 
 
 async def _reload(s: AsyncSession, c: _Context) -> _Context:
@@ -239,8 +219,7 @@ async def _reoffer(services: Services, turn: Turn, offer: SlotOffer, context: _C
 
 
 def _offer_card_for(services: Services, turn: Turn, offer: SlotOffer, context: _Context, slots: Sequence[Slot], *,
-                    warning: str | None, message: str | None, errors: dict[str, str], cancelling: bool = False) -> dict:
-    actor_id = turn.actor.id
+                    warning: str | None, message: str | None, errors: dict[str, str]) -> dict:
     choices = offer_choices(services, offer)
     after = booking.later(slots, turn.now)
     if offer.purpose == "request" and context.request is not None:
@@ -255,25 +234,8 @@ def _offer_card_for(services: Services, turn: Turn, offer: SlotOffer, context: _
             nonce=offer.nonce, heading=f"Book supervision with {labels.name_of(services.school, p.supervisee_id)}",
             slots=choices, minutes=offer.minutes, warning=warning, message=message, errors=errors,
             later_data={"pairing_id": p.id, "after": after}, later_verb=cards.PAIRING_OFFER))
-    m = context.meeting
-    other = m.supervisee_id if actor_id == m.supervisor_id else m.supervisor_id
-    when = slot_label(services, m.starts_at, m.ends_at)
-    if cancelling:
-        heading = f"Cancel supervision on {when}?"
-        intro = ("When a session is cancelled, the school's policy is to agree a new date at the same time. Pick a "
-                 f"new time free for you and {labels.name_of(services.school, other)} — or cancel without one"
-                 + (" and propose a new time later." if actor_id == m.supervisor_id else
-                    f", and {labels.name_of(services.school, m.supervisor_id)} will propose one."))
-    else:
-        heading = f"Move supervision on {when}"
-        intro = f"Pick a new time free for you and {labels.name_of(services.school, other)}."
-    return cards.offer_card(cards.OfferView(
-        nonce=offer.nonce, heading=heading, slots=choices, minutes=offer.minutes, warning=warning, message=message,
-        errors=errors, intro=intro, book_title="Move to this time",
-        later_data={"meeting_id": m.id, "after": after, "cancelling": cancelling},
-        later_verb=cards.CANCEL_START if cancelling else cards.REARRANGE,
-        cancel_data={"meeting_id": m.id} if cancelling else None,
-        back=("Keep the session", cards.MEETING_VIEW, {"meeting_id": m.id})))
+    return meetings.move_offer_card(services, turn, offer, context.meeting, slots, warning=warning, message=message,
+                                    errors=errors)
 
 
 async def _book_meeting(services: Services, s: AsyncSession, offer: SlotOffer, slot: Slot, turn: Turn,
@@ -315,120 +277,17 @@ async def _book_meeting(services: Services, s: AsyncSession, offer: SlotOffer, s
                                    key=f"meeting:{meeting.id}:booked:{other}", ref=f"meeting:{meeting.id}"))
     if req is not None:
         request_store.mark_booked(req, now=now)
-        told.append(await request_journey.status_card_effect(services, s, req,
-                                                        key=f"request:{req.id}:status:booked:{meeting.id}"))
+        told.append(await request_journey.status_card_effect(
+            services, s, req, key=f"request:{req.id}:status:booked:{meeting.id}"))
     await effects.add(s, *told, now=now)
     return meeting
-
-
-# ---- viewing, rearranging and cancelling a meeting ----------------------------------------------------------------
-async def _meeting_for(s: AsyncSession, turn: Turn, what: str) -> Meeting | Reply:
-    m = await _found(bookings.meeting, s, parse_id(turn.data.get("meeting_id")))
-    if m is None or turn.actor.id not in (m.supervisor_id, m.supervisee_id):
-        refuse(turn, what)
-        return say(turn, "That session isn't one of yours.")
-    return m
-
-
-async def view_meeting(services: Services, turn: Turn) -> Reply:
-    """Shows a supervision session as it stands now (booked, moved or cancelled)."""
-    async with unit_of_work(services, turn.now) as s:
-        m = await _meeting_for(s, turn, "meeting.view")
-        if isinstance(m, Reply):
-            return m
-        message, propose_for = None, None
-        if m.replaces_id and m.status == bookings.BOOKED:
-            old = await _found(bookings.meeting, s, m.replaces_id)
-            if old is not None:
-                message = f"Moved from {slot_label(services, old.starts_at, old.ends_at)}."
-        if m.status == bookings.CANCELLED and m.request_id and turn.actor.id == m.supervisor_id:
-            req = await _found(request_store.get, s, m.request_id)
-            if req is not None and req.status == request_store.ALLOCATED and req.supervisor_id == turn.actor.id:
-                propose_for = req.id   # still owed a new time (seed 003): keep the way to it on the card
-        return Reply.of(meeting_view(services, m, turn.actor.id, turn.now, await bookings.successor(s, m),
-                                     message=message, propose_request_id=propose_for))
-
-
-async def rearrange(services: Services, turn: Turn) -> Reply:
-    """Offers either person new times for a booked session, free in both calendars."""
-    return await _change(services, turn, cancelling=False)
-
-
-async def cancel_start(services: Services, turn: Turn) -> Reply:
-    """Starts cancelling a session: asks for a new time first, as the policy asks (seed 003)."""
-    return await _change(services, turn, cancelling=True)
-
-
-async def _change(services: Services, turn: Turn, *, cancelling: bool) -> Reply:
-    what = "meeting.cancel_start" if cancelling else "meeting.rearrange"
-    cancelling = cancelling or turn.data.get("cancelling") is True
-    async with unit_of_work(services, turn.now) as s:
-        m = await _meeting_for(s, turn, what)
-        if isinstance(m, Reply):
-            return m
-        if m.status != bookings.BOOKED or m.starts_at <= turn.now:
-            return Reply.of(meeting_view(services, m, turn.actor.id, turn.now, await bookings.successor(s, m),
-                                         message="This session can no longer be changed."))
-        context = await _meeting_context(s, m)
-    req, pairing = context.request, context.pairing
-    attendees = [m.supervisor_id, m.supervisee_id]
-    minutes = services.school.settings.session_minutes
-    prop = await propose(services, attendees, earliest=booking.parse_after(turn.data.get("after"), turn.now),
-                         minutes=minutes, urgency=req.urgency if req else "routine",
-                         times=(req.times if req else []) or [], days=(req.days if req else []) or [],
-                         exclude=[Slot(m.starts_at, m.ends_at)])
-    offer = await save_offer(services, purpose="rearrange", bookers=attendees, attendees=attendees, slots=prop.slots,
-                             minutes=minutes, created_by=turn.actor.id, now=turn.now,
-                             request_id=req.id if req else None, meeting_id=m.id,
-                             pairing_id=pairing.id if pairing else None)
-    return Reply.of(_offer_card_for(services, turn, offer, context, prop.slots, warning=prop.warning, message=None,
-                                    errors={}, cancelling=cancelling))
-
-
-async def cancel(services: Services, turn: Turn) -> Reply:
-    """Cancels a session without a new time; the other person is told and a new time will be proposed."""
-    actor_id, now = turn.actor.id, turn.now
-    async with unit_of_work(services, turn.now) as s:
-        m = await _meeting_for(s, turn, "meeting.cancel")
-        if isinstance(m, Reply):
-            return m
-        if m.status != bookings.BOOKED or m.starts_at <= now:
-            return Reply.of(meeting_view(services, m, actor_id, now, await bookings.successor(s, m)))
-        try:
-            await bookings.cancel_meeting(s, m, by=actor_id, now=now)
-        except Concurrent:
-            return Reply.of(meeting_view(services, m, actor_id, now, None))
-        actor_is_supervisor = actor_id == m.supervisor_id
-        other = m.supervisee_id if actor_is_supervisor else m.supervisor_id
-        told = [effects.calendar_cancel(m.event_key),
-                effects.notify(other, cards.change_notice(
-                    meeting_id=m.id, actor_name=labels.name_of(services.school, actor_id),
-                    old_when=slot_label(services, m.starts_at, m.ends_at), new_when=None,
-                    supervisor_will_propose=actor_is_supervisor), key=f"meeting:{m.id}:cancelled:{other}"),
-                effects.update_card(other, f"meeting:{m.id}", meeting_view(services, m, other, now, None),
-                                    key=f"meeting:{m.id}:cancelled-card:{other}")]
-        req = await _found(request_store.get, s, m.request_id) if m.request_id else None
-        if req is not None and req.status == request_store.BOOKED:
-            # Back to "a supervisor will propose a time": the alternative the policy asks for still happens.
-            request_store.reopen(req, now=now)
-            told.append(await request_journey.status_card_effect(services, s, req,
-                                                            key=f"request:{req.id}:status:cancelled:{m.id}"))
-            if not actor_is_supervisor:
-                told.append(effects.notify(m.supervisor_id, request_cards.supervisor_allocated_notice(
-                    request_id=req.id, supervisee_name=labels.name_of(services.school, req.requester_id),
-                    kind=req.kind, urgency=req.urgency, route=req.route), key=f"request:{req.id}:repropose:{m.id}",
-                    ref=f"request:{req.id}:supervisor"))
-        await effects.add(s, *told, now=now)
-        return Reply.of(meeting_view(services, m, actor_id, now, None,
-                                     message="Cancelled; both calendars will be updated.",
-                                     propose_request_id=req.id if actor_is_supervisor and req is not None else None))
 
 
 # ---- the next session with someone you already supervise ---------------------------------------------------
 async def offer_for_pairing(services: Services, turn: Turn) -> Reply:
     """Offers a supervisor times for the next session with someone they already supervise (continuity)."""
     async with unit_of_work(services, turn.now) as s:
-        p = await _found(bookings.pairing, s, parse_id(turn.data.get("pairing_id")))
+        p = await booking.found(bookings.pairing, s, parse_id(turn.data.get("pairing_id")))
         if p is None or p.supervisor_id != turn.actor.id or p.ended_at is not None:
             refuse(turn, "schedule.pairing_offer not their supervisee")
             return say(turn, "Only the supervisor can book a session for this supervision.")
@@ -445,7 +304,6 @@ async def offer_for_pairing(services: Services, turn: Turn) -> Reply:
 
 
 def register(router: Router) -> None:
-    for verb, handler in ((cards.OFFER, offer_for_request), (cards.BOOK, book), (cards.MEETING_VIEW, view_meeting),
-                          (cards.REARRANGE, rearrange), (cards.CANCEL_START, cancel_start), (cards.CANCEL, cancel),
+    for verb, handler in ((cards.OFFER, offer_for_request), (cards.BOOK, book),
                           (cards.PAIRING_OFFER, offer_for_pairing)):
         router.verb(verb, handler, allowed=STAFF)
