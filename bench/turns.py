@@ -152,7 +152,7 @@ async def request_submits(n: int, warmup: int = 50, pg_url: str | None = None) -
                 act = driver._base(tom) | {
                     "type": "invoke", "name": "adaptiveCard/action", "replyToId": f"msg-{secrets.token_hex(4)}",
                     "value": {"action": {"type": "Action.Execute", "verb": "request.submit",
-                                         "data": dict(ANSWERS, draft_id=secrets.token_urlsafe(12))}}}
+                                         "data": dict(ANSWERS, draft_id=secrets.token_hex(16))}}}
                 t = time.perf_counter()
                 async with http.post(driver.url, json=act) as r:
                     body = await r.json()

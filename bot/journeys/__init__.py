@@ -10,12 +10,13 @@ from bot.journeys.router import Router
 
 
 def build_router() -> Router:
-    from bot.journeys import (actions, agreements, compliance, group_record, group_sessions, help, myactions,
-                              one_to_one, reminders_now, request, scheduling, specialist, supervisor_pool, understood)
+    from bot.journeys import (actions, agreements, compliance, group_record, group_sessions, help, meetings,
+                              my_supervision, myactions, one_to_one, reminders_now, request, scheduling, specialist,
+                              supervisor_pool, understood)
 
     router = Router()
-    for journey in (request, scheduling, group_record, group_sessions, actions, compliance, reminders_now, specialist,
-                    supervisor_pool, one_to_one, agreements, myactions):
+    for journey in (request, scheduling, meetings, my_supervision, group_record, group_sessions, actions, compliance,
+                    reminders_now, specialist, supervisor_pool, one_to_one, agreements, myactions):
         journey.register(router)
     help.register(router)
     understood.register(router)   # last: free text is matched against every command registered above

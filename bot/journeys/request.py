@@ -2,71 +2,74 @@
 
 request → (continuity or enrichment week: straight to that supervisor | allocators get a card with a suggested
 supervisor: the preferred one if they have room, else the lightest caseload, seed 000) → the supervisor is told
-and proposes times (scheduling.py). The requester's submitted card updates in place as the request moves on.
+and proposes times (scheduling.py). The card the requester submitted becomes their status card and updates in
+place as the request moves on (`request_status_card`; the booking journeys queue it with `status_card_effect`).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import re
-import secrets
+import uuid
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import labels
 from bot.domain.allocation import SuggestionReason, suggest_supervisor
 from bot.domain.request_rules import CONTINUE, Route, allocation_problem, parse_request_form, route_request
-from bot.journeys import scheduling
-from bot.journeys.base import Reply, Services, Turn, refuse
+from bot.domain.slots import Slot
 from bot.journeys import permissions
+from bot.journeys.base import Reply, Services, Turn
+from bot.journeys.kit import parse_id, parse_key, refuse, say
 from bot.journeys.router import Router
-from bot.outbox import Effect, enqueue_many
-from bot.journeys.supervisor_pool import (PoolEntry, active_pairing, as_supervisors, caseloads, local_today,
-                                          name_of, pool_entries, regular_pairings, say, term_calendar,
-                                          unit_of_work)
+from bot.outbox import Effect, effects
 from bot.school import Role, StaffMember
-from bot.store import conversations
-from bot.store.models import SentCard
-from bot.store.models_request import Meeting, Pairing, PoolMember, SupervisionRequest
+from bot.store import bookings, conversations
+from bot.store import requests as store
+from bot.store.errors import AlreadySent, Concurrent, NotFound, OverCapacity
+from bot.store.models_request import SupervisionRequest
+from bot.store.pool import PoolEntry, active_pairing, as_supervisors, pool_entries, unit_of_work
 from cards import request as cards
 
 NOT_ON_ROSTER = ("I can't find you on the school's staff list, so I can't take a request from you. Please ask your "
                  "DSL to check the roster.")
-_DRAFT = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-_URGENCY_ORDER = {"urgent": 0, "week": 1, "routine": 2}
 LIST_LIMIT = 10
 
+#: Anyone on the staff may ask for supervision (seed 001 §3.2); a stranger is told why not, on a card.
+REQUESTER = dataclasses.replace(permissions.on_roster(NOT_ON_ROSTER), as_card=True)
+#: Their own request's card: anyone on the staff (whose request it is, the journey checks).
+STAFF = permissions.on_roster()
+SEE_REQUESTS = permissions.role(Role.ALLOCATOR, "Only the people who allocate supervisors can see requests.",
+                                "allocator", as_card=True)
+ALLOCATOR = permissions.role(Role.ALLOCATOR, "Only the people who allocate supervisors can do that.", "allocator")
 
-def _time_label(services: Services, when: dt.datetime) -> str:
-    local = when.astimezone(services.school.tz)
-    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
 
-
-def _on_roster(services: Services, today: dt.date) -> list[StaffMember]:
-    return [m for m in services.school.staff.values() if m.left_on is None or m.left_on > today]
+def _usable(entries: list[PoolEntry], today: dt.date) -> set[str]:
+    """Pool members who can take someone on today (not retired, not away)."""
+    return {sup.id for sup in as_supervisors(entries, today) if not sup.retired and sup.available}
 
 
 # ---- the form ----------------------------------------------------------------------------------------------------
 async def _form_view(services: Services, s: AsyncSession, turn: Turn, *, draft_id: str, values=None, errors=None,
                      top_error: str | None = None) -> cards.RequestFormView:
     actor = turn.actor
-    today = local_today(services, turn.now)
+    today = services.calendar.local_date(turn.now)
     entries = await pool_entries(services, s, turn.now, fresh=False)
-    usable = {sup.id for sup in as_supervisors(entries, today) if not sup.retired and sup.available}
+    usable = _usable(entries, today)
     pool = [(e.id, e.staff.name + (f", {e.staff.job_title}" if e.staff.job_title else ""))
             for e in entries if e.id in usable and e.id != actor.id]
     current = await _current_supervisor(s, actor.id, usable)
-    colleagues = [(m.id, m.name) for m in sorted(_on_roster(services, today), key=lambda m: m.name.casefold())
+    colleagues = [(m.id, m.name) for m in sorted(services.school.active_on(today), key=lambda m: m.name.casefold())
                   if m.id != actor.id]
-    week = term_calendar(services).enrichment_week_for(today)
+    week = services.calendar.enrichment_week_for(today)
     enrichment = None
     if week and week.supervisor in usable and week.supervisor != actor.id:
-        enrichment = (f"It's enrichment week: requests this week go to {name_of(services, week.supervisor)}, the "
-                      "enrichment supervisor" + (" (unless you continue with your current supervisor)." if current
-                                                  else "."))
+        who = labels.name_of(services.school, week.supervisor)
+        enrichment = (f"It's enrichment week: requests this week go to {who}, the enrichment supervisor"
+                      + (" (unless you continue with your current supervisor)." if current else "."))
     return cards.RequestFormView(
         draft_id=draft_id, pool=pool, colleagues=colleagues,
-        current_supervisor=(current, name_of(services, current)) if current else None, enrichment=enrichment,
+        current_supervisor=(current, labels.name_of(services.school, current)) if current else None,
+        enrichment=enrichment,
         values=values or {}, errors=errors or {}, top_error=top_error)
 
 
@@ -78,54 +81,47 @@ async def _current_supervisor(s: AsyncSession, staff_id: str, usable: set[str]) 
 
 async def open_form(services: Services, turn: Turn) -> Reply:
     """Shows the request card: kind, preferred supervisor, topics, how soon, usual times and a short note."""
-    if turn.actor is None:
-        refuse(turn, "request.open not on roster")
-        return say(NOT_ON_ROSTER)
     async with unit_of_work(services, turn.now) as s:
-        view = await _form_view(services, s, turn, draft_id=secrets.token_urlsafe(12))
+        view = await _form_view(services, s, turn, draft_id=uuid.uuid4().hex)
     return Reply.of(cards.request_form(view))
 
 
 # ---- submit ------------------------------------------------------------------------------------------------------
 def allocators_for(services: Services, req: SupervisionRequest, today: dt.date) -> list[StaffMember]:
     """Who gets the allocation card: the allocators, except the requester when someone else can allocate."""
-    people = [m for m in services.school.with_role(Role.ALLOCATOR) if m.left_on is None or m.left_on > today]
+    people = services.school.with_role(Role.ALLOCATOR, on=today)
     others = [m for m in people if m.id != req.requester_id]
     return others or people
 
 
-def may_allocate(services: Services, actor: StaffMember | None, req: SupervisionRequest, today: dt.date) -> bool:
-    return actor is not None and actor.has(Role.ALLOCATOR) and actor.id in {
-        m.id for m in allocators_for(services, req, today)}
+def may_allocate(services: Services, actor: StaffMember, req: SupervisionRequest, today: dt.date) -> bool:
+    """One of this request's allocators (an allocator's own request goes to the others)."""
+    return actor.id in {m.id for m in allocators_for(services, req, today)}
 
 
 async def submit(services: Services, turn: Turn) -> Reply:
     """Sends a request: checks it again on the server, records it once, and tells whoever allocates or supervises."""
     actor = turn.actor
-    if actor is None:
-        refuse(turn, "request.submit not on roster")
-        return say(NOT_ON_ROSTER)
-    draft_id = turn.data.get("draft_id")
-    if not isinstance(draft_id, str) or not _DRAFT.match(draft_id):
+    draft_id = parse_key(turn.data.get("draft_id"))
+    if draft_id is None:
         refuse(turn, "request.submit bad draft id")
-        return say("This request card is out of date. Type **request** to open a fresh one.")
-    today = local_today(services, turn.now)
+        return say(turn, "This request card is out of date. Type **request** to open a fresh one.")
+    today = services.calendar.local_date(turn.now)
     settings = services.school.settings
     # One unit of work, few statements: this is the turn staff wait on (bench/turns.py measures it). A repeated
-    # submit is caught by the draft id's unique constraint rather than looked up first.
+    # submit is caught by the draft id's unique constraint (AlreadySent) rather than looked up first.
     try:
         async with unit_of_work(services, turn.now) as s:
-            entries = await pool_entries(services, s, turn.now, fresh=False)
-            usable = {sup.id for sup in as_supervisors(entries, today) if not sup.retired and sup.available}
+            usable = _usable(await pool_entries(services, s, turn.now, fresh=False), today)
             # Only "continue with my current supervisor" needs to know who that is.
             current = await _current_supervisor(s, actor.id, usable) if turn.data.get("preferred") == CONTINUE \
                 else None
             result = parse_request_form(turn.data, requester_id=actor.id, pool_ids=usable - {actor.id},
                                         current_supervisor_id=current,
                                         allow_continue=settings.allow_continue_with_current_supervisor,
-                                        roster_ids={m.id for m in _on_roster(services, today)})
+                                        roster_ids={m.id for m in services.school.active_on(today)})
             if not result.ok:
-                existing = await _by_draft(s, draft_id)
+                existing = await store.by_draft(s, draft_id)
                 if existing is not None:      # a double click after the first one went through
                     return await _resubmitted(services, s, turn, existing)
                 view = await _form_view(services, s, turn, draft_id=draft_id, values=result.values,
@@ -133,57 +129,45 @@ async def submit(services: Services, turn: Turn) -> Reply:
                                         top_error="Please check the highlighted answers; nothing has been sent yet.")
                 return Reply.of(cards.request_form(view))
             form = result.form
-            week = term_calendar(services).enrichment_week_for(today)
+            week = services.calendar.enrichment_week_for(today)
             route, direct_to = route_request(
                 form, requester_id=actor.id, current_supervisor_id=current,
                 allow_continue=settings.allow_continue_with_current_supervisor,
                 enrichment_supervisor_id=week.supervisor if week and week.supervisor in usable else None)
-            req = SupervisionRequest(
-                draft_id=draft_id, requester_id=actor.id, kind=form.kind, preferred_id=form.preferred_id,
-                continue_current=form.continue_current, topics=list(form.topics), urgency=form.urgency,
-                times=list(form.times), days=list(form.days), colleagues=list(form.colleagues), note=form.note,
-                route=route.value, status="submitted", created_at=turn.now, updated_at=turn.now)
-            s.add(req)
-            await s.flush()
+            req = await store.add(s, draft_id=draft_id, requester_id=actor.id, form=form, route=route, now=turn.now)
             if route is Route.ALLOCATION:
                 # A short notice; the full card (suggestion, caseloads) is built when the allocator opens it, so
                 # it is current then and the message itself carries no more than who asked and how soon.
                 notice = cards.allocation_notice(request_id=req.id, requester_name=actor.name, kind=req.kind,
                                                  urgency=req.urgency)
-                await enqueue_many(s, [
-                    Effect("teams.notify", {"staff_id": person.id, "card": notice, "ref": f"request:{req.id}:alloc"},
-                           key=f"request:{req.id}:alloc:{person.id}")
-                    for person in allocators_for(services, req, today)], now=turn.now)
+                told = [effects.notify(person.id, notice, key=f"request:{req.id}:alloc:{person.id}",
+                                       ref=f"request:{req.id}:alloc")
+                        for person in allocators_for(services, req, today)]
             else:
-                await _allocate(services, s, req, direct_to, by=None, now=turn.now)
+                await store.assign(s, req, direct_to, by=None, now=turn.now)
+                told = await _tell_allocated(services, s, req, by=None)
+            await effects.add(s, *told, now=turn.now)
             await _remember_status_card(services, s, turn, req)
-            card = await scheduling.request_status_card(services, s, req)
-    except IntegrityError:   # the same form submitted twice: the first one won
+            card = await request_status_card(services, s, req)
+    except AlreadySent:   # the same form submitted twice: the first one won
         async with services.db.session() as s:
-            existing = await _by_draft(s, draft_id)
+            existing = await store.by_draft(s, draft_id)
             if existing is None:
                 raise
             return await _resubmitted(services, s, turn, existing)
     return Reply.of(card)
 
 
-async def _by_draft(s: AsyncSession, draft_id: str) -> SupervisionRequest | None:
-    return (await s.execute(select(SupervisionRequest).where(SupervisionRequest.draft_id == draft_id))
-            ).scalar_one_or_none()
-
-
 async def _resubmitted(services: Services, s: AsyncSession, turn: Turn, req: SupervisionRequest) -> Reply:
     """A repeated submit of the same card: show the request it made; someone else's card is refused."""
     if req.requester_id != turn.actor.id:
         refuse(turn, "request.submit another person's draft")
-        return say("This request card belongs to someone else.")
-    return Reply.of(await scheduling.request_status_card(services, s, req, message="Already sent — here it is."))
+        return say(turn, "This request card belongs to someone else.")
+    return Reply.of(await request_status_card(services, s, req, message="Already sent — here it is."))
 
 
-async def _remember_status_card(services: Services, s: AsyncSession, turn: Turn,
-                                req: SupervisionRequest) -> None:
-    """The card the requester submitted becomes their status card; remember which message holds it so later
-    changes can update it in place ("teams.update" by ref)."""
+async def _remember_status_card(services: Services, s: AsyncSession, turn: Turn, req: SupervisionRequest) -> None:
+    """The card the requester submitted becomes their status card (updated in place by its ref)."""
     if not (turn.invoke and turn.activity_id):
         return
     known = services.conversation_ids
@@ -193,50 +177,55 @@ async def _remember_status_card(services: Services, s: AsyncSession, turn: Turn,
         if ref is None:
             return
         conversation_id = known[req.requester_id] = ref.conversation_id
-    s.add(SentCard(staff_id=req.requester_id, ref=f"request:{req.id}:status", activity_id=turn.activity_id,
-                   conversation_id=conversation_id, sent_at=turn.now))
+    store.remember_status_card(s, req, activity_id=turn.activity_id, conversation_id=conversation_id, now=turn.now)
 
 
-async def _allocate(services: Services, s: AsyncSession, req: SupervisionRequest, supervisor_id: str, *,
-                    by: str | None, now: dt.datetime) -> None:
-    """Record the supervisor and tell them (and, when an allocator chose, the requester). For 1:1 and specialist
-    requests the supervisor takes the person onto their caseload, replacing any earlier supervisor."""
-    req.status, req.supervisor_id, req.allocated_by, req.allocated_at, req.updated_at = (
-        "allocated", supervisor_id, by, now, now)
-    if req.route != Route.ENRICHMENT.value and req.kind == "one_to_one":
-        current = await regular_pairings(s, req.requester_id)
-        if not any(p.supervisor_id == supervisor_id for p in current):
-            for p in current:       # a new 1:1 supervisor replaces the previous one
-                p.ended_at, p.ended_by = now, by or req.requester_id
-            s.add(Pairing(supervisee_id=req.requester_id, supervisor_id=supervisor_id, request_id=req.id,
-                          started_at=now))
-    elif req.route != Route.ENRICHMENT.value and req.kind == "specialist":
-        # Short-term support alongside any 1:1 supervision: it counts in the supervisor's caseload while it lasts.
-        already = (await s.execute(select(Pairing.id).where(
-            Pairing.supervisee_id == req.requester_id, Pairing.supervisor_id == supervisor_id,
-            Pairing.ended_at.is_(None)))).first()
-        if already is None:
-            s.add(Pairing(supervisee_id=req.requester_id, supervisor_id=supervisor_id, request_id=req.id,
-                          started_at=now))
-    await scheduling.notify(s, supervisor_id, cards.supervisor_allocated_notice(
-        request_id=req.id, supervisee_name=name_of(services, req.requester_id), kind=req.kind, urgency=req.urgency,
-        route=req.route), key=f"request:{req.id}:supervisor", ref=f"request:{req.id}:supervisor", now=now)
+async def _tell_allocated(services: Services, s: AsyncSession, req: SupervisionRequest, *,
+                          by: str | None) -> list[Effect]:
+    """The supervisor is told (and, when an allocator chose, the requester, whose status card updates)."""
+    told = [effects.notify(req.supervisor_id, cards.supervisor_allocated_notice(
+        request_id=req.id, supervisee_name=labels.name_of(services.school, req.requester_id), kind=req.kind,
+        urgency=req.urgency, route=req.route), key=f"request:{req.id}:supervisor", ref=f"request:{req.id}:supervisor")]
     if by is not None:
-        await scheduling.notify(s, req.requester_id, cards.requester_allocated_notice(
-            request_id=req.id, supervisor_name=name_of(services, supervisor_id), route=req.route),
-            key=f"request:{req.id}:told-requester", now=now)
-        await scheduling.update_card(s, req.requester_id, f"request:{req.id}:status",
-                                     await scheduling.request_status_card(services, s, req),
-                                     key=f"request:{req.id}:status:allocated", now=now)
+        told.append(effects.notify(req.requester_id, cards.requester_allocated_notice(
+            request_id=req.id, supervisor_name=labels.name_of(services.school, req.supervisor_id), route=req.route),
+            key=f"request:{req.id}:told-requester"))
+        told.append(await status_card_effect(services, s, req, key=f"request:{req.id}:status:allocated"))
+    return told
 
 
 # ---- the requester's card ----------------------------------------------------------------------------------------
+async def request_status_card(services: Services, s: AsyncSession, req: SupervisionRequest, *,
+                              message: str | None = None) -> dict:
+    """The requester's status card, with the booking when there is one."""
+    meeting_label, meeting_id, group = None, None, False
+    if req.status == store.BOOKED:
+        m = await bookings.latest_meeting(s, req.id, booked_only=True)
+        if m is not None:
+            meeting_label, meeting_id = Slot(m.starts_at, m.ends_at).label(services.school.tz), m.id
+        elif (link := await bookings.latest_group_link(s, req.id)) is not None:
+            g = await bookings.group_session(s, link.session_id)
+            meeting_label, group = Slot(g.starts_at, g.ends_at).label(services.school.tz), True
+    return cards.request_status(cards.RequestStatusView(
+        request_id=req.id, status=req.status, kind=req.kind, topics=list(req.topics or []), urgency=req.urgency,
+        supervisor_name=labels.name_of(services.school, req.supervisor_id) if req.supervisor_id else None,
+        route=req.route, meeting_label=meeting_label, meeting_id=meeting_id, group_session=group, message=message))
+
+
+async def status_card_effect(services: Services, s: AsyncSession, req: SupervisionRequest, *, key: str) -> Effect:
+    """The requester's status card as it stands now, to replace the one in their chat."""
+    return effects.update_card(req.requester_id, store.status_ref(req.id),
+                               await request_status_card(services, s, req), key=key)
+
+
 async def _own_request(s: AsyncSession, turn: Turn, what: str) -> SupervisionRequest | Reply:
-    rid = scheduling._int(turn.data.get("request_id"))
-    req = await s.get(SupervisionRequest, rid) if rid is not None else None
-    if req is None or turn.actor is None or req.requester_id != turn.actor.id:
+    try:
+        req = await store.get(s, parse_id(turn.data.get("request_id")))
+    except NotFound:
+        req = None
+    if req is None or req.requester_id != turn.actor.id:
         refuse(turn, what)
-        return say("That request isn't one of yours.")
+        return say(turn, "That request isn't one of yours.")
     return req
 
 
@@ -246,50 +235,55 @@ async def status(services: Services, turn: Turn) -> Reply:
         req = await _own_request(s, turn, "request.status")
         if isinstance(req, Reply):
             return req
-        return Reply.of(await scheduling.request_status_card(services, s, req))
+        return Reply.of(await request_status_card(services, s, req))
 
 
 async def withdraw(services: Services, turn: Turn) -> Reply:
     """Withdraws a request that has no session booked yet; allocators and the supervisor are told."""
-    today = local_today(services, turn.now)
     async with unit_of_work(services, turn.now) as s:
         req = await _own_request(s, turn, "request.withdraw")
         if isinstance(req, Reply):
             return req
-        if req.status not in ("submitted", "allocated"):
-            msg = ("A session is booked: cancel the session instead." if req.status == "booked"
+        if req.status not in store.OPEN:
+            msg = ("A session is booked: cancel the session instead." if req.status == store.BOOKED
                    else "This request was already withdrawn.")
-            return Reply.of(await scheduling.request_status_card(services, s, req, message=msg))
-        done = await s.execute(update(SupervisionRequest).where(
-            SupervisionRequest.id == req.id, SupervisionRequest.status.in_(("submitted", "allocated")))
-            .values(status="withdrawn", note=None, updated_at=turn.now))
-        if done.rowcount != 1:
-            return Reply.of(await scheduling.request_status_card(services, s, req))
+            return Reply.of(await request_status_card(services, s, req, message=msg))
         was_allocated = req.supervisor_id is not None
-        req.status, req.note = "withdrawn", None
-        # A supervisory relationship that this request started, with nothing ever booked, goes with it.
-        new_pairing = (await s.execute(select(Pairing).where(Pairing.request_id == req.id,
-                                                             Pairing.ended_at.is_(None)))).scalar_one_or_none()
-        if new_pairing is not None:
-            booked = (await s.execute(select(Meeting.id).where(Meeting.pairing_id == new_pairing.id).limit(1))
-                      ).first()
-            if booked is None:
-                new_pairing.ended_at, new_pairing.ended_by = turn.now, req.requester_id
+        try:
+            await store.withdraw(s, req, now=turn.now)
+        except Concurrent:
+            return Reply.of(await request_status_card(services, s, req))
+        told = []
         if req.route == Route.ALLOCATION.value:
+            pool = await _pool_now(services, s, turn.now)
+            today = services.calendar.local_date(turn.now)
             for person in allocators_for(services, req, today):
-                view = await _allocation_view(services, s, req, person, turn.now)
-                await scheduling.update_card(s, person.id, f"request:{req.id}:alloc", cards.allocation_card(view),
-                                             key=f"request:{req.id}:alloc:withdrawn:{person.id}", now=turn.now)
+                view = _allocation_view(services, pool, req, person, turn.now)
+                told.append(effects.update_card(person.id, f"request:{req.id}:alloc", cards.allocation_card(view),
+                                                key=f"request:{req.id}:alloc:withdrawn:{person.id}"))
         if was_allocated:
-            await scheduling.update_card(s, req.supervisor_id, f"request:{req.id}:supervisor", cards.card([
+            told.append(effects.update_card(req.supervisor_id, f"request:{req.id}:supervisor", cards.card([
                 cards.title("Request withdrawn"),
-                cards.text(f"{name_of(services, req.requester_id)} withdrew their request; nothing to book.")]),
-                key=f"request:{req.id}:supervisor:withdrawn", now=turn.now)
-        return Reply.of(await scheduling.request_status_card(services, s, req,
-                                                             message="Withdrawn. Nobody will contact you about it."))
+                cards.text(f"{labels.name_of(services.school, req.requester_id)} withdrew their request; "
+                           "nothing to book.")]),
+                key=f"request:{req.id}:supervisor:withdrawn"))
+        await effects.add(s, *told, now=turn.now)
+        return Reply.of(await request_status_card(services, s, req,
+                                                  message="Withdrawn. Nobody will contact you about it."))
 
 
 # ---- allocators ------------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Pool:
+    """The pool and caseloads as one turn reads them (every allocator's card in that turn shows the same)."""
+    entries: list[PoolEntry]
+    loads: dict[str, int]
+
+
+async def _pool_now(services: Services, s: AsyncSession, now: dt.datetime) -> _Pool:
+    return _Pool(await pool_entries(services, s, now), await store.caseloads(s))
+
+
 def _suggestion_reason(sugg, entries: dict[str, PoolEntry], loads: dict[str, int]) -> str | None:
     if sugg is None:
         return None
@@ -303,160 +297,135 @@ def _suggestion_reason(sugg, entries: dict[str, PoolEntry], loads: dict[str, int
     return why
 
 
-async def _allocation_view(services: Services, s: AsyncSession, req: SupervisionRequest, viewer: StaffMember,
-                           now: dt.datetime, *, chosen: str | None = None, errors: dict[str, str] | None = None,
-                           message: str | None = None) -> cards.AllocationView:
-    today = local_today(services, now)
-    entries = await pool_entries(services, s, now)
-    loads = await caseloads(s)
-    supervisors = as_supervisors(entries, today)
-    by_id = {e.id: e for e in entries}
+def _allocation_view(services: Services, pool: _Pool, req: SupervisionRequest, viewer: StaffMember,
+                     now: dt.datetime, *, chosen: str | None = None, errors: dict[str, str] | None = None,
+                     message: str | None = None) -> cards.AllocationView:
+    today = services.calendar.local_date(now)
+    loads = pool.loads
+    supervisors = as_supervisors(pool.entries, today)
     suggestion = None
-    if req.status == "submitted":
+    if req.status == store.WAITING:
         suggestion = suggest_supervisor(supervisors, loads, requester_id=req.requester_id,
                                         preferred_id=req.preferred_id)
     choices = [cards.PoolChoice(sup.id, sup.name, loads.get(sup.id, 0), sup.capacity,
                                 full=loads.get(sup.id, 0) >= sup.capacity, away=not sup.available)
                for sup in supervisors if not sup.retired and sup.id != req.requester_id]
     requester = services.school.staff.get(req.requester_id)
-    cont = None
-    if req.continue_current and req.preferred_id:
-        cont = name_of(services, req.preferred_id)
+    cont = labels.name_of(services.school, req.preferred_id) if req.continue_current and req.preferred_id else None
     return cards.AllocationView(
-        request_id=req.id, status=req.status, requester_name=name_of(services, req.requester_id),
+        request_id=req.id, status=req.status, requester_name=labels.name_of(services.school, req.requester_id),
         requester_role=requester.job_title if requester else "", kind=req.kind, topics=list(req.topics or []),
-        urgency=req.urgency, preferred_name=name_of(services, req.preferred_id) if req.preferred_id else None,
+        urgency=req.urgency,
+        preferred_name=labels.name_of(services.school, req.preferred_id) if req.preferred_id else None,
         continue_name=cont, suggested_id=suggestion.supervisor_id if suggestion else None,
         suggested_name=suggestion.supervisor.name if suggestion else None,
-        suggestion_reason=_suggestion_reason(suggestion, by_id, loads), choices=choices,
-        created_label=_time_label(services, req.created_at),
-        supervisor_name=name_of(services, req.supervisor_id) if req.supervisor_id else None,
-        allocated_by_name=name_of(services, req.allocated_by) if req.allocated_by else None,
+        suggestion_reason=_suggestion_reason(suggestion, {e.id: e for e in pool.entries}, loads), choices=choices,
+        created_label=labels.when(req.created_at, services.school.tz),
+        supervisor_name=labels.name_of(services.school, req.supervisor_id) if req.supervisor_id else None,
+        allocated_by_name=labels.name_of(services.school, req.allocated_by) if req.allocated_by else None,
         can_allocate=may_allocate(services, viewer, req, today), chosen=chosen, errors=errors or {},
         message=message)
 
 
+async def _allocation_card(services: Services, s: AsyncSession, req: SupervisionRequest, viewer: StaffMember,
+                           now: dt.datetime, **kw) -> Reply:
+    view = _allocation_view(services, await _pool_now(services, s, now), req, viewer, now, **kw)
+    return Reply.of(cards.allocation_card(view))
+
+
 async def allocation(services: Services, turn: Turn) -> Reply:
     """Shows an allocator one request with a suggested supervisor, or who it went to."""
-    actor = turn.actor
-    if actor is None or not actor.has(Role.ALLOCATOR):
-        refuse(turn, "request.allocation not an allocator")
-        return say("Only the people who allocate supervisors can see requests.")
-    rid = scheduling._int(turn.data.get("request_id"))
     async with unit_of_work(services, turn.now) as s:
-        req = await s.get(SupervisionRequest, rid) if rid is not None else None
-        if req is None:
+        try:
+            req = await store.get(s, parse_id(turn.data.get("request_id")))
+        except NotFound:
             refuse(turn, "request.allocation unknown request")
-            return say("I can't find that request.")
-        return Reply.of(cards.allocation_card(await _allocation_view(services, s, req, actor, turn.now)))
+            return say(turn, "I can't find that request.")
+        return await _allocation_card(services, s, req, turn.actor, turn.now)
 
 
 async def allocate(services: Services, turn: Turn) -> Reply:
     """Allocates a supervisor (the suggested one in one click, or another) within their capacity."""
     actor = turn.actor
-    if actor is None or not actor.has(Role.ALLOCATOR):
-        refuse(turn, "request.allocate not an allocator")
-        return say("Only the people who allocate supervisors can do that.")
-    rid = scheduling._int(turn.data.get("request_id"))
-    today = local_today(services, turn.now)
+    today = services.calendar.local_date(turn.now)
     use = turn.data.get("use")
     wanted = turn.data.get("supervisor_id") if use == "suggested" else turn.data.get("chosen")
+    wanted = wanted if isinstance(wanted, str) and wanted else None
     async with unit_of_work(services, turn.now) as s:
-        req = await s.get(SupervisionRequest, rid) if rid is not None else None
-        if req is None:
+        try:
+            req = await store.get(s, parse_id(turn.data.get("request_id")))
+        except NotFound:
             refuse(turn, "request.allocate unknown request")
-            return say("I can't find that request.")
-        if req.status != "submitted":
+            return say(turn, "I can't find that request.")
+        if req.status != store.WAITING:
             msg = None
-            if req.status == "withdrawn":
+            if req.status == store.WITHDRAWN:
                 msg = "The member of staff withdrew this request."
             elif req.supervisor_id != wanted or req.allocated_by != actor.id:
-                msg = (f"Already allocated to {name_of(services, req.supervisor_id)}"
-                       + (f" by {name_of(services, req.allocated_by)}." if req.allocated_by else "."))
-            return Reply.of(cards.allocation_card(await _allocation_view(services, s, req, actor, turn.now,
-                                                                         message=msg)))
+                msg = (f"Already allocated to {labels.name_of(services.school, req.supervisor_id)}"
+                       + (f" by {labels.name_of(services.school, req.allocated_by)}." if req.allocated_by else "."))
+            return await _allocation_card(services, s, req, actor, turn.now, message=msg)
         if not may_allocate(services, actor, req, today):
             refuse(turn, "request.allocate own request")
-            return say("Another allocator will choose a supervisor for your own request.")
-        entries = await pool_entries(services, s, turn.now)
-        loads = await caseloads(s)
-        pool_now = as_supervisors(entries, today)
-        shown = suggest_supervisor(pool_now, loads, requester_id=req.requester_id, preferred_id=req.preferred_id)
-        sup = next((x for x in pool_now if isinstance(wanted, str) and x.id == wanted), None)
-        if not isinstance(wanted, str) or not wanted:
+            return say(turn, "Another allocator will choose a supervisor for your own request.")
+        pool = await _pool_now(services, s, turn.now)
+        pool_now = as_supervisors(pool.entries, today)
+        shown = suggest_supervisor(pool_now, pool.loads, requester_id=req.requester_id,
+                                   preferred_id=req.preferred_id)
+        sup = next((x for x in pool_now if x.id == wanted), None) if wanted else None
+        already = False
+        if wanted is None:
             problem = "Choose a supervisor."
         else:
             if sup is None and use == "suggested":
                 refuse(turn, "request.allocate supervisor not in pool")
-            already = (await s.execute(select(Pairing.id).where(
-                Pairing.supervisee_id == req.requester_id, Pairing.supervisor_id == wanted,
-                Pairing.ended_at.is_(None)))).first() is not None
-            problem = allocation_problem(sup, loads, requester_id=req.requester_id, already_supervises=already)
+            already = await store.pairing_between(s, req.requester_id, wanted) is not None
+            problem = allocation_problem(sup, pool.loads, requester_id=req.requester_id, already_supervises=already)
         if problem:
-            view = await _allocation_view(services, s, req, actor, turn.now,
-                                          chosen=wanted if isinstance(wanted, str) else None,
-                                          errors={"chosen": problem}, message=None)
+            view = _allocation_view(services, pool, req, actor, turn.now, chosen=wanted, errors={"chosen": problem})
             return Reply.of(cards.allocation_card(view))
-    async with services.db.session() as s:
-        done = await s.execute(update(SupervisionRequest).where(
-            SupervisionRequest.id == req.id, SupervisionRequest.status == "submitted").values(updated_at=turn.now))
-        req = await s.get(SupervisionRequest, req.id, populate_existing=True)
-        if done.rowcount != 1 or req.status != "submitted":
-            return Reply.of(cards.allocation_card(await _allocation_view(services, s, req, actor, turn.now)))
-        # Capacity again, now that this transaction holds the write: another allocator may have given the same
-        # supervisor their last place since the check above. SQLite has one writer at a time (the UPDATE took
-        # it); PostgreSQL locks the supervisor's pool row, so allocations to one supervisor go one at a time.
-        if not already:
-            if s.bind.dialect.name == "postgresql":
-                await s.execute(select(PoolMember.id).where(PoolMember.staff_id == wanted).with_for_update())
-            problem = allocation_problem(sup, await caseloads(s), requester_id=req.requester_id,
-                                         already_supervises=False)
-            if problem:
-                view = await _allocation_view(services, s, req, actor, turn.now, chosen=wanted,
-                                              errors={"chosen": problem}, message=None)
-                return Reply.of(cards.allocation_card(view))
-        req.suggested_id = shown.supervisor_id if shown else None   # what the allocator was shown, for the record
-        await _allocate(services, s, req, wanted, by=actor.id, now=turn.now)
+        # The write claims the request and checks the supervisor's capacity again (another allocator may have
+        # given the same supervisor their last place since the check above).
+        try:
+            req = await store.allocate(s, req.id, sup, by=actor.id, now=turn.now, already_supervises=already,
+                                       suggested_id=shown.supervisor_id if shown else None)
+        except Concurrent:
+            return await _allocation_card(services, s, req, actor, turn.now)
+        except OverCapacity as exc:
+            return await _allocation_card(services, s, req, actor, turn.now, chosen=wanted,
+                                          errors={"chosen": str(exc)})
+        told = await _tell_allocated(services, s, req, by=actor.id)
+        pool = await _pool_now(services, s, turn.now)
         for person in allocators_for(services, req, today):
-            if person.id == actor.id:
-                continue
-            view = await _allocation_view(services, s, req, person, turn.now)
-            await scheduling.update_card(s, person.id, f"request:{req.id}:alloc", cards.allocation_card(view),
-                                         key=f"request:{req.id}:alloc:allocated:{person.id}", now=turn.now)
-        view = await _allocation_view(services, s, req, actor, turn.now, message=(
-            f"Allocated to {name_of(services, wanted)}. They will propose a time; "
-            f"{name_of(services, req.requester_id)} has been told."))
-        return Reply.of(cards.allocation_card(view))
+            if person.id != actor.id:
+                told.append(effects.update_card(
+                    person.id, f"request:{req.id}:alloc",
+                    cards.allocation_card(_allocation_view(services, pool, req, person, turn.now)),
+                    key=f"request:{req.id}:alloc:allocated:{person.id}"))
+        await effects.add(s, *told, now=turn.now)
+        return Reply.of(cards.allocation_card(_allocation_view(services, pool, req, actor, turn.now, message=(
+            f"Allocated to {labels.name_of(services.school, wanted)}. They will propose a time; "
+            f"{labels.name_of(services.school, req.requester_id)} has been told."))))
 
 
 async def waiting(services: Services, turn: Turn) -> Reply:
     """Lists the requests still waiting for a supervisor, urgent first."""
-    actor = turn.actor
-    if actor is None or not actor.has(Role.ALLOCATOR):
-        refuse(turn, "request.list not an allocator")
-        return say("Only the people who allocate supervisors can see requests.")
     async with unit_of_work(services, turn.now) as s:
-        rows = (await s.execute(select(SupervisionRequest).where(SupervisionRequest.status == "submitted"))
-                ).scalars().all()
-    rows = sorted(rows, key=lambda r: (_URGENCY_ORDER.get(r.urgency, 3), r.created_at))
-    items = [cards.WaitingRequest(r.id, name_of(services, r.requester_id), r.kind, r.urgency,
-                                  _time_label(services, r.created_at)) for r in rows[:LIST_LIMIT]]
+        rows = await store.waiting(s)
+    items = [cards.WaitingRequest(r.id, labels.name_of(services.school, r.requester_id), r.kind, r.urgency,
+                                  labels.when(r.created_at, services.school.tz)) for r in rows[:LIST_LIMIT]]
     return Reply.of(cards.requests_list(items, total_open=len(rows)))
-
-
-ALLOCATORS = permissions.role(Role.ALLOCATOR, "Only the people who allocate supervisors can see requests.",
-                              "allocator", as_card=True)
 
 
 def register(router: Router) -> None:
     router.command("request", title="Request supervision",
                    description="Ask for 1:1, group or specialist supervision.", handler=open_form,
-                   verb=cards.REQUEST_OPEN)
+                   allowed=REQUESTER, verb=cards.REQUEST_OPEN)
     router.command("requests", "allocate", title="Requests to allocate",
                    description="Requests waiting for a supervisor.", handler=waiting,
-                   allowed=ALLOCATORS, verb="request.list")
-    router.verb(cards.REQUEST_SUBMIT, submit)
-    router.verb(cards.REQUEST_STATUS, status)
-    router.verb(cards.REQUEST_WITHDRAW, withdraw)
-    router.verb(cards.ALLOCATION_VIEW, allocation)
-    router.verb(cards.ALLOCATE, allocate)
+                   allowed=SEE_REQUESTS, verb="request.list")
+    router.verb(cards.REQUEST_SUBMIT, submit, allowed=REQUESTER)
+    router.verb(cards.REQUEST_STATUS, status, allowed=STAFF)
+    router.verb(cards.REQUEST_WITHDRAW, withdraw, allowed=STAFF)
+    router.verb(cards.ALLOCATION_VIEW, allocation, allowed=SEE_REQUESTS)
+    router.verb(cards.ALLOCATE, allocate, allowed=ALLOCATOR)

@@ -42,3 +42,7 @@ class OverCapacity(StoreError):
 
 class AlreadySubmitted(StoreError):
     """This card's submit key already made a record: there is no draft to save any more."""
+
+
+class AlreadySent(StoreError):
+    """This form was sent before (a double click, a retried request): the first one was kept."""

@@ -7,8 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.store.models_request import Meeting, Pairing, SupervisionRequest
-from tests.journeys.test_request_kit import (REQUEST_TOM, errors_on, find_action, find_input, kit,  # noqa: F401
-                                             texts_of, tom_requests)
+from tests.journeys.test_request_kit import REQUEST_TOM, errors_on, find_action, find_input, kit, texts_of, tom_requests  # noqa: F401
 
 
 async def test_request_allocate_book_puts_one_event_in_both_calendars(kit):
@@ -167,7 +166,7 @@ async def test_capacity_is_respected_and_suggestion_moves_to_lightest_caseload(k
     # Priya already supervises four people (the school default capacity).
     now = kit.clock.now
     async with kit.db.session() as s:
-        for i, who in enumerate(("isla.brennan", "joseph.adeyemi", "liam.osei", "megan.tranter")):
+        for who in ("isla.brennan", "joseph.adeyemi", "liam.osei", "megan.tranter"):
             s.add(Pairing(supervisee_id=who, supervisor_id="priya.raman", started_at=now))
     await tom_requests(kit)
     await kit.deliver()
@@ -192,7 +191,7 @@ async def test_capacity_is_respected_and_suggestion_moves_to_lightest_caseload(k
 async def test_a_place_taken_between_the_check_and_the_write_is_refused(kit, monkeypatch):
     """Two allocators at the same moment: the check the card was answered from said Priya had room, but by the
     time this allocation writes, someone else has filled her last place. The write re-checks and refuses."""
-    from bot.journeys import request as journey
+    from bot.store import requests as store  # the journey's check and the store's re-check both read it here
 
     await kit.install("tom.hollis", "daniel.whitcombe", "helen.ashdown")
     now = kit.clock.now
@@ -204,7 +203,7 @@ async def test_a_place_taken_between_the_check_and_the_write_is_refused(kit, mon
     alloc = await kit.open_latest("daniel.whitcombe")
     rid = find_action(alloc, "request.allocate")["data"]["request_id"]
 
-    real = journey.caseloads
+    real = store.caseloads
     calls = []
 
     async def racing(s):
@@ -216,7 +215,7 @@ async def test_a_place_taken_between_the_check_and_the_write_is_refused(kit, mon
             return loads
         return await real(s)
 
-    monkeypatch.setattr(journey, "caseloads", racing)
+    monkeypatch.setattr(store, "caseloads", racing)
     card = await kit.click("daniel.whitcombe", "request.allocate",
                            {"request_id": rid, "use": "chosen", "chosen": "priya.raman"})
     assert len(calls) >= 2                     # looked again when writing

@@ -12,9 +12,21 @@ import pytest
 
 from bot.domain.allocation import Supervisor
 from bot.domain.calendar import TermCalendar
-from bot.domain.request_rules import (CONTINUE, NO_PREFERENCE, Route, allocation_problem, horizon_for,
-                                      parse_group_setup, parse_manual_time, parse_pool_add, parse_request_form,
-                                      prefer_usual_times, route_request, split_multi, time_band)
+from bot.domain.request_rules import (
+    CONTINUE,
+    NO_PREFERENCE,
+    Route,
+    allocation_problem,
+    horizon_for,
+    parse_group_setup,
+    parse_manual_time,
+    parse_pool_add,
+    parse_request_form,
+    prefer_usual_times,
+    route_request,
+    split_multi,
+    time_band,
+)
 from bot.domain.slots import Slot
 from bot.school import load_school
 from tests.conftest import DEMO_SCHOOL

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from bot.domain.slots import Busy, BusyStatus
 from bot.store.models_request import Meeting, SlotOffer, SupervisionRequest
-from tests.journeys.test_request_kit import (REQUEST_TOM, errors_on, find_action, find_input,  # noqa: F401
-                                             kit, texts_of, tom_requests)
+from tests.journeys.test_request_kit import REQUEST_TOM, errors_on, find_action, find_input, kit, texts_of, tom_requests  # noqa: F401
 
 REQUEST_TOM_ANY = dict(REQUEST_TOM, times="any", urgency="routine")
 
