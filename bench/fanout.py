@@ -139,7 +139,7 @@ class TeamsDouble:
         from aiohttp import web
         return web.json_response({"value": self.by_conv.get(request.match_info["cid"], [])})
 
-    async def start(self) -> "TeamsDouble":
+    async def start(self) -> TeamsDouble:
         from aiohttp import web
         app = web.Application()
         app.router.add_post("/v3/conversations/{cid}/activities", self.post)

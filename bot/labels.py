@@ -68,7 +68,7 @@ def when(instant: dt.datetime, tz) -> str:
     return f"{short_date(local.date())}, {local:%H:%M}"
 
 
-def name_of(school: "School", staff_id: str | None, *, missing: str = NO_LONGER_ON_STAFF) -> str:
+def name_of(school: School, staff_id: str | None, *, missing: str = NO_LONGER_ON_STAFF) -> str:
     """A colleague's name from the roster; `missing` for an id the roster no longer has ("" for no id)."""
     if not staff_id:
         return ""

@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         return v
 
     @model_validator(mode="after")
-    def _credentials_complete(self) -> "Settings":
+    def _credentials_complete(self) -> Settings:
         if self.app_password and not self.app_id:
             raise ValueError("MicrosoftAppPassword is set but MicrosoftAppId is not")
         if self.app_type == "SingleTenant" and self.app_id and not self.app_tenant_id:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 CHECK_TIMEOUT = 30.0
 
@@ -68,7 +68,7 @@ async def check_store(url: str) -> Check:
 async def _with_timeout(name: str, coro) -> Check:
     try:
         return await asyncio.wait_for(coro, CHECK_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Check(name, False, f"no answer in {CHECK_TIMEOUT:g}s")
 
 
@@ -120,7 +120,7 @@ async def _graph_checks(backend, gs) -> list[Check]:
         try:
             await asyncio.wait_for(backend.verify(), CHECK_TIMEOUT)
             out.append(Check("graph", True, f"signed in ({gs.credential_kind().replace('_', ' ')})"))
-        except (GraphError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, GraphError) as exc:
             out.append(Check("graph", False, str(exc) or "no answer from Entra ID"))
             out.append(Check("channel", None, "needs a Graph sign-in"))
             return out

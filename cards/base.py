@@ -6,9 +6,10 @@ Cards are built with adaptive-cards-py's typed models (it has inputs and Action.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any
 
 import adaptive_cards.card as ac
 from jsonschema.validators import Draft6Validator

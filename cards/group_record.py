@@ -13,8 +13,7 @@ from typing import Any
 import adaptive_cards.card as ac
 
 from bot.records.templates import ACTION_TEXT_MAX, RecordTemplate
-from cards.base import (TEAMS_MAX_CARD_BYTES, card, card_size, choice_set, error, execute, facts, text, text_input,
-                        title)
+from cards.base import TEAMS_MAX_CARD_BYTES, card, card_size, choice_set, error, execute, facts, text, text_input, title
 
 # Verbs (registered by bot/journeys/group_record.py).
 V_START = "grouprec.start"

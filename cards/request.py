@@ -2,8 +2,8 @@
 and the notices sent when a supervisor is allocated. Pure builders: view model in, card dict out."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import adaptive_cards.card as ac
 

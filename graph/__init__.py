@@ -12,14 +12,36 @@ A complete set → msgraph. Half-configured → GraphConfigError naming what is 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
-from graph.errors import (GraphAuthError, GraphConfigError, GraphConflict, GraphError, GraphNotFound,
-                          GraphRequestError, GraphThrottled)
+from graph.errors import (
+    GraphAuthError,
+    GraphConfigError,
+    GraphConflict,
+    GraphError,
+    GraphNotFound,
+    GraphRequestError,
+    GraphThrottled,
+)
 from graph.handlers import graph_handlers
-from graph.ports import (Apps, Attendee, BusyBlock, Calendar, ChannelFiles, Directory, DirectoryUser, FolderRef,
-                         M365Backend, Meeting, MeetingRequest, PersonalFiles, Schedule, SharingGrant, StoredFile)
+from graph.ports import (
+    Apps,
+    Attendee,
+    BusyBlock,
+    Calendar,
+    ChannelFiles,
+    Directory,
+    DirectoryUser,
+    FolderRef,
+    M365Backend,
+    Meeting,
+    MeetingRequest,
+    PersonalFiles,
+    Schedule,
+    SharingGrant,
+    StoredFile,
+)
 from graph.settings import GraphSettings, load_graph_settings
 
 

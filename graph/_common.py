@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Sequence
+from collections.abc import Sequence
 
 from graph.errors import GraphRequestError
 from graph.ports import MAX_INTERVAL, MAX_SCHEDULE_WINDOW, MIN_INTERVAL, Attendee, MeetingRequest

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Any, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 from bot.outbox.errors import PermanentFailure
 from bot.store.models_local_m365 import M365MeetingKey

@@ -10,8 +10,9 @@ Datetimes are aware; the backends return UTC.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import AsyncIterator, Literal, Protocol, Sequence, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 DEFAULT_SUBJECT = "Supervision"
 MAX_SCHEDULES_PER_CALL = 20          # GUIDE §2: getSchedule takes at most 20 people per call

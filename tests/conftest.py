@@ -2,7 +2,6 @@
 or in CI), a clock you can move, and a bot driven over real HTTP with a connector double."""
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import socket

@@ -10,9 +10,24 @@ from bot.journeys.router import Router
 
 
 def build_router() -> Router:
-    from bot.journeys import (actions, agreements, compliance, group_record, group_sessions, help, meetings,
-                              my_supervision, myactions, one_to_one, reminders_now, request, scheduling, specialist,
-                              supervisor_pool, understood)
+    from bot.journeys import (
+        actions,
+        agreements,
+        compliance,
+        group_record,
+        group_sessions,
+        help,
+        meetings,
+        my_supervision,
+        myactions,
+        one_to_one,
+        reminders_now,
+        request,
+        scheduling,
+        specialist,
+        supervisor_pool,
+        understood,
+    )
 
     router = Router()
     for journey in (request, scheduling, meetings, my_supervision, group_record, group_sessions, actions, compliance,

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping, Sequence, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.school import School, StaffMember
 
@@ -48,7 +49,7 @@ class Reply:
     card: dict | None = None
 
     @classmethod
-    def of(cls, card: dict) -> "Reply":
+    def of(cls, card: dict) -> Reply:
         return cls(cards=[card], card=card)
 
 
@@ -78,17 +79,17 @@ class Services:
     The term calendar is built once, from the school config, when the services are made."""
 
     school: School
-    db: "Database"
+    db: Database
     clock: Clock = utc_now
     m365: Any = None                                 # graph.M365Backend (local or msgraph)
-    calendar: "TermCalendar" = None                  # type: ignore[assignment]  # built in __post_init__
-    router: "Router | None" = None
-    messenger: "Messenger | None" = None             # throttled proactive Teams sends (the outbox's)
-    rate_limiter: "RateLimiter | None" = None        # the one limiter every proactive send shares
+    calendar: TermCalendar = None                  # type: ignore[assignment]  # built in __post_init__
+    router: Router | None = None
+    messenger: Messenger | None = None             # throttled proactive Teams sends (the outbox's)
+    rate_limiter: RateLimiter | None = None        # the one limiter every proactive send shares
     teams_send: Any = None                           # the reminder fan-out's raw sender
     outbox_worker: Any = None                        # bot.outbox.OutboxWorker (wake() after a turn queues work)
     scheduler: Any = None                            # bot.reminders.scheduler.Scheduler
-    busy_lookup: "BusyLookup | None" = None          # free/busy override (tests); None → the Microsoft 365 port
+    busy_lookup: BusyLookup | None = None          # free/busy override (tests); None → the Microsoft 365 port
     pool: PoolState = field(default_factory=PoolState)
     # Each requester's 1:1 chat id, looked up once per process (it never changes).
     conversation_ids: dict[str, str] = field(default_factory=dict)

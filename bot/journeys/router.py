@@ -18,8 +18,8 @@ is the help card's order; a word or verb registered twice is an error at start-u
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from bot.journeys.base import Handler, Reply, Services, Turn
 from bot.journeys.kit import refuse, say

@@ -47,20 +47,6 @@ OFFER_REUSE = dt.timedelta(minutes=15)  # a card refreshed within this shows the
 #: Anyone on the staff; whether the session or request is theirs, each handler checks on the row itself.
 STAFF = permissions.on_roster()
 
-# ---- kept for bot/journeys/specialist.py, which still calls them by these names ----------------------------------
-_int = parse_id
-
-
-async def update_card(s: AsyncSession, staff_id: str, ref: str, card: dict, *, key: str, now: dt.datetime) -> None:
-    """Queue `effects.update_card` (the outbox builder) in the caller's transaction."""
-    await effects.add(s, effects.update_card(staff_id, ref, card, key=key), now=now)
-
-
-async def calendar_cancel(s: AsyncSession, *, event_key: str, now: dt.datetime) -> None:
-    """Queue `effects.calendar_cancel` (the outbox builder) in the caller's transaction."""
-    await effects.add(s, effects.calendar_cancel(event_key), now=now)
-
-
 # ---- offering times for a request --------------------------------------------------------------------------------
 def _request_attendees(req: SupervisionRequest) -> list[str]:
     return list(dict.fromkeys([req.supervisor_id, req.requester_id, *(req.colleagues or [])]))

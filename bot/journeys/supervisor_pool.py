@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 
 from bot import labels
-from bot.domain.calendar import TermCalendar
 from bot.domain.request_rules import parse_pool_add
 from bot.journeys import permissions
 from bot.journeys.base import Reply, Services, Turn
@@ -112,28 +111,3 @@ async def retire_supervisor(services: Services, turn: Turn) -> Reply:
         await pool.retire_from_pool(s, staff_id, by=turn.actor.id, now=turn.now)
         forget_pool(services)
         return Reply.of(await _pool_view(services, s, turn, message=f"{name} has been retired from the pool."))
-
-
-# ---- thin aliases kept for request.py and scheduling.py until they use kit and labels directly ---------------------
-def term_calendar(services: Services) -> TermCalendar:
-    """The school's term calendar (use `services.calendar`)."""
-    return services.calendar
-
-
-def local_today(services: Services, now: dt.datetime) -> dt.date:
-    """The school's date now (use `services.calendar.local_date(now)`)."""
-    return services.calendar.local_date(now)
-
-
-def name_of(services: Services, staff_id: str | None) -> str:
-    """A colleague's name (use `bot.labels.name_of(services.school, staff_id)`)."""
-    return labels.name_of(services.school, staff_id)
-
-
-is_dsl = permissions.is_dsl
-day_label = labels.day_label
-
-
-def say(message: str) -> Reply:
-    """A short answer as a small card, typed or clicked (use `bot.journeys.kit.say(turn, …, as_card=True)`)."""
-    return Reply.of(pool_cards.card([pool_cards.text(message)]))

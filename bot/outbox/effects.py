@@ -12,7 +12,8 @@ after another in the order they were queued (create a meeting before moving it).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 

@@ -14,8 +14,9 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 from sqlalchemy import and_, case, exists, or_, select, update
 from sqlalchemy.orm import aliased
@@ -141,7 +142,7 @@ class OutboxWorker:
         remaining = max(0.0, self._deadline - time.monotonic())
         try:
             await asyncio.wait_for(asyncio.shield(self._task), remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._task.cancel()
             try:
                 await self._task
@@ -176,7 +177,7 @@ class OutboxWorker:
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _run_batch(self) -> tuple[int, int]:
@@ -276,7 +277,7 @@ class OutboxWorker:
         except PermanentFailure as exc:
             self._log_limited(logging.WARNING, f"outbox {c.kind} {c.key}: permanent failure: {exc}")
             return await self._finish(c, DEAD, error=f"{type(exc).__name__}: {exc}")
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return await self._retry(c, None, f"timed out after {self.handler_timeout:g} s", counts=True)
         except Exception as exc:  # noqa: BLE001 - an unexpected error is a transient failure, logged in full once
             if self._should_log(f"{c.kind}:{type(exc).__name__}:{exc}"):

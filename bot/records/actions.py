@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.store.models_group_record import DONE   # the 1:1 actions use the same status words
+from bot.store.models_group_record import DONE  # the 1:1 actions use the same status words
 
 
 def set_action_status(action: Any, status: str, *, by: str, now: dt.datetime) -> str:

@@ -20,8 +20,17 @@ from bot.delivery import Message, Outcome, Result, ThrottledSender
 from bot.domain.reminder_rules import live_point
 from bot.reminders import claims, facts, views
 from bot.reminders.facts import Context
-from bot.store.models_compliance import (EXPIRED, FAILED, OPEN_STATES, SENDING, SENT, SKIPPED, UNREACHABLE,
-                                         DigestSend, ReminderClaim)
+from bot.store.models_compliance import (
+    EXPIRED,
+    FAILED,
+    OPEN_STATES,
+    SENDING,
+    SENT,
+    SKIPPED,
+    UNREACHABLE,
+    DigestSend,
+    ReminderClaim,
+)
 from cards import compliance as cards
 
 log = logging.getLogger("bot.reminders")
@@ -65,7 +74,7 @@ class DeliveryStats:
     reconciled: int = 0
     in_doubt: int = 0
 
-    def add(self, other: "DeliveryStats") -> None:
+    def add(self, other: DeliveryStats) -> None:
         for k in self.__dataclass_fields__:
             setattr(self, k, getattr(self, k) + getattr(other, k))
 

@@ -13,7 +13,7 @@ from bot.domain.slots import Slot
 from bot.reminders import facts
 from bot.reminders.facts import Context
 from bot.school import School
-from bot.store.models_compliance import (FAILED, OPEN_STATES, SENT, UNREACHABLE, MopUpProposal, ReminderClaim)
+from bot.store.models_compliance import FAILED, OPEN_STATES, SENT, UNREACHABLE, MopUpProposal, ReminderClaim
 from bot.store.models_sessions import GroupSession
 from cards import compliance as cards
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, AsyncIterator
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +42,7 @@ class PoolEntry:
         return self.staff.id
 
 
-async def ensure_pool(services: "Services", now: dt.datetime) -> None:
+async def ensure_pool(services: Services, now: dt.datetime) -> None:
     """Insert config supervisors the store has never seen (never re-adds someone the DSL retired).
 
     Its own short transaction, once per process, before the caller opens its unit of work."""
@@ -57,14 +58,14 @@ async def ensure_pool(services: "Services", now: dt.datetime) -> None:
 
 
 @asynccontextmanager
-async def unit_of_work(services: "Services", now: dt.datetime) -> AsyncIterator[AsyncSession]:
+async def unit_of_work(services: Services, now: dt.datetime) -> AsyncIterator[AsyncSession]:
     """One transaction, with the pool seeded first (every journey of the targeted offer reads it)."""
     await ensure_pool(services, now)
     async with services.db.session() as s:
         yield s
 
 
-async def pool_entries(services: "Services", s: AsyncSession, now: dt.datetime, *,
+async def pool_entries(services: Services, s: AsyncSession, now: dt.datetime, *,
                        fresh: bool = True) -> list[PoolEntry]:
     """Every pool member still on the roster (active and retired), by name.
 
@@ -88,7 +89,7 @@ async def pool_entries(services: "Services", s: AsyncSession, now: dt.datetime, 
     return entries
 
 
-def forget_pool(services: "Services") -> None:
+def forget_pool(services: Services) -> None:
     services.pool.forget()
 
 

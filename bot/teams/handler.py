@@ -7,8 +7,7 @@ import logging
 from typing import Any
 
 from botbuilder.core import ActivityHandler, CardFactory, InvokeResponse, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ChannelAccount, ConversationReference
-from botbuilder.schema import AdaptiveCardInvokeResponse
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount, ConversationReference
 
 from bot.journeys.base import MAX_TEXT_CHARS, Reply, Services, Turn
 from bot.journeys.help import welcome_card

@@ -104,7 +104,7 @@ class OpenIdKeys:
                 if not isinstance(jwks_uri, str) or not _acceptable(jwks_uri, self.url):
                     raise ValueError("metadata has no usable jwks_uri")
                 keys = _parse_keys(await _get_json(http, jwks_uri))
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
             self._failed_at = self._clock()
             log.warning("could not refresh Bot Framework signing keys (%s)%s", type(exc).__name__,
                         "; keeping the cached keys" if self._keys else "")

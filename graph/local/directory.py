@@ -1,7 +1,7 @@
 """Directory answered from the school config roster (the local stand-in for Entra ID)."""
 from __future__ import annotations
 
-from typing import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from bot.school.config import School, StaffMember
 from graph.errors import GraphNotFound

@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import json
 import random
-from typing import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import quote
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
@@ -25,18 +25,23 @@ from msgraph.generated.models.event import Event
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.online_meeting_provider_type import OnlineMeetingProviderType
 from msgraph.generated.models.sensitivity import Sensitivity
-from msgraph.generated.users.item.calendar.get_schedule.get_schedule_post_request_body import \
-    GetSchedulePostRequestBody
+from msgraph.generated.users.item.calendar.get_schedule.get_schedule_post_request_body import GetSchedulePostRequestBody
 from msgraph.generated.users.item.calendar.get_schedule.get_schedule_post_response import GetSchedulePostResponse
 from msgraph.generated.users.item.events.item.cancel.cancel_post_request_body import CancelPostRequestBody
 
-from graph._common import (check_meeting, check_schedule_args, graph_datetime, graph_datetime_str, transaction_id,
-                           utc)
+from graph._common import check_meeting, check_schedule_args, graph_datetime, graph_datetime_str, transaction_id, utc
 from graph.errors import GraphNotFound, GraphRequestError, GraphThrottled
 from graph.msgraph.client import GraphClients
 from graph.msgraph.errors import THROTTLE_STATUSES, TRANSIENT_STATUSES, call, from_status
-from graph.ports import (MAX_BATCH_REQUESTS, MAX_SCHEDULES_PER_CALL, Attendee, BusyBlock, Meeting, MeetingRequest,
-                         Schedule)
+from graph.ports import (
+    MAX_BATCH_REQUESTS,
+    MAX_SCHEDULES_PER_CALL,
+    Attendee,
+    BusyBlock,
+    Meeting,
+    MeetingRequest,
+    Schedule,
+)
 
 PREFER_UTC = 'outlook.timezone="UTC"'
 

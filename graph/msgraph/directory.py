@@ -1,11 +1,12 @@
 """Directory through Microsoft Graph: users, transitive group members (paged), managers."""
 from __future__ import annotations
 
-from typing import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
-from msgraph.generated.groups.item.transitive_members.graph_user.graph_user_request_builder import \
-    GraphUserRequestBuilder
+from msgraph.generated.groups.item.transitive_members.graph_user.graph_user_request_builder import (
+    GraphUserRequestBuilder,
+)
 from msgraph.generated.models.user import User
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 

@@ -9,14 +9,23 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import re
-from typing import Awaitable, Mapping, TypeVar
+from collections.abc import Awaitable, Mapping
+from typing import TypeVar
 
 import httpx
 from azure.core.exceptions import ClientAuthenticationError
 from kiota_abstractions.api_error import APIError
 
-from graph.errors import (DELTA_RESET_CODES, GraphAuthError, GraphConflict, GraphDeltaExpired, GraphError,
-                          GraphNotFound, GraphRequestError, GraphThrottled)
+from graph.errors import (
+    DELTA_RESET_CODES,
+    GraphAuthError,
+    GraphConflict,
+    GraphDeltaExpired,
+    GraphError,
+    GraphNotFound,
+    GraphRequestError,
+    GraphThrottled,
+)
 
 T = TypeVar("T")
 THROTTLE_STATUSES = {429, 503, 504}

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 import httpx
-from msgraph.generated.drives.item.items.item.create_upload_session.create_upload_session_post_request_body import \
-    CreateUploadSessionPostRequestBody
+from msgraph.generated.drives.item.items.item.create_upload_session.create_upload_session_post_request_body import (
+    CreateUploadSessionPostRequestBody,
+)
 from msgraph.generated.drives.item.items.item.invite.invite_post_request_body import InvitePostRequestBody
 from msgraph.generated.models.drive_item import DriveItem
 from msgraph.generated.models.drive_item_uploadable_properties import DriveItemUploadableProperties

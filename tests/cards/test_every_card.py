@@ -17,9 +17,8 @@ from cards import actions as action_cards
 from cards import compliance as comp
 from cards import group_record as grec
 from cards import help as help_cards
-from cards import pool, reminders, request, scheduling, specialist
+from cards import pool, reminders, request, scheduling, specialist, understanding
 from cards import targeted as tgt
-from cards import understanding
 from cards.base import card, choice_set, validation_errors
 from tests.cards import test_compliance_cards as tc
 from tests.cards import test_group_record_cards as tg

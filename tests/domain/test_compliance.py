@@ -5,7 +5,6 @@ import datetime as dt
 
 import pytest
 
-from bot.domain.calendar import TermCalendar
 from bot.domain.compliance import (
     Attendance,
     DslFrequency,

@@ -86,7 +86,7 @@ class PlaygroundError(AssertionError):
 class Card:
     """One rendered Adaptive Card (a stable handle: the element carries a unique data-e2e-card id)."""
 
-    def __init__(self, page: Page, locator: Locator, owner: "PlaygroundPage"):
+    def __init__(self, page: Page, locator: Locator, owner: PlaygroundPage):
         self.page = page
         self.locator = locator
         self.owner = owner
@@ -122,7 +122,7 @@ class Card:
         """The input element labelled `label` (text, number, date, time, or a dropdown ChoiceSet's box)."""
         return self.locator.get_by_label(label, exact=True).and_(self.locator.locator("input, textarea"))
 
-    def fill(self, label: str, value: str) -> "Card":
+    def fill(self, label: str, value: str) -> Card:
         """Type into a text, number, date (YYYY-MM-DD) or time (HH:MM) input found by its label.
 
         Types key by key: the Playground's card renderer keeps a value only if it saw real key input — after
@@ -143,7 +143,7 @@ class Card:
         expect(field).to_have_value(value)
         return self
 
-    def choose(self, label: str, option: str) -> "Card":
+    def choose(self, label: str, option: str) -> Card:
         """Pick `option` (its title) in the ChoiceSet labelled `label`: radio buttons, checkboxes or a dropdown."""
         combo = self.locator.get_by_role("combobox", name=label, exact=True)
         if combo.count():
@@ -166,7 +166,7 @@ class Card:
         """The radio button (a choice of an expanded ChoiceSet) whose label is `option`."""
         return self.locator.locator(f"xpath=.//input[@type='radio'][@id=//label[normalize-space()={_xpath_str(option)}]/@for]")
 
-    def tick(self, title: str, on: bool = True) -> "Card":
+    def tick(self, title: str, on: bool = True) -> Card:
         """Set the checkbox titled `title` (an Input.Toggle, or one choice of a multi-select ChoiceSet)."""
         # Not get_by_label: a checkbox's accessible name also includes its ChoiceSet's label.
         self.checkbox(title).set_checked(on)
@@ -176,7 +176,7 @@ class Card:
     def button(self, title: str) -> Locator:
         return self.locator.get_by_role("button", name=title, exact=True)
 
-    def click(self, title: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> "Card":
+    def click(self, title: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Card:
         """Click an action button and return the bot's answer: the card that replaced this one (Action.Execute)
         or the next new card (Action.Submit). Raises PlaygroundError at once if the bot answered the invoke with
         an error status, or the Playground could not reach it."""
@@ -231,7 +231,7 @@ class PlaygroundPage:
         return self.user["aadObjectId"]
 
     # ---- navigation ----------------------------------------------------------------------------------------
-    def load(self) -> "PlaygroundPage":
+    def load(self) -> PlaygroundPage:
         """(Re)load the Playground; it opens the personal chat and installs the bot there."""
         self.page.goto(self.url)
         expect(self.page.get_by_role("treeitem", name="Personal Chat")).to_be_visible()
@@ -242,16 +242,16 @@ class PlaygroundPage:
         self.settle()
         return self
 
-    def open_personal_chat(self) -> "PlaygroundPage":
+    def open_personal_chat(self) -> PlaygroundPage:
         return self._open("Personal Chat", "personal")
 
-    def open_group_chat(self) -> "PlaygroundPage":
+    def open_group_chat(self) -> PlaygroundPage:
         return self._open(self.group_chat_name, "group")
 
-    def open_channel(self, channel: str = "Safeguarding") -> "PlaygroundPage":
+    def open_channel(self, channel: str = "Safeguarding") -> PlaygroundPage:
         return self._open(f"{self.team_name} - {channel}", "channel")
 
-    def _open(self, tree_name: str, kind: str) -> "PlaygroundPage":
+    def _open(self, tree_name: str, kind: str) -> PlaygroundPage:
         item = self.page.get_by_role("treeitem", name=tree_name, exact=True)
         item.click()
         self._where = kind

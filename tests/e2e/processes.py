@@ -157,7 +157,7 @@ class BotProcess:
     def log_path(self) -> Path:
         return self.workdir / "bot.log"
 
-    def start(self, timeout: float = 60.0) -> "BotProcess":
+    def start(self, timeout: float = 60.0) -> BotProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         env = {k: v for k, v in os.environ.items() if k not in _BOT_ENV_DROP}
@@ -236,7 +236,7 @@ class PlaygroundProcess:
             raise ValueError(f"no Playground config for {person!r}; people: {', '.join(people)}")
         return path
 
-    def start(self, timeout: float = 60.0, attempts: int = 3) -> "PlaygroundProcess":
+    def start(self, timeout: float = 60.0, attempts: int = 3) -> PlaygroundProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.config or self.config_for(self.person), self.workdir / CONFIG_NAME)
         for attempt in range(attempts):

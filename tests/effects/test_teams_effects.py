@@ -2,8 +2,6 @@
 its 1:1 fallback, and what channel errors mean (retry, unreachable)."""
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import select
 
 from bot.effects import dead_letter_hook, teams_handlers

@@ -37,7 +37,7 @@ class ConnectorDouble:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    async def start(self) -> "ConnectorDouble":
+    async def start(self) -> ConnectorDouble:
         app = web.Application()
         app.router.add_post("/v3/conversations/{cid}/activities", self._post)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._post)

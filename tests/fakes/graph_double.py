@@ -35,7 +35,8 @@ import datetime as dt
 import json
 import re
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -182,7 +183,7 @@ class GraphDouble:
 
     # ------------------------------------------------------------ lifecycle
 
-    async def start(self) -> "GraphDouble":
+    async def start(self) -> GraphDouble:
         app = web.Application(client_max_size=200 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._entry)
         self._runner = web.AppRunner(app, access_log=None)
@@ -198,7 +199,7 @@ class GraphDouble:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "GraphDouble":
+    async def __aenter__(self) -> GraphDouble:
         return await self.start()
 
     async def __aexit__(self, *exc) -> None:
@@ -915,8 +916,9 @@ class StaticTokenCredential:
         self.calls = 0
 
     async def get_token(self, *scopes, **kwargs):
-        from azure.core.credentials import AccessToken
         import time
+
+        from azure.core.credentials import AccessToken
 
         self.calls += 1
         if self.error is not None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from tests.fakes.teams import BOT, TENANT, Person, person
+from tests.fakes.teams import BOT, Person, person
 
 HANG_GUARD = 2.0
 
@@ -56,7 +56,7 @@ ID_ATTACKS = [0, -1, 1, 2**31 - 1, 2**31, 2**32, 2**53, 2**53 + 1, 2**63, 2**70,
 
 
 # Cached: a strategy built once is validated once (building them inside each draw made drawing 10× slower).
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def text(huge: bool = True) -> st.SearchStrategy[str]:
     parts = [st.sampled_from(NASTY_TEXT), st.text(max_size=40),
              st.builds(lambda a, b: a + b, st.sampled_from(NASTY_TEXT), st.sampled_from(NASTY_TEXT))]
@@ -65,14 +65,14 @@ def text(huge: bool = True) -> st.SearchStrategy[str]:
     return st.one_of(*parts)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def scalars(huge: bool = True) -> st.SearchStrategy:
     return st.one_of(
         st.none(), st.booleans(), st.sampled_from(NUMBERS), st.integers(), st.floats(),   # floats: NaN, ±inf too
         text(huge), st.sampled_from(DATES), st.sampled_from(TIMES))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def json_values(huge: bool = True) -> st.SearchStrategy:
     return st.recursive(scalars(huge), lambda inner: st.one_of(
         st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=8)
@@ -86,7 +86,7 @@ def router_verbs(router) -> list[str]:
     if callable(verbs):
         verbs = verbs()
     if verbs is None:
-        verbs = getattr(router, "_verbs")
+        verbs = router._verbs
     return sorted(verbs)
 
 
@@ -219,25 +219,8 @@ class Case:
     kind: str = "personal"
 
 
-def known_journey_bug(value, *, postgres: bool) -> bool:
-    """An id-shaped value that still breaks a journey (found by this fuzzing; the fix belongs in bot/journeys,
-    which others are refactoring). Pinned by strict xfails in tests/teams/test_hostile_input.py, and avoided only
-    by the in-suite run so that it stays green meanwhile; bench/fuzz.py avoids nothing.
-    - scheduling._int and compliance._int trust str.isdigit(): '¹' is a digit to it, not to int() → ValueError.
-    - scheduling._int takes up to 11 digits: past 2**31 - 1 PostgreSQL's int4 id columns refuse it in the query."""
-    if not (isinstance(value, str) and value.strip().isdigit()):
-        return False
-    try:
-        number = int(value)
-    except ValueError:
-        return True
-    return postgres and len(value.strip()) < 12 and number > 2**31 - 1
-
-
-def cases(driver, school, router, harvest: Harvest, staff_ids: list[str], *,
-          avoid_known_bugs: str | None = None) -> st.SearchStrategy[Case]:
-    """`avoid_known_bugs`: None (bench: try everything) or the backend ("sqlite"/"postgres") whose known journey
-    bugs the in-suite run steps around (see known_journey_bug)."""
+def cases(driver, school, router, harvest: Harvest, staff_ids: list[str]) -> st.SearchStrategy[Case]:
+    """Hostile cases built from what the bot itself shows (the harvest): the suite and bench/fuzz.py alike."""
     verbs = router_verbs(router)
     inputs = sorted(harvest.inputs) or ["note"]
     actions = harvest.actions or [(v, {}) for v in verbs]
@@ -250,8 +233,7 @@ def cases(driver, school, router, harvest: Harvest, staff_ids: list[str], *,
     s_values = st.one_of(big, s_real)
     s_keys = st.sampled_from(sorted({k for _, d in actions for k in d} | set(inputs)))
     s_mode = st.sampled_from(["real", "real+inputs", "swapped", "ids", "random", "typed"])
-    s_id_attack = st.sampled_from([v for v in ID_ATTACKS if not (
-        avoid_known_bugs and known_journey_bug(v, postgres=avoid_known_bugs == "postgres"))])
+    s_id_attack = st.sampled_from(ID_ATTACKS)
     s_action = st.sampled_from(actions)
     s_inputs = st.lists(st.sampled_from(inputs), max_size=6, unique=True)
     s_random_data = st.dictionaries(s_keys, s_values, max_size=8)
@@ -365,7 +347,7 @@ class CrashCounter(logging.Handler):
 
     NAMES = ("bot.teams", "aiohttp.server")
 
-    def __enter__(self) -> "CrashCounter":
+    def __enter__(self) -> CrashCounter:
         self._levels = {}
         for name in self.NAMES:
             logger = logging.getLogger(name)
@@ -431,7 +413,7 @@ async def run_case(driver, db, case: Case, crashes: CrashCounter) -> Verdict:
     status = None
     try:
         status = await asyncio.wait_for(_post(driver, encode(case)), HANG_GUARD)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         verdict = Verdict(None, hang=True)
     else:
         verdict = Verdict(status, error_5xx=status >= 500)

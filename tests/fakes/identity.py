@@ -65,7 +65,7 @@ class BotFrameworkKeysDouble:
     def emulator_metadata_url(self) -> str:
         return f"{self.base}/emulator/v2.0/.well-known/openid-configuration"
 
-    async def start(self) -> "BotFrameworkKeysDouble":
+    async def start(self) -> BotFrameworkKeysDouble:
         app = web.Application()
         app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
         app.router.add_get("/emulator/v2.0/.well-known/openid-configuration", self._metadata)
@@ -152,7 +152,7 @@ class TokenEndpointDouble:
     def ca_file(self) -> str:
         return str(self.cert_path)
 
-    async def start(self) -> "TokenEndpointDouble":
+    async def start(self) -> TokenEndpointDouble:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.load_cert_chain(self.cert_path, self.key_path)
         app = web.Application()

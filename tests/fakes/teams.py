@@ -45,7 +45,7 @@ class TeamsDriver:
         self.url = ""
         self.http: ClientSession | None = None
 
-    async def start(self) -> "TeamsDriver":
+    async def start(self) -> TeamsDriver:
         self._runner = web.AppRunner(self.app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

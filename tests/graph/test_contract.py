@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from bot.outbox import OutboxWorker, PermanentFailure, enqueue
-from graph import (Attendee, GraphNotFound, GraphRequestError, MeetingRequest, graph_handlers)
+from graph import Attendee, GraphNotFound, GraphRequestError, MeetingRequest, graph_handlers
 from graph.handlers import calendar_cancel, calendar_create, calendar_update, channel_upload, personal_share
 from graph.ports import Apps, Calendar, ChannelFiles, Directory, PersonalFiles
 

@@ -315,6 +315,7 @@ async def test_an_expired_secret_is_one_clear_error_at_start_up_and_in_the_outbo
     assert len(lines) == 1 and lines[0].exc_info is None  # one line, no stack trace, whatever the row count
     assert not double.find("POST", r"/events$")  # nothing reached Graph without a token
     from sqlalchemy import select
+
     from bot.store.models_outbox import OutboxRow
     async with sqlite_db.session() as s:
         rows = (await s.execute(select(OutboxRow))).scalars().all()
@@ -356,6 +357,7 @@ async def test_a_configured_channel_folder_skips_files_folder(graph_backend, dou
 async def test_retry_after_reaches_the_outbox_row(graph_backend, double, school, sqlite_db, clock):
     """Graph's Retry-After on a throttled create becomes the row's not_before, to the second."""
     from sqlalchemy import select
+
     from bot.store.models_outbox import OutboxRow
     double.fail("POST", r"/events$", status=429, retry_after=17, times=1)
     async with sqlite_db.session() as s:

@@ -11,8 +11,17 @@ from pathlib import Path
 import pytest
 
 from bot import __version__
-from bot.apppackage import (PackageError, build, command_problems, find_schema, icon_problems, load_env,
-                            render, schema_candidates, schema_problems)
+from bot.apppackage import (
+    PackageError,
+    build,
+    command_problems,
+    find_schema,
+    icon_problems,
+    load_env,
+    render,
+    schema_candidates,
+    schema_problems,
+)
 from bot.apppackage.png import read_png, write_png
 from bot.journeys import build_router
 from bot.journeys.router import Router

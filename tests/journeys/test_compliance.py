@@ -337,6 +337,7 @@ async def test_ill_attend_joins_a_session_scheduled_from_the_group_record_journe
 
 async def test_two_people_joining_at_once_both_end_up_in_the_meeting(teams, db, school):
     import asyncio
+
     from bot.store.models_group_record import ScheduleRequest
     sid = await add_session(db, day=D(2026, 12, 1), group_id="rowan")
     async with db.session() as s:

@@ -61,7 +61,7 @@ async def test_add_rejects_future_training_and_keeps_what_was_typed(kit):
 
 async def test_retire_asks_first_then_removes_from_request_choices_and_stays_retired(kit):
     await kit.install("amara.okafor", "tom.hollis")
-    card = await kit.say("amara.okafor", "pool")
+    await kit.say("amara.okafor", "pool")
     ask = await kit.click("amara.okafor", "pool.retire", {"staff_id": "priya.raman"})
     assert "Retire Priya Raman from the pool?" in texts_of(ask)
     done = await kit.press("amara.okafor", ask, "pool.retire")

@@ -8,8 +8,7 @@ from sqlalchemy import select
 
 from bot.store.models_request import BookedGroupSession
 from bot.store.models_sessions import GroupSession, SessionInvitee
-from tests.journeys.test_request_kit import (REQUEST_TOM, errors_on, find_action, find_input, kit,  # noqa: F401
-                                             texts_of)
+from tests.journeys.test_request_kit import REQUEST_TOM, errors_on, find_action, find_input, kit, texts_of  # noqa: F401
 
 SETUP = {"kind": "emergency", "staff": "tom.hollis,isla.brennan,nadia.farouk", "supervisors": "amara.okafor",
          "external": "true", "minutes": "60", "soon": "urgent"}

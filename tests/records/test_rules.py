@@ -5,8 +5,17 @@ import datetime as dt
 
 import pytest
 
-from bot.records.rules import (Person, Tampered, clean_text, draft_values, form_values_from_record,
-                               parse_record_form, record_file_name, resolve_names, split_ids)
+from bot.records.rules import (
+    Person,
+    Tampered,
+    clean_text,
+    draft_values,
+    form_values_from_record,
+    parse_record_form,
+    record_file_name,
+    resolve_names,
+    split_ids,
+)
 from bot.records.templates import load_template
 
 DAY = dt.date(2026, 11, 23)

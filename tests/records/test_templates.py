@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.records.templates import (NARRATIVE_BUDGET_CHARS, TemplateError, builtin_templates, load_template,
-                                   school_template)
+from bot.records.templates import (
+    NARRATIVE_BUDGET_CHARS,
+    TemplateError,
+    builtin_templates,
+    load_template,
+    school_template,
+)
 
 
 def test_builtins_are_default_and_group_q11():
@@ -45,7 +50,7 @@ def _write(tmp_path, text: str):
 
 
 def test_a_school_can_use_its_own_template_file(tmp_path):
-    p = _write(tmp_path, "id: ours\nname: Our record\nfields:\n  - id: notes\n    label: Notes\n")
+    _write(tmp_path, "id: ours\nname: Our record\nfields:\n  - id: notes\n    label: Notes\n")
     t = load_template("mine.yaml", base_dir=tmp_path)
     assert t.id == "ours" and t.field("notes").max_length == 1000 and t.actions.enabled
 

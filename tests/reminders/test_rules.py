@@ -7,8 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.reminder_rules import (SendingWindow, SessionOption, live_point, mop_up_proposal_due,
-                                       next_sessions_for, point_day, rank_mop_up_times)
+from bot.domain.reminder_rules import (
+    SendingWindow,
+    SessionOption,
+    live_point,
+    mop_up_proposal_due,
+    next_sessions_for,
+    point_day,
+    rank_mop_up_times,
+)
 
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.timezone.utc

@@ -12,8 +12,18 @@ from sqlalchemy import select
 from bot.reminders.run import ReminderRun
 from bot.store.models_compliance import DigestSend, ReminderClaim
 from cards.base import validation_errors
-from tests.reminders.helpers import (AUTUMN2, FakeTeams, Killed, add_refs, add_session, at, fast_sender, record_attendance,
-                                     second_instance, services_for)
+from tests.reminders.helpers import (
+    AUTUMN2,
+    FakeTeams,
+    Killed,
+    add_refs,
+    add_session,
+    at,
+    fast_sender,
+    record_attendance,
+    second_instance,
+    services_for,
+)
 
 D = dt.date
 ALL_BUT = {"tom.hollis", "grace.mensah", "kieran.nash", "jade.morley"}
@@ -113,7 +123,7 @@ async def test_transient_failures_come_back_later_then_fail_for_good(services, d
     teams = FakeTeams(services.clock, fail_first={"tom.hollis": 10_000})
     run = _run(services, teams)
     await run.plan(services.clock())
-    for n in range(4):
+    for _n in range(4):
         stats = await run.deliver()
         assert stats.later == 1 and (await _claims(db))["tom.hollis"] == ("pending", None)
     stats = await run.deliver()
@@ -196,7 +206,7 @@ async def test_crash_mid_run_then_restart_loses_nothing_and_repeats_nothing(serv
 
 
 async def test_without_a_reconciler_in_doubt_sends_go_again_and_nothing_is_lost(services, db, school):
-    due = await _many_outstanding(db, school, services)
+    await _many_outstanding(db, school, services)
     teams = FakeTeams(services.clock)
     first = _run(services, teams, owner="bot-a")
     await first.plan(services.clock())

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import inspect, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from bot.store import conversations
 from bot.store.models_sessions import Attendance, GroupSession
@@ -53,7 +53,7 @@ async def test_datetimes_come_back_aware_utc(db):
 
 
 async def test_naive_datetime_is_refused(db):
-    with pytest.raises(Exception):
+    with pytest.raises(StatementError, match="naive datetime"):
         async with db.session() as s:
             s.add(GroupSession(kind="class", title="x", starts_at=NOW.replace(tzinfo=None), ends_at=NOW,
                                local_date=NOW.date(), half_term="h", facilitator_id="a", status="scheduled",
