@@ -15,6 +15,7 @@ Figures, each the median of several runs:
 
 Goal (issue #5): the full report under 200 ms. Prints figures; never a pass/fail.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,9 +52,16 @@ def build(n: int, seed: int = 7):
             left = rng.choice(all_days)
         elif kind < 0.08:
             absent = rng.choice(all_days)
-        staff.append(rules.StaffRecord(
-            id=f"s{i:05d}", group=groups[i % len(groups)], roles=frozenset({"dsl"}) if i < 40 else frozenset(),
-            started_on=started, left_on=left, absence_from=absent))
+        staff.append(
+            rules.StaffRecord(
+                id=f"s{i:05d}",
+                group=groups[i % len(groups)],
+                roles=frozenset({"dsl"}) if i < 40 else frozenset(),
+                started_on=started,
+                left_on=left,
+                absence_from=absent,
+            )
+        )
     attendance: list[rules.Attendance] = []
     dsl: list[rules.IndividualSupervision] = []
     for s in staff:
@@ -93,19 +101,42 @@ async def from_store(cal, staff, attendance, runs: int) -> float:
         await db.migrate()
         now = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
         async with db.session() as s:
-            sess = GroupSession(kind="class", group_id="g000", title="Group supervision", starts_at=now,
-                                ends_at=now, local_date=ht.start, half_term="bench", facilitator_id="s00000",
-                                status="recorded", external_support=False, created_by="s00000", created_at=now)
+            sess = GroupSession(
+                kind="class",
+                group_id="g000",
+                title="Group supervision",
+                starts_at=now,
+                ends_at=now,
+                local_date=ht.start,
+                half_term="bench",
+                facilitator_id="s00000",
+                status="recorded",
+                external_support=False,
+                created_by="s00000",
+                created_at=now,
+            )
             s.add(sess)
             await s.flush()
-            rows = [dict(staff_id=a.staff_id, session_id=sess.id, local_date=a.on, half_term="bench",
-                         recorded_by="s00000", recorded_at=now)
-                    for a in attendance if ht.start <= a.on <= ht.end]
+            rows = [
+                dict(
+                    staff_id=a.staff_id,
+                    session_id=sess.id,
+                    local_date=a.on,
+                    half_term="bench",
+                    recorded_by="s00000",
+                    recorded_at=now,
+                )
+                for a in attendance
+                if ht.start <= a.on <= ht.end
+            ]
             seen = set()
-            rows = [r for r in rows if (r["staff_id"], r["session_id"]) not in seen
-                    and not seen.add((r["staff_id"], r["session_id"]))]
+            rows = [
+                r
+                for r in rows
+                if (r["staff_id"], r["session_id"]) not in seen and not seen.add((r["staff_id"], r["session_id"]))
+            ]
             for i in range(0, len(rows), 2000):
-                await s.execute(Attendance.__table__.insert(), rows[i:i + 2000])
+                await s.execute(Attendance.__table__.insert(), rows[i : i + 2000])
         samples = []
         for _ in range(runs):
             t = time.perf_counter()
@@ -126,8 +157,10 @@ def main() -> None:
 
     t = time.perf_counter()
     cal, staff, attendance, dsl = build(args.staff)
-    print(f"staff={len(staff)} half_terms={len(cal.half_terms)} attendance_facts={len(attendance)} "
-          f"dsl_sessions={len(dsl)} (built in {time.perf_counter() - t:.1f} s)")
+    print(
+        f"staff={len(staff)} half_terms={len(cal.half_terms)} attendance_facts={len(attendance)} "
+        f"dsl_sessions={len(dsl)} (built in {time.perf_counter() - t:.1f} s)"
+    )
     today = cal.last_day
 
     def floor():
@@ -146,8 +179,10 @@ def main() -> None:
     report = full()
     missed = sum(len(h.missed) for h in report.half_terms)
     exempt = sum(len(h.exempt) for h in report.half_terms)
-    print(f"report: {len(report.half_terms)} half terms, {missed} missed, {exempt} exempt, "
-          f"{len(report.half_terms[0].groups)} groups, {len(report.half_terms[0].dsl)} DSL statuses")
+    print(
+        f"report: {len(report.half_terms)} half terms, {missed} missed, {exempt} exempt, "
+        f"{len(report.half_terms[0].groups)} groups, {len(report.half_terms[0].dsl)} DSL statuses"
+    )
     floor_ms = timed(floor, args.runs)
     full_ms = timed(full, args.runs)
     one_ms = timed(one, args.runs)

@@ -11,6 +11,7 @@ exception, a hang when it took longer than tests/fakes/hostile.py's HANG_GUARD, 
 that may not write (refused 4xx, dropped 202, or from someone not on the staff list) changed any table's row count.
 The first failures are described by shape (type, verb, status), never by content.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,9 @@ def draw_cases(strategy, n: int, seed: int) -> list:
     out: list = []
 
     @hseed(seed)
-    @settings(max_examples=n, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=n, database=None, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+    )
     @given(strategy)
     def collect(case):
         out.append(case)
@@ -58,11 +60,12 @@ async def main(n: int, seed: int, postgres: str | None, dump: Path | None = None
     from tests.fakes.connector import ConnectorDouble
     from tests.fakes.teams import TeamsDriver
 
-    logging.basicConfig(level=logging.CRITICAL)   # the counters listen on their own handler
+    logging.basicConfig(level=logging.CRITICAL)  # the counters listen on their own handler
     tmp = Path(tempfile.mkdtemp(prefix="fuzz-"))
     schema = None
     if postgres:
         from sqlalchemy import text
+
         schema = f"fuzz_{uuid.uuid4().hex[:10]}"
         admin = Database(postgres)
         async with admin.engine.begin() as conn:
@@ -72,19 +75,23 @@ async def main(n: int, seed: int, postgres: str | None, dump: Path | None = None
     else:
         db = Database(f"sqlite+aiosqlite:///{tmp / 'fuzz.sqlite3'}")
     await db.migrate()
-    settings = load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'unused.sqlite3'}",
-                             LOCAL_M365_DIR=str(tmp / "m365"), WORKERS=False)
+    settings = load_settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp / 'unused.sqlite3'}", LOCAL_M365_DIR=str(tmp / "m365"), WORKERS=False
+    )
     school = load_school(settings.school_config)
-    now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)   # inside the demo school's Autumn 2
+    now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)  # inside the demo school's Autumn 2
     connector = await ConnectorDouble().start()
     driver = await TeamsDriver(create_app(settings, clock=lambda: now, db=db), connector).start()
     try:
         router = build_router()
         t0 = time.perf_counter()
         harvest = await hostile.seed(driver, school, router, people=SEED_PEOPLE)
-        print(f"seeded: {len(harvest.actions)} (verb, data) pairs from the bot's own cards, "
-              f"{len(harvest.inputs)} input ids, {sum((await hostile.row_counts(db)).values())} rows "
-              f"({time.perf_counter() - t0:.1f}s)", flush=True)
+        print(
+            f"seeded: {len(harvest.actions)} (verb, data) pairs from the bot's own cards, "
+            f"{len(harvest.inputs)} input ids, {sum((await hostile.row_counts(db)).values())} rows "
+            f"({time.perf_counter() - t0:.1f}s)",
+            flush=True,
+        )
         staff = sorted(school.staff)
         t0 = time.perf_counter()
         all_cases = draw_cases(hostile.cases(driver, school, router, harvest, staff), n, seed)
@@ -107,18 +114,21 @@ async def main(n: int, seed: int, postgres: str | None, dump: Path | None = None
                     (dump / f"case-{i}.json").write_bytes(hostile.encode(case))
                 connector.clear()
                 if i % 1000 == 0:
-                    print(f"  {i} cases, {time.perf_counter() - t0:.0f}s, failures so far "
-                          f"{sum(counts.values())}", flush=True)
+                    print(
+                        f"  {i} cases, {time.perf_counter() - t0:.0f}s, failures so far {sum(counts.values())}",
+                        flush=True,
+                    )
             crash_types = collections.Counter(r.getMessage() for r in crashes.records)
         print("statuses:", dict(sorted(statuses.items(), key=lambda kv: str(kv[0]))))
         if crash_types:
             print("crash log lines:", dict(crash_types.most_common(10)))
         for line in failures:
             print("  failure:", line)
-        print(f"backend={'postgresql' if postgres else 'sqlite'} seed={seed} "
-              f"seconds={time.perf_counter() - t0:.0f}")
-        print(f"cases={len(all_cases)} errors_5xx={counts['errors_5xx']} crashes={counts['crashes']} "
-              f"hangs={counts['hangs']} partial_writes={counts['partial_writes']}")
+        print(f"backend={'postgresql' if postgres else 'sqlite'} seed={seed} seconds={time.perf_counter() - t0:.0f}")
+        print(
+            f"cases={len(all_cases)} errors_5xx={counts['errors_5xx']} crashes={counts['crashes']} "
+            f"hangs={counts['hangs']} partial_writes={counts['partial_writes']}"
+        )
         return 0
     finally:
         await driver.stop()
@@ -126,6 +136,7 @@ async def main(n: int, seed: int, postgres: str | None, dump: Path | None = None
         await db.close()
         if schema:
             from sqlalchemy import text
+
             admin = Database(postgres)
             async with admin.engine.begin() as conn:
                 await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -137,8 +148,12 @@ if __name__ == "__main__":
     ap.add_argument("cases", nargs="?", type=int, default=10_000)
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--postgres", default=None)
-    ap.add_argument("--dump", type=Path, default=None,
-                    help="write each failing case's body to this folder (synthetic data only), to replay it")
+    ap.add_argument(
+        "--dump",
+        type=Path,
+        default=None,
+        help="write each failing case's body to this folder (synthetic data only), to replay it",
+    )
     args = ap.parse_args()
     if args.dump:
         args.dump.mkdir(parents=True, exist_ok=True)

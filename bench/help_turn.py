@@ -4,6 +4,7 @@ floor (raw_floor.py). Prints figures; never a pass/fail. Last line: the ratio to
 
     .venv/bin/python bench/help_turn.py [turns]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,9 @@ FLOORS = ROOT.parent / "shared" / "bench"
 
 
 def floor(script: str, n: int) -> float:
-    out = subprocess.run([sys.executable, str(FLOORS / script), str(n), "1"], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(FLOORS / script), str(n), "1"], capture_output=True, text=True, check=True
+    ).stdout
     print(f"{script}: {out.strip()}")
     return float(re.search(r"p50_ms=([\d.]+)", out).group(1))
 
@@ -43,9 +45,11 @@ async def ours(n: int) -> float:
         app = create_app(settings, clock=lambda: dt.datetime.now(dt.timezone.utc))
         driver = await TeamsDriver(app, connector).start()
         from bot.app import SERVICES
+
         tom = person(app[SERVICES].school, "tom.hollis")
         lat = []
         async with ClientSession() as http:
+
             async def one():
                 act = driver._base(tom) | {"type": "message", "text": "help"}
                 t = time.perf_counter()
@@ -53,6 +57,7 @@ async def ours(n: int) -> float:
                     await r.read()
                     assert r.status in (200, 201), r.status
                 lat.append(time.perf_counter() - t)
+
             for _ in range(50):
                 await one()
             lat.clear()
@@ -62,8 +67,10 @@ async def ours(n: int) -> float:
         await connector.stop()
     lat.sort()
     p50 = lat[len(lat) // 2] * 1000
-    print(f"help_turn: turns={n} p50_ms={p50:.2f} p99_ms={lat[int(len(lat) * .99)] * 1000:.2f} "
-          f"cards_posted={len(connector.cards())}")
+    print(
+        f"help_turn: turns={n} p50_ms={p50:.2f} p99_ms={lat[int(len(lat) * 0.99)] * 1000:.2f} "
+        f"cards_posted={len(connector.cards())}"
+    )
     return p50
 
 
@@ -72,8 +79,10 @@ def main() -> None:
     sdk = floor("sdk_floor.py", max(n, 500))
     raw = floor("raw_floor.py", max(n, 500))
     mine = asyncio.run(ours(n))
-    print(f"help_turn_p50_ms={mine:.2f} sdk_echo_p50_ms={sdk:.2f} raw_p50_ms={raw:.2f} "
-          f"ratio_to_sdk={mine / sdk:.3f} ratio_to_raw={mine / raw:.1f}")
+    print(
+        f"help_turn_p50_ms={mine:.2f} sdk_echo_p50_ms={sdk:.2f} raw_p50_ms={raw:.2f} "
+        f"ratio_to_sdk={mine / sdk:.3f} ratio_to_raw={mine / raw:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ request (plus one allocation notice per allocator to the outbox, and the status 
 updates). Where the time goes: four statements in one transaction (the request, two outbox rows, the message id);
 with aiosqlite each statement is several thread hops, which is most of the turn on a busy machine.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 FLOORS = ROOT.parent / "shared" / "bench"
 
-ANSWERS = {"kind": "one_to_one", "preferred": "priya.raman", "topics": "wellbeing,safeguarding", "urgency": "week",
-           "times": "afternoon", "days": "", "note": "Benchmark note."}
+ANSWERS = {
+    "kind": "one_to_one",
+    "preferred": "priya.raman",
+    "topics": "wellbeing,safeguarding",
+    "urgency": "week",
+    "times": "afternoon",
+    "days": "",
+    "note": "Benchmark note.",
+}
 
 
 def sdk_floor(n: int, attempts: int = 3) -> float:
@@ -36,8 +44,9 @@ def sdk_floor(n: int, attempts: int = 3) -> float:
     something else holds them, the same echo turn runs in a clean child process on free ports (`--floor`), which
     imports nothing of ours (our msrest fix must not speed up the floor)."""
     for i in range(attempts):
-        proc = subprocess.run([sys.executable, str(FLOORS / "sdk_floor.py"), str(n), "1"], capture_output=True,
-                              text=True)
+        proc = subprocess.run(
+            [sys.executable, str(FLOORS / "sdk_floor.py"), str(n), "1"], capture_output=True, text=True
+        )
         m = re.search(r"p50_ms=([\d.]+)", proc.stdout)
         if proc.returncode == 0 and m:
             print(f"sdk_floor.py: {proc.stdout.strip()}")
@@ -59,7 +68,10 @@ async def _echo_floor(n: int) -> None:
     from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
     class Cfg:
-        APP_ID = ""; APP_PASSWORD = ""; APP_TYPE = "MultiTenant"; APP_TENANTID = ""  # noqa: E702
+        APP_ID = ""
+        APP_PASSWORD = ""
+        APP_TYPE = "MultiTenant"
+        APP_TENANTID = ""  # noqa: E702
 
     class Echo(ActivityHandler):
         async def on_message_activity(self, tc: TurnContext):
@@ -74,33 +86,50 @@ async def _echo_floor(n: int) -> None:
     async def reply(req):
         return web.json_response({"id": str(uuid.uuid4())})
 
-    app = web.Application(); app.router.add_post("/api/messages", messages)  # noqa: E702
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)  # noqa: E702
     conn = web.Application()
     conn.router.add_post("/v3/conversations/{cid}/activities/{aid}", reply)
     conn.router.add_post("/v3/conversations/{cid}/activities", reply)
-    r1 = web.AppRunner(app); await r1.setup(); s1 = web.TCPSite(r1, "127.0.0.1", 0); await s1.start()  # noqa: E702
-    r2 = web.AppRunner(conn); await r2.setup(); s2 = web.TCPSite(r2, "127.0.0.1", 0); await s2.start()  # noqa: E702
+    r1 = web.AppRunner(app)
+    await r1.setup()
+    s1 = web.TCPSite(r1, "127.0.0.1", 0)
+    await s1.start()  # noqa: E702
+    r2 = web.AppRunner(conn)
+    await r2.setup()
+    s2 = web.TCPSite(r2, "127.0.0.1", 0)
+    await s2.start()  # noqa: E702
     bot_port = s1._server.sockets[0].getsockname()[1]
     conn_port = s2._server.sockets[0].getsockname()[1]
     lat = []
     async with ClientSession() as s:
+
         async def one(i):
-            act = {"type": "message", "id": f"a{i}", "text": f"hi {i}", "channelId": "msteams",
-                   "serviceUrl": f"http://127.0.0.1:{conn_port}", "from": {"id": "u1", "name": "U"},
-                   "recipient": {"id": "b1", "name": "B"}, "conversation": {"id": "c1"}}
+            act = {
+                "type": "message",
+                "id": f"a{i}",
+                "text": f"hi {i}",
+                "channelId": "msteams",
+                "serviceUrl": f"http://127.0.0.1:{conn_port}",
+                "from": {"id": "u1", "name": "U"},
+                "recipient": {"id": "b1", "name": "B"},
+                "conversation": {"id": "c1"},
+            }
             t = time.perf_counter()
             async with s.post(f"http://127.0.0.1:{bot_port}/api/messages", json=act) as r:
                 await r.read()
                 assert r.status in (200, 201), r.status
             lat.append(time.perf_counter() - t)
+
         for i in range(50):
             await one(i)
         lat.clear()
         for i in range(n):
             await one(i)
     lat.sort()
-    print(f"turns={n} conc=1 p50_ms={lat[len(lat) // 2] * 1000:.2f} p99_ms={lat[int(len(lat) * .99)] * 1000:.2f}")
-    await r1.cleanup(); await r2.cleanup()  # noqa: E702
+    print(f"turns={n} conc=1 p50_ms={lat[len(lat) // 2] * 1000:.2f} p99_ms={lat[int(len(lat) * 0.99)] * 1000:.2f}")
+    await r1.cleanup()
+    await r2.cleanup()  # noqa: E702
 
 
 async def _pg_database(url: str):
@@ -136,8 +165,9 @@ async def request_submits(n: int, warmup: int = 50, pg_url: str | None = None) -
 
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", WORKERS=False,
-                                 LOCAL_M365_DIR=f"{tmp}/m365")
+        settings = load_settings(
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", WORKERS=False, LOCAL_M365_DIR=f"{tmp}/m365"
+        )
         connector = await ConnectorDouble().start()
         # A school-day morning, so the request takes the ordinary route (allocation), not an enrichment week's.
         db, drop = (await _pg_database(pg_url)) if pg_url else (None, None)
@@ -148,11 +178,20 @@ async def request_submits(n: int, warmup: int = 50, pg_url: str | None = None) -
             await driver.install(person(app[SERVICES].school, who))
         lat: list[float] = []
         async with ClientSession() as http:
+
             async def one() -> None:
                 act = driver._base(tom) | {
-                    "type": "invoke", "name": "adaptiveCard/action", "replyToId": f"msg-{secrets.token_hex(4)}",
-                    "value": {"action": {"type": "Action.Execute", "verb": "request.submit",
-                                         "data": dict(ANSWERS, draft_id=secrets.token_hex(16))}}}
+                    "type": "invoke",
+                    "name": "adaptiveCard/action",
+                    "replyToId": f"msg-{secrets.token_hex(4)}",
+                    "value": {
+                        "action": {
+                            "type": "Action.Execute",
+                            "verb": "request.submit",
+                            "data": dict(ANSWERS, draft_id=secrets.token_hex(16)),
+                        }
+                    },
+                }
                 t = time.perf_counter()
                 async with http.post(driver.url, json=act) as r:
                     body = await r.json()
@@ -160,6 +199,7 @@ async def request_submits(n: int, warmup: int = 50, pg_url: str | None = None) -
                 lat.append(time.perf_counter() - t)
                 card = (body.get("body") or body)["value"]
                 assert card["body"][0]["text"] == "Request sent", card
+
             for _ in range(warmup):
                 await one()
             lat.clear()
@@ -172,7 +212,7 @@ async def request_submits(n: int, warmup: int = 50, pg_url: str | None = None) -
         if drop is not None:
             await drop()
     lat.sort()
-    return lat[len(lat) // 2] * 1000, lat[int(len(lat) * .99)] * 1000, stored
+    return lat[len(lat) // 2] * 1000, lat[int(len(lat) * 0.99)] * 1000, stored
 
 
 def main() -> None:

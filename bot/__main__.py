@@ -1,4 +1,5 @@
 """`python -m bot`: validate settings and the school config, then serve."""
+
 from __future__ import annotations
 
 import sys
@@ -28,20 +29,27 @@ def main() -> int:
 
             school = load_school(settings.school_config)
             clock = DemoClock(start_of(settings.demo_today, school))
-            print(f"bot: demo clock — it is {clock().astimezone(school.tz):%a %d %b %Y %H:%M} ({school.tz.key}) "
-                  "and time runs on from there (DEMO_TODAY; local mode only)", flush=True)
+            print(
+                f"bot: demo clock — it is {clock().astimezone(school.tz):%a %d %b %Y %H:%M} ({school.tz.key}) "
+                "and time runs on from there (DEMO_TODAY; local mode only)",
+                flush=True,
+            )
         app = create_app(settings, clock=clock) if clock else create_app(settings)
     except SchoolConfigError as exc:
         print(f"bot: the school config cannot be used:\n{exc}", file=sys.stderr)
         return 2
     mode = "local mode (no bot credentials; loopback only)" if settings.local_mode else "Bot Framework auth"
     school = app[SERVICES].school
-    print(f"bot: serving {school.name} ({settings.school_config.name}) on "
-          f"http://{settings.host}:{settings.port}/api/messages — {mode}", flush=True)
+    print(
+        f"bot: serving {school.name} ({settings.school_config.name}) on "
+        f"http://{settings.host}:{settings.port}/api/messages — {mode}",
+        flush=True,
+    )
     # SIGTERM/SIGINT: stop listening, let in-flight turns finish (up to the grace), stop the workers (bot/app.py),
     # then return 0.
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None,
-                shutdown_timeout=SHUTDOWN_GRACE)
+    web.run_app(
+        app, host=settings.host, port=settings.port, print=None, access_log=None, shutdown_timeout=SHUTDOWN_GRACE
+    )
     print("bot: stopped", flush=True)
     return 0
 

@@ -1,6 +1,7 @@
 """A clock that starts at a chosen moment and runs on in real time: for local mode only (DEMO_TODAY, run.sh
 --today; `python -m bot.reminders --at`), so a school trying the product can see a half term's reminders and the
 mop-up without waiting for the real date. Production never uses it (bot/settings.py refuses DEMO_TODAY there)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -4,6 +4,7 @@ Kinds handled here: "teams.notify", "teams.update", "teams.channel". (Microsoft 
 are delivered by graph/, see `graph_handlers`.) Each handler gets the row's payload and either returns a small
 result dict (stored on the row) or raises RetryLater / PermanentFailure for the outbox worker.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -62,8 +63,11 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
             _raise_for(exc)
         if payload.get("ref") and activity_id:
             async with db.session() as s:
-                row = (await s.execute(select(SentCard).where(SentCard.staff_id == staff_id,
-                                                              SentCard.ref == payload["ref"]))).scalar_one_or_none()
+                row = (
+                    await s.execute(
+                        select(SentCard).where(SentCard.staff_id == staff_id, SentCard.ref == payload["ref"])
+                    )
+                ).scalar_one_or_none()
                 if row is None:
                     row = SentCard(staff_id=staff_id, ref=payload["ref"])
                     s.add(row)
@@ -77,8 +81,9 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
         staff_id = payload["staff_id"]
         async with db.session() as s:
             ref = await conversations.personal(s, staff_id)
-            sent = (await s.execute(select(SentCard).where(SentCard.staff_id == staff_id,
-                                                           SentCard.ref == payload["ref"]))).scalar_one_or_none()
+            sent = (
+                await s.execute(select(SentCard).where(SentCard.staff_id == staff_id, SentCard.ref == payload["ref"]))
+            ).scalar_one_or_none()
         if ref is None:
             await not_installed(staff_id)
         if sent is None:
@@ -114,13 +119,18 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
         from bot.outbox import enqueue
         from cards.base import card, text, title
 
-        fallback = card([title("Safeguarding channel"), text(payload.get("fallback_text") or
-                                                             "A safeguarding record was filed.")])
+        fallback = card(
+            [title("Safeguarding channel"), text(payload.get("fallback_text") or "A safeguarding record was filed.")]
+        )
         digest = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
         async with db.session() as s:
             for staff_id in payload.get("fallback_staff_ids") or []:
-                await enqueue(s, "teams.notify", {"staff_id": staff_id, "card": fallback},
-                              key=f"channel-fallback:{digest}:{staff_id}")
+                await enqueue(
+                    s,
+                    "teams.notify",
+                    {"staff_id": staff_id, "card": fallback},
+                    key=f"channel-fallback:{digest}:{staff_id}",
+                )
         return {"posted": "fallback", "told": list(payload.get("fallback_staff_ids") or [])}
 
     return {"teams.notify": notify, "teams.update": update, "teams.channel": channel}
@@ -153,30 +163,44 @@ def dead_letter_hook(services: Services):
             return  # a notice about a notice would loop; the log line is enough
         payload = row.payload if isinstance(row.payload, dict) else {}
         person = services.school.staff.get(payload.get("staff_id") or "")
-        if row.kind in ("teams.notify", "teams.update") and person is not None \
-                and "unreachable" in (row.last_error or ""):
+        if (
+            row.kind in ("teams.notify", "teams.update")
+            and person is not None
+            and "unreachable" in (row.last_error or "")
+        ):
             # One notice per person per day, however many messages to them gave up: the fix is the same.
-            notice = card([title("A colleague cannot be reached in Teams"),
-                           text(f"The bot could not reach {person.name} in Teams: the app is not installed for them "
-                                "and installing it did not work. Ask IT to install the app for them (or ask them to "
-                                "open it in Teams). Their messages are kept and can be sent again."),
-                           facts([("Reference", row.key)])])
+            notice = card(
+                [
+                    title("A colleague cannot be reached in Teams"),
+                    text(
+                        f"The bot could not reach {person.name} in Teams: the app is not installed for them "
+                        "and installing it did not work. Ask IT to install the app for them (or ask them to "
+                        "open it in Teams). Their messages are kept and can be sent again."
+                    ),
+                    facts([("Reference", row.key)]),
+                ]
+            )
             day = services.clock().date().isoformat()
             dedupe = f"deadletter:unreachable:{person.id}:{day}"
         else:
             label = KIND_LABELS.get(row.kind, row.kind)
-            notice = card([title("Something could not be delivered"),
-                           text(f"After several attempts the bot could not complete {label}. Nothing has been lost: "
-                                "it is kept, and whoever looks after the bot can send it again once the cause is "
-                                "fixed (python -m bot.outbox retry with the reference below). Ask IT to check the "
-                                "Microsoft 365 connection."),
-                           facts([("Reference", row.key), ("Reason", (row.last_error or "unknown")[:120])])])
+            notice = card(
+                [
+                    title("Something could not be delivered"),
+                    text(
+                        f"After several attempts the bot could not complete {label}. Nothing has been lost: "
+                        "it is kept, and whoever looks after the bot can send it again once the cause is "
+                        "fixed (python -m bot.outbox retry with the reference below). Ask IT to check the "
+                        "Microsoft 365 connection."
+                    ),
+                    facts([("Reference", row.key), ("Reason", (row.last_error or "unknown")[:120])]),
+                ]
+            )
             dedupe = f"deadletter:{row.id}"
         for dsl in services.school.with_role(Role.DSL):
             if person is not None and dsl.id == person.id:
-                continue   # the notice could not reach them either
-            await enqueue(row.session, "teams.notify", {"staff_id": dsl.id, "card": notice},
-                          key=f"{dedupe}:{dsl.id}")
+                continue  # the notice could not reach them either
+            await enqueue(row.session, "teams.notify", {"staff_id": dsl.id, "card": notice}, key=f"{dedupe}:{dsl.id}")
         log.warning("outbox row %s (%s) dead-lettered; DSL team told", row.id, row.kind)
 
     return hook

@@ -9,6 +9,7 @@ model (a BaseSettings subclass) reads its own variables with its own prefix; a p
 through `env_nested_delimiter` (`GRAPH__TENANT_ID` with "__"), so a later `graph: GraphSettings` field on Settings is
 picked up either way.
 """
+
 from __future__ import annotations
 
 import types

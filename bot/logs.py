@@ -5,6 +5,7 @@ their parameters, SQLAlchemy's engine logger does the same when raised, msrest l
 cards) and httpx logs every Graph URL (file names, user ids); so these stay at WARNING whatever LOG_LEVEL says.
 Alembic's per-plugin start-up lines are noise: also WARNING.
 """
+
 from __future__ import annotations
 
 import logging
@@ -12,14 +13,26 @@ import logging
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 #: Loggers that may carry record content, card JSON or personal data at DEBUG/INFO.
-QUIET = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "sqlalchemy.pool", "msrest", "botframework", "botbuilder",
-         "httpx", "httpcore", "kiota_http", "azure.core.pipeline.policies.http_logging_policy", "azure.identity",
-         "msal",
-         "alembic.runtime.plugins")
+QUIET = (
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy.engine",
+    "sqlalchemy.pool",
+    "msrest",
+    "botframework",
+    "botbuilder",
+    "httpx",
+    "httpcore",
+    "kiota_http",
+    "azure.core.pipeline.policies.http_logging_policy",
+    "azure.identity",
+    "msal",
+    "alembic.runtime.plugins",
+)
 
 
 def configure(level: str) -> None:
     logging.basicConfig(level=level, format=FORMAT)
-    logging.getLogger().setLevel(level)     # also when a handler was already installed (basicConfig then no-ops)
+    logging.getLogger().setLevel(level)  # also when a handler was already installed (basicConfig then no-ops)
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -1,4 +1,5 @@
 """The port for proactive Teams messages (implemented in bot/teams/adapter.py) and its SDK-free errors."""
+
 from __future__ import annotations
 
 from typing import Protocol

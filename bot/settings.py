@@ -1,4 +1,5 @@
 """One typed Settings object, read from the environment and `.env`, validated at start-up."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -84,6 +85,7 @@ class Settings(BaseSettings):
         if v is None or (isinstance(v, str) and not v.strip()):
             return None
         from bot.democlock import parse_moment
+
         parse_moment(str(v))
         return str(v).strip()
 
@@ -138,18 +140,22 @@ def load_settings(**overrides) -> Settings:
             parts.append(f"{name}: {err['msg']}")
         raise SettingsError("invalid settings — " + "; ".join(parts)) from None
     if s.demo_today and not s.local_mode:
-        raise SettingsError("DEMO_TODAY is set, but so is MicrosoftAppId: the demo clock is for local mode only "
-                            "(scripts/run.sh --today); unset DEMO_TODAY to serve with bot credentials.")
+        raise SettingsError(
+            "DEMO_TODAY is set, but so is MicrosoftAppId: the demo clock is for local mode only "
+            "(scripts/run.sh --today); unset DEMO_TODAY to serve with bot credentials."
+        )
     if s.local_mode and not s.host_is_loopback():
         raise SettingsError(
             f"HOST={s.host} is not a loopback address, and MicrosoftAppId is not set. Without bot credentials the "
             "bot accepts unauthenticated calls (for the local Playground), so it only listens on 127.0.0.1/localhost. "
-            "Set MicrosoftAppId/MicrosoftAppPassword to serve on other addresses.")
+            "Set MicrosoftAppId/MicrosoftAppPassword to serve on other addresses."
+        )
     if not s.host_is_loopback() and not s.app_password and s.app_type != "UserAssignedMSI":
         # Calls in are checked with the app id alone, but every reply and proactive message needs a token: a
         # public bot without its secret would start, accept turns and fail every send.
         raise SettingsError(
             f"HOST={s.host} is not a loopback address and MicrosoftAppPassword is not set: the bot could not answer "
             f"anyone (MicrosoftAppType={s.app_type} signs its replies with the app's secret). Set "
-            "MicrosoftAppPassword, or MicrosoftAppType=UserAssignedMSI with the managed identity's client id.")
+            "MicrosoftAppPassword, or MicrosoftAppType=UserAssignedMSI with the managed identity's client id."
+        )
     return s

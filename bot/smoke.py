@@ -11,6 +11,7 @@ content, sending any message or changing the schema.
 Exit 0 when every check passes, 1 when one fails, 2 when the settings themselves are invalid. Each line says what
 to fix, naming settings, never printing their values.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,7 +25,7 @@ CHECK_TIMEOUT = 30.0
 @dataclass
 class Check:
     name: str
-    ok: bool | None            # None: not applicable here (skipped)
+    ok: bool | None  # None: not applicable here (skipped)
     detail: str
 
     def line(self) -> str:
@@ -60,8 +61,12 @@ async def check_store(url: str) -> Check:
     if not current:
         return Check("store", False, "reachable but not migrated: start the bot once (it migrates at start-up)")
     if current != heads:
-        return Check("store", False, f"reachable but at {len(current)} revision(s) other than the {len(heads)} "
-                                     "head(s) of this version: start this version once to migrate")
+        return Check(
+            "store",
+            False,
+            f"reachable but at {len(current)} revision(s) other than the {len(heads)} "
+            "head(s) of this version: start this version once to migrate",
+        )
     return Check("store", True, f"reachable, migrated ({', '.join(sorted(heads))})")
 
 
@@ -81,8 +86,11 @@ async def run_checks(settings, *, graph_settings=None, credential=None) -> list[
     from graph import GraphError, build_backend, load_graph_settings
 
     present = [n for n in bot_env_names() if os.environ.get(n) or os.environ.get(n.upper())]
-    mode = "local mode (no bot credentials: loopback only)" if settings.local_mode else \
-        f"Bot Framework auth ({settings.app_type})"
+    mode = (
+        "local mode (no bot credentials: loopback only)"
+        if settings.local_mode
+        else f"Bot Framework auth ({settings.app_type})"
+    )
     checks = [Check("settings", True, f"{mode}; set: {', '.join(present) or 'none (all defaults)'}")]
     try:
         school = load_school(settings.school_config)
@@ -97,8 +105,7 @@ async def run_checks(settings, *, graph_settings=None, credential=None) -> list[
         return checks
     try:
         gs = graph_settings if graph_settings is not None else load_graph_settings()
-        backend = build_backend(gs, db=None, school=school, local_dir=settings.local_m365_dir,
-                                credential=credential)
+        backend = build_backend(gs, db=None, school=school, local_dir=settings.local_m365_dir, credential=credential)
     except GraphError as exc:
         checks.append(Check("graph", False, str(exc)))
         return checks
@@ -114,8 +121,14 @@ async def _graph_checks(backend, gs) -> list[Check]:
 
     out: list[Check] = []
     if backend.mode != "msgraph":
-        out.append(Check("graph", None, "no GRAPH_* settings: the local Microsoft 365 backend (files under "
-                                        "LOCAL_M365_DIR) — not for production"))
+        out.append(
+            Check(
+                "graph",
+                None,
+                "no GRAPH_* settings: the local Microsoft 365 backend (files under "
+                "LOCAL_M365_DIR) — not for production",
+            )
+        )
     else:
         try:
             await asyncio.wait_for(backend.verify(), CHECK_TIMEOUT)
@@ -128,8 +141,11 @@ async def _graph_checks(backend, gs) -> list[Check]:
         folder = await asyncio.wait_for(backend.channel_files.resolve_folder(), CHECK_TIMEOUT)
         if backend.mode == "msgraph":
             # With GRAPH_CHANNEL_DRIVE_ID/FOLDER_ID the folder is not looked up: read the item to prove access.
-            item = await backend.clients.graph.drives.by_drive_id(folder.drive_id).items.by_drive_item_id(
-                folder.item_id).get()
+            item = (
+                await backend.clients.graph.drives.by_drive_id(folder.drive_id)
+                .items.by_drive_item_id(folder.item_id)
+                .get()
+            )
             if item is None or item.folder is None:
                 raise GraphError("the configured channel folder id is not a folder")
         out.append(Check("channel", True, "the Safeguarding channel's files folder resolves"))
@@ -139,8 +155,11 @@ async def _graph_checks(backend, gs) -> list[Check]:
         err = translate(exc, "read the Safeguarding channel's files folder")
         out.append(Check("channel", False, str(err) or type(exc).__name__))
     if backend.mode == "msgraph":
-        out.append(Check("teams app", True, "GRAPH_TEAMS_APP_ID is set (proactive installs)") if gs.teams_app_id
-                   else Check("teams app", False, "GRAPH_TEAMS_APP_ID is empty"))
+        out.append(
+            Check("teams app", True, "GRAPH_TEAMS_APP_ID is set (proactive installs)")
+            if gs.teams_app_id
+            else Check("teams app", False, "GRAPH_TEAMS_APP_ID is empty")
+        )
     return out
 
 

@@ -2,6 +2,7 @@
 
 Pure builder; the journey (bot/journeys/actions.py) supplies the view model.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,11 +23,11 @@ class ActionLine:
     id: int
     text: str
     owner: str
-    due_label: str          # "Tue 1 Dec"
-    source: str             # "Willow Class, 23 Nov"
+    due_label: str  # "Tue 1 Dec"
+    source: str  # "Willow Class, 23 Nov"
     overdue: bool = False
     done: bool = False
-    done_label: str | None = None   # "Done 30 Nov by Amara Okafor"
+    done_label: str | None = None  # "Done 30 Nov by Amara Okafor"
 
 
 @dataclass
@@ -41,26 +42,35 @@ class ActionListView:
 
 def _line(a: ActionLine) -> ac.Container:
     meta = f"{a.owner} · due {a.due_label}" + (" · **overdue**" if a.overdue and not a.done else "")
-    items: list[Any] = [text(a.text), text(meta, subtle=not a.overdue, size="small",
-                                           color="attention" if a.overdue and not a.done else None),
-                        text(f"From {a.source}" + (f" · {a.done_label}" if a.done_label else ""),
-                             subtle=True, size="small")]
+    items: list[Any] = [
+        text(a.text),
+        text(meta, subtle=not a.overdue, size="small", color="attention" if a.overdue and not a.done else None),
+        text(f"From {a.source}" + (f" · {a.done_label}" if a.done_label else ""), subtle=True, size="small"),
+    ]
     if a.done:
         btn = ac.ActionExecute(title="Reopen", verb=V_REOPEN, data={"action_id": a.id}, associated_inputs="none")
     else:
-        btn = ac.ActionExecute(title="Mark done", verb=V_DONE, data={"action_id": a.id}, associated_inputs="none",
-                               style="positive")
-    return ac.Container(separator=True, items=[ac.ColumnSet(columns=[
-        ac.Column(width="stretch", items=items),
-        ac.Column(width="auto", vertical_content_alignment="center", items=[ac.ActionSet(actions=[btn])]),
-    ])])
+        btn = ac.ActionExecute(
+            title="Mark done", verb=V_DONE, data={"action_id": a.id}, associated_inputs="none", style="positive"
+        )
+    return ac.Container(
+        separator=True,
+        items=[
+            ac.ColumnSet(
+                columns=[
+                    ac.Column(width="stretch", items=items),
+                    ac.Column(width="auto", vertical_content_alignment="center", items=[ac.ActionSet(actions=[btn])]),
+                ]
+            )
+        ],
+    )
 
 
 def _section(heading: str, lines: list[ActionLine], budget: int) -> tuple[list[Any], int]:
     if not lines:
         return [], budget
     out: list[Any] = [ac.TextBlock(text=heading, weight="bolder", wrap=True, spacing="medium")]
-    shown = lines[:max(budget, 0)]
+    shown = lines[: max(budget, 0)]
     out += [_line(a) for a in shown]
     if len(lines) > len(shown):
         out.append(text(f"… and {len(lines) - len(shown)} more not shown.", subtle=True, size="small"))
@@ -90,5 +100,10 @@ def action_list_card(v: ActionListView) -> dict:
         toggle = ac.ActionExecute(title="Hide done", verb=V_LIST, data={"show_done": False}, associated_inputs="none")
     else:
         toggle = ac.ActionExecute(title="Show done", verb=V_LIST, data={"show_done": True}, associated_inputs="none")
-    return card(body, [toggle, ac.ActionExecute(title="Refresh", verb=V_LIST, data={"show_done": v.show_done},
-                                                associated_inputs="none")])
+    return card(
+        body,
+        [
+            toggle,
+            ac.ActionExecute(title="Refresh", verb=V_LIST, data={"show_done": v.show_done}, associated_inputs="none"),
+        ],
+    )

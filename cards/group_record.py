@@ -5,6 +5,7 @@ error appears directly under its field. The record card deliberately uses no `is
 "Save draft" on a half-written record, and saving half-written work is the point of a draft. The server checks
 required fields on submit and shows each error beside its field instead (labels say which are required).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -46,10 +47,11 @@ def _errors_for(errors: dict[str, str], key: str) -> list:
 
 # ---- 1. choose a session ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SessionChoice:
     id: int
-    label: str          # "Willow Class · Mon 23 Nov, 14:00 · Amara Okafor"
+    label: str  # "Willow Class · Mon 23 Nov, 14:00 · Amara Okafor"
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class RecordedChoice:
 class PickerView:
     half_term: str | None
     sessions: list[SessionChoice] = field(default_factory=list)
-    upcoming: int = 0                       # sessions scheduled later this half term (not yet recordable)
+    upcoming: int = 0  # sessions scheduled later this half term (not yet recordable)
     drafts: list[DraftChoice] = field(default_factory=list)
     recorded: list[RecordedChoice] = field(default_factory=list)
     notice: str | None = None
@@ -86,11 +88,17 @@ def picker_card(v: PickerView) -> dict:
         body.append(error(v.error))
     actions: list[Any] = []
     if v.sessions:
-        body.append(choice_set("session_id", "Which session are you recording?",
-                               [(str(s.id), s.label) for s in v.sessions], required=True,
-                               error_message="Choose the session you are recording.",
-                               value=str(v.sessions[0].id) if len(v.sessions) == 1 else None,
-                               placeholder="Choose a session"))
+        body.append(
+            choice_set(
+                "session_id",
+                "Which session are you recording?",
+                [(str(s.id), s.label) for s in v.sessions],
+                required=True,
+                error_message="Choose the session you are recording.",
+                value=str(v.sessions[0].id) if len(v.sessions) == 1 else None,
+                placeholder="Choose a session",
+            )
+        )
         actions.append(execute("Open the record", V_OPEN, style="positive"))
     else:
         msg = "No group sessions are waiting to be recorded this half term."
@@ -99,18 +107,27 @@ def picker_card(v: PickerView) -> dict:
         body.append(text(msg))
     if v.drafts:
         body.append(text("**Your drafts**"))
-        body.append(ac.ActionSet(actions=[_none(f"Continue: {d.label}", V_RESUME, {"draft_key": d.draft_key})
-                                          for d in v.drafts[:5]]))
+        body.append(
+            ac.ActionSet(
+                actions=[_none(f"Continue: {d.label}", V_RESUME, {"draft_key": d.draft_key}) for d in v.drafts[:5]]
+            )
+        )
     if v.recorded:
         body.append(text("**Recorded this half term**"))
         for r in v.recorded[:8]:
             row_actions: list[Any] = [_none("Amend", V_AMEND, {"record_id": r.record_id})]
             if r.web_url:
                 row_actions.insert(0, ac.ActionOpenUrl(title="Open file", url=r.web_url))
-            body.append(ac.ColumnSet(columns=[
-                ac.Column(width="stretch", items=[text(r.label, size="small")], vertical_content_alignment="center"),
-                ac.Column(width="auto", items=[ac.ActionSet(actions=row_actions)]),
-            ]))
+            body.append(
+                ac.ColumnSet(
+                    columns=[
+                        ac.Column(
+                            width="stretch", items=[text(r.label, size="small")], vertical_content_alignment="center"
+                        ),
+                        ac.Column(width="auto", items=[ac.ActionSet(actions=row_actions)]),
+                    ]
+                )
+            )
     actions.append(_none("Session not listed", V_ADHOC))
     actions.append(_none("Schedule sessions", V_SCHEDULE))
     return card(body, actions)
@@ -118,13 +135,14 @@ def picker_card(v: PickerView) -> dict:
 
 # ---- 2. an ad-hoc session: when, which group, who facilitated ----------------------------------------------------
 
+
 @dataclass
 class AdhocView:
-    groups: list[tuple[str, str]]            # (group id, name)
-    facilitators: list[tuple[str, str]]      # DSL team (id, name)
+    groups: list[tuple[str, str]]  # (group id, name)
+    facilitators: list[tuple[str, str]]  # DSL team (id, name)
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    max_date: str | None = None              # today (school-local): you record sessions that have happened
+    max_date: str | None = None  # today (school-local): you record sessions that have happened
 
 
 MIXED_GROUP = "_mixed"
@@ -132,51 +150,90 @@ MIXED_GROUP = "_mixed"
 
 def adhoc_card(v: AdhocView) -> dict:
     val = v.values.get
-    body: list[Any] = [title("Record a session that wasn't scheduled"),
-                       text("Tell me when it was and who it was for; next you'll tick who came.", subtle=True)]
-    body.append(choice_set("adhoc_kind", "Kind of session", [("ad_hoc", "Group supervision"),
-                                                             ("emergency", "Emergency group supervision")],
-                           value=val("adhoc_kind") or "ad_hoc", required=True,
-                           error_message="Choose the kind of session."))
+    body: list[Any] = [
+        title("Record a session that wasn't scheduled"),
+        text("Tell me when it was and who it was for; next you'll tick who came.", subtle=True),
+    ]
+    body.append(
+        choice_set(
+            "adhoc_kind",
+            "Kind of session",
+            [("ad_hoc", "Group supervision"), ("emergency", "Emergency group supervision")],
+            value=val("adhoc_kind") or "ad_hoc",
+            required=True,
+            error_message="Choose the kind of session.",
+        )
+    )
     body += _errors_for(v.errors, "adhoc_kind")
-    body.append(ac.InputDate(id="adhoc_date", label="Date of the session", value=val("adhoc_date"), is_required=True,
-                             error_message="Give the date of the session.", max=v.max_date))
+    body.append(
+        ac.InputDate(
+            id="adhoc_date",
+            label="Date of the session",
+            value=val("adhoc_date"),
+            is_required=True,
+            error_message="Give the date of the session.",
+            max=v.max_date,
+        )
+    )
     body += _errors_for(v.errors, "adhoc_date")
-    body.append(ac.InputTime(id="adhoc_time", label="Start time", value=val("adhoc_time"), is_required=True,
-                             error_message="Give the start time."))
+    body.append(
+        ac.InputTime(
+            id="adhoc_time",
+            label="Start time",
+            value=val("adhoc_time"),
+            is_required=True,
+            error_message="Give the start time.",
+        )
+    )
     body += _errors_for(v.errors, "adhoc_time")
-    body.append(choice_set("adhoc_group", "Which group?",
-                           v.groups + [(MIXED_GROUP, "Staff from several groups")], value=val("adhoc_group"),
-                           required=True, error_message="Choose the group.", placeholder="Choose a group"))
+    body.append(
+        choice_set(
+            "adhoc_group",
+            "Which group?",
+            v.groups + [(MIXED_GROUP, "Staff from several groups")],
+            value=val("adhoc_group"),
+            required=True,
+            error_message="Choose the group.",
+            placeholder="Choose a group",
+        )
+    )
     body += _errors_for(v.errors, "adhoc_group")
-    body.append(choice_set("adhoc_facilitator", "Facilitated by (DSL team)", v.facilitators,
-                           value=val("adhoc_facilitator"), required=True,
-                           error_message="Choose who facilitated."))
+    body.append(
+        choice_set(
+            "adhoc_facilitator",
+            "Facilitated by (DSL team)",
+            v.facilitators,
+            value=val("adhoc_facilitator"),
+            required=True,
+            error_message="Choose who facilitated.",
+        )
+    )
     body += _errors_for(v.errors, "adhoc_facilitator")
     return card(body, [execute("Next: who came", V_ADHOC_NEXT, style="positive"), _none("Back", V_START)])
 
 
 # ---- 3. the record card ----------------------------------------------------------------------------------------
 
+
 @dataclass
 class RecordView:
     template: RecordTemplate
-    heading: list[tuple[str, str]]           # facts: Group, Session, Date, Facilitator, Half term
-    tick_label: str | None                   # "Tick who came from Willow Class"; None: no tick list (mixed group)
-    group_people: list[tuple[str, str]]      # (id, name) — tick boxes, nobody pre-ticked
-    others: list[tuple[str, str]]            # everyone else who may be added
-    owners: list[tuple[str, str]]            # DSL team: who may own an action
+    heading: list[tuple[str, str]]  # facts: Group, Session, Date, Facilitator, Half term
+    tick_label: str | None  # "Tick who came from Willow Class"; None: no tick list (mixed group)
+    group_people: list[tuple[str, str]]  # (id, name) — tick boxes, nobody pre-ticked
+    others: list[tuple[str, str]]  # everyone else who may be added
+    owners: list[tuple[str, str]]  # DSL team: who may own an action
     default_owner: str | None
-    data: dict[str, Any]                     # carried on every button (session/draft/nonce …)
+    data: dict[str, Any]  # carried on every button (session/draft/nonce …)
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     top_error: str | None = None
-    notice: str | None = None                # e.g. "Draft saved at 14:05."
-    amend_version: int | None = None         # set when amending: the version this will create
+    notice: str | None = None  # e.g. "Draft saved at 14:05."
+    amend_version: int | None = None  # set when amending: the version this will create
     previous_file: str | None = None
-    done_actions: list[str] = field(default_factory=list)   # amendments: actions already done (not editable)
+    done_actions: list[str] = field(default_factory=list)  # amendments: actions already done (not editable)
     has_draft: bool = False
-    others_as_text: bool | None = None       # None: decide by size
+    others_as_text: bool | None = None  # None: decide by size
 
 
 def record_card(v: RecordView) -> dict:
@@ -201,6 +258,7 @@ def _others_to_names(v: RecordView) -> RecordView:
     values = {k: val for k, val in v.values.items() if k != "att_other"}
     values["att_other_text"] = merged
     from dataclasses import replace
+
     return replace(v, values=values)
 
 
@@ -210,8 +268,13 @@ def _record_card(v: RecordView, *, others_as_text: bool) -> dict:
     heading = "Amend the group record" if v.amend_version else "Group supervision record"
     body: list[Any] = [title(heading), facts(v.heading)]
     if v.amend_version:
-        body.append(text(f"This makes version {v.amend_version}. "
-                         f"{v.previous_file or 'The previous version'} stays in the channel's files.", subtle=True))
+        body.append(
+            text(
+                f"This makes version {v.amend_version}. "
+                f"{v.previous_file or 'The previous version'} stays in the channel's files.",
+                subtle=True,
+            )
+        )
     if v.notice:
         body.append(text(v.notice, color="good"))
     if v.top_error:
@@ -220,18 +283,33 @@ def _record_card(v: RecordView, *, others_as_text: bool) -> dict:
     body.append(ac.TextBlock(text="Who came", weight="bolder", wrap=True, separator=True, spacing="medium"))
     ticks = bool(v.tick_label and v.group_people)
     if ticks:
-        body.append(choice_set("att_group", v.tick_label, v.group_people, value=val("att_group"), multi=True,
-                               expanded=True))
+        body.append(
+            choice_set("att_group", v.tick_label, v.group_people, value=val("att_group"), multi=True, expanded=True)
+        )
         body += _errors_for(v.errors, "att_group")
     if others_as_text:
-        body.append(text_input("att_other_text", ("Anyone else who came" if ticks else "Who came")
-                               + " (full names or school e-mails, separated by commas)",
-                               value=val("att_other_text"), max_length=1000, multiline=True))
+        body.append(
+            text_input(
+                "att_other_text",
+                ("Anyone else who came" if ticks else "Who came")
+                + " (full names or school e-mails, separated by commas)",
+                value=val("att_other_text"),
+                max_length=1000,
+                multiline=True,
+            )
+        )
         body += _errors_for(v.errors, "att_other_text")
     elif v.others:
-        body.append(choice_set("att_other", "Anyone else who came" if ticks else "Who came",
-                               v.others, value=val("att_other"), multi=True,
-                               placeholder="Add people from the staff list"))
+        body.append(
+            choice_set(
+                "att_other",
+                "Anyone else who came" if ticks else "Who came",
+                v.others,
+                value=val("att_other"),
+                multi=True,
+                placeholder="Add people from the staff list",
+            )
+        )
     if not ticks:
         body += _errors_for(v.errors, "att_group")
 
@@ -241,17 +319,31 @@ def _record_card(v: RecordView, *, others_as_text: bool) -> dict:
         body += action_rows(t, v.owners, v.default_owner, v.values, v.errors, done=v.done_actions)
 
     if v.amend_version:
-        body.append(text_input("amend_note", "What changed in this version? (required)", value=val("amend_note"),
-                               max_length=AMEND_NOTE_MAX, multiline=True,
-                               error_message=f"Up to {AMEND_NOTE_MAX} characters."))
+        body.append(
+            text_input(
+                "amend_note",
+                "What changed in this version? (required)",
+                value=val("amend_note"),
+                max_length=AMEND_NOTE_MAX,
+                multiline=True,
+                error_message=f"Up to {AMEND_NOTE_MAX} characters.",
+            )
+        )
         body += _errors_for(v.errors, "amend_note")
 
-    body.append(text("Use initials or references, never a pupil's full name. The finished record goes to the "
-                     "Safeguarding channel's files; only who came and the actions stay in this app.",
-                     subtle=True, size="small"))
+    body.append(
+        text(
+            "Use initials or references, never a pupil's full name. The finished record goes to the "
+            "Safeguarding channel's files; only who came and the actions stay in this app.",
+            subtle=True,
+            size="small",
+        )
+    )
     submit_title = f"Save version {v.amend_version}" if v.amend_version else "Submit record"
-    actions: list[Any] = [execute(submit_title, V_SUBMIT, v.data, style="positive"),
-                          execute("Save draft", V_SAVE, v.data)]
+    actions: list[Any] = [
+        execute(submit_title, V_SUBMIT, v.data, style="positive"),
+        execute("Save draft", V_SAVE, v.data),
+    ]
     if v.has_draft:
         actions.append(_none("Delete draft", V_DISCARD, {"draft_key": v.data.get("draft_key")}, style="destructive"))
     return card(body, actions)
@@ -265,50 +357,95 @@ def template_fields(t: RecordTemplate, values: dict[str, str], errors: dict[str,
     for f in t.fields:
         label = f.label + (" (required)" if f.required and f.kind != "confirm" else "")
         if f.kind == "confirm":
-            body.append(ac.InputToggle(id=f.input_id, title=f.label + (" (required)" if f.required else ""),
-                                       value="true" if val(f.input_id) == "true" else "false",
-                                       value_on="true", value_off="false", wrap=True))
+            body.append(
+                ac.InputToggle(
+                    id=f.input_id,
+                    title=f.label + (" (required)" if f.required else ""),
+                    value="true" if val(f.input_id) == "true" else "false",
+                    value_on="true",
+                    value_off="false",
+                    wrap=True,
+                )
+            )
         elif f.kind == "date":
             body.append(ac.InputDate(id=f.input_id, label=label, value=val(f.input_id) or None))
         else:
-            body.append(text_input(f.input_id, label, value=val(f.input_id), max_length=f.max_length,
-                                   multiline=f.kind == "multiline", error_message=f"Up to {f.max_length} characters."))
+            body.append(
+                text_input(
+                    f.input_id,
+                    label,
+                    value=val(f.input_id),
+                    max_length=f.max_length,
+                    multiline=f.kind == "multiline",
+                    error_message=f"Up to {f.max_length} characters.",
+                )
+            )
         if f.help:
             body.append(text(f.help, subtle=True, size="small"))
         body += _errors_for(errors, f.input_id)
     return body
 
 
-def action_rows(t: RecordTemplate, owners: list[tuple[str, str]], default_owner: str | None,
-                values: dict[str, str], errors: dict[str, str], *, done: list[str] | None = None) -> list:
+def action_rows(
+    t: RecordTemplate,
+    owners: list[tuple[str, str]],
+    default_owner: str | None,
+    values: dict[str, str],
+    errors: dict[str, str],
+    *,
+    done: list[str] | None = None,
+) -> list:
     """A template's action rows (text, owner, due by), headed by its label. Shared by every record card."""
     val = values.get
-    body: list[Any] = [ac.TextBlock(text=t.actions.label, weight="bolder", wrap=True, separator=True,
-                                    spacing="medium")]
+    body: list[Any] = [ac.TextBlock(text=t.actions.label, weight="bolder", wrap=True, separator=True, spacing="medium")]
     if t.actions.help:
         body.append(text(t.actions.help, subtle=True, size="small"))
     for d in done or []:
         body.append(text(f"Done: {d}", subtle=True, size="small"))
     for i in range(t.actions.max_items):
-        row: list[Any] = [text_input(f"act_{i}_text", f"Action {i + 1}", value=val(f"act_{i}_text"),
-                                     max_length=ACTION_TEXT_MAX,
-                                     error_message=f"Up to {ACTION_TEXT_MAX} characters.")]
+        row: list[Any] = [
+            text_input(
+                f"act_{i}_text",
+                f"Action {i + 1}",
+                value=val(f"act_{i}_text"),
+                max_length=ACTION_TEXT_MAX,
+                error_message=f"Up to {ACTION_TEXT_MAX} characters.",
+            )
+        ]
         row += _errors_for(errors, f"act_{i}_text")
-        row.append(ac.ColumnSet(columns=[
-            ac.Column(width="stretch", items=[
-                choice_set(f"act_{i}_owner", f"Action {i + 1}: owner", owners,
-                           value=val(f"act_{i}_owner") or default_owner),
-                *_errors_for(errors, f"act_{i}_owner")]),
-            ac.Column(width="stretch", items=[
-                ac.InputDate(id=f"act_{i}_due", label=f"Action {i + 1}: due by",
-                             value=val(f"act_{i}_due") or None),
-                *_errors_for(errors, f"act_{i}_due")]),
-        ]))
+        row.append(
+            ac.ColumnSet(
+                columns=[
+                    ac.Column(
+                        width="stretch",
+                        items=[
+                            choice_set(
+                                f"act_{i}_owner",
+                                f"Action {i + 1}: owner",
+                                owners,
+                                value=val(f"act_{i}_owner") or default_owner,
+                            ),
+                            *_errors_for(errors, f"act_{i}_owner"),
+                        ],
+                    ),
+                    ac.Column(
+                        width="stretch",
+                        items=[
+                            ac.InputDate(
+                                id=f"act_{i}_due", label=f"Action {i + 1}: due by", value=val(f"act_{i}_due") or None
+                            ),
+                            *_errors_for(errors, f"act_{i}_due"),
+                        ],
+                    ),
+                ]
+            )
+        )
         body.append(ac.Container(items=row, spacing="small"))
     return body
 
 
 # ---- 4. after submit -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class SubmittedView:
@@ -318,22 +455,36 @@ class SubmittedView:
     action_count: int
     version: int
     file_name: str
-    already: bool = False        # a repeated click: nothing new was made
+    already: bool = False  # a repeated click: nothing new was made
 
 
 def submitted_card(v: SubmittedView) -> dict:
-    head = (f"Version {v.version} saved" if v.version > 1 else "Record submitted")
+    head = f"Version {v.version} saved" if v.version > 1 else "Record submitted"
     body: list[Any] = [title(head)]
     if v.already:
         body.append(text("This record was already submitted; nothing was created twice.", subtle=True))
-    body.append(facts([("Group", v.group_label), ("Date", v.date_label), ("Attended", str(v.attendee_count)),
-                       ("Actions", str(v.action_count)), ("File", v.file_name)]))
-    body.append(text("I'm saving the record to the Safeguarding channel's files and will post a short summary "
-                     "with the link there. Attendance is marked for everyone who came."))
+    body.append(
+        facts(
+            [
+                ("Group", v.group_label),
+                ("Date", v.date_label),
+                ("Attended", str(v.attendee_count)),
+                ("Actions", str(v.action_count)),
+                ("File", v.file_name),
+            ]
+        )
+    )
+    body.append(
+        text(
+            "I'm saving the record to the Safeguarding channel's files and will post a short summary "
+            "with the link there. Attendance is marked for everyone who came."
+        )
+    )
     return card(body, [_none("Record another session", V_START), _none("Open the action list", V_ACTIONS)])
 
 
 # ---- 5. the Safeguarding channel summary and the 1:1 prompt ------------------------------------------------------
+
 
 @dataclass
 class ChannelSummaryView:
@@ -354,37 +505,54 @@ def channel_summary_card(v: ChannelSummaryView) -> dict:
         head = f"Group supervision record amended (version {v.version})"
     else:
         head = "Group supervision recorded"
-    body: list[Any] = [title(head), facts([
-        ("Group", v.group_label), ("Date", v.date_label), ("Facilitator", v.facilitator),
-        ("Attended", str(v.attendee_count)), ("Actions for the DSL meeting", str(v.action_count)),
-        ("File", v.file_name)])]
+    body: list[Any] = [
+        title(head),
+        facts(
+            [
+                ("Group", v.group_label),
+                ("Date", v.date_label),
+                ("Facilitator", v.facilitator),
+                ("Attended", str(v.attendee_count)),
+                ("Actions for the DSL meeting", str(v.action_count)),
+                ("File", v.file_name),
+            ]
+        ),
+    ]
     if v.version > 1:
-        body.append(text(f"Earlier versions are kept{f' ({v.previous_file})' if v.previous_file else ''}.",
-                         subtle=True, size="small"))
+        body.append(
+            text(
+                f"Earlier versions are kept{f' ({v.previous_file})' if v.previous_file else ''}.",
+                subtle=True,
+                size="small",
+            )
+        )
     actions = [ac.ActionOpenUrl(title="Open the record", url=v.web_url)] if v.web_url else []
     return card(body, actions)
 
 
 def record_prompt_card(*, session_id: int, group_label: str, date_label: str) -> dict:
     """Sent 1:1 to the facilitator when a scheduled group session ends."""
-    body = [title("Time to record your group session"),
-            facts([("Group", group_label), ("Session", date_label)]),
-            text("Tick who came and add the summary while it's fresh; you can save a draft and finish later.")]
+    body = [
+        title("Time to record your group session"),
+        facts([("Group", group_label), ("Session", date_label)]),
+        text("Tick who came and add the summary while it's fresh; you can save a draft and finish later."),
+    ]
     return card(body, [_none("Record it now", V_OPEN, {"session_id": session_id}, style="positive")])
 
 
 # ---- 6. scheduling the half term's group sessions ---------------------------------------------------------------
 
+
 @dataclass
 class ScheduleView:
     half_term: str
-    groups: list[tuple[str, str]]              # choice value → label (groups + mop-up + emergency)
+    groups: list[tuple[str, str]]  # choice value → label (groups + mop-up + emergency)
     facilitators: list[tuple[str, str]]
     durations: list[tuple[str, str]]
     nonce: str
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-    scheduled: list[str] = field(default_factory=list)    # "Willow Class · Tue 24 Nov 14:00"
+    scheduled: list[str] = field(default_factory=list)  # "Willow Class · Tue 24 Nov 14:00"
     unscheduled: list[str] = field(default_factory=list)  # group names with nothing this half term
     notice: str | None = None
     min_date: str | None = None
@@ -399,29 +567,81 @@ def schedule_card(v: ScheduleView) -> dict:
     if v.unscheduled:
         body.append(text("Still to schedule this half term: " + ", ".join(v.unscheduled), size="small"))
     if v.scheduled:
-        body.append(text("Already scheduled: " + "; ".join(v.scheduled[:12])
-                         + (f" and {len(v.scheduled) - 12} more" if len(v.scheduled) > 12 else ""),
-                         subtle=True, size="small"))
-    body.append(choice_set("sched_group", "Group", v.groups, value=val("sched_group"), required=True,
-                           error_message="Choose the group.", placeholder="Choose a group"))
+        body.append(
+            text(
+                "Already scheduled: "
+                + "; ".join(v.scheduled[:12])
+                + (f" and {len(v.scheduled) - 12} more" if len(v.scheduled) > 12 else ""),
+                subtle=True,
+                size="small",
+            )
+        )
+    body.append(
+        choice_set(
+            "sched_group",
+            "Group",
+            v.groups,
+            value=val("sched_group"),
+            required=True,
+            error_message="Choose the group.",
+            placeholder="Choose a group",
+        )
+    )
     body += _errors_for(v.errors, "sched_group")
-    body.append(ac.InputDate(id="sched_date", label="Date", value=val("sched_date"), is_required=True,
-                             error_message="Choose the date.", max=v.max_date))
+    body.append(
+        ac.InputDate(
+            id="sched_date",
+            label="Date",
+            value=val("sched_date"),
+            is_required=True,
+            error_message="Choose the date.",
+            max=v.max_date,
+        )
+    )
     body += _errors_for(v.errors, "sched_date")
-    body.append(ac.InputTime(id="sched_time", label="Start time", value=val("sched_time"), is_required=True,
-                             error_message="Choose the start time."))
+    body.append(
+        ac.InputTime(
+            id="sched_time",
+            label="Start time",
+            value=val("sched_time"),
+            is_required=True,
+            error_message="Choose the start time.",
+        )
+    )
     body += _errors_for(v.errors, "sched_time")
-    body.append(choice_set("sched_minutes", "Length", v.durations, value=val("sched_minutes"), required=True,
-                           error_message="Choose how long."))
+    body.append(
+        choice_set(
+            "sched_minutes",
+            "Length",
+            v.durations,
+            value=val("sched_minutes"),
+            required=True,
+            error_message="Choose how long.",
+        )
+    )
     body += _errors_for(v.errors, "sched_minutes")
-    body.append(choice_set("sched_facilitator", "Facilitator (DSL team)", v.facilitators,
-                           value=val("sched_facilitator"), required=True, error_message="Choose the facilitator."))
+    body.append(
+        choice_set(
+            "sched_facilitator",
+            "Facilitator (DSL team)",
+            v.facilitators,
+            value=val("sched_facilitator"),
+            required=True,
+            error_message="Choose the facilitator.",
+        )
+    )
     body += _errors_for(v.errors, "sched_facilitator")
-    body.append(text("Everyone in the group is invited; the calendar entry just says \"Group supervision\". "
-                     "A mop-up session invites everyone who hasn't attended this half term yet.",
-                     subtle=True, size="small"))
-    return card(body, [execute("Schedule", V_SCHEDULE_SUBMIT, {"nonce": v.nonce}, style="positive"),
-                       _none("Back", V_START)])
+    body.append(
+        text(
+            "Everyone in the group is invited; the calendar entry just says \"Group supervision\". "
+            "A mop-up session invites everyone who hasn't attended this half term yet.",
+            subtle=True,
+            size="small",
+        )
+    )
+    return card(
+        body, [execute("Schedule", V_SCHEDULE_SUBMIT, {"nonce": v.nonce}, style="positive"), _none("Back", V_START)]
+    )
 
 
 def message_card(heading: str, message: str, *, back: bool = True) -> dict:

@@ -1,5 +1,6 @@
 """The DSL team's reminder preview: who a round sent now would reach, who cannot be reached, when the next
 automatic round is, and "Send now" (issue #5 reminders, on demand)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -26,15 +27,15 @@ def _names(names: tuple[str, ...]) -> str:
 @dataclass(frozen=True)
 class PreviewView:
     half_term_name: str | None
-    facts: tuple[tuple[str, str], ...] = ()            # Deadline, Days left, Next automatic round …
-    round_line: str | None = None                      # which round Send now sends, and whether brought forward
-    reachable: tuple[str, ...] = ()                    # names
-    unreachable: tuple[tuple[str, str], ...] = ()      # (name, why)
+    facts: tuple[tuple[str, str], ...] = ()  # Deadline, Days left, Next automatic round …
+    round_line: str | None = None  # which round Send now sends, and whether brought forward
+    reachable: tuple[str, ...] = ()  # names
+    unreachable: tuple[tuple[str, str], ...] = ()  # (name, why)
     already_line: str | None = None
-    window_line: str | None = None                     # why Send now is not offered, when it is not
-    progress: tuple[str, ...] = ()                     # this half term's rounds so far
-    notice: str | None = None                          # what the last "Send now" did
-    send_data: dict | None = None                      # None: no Send now button
+    window_line: str | None = None  # why Send now is not offered, when it is not
+    progress: tuple[str, ...] = ()  # this half term's rounds so far
+    notice: str | None = None  # what the last "Send now" did
+    send_data: dict | None = None  # None: no Send now button
     marker_note: str = field(default="Each person gets at most one reminder per point, however often it is sent.")
 
 
@@ -52,11 +53,20 @@ def preview_card(v: PreviewView) -> dict:
         body.append(text(_names(v.reachable) if v.reachable else "Nobody who can be reached.", size="small"))
         if v.unreachable:
             body.append(text(f"**Can't be reached ({len(v.unreachable)})**"))
-            body.append(text("; ".join(f"{n} ({why})" for n, why in v.unreachable[:NAMES_SHOWN])
-                             + (f" and {len(v.unreachable) - NAMES_SHOWN} more"
-                                if len(v.unreachable) > NAMES_SHOWN else ""), size="small"))
-            body.append(text("I'll try to install the bot for anyone who hasn't opened it, so the next round can "
-                             "reach them.", subtle=True, size="small"))
+            body.append(
+                text(
+                    "; ".join(f"{n} ({why})" for n, why in v.unreachable[:NAMES_SHOWN])
+                    + (f" and {len(v.unreachable) - NAMES_SHOWN} more" if len(v.unreachable) > NAMES_SHOWN else ""),
+                    size="small",
+                )
+            )
+            body.append(
+                text(
+                    "I'll try to install the bot for anyone who hasn't opened it, so the next round can reach them.",
+                    subtle=True,
+                    size="small",
+                )
+            )
     if v.already_line:
         body.append(text(v.already_line, subtle=True))
     if v.window_line:

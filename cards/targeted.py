@@ -8,6 +8,7 @@ Pure builders: a view model in, a v1.5 card dict out. The record card reuses the
 action rows (cards.group_record.template_fields / action_rows), so both records behave the same: no `isRequired`
 (a draft may be half-written), each error directly under its field, every typed value kept.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -35,8 +36,10 @@ V_AGREEMENT_FORM = "agreement.form"
 V_AGREEMENT_SUBMIT = "agreement.submit"
 V_AGREEMENT_CONFIRM = "agreement.confirm"
 
-PRIVACY_NOTE = ("Only you and your supervisee see this. The record goes to your OneDrive, shared with them alone; "
-                "this app keeps who, when, the link and the agreed actions, never what was said.")
+PRIVACY_NOTE = (
+    "Only you and your supervisee see this. The record goes to your OneDrive, shared with them alone; "
+    "this app keeps who, when, the link and the agreed actions, never what was said."
+)
 
 
 def _none(title_: str, verb: str, data: dict | None = None, *, style: str | None = None) -> ac.ActionExecute:
@@ -60,17 +63,18 @@ def message_card(heading: str, message: str, *, back_verb: str | None = V_START,
 
 # ---- 1. the supervisor's start card ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class RecordLine:
     record_id: int
-    label: str                 # "Tom Hollis · Mon 23 Nov · shared"
+    label: str  # "Tom Hollis · Mon 23 Nov · shared"
     web_url: str | None = None
 
 
 @dataclass
 class PickerView:
-    supervisees: list[tuple[str, str]]                 # (staff id, name): this supervisor's active pairings
-    drafts: list[tuple[str, str]] = field(default_factory=list)    # (draft key, label)
+    supervisees: list[tuple[str, str]]  # (staff id, name): this supervisor's active pairings
+    drafts: list[tuple[str, str]] = field(default_factory=list)  # (draft key, label)
     recent: list[RecordLine] = field(default_factory=list)
     notice: str | None = None
     error: str | None = None
@@ -84,25 +88,39 @@ def picker_card(v: PickerView) -> dict:
         body.append(error(v.error))
     actions: list[Any] = []
     if v.supervisees:
-        body.append(choice_set("supervisee", "Who was the session with?", v.supervisees, required=True,
-                               error_message="Choose the person you supervised.",
-                               value=v.supervisees[0][0] if len(v.supervisees) == 1 else None,
-                               placeholder="Choose a supervisee"))
+        body.append(
+            choice_set(
+                "supervisee",
+                "Who was the session with?",
+                v.supervisees,
+                required=True,
+                error_message="Choose the person you supervised.",
+                value=v.supervisees[0][0] if len(v.supervisees) == 1 else None,
+                placeholder="Choose a supervisee",
+            )
+        )
         actions.append(execute("Open the record", V_OPEN, style="positive"))
     else:
         body.append(text("You have no one allocated to you for 1:1 supervision at the moment."))
     if v.drafts:
         body.append(text("**Your drafts**"))
-        body.append(ac.ActionSet(actions=[_none(f"Continue: {label}", V_RESUME, {"draft_key": key})
-                                          for key, label in v.drafts[:5]]))
+        body.append(
+            ac.ActionSet(
+                actions=[_none(f"Continue: {label}", V_RESUME, {"draft_key": key}) for key, label in v.drafts[:5]]
+            )
+        )
     if v.recent:
         body.append(text("**Recent records**"))
         for r in v.recent[:8]:
-            cols = [ac.Column(width="stretch", items=[text(r.label, size="small")],
-                              vertical_content_alignment="center")]
+            cols = [
+                ac.Column(width="stretch", items=[text(r.label, size="small")], vertical_content_alignment="center")
+            ]
             if r.web_url:
-                cols.append(ac.Column(width="auto", items=[ac.ActionSet(actions=[
-                    ac.ActionOpenUrl(title="Open", url=r.web_url)])]))
+                cols.append(
+                    ac.Column(
+                        width="auto", items=[ac.ActionSet(actions=[ac.ActionOpenUrl(title="Open", url=r.web_url)])]
+                    )
+                )
             body.append(ac.ColumnSet(columns=cols))
     body.append(text(PRIVACY_NOTE, subtle=True, size="small"))
     actions += [_none("1:1 actions", V_ACTIONS), _none("Agreements", V_AGREEMENTS)]
@@ -111,15 +129,16 @@ def picker_card(v: PickerView) -> dict:
 
 # ---- 2. the record card ----------------------------------------------------------------------------------------
 
+
 @dataclass
 class RecordView:
     template: RecordTemplate
-    heading: list[tuple[str, str]]           # Supervisor, Supervisee, Agreement
-    owners: list[tuple[str, str]]            # the supervisor and the supervisee
+    heading: list[tuple[str, str]]  # Supervisor, Supervisee, Agreement
+    owners: list[tuple[str, str]]  # the supervisor and the supervisee
     default_owner: str
-    data: dict[str, Any]                     # carried on every button: draft key, supervisee
-    session_date: str | None = None          # default: the latest booked meeting with them
-    max_date: str | None = None              # today: you write up sessions that have happened
+    data: dict[str, Any]  # carried on every button: draft key, supervisee
+    session_date: str | None = None  # default: the latest booked meeting with them
+    max_date: str | None = None  # today: you write up sessions that have happened
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     top_error: str | None = None
@@ -133,17 +152,31 @@ def record_card(v: RecordView) -> dict:
         body.append(text(v.notice, color="good"))
     if v.top_error:
         body.append(error(v.top_error))
-    body.append(ac.InputDate(id="sess_date", label="Date of the session (required)",
-                             value=v.values.get("sess_date") or v.session_date, max=v.max_date))
+    body.append(
+        ac.InputDate(
+            id="sess_date",
+            label="Date of the session (required)",
+            value=v.values.get("sess_date") or v.session_date,
+            max=v.max_date,
+        )
+    )
     body += _errors_for(v.errors, "sess_date")
     body.append(ac.TextBlock(text="The record", weight="bolder", wrap=True, separator=True, spacing="medium"))
     body += template_fields(v.template, v.values, v.errors)
     if v.template.actions.enabled:
         body += action_rows(v.template, v.owners, v.default_owner, v.values, v.errors)
-    body.append(text("Use initials at most, never a pupil's full name: anything about a child goes on their record "
-                     "in the school's safeguarding system. " + PRIVACY_NOTE, subtle=True, size="small"))
-    actions: list[Any] = [execute("Submit and share", V_SUBMIT, v.data, style="positive"),
-                          execute("Save draft", V_SAVE, v.data)]
+    body.append(
+        text(
+            "Use initials at most, never a pupil's full name: anything about a child goes on their record "
+            "in the school's safeguarding system. " + PRIVACY_NOTE,
+            subtle=True,
+            size="small",
+        )
+    )
+    actions: list[Any] = [
+        execute("Submit and share", V_SUBMIT, v.data, style="positive"),
+        execute("Save draft", V_SAVE, v.data),
+    ]
     if v.has_draft:
         actions.append(_none("Delete draft", V_DISCARD, {"draft_key": v.data.get("draft_key")}, style="destructive"))
     return card(body, actions)
@@ -162,34 +195,57 @@ def submitted_card(v: SubmittedView) -> dict:
     body: list[Any] = [title("Record submitted")]
     if v.already:
         body.append(text("This record was already submitted; nothing was created twice.", subtle=True))
-    body.append(facts([("Supervisee", v.supervisee), ("Session", v.date_label),
-                       ("Agreed actions", str(v.action_count)), ("File", v.file_name)]))
-    body.append(text(f"I'm saving it to your OneDrive (folder \"Supervision records\") and sharing it with "
-                     f"{v.supervisee} only; they'll get a message with the link. The agreed actions are on both "
-                     "your 1:1 action lists."))
+    body.append(
+        facts(
+            [
+                ("Supervisee", v.supervisee),
+                ("Session", v.date_label),
+                ("Agreed actions", str(v.action_count)),
+                ("File", v.file_name),
+            ]
+        )
+    )
+    body.append(
+        text(
+            f"I'm saving it to your OneDrive (folder \"Supervision records\") and sharing it with "
+            f"{v.supervisee} only; they'll get a message with the link. The agreed actions are on both "
+            "your 1:1 action lists."
+        )
+    )
     return card(body, [_none("Write up another session", V_START), _none("1:1 actions", V_ACTIONS)])
 
 
 # ---- 3. the supervisee's notice and the file link --------------------------------------------------------------
 
+
 def shared_notice_card(*, record_id: int, supervisor: str, date_label: str) -> dict:
     """Sent 1:1 to the supervisee once the file is shared. No content: who, when, and a way to the link."""
-    body = [title("A supervision record was shared with you"),
-            facts([("Supervisor", supervisor), ("Session", date_label)]),
-            text("It's in your supervisor's OneDrive, shared with you only. Read it and tell your supervisor if "
-                 "anything needs correcting.", size="small")]
-    return card(body, [_none("Open the record", V_FILE, {"record_id": record_id}, style="positive"),
-                       _none("My 1:1 actions", V_ACTIONS)],
-                refresh=_refresh(V_FILE, {"record_id": record_id}))
+    body = [
+        title("A supervision record was shared with you"),
+        facts([("Supervisor", supervisor), ("Session", date_label)]),
+        text(
+            "It's in your supervisor's OneDrive, shared with you only. Read it and tell your supervisor if "
+            "anything needs correcting.",
+            size="small",
+        ),
+    ]
+    return card(
+        body,
+        [
+            _none("Open the record", V_FILE, {"record_id": record_id}, style="positive"),
+            _none("My 1:1 actions", V_ACTIONS),
+        ],
+        refresh=_refresh(V_FILE, {"record_id": record_id}),
+    )
 
 
 @dataclass
 class FileView:
     record_id: int
-    other_label: str            # "Supervisor" or "Supervisee"
+    other_label: str  # "Supervisor" or "Supervisee"
     other_name: str
     date_label: str
-    state: str                  # delivered | pending | failed
+    state: str  # delivered | pending | failed
     web_url: str | None = None
     file_name: str = ""
 
@@ -199,12 +255,18 @@ def file_card(v: FileView) -> dict:
     body: list[Any] = [title(heading), facts([(v.other_label, v.other_name), ("Session", v.date_label)])]
     actions: list[Any] = []
     if v.state == "delivered" and v.web_url:
-        body.append(text(f"{v.file_name}: kept in the supervisor's OneDrive and shared with the supervisee only.",
-                         size="small"))
+        body.append(
+            text(f"{v.file_name}: kept in the supervisor's OneDrive and shared with the supervisee only.", size="small")
+        )
         actions.append(ac.ActionOpenUrl(title="Open the record", url=v.web_url))
     elif v.state == "failed":
-        body.append(text("The file couldn't be saved and shared after several tries. It is kept safely and will be "
-                         "sent again once the connection is fixed; the supervisor has been told.", size="small"))
+        body.append(
+            text(
+                "The file couldn't be saved and shared after several tries. It is kept safely and will be "
+                "sent again once the connection is fixed; the supervisor has been told.",
+                size="small",
+            )
+        )
     else:
         body.append(text("The file is still being saved and shared. Try again in a minute.", size="small"))
         actions.append(_none("Check again", V_FILE, {"record_id": v.record_id}))
@@ -214,13 +276,14 @@ def file_card(v: FileView) -> dict:
 
 # ---- 4. 1:1 actions ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ActionLine:
     id: int
     text: str
     owner: str
     due_label: str
-    source: str                 # "1:1 with Tom Hollis, 23 Nov"
+    source: str  # "1:1 with Tom Hollis, 23 Nov"
     overdue: bool = False
     done: bool = False
 
@@ -235,22 +298,41 @@ class ActionsView:
 
 def _action_line(a: ActionLine) -> ac.Container:
     meta = f"{a.owner} · due {a.due_label}" + (" · **overdue**" if a.overdue and not a.done else "")
-    items: list[Any] = [text(a.text), text(meta, subtle=not a.overdue, size="small",
-                                           color="attention" if a.overdue and not a.done else None),
-                        text(a.source, subtle=True, size="small")]
-    btn = (_none("Reopen", V_ACTION_REOPEN, {"action_id": a.id}) if a.done
-           else _none("Mark done", V_ACTION_DONE, {"action_id": a.id}, style="positive"))
-    return ac.Container(separator=True, items=[ac.ColumnSet(columns=[
-        ac.Column(width="stretch", items=items),
-        ac.Column(width="auto", vertical_content_alignment="center", items=[ac.ActionSet(actions=[btn])])])])
+    items: list[Any] = [
+        text(a.text),
+        text(meta, subtle=not a.overdue, size="small", color="attention" if a.overdue and not a.done else None),
+        text(a.source, subtle=True, size="small"),
+    ]
+    btn = (
+        _none("Reopen", V_ACTION_REOPEN, {"action_id": a.id})
+        if a.done
+        else _none("Mark done", V_ACTION_DONE, {"action_id": a.id}, style="positive")
+    )
+    return ac.Container(
+        separator=True,
+        items=[
+            ac.ColumnSet(
+                columns=[
+                    ac.Column(width="stretch", items=items),
+                    ac.Column(width="auto", vertical_content_alignment="center", items=[ac.ActionSet(actions=[btn])]),
+                ]
+            )
+        ],
+    )
 
 
 def actions_card(v: ActionsView) -> dict:
     body: list[Any] = [title("My 1:1 supervision actions")]
     if v.notice:
         body.append(text(v.notice, color="good"))
-    body.append(text("Agreed in 1:1 supervision records. Only the supervisor and supervisee of each record see "
-                     "these; they are not on the DSL team's list.", subtle=True, size="small"))
+    body.append(
+        text(
+            "Agreed in 1:1 supervision records. Only the supervisor and supervisee of each record see "
+            "these; they are not on the DSL team's list.",
+            subtle=True,
+            size="small",
+        )
+    )
     for heading, lines in (("Yours", v.mine), ("The other person's", v.theirs), ("Done in the last 30 days", v.done)):
         if lines:
             body.append(ac.TextBlock(text=heading, weight="bolder", wrap=True, spacing="medium"))
@@ -264,13 +346,14 @@ def actions_card(v: ActionsView) -> dict:
 
 # ---- 5. supervision agreements ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class AgreementLine:
     pairing_id: int
-    label: str                  # "Tom Hollis (you supervise)" / "Priya Raman (your supervisor)"
-    status: str                 # readable status
+    label: str  # "Tom Hollis (you supervise)" / "Priya Raman (your supervisor)"
+    status: str  # readable status
     overdue: bool = False
-    confirm_id: int | None = None    # an agreement waiting for *this* viewer's confirmation
+    confirm_id: int | None = None  # an agreement waiting for *this* viewer's confirmation
 
 
 @dataclass
@@ -283,35 +366,76 @@ def agreements_card(v: AgreementsView) -> dict:
     body: list[Any] = [title("Supervision agreements")]
     if v.notice:
         body.append(text(v.notice, color="good"))
-    body.append(text("Made at the start of a 1:1 supervision, confirmed by both of you, and reviewed at least once "
-                     "a year. Only the dates and your confirmations are kept here.", subtle=True, size="small"))
+    body.append(
+        text(
+            "Made at the start of a 1:1 supervision, confirmed by both of you, and reviewed at least once "
+            "a year. Only the dates and your confirmations are kept here.",
+            subtle=True,
+            size="small",
+        )
+    )
     if not v.lines:
         body.append(text("You aren't in a 1:1 supervision at the moment, so there's no agreement to make."))
     for line in v.lines:
         btns: list[Any] = []
         if line.confirm_id is not None:
             btns.append(_none("Confirm", V_AGREEMENT_CONFIRM, {"agreement_id": line.confirm_id}, style="positive"))
-        btns.append(_none("Record agreement" if "No agreement" in line.status else "Record a review",
-                          V_AGREEMENT_FORM, {"pairing_id": line.pairing_id}))
-        body.append(ac.Container(separator=True, items=[ac.ColumnSet(columns=[
-            ac.Column(width="stretch", items=[
-                text(line.label),
-                text(line.status, size="small", subtle=not line.overdue,
-                     color="attention" if line.overdue else None)]),
-            ac.Column(width="auto", vertical_content_alignment="center", items=[ac.ActionSet(actions=btns)])])]))
+        btns.append(
+            _none(
+                "Record agreement" if "No agreement" in line.status else "Record a review",
+                V_AGREEMENT_FORM,
+                {"pairing_id": line.pairing_id},
+            )
+        )
+        body.append(
+            ac.Container(
+                separator=True,
+                items=[
+                    ac.ColumnSet(
+                        columns=[
+                            ac.Column(
+                                width="stretch",
+                                items=[
+                                    text(line.label),
+                                    text(
+                                        line.status,
+                                        size="small",
+                                        subtle=not line.overdue,
+                                        color="attention" if line.overdue else None,
+                                    ),
+                                ],
+                            ),
+                            ac.Column(
+                                width="auto", vertical_content_alignment="center", items=[ac.ActionSet(actions=btns)]
+                            ),
+                        ]
+                    )
+                ],
+            )
+        )
     return card(body, [_none("Refresh", V_AGREEMENTS)])
 
 
 #: The practical arrangements of seed 001 Appendix 1, as fixed choices (nothing typed is kept).
-FREQUENCIES = [("half_termly", "Once a half term"), ("six_weekly", "Every six weeks"),
-               ("monthly", "Monthly"), ("fortnightly", "Every two weeks"), ("as_needed", "As needed")]
+FREQUENCIES = [
+    ("half_termly", "Once a half term"),
+    ("six_weekly", "Every six weeks"),
+    ("monthly", "Monthly"),
+    ("fortnightly", "Every two weeks"),
+    ("as_needed", "As needed"),
+]
 LENGTHS = [("30", "30 minutes"), ("45", "45 minutes"), ("60", "An hour"), ("90", "90 minutes")]
 #: What both people confirm (seed 001 Appendix 1 "Making supervision work"; seed 003 Appendix 1; seed 004 §6).
 AGREEMENT_POINTS = [
-    ("ag_confidential", "What we discuss stays between us, unless something has to be passed on - a safeguarding "
-                        "concern always is."),
-    ("ag_records", "The supervisor keeps a record of each session and shares it with the supervisee; agreed "
-                   "actions are followed up next time."),
+    (
+        "ag_confidential",
+        "What we discuss stays between us, unless something has to be passed on - a safeguarding concern always is.",
+    ),
+    (
+        "ag_records",
+        "The supervisor keeps a record of each session and shares it with the supervisee; agreed "
+        "actions are followed up next time.",
+    ),
     ("ag_cancel", "If either of us has to cancel, we agree another date at the time."),
     ("ag_difficulty", "If supervision isn't working for either of us, we'll say so and look for a way forward."),
 ]
@@ -321,7 +445,7 @@ AGREEMENT_POINTS = [
 class AgreementFormView:
     pairing_id: int
     other_name: str
-    other_label: str             # "Supervisee" / "Supervisor"
+    other_label: str  # "Supervisee" / "Supervisor"
     nonce: str
     max_date: str
     values: dict[str, str] = field(default_factory=dict)
@@ -331,13 +455,17 @@ class AgreementFormView:
 
 def agreement_form_card(v: AgreementFormView) -> dict:
     val = v.values.get
-    body: list[Any] = [title("Review our supervision agreement" if v.review else "Our supervision agreement"),
-                       facts([(v.other_label, v.other_name)]),
-                       text("Talk these through together first; then record it here. The other person confirms "
-                            "with one click, and the review falls due a year from the date you agreed.",
-                            subtle=True, size="small")]
-    body.append(ac.InputDate(id="ag_date", label="Date we agreed it (required)", value=val("ag_date"),
-                             max=v.max_date))
+    body: list[Any] = [
+        title("Review our supervision agreement" if v.review else "Our supervision agreement"),
+        facts([(v.other_label, v.other_name)]),
+        text(
+            "Talk these through together first; then record it here. The other person confirms "
+            "with one click, and the review falls due a year from the date you agreed.",
+            subtle=True,
+            size="small",
+        ),
+    ]
+    body.append(ac.InputDate(id="ag_date", label="Date we agreed it (required)", value=val("ag_date"), max=v.max_date))
     body += _errors_for(v.errors, "ag_date")
     body.append(choice_set("ag_frequency", "How often we'll meet", FREQUENCIES, value=val("ag_frequency")))
     body += _errors_for(v.errors, "ag_frequency")
@@ -345,24 +473,58 @@ def agreement_form_card(v: AgreementFormView) -> dict:
     body += _errors_for(v.errors, "ag_minutes")
     body.append(ac.TextBlock(text="We both agree that (tick each)", weight="bolder", wrap=True, spacing="medium"))
     for key, label in AGREEMENT_POINTS:
-        body.append(ac.InputToggle(id=key, title=label, value="true" if val(key) == "true" else "false",
-                                   value_on="true", value_off="false", wrap=True))
+        body.append(
+            ac.InputToggle(
+                id=key,
+                title=label,
+                value="true" if val(key) == "true" else "false",
+                value_on="true",
+                value_off="false",
+                wrap=True,
+            )
+        )
         body += _errors_for(v.errors, key)
-    return card(body, [execute("Agree and send to confirm", V_AGREEMENT_SUBMIT,
-                               {"pairing_id": v.pairing_id, "nonce": v.nonce}, style="positive"),
-                       _none("Back", V_AGREEMENTS)])
+    return card(
+        body,
+        [
+            execute(
+                "Agree and send to confirm",
+                V_AGREEMENT_SUBMIT,
+                {"pairing_id": v.pairing_id, "nonce": v.nonce},
+                style="positive",
+            ),
+            _none("Back", V_AGREEMENTS),
+        ],
+    )
 
 
-def confirm_request_card(*, agreement_id: int, proposer: str, agreed_on: str, review_due: str,
-                         arrangements: str) -> dict:
+def confirm_request_card(
+    *, agreement_id: int, proposer: str, agreed_on: str, review_due: str, arrangements: str
+) -> dict:
     """Sent 1:1 to the other person: one click confirms the agreement."""
-    body: list[Any] = [title("Please confirm your supervision agreement"),
-                       facts([("Recorded by", proposer), ("Agreed on", agreed_on), ("Arrangements", arrangements),
-                              ("Review due", review_due)]),
-                       text("Confirm that you made this agreement together: confidentiality (safeguarding concerns "
-                            "are always passed on), records kept by the supervisor and shared with you, cancelling "
-                            "with a new date, and raising it if supervision isn't working.", size="small")]
+    body: list[Any] = [
+        title("Please confirm your supervision agreement"),
+        facts(
+            [
+                ("Recorded by", proposer),
+                ("Agreed on", agreed_on),
+                ("Arrangements", arrangements),
+                ("Review due", review_due),
+            ]
+        ),
+        text(
+            "Confirm that you made this agreement together: confidentiality (safeguarding concerns "
+            "are always passed on), records kept by the supervisor and shared with you, cancelling "
+            "with a new date, and raising it if supervision isn't working.",
+            size="small",
+        ),
+    ]
     for _, label in AGREEMENT_POINTS:
         body.append(text(f"• {label}", size="small", subtle=True))
-    return card(body, [_none("Confirm", V_AGREEMENT_CONFIRM, {"agreement_id": agreement_id}, style="positive"),
-                       _none("Not now", V_AGREEMENTS)])
+    return card(
+        body,
+        [
+            _none("Confirm", V_AGREEMENT_CONFIRM, {"agreement_id": agreement_id}, style="positive"),
+            _none("Not now", V_AGREEMENTS),
+        ],
+    )

@@ -1,4 +1,5 @@
 """Cards for free text the bot did not take as a command: a short choice, and the safe answer to a disclosure."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ class Option:
 
 
 def choice_card(*, person_name: str | None, options: list[Option]) -> dict:
-    """"Did you mean…": the likeliest two or three commands as buttons, and a way to see everything."""
+    """ "Did you mean…": the likeliest two or three commands as buttons, and a way to see everything."""
     body = [title(f"Did you mean one of these{', ' + person_name if person_name else ''}?")]
     for o in options:
         body.append(text(f"**{o.title}** — {o.description}"))
@@ -29,7 +30,7 @@ def choice_card(*, person_name: str | None, options: list[Option]) -> dict:
 
 @dataclass(frozen=True)
 class SafeguardingView:
-    system_name: str                     # the school's safeguarding system (school.safeguarding_system.name)
+    system_name: str  # the school's safeguarding system (school.safeguarding_system.name)
     system_url: str | None = None
     dsl_names: tuple[str, ...] = field(default_factory=tuple)
 
@@ -45,10 +46,15 @@ def safeguarding_card(v: SafeguardingView) -> dict:
         title("If a child may be at risk"),
         text(f"Please tell {who} — today, in person or by phone, and record your concern in {v.system_name}."),
         text("If a child is in immediate danger, call 999.", color="attention"),
-        text("Nobody has been told about what you wrote here, and this chat is not a safeguarding record.",
-             subtle=True),
-        text("If this has affected you and you would like supervision for yourself, type **request** when you "
-             "are ready.", subtle=True, size="small"),
+        text(
+            "Nobody has been told about what you wrote here, and this chat is not a safeguarding record.", subtle=True
+        ),
+        text(
+            "If this has affected you and you would like supervision for yourself, type **request** when you "
+            "are ready.",
+            subtle=True,
+            size="small",
+        ),
     ]
     actions = [ac.ActionOpenUrl(title=f"Open {v.system_name}", url=v.system_url)] if v.system_url else []
     return card(body, actions)

@@ -1,4 +1,5 @@
 """Checks and conversions both backends share, so they accept and refuse exactly the same arguments."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,8 +18,9 @@ def utc(value: dt.datetime, what: str) -> dt.datetime:
     return value.astimezone(dt.timezone.utc)
 
 
-def check_schedule_args(people: Sequence[str], start: dt.datetime, end: dt.datetime,
-                        interval_minutes: int) -> tuple[dt.datetime, dt.datetime]:
+def check_schedule_args(
+    people: Sequence[str], start: dt.datetime, end: dt.datetime, interval_minutes: int
+) -> tuple[dt.datetime, dt.datetime]:
     start, end = utc(start, "start"), utc(end, "end")
     if end <= start:
         raise GraphRequestError("the free/busy window must end after it starts")
@@ -71,6 +73,7 @@ def graph_datetime(date_time: str | None, time_zone: str | None) -> dt.datetime 
             value = value.replace(tzinfo=dt.timezone.utc)
         else:
             from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
             try:
                 value = value.replace(tzinfo=ZoneInfo(tz))
             except (ZoneInfoNotFoundError, ValueError):

@@ -1,5 +1,6 @@
 """Domain errors for Microsoft 365 calls. Both backends raise these; the outbox understands them because they
 are also `RetryLater` / `PermanentFailure` (a handler can let them propagate)."""
+
 from __future__ import annotations
 
 from bot.outbox.errors import PermanentFailure, RetryLater

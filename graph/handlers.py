@@ -18,6 +18,7 @@ m365_meeting_keys). Enqueue create/update/cancel of one meeting with the same ou
 Documents: prefer `content_ref` (a small dict; `load_content(ref)` returns the bytes at delivery time, so the
 text stays in the store); `content_b64` carries small generated files in the row itself.
 """
+
 from __future__ import annotations
 
 import base64
@@ -43,27 +44,47 @@ APP_INSTALL = "apps.install"
 
 # ---------------------------------------------------------------- payload builders → (kind, payload)
 
+
 def _people(attendees: Sequence[Attendee | str]) -> dict:
     if all(isinstance(a, str) for a in attendees):
         return {"attendee_ids": list(dict.fromkeys(attendees))}
     return {"attendees": [{"email": a.email, "name": a.name} for a in attendees]}  # type: ignore[union-attr]
 
 
-def calendar_create(event_key: str, *, organizer_id: str | None = None, organizer: str | None = None,
-                    attendees: Sequence[Attendee | str], start: dt.datetime, end: dt.datetime,
-                    subject: str = DEFAULT_SUBJECT, online: bool = True) -> tuple[str, dict]:
+def calendar_create(
+    event_key: str,
+    *,
+    organizer_id: str | None = None,
+    organizer: str | None = None,
+    attendees: Sequence[Attendee | str],
+    start: dt.datetime,
+    end: dt.datetime,
+    subject: str = DEFAULT_SUBJECT,
+    online: bool = True,
+) -> tuple[str, dict]:
     """attendees: staff ids (str) or Attendee(email, name). Give organizer_id (staff id) or organizer (address)."""
     if not (organizer_id or organizer):
         raise ValueError("give organizer_id or organizer")
-    p: dict[str, Any] = {"event_key": event_key, "start": start.isoformat(), "end": end.isoformat(),
-                         "subject": subject, "online": online, **_people(attendees)}
+    p: dict[str, Any] = {
+        "event_key": event_key,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "subject": subject,
+        "online": online,
+        **_people(attendees),
+    }
     p.update({"organizer_id": organizer_id} if organizer_id else {"organizer": organizer})
     return CALENDAR_CREATE, p
 
 
-def calendar_update(event_key: str, *, start: dt.datetime | None = None, end: dt.datetime | None = None,
-                    attendees: Sequence[Attendee | str] | None = None,
-                    subject: str | None = None) -> tuple[str, dict]:
+def calendar_update(
+    event_key: str,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    attendees: Sequence[Attendee | str] | None = None,
+    subject: str | None = None,
+) -> tuple[str, dict]:
     p: dict[str, Any] = {"event_key": event_key}
     if start is not None:
         p["start"] = start.isoformat()
@@ -80,16 +101,26 @@ def calendar_cancel(event_key: str, *, comment: str | None = None) -> tuple[str,
     return CALENDAR_CANCEL, {"event_key": event_key, "comment": comment}
 
 
-def channel_upload(name: str, *, content_ref: dict | None = None, content: bytes | None = None,
-                   subfolder: str | None = None, **extra) -> tuple[str, dict]:
+def channel_upload(
+    name: str, *, content_ref: dict | None = None, content: bytes | None = None, subfolder: str | None = None, **extra
+) -> tuple[str, dict]:
     """`extra` fields (e.g. record_id) ride along for the on_delivered hook."""
     return CHANNEL_UPLOAD, {"name": name, "subfolder": subfolder, **_content(content_ref, content), **extra}
 
 
-def personal_share(name: str, *, owner_id: str | None = None, owner: str | None = None,
-                   share_with_id: str | None = None, share_with: str | None = None, role: Role = "read",
-                   folder: str = "Supervision records", content_ref: dict | None = None,
-                   content: bytes | None = None, **extra) -> tuple[str, dict]:
+def personal_share(
+    name: str,
+    *,
+    owner_id: str | None = None,
+    owner: str | None = None,
+    share_with_id: str | None = None,
+    share_with: str | None = None,
+    role: Role = "read",
+    folder: str = "Supervision records",
+    content_ref: dict | None = None,
+    content: bytes | None = None,
+    **extra,
+) -> tuple[str, dict]:
     if not (owner_id or owner) or not (share_with_id or share_with):
         raise ValueError("give the owner and the person to share with")
     p = {"name": name, "role": role, "folder": folder, **_content(content_ref, content), **extra}
@@ -114,27 +145,46 @@ def _content(content_ref: dict | None, content: bytes | None) -> dict:
 
 # ---------------------------------------------------------------- handlers
 
+
 def _dt(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value) if value else None
 
 
 def _meeting_result(m: Meeting) -> dict:
-    return {"meeting_id": m.id, "event_id": m.id, "organizer": m.organizer, "join_url": m.join_url,
-            "web_link": m.web_link, "start": m.start.isoformat() if m.start else None,
-            "end": m.end.isoformat() if m.end else None}
+    return {
+        "meeting_id": m.id,
+        "event_id": m.id,
+        "organizer": m.organizer,
+        "join_url": m.join_url,
+        "web_link": m.web_link,
+        "start": m.start.isoformat() if m.start else None,
+        "end": m.end.isoformat() if m.end else None,
+    }
 
 
 def _file_result(f: StoredFile) -> dict:
-    return {"name": f.name, "web_url": f.web_url, "item_id": f.item_id, "drive_id": f.drive_id, "size": f.size,
-            "reused": f.reused}
+    return {
+        "name": f.name,
+        "web_url": f.web_url,
+        "item_id": f.item_id,
+        "drive_id": f.drive_id,
+        "size": f.size,
+        "reused": f.reused,
+    }
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def graph_handlers(backend: M365Backend, *, db, school=None, load_content: ContentLoader | None = None,
-                   clock: Callable[[], dt.datetime] = _utcnow) -> dict[str, Handler]:
+def graph_handlers(
+    backend: M365Backend,
+    *,
+    db,
+    school=None,
+    load_content: ContentLoader | None = None,
+    clock: Callable[[], dt.datetime] = _utcnow,
+) -> dict[str, Handler]:
     """kind → handler, for OutboxWorker. `db` keeps event_key → meeting; `school` resolves staff ids;
     `load_content(content_ref)` returns a document's bytes at delivery time."""
 
@@ -182,9 +232,15 @@ def graph_handlers(backend: M365Backend, *, db, school=None, load_content: Conte
     async def create(p: dict) -> dict:
         """Book the meeting in the organiser's calendar and invite the attendees (once, however often retried)."""
         organizer = address(p, "organizer_id", "organizer")
-        req = MeetingRequest(organizer=organizer, attendees=tuple(attendees_of(p, organizer) or ()),
-                             start=_dt(p["start"]), end=_dt(p["end"]), idempotency_key=p["event_key"],
-                             subject=p.get("subject") or DEFAULT_SUBJECT, online=p.get("online", True))
+        req = MeetingRequest(
+            organizer=organizer,
+            attendees=tuple(attendees_of(p, organizer) or ()),
+            start=_dt(p["start"]),
+            end=_dt(p["end"]),
+            idempotency_key=p["event_key"],
+            subject=p.get("subject") or DEFAULT_SUBJECT,
+            online=p.get("online", True),
+        )
         m = await backend.calendar.create_meeting(req)
         async with db.session() as s:
             row = await s.get(M365MeetingKey, p["event_key"])
@@ -199,9 +255,14 @@ def graph_handlers(backend: M365Backend, *, db, school=None, load_content: Conte
         row = await known(p["event_key"])
         if row is None:
             raise PermanentFailure("the meeting to update was never created")
-        m = await backend.calendar.update_meeting(row.organizer, row.meeting_id, start=_dt(p.get("start")),
-                                                  end=_dt(p.get("end")), attendees=attendees_of(p, row.organizer),
-                                                  subject=p.get("subject"))
+        m = await backend.calendar.update_meeting(
+            row.organizer,
+            row.meeting_id,
+            start=_dt(p.get("start")),
+            end=_dt(p.get("end")),
+            attendees=attendees_of(p, row.organizer),
+            subject=p.get("subject"),
+        )
         return _meeting_result(m)
 
     async def cancel(p: dict) -> dict:
@@ -223,9 +284,13 @@ def graph_handlers(backend: M365Backend, *, db, school=None, load_content: Conte
     async def share(p: dict) -> dict:
         """Put a 1:1 record in the supervisor's OneDrive and share it with the supervisee only."""
         f = await backend.personal_files.upload_and_share(
-            address(p, "owner_id", "owner"), p["name"], await content_of(p),
-            share_with=address(p, "share_with_id", "share_with"), role=p.get("role", "read"),
-            folder=p.get("folder") or "Supervision records")
+            address(p, "owner_id", "owner"),
+            p["name"],
+            await content_of(p),
+            share_with=address(p, "share_with_id", "share_with"),
+            role=p.get("role", "read"),
+            folder=p.get("folder") or "Supervision records",
+        )
         return _file_result(f)
 
     async def install(p: dict) -> dict:
@@ -238,5 +303,11 @@ def graph_handlers(backend: M365Backend, *, db, school=None, load_content: Conte
             user = member.aad_object_id
         return {"installed": await backend.apps.install_for_user(user)}
 
-    return {CALENDAR_CREATE: create, CALENDAR_UPDATE: update, CALENDAR_CANCEL: cancel, CHANNEL_UPLOAD: upload,
-            PERSONAL_SHARE: share, APP_INSTALL: install}
+    return {
+        CALENDAR_CREATE: create,
+        CALENDAR_UPDATE: update,
+        CALENDAR_CANCEL: cancel,
+        CHANNEL_UPLOAD: upload,
+        PERSONAL_SHARE: share,
+        APP_INSTALL: install,
+    }

@@ -4,6 +4,7 @@ QuickXorHash is the content hash SharePoint and OneDrive for Business report for
 an upload that hits "name already exists" tell "an earlier attempt of ours got through" (same bytes: reuse it)
 from "a different file has this name" (pick the next name).
 """
+
 from __future__ import annotations
 
 import base64
@@ -13,8 +14,11 @@ MAX_RENAMES = 99
 # Characters SharePoint / OneDrive refuse in names, plus control characters.
 _FORBIDDEN = re.compile(r'["*:<>?/\\|#%\x00-\x1f]')
 _SPACES = re.compile(r"\s+")
-_RESERVED = {"con", "prn", "aux", "nul", "desktop.ini", ".lock", "_vti_"} | {f"com{i}" for i in range(10)} | {
-    f"lpt{i}" for i in range(10)}
+_RESERVED = (
+    {"con", "prn", "aux", "nul", "desktop.ini", ".lock", "_vti_"}
+    | {f"com{i}" for i in range(10)}
+    | {f"lpt{i}" for i in range(10)}
+)
 
 
 def safe_name(name: str, *, max_len: int = 200) -> str:
@@ -36,7 +40,7 @@ def safe_path(path: str | None) -> list[str]:
 
 
 def numbered(name: str, n: int) -> str:
-    """"Record.docx", 2 → "Record (2).docx"; a name without an extension gets the number at the end."""
+    """ "Record.docx", 2 → "Record (2).docx"; a name without an extension gets the number at the end."""
     if n <= 1:
         return name
     stem, dot, ext = name.rpartition(".")
@@ -61,10 +65,10 @@ def quickxor_hash(data: bytes) -> str:
     view = memoryview(data)
     block = width * 512
     for off in range(0, len(data), block):
-        chunk = view[off:off + block]
+        chunk = view[off : off + block]
         acc = 0
         for i in range(0, len(chunk), width):
-            part = bytes(chunk[i:i + width])
+            part = bytes(chunk[i : i + width])
             acc ^= int.from_bytes(part.ljust(width, b"\0"), "little")
         folded = acc.to_bytes(width, "little")
         # lane k of this block is at byte k because block offsets are multiples of 160.

@@ -7,6 +7,7 @@ against both.
 Identifiers: a "user" is an Entra object id or a user principal name / SMTP address (Graph accepts either).
 Datetimes are aware; the backends return UTC.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -15,8 +16,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 DEFAULT_SUBJECT = "Supervision"
-MAX_SCHEDULES_PER_CALL = 20          # GUIDE §2: getSchedule takes at most 20 people per call
-MAX_BATCH_REQUESTS = 20              # GUIDE §2: $batch takes at most 20 requests
+MAX_SCHEDULES_PER_CALL = 20  # GUIDE §2: getSchedule takes at most 20 people per call
+MAX_BATCH_REQUESTS = 20  # GUIDE §2: $batch takes at most 20 requests
 MAX_SCHEDULE_WINDOW = dt.timedelta(days=62)  # GUIDE §2: the window must be shorter than 62 days
 MIN_INTERVAL, MAX_INTERVAL = 5, 1440  # GUIDE §2: availabilityViewInterval, minutes
 Role = Literal["read", "write"]
@@ -24,9 +25,10 @@ Role = Literal["read", "write"]
 
 # ---------------------------------------------------------------- directory
 
+
 @dataclass(frozen=True)
 class DirectoryUser:
-    id: str                            # Entra object id
+    id: str  # Entra object id
     display_name: str
     mail: str | None = None
     user_principal_name: str | None = None
@@ -54,7 +56,7 @@ class GroupsDelta:
     initial: bool
 
 
-MAX_DELTA_GROUPS = 50                # group delta: at most 50 ids in one $filter
+MAX_DELTA_GROUPS = 50  # group delta: at most 50 ids in one $filter
 
 
 @runtime_checkable
@@ -79,6 +81,7 @@ class Directory(Protocol):
 
 # ---------------------------------------------------------------- calendar
 
+
 @dataclass(frozen=True)
 class Attendee:
     email: str
@@ -89,7 +92,7 @@ class Attendee:
 class BusyBlock:
     start: dt.datetime
     end: dt.datetime
-    status: str = "busy"               # busy | tentative | oof | workingElsewhere | unknown
+    status: str = "busy"  # busy | tentative | oof | workingElsewhere | unknown
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ class MeetingRequest:
     end: dt.datetime
     idempotency_key: str
     subject: str = DEFAULT_SUBJECT
-    online: bool = True                # a Teams meeting; False: a plain calendar entry (e.g. a personal copy)
+    online: bool = True  # a Teams meeting; False: a plain calendar entry (e.g. a personal copy)
 
 
 @dataclass(frozen=True)
@@ -134,17 +137,31 @@ class Meeting:
 
 @runtime_checkable
 class Calendar(Protocol):
-    async def get_schedule(self, people: Sequence[str], start: dt.datetime, end: dt.datetime, *,
-                           interval_minutes: int = 30, as_user: str | None = None) -> list[Schedule]:
+    async def get_schedule(
+        self,
+        people: Sequence[str],
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        interval_minutes: int = 30,
+        as_user: str | None = None,
+    ) -> list[Schedule]:
         """Busy time for any number of people (SMTP addresses), in order. Batched by 20 per getSchedule call.
         The window must be shorter than 62 days; the interval 5–1440 minutes (GraphRequestError otherwise)."""
 
     async def create_meeting(self, request: MeetingRequest) -> Meeting:
         """Create (or, for a repeated idempotency key, return the already created) meeting."""
 
-    async def update_meeting(self, organizer: str, meeting_id: str, *, start: dt.datetime | None = None,
-                             end: dt.datetime | None = None, attendees: Sequence[Attendee] | None = None,
-                             subject: str | None = None) -> Meeting:
+    async def update_meeting(
+        self,
+        organizer: str,
+        meeting_id: str,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        attendees: Sequence[Attendee] | None = None,
+        subject: str | None = None,
+    ) -> Meeting:
         """Move, re-invite or rename; attendees get an update."""
 
     async def cancel_meeting(self, organizer: str, meeting_id: str, *, comment: str | None = None) -> None:
@@ -155,6 +172,7 @@ class Calendar(Protocol):
 
 
 # ---------------------------------------------------------------- files
+
 
 @dataclass(frozen=True)
 class FolderRef:
@@ -179,9 +197,9 @@ class StoredFile:
 
 @dataclass(frozen=True)
 class SharingGrant:
-    recipient: str                     # email (or object id) of the person it is shared with
+    recipient: str  # email (or object id) of the person it is shared with
     roles: tuple[str, ...]
-    link_scope: str | None = None      # set only for sharing links (we never create them)
+    link_scope: str | None = None  # set only for sharing links (we never create them)
 
 
 @runtime_checkable
@@ -198,8 +216,16 @@ class ChannelFiles(Protocol):
 
 @runtime_checkable
 class PersonalFiles(Protocol):
-    async def upload_and_share(self, owner: str, name: str, content: bytes, *, share_with: str,
-                               role: Role = "read", folder: str = "Supervision records") -> StoredFile:
+    async def upload_and_share(
+        self,
+        owner: str,
+        name: str,
+        content: bytes,
+        *,
+        share_with: str,
+        role: Role = "read",
+        folder: str = "Supervision records",
+    ) -> StoredFile:
         """Upload to the owner's OneDrive and share it with one person (an invitation, never a link)."""
 
     async def grants(self, owner: str, item_id: str) -> list[SharingGrant]:
@@ -214,7 +240,7 @@ class Apps(Protocol):
 
 @runtime_checkable
 class M365Backend(Protocol):
-    mode: str                          # "local" | "msgraph"
+    mode: str  # "local" | "msgraph"
     directory: Directory
     calendar: Calendar
     channel_files: ChannelFiles

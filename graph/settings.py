@@ -3,6 +3,7 @@
 No credential setting at all → the local backend. A complete set → msgraph. Anything in between stops start-up
 with a message naming what is missing (`GraphSettings.mode()` raises GraphConfigError).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -30,9 +31,9 @@ class GraphSettings(BaseSettings):
     use_managed_identity: bool = False
     # Root of the Graph service; tests point it at the Graph double on 127.0.0.1. "/v1.0" is appended.
     base_url: str = "https://graph.microsoft.com"
-    team_id: str = ""                  # falls back to school.safeguarding_channel.team_id
+    team_id: str = ""  # falls back to school.safeguarding_channel.team_id
     safeguarding_channel_id: str = ""  # falls back to school.safeguarding_channel.channel_id
-    teams_app_id: str = ""             # the app's id in the tenant's Teams app catalog (for installs)
+    teams_app_id: str = ""  # the app's id in the tenant's Teams app catalog (for installs)
     # Optional: the channel folder's drive id and item id, found once by an admin. With them the bot never calls
     # GET /teams/{t}/channels/{c}/filesFolder, whose permissions Sites.Selected does not cover (PERMISSIONS.md).
     channel_drive_id: str = ""
@@ -83,11 +84,16 @@ class GraphSettings(BaseSettings):
 
     def configured(self) -> bool:
         """Any credential-related setting present means "use Microsoft Graph"."""
-        return bool(self.tenant_id or self.client_id or self.use_managed_identity or self.certificate_path
-                    or (self.client_secret is not None and self.client_secret.get_secret_value()))
+        return bool(
+            self.tenant_id
+            or self.client_id
+            or self.use_managed_identity
+            or self.certificate_path
+            or (self.client_secret is not None and self.client_secret.get_secret_value())
+        )
 
     def mode(self, *, team_id: str | None = None, channel_id: str | None = None) -> Literal["local", "msgraph"]:
-        """"local" or "msgraph"; GraphConfigError naming every missing setting when half-configured.
+        """ "local" or "msgraph"; GraphConfigError naming every missing setting when half-configured.
 
         team_id / channel_id: the school config's values, used when GRAPH_TEAM_ID /
         GRAPH_SAFEGUARDING_CHANNEL_ID are not set.
@@ -96,12 +102,19 @@ class GraphSettings(BaseSettings):
             return "local"
         problems: list[str] = []
         has_secret = self.client_secret is not None and bool(self.client_secret.get_secret_value())
-        chosen = [name for name, on in (("GRAPH_CLIENT_SECRET", has_secret),
-                                        ("GRAPH_CERTIFICATE_PATH", self.certificate_path is not None),
-                                        ("GRAPH_USE_MANAGED_IDENTITY", self.use_managed_identity)) if on]
+        chosen = [
+            name
+            for name, on in (
+                ("GRAPH_CLIENT_SECRET", has_secret),
+                ("GRAPH_CERTIFICATE_PATH", self.certificate_path is not None),
+                ("GRAPH_USE_MANAGED_IDENTITY", self.use_managed_identity),
+            )
+            if on
+        ]
         if not chosen:
-            problems.append("a credential: set GRAPH_CLIENT_SECRET, GRAPH_CERTIFICATE_PATH or "
-                            "GRAPH_USE_MANAGED_IDENTITY=true")
+            problems.append(
+                "a credential: set GRAPH_CLIENT_SECRET, GRAPH_CERTIFICATE_PATH or GRAPH_USE_MANAGED_IDENTITY=true"
+            )
         elif len(chosen) > 1:
             problems.append(f"exactly one credential, but {' and '.join(chosen)} are all set")
         if (has_secret or self.certificate_path is not None) and not self.use_managed_identity:
@@ -121,8 +134,11 @@ class GraphSettings(BaseSettings):
         if not self.teams_app_id:
             problems.append("GRAPH_TEAMS_APP_ID (the app's id in the Teams app catalog, for installing it)")
         if problems:
-            raise GraphConfigError("Microsoft Graph is partly configured; missing or wrong: " + "; ".join(problems)
-                                   + ". Unset every GRAPH_* credential setting to run with the local backend.")
+            raise GraphConfigError(
+                "Microsoft Graph is partly configured; missing or wrong: "
+                + "; ".join(problems)
+                + ". Unset every GRAPH_* credential setting to run with the local backend."
+            )
         return "msgraph"
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: the demo school, a fresh database on each backend (SQLite always; PostgreSQL when reachable
 or in CI), a clock you can move, and a bot driven over real HTTP with a connector double."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -101,6 +102,7 @@ async def _pg_database() -> tuple[Database, str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = Database(PG_URL)
     from sqlalchemy import text
+
     async with admin.engine.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     await admin.close()
@@ -109,6 +111,7 @@ async def _pg_database() -> tuple[Database, str]:
 
 async def _drop_pg_schema(schema: str) -> None:
     from sqlalchemy import text
+
     admin = Database(PG_URL)
     async with admin.engine.begin() as conn:
         await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -150,6 +153,7 @@ def free_port() -> int:
 @pytest.fixture
 async def connector():
     from tests.fakes.connector import ConnectorDouble
+
     c = await ConnectorDouble().start()
     yield c
     await c.stop()
@@ -158,8 +162,12 @@ async def connector():
 @pytest.fixture
 def settings(tmp_path):
     from bot.settings import load_settings
-    return load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
-                         LOCAL_M365_DIR=str(tmp_path / "m365"), WORKERS=False)
+
+    return load_settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        LOCAL_M365_DIR=str(tmp_path / "m365"),
+        WORKERS=False,
+    )
 
 
 @pytest.fixture
@@ -167,6 +175,7 @@ async def teams(settings, db, clock, connector):
     """The real app (on each store backend) driven over HTTP with hand-built Teams activities."""
     from bot.app import create_app
     from tests.fakes.teams import TeamsDriver
+
     app = create_app(settings, clock=clock, db=db)
     driver = await TeamsDriver(app, connector).start()
     yield driver

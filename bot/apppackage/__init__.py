@@ -13,6 +13,7 @@ Checks before anything is written (each problem is named; nothing is zipped if t
 * no resource-specific consent permission is asked for without a reason in RSC_REASONS;
 * color.png is 192×192, outline.png 32×32, white on a transparent background.
 """
+
 from __future__ import annotations
 
 import json
@@ -98,8 +99,10 @@ def render(template: str, values: dict[str, str], *, source: str = "manifest.jso
     names = sorted(set(PLACEHOLDER.findall(template)))
     missing = [n for n in names if n not in values or (not values[n] and n not in MAY_BE_EMPTY)]
     if missing:
-        raise PackageError(f"{source} needs {', '.join(missing)}, missing or empty in the env file "
-                           "(the toolkit fills TEAMS_APP_ID, BOT_ID and BOT_DOMAIN when it provisions; see README)")
+        raise PackageError(
+            f"{source} needs {', '.join(missing)}, missing or empty in the env file "
+            "(the toolkit fills TEAMS_APP_ID, BOT_ID and BOT_DOMAIN when it provisions; see README)"
+        )
     return PLACEHOLDER.sub(lambda m: _json_string_safe(m.group(1), values[m.group(1)]), template)
 
 
@@ -113,8 +116,10 @@ def schema_problems(manifest: dict, schema_path: Path) -> list[str]:
     from jsonschema import Draft7Validator
 
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    return [f"schema: {'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message[:200]}"
-            for e in sorted(Draft7Validator(schema).iter_errors(manifest), key=lambda e: list(e.absolute_path))]
+    return [
+        f"schema: {'/'.join(str(p) for p in e.absolute_path) or '(top)'}: {e.message[:200]}"
+        for e in sorted(Draft7Validator(schema).iter_errors(manifest), key=lambda e: list(e.absolute_path))
+    ]
 
 
 def command_problems(manifest: dict, router=None) -> list[str]:
@@ -123,6 +128,7 @@ def command_problems(manifest: dict, router=None) -> list[str]:
 
     if router is None:
         from bot.journeys import build_router
+
         router = build_router()
     problems: list[str] = []
     words = [c.words[0] for c in router.commands]
@@ -151,16 +157,22 @@ def command_problems(manifest: dict, router=None) -> list[str]:
         want = [w for w in menu(scope) if w in words]
         have = lists.get(scope, [])
         if len(want) > MAX_MENU_COMMANDS:
-            problems.append(f"{scope}: {len(want)} commands for a menu of at most {MAX_MENU_COMMANDS}; move some to "
-                            "NOT_IN_MENU in bot/scopes.py (the help card still lists them)")
+            problems.append(
+                f"{scope}: {len(want)} commands for a menu of at most {MAX_MENU_COMMANDS}; move some to "
+                "NOT_IN_MENU in bot/scopes.py (the help card still lists them)"
+            )
         for w in want:
             if w not in have:
                 problems.append(f"commandLists[{scope}] lacks {w!r}")
         for w in have:
             if w not in want:
-                why = ("it is not a command" if w not in words else
-                       f"bot/scopes.py does not offer it in {scope}" if scope not in SCOPES.get(w, ()) else
-                       f"bot/scopes.py keeps it out of the {scope} menu")
+                why = (
+                    "it is not a command"
+                    if w not in words
+                    else f"bot/scopes.py does not offer it in {scope}"
+                    if scope not in SCOPES.get(w, ())
+                    else f"bot/scopes.py keeps it out of the {scope} menu"
+                )
                 problems.append(f"commandLists[{scope}] lists {w!r}, but {why}")
         if have and [w for w in have if w in want] != [w for w in want if w in have]:
             problems.append(f"commandLists[{scope}] is not in bot/scopes.py's order")
@@ -169,8 +181,12 @@ def command_problems(manifest: dict, router=None) -> list[str]:
 
 def permission_problems(manifest: dict) -> list[str]:
     rsc = ((manifest.get("authorization") or {}).get("permissions") or {}).get("resourceSpecific") or []
-    return [f"authorization.permissions.resourceSpecific asks for {p.get('name')!r} with no reason in "
-            "bot/apppackage RSC_REASONS" for p in rsc if p.get("name") not in RSC_REASONS]
+    return [
+        f"authorization.permissions.resourceSpecific asks for {p.get('name')!r} with no reason in "
+        "bot/apppackage RSC_REASONS"
+        for p in rsc
+        if p.get("name") not in RSC_REASONS
+    ]
 
 
 def icon_problems(folder: Path, manifest: dict) -> list[str]:
@@ -206,8 +222,15 @@ def icon_problems(folder: Path, manifest: dict) -> list[str]:
     return problems
 
 
-def build(env: str, *, root: Path = ROOT, env_dir: Path | None = None, schema: Path | None = None,
-          require_schema: bool = False, router=None) -> Built:
+def build(
+    env: str,
+    *,
+    root: Path = ROOT,
+    env_dir: Path | None = None,
+    schema: Path | None = None,
+    require_schema: bool = False,
+    router=None,
+) -> Built:
     """Build appPackage/build/appPackage.<env>.zip (and manifest.<env>.json beside it)."""
     folder = root / "appPackage"
     values = load_env(env, env_dir or root / "env")
@@ -225,8 +248,10 @@ def build(env: str, *, root: Path = ROOT, env_dir: Path | None = None, schema: P
     elif require_schema:
         problems.append(f"the official schema was not found at {' or '.join(map(str, schema_candidates(root)))}")
     else:
-        notes.append(f"schema check SKIPPED: {SCHEMA_NAME} not found beside the checkout "
-                     f"({', '.join(map(str, schema_candidates(root)))})")
+        notes.append(
+            f"schema check SKIPPED: {SCHEMA_NAME} not found beside the checkout "
+            f"({', '.join(map(str, schema_candidates(root)))})"
+        )
     problems += command_problems(manifest, router)
     problems += permission_problems(manifest)
     problems += icon_problems(folder, manifest)

@@ -1,4 +1,5 @@
 """`python -m bot.apppackage ENV`: build appPackage/build/appPackage.ENV.zip from appPackage/ and env/.env.ENV."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,8 +11,11 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m bot.apppackage", description=__doc__)
     p.add_argument("env", nargs="?", default="local", help="environment: reads env/.env.ENV (default: local)")
-    p.add_argument("--require-schema", action="store_true",
-                   help="fail, rather than skip the check, when the official manifest schema is not found")
+    p.add_argument(
+        "--require-schema",
+        action="store_true",
+        help="fail, rather than skip the check, when the official manifest schema is not found",
+    )
     args = p.parse_args(argv)
     try:
         built = build(args.env, require_schema=args.require_schema)

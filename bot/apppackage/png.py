@@ -3,6 +3,7 @@
 Teams wants `color.png` 192×192 and `outline.png` 32×32, white on a transparent background. Reading the pixels
 ourselves (zlib + the five PNG row filters) keeps Pillow out of the runtime and the test dependencies.
 """
+
 from __future__ import annotations
 
 import struct
@@ -35,9 +36,9 @@ def read_png(data: bytes) -> Png:
         raise PngError("not a PNG file (bad signature)")
     pos, ihdr, idat = 8, None, bytearray()
     while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        if zlib.crc32(kind + body) & 0xFFFFFFFF != struct.unpack(">I", data[pos + 8 + length:pos + 12 + length])[0]:
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if zlib.crc32(kind + body) & 0xFFFFFFFF != struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])[0]:
             raise PngError(f"corrupt {kind.decode('latin-1')} chunk (CRC mismatch)")
         if kind == b"IHDR":
             ihdr = struct.unpack(">IIBBBBB", body)
@@ -61,14 +62,14 @@ def read_png(data: bytes) -> Png:
     rows, prev = [], bytearray(stride)
     for y in range(height):
         start = y * (stride + 1)
-        ftype, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
+        ftype, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         _unfilter(ftype, line, prev, bpp)
         rows.append(line)
         prev = line
     pixels = []
     for line in rows:
         for x in range(width):
-            px = line[x * bpp:(x + 1) * bpp]
+            px = line[x * bpp : (x + 1) * bpp]
             if ctype == 6:
                 pixels.append((px[0], px[1], px[2], px[3]))
             elif ctype == 2:
@@ -107,11 +108,15 @@ def write_png(width: int, height: int, pixels: list[tuple[int, int, int, int]]) 
     raw = bytearray()
     for y in range(height):
         raw.append(0)
-        for r, g, b, a in pixels[y * width:(y + 1) * width]:
+        for r, g, b, a in pixels[y * width : (y + 1) * width]:
             raw += bytes((r, g, b, a))
 
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
-    return (SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(bytes(raw))) + chunk(b"IEND", b""))
+    return (
+        SIGNATURE
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(bytes(raw)))
+        + chunk(b"IEND", b"")
+    )

@@ -9,6 +9,7 @@ both take the last place) and the caller sleeps until then. A caller whose conve
 when to come back instead. Reservations are handed out in non-decreasing time order, so the oldest waiter goes
 first and each window only needs its n-th most recent reservation: checking a window is O(1).
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -57,8 +58,15 @@ class RateLimiter:
     on any monotonic clock the caller uses consistently.
     """
 
-    def __init__(self, per_key: Sequence[Window] = TEAMS_PER_CONVERSATION, per_app: Sequence[Window] = TEAMS_PER_APP,
-                 *, headroom: float = 1.0, smooth: bool = True, forget_after: float | None = None):
+    def __init__(
+        self,
+        per_key: Sequence[Window] = TEAMS_PER_CONVERSATION,
+        per_app: Sequence[Window] = TEAMS_PER_APP,
+        *,
+        headroom: float = 1.0,
+        smooth: bool = True,
+        forget_after: float | None = None,
+    ):
         if not 0 < headroom <= 1:
             raise ValueError("headroom must be in (0, 1]")
         self.per_key = tuple(Window(w.count, w.seconds / headroom) for w in per_key)
@@ -110,8 +118,9 @@ class RateLimiter:
         """Forget conversations idle for longer than the longest window (they constrain nothing any more)."""
         self._sweeps = 0
         horizon = now - self._forget_after
-        stale = [k for k, tr in self._keys.items()
-                 if (not tr.times or tr.times[-1] < horizon) and tr.blocked_until < now]
+        stale = [
+            k for k, tr in self._keys.items() if (not tr.times or tr.times[-1] < horizon) and tr.blocked_until < now
+        ]
         for k in stale:
             del self._keys[k]
 

@@ -11,6 +11,7 @@ new place from the rate limiter before it goes, the outcome "unreachable" is a r
 and the jitter source and sleep are injected so tests are exact. That is ~30 lines here against a retry object,
 a custom wait, a custom stop and a custom retry predicate in tenacity.
 """
+
 from __future__ import annotations
 
 import enum
@@ -63,10 +64,10 @@ class RetryPolicy:
     to ``retry_after_jitter`` of itself so that everyone told "1 second" does not return in the same millisecond.
     """
 
-    max_attempts: int = 6              # sends per message, the first included
+    max_attempts: int = 6  # sends per message, the first included
     base: float = 0.5
     cap: float = 30.0
-    max_total_wait: float = 300.0      # stop retrying once this much waiting would be exceeded
+    max_total_wait: float = 300.0  # stop retrying once this much waiting would be exceeded
     retry_after_jitter: float = 0.1
     rng: random.Random = field(default_factory=random.Random)
 
@@ -75,8 +76,9 @@ class RetryPolicy:
             return retry_after * (1.0 + self.rng.uniform(0.0, self.retry_after_jitter))
         return self.rng.uniform(0.0, min(self.cap, self.base * (2 ** (retry_number - 1))))
 
-    def next_wait(self, attempts_made: int, waited: float, status: int | None,
-                  retry_after: float | None) -> float | None:
+    def next_wait(
+        self, attempts_made: int, waited: float, status: int | None, retry_after: float | None
+    ) -> float | None:
         """Seconds to wait before the next attempt, or None to stop (the decision for the status is not RETRY, or
         the attempts or the waiting budget are used up)."""
         if classify(status) is not Decision.RETRY or attempts_made >= self.max_attempts:

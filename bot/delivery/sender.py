@@ -5,6 +5,7 @@ Framework one lives in bot/teams/sender.py), so this package never imports the S
 doubles. A failed send raises any exception carrying ``status`` (HTTP status; None for network errors) and
 optionally ``retry_after`` (seconds) — ``bot.messaging.SendError`` has that shape.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,16 +28,16 @@ __all__ = ["Message", "Outcome", "Result", "ThrottledMessenger", "ThrottledSende
 
 class Outcome(str, enum.Enum):
     SENT = "sent"
-    UNREACHABLE = "unreachable"    # 403 / 404: blocked, uninstalled, conversation gone
-    FAILED = "failed"              # Teams refused it for a reason retrying cannot fix
-    RETRY_LATER = "retry_later"    # still failing after the retry budget, or not allowed to send now: try later
+    UNREACHABLE = "unreachable"  # 403 / 404: blocked, uninstalled, conversation gone
+    FAILED = "failed"  # Teams refused it for a reason retrying cannot fix
+    RETRY_LATER = "retry_later"  # still failing after the retry budget, or not allowed to send now: try later
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    key: Hashable                   # the caller's id for this message (e.g. a claim id)
-    conversation: str               # what the per-conversation limits are counted on
-    reference: dict                 # the stored conversation reference
+    key: Hashable  # the caller's id for this message (e.g. a claim id)
+    conversation: str  # what the per-conversation limits are counted on
+    reference: dict  # the stored conversation reference
     card: dict
     text: str | None = None
 
@@ -45,7 +46,7 @@ class Message:
 class Result:
     key: Hashable
     outcome: Outcome
-    status: int | None = None       # the last HTTP status seen (None: sent, or a network error)
+    status: int | None = None  # the last HTTP status seen (None: sent, or a network error)
     attempts: int = 0
     activity_id: str | None = None
 
@@ -63,11 +64,19 @@ class ThrottledSender:
     cuts short every wait for a place or a retry; sends already on the wire are left to finish.
     """
 
-    def __init__(self, send: SendFn, *, limiter: RateLimiter | None = None, policy: RetryPolicy | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-                 concurrency: int = 48, may_send: Callable[[], bool] | None = None, max_lateness: float = 0.05,
-                 prefetch: int = 256):
+    def __init__(
+        self,
+        send: SendFn,
+        *,
+        limiter: RateLimiter | None = None,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        concurrency: int = 48,
+        may_send: Callable[[], bool] | None = None,
+        max_lateness: float = 0.05,
+        prefetch: int = 256,
+    ):
         self.send = send
         self.limiter = limiter or RateLimiter(headroom=0.95)
         self.policy = policy or RetryPolicy()
@@ -77,7 +86,7 @@ class ThrottledSender:
         self.may_send = may_send
         self.max_lateness = max_lateness
         self.prefetch = max(1, prefetch)
-        self.late = 0          # places given up because the sender woke too late for them
+        self.late = 0  # places given up because the sender woke too late for them
         self.stopped = False
         self._pauses: set[asyncio.Future] = set()
 
@@ -94,14 +103,14 @@ class ThrottledSender:
         pause = asyncio.ensure_future(self.sleep(seconds))
         self._pauses.add(pause)
         try:
-            await asyncio.wait({pause})       # returns when the sleep ends or stop() cancels it
-        except asyncio.CancelledError:        # our own task is being cancelled: take the sleep with it
+            await asyncio.wait({pause})  # returns when the sleep ends or stop() cancels it
+        except asyncio.CancelledError:  # our own task is being cancelled: take the sleep with it
             pause.cancel()
             raise
         finally:
             self._pauses.discard(pause)
         if not pause.cancelled():
-            pause.result()                    # a sleep that failed fails the send, as an awaited one would
+            pause.result()  # a sleep that failed fails the send, as an awaited one would
         return not self.stopped
 
     async def acquire(self, key: Hashable) -> bool:
@@ -159,12 +168,14 @@ class ThrottledSender:
                 waited += wait
                 await self._pause(wait)
                 continue
-            return Result(msg.key, Outcome.SENT, None, attempts,
-                          activity_id if isinstance(activity_id, str) else None)
+            return Result(msg.key, Outcome.SENT, None, attempts, activity_id if isinstance(activity_id, str) else None)
 
-    async def deliver_all(self, messages: Iterable[Message] | AsyncIterable[Message],
-                          on_result: Callable[[Result], Awaitable[None] | None] | None = None,
-                          on_attempt: Callable[[Hashable], None] | None = None) -> list[Result]:
+    async def deliver_all(
+        self,
+        messages: Iterable[Message] | AsyncIterable[Message],
+        on_result: Callable[[Result], Awaitable[None] | None] | None = None,
+        on_attempt: Callable[[Hashable], None] | None = None,
+    ) -> list[Result]:
         """Deliver every message, ``concurrency`` at a time, calling ``on_result`` as each one finishes (and
         ``on_attempt``, see deliver).
 
@@ -188,7 +199,7 @@ class ThrottledSender:
             async def take() -> Message | None:
                 m = await queue.get()
                 if m is end:
-                    queue.put_nowait(end)   # leave it for the other workers
+                    queue.put_nowait(end)  # leave it for the other workers
                     return None
                 return m
 
@@ -200,7 +211,7 @@ class ThrottledSender:
                 return next(it, None)
 
         async def worker() -> None:
-            while (msg := await take()) is not None:   # each message is taken by exactly one worker
+            while (msg := await take()) is not None:  # each message is taken by exactly one worker
                 res = await self.deliver(msg, on_attempt)
                 results.append(res)
                 if on_result is not None:
@@ -212,7 +223,7 @@ class ThrottledSender:
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:
-            for t in tasks:   # cancelled from outside, or one worker failed: stop the others too
+            for t in tasks:  # cancelled from outside, or one worker failed: stop the others too
                 if not t.done():
                     t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -229,8 +240,14 @@ class ThrottledMessenger:
     reminder sender keeps the app as a whole under Teams' 50 requests/s.
     """
 
-    def __init__(self, inner: Any, limiter: RateLimiter, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep):
+    def __init__(
+        self,
+        inner: Any,
+        limiter: RateLimiter,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ):
         self.inner = inner
         self._sender = ThrottledSender(self._noop, limiter=limiter, clock=clock, sleep=sleep)
 

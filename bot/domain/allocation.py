@@ -17,6 +17,7 @@ Rules:
 
 Pure: pool, caseloads and the requester are passed in.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,7 +57,7 @@ class Supervisor:
 
 
 class SuggestionReason(str, enum.Enum):
-    PREFERRED = "preferred"                  # the requester's choice, who has room
+    PREFERRED = "preferred"  # the requester's choice, who has room
     LIGHTEST_CASELOAD = "lightest_caseload"  # parity of caseload (no preference, or the preference cannot take it)
 
 
@@ -74,8 +75,7 @@ class Suggestion:
 
 def has_capacity(supervisor: Supervisor, caseload: Mapping[str, int]) -> bool:
     """Whether ``supervisor`` can take one more supervisee given active caseload counts by supervisor id."""
-    return (not supervisor.retired and supervisor.available
-            and caseload.get(supervisor.id, 0) < supervisor.capacity)
+    return not supervisor.retired and supervisor.available and caseload.get(supervisor.id, 0) < supervisor.capacity
 
 
 def _parity_key(sup: Supervisor, caseload: Mapping[str, int]) -> tuple[int, Fraction, str, str]:
@@ -130,11 +130,13 @@ def supervisor_pool(staff: Iterable[Any], *, default_capacity: int, today: dt.da
         left_on = getattr(member, "left_on", None)
         absence = getattr(member, "absence", None)
         away = absence is not None and absence.from_ <= today and (absence.until is None or absence.until >= today)
-        pool.append(Supervisor(
-            id=member.id,
-            capacity=getattr(member, "supervisor_capacity", None) or default_capacity,
-            retired=left_on is not None and left_on <= today,
-            name=getattr(member, "name", ""),
-            available=not away,
-        ))
+        pool.append(
+            Supervisor(
+                id=member.id,
+                capacity=getattr(member, "supervisor_capacity", None) or default_capacity,
+                retired=left_on is not None and left_on <= today,
+                name=getattr(member, "name", ""),
+                available=not away,
+            )
+        )
     return pool

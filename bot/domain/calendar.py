@@ -10,6 +10,7 @@ Everything here is a pure function of dates: no clock reads, no I/O. Datetimes e
 :meth:`TermCalendar.local_date`, which converts an aware instant to the school's own calendar date so that the
 answer never depends on the server's time zone.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -358,5 +359,7 @@ class TermCalendar:
             yield self._days[i]
 
     def __repr__(self) -> str:
-        return (f"TermCalendar({len(self.half_terms)} half terms, {self._starts[0]}..{self._ends[-1]}, "
-                f"{len(self._days)} school days)")
+        return (
+            f"TermCalendar({len(self.half_terms)} half terms, {self._starts[0]}..{self._ends[-1]}, "
+            f"{len(self._days)} school days)"
+        )

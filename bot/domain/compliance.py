@@ -42,6 +42,7 @@ Rules (each traceable to a seed policy; the numbers are parameters, defaults sho
 Pure: staff, calendar, facts and ``today`` are passed in; no I/O and no clock. Attendance is indexed by half term
 once, so a full report is linear in staff × half terms plus facts.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -78,9 +79,9 @@ DSL_ROLE = "dsl"
 
 class Status(str, enum.Enum):
     COMPLIANT = "compliant"
-    OUTSTANDING = "outstanding"   # not yet attended, school days remain
-    MISSED = "missed"             # deadline passed without attending
-    OVERDUE = "overdue"           # six-weekly DSL supervision: the next due date has passed
+    OUTSTANDING = "outstanding"  # not yet attended, school days remain
+    MISSED = "missed"  # deadline passed without attending
+    OVERDUE = "overdue"  # six-weekly DSL supervision: the next due date has passed
     EXEMPT = "exempt"
 
 
@@ -91,9 +92,9 @@ class ExemptReason(str, enum.Enum):
 
 
 class Phase(str, enum.Enum):
-    UPCOMING = "upcoming"   # today is before the half term starts
-    CURRENT = "current"     # today is within the half term, deadline not passed
-    CLOSED = "closed"       # the deadline has passed
+    UPCOMING = "upcoming"  # today is before the half term starts
+    CURRENT = "current"  # today is within the half term, deadline not passed
+    CLOSED = "closed"  # the deadline has passed
 
 
 class DslFrequency(str, enum.Enum):
@@ -166,7 +167,7 @@ class Exemption:
     staff_id: str
     group: str
     reason: ExemptReason
-    detail: str          # readable, e.g. "joined 2026-10-19, 5 school days before the deadline"
+    detail: str  # readable, e.g. "joined 2026-10-19, 5 school days before the deadline"
     attended: bool
 
 
@@ -194,8 +195,8 @@ class DslStatus:
     staff_id: str
     status: Status
     last_session: dt.date | None
-    next_due: dt.date | None = None       # six-weekly only: the date by which the next session must happen
-    school_days_left: int | None = None   # until the half-term deadline (half-termly) or next_due (six-weekly)
+    next_due: dt.date | None = None  # six-weekly only: the date by which the next session must happen
+    school_days_left: int | None = None  # until the half-term deadline (half-termly) or next_due (six-weekly)
     missed_due_dates: tuple[dt.date, ...] = ()
     exemption: Exemption | None = None
 
@@ -237,7 +238,7 @@ class ComplianceReport:
     dsl_frequency: DslFrequency
     half_terms: tuple[HalfTermReport, ...]
     overdue_items: Mapping[str, tuple[OpenItem, ...]] = field(default_factory=dict)
-    unplaced_attendance: int = 0   # attendance facts dated outside every half term: a data problem to look at
+    unplaced_attendance: int = 0  # attendance facts dated outside every half term: a data problem to look at
 
     def for_half_term(self, half_term: HalfTerm | int) -> HalfTermReport | None:
         index = half_term if isinstance(half_term, int) else half_term.index
@@ -246,8 +247,14 @@ class ComplianceReport:
 
 # ---- roster rules ----------------------------------------------------------------------------------------------
 def _roster_exemption(
-    s: StaffRecord, ht: HalfTerm, deadline: dt.date, cal: TermCalendar, *,
-    min_school_days_after_start: int, absence_exempts: bool, attended: bool,
+    s: StaffRecord,
+    ht: HalfTerm,
+    deadline: dt.date,
+    cal: TermCalendar,
+    *,
+    min_school_days_after_start: int,
+    absence_exempts: bool,
+    attended: bool,
 ) -> Exemption | None | Literal[False]:
     """False: not on the roster for this half term (not shown). None: due. Otherwise the exemption."""
     if s.left_on is not None and s.left_on < deadline:
@@ -259,14 +266,28 @@ def _roster_exemption(
             return False
         remaining = cal.school_days_left(ht, s.started_on)
         if remaining < min_school_days_after_start:
-            return Exemption(s.id, s.group, ExemptReason.JOINED_LATE,
-                             f"joined {s.started_on} with {remaining} school days of the half term left "
-                             f"(fewer than {min_school_days_after_start}); due from the next half term", attended)
-    if absence_exempts and s.absence_from is not None and s.absence_from <= deadline and (
-            s.absence_until is None or s.absence_until >= deadline):
+            return Exemption(
+                s.id,
+                s.group,
+                ExemptReason.JOINED_LATE,
+                f"joined {s.started_on} with {remaining} school days of the half term left "
+                f"(fewer than {min_school_days_after_start}); due from the next half term",
+                attended,
+            )
+    if (
+        absence_exempts
+        and s.absence_from is not None
+        and s.absence_from <= deadline
+        and (s.absence_until is None or s.absence_until >= deadline)
+    ):
         until = f" until {s.absence_until}" if s.absence_until else ""
-        return Exemption(s.id, s.group, ExemptReason.ABSENT,
-                         f"{s.absence_reason.replace('_', ' ')} absence from {s.absence_from}{until}", attended)
+        return Exemption(
+            s.id,
+            s.group,
+            ExemptReason.ABSENT,
+            f"{s.absence_reason.replace('_', ' ')} absence from {s.absence_from}{until}",
+            attended,
+        )
     return None
 
 
@@ -296,8 +317,12 @@ def _phase(ht: HalfTerm, deadline: dt.date, today: dt.date) -> Phase:
 
 # ---- DSL individual supervision ----------------------------------------------------------------------------------
 def _six_weekly(
-    sessions: Sequence[dt.date], anchor: dt.date, window_start: dt.date, as_of: dt.date,
-    cal: TermCalendar, interval: int,
+    sessions: Sequence[dt.date],
+    anchor: dt.date,
+    window_start: dt.date,
+    as_of: dt.date,
+    cal: TermCalendar,
+    interval: int,
 ) -> tuple[Status, dt.date | None, dt.date | None, int | None, tuple[dt.date, ...]]:
     """Walk the chain of due dates from ``anchor``; each session on/before its due date restarts the interval."""
 
@@ -373,9 +398,15 @@ def compliance_report(
             if s.started_on is None and s.left_on is None and s.absence_from is None:
                 ex = None
             else:
-                ex = _roster_exemption(s, ht, deadline, calendar,
-                                       min_school_days_after_start=min_school_days_after_start,
-                                       absence_exempts=long_term_absence_exempts, attended=s.id in attended)
+                ex = _roster_exemption(
+                    s,
+                    ht,
+                    deadline,
+                    calendar,
+                    min_school_days_after_start=min_school_days_after_start,
+                    absence_exempts=long_term_absence_exempts,
+                    attended=s.id in attended,
+                )
                 if ex is False:
                     continue
             c = counts[s.group]
@@ -390,47 +421,94 @@ def compliance_report(
                 c[1] += 1
         closed = phase is Phase.CLOSED
         groups = {
-            g: GroupTotals(g, compliant=v[0], outstanding=0 if closed else v[1], missed=v[1] if closed else 0,
-                           exempt=v[2])
+            g: GroupTotals(
+                g, compliant=v[0], outstanding=0 if closed else v[1], missed=v[1] if closed else 0, exempt=v[2]
+            )
             for g, v in sorted(counts.items())
         }
         totals = GroupTotals(
-            "*", compliant=len(compliant), outstanding=0 if closed else len(pending),
-            missed=len(pending) if closed else 0, exempt=len(exempt))
-        dsl = _dsl_statuses(dsl_staff, ht, deadline, phase, left, today, calendar, freq, dsl_by_ht, dsl_dates,
-                            long_term_absence_exempts, min_school_days_after_start, six_weekly_school_days)
-        reports.append(HalfTermReport(
-            half_term=ht, phase=phase, deadline=deadline, school_days_left=left,
-            in_mop_up_week=phase is Phase.CURRENT and calendar.in_last_week(ht, today),
-            mop_up_week=calendar.last_week(ht),
-            compliant=tuple(compliant),
-            outstanding=() if closed else tuple(pending),
-            missed=tuple(pending) if closed else (),
-            exempt=tuple(exempt), groups=groups, totals=totals, dsl=dsl,
-        ))
+            "*",
+            compliant=len(compliant),
+            outstanding=0 if closed else len(pending),
+            missed=len(pending) if closed else 0,
+            exempt=len(exempt),
+        )
+        dsl = _dsl_statuses(
+            dsl_staff,
+            ht,
+            deadline,
+            phase,
+            left,
+            today,
+            calendar,
+            freq,
+            dsl_by_ht,
+            dsl_dates,
+            long_term_absence_exempts,
+            min_school_days_after_start,
+            six_weekly_school_days,
+        )
+        reports.append(
+            HalfTermReport(
+                half_term=ht,
+                phase=phase,
+                deadline=deadline,
+                school_days_left=left,
+                in_mop_up_week=phase is Phase.CURRENT and calendar.in_last_week(ht, today),
+                mop_up_week=calendar.last_week(ht),
+                compliant=tuple(compliant),
+                outstanding=() if closed else tuple(pending),
+                missed=tuple(pending) if closed else (),
+                exempt=tuple(exempt),
+                groups=groups,
+                totals=totals,
+                dsl=dsl,
+            )
+        )
 
     overdue: dict[str, list[OpenItem]] = defaultdict(list)
     for item in open_items:
         if item.due_on < today:
             overdue[item.staff_id].append(item)
     return ComplianceReport(
-        today=today, dsl_frequency=freq, half_terms=tuple(reports),
-        overdue_items={k: tuple(sorted(v, key=lambda i: (i.due_on, i.kind, i.ref))) for k, v in sorted(overdue.items())},
+        today=today,
+        dsl_frequency=freq,
+        half_terms=tuple(reports),
+        overdue_items={
+            k: tuple(sorted(v, key=lambda i: (i.due_on, i.kind, i.ref))) for k, v in sorted(overdue.items())
+        },
         unplaced_attendance=unplaced,
     )
 
 
 def _dsl_statuses(
-    dsl_staff: Sequence[StaffRecord], ht: HalfTerm, deadline: dt.date, phase: Phase, left: int, today: dt.date,
-    cal: TermCalendar, freq: DslFrequency, dsl_by_ht: Mapping[int, set[str]], dsl_dates: Mapping[str, list[dt.date]],
-    absence_exempts: bool, min_days: int, interval: int,
+    dsl_staff: Sequence[StaffRecord],
+    ht: HalfTerm,
+    deadline: dt.date,
+    phase: Phase,
+    left: int,
+    today: dt.date,
+    cal: TermCalendar,
+    freq: DslFrequency,
+    dsl_by_ht: Mapping[int, set[str]],
+    dsl_dates: Mapping[str, list[dt.date]],
+    absence_exempts: bool,
+    min_days: int,
+    interval: int,
 ) -> tuple[DslStatus, ...]:
     out: list[DslStatus] = []
     had = dsl_by_ht.get(ht.index, set())
     for s in dsl_staff:
         dates = dsl_dates.get(s.id, [])
-        ex = _roster_exemption(s, ht, deadline, cal, min_school_days_after_start=min_days,
-                               absence_exempts=absence_exempts, attended=s.id in had)
+        ex = _roster_exemption(
+            s,
+            ht,
+            deadline,
+            cal,
+            min_school_days_after_start=min_days,
+            absence_exempts=absence_exempts,
+            attended=s.id in had,
+        )
         if ex is False:
             continue
         if ex is not None:
@@ -447,10 +525,10 @@ def _dsl_statuses(
         else:
             as_of = min(today, deadline)
             anchor = cal.first_day if s.started_on is None else max(cal.first_day, s.started_on)
-            status, last, next_due, days_left, missed = _six_weekly(
-                dates, anchor, ht.start, as_of, cal, interval)
-            out.append(DslStatus(s.id, status, last, next_due=next_due, school_days_left=days_left,
-                                 missed_due_dates=missed))
+            status, last, next_due, days_left, missed = _six_weekly(dates, anchor, ht.start, as_of, cal, interval)
+            out.append(
+                DslStatus(s.id, status, last, next_due=next_due, school_days_left=days_left, missed_due_dates=missed)
+            )
     return tuple(out)
 
 

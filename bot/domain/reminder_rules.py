@@ -24,6 +24,7 @@ These complete the compliance engine (``bot.domain.compliance``) for the reminde
 
 Pure: no clock reads, no I/O; ``now`` is passed in.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,8 +60,8 @@ class SendingWindow:
 
     calendar: TermCalendar
     tz: ZoneInfo
-    opens: dt.time      # reminders.send_at, e.g. 09:00
-    closes: dt.time     # end of the school day, e.g. 16:30
+    opens: dt.time  # reminders.send_at, e.g. 09:00
+    closes: dt.time  # end of the school day, e.g. 16:30
 
     def __post_init__(self) -> None:
         if self.closes <= self.opens:
@@ -120,8 +121,9 @@ def live_point(points: Sequence[int], half_term: HalfTerm, today: dt.date, calen
     return min(reached) if reached else None
 
 
-def mop_up_proposal_due(half_term: HalfTerm, today: dt.date, calendar: TermCalendar, *,
-                        lead_school_days: int = 5) -> bool:
+def mop_up_proposal_due(
+    half_term: HalfTerm, today: dt.date, calendar: TermCalendar, *, lead_school_days: int = 5
+) -> bool:
     """Whether a mop-up proposal may be made on ``today`` (rule 3)."""
     if not calendar.is_school_day(today) or today not in half_term:
         return False
@@ -143,7 +145,8 @@ class RankedTime:
 def rank_mop_up_times(
     candidates: Iterable[tuple[dt.datetime, dt.datetime]],
     attendee_busy: Mapping[str, Sequence[tuple[dt.datetime, dt.datetime]]],
-    *, limit: int = 4,
+    *,
+    limit: int = 4,
 ) -> list[RankedTime]:
     """Order facilitator-free times by how many outstanding staff are free then (rule 4), then by time.
 
@@ -188,8 +191,14 @@ class SessionOption:
 
 
 def next_sessions_for(
-    staff_id: str, group_id: str, sessions: Iterable[SessionOption], *, half_term: str, now: dt.datetime,
-    invited: Iterable[int] = (), limit: int = 5,
+    staff_id: str,
+    group_id: str,
+    sessions: Iterable[SessionOption],
+    *,
+    half_term: str,
+    now: dt.datetime,
+    invited: Iterable[int] = (),
+    limit: int = 5,
 ) -> list[SessionOption]:
     """The sessions ``staff_id`` could still attend this half term, best first (rule 5)."""
     invited_ids = set(invited)
@@ -205,7 +214,9 @@ def next_sessions_for(
             tier = 3
         return (tier, s.starts_at, s.id)
 
-    open_ = [s for s in sessions
-             if s.status == "scheduled" and s.half_term == half_term and s.kind in COUNTING_KINDS
-             and s.starts_at > now]
+    open_ = [
+        s
+        for s in sessions
+        if s.status == "scheduled" and s.half_term == half_term and s.kind in COUNTING_KINDS and s.starts_at > now
+    ]
     return sorted(open_, key=rank)[:limit]

@@ -12,6 +12,7 @@ Where they come from:
 
 Pure: values come in, decisions come out; nothing reads the clock or the store.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,10 +27,28 @@ from bot.domain.calendar import TermCalendar
 from bot.domain.slots import Slot
 
 __all__ = [
-    "CONTINUE", "DAYS", "KINDS", "NOTE_MAX", "NO_PREFERENCE", "TIMES", "TOPICS", "URGENCIES",
-    "FormResult", "GroupSetup", "RequestForm", "Route", "allocation_problem", "horizon_for", "parse_group_setup",
-    "parse_manual_time", "parse_pool_add", "parse_request_form", "prefer_usual_times", "route_request",
-    "split_multi", "time_band",
+    "CONTINUE",
+    "DAYS",
+    "KINDS",
+    "NOTE_MAX",
+    "NO_PREFERENCE",
+    "TIMES",
+    "TOPICS",
+    "URGENCIES",
+    "FormResult",
+    "GroupSetup",
+    "RequestForm",
+    "Route",
+    "allocation_problem",
+    "horizon_for",
+    "parse_group_setup",
+    "parse_manual_time",
+    "parse_pool_add",
+    "parse_request_form",
+    "prefer_usual_times",
+    "route_request",
+    "split_multi",
+    "time_band",
 ]
 
 # ---- the form's fixed lists (codes stored; labels are ours, worded for staff) -------------------------------
@@ -62,7 +81,7 @@ _DAY_INDEX = {code: i for i, code in enumerate(DAYS)}
 NO_PREFERENCE = "none"
 CONTINUE = "continue"
 NOTE_MAX = 300
-MAX_COLLEAGUES = 15          # a group session checks everyone's calendar: getSchedule takes 20 people per call
+MAX_COLLEAGUES = 15  # a group session checks everyone's calendar: getSchedule takes 20 people per call
 
 _URGENT_DAYS = 2
 _WEEK_DAYS = 5
@@ -96,7 +115,7 @@ class RequestForm:
     """A valid request, as stored."""
 
     kind: str
-    preferred_id: str | None          # a pool member, or None (no preference / continue)
+    preferred_id: str | None  # a pool member, or None (no preference / continue)
     continue_current: bool
     topics: tuple[str, ...]
     urgency: str
@@ -122,9 +141,15 @@ class FormResult:
 FORM_FIELDS = ("kind", "preferred", "topics", "urgency", "times", "days", "note", "colleagues")
 
 
-def parse_request_form(data: Mapping[str, object], *, requester_id: str, pool_ids: Collection[str],
-                       current_supervisor_id: str | None, allow_continue: bool,
-                       roster_ids: Collection[str]) -> FormResult:
+def parse_request_form(
+    data: Mapping[str, object],
+    *,
+    requester_id: str,
+    pool_ids: Collection[str],
+    current_supervisor_id: str | None,
+    allow_continue: bool,
+    roster_ids: Collection[str],
+) -> FormResult:
     """Validate a submitted request card again on the server (Teams validated first; the payload is untrusted).
 
     ``pool_ids``: active trained supervisors the requester may prefer (never themselves). ``current_supervisor_id``:
@@ -146,7 +171,7 @@ def parse_request_form(data: Mapping[str, object], *, requester_id: str, pool_id
         else:
             continue_current = True
             if not allow_continue:
-                preferred_id = current_supervisor_id   # the school allocates anyway; the wish becomes a preference
+                preferred_id = current_supervisor_id  # the school allocates anyway; the wish becomes a preference
     elif preferred != NO_PREFERENCE:
         if preferred == requester_id:
             errors["preferred"] = "You can't be your own supervisor; choose someone else or no preference."
@@ -177,7 +202,7 @@ def parse_request_form(data: Mapping[str, object], *, requester_id: str, pool_id
     if any(d not in DAYS for d in days):
         errors["days"] = "Choose weekdays from the list."
     elif len(days) == len(DAYS):
-        days = []   # every day is the same as no restriction
+        days = []  # every day is the same as no restriction
 
     note = values["note"].strip()
     if len(note) > NOTE_MAX:
@@ -193,24 +218,42 @@ def parse_request_form(data: Mapping[str, object], *, requester_id: str, pool_id
         elif len(colleagues) > MAX_COLLEAGUES:
             errors["colleagues"] = f"Choose up to {MAX_COLLEAGUES} colleagues; the DSL team can set up larger sessions."
     else:
-        colleagues = []   # only a group request invites others; ignore stray values
+        colleagues = []  # only a group request invites others; ignore stray values
 
     if errors:
         return FormResult(values, errors)
-    return FormResult(values, {}, RequestForm(
-        kind=kind, preferred_id=preferred_id, continue_current=continue_current, topics=tuple(topics),
-        urgency=urgency, times=tuple(times), days=tuple(days), note=note or None, colleagues=tuple(colleagues)))
+    return FormResult(
+        values,
+        {},
+        RequestForm(
+            kind=kind,
+            preferred_id=preferred_id,
+            continue_current=continue_current,
+            topics=tuple(topics),
+            urgency=urgency,
+            times=tuple(times),
+            days=tuple(days),
+            note=note or None,
+            colleagues=tuple(colleagues),
+        ),
+    )
 
 
 # ---- routing -----------------------------------------------------------------------------------------------
 class Route(str, enum.Enum):
-    ALLOCATION = "allocation"   # allocators choose a supervisor (seed 001 §3.2)
-    CONTINUE = "continue"       # same supervisor as now, no allocation (§3.2 Continuity of Support)
-    ENRICHMENT = "enrichment"   # this week's enrichment supervisor (§3.1)
+    ALLOCATION = "allocation"  # allocators choose a supervisor (seed 001 §3.2)
+    CONTINUE = "continue"  # same supervisor as now, no allocation (§3.2 Continuity of Support)
+    ENRICHMENT = "enrichment"  # this week's enrichment supervisor (§3.1)
 
 
-def route_request(form: RequestForm, *, requester_id: str, current_supervisor_id: str | None,
-                  allow_continue: bool, enrichment_supervisor_id: str | None) -> tuple[Route, str | None]:
+def route_request(
+    form: RequestForm,
+    *,
+    requester_id: str,
+    current_supervisor_id: str | None,
+    allow_continue: bool,
+    enrichment_supervisor_id: str | None,
+) -> tuple[Route, str | None]:
     """Where a new request goes, and to whom when it skips allocation.
 
     Continuity comes first (an ongoing relationship is not broken by an enrichment week); then a request made in
@@ -233,8 +276,9 @@ def horizon_for(urgency: str, default_school_days: int) -> int:
 
 
 # ---- allocation --------------------------------------------------------------------------------------------
-def allocation_problem(supervisor: Supervisor | None, caseload: Mapping[str, int], *, requester_id: str,
-                       already_supervises: bool) -> str | None:
+def allocation_problem(
+    supervisor: Supervisor | None, caseload: Mapping[str, int], *, requester_id: str, already_supervises: bool
+) -> str | None:
     """Why this supervisor cannot be allocated to this request (None: they can).
 
     Capacity is respected (max active supervisees); someone who already supervises the requester has them on
@@ -251,8 +295,10 @@ def allocation_problem(supervisor: Supervisor | None, caseload: Mapping[str, int
     if already_supervises:
         return None
     if not has_capacity(supervisor, caseload):
-        return (f"{supervisor.name or supervisor.id} is at capacity "
-                f"({caseload.get(supervisor.id, 0)} of {supervisor.capacity}); choose someone else.")
+        return (
+            f"{supervisor.name or supervisor.id} is at capacity "
+            f"({caseload.get(supervisor.id, 0)} of {supervisor.capacity}); choose someone else."
+        )
     return None
 
 
@@ -267,8 +313,9 @@ def time_band(local_start: dt.datetime) -> str:
     return "afternoon"
 
 
-def prefer_usual_times(slots: Sequence[Slot], *, times: Iterable[str], days: Iterable[str], tz: ZoneInfo,
-                       count: int) -> list[Slot]:
+def prefer_usual_times(
+    slots: Sequence[Slot], *, times: Iterable[str], days: Iterable[str], tz: ZoneInfo, count: int
+) -> list[Slot]:
     """Up to ``count`` slots, those at the requester's usual times first, then the rest; returned in time order.
 
     Within each group the earliest slot of each day comes first, so the choice is spread over days.
@@ -278,8 +325,7 @@ def prefer_usual_times(slots: Sequence[Slot], *, times: Iterable[str], days: Ite
 
     def usual(s: Slot) -> bool:
         local = s.start.astimezone(tz)
-        return ((not want_times or time_band(local) in want_times)
-                and (not want_days or local.weekday() in want_days))
+        return (not want_times or time_band(local) in want_times) and (not want_days or local.weekday() in want_days)
 
     def spread(group: list[Slot]) -> list[Slot]:
         by_day: dict[dt.date, list[Slot]] = {}
@@ -323,8 +369,9 @@ class GroupSetup:
     soon: str
 
 
-def parse_group_setup(data: Mapping[str, object], *, roster_ids: Collection[str],
-                      supervisor_choices: Collection[str]) -> tuple[dict[str, str], dict[str, str], GroupSetup | None]:
+def parse_group_setup(
+    data: Mapping[str, object], *, roster_ids: Collection[str], supervisor_choices: Collection[str]
+) -> tuple[dict[str, str], dict[str, str], GroupSetup | None]:
     """Validate the DSL's specialist / emergency set-up card. Returns (values to re-render, errors, setup).
 
     Deliberately no "why" field: what happened is for the conversation, not for the store (minimum data)."""
@@ -369,8 +416,16 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
 
 
-def parse_manual_time(date_s: str, time_s: str, *, calendar: TermCalendar, day_start: dt.time, day_end: dt.time,
-                      minutes: int, now: dt.datetime) -> tuple[Slot | None, dict[str, str]]:
+def parse_manual_time(
+    date_s: str,
+    time_s: str,
+    *,
+    calendar: TermCalendar,
+    day_start: dt.time,
+    day_end: dt.time,
+    minutes: int,
+    now: dt.datetime,
+) -> tuple[Slot | None, dict[str, str]]:
     """A date and start time typed on a card → a slot, if it is a school day, inside school hours and not past."""
     errors: dict[str, str] = {}
     date_s, time_s = (date_s or "").strip(), (time_s or "").strip()
@@ -398,8 +453,9 @@ def parse_manual_time(date_s: str, time_s: str, *, calendar: TermCalendar, day_s
 
 
 # ---- the pool (DSL) ----------------------------------------------------------------------------------------
-def parse_pool_add(data: Mapping[str, object], *, roster_ids: Collection[str],
-                   today: dt.date) -> tuple[dict[str, str], dict[str, str], tuple[str, dt.date, int | None] | None]:
+def parse_pool_add(
+    data: Mapping[str, object], *, roster_ids: Collection[str], today: dt.date
+) -> tuple[dict[str, str], dict[str, str], tuple[str, dt.date, int | None] | None]:
     """Validate "add a trained supervisor": who, when they were trained (not in the future), optional capacity."""
     values = {k: _str(data, k) for k in ("staff", "trained_on", "capacity")}
     errors: dict[str, str] = {}

@@ -17,6 +17,7 @@ permissions and chooses the times itself, here. The rules come from how supervis
 
 Pure: the caller passes ``earliest``; nothing here reads the clock or the process's time zone.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -94,8 +95,7 @@ class Slot:
     def label(self, tz: ZoneInfo | str) -> str:
         """Human label such as ``"Mon 2 Nov, 09:00–10:00"``; built by hand so the process locale cannot change it."""
         start, end = self.local(tz)
-        return (f"{_DAYS[start.weekday()]} {start.day} {_MONTHS[start.month - 1]}, "
-                f"{start:%H:%M}–{end:%H:%M}")
+        return f"{_DAYS[start.weekday()]} {start.day} {_MONTHS[start.month - 1]}, {start:%H:%M}–{end:%H:%M}"
 
 
 def _blocks(status: BusyStatus, tentative_is_busy: bool) -> bool:
@@ -141,8 +141,12 @@ def blocking_intervals(
     return merged
 
 
-def _is_free(start: dt.datetime, end: dt.datetime, blocked: Sequence[tuple[dt.datetime, dt.datetime]],
-             block_starts: Sequence[dt.datetime]) -> bool:
+def _is_free(
+    start: dt.datetime,
+    end: dt.datetime,
+    blocked: Sequence[tuple[dt.datetime, dt.datetime]],
+    block_starts: Sequence[dt.datetime],
+) -> bool:
     # The only interval that can overlap [start, end) is the last one starting before `end` (they are merged and
     # disjoint); back-to-back meetings (one ends exactly when the slot starts) do not overlap.
     i = bisect_left(block_starts, end) - 1
@@ -159,8 +163,9 @@ def _wall_time(day: dt.date, at: dt.time, tz: ZoneInfo) -> dt.datetime | None:
     return utc
 
 
-def _day_candidates(day: dt.date, *, tz: ZoneInfo, day_start: dt.time, day_end: dt.time,
-                    duration: dt.timedelta, step: dt.timedelta) -> list[Slot]:
+def _day_candidates(
+    day: dt.date, *, tz: ZoneInfo, day_start: dt.time, day_end: dt.time, duration: dt.timedelta, step: dt.timedelta
+) -> list[Slot]:
     out: list[Slot] = []
     end_utc = _wall_time(day, day_end, tz)
     cursor = dt.datetime.combine(day, day_start)  # naive wall clock: stepping it keeps 09:00 meaning 09:00
@@ -216,9 +221,11 @@ def find_slots(
     free_by_day: list[list[Slot]] = []
     days_seen = 0
     for day in calendar.school_days_from(earliest.astimezone(zone).date()):
-        candidates = [s for s in _day_candidates(day, tz=zone, day_start=day_start, day_end=day_end,
-                                                 duration=duration, step=step)
-                      if s.start >= earliest_utc]
+        candidates = [
+            s
+            for s in _day_candidates(day, tz=zone, day_start=day_start, day_end=day_end, duration=duration, step=step)
+            if s.start >= earliest_utc
+        ]
         if not candidates:
             continue  # today after hours: not a day of the horizon
         days_seen += 1
@@ -234,8 +241,7 @@ def find_slots(
         for i, free in enumerate(free_by_day):
             if len(chosen) >= count:
                 break
-            pick = next((s for s in free
-                         if all(s.end <= p.start or s.start >= p.end for p in picked[i])), None)
+            pick = next((s for s in free if all(s.end <= p.start or s.start >= p.end for p in picked[i])), None)
             if pick is not None:
                 picked[i].append(pick)
                 chosen.append(pick)

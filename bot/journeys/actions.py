@@ -5,6 +5,7 @@ meeting"; seed 004 asks for a summary sheet of actions; seed 002 for actions wit
 open action (the DSL meeting reviews them together), the viewer's own first, overdue ones flagged; anyone in the
 DSL team can mark one done (or reopen it) and the list records who did.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,9 +30,14 @@ DSL_ONLY = permissions.role(Role.DSL, NOT_DSL, "DSL team")
 
 
 def register(router: Router) -> None:
-    router.command("actions", title="Action list",
-                   description="Open actions from group records, for the DSL meeting; mark them done.",
-                   handler=show, allowed=DSL_ONLY, verb=cards.V_LIST)
+    router.command(
+        "actions",
+        title="Action list",
+        description="Open actions from group records, for the DSL meeting; mark them done.",
+        handler=show,
+        allowed=DSL_ONLY,
+        verb=cards.V_LIST,
+    )
     router.verb(cards.V_DONE, mark_done, allowed=DSL_ONLY)
     router.verb(cards.V_REOPEN, reopen, allowed=DSL_ONLY)
 
@@ -82,15 +88,24 @@ async def _card(services: Services, s, turn: Turn, *, show_done: bool, notice: s
         return labels.name_of(school, staff_id) or labels.NO_LONGER_ON_STAFF
 
     def line(a: RecordAction, sess: GroupSession) -> cards.ActionLine:
-        group = school.groups[sess.group_id].name if sess.group_id in school.groups else {
-            "mop_up": "Mop-up session", "emergency": "Emergency session"}.get(sess.kind, "Group session")
+        group = (
+            school.groups[sess.group_id].name
+            if sess.group_id in school.groups
+            else {"mop_up": "Mop-up session", "emergency": "Emergency session"}.get(sess.kind, "Group session")
+        )
         done_label = None
         if a.status == DONE and a.done_at:
             done_label = f"done {labels.day_month(a.done_at.astimezone(school.tz).date())} by {name(a.done_by)}"
         return cards.ActionLine(
-            id=a.id, text=a.text, owner=name(a.owner_id), due_label=labels.short_date(a.due_on),
-            source=f"{group}, {labels.day_month(sess.local_date)}", overdue=a.due_on < today,
-            done=a.status == DONE, done_label=done_label)
+            id=a.id,
+            text=a.text,
+            owner=name(a.owner_id),
+            due_label=labels.short_date(a.due_on),
+            source=f"{group}, {labels.day_month(sess.local_date)}",
+            overdue=a.due_on < today,
+            done=a.status == DONE,
+            done_label=done_label,
+        )
 
     view = cards.ActionListView(show_done=show_done, notice=notice)
     for a, sess in open_rows:

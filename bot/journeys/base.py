@@ -1,4 +1,5 @@
 """What a journey sees of a turn and what it answers — no Bot Framework types cross this line."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,16 +29,16 @@ MAX_TEXT_CHARS = 4000
 class Turn:
     """One user action, already authenticated by the channel. `data` comes from a card: never trusted."""
 
-    now: dt.datetime                      # aware UTC, from the injected clock
+    now: dt.datetime  # aware UTC, from the injected clock
     aad_object_id: str | None
     user_name: str | None
-    actor: StaffMember | None             # None: not on the school roster
-    text: str = ""                        # a typed message, trimmed
-    verb: str | None = None               # Action.Execute verb (or a Submit's "verb" field)
+    actor: StaffMember | None  # None: not on the school roster
+    text: str = ""  # a typed message, trimmed
+    verb: str | None = None  # Action.Execute verb (or a Submit's "verb" field)
     data: dict[str, Any] = field(default_factory=dict)
-    conversation_kind: str = "personal"   # personal | channel | groupChat
-    invoke: bool = False                  # True: the reply card replaces the card the user acted on
-    activity_id: str | None = None        # the message the card is on (for updates)
+    conversation_kind: str = "personal"  # personal | channel | groupChat
+    invoke: bool = False  # True: the reply card replaces the card the user acted on
+    activity_id: str | None = None  # the message the card is on (for updates)
 
 
 @dataclass
@@ -66,7 +67,7 @@ class PoolState:
     """The supervisor pool's per-process state: seeded from the config once, and a short-lived read copy."""
 
     seeded: bool = False
-    cached: tuple[float, list] | None = None     # (monotonic expiry, entries)
+    cached: tuple[float, list] | None = None  # (monotonic expiry, entries)
 
     def forget(self) -> None:
         self.cached = None
@@ -81,15 +82,15 @@ class Services:
     school: School
     db: Database
     clock: Clock = utc_now
-    m365: Any = None                                 # graph.M365Backend (local or msgraph)
-    calendar: TermCalendar = None                  # type: ignore[assignment]  # built in __post_init__
+    m365: Any = None  # graph.M365Backend (local or msgraph)
+    calendar: TermCalendar = None  # type: ignore[assignment]  # built in __post_init__
     router: Router | None = None
-    messenger: Messenger | None = None             # throttled proactive Teams sends (the outbox's)
-    rate_limiter: RateLimiter | None = None        # the one limiter every proactive send shares
-    teams_send: Any = None                           # the reminder fan-out's raw sender
-    outbox_worker: Any = None                        # bot.outbox.OutboxWorker (wake() after a turn queues work)
-    scheduler: Any = None                            # bot.reminders.scheduler.Scheduler
-    busy_lookup: BusyLookup | None = None          # free/busy override (tests); None → the Microsoft 365 port
+    messenger: Messenger | None = None  # throttled proactive Teams sends (the outbox's)
+    rate_limiter: RateLimiter | None = None  # the one limiter every proactive send shares
+    teams_send: Any = None  # the reminder fan-out's raw sender
+    outbox_worker: Any = None  # bot.outbox.OutboxWorker (wake() after a turn queues work)
+    scheduler: Any = None  # bot.reminders.scheduler.Scheduler
+    busy_lookup: BusyLookup | None = None  # free/busy override (tests); None → the Microsoft 365 port
     pool: PoolState = field(default_factory=PoolState)
     # Each requester's 1:1 chat id, looked up once per process (it never changes).
     conversation_ids: dict[str, str] = field(default_factory=dict)

@@ -7,6 +7,7 @@ they have just been booked into (seed 002: about an hour; seed 001 §3.3: group 
 Free/busy is read outside any transaction: Graph may take seconds, and no database connection is held meanwhile.
 A booking is then one transaction: the rows and their outbox rows (calendar event, everyone's card).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,19 +40,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.journeys.booking")
 
-MIN_NOTICE = dt.timedelta(hours=1)      # nobody is offered a session starting in the next few minutes
-CALENDARS_UNREAD = ("I couldn't read everyone's calendar just now, so these times only avoid other supervision "
-                    "bookings. Check your calendar before you pick.")
-GETSCHEDULE_PEOPLE = 20                 # getSchedule takes at most 20 people per call
-GROUP_TITLES = {"specialist": "Specialist supervision", "emergency": "Emergency group supervision",
-                "enrichment": "Enrichment week group supervision", "ad_hoc": "Group supervision"}
+MIN_NOTICE = dt.timedelta(hours=1)  # nobody is offered a session starting in the next few minutes
+CALENDARS_UNREAD = (
+    "I couldn't read everyone's calendar just now, so these times only avoid other supervision "
+    "bookings. Check your calendar before you pick."
+)
+GETSCHEDULE_PEOPLE = 20  # getSchedule takes at most 20 people per call
+GROUP_TITLES = {
+    "specialist": "Specialist supervision",
+    "emergency": "Emergency group supervision",
+    "enrichment": "Enrichment week group supervision",
+    "ad_hoc": "Group supervision",
+}
 
 
 T = TypeVar("T")
 
 
-async def found(lookup: Callable[[AsyncSession, int | None], Awaitable[T]], s: AsyncSession,
-                key: int | None) -> T | None:
+async def found(
+    lookup: Callable[[AsyncSession, int | None], Awaitable[T]], s: AsyncSession, key: int | None
+) -> T | None:
     """A store lookup's row, or None for NotFound (the journey answers "not one of yours" either way)."""
     try:
         return await lookup(s, key)
@@ -92,8 +100,14 @@ def _status(raw: str) -> BusyStatus:
         return BusyStatus.UNKNOWN
 
 
-async def busy_for(services: Services, staff_ids: Sequence[str], start: dt.datetime, end: dt.datetime, *,
-                   ignore_meeting: int | None = None) -> tuple[dict[str, list[Busy]], str | None]:
+async def busy_for(
+    services: Services,
+    staff_ids: Sequence[str],
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    ignore_meeting: int | None = None,
+) -> tuple[dict[str, list[Busy]], str | None]:
     """Everyone's busy time in [start, end): calendars plus our own undelivered bookings; a warning instead of
     an error when calendars cannot be read (the card says so; nothing is booked without the person choosing).
     `ignore_meeting`: a meeting being moved does not block its own new time."""
@@ -106,7 +120,7 @@ async def busy_for(services: Services, staff_ids: Sequence[str], start: dt.datet
         ids = list(staff_ids)
         try:
             for i in range(0, len(ids), GETSCHEDULE_PEOPLE):
-                for sid, entries in (await lookup(ids[i:i + GETSCHEDULE_PEOPLE], start, end)).items():
+                for sid, entries in (await lookup(ids[i : i + GETSCHEDULE_PEOPLE], start, end)).items():
                     busy.setdefault(sid, []).extend(entries)
         except Exception as exc:  # noqa: BLE001 - Graph down or throttled: offer what we can, say so
             log.warning("free/busy lookup failed: %s", type(exc).__name__)
@@ -132,10 +146,19 @@ class Proposal:
     warning: str | None
 
 
-async def propose(services: Services, attendees: Sequence[str], *, earliest: dt.datetime, minutes: int,
-                  urgency: str = "routine", times: Sequence[str] = (), days: Sequence[str] = (),
-                  exclude: Sequence[Slot] = (), horizon: int | None = None,
-                  last_day: dt.date | None = None) -> Proposal:
+async def propose(
+    services: Services,
+    attendees: Sequence[str],
+    *,
+    earliest: dt.datetime,
+    minutes: int,
+    urgency: str = "routine",
+    times: Sequence[str] = (),
+    days: Sequence[str] = (),
+    exclude: Sequence[Slot] = (),
+    horizon: int | None = None,
+    last_day: dt.date | None = None,
+) -> Proposal:
     """3–5 times free for all `attendees`, at their usual times first; urgent requests look at the next two
     school days, widening to the school's horizon when that finds too few."""
     school = services.school.settings
@@ -151,11 +174,20 @@ async def propose(services: Services, attendees: Sequence[str], *, earliest: dt.
     duration = dt.timedelta(minutes=minutes)
 
     def search(h: int) -> list[Slot]:
-        raw = find_slots(busy, calendar=cal, tz=services.school.tz, day_start=school.school_day.start,
-                         day_end=school.school_day.end, duration=duration, earliest=earliest,
-                         horizon_school_days=h, count=h * 48)   # every free time; we choose below
-        raw = [x for x in raw if x not in exclude and (last_day is None or
-                                                      x.start.astimezone(cal.tz).date() <= last_day)]
+        raw = find_slots(
+            busy,
+            calendar=cal,
+            tz=services.school.tz,
+            day_start=school.school_day.start,
+            day_end=school.school_day.end,
+            duration=duration,
+            earliest=earliest,
+            horizon_school_days=h,
+            count=h * 48,
+        )  # every free time; we choose below
+        raw = [
+            x for x in raw if x not in exclude and (last_day is None or x.start.astimezone(cal.tz).date() <= last_day)
+        ]
         return prefer_usual_times(raw, times=times, days=days, tz=services.school.tz, count=count)
 
     slots = search(narrow)
@@ -164,8 +196,9 @@ async def propose(services: Services, attendees: Sequence[str], *, earliest: dt.
     return Proposal(slots, warning)
 
 
-async def still_free(services: Services, attendees: Sequence[str], slot: Slot, *,
-                     ignore_meeting: int | None = None) -> bool:
+async def still_free(
+    services: Services, attendees: Sequence[str], slot: Slot, *, ignore_meeting: int | None = None
+) -> bool:
     """Re-check a chosen time just before booking (calendars change while a card sits unread)."""
     busy, _ = await busy_for(services, attendees, slot.start, slot.end, ignore_meeting=ignore_meeting)
     blocked = blocking_intervals(busy, tz=services.school.tz)
@@ -180,20 +213,44 @@ def half_term_name(services: Services, when: dt.datetime) -> tuple[dt.date, str]
 
 
 # ---- offers ----------------------------------------------------------------------------------------------------
-async def save_offer(services: Services, *, purpose: str, bookers: Sequence[str], attendees: Sequence[str],
-                     slots: Sequence[Slot], minutes: int, created_by: str, now: dt.datetime,
-                     request_id: int | None = None, pairing_id: int | None = None, meeting_id: int | None = None,
-                     setup: dict | None = None) -> SlotOffer:
+async def save_offer(
+    services: Services,
+    *,
+    purpose: str,
+    bookers: Sequence[str],
+    attendees: Sequence[str],
+    slots: Sequence[Slot],
+    minutes: int,
+    created_by: str,
+    now: dt.datetime,
+    request_id: int | None = None,
+    pairing_id: int | None = None,
+    meeting_id: int | None = None,
+    setup: dict | None = None,
+) -> SlotOffer:
     """The times shown on a card, stored (their own short transaction, after free/busy was read)."""
     async with services.db.session() as s:
-        return await bookings.add_offer(s, purpose=purpose, bookers=bookers, attendees=attendees, slots=slots,
-                                        minutes=minutes, created_by=created_by, now=now, request_id=request_id,
-                                        pairing_id=pairing_id, meeting_id=meeting_id, setup=setup)
+        return await bookings.add_offer(
+            s,
+            purpose=purpose,
+            bookers=bookers,
+            attendees=attendees,
+            slots=slots,
+            minutes=minutes,
+            created_by=created_by,
+            now=now,
+            request_id=request_id,
+            pairing_id=pairing_id,
+            meeting_id=meeting_id,
+            setup=setup,
+        )
 
 
 def offer_slots(offer: SlotOffer) -> list[Slot]:
-    return [Slot(dt.datetime.fromisoformat(x), dt.datetime.fromisoformat(x) + dt.timedelta(minutes=offer.minutes))
-            for x in offer.slots]
+    return [
+        Slot(dt.datetime.fromisoformat(x), dt.datetime.fromisoformat(x) + dt.timedelta(minutes=offer.minutes))
+        for x in offer.slots
+    ]
 
 
 def offer_choices(services: Services, offer: SlotOffer) -> list[tuple[str, str]]:
@@ -207,7 +264,7 @@ def later(offer_slots_: Sequence[Slot], now: dt.datetime) -> str:
 
 
 def parse_after(raw: object, now: dt.datetime) -> dt.datetime:
-    """"Show later times" carries the last offered end; anything odd (or in the past) means now."""
+    """ "Show later times" carries the last offered end; anything odd (or in the past) means now."""
     if isinstance(raw, str):
         try:
             t = dt.datetime.fromisoformat(raw)
@@ -219,8 +276,15 @@ def parse_after(raw: object, now: dt.datetime) -> dt.datetime:
 
 
 # ---- group sessions --------------------------------------------------------------------------------------------
-async def book_group_session(services: Services, s: AsyncSession, offer: SlotOffer, slot: Slot, turn: Turn, *,
-                             request: SupervisionRequest | None = None) -> GroupSession:
+async def book_group_session(
+    services: Services,
+    s: AsyncSession,
+    offer: SlotOffer,
+    slot: Slot,
+    turn: Turn,
+    *,
+    request: SupervisionRequest | None = None,
+) -> GroupSession:
     """A group session (specialist, emergency, enrichment, or a staff group request): the shared group_sessions
     row, its invitees, one calendar event for everyone, and a card for each person."""
     now = turn.now
@@ -237,68 +301,128 @@ async def book_group_session(services: Services, s: AsyncSession, offer: SlotOff
     day, half_term = half_term_name(services, slot.start)
     invitees = list(dict.fromkeys([*supervisors[1:], *staff]))
     session, link = await bookings.add_group_session(
-        s, kind=kind, title=GROUP_TITLES.get(kind, "Group supervision"), slot=slot, local_date=day,
-        half_term=half_term, supervisor_ids=supervisors, invitee_ids=invitees, external=external,
-        offer_nonce=offer.nonce, created_by=turn.actor.id, now=now, request_id=request.id if request else None)
-    told = [effects.calendar_create(link.event_key, organizer_id=supervisors[0],
-                                    attendee_ids=[*supervisors, *invitees], start=slot.start, end=slot.end)]
-    told += [effects.notify(sid, group_session_view(services, session, link, sid, len(invitees)),
-                            key=f"group-session:{session.id}:booked:{sid}", ref=f"group-session:{session.id}")
-             for sid in dict.fromkeys([*supervisors, *invitees]) if sid != turn.actor.id]
+        s,
+        kind=kind,
+        title=GROUP_TITLES.get(kind, "Group supervision"),
+        slot=slot,
+        local_date=day,
+        half_term=half_term,
+        supervisor_ids=supervisors,
+        invitee_ids=invitees,
+        external=external,
+        offer_nonce=offer.nonce,
+        created_by=turn.actor.id,
+        now=now,
+        request_id=request.id if request else None,
+    )
+    told = [
+        effects.calendar_create(
+            link.event_key,
+            organizer_id=supervisors[0],
+            attendee_ids=[*supervisors, *invitees],
+            start=slot.start,
+            end=slot.end,
+        )
+    ]
+    told += [
+        effects.notify(
+            sid,
+            group_session_view(services, session, link, sid, len(invitees)),
+            key=f"group-session:{session.id}:booked:{sid}",
+            ref=f"group-session:{session.id}",
+        )
+        for sid in dict.fromkeys([*supervisors, *invitees])
+        if sid != turn.actor.id
+    ]
     if request is not None:
         request_store.mark_booked(request, now=now)
-        told.append(await request_journey.status_card_effect(
-            services, s, request, key=f"request:{request.id}:status:booked:group:{session.id}"))
+        told.append(
+            await request_journey.status_card_effect(
+                services, s, request, key=f"request:{request.id}:status:booked:group:{session.id}"
+            )
+        )
     await effects.add(s, *told, now=now)
     return session
 
 
-def group_session_view(services: Services, session: GroupSession, link: BookedGroupSession, viewer_id: str,
-                       people_count: int, *, message: str | None = None) -> dict:
+def group_session_view(
+    services: Services,
+    session: GroupSession,
+    link: BookedGroupSession,
+    viewer_id: str,
+    people_count: int,
+    *,
+    message: str | None = None,
+) -> dict:
     can_cancel = viewer_id in (link.created_by, session.facilitator_id)
-    return group_cards.group_session_card(group_cards.GroupSessionView(
-        session_id=session.id, heading=session.title, when=slot_label(services, session.starts_at, session.ends_at),
-        leaders=[labels.name_of(services.school, x) for x in link.supervisor_ids], people_count=people_count,
-        status=session.status, external=session.external_support, can_cancel=can_cancel, message=message))
+    return group_cards.group_session_card(
+        group_cards.GroupSessionView(
+            session_id=session.id,
+            heading=session.title,
+            when=slot_label(services, session.starts_at, session.ends_at),
+            leaders=[labels.name_of(services.school, x) for x in link.supervisor_ids],
+            people_count=people_count,
+            status=session.status,
+            external=session.external_support,
+            can_cancel=can_cancel,
+            message=message,
+        )
+    )
 
 
 # ---- what a booking looks like ---------------------------------------------------------------------------------
-def meeting_view(services: Services, m: Meeting, viewer_id: str, now: dt.datetime | None,
-                 successor: Meeting | None, *, message: str | None = None,
-                 propose_request_id: int | None = None) -> dict:
+def meeting_view(
+    services: Services,
+    m: Meeting,
+    viewer_id: str,
+    now: dt.datetime | None,
+    successor: Meeting | None,
+    *,
+    message: str | None = None,
+    propose_request_id: int | None = None,
+) -> dict:
     is_sup = viewer_id == m.supervisor_id
     other = m.supervisee_id if is_sup else m.supervisor_id
-    return cards.meeting_card(cards.MeetingView(
-        meeting_id=m.id, status=m.status, when=slot_label(services, m.starts_at, m.ends_at),
-        other_name=labels.name_of(services.school, other), viewer_is_supervisor=is_sup,
-        past=now is not None and m.starts_at <= now, message=message,
-        new_when=slot_label(services, successor.starts_at, successor.ends_at) if successor else None,
-        propose_request_id=propose_request_id))
+    return cards.meeting_card(
+        cards.MeetingView(
+            meeting_id=m.id,
+            status=m.status,
+            when=slot_label(services, m.starts_at, m.ends_at),
+            other_name=labels.name_of(services.school, other),
+            viewer_is_supervisor=is_sup,
+            past=now is not None and m.starts_at <= now,
+            message=message,
+            new_when=slot_label(services, successor.starts_at, successor.ends_at) if successor else None,
+            propose_request_id=propose_request_id,
+        )
+    )
 
 
-async def _group_view(services: Services, s: AsyncSession, link: BookedGroupSession, viewer_id: str,
-                      message: str | None = None) -> dict:
+async def _group_view(
+    services: Services, s: AsyncSession, link: BookedGroupSession, viewer_id: str, message: str | None = None
+) -> dict:
     session = await bookings.group_session(s, link.session_id)
-    return group_session_view(services, session, link, viewer_id, await bookings.invitee_count(s, session.id),
-                              message=message)
+    return group_session_view(
+        services, session, link, viewer_id, await bookings.invitee_count(s, session.id), message=message
+    )
 
 
-async def booked_view_for_offer(services: Services, s: AsyncSession, offer: SlotOffer, viewer_id: str, *,
-                                message: str | None = None) -> dict:
+async def booked_view_for_offer(
+    services: Services, s: AsyncSession, offer: SlotOffer, viewer_id: str, *, message: str | None = None
+) -> dict:
     """What an already-used offer booked (a double click shows the booking, and books nothing more)."""
     meeting = await bookings.meeting_for_offer(s, offer.nonce)
     if meeting is not None:
-        return meeting_view(services, meeting, viewer_id, None, await bookings.successor(s, meeting),
-                            message=message)
+        return meeting_view(services, meeting, viewer_id, None, await bookings.successor(s, meeting), message=message)
     link = await bookings.group_link_for_offer(s, offer.nonce)
     if link is not None:
         return await _group_view(services, s, link, viewer_id, message)
-    return request_cards.card([request_cards.title("Already used"),
-                               request_cards.text("These times were used for an earlier booking.")])
+    return request_cards.card(
+        [request_cards.title("Already used"), request_cards.text("These times were used for an earlier booking.")]
+    )
 
 
-async def booked_view_for_request(services: Services, s: AsyncSession, req: SupervisionRequest,
-                                  viewer_id: str) -> dict:
+async def booked_view_for_request(services: Services, s: AsyncSession, req: SupervisionRequest, viewer_id: str) -> dict:
     """What a booked request booked: its latest meeting, or its group session."""
     meeting = await bookings.latest_meeting(s, req.id)
     if meeting is not None:

@@ -6,6 +6,7 @@ general terms". So the DSL team sees names (they act on them); a safeguarding go
 group of fewer than three people due folded into the whole-school figure so no figure points at one person;
 nobody else can open it.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,18 +33,24 @@ DSL_ONLY = "Only the DSL team can do that."
 NO_SESSION = "I couldn't find that session."
 NO_PROPOSAL = "I couldn't find that mop-up proposal."
 
-ATTENDANCE_VIEWERS = permissions.any_role((Role.DSL, Role.GOVERNOR),
-                                          "The attendance card is for the DSL team and safeguarding governors.",
-                                          "DSL team or safeguarding governor")
+ATTENDANCE_VIEWERS = permissions.any_role(
+    (Role.DSL, Role.GOVERNOR),
+    "The attendance card is for the DSL team and safeguarding governors.",
+    "DSL team or safeguarding governor",
+)
 DSL_TEAM = permissions.role(Role.DSL, DSL_ONLY, "DSL team")
 ON_ROSTER = permissions.on_roster(NOT_FOR_YOU)
 
 
 def register(router: Router) -> None:
-    router.command("attendance", title="Attendance",
-                   description="This half term's group supervision: who has attended, who hasn't, days left, "
-                               "the mop-up session.",
-                   handler=show_attendance, allowed=ATTENDANCE_VIEWERS, verb=cards.ATTENDANCE)
+    router.command(
+        "attendance",
+        title="Attendance",
+        description="This half term's group supervision: who has attended, who hasn't, days left, the mop-up session.",
+        handler=show_attendance,
+        allowed=ATTENDANCE_VIEWERS,
+        verb=cards.ATTENDANCE,
+    )
     router.verb(cards.ATTEND, attend, allowed=ON_ROSTER)
     router.verb(cards.MOPUP_PROPOSE, propose_mop_up, allowed=DSL_TEAM)
     router.verb(cards.MOPUP_CONFIRM, confirm_mop_up, allowed=DSL_TEAM)
@@ -93,8 +100,12 @@ async def _overdue_agreement_reviews(services: Services, s, today: dt.date) -> t
     def name(staff_id: str) -> str:
         return labels.name_of(services.school, staff_id, missing="a former member of staff")
 
-    return tuple(f"{name(i.staff_id)} with {name(i.ref)} (due {labels.day_label(i.due_on)})"
-                 for found in report.overdue_items.values() for i in found if i.kind == "agreement_review")
+    return tuple(
+        f"{name(i.staff_id)} with {name(i.ref)} (due {labels.day_label(i.due_on)})"
+        for found in report.overdue_items.values()
+        for i in found
+        if i.kind == "agreement_review"
+    )
 
 
 # ---- I'll attend -----------------------------------------------------------------------------------------------
@@ -119,17 +130,21 @@ async def attend(services: Services, turn: Turn) -> Reply:
             refuse(turn, "attend: session not offered")
             return say(turn, NO_SESSION)
         if session.status != "scheduled":
-            return await _reminder_again(s, ctx, actor, turn, session_id,
-                                         "That session has been cancelled — please choose another.")
+            return await _reminder_again(
+                s, ctx, actor, turn, session_id, "That session has been cancelled — please choose another."
+            )
         if session.starts_at <= turn.now:
-            return await _reminder_again(s, ctx, actor, turn, session_id,
-                                         "That session has already started — please choose another.")
+            return await _reminder_again(
+                s, ctx, actor, turn, session_id, "That session has already started — please choose another."
+            )
         added = await store.join_session(s, session.id, actor.id, now=turn.now)
         if added:
             await _add_to_calendar(s, session, actor, turn.now)
-        done = cards.attend_done_card(cards.AttendDoneView(
-            actor.first_name, views.session_label(services.school, session), ctx.half_term.name,
-            already=not added))
+        done = cards.attend_done_card(
+            cards.AttendDoneView(
+                actor.first_name, views.session_label(services.school, session), ctx.half_term.name, already=not added
+            )
+        )
     services.wake_outbox()
     return Reply.of(done)
 
@@ -139,20 +154,32 @@ async def _add_to_calendar(s, session: GroupSession, actor: StaffMember, now: dt
     booked through a journey that keeps its event — put a private hold in their own calendar."""
     event = await facts.session_event(s, session)
     if event is None:
-        await effects.add(s, effects.calendar_create(
-            f"session:{session.id}:attendee:{actor.id}", organizer_id=actor.id, attendee_ids=[actor.id],
-            start=session.starts_at, end=session.ends_at, online=False, chain=None), now=now)
+        await effects.add(
+            s,
+            effects.calendar_create(
+                f"session:{session.id}:attendee:{actor.id}",
+                organizer_id=actor.id,
+                attendee_ids=[actor.id],
+                start=session.starts_at,
+                end=session.ends_at,
+                online=False,
+                chain=None,
+            ),
+            now=now,
+        )
         return
     invitees = await store.invitee_ids(s, session.id)
-    attendees = list(dict.fromkeys([*event.organiser_extra, *invitees]))   # the organiser is dropped on delivery
-    invite = effects.calendar_update(event.event_key, attendees=attendees,
-                                     key=f"calendar:{event.event_key}:attendee:{actor.id}")
+    attendees = list(dict.fromkeys([*event.organiser_extra, *invitees]))  # the organiser is dropped on delivery
+    invite = effects.calendar_update(
+        event.event_key, attendees=attendees, key=f"calendar:{event.event_key}:attendee:{actor.id}"
+    )
     # Chained after the event's creation only where its booking journey chains it (session_event says which).
     await effects.add(s, replace(invite, chain=event.chain), now=now)
 
 
-async def _reminder_again(s, ctx: facts.Context, actor: StaffMember, turn: Turn, selected: int | None,
-                          problem: str) -> Reply:
+async def _reminder_again(
+    s, ctx: facts.Context, actor: StaffMember, turn: Turn, selected: int | None, problem: str
+) -> Reply:
     """The same reminder with today's sessions, the person's choice kept if still offered, the error shown."""
     view = await views.reminder_view(s, ctx, actor.id, turn.now, selected=selected, error=problem)
     return Reply.of(cards.reminder_card(view))
@@ -168,8 +195,14 @@ async def _proposal_context(services: Services, turn: Turn) -> tuple[facts.Conte
             row = await store.mop_up_proposal(s, pid)
         except NotFound:
             return None, None
-    ctx = next((facts.context_at(services, h.index) for h in services.calendar.half_terms
-                if facts.label_of(services.school, h) == row.half_term), None)
+    ctx = next(
+        (
+            facts.context_at(services, h.index)
+            for h in services.calendar.half_terms
+            if facts.label_of(services.school, h) == row.half_term
+        ),
+        None,
+    )
     return ctx, row
 
 
@@ -181,8 +214,9 @@ async def propose_mop_up(services: Services, turn: Turn) -> Reply:
     async with services.db.session() as s:
         existing = await store.mop_up_proposal_for(s, ctx.label)
     # Its own transactions: the DSL team's free/busy is read between them, never inside one.
-    row = await mopup.propose(services, ctx, turn.now, notify=False,
-                              refresh=existing is not None and existing.status == "declined")
+    row = await mopup.propose(
+        services, ctx, turn.now, notify=False, refresh=existing is not None and existing.status == "declined"
+    )
     if row is None or row.status != "proposed":
         async with services.db.session() as s:
             view = await views.attendance_view(s, ctx, turn.now)
@@ -206,10 +240,11 @@ async def confirm_mop_up(services: Services, turn: Turn) -> Reply:
     try:
         result = await mopup.book(services, ctx, actor, row.id, slot, facilitator, turn.now)
     except mopup.InvalidChoice as bad:
-        view = mopup.proposal_view(ctx, row, actor.id, selected_option=slot, selected_facilitator=facilitator,
-                                   errors=bad.errors)
+        view = mopup.proposal_view(
+            ctx, row, actor.id, selected_option=slot, selected_facilitator=facilitator, errors=bad.errors
+        )
         return Reply.of(cards.mop_up_proposal_card(view))
-    except RuntimeError:    # booked or declined by someone else meanwhile: show what happened
+    except RuntimeError:  # booked or declined by someone else meanwhile: show what happened
         async with services.db.session() as s:
             fresh = await store.mop_up_proposal(s, row.id)
             card = cards.mop_up_outcome_card(await mopup.outcome_view(s, ctx, fresh))

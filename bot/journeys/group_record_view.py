@@ -5,6 +5,7 @@ journeys in bot/journeys/group_record.py and bot/journeys/group_sessions.py.
 Seed 001 "Safeguarding Supervision – Group": the record names who attended (the group's staff and anyone else who
 came), the facilitator and when; seed 003 Appendix 3's fuller template is data (bot/records/templates).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,11 +32,15 @@ log = logging.getLogger("bot.journeys.group_record")
 NOT_DSL = "Only the DSL team can open, draft or submit group supervision records."
 GONE = "I can't find that any more. Type record to start again."
 TAMPERED = "Sorry, I can't do that with this card. Type record to start again."
-KINDS_WITHOUT_GROUP = {"mop_up": "Mop-up session", "emergency": "Emergency session",
-                       "enrichment": "Enrichment week group"}
+KINDS_WITHOUT_GROUP = {
+    "mop_up": "Mop-up session",
+    "emergency": "Emergency session",
+    "enrichment": "Enrichment week group",
+}
 
 
 # ---- answers and labels -----------------------------------------------------------------------------------------
+
 
 def plain(turn: Turn, message: str, heading: str = "Not available") -> Reply:
     """A plain message: text to a typed command; a small card in place of a clicked one, with a way back to the
@@ -111,6 +116,7 @@ def template_for(services: Services, template_id: str | None = None) -> RecordTe
 
 # ---- what a record card is about ----------------------------------------------------------------------------------
 
+
 @dataclass
 class Target:
     """What a record card is about: a scheduled session, an ad-hoc one (not created until submit), or a record."""
@@ -141,8 +147,11 @@ class Target:
     @property
     def columns(self) -> dict[str, Any]:
         """The draft columns naming this target (see bot.records.lifecycle.GROUP)."""
-        return {"session_id": self.session.id if self.session and not self.record else None,
-                "record_id": self.record.id if self.record else None, "adhoc": self.adhoc}
+        return {
+            "session_id": self.session.id if self.session and not self.record else None,
+            "record_id": self.record.id if self.record else None,
+            "adhoc": self.adhoc,
+        }
 
     def data(self, draft_key: str) -> dict:
         d: dict[str, Any] = {"draft_key": draft_key}
@@ -172,9 +181,20 @@ async def people_for(services: Services, s, target: Target) -> tuple[list[StaffM
 
 # ---- the cards ----------------------------------------------------------------------------------------------------
 
-async def record_card(services: Services, s, turn: Turn, target: Target, draft_key: str, values: dict, *,
-                      errors: dict | None = None, top_error: str | None = None, notice: str | None = None,
-                      has_draft: bool = False) -> dict:
+
+async def record_card(
+    services: Services,
+    s,
+    turn: Turn,
+    target: Target,
+    draft_key: str,
+    values: dict,
+    *,
+    errors: dict | None = None,
+    top_error: str | None = None,
+    notice: str | None = None,
+    has_draft: bool = False,
+) -> dict:
     school = services.school
     template = template_for(services, target.record.template_id if target.record else None)
     ticks, others = await people_for(services, s, target)
@@ -188,8 +208,13 @@ async def record_card(services: Services, s, turn: Turn, target: Target, draft_k
         when = f"{labels.date_label(target.local_date)}, {target.adhoc['time']}"
         group_label = group or "Staff from several groups"
         half_term = ht_label(services, target.local_date) or ""
-    heading = [("Group", group_label), ("Session", kind_label(target.kind)), ("When", when),
-               ("Facilitator", name(services, target.facilitator_id)), ("Half term", half_term)]
+    heading = [
+        ("Group", group_label),
+        ("Session", kind_label(target.kind)),
+        ("When", when),
+        ("Facilitator", name(services, target.facilitator_id)),
+        ("Half term", half_term),
+    ]
     amend_version = previous_file = None
     done_actions: list[str] = []
     data = target.data(draft_key)
@@ -205,17 +230,31 @@ async def record_card(services: Services, s, turn: Turn, target: Target, draft_k
     if not ticks:
         tick_label = None
     elif group:
-        tick_label = f"Tick who came from {group}" + (" (and others invited)" if len(ticks) > len(
-            [m for m in ticks if m.group == target.group_id]) else "")
+        tick_label = f"Tick who came from {group}" + (
+            " (and others invited)" if len(ticks) > len([m for m in ticks if m.group == target.group_id]) else ""
+        )
     else:
         tick_label = "Tick who came (everyone invited)"
-    return cards.record_card(cards.RecordView(
-        template=template, heading=heading, tick_label=tick_label,
-        group_people=[(m.id, m.name) for m in ticks], others=[(m.id, m.name) for m in others],
-        owners=[(m.id, m.name) for m in team],
-        default_owner=facilitator if any(m.id == facilitator for m in team) else turn.actor.id,
-        data=data, values=values, errors=errors or {}, top_error=top_error, notice=notice,
-        amend_version=amend_version, previous_file=previous_file, done_actions=done_actions, has_draft=has_draft))
+    return cards.record_card(
+        cards.RecordView(
+            template=template,
+            heading=heading,
+            tick_label=tick_label,
+            group_people=[(m.id, m.name) for m in ticks],
+            others=[(m.id, m.name) for m in others],
+            owners=[(m.id, m.name) for m in team],
+            default_owner=facilitator if any(m.id == facilitator for m in team) else turn.actor.id,
+            data=data,
+            values=values,
+            errors=errors or {},
+            top_error=top_error,
+            notice=notice,
+            amend_version=amend_version,
+            previous_file=previous_file,
+            done_actions=done_actions,
+            has_draft=has_draft,
+        )
+    )
 
 
 def _draft_label(school, d, sess_by_id: dict, rec_sessions: dict) -> str | None:
@@ -227,8 +266,10 @@ def _draft_label(school, d, sess_by_id: dict, rec_sessions: dict) -> str | None:
         return f"amendment, {session_label(school, x)}, {labels.short_date(x.local_date)}"
     if d.adhoc:
         day = parse_date(d.adhoc.get("date"))
-        return (f"{group_name(school, d.adhoc.get('group')) or 'Mixed group'}, "
-                f"{labels.short_date(day) if day else 'date not set'}")
+        return (
+            f"{group_name(school, d.adhoc.get('group')) or 'Mixed group'}, "
+            f"{labels.short_date(day) if day else 'date not set'}"
+        )
     return None
 
 
@@ -245,40 +286,67 @@ async def picker(services: Services, s, turn: Turn, *, notice: str | None = None
     ready = [x for x in waiting if x.starts_at <= turn.now]
     view = cards.PickerView(
         half_term=f"{half_terms[0]} · today is {labels.date_label(day)}",
-        sessions=[cards.SessionChoice(x.id, f"{session_label(school, x)} · {labels.short_date(x.local_date)}, "
-                                            f"{local(services, x.starts_at):%H:%M} · "
-                                            f"{name(services, x.facilitator_id)}") for x in ready[:30]],
-        upcoming=len(waiting) - len(ready), notice=notice, error=error)
+        sessions=[
+            cards.SessionChoice(
+                x.id,
+                f"{session_label(school, x)} · {labels.short_date(x.local_date)}, "
+                f"{local(services, x.starts_at):%H:%M} · "
+                f"{name(services, x.facilitator_id)}",
+            )
+            for x in ready[:30]
+        ],
+        upcoming=len(waiting) - len(ready),
+        notice=notice,
+        error=error,
+    )
     for d in drafts:
         label = _draft_label(school, d, sess_by_id, rec_sessions)
         if label is not None:
             view.drafts.append(cards.DraftChoice(d.draft_key, label))
     for r in recorded:
         v = r.latest
-        state = "saved to the channel" if v and v.status == DELIVERED else (
-            "not saved yet: ask IT to check the outbox" if v and v.status == FAILED else "saving to the channel")
-        view.recorded.append(cards.RecordedChoice(
-            r.record.id, f"{session_label(school, r.session)}, {labels.short_date(r.session.local_date)} · "
-                         f"v{r.record.current_version} · {state}", v.web_url if v and v.status == DELIVERED else None))
+        state = (
+            "saved to the channel"
+            if v and v.status == DELIVERED
+            else ("not saved yet: ask IT to check the outbox" if v and v.status == FAILED else "saving to the channel")
+        )
+        view.recorded.append(
+            cards.RecordedChoice(
+                r.record.id,
+                f"{session_label(school, r.session)}, {labels.short_date(r.session.local_date)} · "
+                f"v{r.record.current_version} · {state}",
+                v.web_url if v and v.status == DELIVERED else None,
+            )
+        )
     return cards.picker_card(view)
 
 
 async def submitted_card(services: Services, s, version: GroupRecordVersion, *, already: bool = False) -> dict:
     _, sess = await group_records.filed(s, version)
-    return cards.submitted_card(cards.SubmittedView(
-        group_label=session_label(services.school, sess), date_label=labels.date_label(sess.local_date),
-        attendee_count=version.attendee_count, action_count=version.action_count, version=version.version,
-        file_name=version.file_name, already=already))
+    return cards.submitted_card(
+        cards.SubmittedView(
+            group_label=session_label(services.school, sess),
+            date_label=labels.date_label(sess.local_date),
+            attendee_count=version.attendee_count,
+            action_count=version.action_count,
+            version=version.version,
+            file_name=version.file_name,
+            already=already,
+        )
+    )
 
 
 # ---- ad-hoc sessions ----------------------------------------------------------------------------------------------
+
 
 def adhoc_view(services: Services, turn: Turn, values: dict, errors: dict | None = None) -> cards.AdhocView:
     return cards.AdhocView(
         groups=[(g.id, g.name) for g in services.school.data.groups],
         facilitators=[(m.id, m.name) for m in dsl_team(services)],
-        values={"adhoc_facilitator": turn.actor.id, **values}, errors=errors or {},
-        max_date=today(services, turn).isoformat())
+        values={"adhoc_facilitator": turn.actor.id, **values},
+        errors=errors or {},
+        max_date=today(services, turn).isoformat(),
+    )
 
 
 def check_adhoc(services: Services, turn: Turn, raw: dict) -> tuple[dict, dict[str, str]]:
@@ -300,8 +368,9 @@ def check_adhoc(services: Services, turn: Turn, raw: dict) -> tuple[dict, dict[s
     elif day > now_day:
         errors["adhoc_date"] = "That date is in the future: record a session once it has happened."
     elif services.calendar.half_term_for(day) is None:
-        errors["adhoc_date"] = ("That date isn't in a half term of the school year, so attendance couldn't count. "
-                                "Check the date.")
+        errors["adhoc_date"] = (
+            "That date isn't in a half term of the school year, so attendance couldn't count. Check the date."
+        )
     at = parse_time(raw.get("time"))
     if at is None:
         errors["adhoc_time"] = "Give the start time, like 14:00."
@@ -311,15 +380,28 @@ def check_adhoc(services: Services, turn: Turn, raw: dict) -> tuple[dict, dict[s
         errors["adhoc_group"] = "Choose the group."
     if not facilitator:
         errors["adhoc_facilitator"] = "Choose who facilitated."
-    clean = {"kind": kind, "date": day.isoformat() if day else "", "time": at.strftime("%H:%M") if at else "",
-             "group": group, "facilitator": facilitator}
+    clean = {
+        "kind": kind,
+        "date": day.isoformat() if day else "",
+        "time": at.strftime("%H:%M") if at else "",
+        "group": group,
+        "facilitator": facilitator,
+    }
     return clean, errors
 
 
 # ---- the document -------------------------------------------------------------------------------------------------
 
-def document(services: Services, turn: Turn, sess: GroupSession, template: RecordTemplate, form, version: int,
-             previous_file: str | None) -> docx_writer.RecordDocument:
+
+def document(
+    services: Services,
+    turn: Turn,
+    sess: GroupSession,
+    template: RecordTemplate,
+    form,
+    version: int,
+    previous_file: str | None,
+) -> docx_writer.RecordDocument:
     school = services.school
     fac = school.staff.get(sess.facilitator_id)
     attendees = []
@@ -328,10 +410,20 @@ def document(services: Services, turn: Turn, sess: GroupSession, template: Recor
         attendees.append(docx_writer.Attendee(m.name, m.job_title, group_name(school, m.group) or ""))
     attendees.sort(key=lambda a: a.name)
     return docx_writer.RecordDocument(
-        school_name=school.name, group_label=session_label(school, sess), session_kind=kind_label(sess.kind),
-        local_date=sess.local_date, time_label=time_label(services, sess), half_term=sess.half_term,
+        school_name=school.name,
+        group_label=session_label(school, sess),
+        session_kind=kind_label(sess.kind),
+        local_date=sess.local_date,
+        time_label=time_label(services, sess),
+        half_term=sess.half_term,
         facilitator=f"{fac.name}, {fac.job_title}".rstrip(", ") if fac else "(not on the staff list)",
-        template=template, answers=form.answers, attendees=attendees,
+        template=template,
+        answers=form.answers,
+        attendees=attendees,
         actions=[docx_writer.ActionRow(a.text, name(services, a.owner_id), a.due_on) for a in form.actions],
-        version=version, previous_file=previous_file, amend_note=form.amend_note,
-        recorded_by=turn.actor.name, recorded_at=labels.stamp(turn.now, school.tz))
+        version=version,
+        previous_file=previous_file,
+        amend_note=form.amend_note,
+        recorded_by=turn.actor.name,
+        recorded_at=labels.stamp(turn.now, school.tz),
+    )

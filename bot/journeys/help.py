@@ -4,6 +4,7 @@ Seed 001 SOP §2–3 gives each role its part (the DSL team, allocators, trained
 adds the safeguarding governor), so the card lists only the commands the person's role allows, in the router's
 order. It is also the answer to anything the bot did not understand.
 """
+
 from __future__ import annotations
 
 from bot.journeys.base import Reply, Services, Turn
@@ -11,8 +12,12 @@ from bot.journeys.router import ANYONE, Router
 from bot.school import Role, StaffMember
 from cards import help as help_cards
 
-ROLE_NAMES = {Role.DSL: "DSL team", Role.ALLOCATOR: "allocator", Role.SUPERVISOR: "trained supervisor",
-              Role.GOVERNOR: "safeguarding governor"}
+ROLE_NAMES = {
+    Role.DSL: "DSL team",
+    Role.ALLOCATOR: "allocator",
+    Role.SUPERVISOR: "trained supervisor",
+    Role.GOVERNOR: "safeguarding governor",
+}
 
 
 def register(router: Router) -> None:
@@ -20,8 +25,16 @@ def register(router: Router) -> None:
         """Shows the help card listing the commands this user may use."""
         return Reply.of(_card(router, services, turn))
 
-    router.command("help", "?", "menu", title="Help", description="Show what you can do here.",
-                   handler=show_help, verb="help.show", allowed=ANYONE)
+    router.command(
+        "help",
+        "?",
+        "menu",
+        title="Help",
+        description="Show what you can do here.",
+        handler=show_help,
+        verb="help.show",
+        allowed=ANYONE,
+    )
     router.fallback = show_help
 
 

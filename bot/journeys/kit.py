@@ -3,6 +3,7 @@
 Card payloads come from the client and are never trusted: every id, key and row number goes through one parser
 here, and a value that does not parse is treated as a tampered card (refused, logged without content).
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,8 +52,15 @@ def refuse(turn: Turn, what: str) -> None:
     log.warning("refused %s for actor=%s verb=%s", what, turn.actor.id if turn.actor else "not-on-roster", turn.verb)
 
 
-def say(turn: Turn, message: str, heading: str = "Not available", *, back_verb: str | None = None,
-        back_label: str = "Back", as_card: bool = False) -> Reply:
+def say(
+    turn: Turn,
+    message: str,
+    heading: str = "Not available",
+    *,
+    back_verb: str | None = None,
+    back_label: str = "Back",
+    as_card: bool = False,
+) -> Reply:
     """A short answer: as text to a typed command; as a small card in place of a clicked one (Teams shows an
     Action.Execute answer where the card was, so the person sees why nothing happened). `as_card` answers a
     typed command with the card too (as `Permission.as_card` does for the journeys whose commands answer cards)."""

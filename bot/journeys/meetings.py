@@ -3,6 +3,7 @@ cancellation agrees an alternative date at the time, so cancelling offers new ti
 supervisor will propose a time). Either of the two people may change it; the other is told, and both calendars
 follow through the outbox. Booking a new time from these offers is the scheduling journey's `book`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -37,9 +38,18 @@ async def parties(s: AsyncSession, m: Meeting) -> tuple[SupervisionRequest | Non
     return req, pairing
 
 
-def move_offer_card(services: Services, turn: Turn, offer: SlotOffer, m: Meeting, slots: Sequence[Slot], *,
-                    warning: str | None, message: str | None, errors: dict[str, str],
-                    cancelling: bool = False) -> dict:
+def move_offer_card(
+    services: Services,
+    turn: Turn,
+    offer: SlotOffer,
+    m: Meeting,
+    slots: Sequence[Slot],
+    *,
+    warning: str | None,
+    message: str | None,
+    errors: dict[str, str],
+    cancelling: bool = False,
+) -> dict:
     """New times for a booked session (cancelling: the policy's alternative first, or cancel without one)."""
     actor_id = turn.actor.id
     choices = offer_choices(services, offer)
@@ -48,20 +58,35 @@ def move_offer_card(services: Services, turn: Turn, offer: SlotOffer, m: Meeting
     when = slot_label(services, m.starts_at, m.ends_at)
     if cancelling:
         heading = f"Cancel supervision on {when}?"
-        intro = ("When a session is cancelled, the school's policy is to agree a new date at the same time. Pick a "
-                 f"new time free for you and {labels.name_of(services.school, other)} — or cancel without one"
-                 + (" and propose a new time later." if actor_id == m.supervisor_id else
-                    f", and {labels.name_of(services.school, m.supervisor_id)} will propose one."))
+        intro = (
+            "When a session is cancelled, the school's policy is to agree a new date at the same time. Pick a "
+            f"new time free for you and {labels.name_of(services.school, other)} — or cancel without one"
+            + (
+                " and propose a new time later."
+                if actor_id == m.supervisor_id
+                else f", and {labels.name_of(services.school, m.supervisor_id)} will propose one."
+            )
+        )
     else:
         heading = f"Move supervision on {when}"
         intro = f"Pick a new time free for you and {labels.name_of(services.school, other)}."
-    return cards.offer_card(cards.OfferView(
-        nonce=offer.nonce, heading=heading, slots=choices, minutes=offer.minutes, warning=warning, message=message,
-        errors=errors, intro=intro, book_title="Move to this time",
-        later_data={"meeting_id": m.id, "after": after, "cancelling": cancelling},
-        later_verb=cards.CANCEL_START if cancelling else cards.REARRANGE,
-        cancel_data={"meeting_id": m.id} if cancelling else None,
-        back=("Keep the session", cards.MEETING_VIEW, {"meeting_id": m.id})))
+    return cards.offer_card(
+        cards.OfferView(
+            nonce=offer.nonce,
+            heading=heading,
+            slots=choices,
+            minutes=offer.minutes,
+            warning=warning,
+            message=message,
+            errors=errors,
+            intro=intro,
+            book_title="Move to this time",
+            later_data={"meeting_id": m.id, "after": after, "cancelling": cancelling},
+            later_verb=cards.CANCEL_START if cancelling else cards.REARRANGE,
+            cancel_data={"meeting_id": m.id} if cancelling else None,
+            back=("Keep the session", cards.MEETING_VIEW, {"meeting_id": m.id}),
+        )
+    )
 
 
 async def _meeting_for(s: AsyncSession, turn: Turn, what: str) -> Meeting | Reply:
@@ -86,9 +111,18 @@ async def view_meeting(services: Services, turn: Turn) -> Reply:
         if m.status == bookings.CANCELLED and m.request_id and turn.actor.id == m.supervisor_id:
             req = await found(request_store.get, s, m.request_id)
             if req is not None and req.status == request_store.ALLOCATED and req.supervisor_id == turn.actor.id:
-                propose_for = req.id   # still owed a new time (seed 003): keep the way to it on the card
-        return Reply.of(meeting_view(services, m, turn.actor.id, turn.now, await bookings.successor(s, m),
-                                     message=message, propose_request_id=propose_for))
+                propose_for = req.id  # still owed a new time (seed 003): keep the way to it on the card
+        return Reply.of(
+            meeting_view(
+                services,
+                m,
+                turn.actor.id,
+                turn.now,
+                await bookings.successor(s, m),
+                message=message,
+                propose_request_id=propose_for,
+            )
+        )
 
 
 async def rearrange(services: Services, turn: Turn) -> Reply:
@@ -109,21 +143,47 @@ async def _change(services: Services, turn: Turn, *, cancelling: bool) -> Reply:
         if isinstance(m, Reply):
             return m
         if m.status != bookings.BOOKED or m.starts_at <= turn.now:
-            return Reply.of(meeting_view(services, m, turn.actor.id, turn.now, await bookings.successor(s, m),
-                                         message="This session can no longer be changed."))
+            return Reply.of(
+                meeting_view(
+                    services,
+                    m,
+                    turn.actor.id,
+                    turn.now,
+                    await bookings.successor(s, m),
+                    message="This session can no longer be changed.",
+                )
+            )
         req, pairing = await parties(s, m)
     attendees = [m.supervisor_id, m.supervisee_id]
     minutes = services.school.settings.session_minutes
-    prop = await propose(services, attendees, earliest=booking.parse_after(turn.data.get("after"), turn.now),
-                         minutes=minutes, urgency=req.urgency if req else "routine",
-                         times=(req.times if req else []) or [], days=(req.days if req else []) or [],
-                         exclude=[Slot(m.starts_at, m.ends_at)])
-    offer = await save_offer(services, purpose="rearrange", bookers=attendees, attendees=attendees, slots=prop.slots,
-                             minutes=minutes, created_by=turn.actor.id, now=turn.now,
-                             request_id=req.id if req else None, meeting_id=m.id,
-                             pairing_id=pairing.id if pairing else None)
-    return Reply.of(move_offer_card(services, turn, offer, m, prop.slots, warning=prop.warning, message=None,
-                                    errors={}, cancelling=cancelling))
+    prop = await propose(
+        services,
+        attendees,
+        earliest=booking.parse_after(turn.data.get("after"), turn.now),
+        minutes=minutes,
+        urgency=req.urgency if req else "routine",
+        times=(req.times if req else []) or [],
+        days=(req.days if req else []) or [],
+        exclude=[Slot(m.starts_at, m.ends_at)],
+    )
+    offer = await save_offer(
+        services,
+        purpose="rearrange",
+        bookers=attendees,
+        attendees=attendees,
+        slots=prop.slots,
+        minutes=minutes,
+        created_by=turn.actor.id,
+        now=turn.now,
+        request_id=req.id if req else None,
+        meeting_id=m.id,
+        pairing_id=pairing.id if pairing else None,
+    )
+    return Reply.of(
+        move_offer_card(
+            services, turn, offer, m, prop.slots, warning=prop.warning, message=None, errors={}, cancelling=cancelling
+        )
+    )
 
 
 async def cancel(services: Services, turn: Turn) -> Reply:
@@ -141,31 +201,69 @@ async def cancel(services: Services, turn: Turn) -> Reply:
             return Reply.of(meeting_view(services, m, actor_id, now, None))
         actor_is_supervisor = actor_id == m.supervisor_id
         other = m.supervisee_id if actor_is_supervisor else m.supervisor_id
-        told = [effects.calendar_cancel(m.event_key),
-                effects.notify(other, cards.change_notice(
-                    meeting_id=m.id, actor_name=labels.name_of(services.school, actor_id),
-                    old_when=slot_label(services, m.starts_at, m.ends_at), new_when=None,
-                    supervisor_will_propose=actor_is_supervisor), key=f"meeting:{m.id}:cancelled:{other}"),
-                effects.update_card(other, f"meeting:{m.id}", meeting_view(services, m, other, now, None),
-                                    key=f"meeting:{m.id}:cancelled-card:{other}")]
+        told = [
+            effects.calendar_cancel(m.event_key),
+            effects.notify(
+                other,
+                cards.change_notice(
+                    meeting_id=m.id,
+                    actor_name=labels.name_of(services.school, actor_id),
+                    old_when=slot_label(services, m.starts_at, m.ends_at),
+                    new_when=None,
+                    supervisor_will_propose=actor_is_supervisor,
+                ),
+                key=f"meeting:{m.id}:cancelled:{other}",
+            ),
+            effects.update_card(
+                other,
+                f"meeting:{m.id}",
+                meeting_view(services, m, other, now, None),
+                key=f"meeting:{m.id}:cancelled-card:{other}",
+            ),
+        ]
         req = await found(request_store.get, s, m.request_id) if m.request_id else None
         if req is not None and req.status == request_store.BOOKED:
             # Back to "a supervisor will propose a time": the alternative the policy asks for still happens.
             request_store.reopen(req, now=now)
-            told.append(await request_journey.status_card_effect(
-                services, s, req, key=f"request:{req.id}:status:cancelled:{m.id}"))
+            told.append(
+                await request_journey.status_card_effect(
+                    services, s, req, key=f"request:{req.id}:status:cancelled:{m.id}"
+                )
+            )
             if not actor_is_supervisor:
-                told.append(effects.notify(m.supervisor_id, request_cards.supervisor_allocated_notice(
-                    request_id=req.id, supervisee_name=labels.name_of(services.school, req.requester_id),
-                    kind=req.kind, urgency=req.urgency, route=req.route), key=f"request:{req.id}:repropose:{m.id}",
-                    ref=f"request:{req.id}:supervisor"))
+                told.append(
+                    effects.notify(
+                        m.supervisor_id,
+                        request_cards.supervisor_allocated_notice(
+                            request_id=req.id,
+                            supervisee_name=labels.name_of(services.school, req.requester_id),
+                            kind=req.kind,
+                            urgency=req.urgency,
+                            route=req.route,
+                        ),
+                        key=f"request:{req.id}:repropose:{m.id}",
+                        ref=f"request:{req.id}:supervisor",
+                    )
+                )
         await effects.add(s, *told, now=now)
-        return Reply.of(meeting_view(services, m, actor_id, now, None,
-                                     message="Cancelled; both calendars will be updated.",
-                                     propose_request_id=req.id if actor_is_supervisor and req is not None else None))
+        return Reply.of(
+            meeting_view(
+                services,
+                m,
+                actor_id,
+                now,
+                None,
+                message="Cancelled; both calendars will be updated.",
+                propose_request_id=req.id if actor_is_supervisor and req is not None else None,
+            )
+        )
 
 
 def register(router: Router) -> None:
-    for verb, handler in ((cards.MEETING_VIEW, view_meeting), (cards.REARRANGE, rearrange),
-                          (cards.CANCEL_START, cancel_start), (cards.CANCEL, cancel)):
+    for verb, handler in (
+        (cards.MEETING_VIEW, view_meeting),
+        (cards.REARRANGE, rearrange),
+        (cards.CANCEL_START, cancel_start),
+        (cards.CANCEL, cancel),
+    ):
         router.verb(verb, handler, allowed=STAFF)

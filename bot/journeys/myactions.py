@@ -4,6 +4,7 @@ and those done lately — seen by the supervisor and supervisee of each record o
 Seed 004 asks for a summary of the actions agreed in supervision; seed 001 §3.2 keeps 1:1 notes between the two
 ("no need to keep these notes centrally"), so these never appear on the DSL team's action list.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,10 +24,14 @@ DONE_WINDOW = dt.timedelta(days=30)
 
 
 def register(router: Router) -> None:
-    router.command("myactions", title="My 1:1 actions",
-                   description="Actions agreed in your 1:1 supervision records (only you and the other person "
-                               "see them).",
-                   handler=show_actions, allowed=STAFF, verb=cards.V_ACTIONS)
+    router.command(
+        "myactions",
+        title="My 1:1 actions",
+        description="Actions agreed in your 1:1 supervision records (only you and the other person see them).",
+        handler=show_actions,
+        allowed=STAFF,
+        verb=cards.V_ACTIONS,
+    )
     router.verb(cards.V_ACTION_DONE, action_done, allowed=STAFF)
     router.verb(cards.V_ACTION_REOPEN, action_reopen, allowed=STAFF)
 
@@ -49,9 +54,14 @@ async def _actions_card(services: Services, turn: Turn, s, notice: str | None = 
     def line(a: TargetedAction, day: dt.date) -> cards.ActionLine:
         other = a.supervisee_id if a.supervisor_id == me else a.supervisor_id
         return cards.ActionLine(
-            id=a.id, text=a.text, owner=_name(services, a.owner_id), due_label=short_date(a.due_on),
-            source=f"1:1 with {_name(services, other)}, {day_month(day)}", overdue=a.due_on < today,
-            done=a.status == DONE)
+            id=a.id,
+            text=a.text,
+            owner=_name(services, a.owner_id),
+            due_label=short_date(a.due_on),
+            source=f"1:1 with {_name(services, other)}, {day_month(day)}",
+            overdue=a.due_on < today,
+            done=a.status == DONE,
+        )
 
     view = cards.ActionsView(notice=notice)
     for a, day in rows:

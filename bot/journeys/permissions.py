@@ -3,13 +3,16 @@
 A permission looks only at the actor's roster entry, found from their Teams identity — never at the card. The
 sentence is what a refused person reads; it names the role that may, never anything from the payload.
 """
+
 from __future__ import annotations
 
 from bot.journeys.router import ANYONE, Permission
 from bot.school import Role, StaffMember
 
-NOT_ON_ROSTER = ("I can't find you on the school's staff list, so I can't do that for you. Please ask the DSL "
-                 "team to check your details.")
+NOT_ON_ROSTER = (
+    "I can't find you on the school's staff list, so I can't do that for you. Please ask the DSL "
+    "team to check your details."
+)
 
 
 def on_roster(refusal: str = NOT_ON_ROSTER) -> Permission:

@@ -5,6 +5,7 @@ supervisor: the preferred one if they have room, else the lightest caseload, see
 and proposes times (scheduling.py). The card the requester submitted becomes their status card and updates in
 place as the request moves on (`request_status_card`; the booking journeys queue it with `status_card_effect`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,16 +31,19 @@ from bot.store.models_request import SupervisionRequest
 from bot.store.pool import PoolEntry, active_pairing, as_supervisors, pool_entries, unit_of_work
 from cards import request as cards
 
-NOT_ON_ROSTER = ("I can't find you on the school's staff list, so I can't take a request from you. Please ask your "
-                 "DSL to check the roster.")
+NOT_ON_ROSTER = (
+    "I can't find you on the school's staff list, so I can't take a request from you. Please ask your "
+    "DSL to check the roster."
+)
 LIST_LIMIT = 10
 
 #: Anyone on the staff may ask for supervision (seed 001 §3.2); a stranger is told why not, on a card.
 REQUESTER = dataclasses.replace(permissions.on_roster(NOT_ON_ROSTER), as_card=True)
 #: Their own request's card: anyone on the staff (whose request it is, the journey checks).
 STAFF = permissions.on_roster()
-SEE_REQUESTS = permissions.role(Role.ALLOCATOR, "Only the people who allocate supervisors can see requests.",
-                                "allocator", as_card=True)
+SEE_REQUESTS = permissions.role(
+    Role.ALLOCATOR, "Only the people who allocate supervisors can see requests.", "allocator", as_card=True
+)
 ALLOCATOR = permissions.role(Role.ALLOCATOR, "Only the people who allocate supervisors can do that.", "allocator")
 
 
@@ -49,28 +53,48 @@ def _usable(entries: list[PoolEntry], today: dt.date) -> set[str]:
 
 
 # ---- the form ----------------------------------------------------------------------------------------------------
-async def _form_view(services: Services, s: AsyncSession, turn: Turn, *, draft_id: str, values=None, errors=None,
-                     top_error: str | None = None) -> cards.RequestFormView:
+async def _form_view(
+    services: Services,
+    s: AsyncSession,
+    turn: Turn,
+    *,
+    draft_id: str,
+    values=None,
+    errors=None,
+    top_error: str | None = None,
+) -> cards.RequestFormView:
     actor = turn.actor
     today = services.calendar.local_date(turn.now)
     entries = await pool_entries(services, s, turn.now, fresh=False)
     usable = _usable(entries, today)
-    pool = [(e.id, e.staff.name + (f", {e.staff.job_title}" if e.staff.job_title else ""))
-            for e in entries if e.id in usable and e.id != actor.id]
+    pool = [
+        (e.id, e.staff.name + (f", {e.staff.job_title}" if e.staff.job_title else ""))
+        for e in entries
+        if e.id in usable and e.id != actor.id
+    ]
     current = await _current_supervisor(s, actor.id, usable)
-    colleagues = [(m.id, m.name) for m in sorted(services.school.active_on(today), key=lambda m: m.name.casefold())
-                  if m.id != actor.id]
+    colleagues = [
+        (m.id, m.name)
+        for m in sorted(services.school.active_on(today), key=lambda m: m.name.casefold())
+        if m.id != actor.id
+    ]
     week = services.calendar.enrichment_week_for(today)
     enrichment = None
     if week and week.supervisor in usable and week.supervisor != actor.id:
         who = labels.name_of(services.school, week.supervisor)
-        enrichment = (f"It's enrichment week: requests this week go to {who}, the enrichment supervisor"
-                      + (" (unless you continue with your current supervisor)." if current else "."))
+        enrichment = f"It's enrichment week: requests this week go to {who}, the enrichment supervisor" + (
+            " (unless you continue with your current supervisor)." if current else "."
+        )
     return cards.RequestFormView(
-        draft_id=draft_id, pool=pool, colleagues=colleagues,
+        draft_id=draft_id,
+        pool=pool,
+        colleagues=colleagues,
         current_supervisor=(current, labels.name_of(services.school, current)) if current else None,
         enrichment=enrichment,
-        values=values or {}, errors=errors or {}, top_error=top_error)
+        values=values or {},
+        errors=errors or {},
+        top_error=top_error,
+    )
 
 
 async def _current_supervisor(s: AsyncSession, staff_id: str, usable: set[str]) -> str | None:
@@ -114,42 +138,58 @@ async def submit(services: Services, turn: Turn) -> Reply:
         async with unit_of_work(services, turn.now) as s:
             usable = _usable(await pool_entries(services, s, turn.now, fresh=False), today)
             # Only "continue with my current supervisor" needs to know who that is.
-            current = await _current_supervisor(s, actor.id, usable) if turn.data.get("preferred") == CONTINUE \
-                else None
-            result = parse_request_form(turn.data, requester_id=actor.id, pool_ids=usable - {actor.id},
-                                        current_supervisor_id=current,
-                                        allow_continue=settings.allow_continue_with_current_supervisor,
-                                        roster_ids={m.id for m in services.school.active_on(today)})
+            current = await _current_supervisor(s, actor.id, usable) if turn.data.get("preferred") == CONTINUE else None
+            result = parse_request_form(
+                turn.data,
+                requester_id=actor.id,
+                pool_ids=usable - {actor.id},
+                current_supervisor_id=current,
+                allow_continue=settings.allow_continue_with_current_supervisor,
+                roster_ids={m.id for m in services.school.active_on(today)},
+            )
             if not result.ok:
                 existing = await store.by_draft(s, draft_id)
-                if existing is not None:      # a double click after the first one went through
+                if existing is not None:  # a double click after the first one went through
                     return await _resubmitted(services, s, turn, existing)
-                view = await _form_view(services, s, turn, draft_id=draft_id, values=result.values,
-                                        errors=result.errors,
-                                        top_error="Please check the highlighted answers; nothing has been sent yet.")
+                view = await _form_view(
+                    services,
+                    s,
+                    turn,
+                    draft_id=draft_id,
+                    values=result.values,
+                    errors=result.errors,
+                    top_error="Please check the highlighted answers; nothing has been sent yet.",
+                )
                 return Reply.of(cards.request_form(view))
             form = result.form
             week = services.calendar.enrichment_week_for(today)
             route, direct_to = route_request(
-                form, requester_id=actor.id, current_supervisor_id=current,
+                form,
+                requester_id=actor.id,
+                current_supervisor_id=current,
                 allow_continue=settings.allow_continue_with_current_supervisor,
-                enrichment_supervisor_id=week.supervisor if week and week.supervisor in usable else None)
+                enrichment_supervisor_id=week.supervisor if week and week.supervisor in usable else None,
+            )
             req = await store.add(s, draft_id=draft_id, requester_id=actor.id, form=form, route=route, now=turn.now)
             if route is Route.ALLOCATION:
                 # A short notice; the full card (suggestion, caseloads) is built when the allocator opens it, so
                 # it is current then and the message itself carries no more than who asked and how soon.
-                notice = cards.allocation_notice(request_id=req.id, requester_name=actor.name, kind=req.kind,
-                                                 urgency=req.urgency)
-                told = [effects.notify(person.id, notice, key=f"request:{req.id}:alloc:{person.id}",
-                                       ref=f"request:{req.id}:alloc")
-                        for person in allocators_for(services, req, today)]
+                notice = cards.allocation_notice(
+                    request_id=req.id, requester_name=actor.name, kind=req.kind, urgency=req.urgency
+                )
+                told = [
+                    effects.notify(
+                        person.id, notice, key=f"request:{req.id}:alloc:{person.id}", ref=f"request:{req.id}:alloc"
+                    )
+                    for person in allocators_for(services, req, today)
+                ]
             else:
                 await store.assign(s, req, direct_to, by=None, now=turn.now)
                 told = await _tell_allocated(services, s, req, by=None)
             await effects.add(s, *told, now=turn.now)
             await _remember_status_card(services, s, turn, req)
             card = await request_status_card(services, s, req)
-    except AlreadySent:   # the same form submitted twice: the first one won
+    except AlreadySent:  # the same form submitted twice: the first one won
         async with services.db.session() as s:
             existing = await store.by_draft(s, draft_id)
             if existing is None:
@@ -172,7 +212,7 @@ async def _remember_status_card(services: Services, s: AsyncSession, turn: Turn,
         return
     known = services.conversation_ids
     conversation_id = known.get(req.requester_id)
-    if conversation_id is None:   # a person's 1:1 chat id does not change; look it up once per process
+    if conversation_id is None:  # a person's 1:1 chat id does not change; look it up once per process
         ref = await conversations.personal(s, req.requester_id)
         if ref is None:
             return
@@ -180,23 +220,44 @@ async def _remember_status_card(services: Services, s: AsyncSession, turn: Turn,
     store.remember_status_card(s, req, activity_id=turn.activity_id, conversation_id=conversation_id, now=turn.now)
 
 
-async def _tell_allocated(services: Services, s: AsyncSession, req: SupervisionRequest, *,
-                          by: str | None) -> list[Effect]:
+async def _tell_allocated(
+    services: Services, s: AsyncSession, req: SupervisionRequest, *, by: str | None
+) -> list[Effect]:
     """The supervisor is told (and, when an allocator chose, the requester, whose status card updates)."""
-    told = [effects.notify(req.supervisor_id, cards.supervisor_allocated_notice(
-        request_id=req.id, supervisee_name=labels.name_of(services.school, req.requester_id), kind=req.kind,
-        urgency=req.urgency, route=req.route), key=f"request:{req.id}:supervisor", ref=f"request:{req.id}:supervisor")]
+    told = [
+        effects.notify(
+            req.supervisor_id,
+            cards.supervisor_allocated_notice(
+                request_id=req.id,
+                supervisee_name=labels.name_of(services.school, req.requester_id),
+                kind=req.kind,
+                urgency=req.urgency,
+                route=req.route,
+            ),
+            key=f"request:{req.id}:supervisor",
+            ref=f"request:{req.id}:supervisor",
+        )
+    ]
     if by is not None:
-        told.append(effects.notify(req.requester_id, cards.requester_allocated_notice(
-            request_id=req.id, supervisor_name=labels.name_of(services.school, req.supervisor_id), route=req.route),
-            key=f"request:{req.id}:told-requester"))
+        told.append(
+            effects.notify(
+                req.requester_id,
+                cards.requester_allocated_notice(
+                    request_id=req.id,
+                    supervisor_name=labels.name_of(services.school, req.supervisor_id),
+                    route=req.route,
+                ),
+                key=f"request:{req.id}:told-requester",
+            )
+        )
         told.append(await status_card_effect(services, s, req, key=f"request:{req.id}:status:allocated"))
     return told
 
 
 # ---- the requester's card ----------------------------------------------------------------------------------------
-async def request_status_card(services: Services, s: AsyncSession, req: SupervisionRequest, *,
-                              message: str | None = None) -> dict:
+async def request_status_card(
+    services: Services, s: AsyncSession, req: SupervisionRequest, *, message: str | None = None
+) -> dict:
     """The requester's status card, with the booking when there is one."""
     meeting_label, meeting_id, group = None, None, False
     if req.status == store.BOOKED:
@@ -206,16 +267,28 @@ async def request_status_card(services: Services, s: AsyncSession, req: Supervis
         elif (link := await bookings.latest_group_link(s, req.id)) is not None:
             g = await bookings.group_session(s, link.session_id)
             meeting_label, group = Slot(g.starts_at, g.ends_at).label(services.school.tz), True
-    return cards.request_status(cards.RequestStatusView(
-        request_id=req.id, status=req.status, kind=req.kind, topics=list(req.topics or []), urgency=req.urgency,
-        supervisor_name=labels.name_of(services.school, req.supervisor_id) if req.supervisor_id else None,
-        route=req.route, meeting_label=meeting_label, meeting_id=meeting_id, group_session=group, message=message))
+    return cards.request_status(
+        cards.RequestStatusView(
+            request_id=req.id,
+            status=req.status,
+            kind=req.kind,
+            topics=list(req.topics or []),
+            urgency=req.urgency,
+            supervisor_name=labels.name_of(services.school, req.supervisor_id) if req.supervisor_id else None,
+            route=req.route,
+            meeting_label=meeting_label,
+            meeting_id=meeting_id,
+            group_session=group,
+            message=message,
+        )
+    )
 
 
 async def status_card_effect(services: Services, s: AsyncSession, req: SupervisionRequest, *, key: str) -> Effect:
     """The requester's status card as it stands now, to replace the one in their chat."""
-    return effects.update_card(req.requester_id, store.status_ref(req.id),
-                               await request_status_card(services, s, req), key=key)
+    return effects.update_card(
+        req.requester_id, store.status_ref(req.id), await request_status_card(services, s, req), key=key
+    )
 
 
 async def _own_request(s: AsyncSession, turn: Turn, what: str) -> SupervisionRequest | Reply:
@@ -245,8 +318,11 @@ async def withdraw(services: Services, turn: Turn) -> Reply:
         if isinstance(req, Reply):
             return req
         if req.status not in store.OPEN:
-            msg = ("A session is booked: cancel the session instead." if req.status == store.BOOKED
-                   else "This request was already withdrawn.")
+            msg = (
+                "A session is booked: cancel the session instead."
+                if req.status == store.BOOKED
+                else "This request was already withdrawn."
+            )
             return Reply.of(await request_status_card(services, s, req, message=msg))
         was_allocated = req.supervisor_id is not None
         try:
@@ -259,23 +335,42 @@ async def withdraw(services: Services, turn: Turn) -> Reply:
             today = services.calendar.local_date(turn.now)
             for person in allocators_for(services, req, today):
                 view = _allocation_view(services, pool, req, person, turn.now)
-                told.append(effects.update_card(person.id, f"request:{req.id}:alloc", cards.allocation_card(view),
-                                                key=f"request:{req.id}:alloc:withdrawn:{person.id}"))
+                told.append(
+                    effects.update_card(
+                        person.id,
+                        f"request:{req.id}:alloc",
+                        cards.allocation_card(view),
+                        key=f"request:{req.id}:alloc:withdrawn:{person.id}",
+                    )
+                )
         if was_allocated:
-            told.append(effects.update_card(req.supervisor_id, f"request:{req.id}:supervisor", cards.card([
-                cards.title("Request withdrawn"),
-                cards.text(f"{labels.name_of(services.school, req.requester_id)} withdrew their request; "
-                           "nothing to book.")]),
-                key=f"request:{req.id}:supervisor:withdrawn"))
+            told.append(
+                effects.update_card(
+                    req.supervisor_id,
+                    f"request:{req.id}:supervisor",
+                    cards.card(
+                        [
+                            cards.title("Request withdrawn"),
+                            cards.text(
+                                f"{labels.name_of(services.school, req.requester_id)} withdrew their request; "
+                                "nothing to book."
+                            ),
+                        ]
+                    ),
+                    key=f"request:{req.id}:supervisor:withdrawn",
+                )
+            )
         await effects.add(s, *told, now=turn.now)
-        return Reply.of(await request_status_card(services, s, req,
-                                                  message="Withdrawn. Nobody will contact you about it."))
+        return Reply.of(
+            await request_status_card(services, s, req, message="Withdrawn. Nobody will contact you about it.")
+        )
 
 
 # ---- allocators ------------------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class _Pool:
     """The pool and caseloads as one turn reads them (every allocator's card in that turn shows the same)."""
+
     entries: list[PoolEntry]
     loads: dict[str, int]
 
@@ -297,38 +392,66 @@ def _suggestion_reason(sugg, entries: dict[str, PoolEntry], loads: dict[str, int
     return why
 
 
-def _allocation_view(services: Services, pool: _Pool, req: SupervisionRequest, viewer: StaffMember,
-                     now: dt.datetime, *, chosen: str | None = None, errors: dict[str, str] | None = None,
-                     message: str | None = None) -> cards.AllocationView:
+def _allocation_view(
+    services: Services,
+    pool: _Pool,
+    req: SupervisionRequest,
+    viewer: StaffMember,
+    now: dt.datetime,
+    *,
+    chosen: str | None = None,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+) -> cards.AllocationView:
     today = services.calendar.local_date(now)
     loads = pool.loads
     supervisors = as_supervisors(pool.entries, today)
     suggestion = None
     if req.status == store.WAITING:
-        suggestion = suggest_supervisor(supervisors, loads, requester_id=req.requester_id,
-                                        preferred_id=req.preferred_id)
-    choices = [cards.PoolChoice(sup.id, sup.name, loads.get(sup.id, 0), sup.capacity,
-                                full=loads.get(sup.id, 0) >= sup.capacity, away=not sup.available)
-               for sup in supervisors if not sup.retired and sup.id != req.requester_id]
+        suggestion = suggest_supervisor(
+            supervisors, loads, requester_id=req.requester_id, preferred_id=req.preferred_id
+        )
+    choices = [
+        cards.PoolChoice(
+            sup.id,
+            sup.name,
+            loads.get(sup.id, 0),
+            sup.capacity,
+            full=loads.get(sup.id, 0) >= sup.capacity,
+            away=not sup.available,
+        )
+        for sup in supervisors
+        if not sup.retired and sup.id != req.requester_id
+    ]
     requester = services.school.staff.get(req.requester_id)
     cont = labels.name_of(services.school, req.preferred_id) if req.continue_current and req.preferred_id else None
     return cards.AllocationView(
-        request_id=req.id, status=req.status, requester_name=labels.name_of(services.school, req.requester_id),
-        requester_role=requester.job_title if requester else "", kind=req.kind, topics=list(req.topics or []),
+        request_id=req.id,
+        status=req.status,
+        requester_name=labels.name_of(services.school, req.requester_id),
+        requester_role=requester.job_title if requester else "",
+        kind=req.kind,
+        topics=list(req.topics or []),
         urgency=req.urgency,
         preferred_name=labels.name_of(services.school, req.preferred_id) if req.preferred_id else None,
-        continue_name=cont, suggested_id=suggestion.supervisor_id if suggestion else None,
+        continue_name=cont,
+        suggested_id=suggestion.supervisor_id if suggestion else None,
         suggested_name=suggestion.supervisor.name if suggestion else None,
-        suggestion_reason=_suggestion_reason(suggestion, {e.id: e for e in pool.entries}, loads), choices=choices,
+        suggestion_reason=_suggestion_reason(suggestion, {e.id: e for e in pool.entries}, loads),
+        choices=choices,
         created_label=labels.when(req.created_at, services.school.tz),
         supervisor_name=labels.name_of(services.school, req.supervisor_id) if req.supervisor_id else None,
         allocated_by_name=labels.name_of(services.school, req.allocated_by) if req.allocated_by else None,
-        can_allocate=may_allocate(services, viewer, req, today), chosen=chosen, errors=errors or {},
-        message=message)
+        can_allocate=may_allocate(services, viewer, req, today),
+        chosen=chosen,
+        errors=errors or {},
+        message=message,
+    )
 
 
-async def _allocation_card(services: Services, s: AsyncSession, req: SupervisionRequest, viewer: StaffMember,
-                           now: dt.datetime, **kw) -> Reply:
+async def _allocation_card(
+    services: Services, s: AsyncSession, req: SupervisionRequest, viewer: StaffMember, now: dt.datetime, **kw
+) -> Reply:
     view = _allocation_view(services, await _pool_now(services, s, now), req, viewer, now, **kw)
     return Reply.of(cards.allocation_card(view))
 
@@ -362,16 +485,16 @@ async def allocate(services: Services, turn: Turn) -> Reply:
             if req.status == store.WITHDRAWN:
                 msg = "The member of staff withdrew this request."
             elif req.supervisor_id != wanted or req.allocated_by != actor.id:
-                msg = (f"Already allocated to {labels.name_of(services.school, req.supervisor_id)}"
-                       + (f" by {labels.name_of(services.school, req.allocated_by)}." if req.allocated_by else "."))
+                msg = f"Already allocated to {labels.name_of(services.school, req.supervisor_id)}" + (
+                    f" by {labels.name_of(services.school, req.allocated_by)}." if req.allocated_by else "."
+                )
             return await _allocation_card(services, s, req, actor, turn.now, message=msg)
         if not may_allocate(services, actor, req, today):
             refuse(turn, "request.allocate own request")
             return say(turn, "Another allocator will choose a supervisor for your own request.")
         pool = await _pool_now(services, s, turn.now)
         pool_now = as_supervisors(pool.entries, today)
-        shown = suggest_supervisor(pool_now, pool.loads, requester_id=req.requester_id,
-                                   preferred_id=req.preferred_id)
+        shown = suggest_supervisor(pool_now, pool.loads, requester_id=req.requester_id, preferred_id=req.preferred_id)
         sup = next((x for x in pool_now if x.id == wanted), None) if wanted else None
         already = False
         if wanted is None:
@@ -387,43 +510,84 @@ async def allocate(services: Services, turn: Turn) -> Reply:
         # The write claims the request and checks the supervisor's capacity again (another allocator may have
         # given the same supervisor their last place since the check above).
         try:
-            req = await store.allocate(s, req.id, sup, by=actor.id, now=turn.now, already_supervises=already,
-                                       suggested_id=shown.supervisor_id if shown else None)
+            req = await store.allocate(
+                s,
+                req.id,
+                sup,
+                by=actor.id,
+                now=turn.now,
+                already_supervises=already,
+                suggested_id=shown.supervisor_id if shown else None,
+            )
         except Concurrent:
             return await _allocation_card(services, s, req, actor, turn.now)
         except OverCapacity as exc:
-            return await _allocation_card(services, s, req, actor, turn.now, chosen=wanted,
-                                          errors={"chosen": str(exc)})
+            return await _allocation_card(services, s, req, actor, turn.now, chosen=wanted, errors={"chosen": str(exc)})
         told = await _tell_allocated(services, s, req, by=actor.id)
         pool = await _pool_now(services, s, turn.now)
         for person in allocators_for(services, req, today):
             if person.id != actor.id:
-                told.append(effects.update_card(
-                    person.id, f"request:{req.id}:alloc",
-                    cards.allocation_card(_allocation_view(services, pool, req, person, turn.now)),
-                    key=f"request:{req.id}:alloc:allocated:{person.id}"))
+                told.append(
+                    effects.update_card(
+                        person.id,
+                        f"request:{req.id}:alloc",
+                        cards.allocation_card(_allocation_view(services, pool, req, person, turn.now)),
+                        key=f"request:{req.id}:alloc:allocated:{person.id}",
+                    )
+                )
         await effects.add(s, *told, now=turn.now)
-        return Reply.of(cards.allocation_card(_allocation_view(services, pool, req, actor, turn.now, message=(
-            f"Allocated to {labels.name_of(services.school, wanted)}. They will propose a time; "
-            f"{labels.name_of(services.school, req.requester_id)} has been told."))))
+        return Reply.of(
+            cards.allocation_card(
+                _allocation_view(
+                    services,
+                    pool,
+                    req,
+                    actor,
+                    turn.now,
+                    message=(
+                        f"Allocated to {labels.name_of(services.school, wanted)}. They will propose a time; "
+                        f"{labels.name_of(services.school, req.requester_id)} has been told."
+                    ),
+                )
+            )
+        )
 
 
 async def waiting(services: Services, turn: Turn) -> Reply:
     """Lists the requests still waiting for a supervisor, urgent first."""
     async with unit_of_work(services, turn.now) as s:
         rows = await store.waiting(s)
-    items = [cards.WaitingRequest(r.id, labels.name_of(services.school, r.requester_id), r.kind, r.urgency,
-                                  labels.when(r.created_at, services.school.tz)) for r in rows[:LIST_LIMIT]]
+    items = [
+        cards.WaitingRequest(
+            r.id,
+            labels.name_of(services.school, r.requester_id),
+            r.kind,
+            r.urgency,
+            labels.when(r.created_at, services.school.tz),
+        )
+        for r in rows[:LIST_LIMIT]
+    ]
     return Reply.of(cards.requests_list(items, total_open=len(rows)))
 
 
 def register(router: Router) -> None:
-    router.command("request", title="Request supervision",
-                   description="Ask for 1:1, group or specialist supervision.", handler=open_form,
-                   allowed=REQUESTER, verb=cards.REQUEST_OPEN)
-    router.command("requests", "allocate", title="Requests to allocate",
-                   description="Requests waiting for a supervisor.", handler=waiting,
-                   allowed=SEE_REQUESTS, verb="request.list")
+    router.command(
+        "request",
+        title="Request supervision",
+        description="Ask for 1:1, group or specialist supervision.",
+        handler=open_form,
+        allowed=REQUESTER,
+        verb=cards.REQUEST_OPEN,
+    )
+    router.command(
+        "requests",
+        "allocate",
+        title="Requests to allocate",
+        description="Requests waiting for a supervisor.",
+        handler=waiting,
+        allowed=SEE_REQUESTS,
+        verb="request.list",
+    )
     router.verb(cards.REQUEST_SUBMIT, submit, allowed=REQUESTER)
     router.verb(cards.REQUEST_STATUS, status, allowed=STAFF)
     router.verb(cards.REQUEST_WITHDRAW, withdraw, allowed=STAFF)

@@ -4,6 +4,7 @@ enrichment supervisor books the end-of-week group session (§3.1 Enrichment Week
 Both end in one group session (the shared group_sessions table, so group records and attendance work on it), one
 private "Supervision" event in everyone's calendar, and a card in each person's chat — all through the outbox.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,12 +36,23 @@ SUPERVISORS = permissions.role(Role.SUPERVISOR, NOT_ENRICHMENT, "trained supervi
 
 
 def register(router: Router) -> None:
-    router.command("specialist", "emergency", title="Specialist or emergency supervision",
-                   description="Set up supervision after an incident or bereavement, at any time.", handler=setup,
-                   allowed=DSL_TEAM, verb=cards.SETUP)
-    router.command("enrichment", title="Enrichment week",
-                   description="Your enrichment week: requests and the end-of-week group session.",
-                   handler=enrichment, verb=cards.ENRICHMENT_OPEN, allowed=SUPERVISORS)
+    router.command(
+        "specialist",
+        "emergency",
+        title="Specialist or emergency supervision",
+        description="Set up supervision after an incident or bereavement, at any time.",
+        handler=setup,
+        allowed=DSL_TEAM,
+        verb=cards.SETUP,
+    )
+    router.command(
+        "enrichment",
+        title="Enrichment week",
+        description="Your enrichment week: requests and the end-of-week group session.",
+        handler=enrichment,
+        verb=cards.ENRICHMENT_OPEN,
+        allowed=SUPERVISORS,
+    )
     router.verb(cards.FIND, find, allowed=DSL_TEAM)
     # Booking, seeing and cancelling: whoever the offer or session names (checked in the handler).
     router.verb(cards.BOOK, book, allowed=permissions.on_roster(NOT_ORGANISER))
@@ -72,8 +84,11 @@ async def setup(services: Services, turn: Turn) -> Reply:
     today = services.calendar.local_date(turn.now)
     async with unit_of_work(services, turn.now) as s:
         leaders = await _leaders(services, s, turn.now)
-    return Reply.of(cards.setup_card(cards.SetupView(nonce=secrets.token_urlsafe(12), staff=_roster(services, today),
-                                                     supervisors=leaders)))
+    return Reply.of(
+        cards.setup_card(
+            cards.SetupView(nonce=secrets.token_urlsafe(12), staff=_roster(services, today), supervisors=leaders)
+        )
+    )
 
 
 async def find(services: Services, turn: Turn) -> Reply:
@@ -82,19 +97,42 @@ async def find(services: Services, turn: Turn) -> Reply:
     async with unit_of_work(services, turn.now) as s:
         leaders = await _leaders(services, s, turn.now)
     roster = _roster(services, today)
-    values, errors, parsed = parse_group_setup(turn.data, roster_ids={i for i, _ in roster},
-                                               supervisor_choices={i for i, _ in leaders})
+    values, errors, parsed = parse_group_setup(
+        turn.data, roster_ids={i for i, _ in roster}, supervisor_choices={i for i, _ in leaders}
+    )
     if parsed is None:
-        return Reply.of(cards.setup_card(cards.SetupView(
-            nonce=str(turn.data.get("setup") or secrets.token_urlsafe(12))[:40], staff=roster, supervisors=leaders,
-            values=values, errors=errors, message="Please check the highlighted answers.")))
-    setup_ = {"kind": parsed.kind, "staff": list(parsed.staff_ids), "supervisors": list(parsed.supervisor_ids),
-              "external": parsed.external_support, "minutes": parsed.minutes, "soon": parsed.soon}
+        return Reply.of(
+            cards.setup_card(
+                cards.SetupView(
+                    nonce=str(turn.data.get("setup") or secrets.token_urlsafe(12))[:40],
+                    staff=roster,
+                    supervisors=leaders,
+                    values=values,
+                    errors=errors,
+                    message="Please check the highlighted answers.",
+                )
+            )
+        )
+    setup_ = {
+        "kind": parsed.kind,
+        "staff": list(parsed.staff_ids),
+        "supervisors": list(parsed.supervisor_ids),
+        "external": parsed.external_support,
+        "minutes": parsed.minutes,
+        "soon": parsed.soon,
+    }
     return await _offer(services, turn, setup_, message=None)
 
 
-async def _offer(services: Services, turn: Turn, setup_: dict, *, message: str | None,
-                 errors: dict[str, str] | None = None, values: dict[str, str] | None = None) -> Reply:
+async def _offer(
+    services: Services,
+    turn: Turn,
+    setup_: dict,
+    *,
+    message: str | None,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+) -> Reply:
     attendees = list(dict.fromkeys([*setup_["supervisors"], *setup_["staff"]]))
     minutes = int(setup_["minutes"])
     week = _week_from(setup_)
@@ -103,25 +141,45 @@ async def _offer(services: Services, turn: Turn, setup_: dict, *, message: str |
         first = days[-2] if len(days) >= 2 else (days[0] if days else week.start)
         earliest = max(turn.now, _midnight(services, first))
         checked = [setup_["supervisors"][0]] + (setup_["staff"] if len(setup_["staff"]) < 20 else [])
-        prop = await scheduling.propose(services, checked, earliest=earliest, minutes=minutes, horizon=2,
-                                        last_day=week.end)
+        prop = await scheduling.propose(
+            services, checked, earliest=earliest, minutes=minutes, horizon=2, last_day=week.end
+        )
         min_date, max_date = first.isoformat(), week.end.isoformat()
     else:
         horizon = horizon_for(setup_.get("soon", "urgent"), services.school.settings.slot_horizon_school_days)
         prop = await scheduling.propose(services, attendees, earliest=turn.now, minutes=minutes, horizon=horizon)
         min_date, max_date = services.calendar.local_date(turn.now).isoformat(), None
-    offer = await scheduling.save_offer(services, purpose="group", bookers=[turn.actor.id], attendees=attendees,
-                                        slots=prop.slots, minutes=minutes, created_by=turn.actor.id, now=turn.now,
-                                        setup=setup_)
-    return Reply.of(_offer_card(services, offer, prop.warning, message=message, errors=errors, values=values,
-                                min_date=min_date, max_date=max_date))
+    offer = await scheduling.save_offer(
+        services,
+        purpose="group",
+        bookers=[turn.actor.id],
+        attendees=attendees,
+        slots=prop.slots,
+        minutes=minutes,
+        created_by=turn.actor.id,
+        now=turn.now,
+        setup=setup_,
+    )
+    return Reply.of(
+        _offer_card(
+            services,
+            offer,
+            prop.warning,
+            message=message,
+            errors=errors,
+            values=values,
+            min_date=min_date,
+            max_date=max_date,
+        )
+    )
 
 
 def _week_from(setup_: dict) -> EnrichmentWeek | None:
     if setup_.get("kind") != "enrichment":
         return None
-    return EnrichmentWeek(dt.date.fromisoformat(setup_["week_start"]), dt.date.fromisoformat(setup_["week_end"]),
-                          setup_["supervisors"][0])
+    return EnrichmentWeek(
+        dt.date.fromisoformat(setup_["week_start"]), dt.date.fromisoformat(setup_["week_end"]), setup_["supervisors"][0]
+    )
 
 
 def _midnight(services: Services, day: dt.date) -> dt.datetime:
@@ -129,21 +187,44 @@ def _midnight(services: Services, day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=services.school.tz).astimezone(dt.timezone.utc)
 
 
-def _offer_card(services: Services, offer: SlotOffer, warning: str | None, *, message: str | None,
-                errors: dict[str, str] | None, values: dict[str, str] | None, min_date: str | None,
-                max_date: str | None) -> dict:
+def _offer_card(
+    services: Services,
+    offer: SlotOffer,
+    warning: str | None,
+    *,
+    message: str | None,
+    errors: dict[str, str] | None,
+    values: dict[str, str] | None,
+    min_date: str | None,
+    max_date: str | None,
+) -> dict:
     setup_ = offer.setup or {}
-    heading = {"specialist": "Book specialist supervision", "emergency": "Book emergency group supervision",
-               "enrichment": "Book the end-of-week group session"}.get(setup_.get("kind"), "Book group supervision")
+    heading = {
+        "specialist": "Book specialist supervision",
+        "emergency": "Book emergency group supervision",
+        "enrichment": "Book the end-of-week group session",
+    }.get(setup_.get("kind"), "Book group supervision")
     staff = setup_.get("staff") or []
     people = [_name(services, x) for x in staff[:12]]
     if len(staff) > 12:
         people.append(f"and {len(staff) - 12} more")
-    return cards.group_offer_card(cards.GroupOfferView(
-        nonce=offer.nonce, heading=heading, people=people,
-        leaders=[_name(services, x) for x in setup_.get("supervisors") or []], minutes=offer.minutes,
-        slots=scheduling.offer_choices(services, offer), external=bool(setup_.get("external")), warning=warning,
-        values=values or {}, errors=errors or {}, message=message, min_date=min_date, max_date=max_date))
+    return cards.group_offer_card(
+        cards.GroupOfferView(
+            nonce=offer.nonce,
+            heading=heading,
+            people=people,
+            leaders=[_name(services, x) for x in setup_.get("supervisors") or []],
+            minutes=offer.minutes,
+            slots=scheduling.offer_choices(services, offer),
+            external=bool(setup_.get("external")),
+            warning=warning,
+            values=values or {},
+            errors=errors or {},
+            message=message,
+            min_date=min_date,
+            max_date=max_date,
+        )
+    )
 
 
 async def book(services: Services, turn: Turn) -> Reply:
@@ -167,42 +248,67 @@ async def book(services: Services, turn: Turn) -> Reply:
     if raw:
         if raw not in offer.slots:
             refuse(turn, "specialist.book time not offered")
-            return await _again(services, turn, offer, errors={"slot": "Choose one of the times offered."},
-                                values=values)
+            return await _again(
+                services, turn, offer, errors={"slot": "Choose one of the times offered."}, values=values
+            )
         start = dt.datetime.fromisoformat(raw)
         slot = Slot(start, start + dt.timedelta(minutes=offer.minutes))
         if slot.start <= turn.now or not await scheduling.still_free(services, offer.attendee_ids, slot):
-            return await _offer(services, turn, setup_,
-                                message="That time has just been taken or has passed. Here are fresh times.")
+            return await _offer(
+                services, turn, setup_, message="That time has just been taken or has passed. Here are fresh times."
+            )
     else:
         school = services.school.settings
-        slot, errors = parse_manual_time(values["date"], values["time"], calendar=services.calendar,
-                                         day_start=school.school_day.start, day_end=school.school_day.end,
-                                         minutes=offer.minutes, now=turn.now)
+        slot, errors = parse_manual_time(
+            values["date"],
+            values["time"],
+            calendar=services.calendar,
+            day_start=school.school_day.start,
+            day_end=school.school_day.end,
+            minutes=offer.minutes,
+            now=turn.now,
+        )
         week = _week_from(setup_)
-        if slot is not None and week is not None and not (
-                week.start <= services.calendar.local_date(slot.start) <= week.end):
+        if (
+            slot is not None
+            and week is not None
+            and not (week.start <= services.calendar.local_date(slot.start) <= week.end)
+        ):
             slot, errors = None, {"date": "Choose a day in the enrichment week."}
         if slot is None:
             if not values["date"] and not values["time"]:
                 errors = {"slot": "Choose a time above, or enter a date and start time."}
             return await _again(services, turn, offer, errors=errors, values=values)
     async with services.db.session() as s:
-        if await store.claim_offer(s, offer.id, now=turn.now):   # else a double click: the first one booked it
+        if await store.claim_offer(s, offer.id, now=turn.now):  # else a double click: the first one booked it
             await scheduling.book_group_session(services, s, offer, slot, turn)
-        return Reply.of(await scheduling.booked_view_for_offer(
-            services, s, offer, actor.id, message="Booked. Everyone has it in their calendar and has been told."))
+        return Reply.of(
+            await scheduling.booked_view_for_offer(
+                services, s, offer, actor.id, message="Booked. Everyone has it in their calendar and has been told."
+            )
+        )
 
 
-async def _again(services: Services, turn: Turn, offer: SlotOffer, *, errors: dict[str, str],
-                 values: dict[str, str]) -> Reply:
+async def _again(
+    services: Services, turn: Turn, offer: SlotOffer, *, errors: dict[str, str], values: dict[str, str]
+) -> Reply:
     """The same offer again, with what was typed kept and the error beside the field."""
     week = _week_from(offer.setup or {})
     today = services.calendar.local_date(turn.now)
     min_date = max(today, week.start).isoformat() if week else today.isoformat()
     max_date = week.end.isoformat() if week else None
-    return Reply.of(_offer_card(services, offer, None, message="Please check the highlighted answers.",
-                                errors=errors, values=values, min_date=min_date, max_date=max_date))
+    return Reply.of(
+        _offer_card(
+            services,
+            offer,
+            None,
+            message="Please check the highlighted answers.",
+            errors=errors,
+            values=values,
+            min_date=min_date,
+            max_date=max_date,
+        )
+    )
 
 
 # ---- a booked session: see it, cancel it -----------------------------------------------------------------------
@@ -225,8 +331,9 @@ async def view(services: Services, turn: Turn) -> Reply:
         booked = await _booked_for(s, turn, "specialist.view")
         if booked is None:
             return say(turn, NOT_YOURS)
-        return Reply.of(scheduling.group_session_view(services, booked.session, booked.link, turn.actor.id,
-                                                      len(booked.invitees)))
+        return Reply.of(
+            scheduling.group_session_view(services, booked.session, booked.link, turn.actor.id, len(booked.invitees))
+        )
 
 
 async def cancel(services: Services, turn: Turn) -> Reply:
@@ -244,16 +351,28 @@ async def cancel(services: Services, turn: Turn) -> Reply:
             return Reply.of(scheduling.group_session_view(services, session, link, actor_id, count))
         if await store.cancel_session(s, session):
             told = f"Cancelled by {_name(services, actor_id)}."
-            await effects.add(s, effects.calendar_cancel(link.event_key), *(
-                effects.update_card(sid, f"group-session:{session.id}",
-                                    scheduling.group_session_view(services, session, link, sid, count, message=told),
-                                    key=f"group-session:{session.id}:cancelled:{sid}")
-                for sid in dict.fromkeys([*link.supervisor_ids, *booked.invitees]) if sid != actor_id),
-                now=turn.now)
+            await effects.add(
+                s,
+                effects.calendar_cancel(link.event_key),
+                *(
+                    effects.update_card(
+                        sid,
+                        f"group-session:{session.id}",
+                        scheduling.group_session_view(services, session, link, sid, count, message=told),
+                        key=f"group-session:{session.id}:cancelled:{sid}",
+                    )
+                    for sid in dict.fromkeys([*link.supervisor_ids, *booked.invitees])
+                    if sid != actor_id
+                ),
+                now=turn.now,
+            )
             if link.request_id:
                 await store.unbook_request(s, link.request_id, now=turn.now)
-        return Reply.of(scheduling.group_session_view(services, session, link, actor_id, count,
-                                                      message="Cancelled; everyone has been told."))
+        return Reply.of(
+            scheduling.group_session_view(
+                services, session, link, actor_id, count, message="Cancelled; everyone has been told."
+            )
+        )
 
 
 # ---- enrichment weeks ------------------------------------------------------------------------------------------
@@ -264,7 +383,7 @@ def _my_week(services: Services, actor_id: str, today: dt.date) -> EnrichmentWee
 
 
 def _week_label(w: EnrichmentWeek) -> str:
-    """"8–12 Feb 2027", or "29 Mar – 2 Apr 2027" across a month end."""
+    """ "8–12 Feb 2027", or "29 Mar – 2 Apr 2027" across a month end."""
     if w.start.month == w.end.month:
         return f"{w.start.day}–{labels.day_label(w.end)}"
     return f"{labels.day_month(w.start)} – {labels.day_label(w.end)}"
@@ -287,8 +406,11 @@ async def enrichment(services: Services, turn: Turn) -> Reply:
         return say(turn, NOT_ENRICHMENT, as_card=True)
     async with unit_of_work(services, turn.now) as s:
         requested, booked = await _week_so_far(services, s, week)
-    return Reply.of(cards.enrichment_card(cards.EnrichmentView(week_label=_week_label(week), requested=len(requested),
-                                                               booked_label=booked)))
+    return Reply.of(
+        cards.enrichment_card(
+            cards.EnrichmentView(week_label=_week_label(week), requested=len(requested), booked_label=booked)
+        )
+    )
 
 
 async def enrichment_find(services: Services, turn: Turn) -> Reply:
@@ -311,13 +433,28 @@ async def enrichment_find(services: Services, turn: Turn) -> Reply:
     if minutes not in ("30", "45", "60", "90"):
         errors["minutes"] = "Choose a length from the list."
     if errors:
-        return Reply.of(cards.enrichment_card(cards.EnrichmentView(
-            week_label=_week_label(week), requested=len(requested), booked_label=booked,
-            values={"invite": invite, "minutes": minutes}, errors=errors)))
+        return Reply.of(
+            cards.enrichment_card(
+                cards.EnrichmentView(
+                    week_label=_week_label(week),
+                    requested=len(requested),
+                    booked_label=booked,
+                    values={"invite": invite, "minutes": minutes},
+                    errors=errors,
+                )
+            )
+        )
     if invite == "all":
         staff = [i for i, _ in _roster(services, today) if i != actor.id]
     else:
         staff = [i for i in requested if i != actor.id]
-    setup_ = {"kind": "enrichment", "staff": staff, "supervisors": [actor.id], "external": False,
-              "minutes": int(minutes), "week_start": week.start.isoformat(), "week_end": week.end.isoformat()}
+    setup_ = {
+        "kind": "enrichment",
+        "staff": staff,
+        "supervisors": [actor.id],
+        "external": False,
+        "minutes": int(minutes),
+        "week_start": week.start.isoformat(),
+        "week_end": week.end.isoformat(),
+    }
     return await _offer(services, turn, setup_, message=None)

@@ -4,6 +4,7 @@ with a capacity; new supervisors join once trained; seed 000: parity of caseload
 The pool is seeded from the school config the first time it is read; after that the DSL's changes in the store
 are the truth (bot/store/pool.py, which also holds the read side the request and scheduling journeys use).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,9 +37,15 @@ DSL_TEAM = permissions.role(Role.DSL, ONLY_DSL, "DSL team", as_card=True)
 
 
 def register(router: Router) -> None:
-    router.command("pool", "supervisors", title="Supervisor pool",
-                   description="See, add and retire trained supervisors.", handler=show_pool,
-                   allowed=DSL_TEAM, verb=pool_cards.POOL_SHOW)
+    router.command(
+        "pool",
+        "supervisors",
+        title="Supervisor pool",
+        description="See, add and retire trained supervisors.",
+        handler=show_pool,
+        allowed=DSL_TEAM,
+        verb=pool_cards.POOL_SHOW,
+    )
     router.verb(pool_cards.POOL_ADD, add_supervisor, allowed=DSL_TEAM)
     router.verb(pool_cards.POOL_RETIRE, retire_supervisor, allowed=DSL_TEAM)
 
@@ -48,22 +55,45 @@ def _roster(services: Services, today: dt.date) -> list[StaffMember]:
     return sorted(services.school.active_on(today), key=lambda m: m.name.casefold())
 
 
-async def _pool_view(services: Services, s, turn: Turn, *, values=None, errors=None, message=None,
-                     good=True) -> dict:
+async def _pool_view(services: Services, s, turn: Turn, *, values=None, errors=None, message=None, good=True) -> dict:
     entries = await pool_entries(services, s, turn.now)
     loads = await caseloads(s)
     today = services.calendar.local_date(turn.now)
-    active = [pool_cards.PoolRow(e.id, e.staff.name, e.staff.job_title, labels.day_label(e.trained_on),
-                                 loads.get(e.id, 0), e.capacity, e.default_capacity) for e in entries if e.active]
-    retired = [(e.staff.name, labels.day_label(services.calendar.local_date(e.retired_at)) if e.retired_at else "")
-               for e in entries if not e.active]
+    active = [
+        pool_cards.PoolRow(
+            e.id,
+            e.staff.name,
+            e.staff.job_title,
+            labels.day_label(e.trained_on),
+            loads.get(e.id, 0),
+            e.capacity,
+            e.default_capacity,
+        )
+        for e in entries
+        if e.active
+    ]
+    retired = [
+        (e.staff.name, labels.day_label(services.calendar.local_date(e.retired_at)) if e.retired_at else "")
+        for e in entries
+        if not e.active
+    ]
     in_pool = {r.staff_id for r in active}
-    candidates = [(m.id, m.name + (" (in the pool — update)" if m.id in in_pool else ""))
-                  for m in _roster(services, today)]
-    return pool_cards.pool_card(pool_cards.PoolView(
-        active=active, retired=retired, candidates=candidates, today_iso=today.isoformat(),
-        default_capacity=services.school.settings.supervisor_capacity_default, values=values or {},
-        errors=errors or {}, message=message, good=good))
+    candidates = [
+        (m.id, m.name + (" (in the pool — update)" if m.id in in_pool else "")) for m in _roster(services, today)
+    ]
+    return pool_cards.pool_card(
+        pool_cards.PoolView(
+            active=active,
+            retired=retired,
+            candidates=candidates,
+            today_iso=today.isoformat(),
+            default_capacity=services.school.settings.supervisor_capacity_default,
+            values=values or {},
+            errors=errors or {},
+            message=message,
+            good=good,
+        )
+    )
 
 
 async def show_pool(services: Services, turn: Turn) -> Reply:
@@ -79,15 +109,26 @@ async def add_supervisor(services: Services, turn: Turn) -> Reply:
     values, errors, parsed = parse_pool_add(turn.data, roster_ids=roster, today=today)
     async with unit_of_work(services, turn.now) as s:
         if parsed is None:
-            return Reply.of(await _pool_view(services, s, turn, values=values, errors=errors,
-                                             message="Please check the highlighted fields.", good=False))
+            return Reply.of(
+                await _pool_view(
+                    services,
+                    s,
+                    turn,
+                    values=values,
+                    errors=errors,
+                    message="Please check the highlighted fields.",
+                    good=False,
+                )
+            )
         staff_id, trained_on, capacity = parsed
-        was_active = await pool.add_to_pool(s, staff_id, trained_on=trained_on, capacity=capacity,
-                                            by=turn.actor.id, now=turn.now)
+        was_active = await pool.add_to_pool(
+            s, staff_id, trained_on=trained_on, capacity=capacity, by=turn.actor.id, now=turn.now
+        )
         forget_pool(services)
         verb = "updated" if was_active else "added to the pool"
-        return Reply.of(await _pool_view(services, s, turn,
-                                         message=f"{labels.name_of(services.school, staff_id)} {verb}."))
+        return Reply.of(
+            await _pool_view(services, s, turn, message=f"{labels.name_of(services.school, staff_id)} {verb}.")
+        )
 
 
 async def retire_supervisor(services: Services, turn: Turn) -> Reply:
@@ -100,8 +141,7 @@ async def retire_supervisor(services: Services, turn: Turn) -> Reply:
             member = await pool.pool_member(s, staff_id)
         except NotFound:
             refuse(turn, "pool.retire unknown supervisor")
-            return Reply.of(await _pool_view(services, s, turn, message="That person isn't in the pool.",
-                                             good=False))
+            return Reply.of(await _pool_view(services, s, turn, message="That person isn't in the pool.", good=False))
         name = labels.name_of(services.school, staff_id)
         if not member.active:
             return Reply.of(await _pool_view(services, s, turn, message=f"{name} has already been retired."))

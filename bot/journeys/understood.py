@@ -1,6 +1,7 @@
 """Free text: what a person types that is not a command word is matched to the commands they may use
 (bot/language); unsure → a short choice; a safeguarding disclosure → a safe answer pointing to the DSL team and
 the school's safeguarding system, never a form. Nothing typed is logged, stored or repeated back."""
+
 from __future__ import annotations
 
 import logging
@@ -33,12 +34,15 @@ def register(router: Router) -> None:
         if understood.kind is Kind.DISCLOSURE:
             return safeguarding_answer
         if exact is not None and exact.words[0] != HELP_WORD:
-            return exact                  # a command word first ("record …") keeps meaning that command
+            return exact  # a command word first ("record …") keeps meaning that command
         if understood.kind is Kind.COMMAND:
             return router_.command_named(understood.commands[0])
         if understood.kind is Kind.CHOICE:
-            options = [cards.Option(c.title, c.description, c.verb) for c in
-                       (router_.command_named(w) for w in understood.commands) if c is not None and c.verb]
+            options = [
+                cards.Option(c.title, c.description, c.verb)
+                for c in (router_.command_named(w) for w in understood.commands)
+                if c is not None and c.verb
+            ]
             if options:
                 return _choice(options)
         return exact
@@ -49,8 +53,8 @@ def register(router: Router) -> None:
 def _choice(options: list[cards.Option]) -> Handler:
     async def choose(services: Services, turn: Turn) -> Reply:
         """Asks which of the two or three likeliest commands the person meant."""
-        return Reply.of(cards.choice_card(person_name=turn.actor.first_name if turn.actor else None,
-                                          options=options))
+        return Reply.of(cards.choice_card(person_name=turn.actor.first_name if turn.actor else None, options=options))
+
     return choose
 
 

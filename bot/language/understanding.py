@@ -13,6 +13,7 @@ How a message is read:
    or more words that beats every other command is understood; a single word is understood only in a short
    message; anything else is a choice between the likeliest two or three.
 """
+
 from __future__ import annotations
 
 import enum
@@ -39,9 +40,9 @@ MAX_CHOICES = 3
 
 
 class Kind(str, enum.Enum):
-    COMMAND = "command"          # one command, confidently
-    CHOICE = "choice"            # the likeliest commands, best first: ask which
-    DISCLOSURE = "disclosure"    # a safeguarding disclosure: answer safely, never a form
+    COMMAND = "command"  # one command, confidently
+    CHOICE = "choice"  # the likeliest commands, best first: ask which
+    DISCLOSURE = "disclosure"  # a safeguarding disclosure: answer safely, never a form
     NOTHING = "nothing"
 
 
@@ -63,7 +64,7 @@ class Lexicon:
     rewrites: tuple[tuple[re.Pattern, str], ...]
     keep: frozenset[str]
     filler: frozenset[str]
-    commands: dict[str, tuple[Phrase, ...]]           # command word → phrases, in file order
+    commands: dict[str, tuple[Phrase, ...]]  # command word → phrases, in file order
     concern: tuple[Phrase, ...]
     child: tuple[Phrase, ...]
     adult: tuple[Phrase, ...]
@@ -102,11 +103,17 @@ def load_lexicon(path: Path | str = PHRASES) -> Lexicon:
     commands = {str(word): phrases(items, f"commands.{word}") for word, items in (raw.get("commands") or {}).items()}
     d = raw.get("disclosure") or {}
     return Lexicon(
-        rewrites=rewrites, keep=frozenset(raw.get("keep") or ()), filler=frozenset(raw.get("filler") or ()),
-        commands=commands, concern=phrases(d.get("concern"), "disclosure.concern"),
-        child=phrases(d.get("child"), "disclosure.child"), adult=phrases(d.get("adult"), "disclosure.adult"),
-        harm=phrases(d.get("harm"), "disclosure.harm"), told=phrases(d.get("told"), "disclosure.told"),
-        worry=phrases(d.get("worry"), "disclosure.worry"))
+        rewrites=rewrites,
+        keep=frozenset(raw.get("keep") or ()),
+        filler=frozenset(raw.get("filler") or ()),
+        commands=commands,
+        concern=phrases(d.get("concern"), "disclosure.concern"),
+        child=phrases(d.get("child"), "disclosure.child"),
+        adult=phrases(d.get("adult"), "disclosure.adult"),
+        harm=phrases(d.get("harm"), "disclosure.harm"),
+        told=phrases(d.get("told"), "disclosure.told"),
+        worry=phrases(d.get("worry"), "disclosure.worry"),
+    )
 
 
 class Matcher:
@@ -121,10 +128,19 @@ class Matcher:
         # "I broke the record" is not.
         self.own: dict[str, tuple[Phrase, ...]] = {
             cmd: tuple(p for p in (tuple(_split(w, lexicon.rewrites)) for w in ws) if p)
-            for cmd, ws in (words or {}).items()}
+            for cmd, ws in (words or {}).items()
+        }
         vocab: set[str] = set()
-        for group in (*lexicon.commands.values(), *self.own.values(), lexicon.concern, lexicon.child, lexicon.adult,
-                      lexicon.harm, lexicon.told, lexicon.worry):
+        for group in (
+            *lexicon.commands.values(),
+            *self.own.values(),
+            lexicon.concern,
+            lexicon.child,
+            lexicon.adult,
+            lexicon.harm,
+            lexicon.told,
+            lexicon.worry,
+        ):
             for phrase in group:
                 vocab.update(phrase)
         self.vocab = frozenset(vocab)
@@ -151,7 +167,7 @@ class Matcher:
         if len(w) == 4:
             for c in candidates:
                 if len(c) == 4 and sorted(c) == sorted(w) and OSA.distance(w, c) == 1:
-                    return c     # two letters swapped
+                    return c  # two letters swapped
             return w
         limit = 1 if len(w) <= 7 else 2
         found = process.extractOne(w, candidates, scorer=OSA.distance, score_cutoff=limit)
@@ -211,8 +227,8 @@ def _folds(w: str) -> list[str]:
             stem = w[: -len(end)]
             out.append(stem)
             if len(stem) > 2 and stem[-1] == stem[-2]:
-                out.append(stem[:-1])        # hitting → hit
-            out.append(stem + "e")           # shared → share
+                out.append(stem[:-1])  # hitting → hit
+            out.append(stem + "e")  # shared → share
     return out
 
 
@@ -222,7 +238,7 @@ def _found(words: Sequence[str], phrase: Phrase) -> bool:
     for start in range(n):
         if words[start] != phrase[0]:
             continue
-        if phrase[0] not in NEGATORS and any(w in NEGATORS for w in words[max(0, start - NEGATION_REACH):start]):
+        if phrase[0] not in NEGATORS and any(w in NEGATORS for w in words[max(0, start - NEGATION_REACH) : start]):
             continue
         at = start
         ok = True

@@ -7,6 +7,7 @@
 The DSL team's "could not be delivered" notices name the row's key. The running bot's worker picks requeued rows
 up at its next poll. Uses the same settings as the bot (DATABASE_URL from the environment or .env).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,9 +31,15 @@ async def _run(args: argparse.Namespace) -> int:
     db = Database(settings.database_url)
     try:
         async with db.session() as s:
-            dead = (await s.execute(select(OutboxRow.key, OutboxRow.kind, OutboxRow.attempts, OutboxRow.last_error,
-                                           OutboxRow.finished_at).where(OutboxRow.status == DEAD)
-                                    .order_by(OutboxRow.id))).all()
+            dead = (
+                await s.execute(
+                    select(
+                        OutboxRow.key, OutboxRow.kind, OutboxRow.attempts, OutboxRow.last_error, OutboxRow.finished_at
+                    )
+                    .where(OutboxRow.status == DEAD)
+                    .order_by(OutboxRow.id)
+                )
+            ).all()
             if args.command == "list":
                 if not dead:
                     print("outbox: nothing dead-lettered")

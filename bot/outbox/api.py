@@ -1,4 +1,5 @@
 """Writing to the outbox, inside the caller's transaction."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,18 +40,36 @@ class OutboxMessage:
 
 
 def to_message(row: OutboxRow, session: AsyncSession | None = None) -> OutboxMessage:
-    return OutboxMessage(id=row.id, key=row.key, kind=row.kind, payload=dict(row.payload or {}), status=row.status,
-                         attempts=row.attempts, result=row.result, last_error=row.last_error,
-                         created_at=row.created_at, finished_at=row.finished_at, chain=row.chain, session=session)
+    return OutboxMessage(
+        id=row.id,
+        key=row.key,
+        kind=row.kind,
+        payload=dict(row.payload or {}),
+        status=row.status,
+        attempts=row.attempts,
+        result=row.result,
+        last_error=row.last_error,
+        created_at=row.created_at,
+        finished_at=row.finished_at,
+        chain=row.chain,
+        session=session,
+    )
 
 
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-async def enqueue(session: AsyncSession, kind: str, payload: dict[str, Any], *, key: str,
-                  not_before: dt.datetime | None = None, chain: str | None = None,
-                  now: dt.datetime | None = None) -> bool:
+async def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    key: str,
+    not_before: dt.datetime | None = None,
+    chain: str | None = None,
+    now: dt.datetime | None = None,
+) -> bool:
     """Add a side effect to the caller's transaction. Returns False when `key` is already queued (a no-op).
 
     `chain`: rows with the same chain are delivered strictly one after another, in enqueue order (for example
@@ -63,6 +82,7 @@ async def enqueue(session: AsyncSession, kind: str, payload: dict[str, Any], *, 
 @dataclass(frozen=True)
 class Effect:
     """One side effect for `enqueue_many`."""
+
     kind: str
     payload: dict[str, Any]
     key: str
@@ -79,8 +99,15 @@ async def enqueue_many(session: AsyncSession, effects: list[Effect], *, now: dt.
     return await _insert(session, rows)
 
 
-def _row(kind: str, payload: dict[str, Any], *, key: str, not_before: dt.datetime | None, chain: str | None,
-         now: dt.datetime | None) -> dict[str, Any]:
+def _row(
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    key: str,
+    not_before: dt.datetime | None,
+    chain: str | None,
+    now: dt.datetime | None,
+) -> dict[str, Any]:
     if not key or len(key) > 200:
         raise ValueError("outbox key must be 1–200 characters")
     if not kind or len(kind) > 64:
@@ -92,12 +119,24 @@ def _row(kind: str, payload: dict[str, Any], *, key: str, not_before: dt.datetim
     except (TypeError, ValueError) as exc:
         raise TypeError(f"outbox payload for {kind!r} is not plain JSON: {exc}") from None
     if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"outbox payload for {kind!r} is over {MAX_PAYLOAD_BYTES // 1024} KiB: "
-                         "store the content and put its id in the payload")
+        raise ValueError(
+            f"outbox payload for {kind!r} is over {MAX_PAYLOAD_BYTES // 1024} KiB: "
+            "store the content and put its id in the payload"
+        )
     if not_before is not None and not_before.tzinfo is None:
         raise ValueError("not_before must be an aware datetime")
-    return dict(key=key, kind=kind, payload=json.loads(encoded), chain=chain, status=PENDING, attempts=0,
-                not_before=not_before, created_at=now or _utcnow(), hook_done=False, hook_attempts=0)
+    return dict(
+        key=key,
+        kind=kind,
+        payload=json.loads(encoded),
+        chain=chain,
+        status=PENDING,
+        attempts=0,
+        not_before=not_before,
+        created_at=now or _utcnow(),
+        hook_done=False,
+        hook_attempts=0,
+    )
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
@@ -119,7 +158,17 @@ async def withdraw(session: AsyncSession, key: str) -> bool:
 async def requeue(session: AsyncSession, key: str, *, not_before: dt.datetime | None = None) -> bool:
     """Give a dead-lettered row a fresh set of attempts (after someone fixed the cause). False if not dead."""
     res = await session.execute(
-        update(OutboxRow).where(OutboxRow.key == key, OutboxRow.status == DEAD).values(
-            status=PENDING, attempts=0, not_before=not_before, claimed_until=None, claim_token=None,
-            finished_at=None, hook_done=False, hook_attempts=0))
+        update(OutboxRow)
+        .where(OutboxRow.key == key, OutboxRow.status == DEAD)
+        .values(
+            status=PENDING,
+            attempts=0,
+            not_before=not_before,
+            claimed_until=None,
+            claim_token=None,
+            finished_at=None,
+            hook_done=False,
+            hook_attempts=0,
+        )
+    )
     return bool(res.rowcount)

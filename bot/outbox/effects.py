@@ -9,6 +9,7 @@ the journeys agree on one definition.
 Keys make a side effect happen once: a key already queued is skipped. Rows sharing a `chain` are delivered one
 after another in the order they were queued (create a meeting before moving it).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,18 +23,29 @@ from graph import handlers as m365
 from graph.ports import Attendee
 
 # ---- kinds -----------------------------------------------------------------------------------------------------
-TEAMS_NOTIFY = "teams.notify"          # a card in one person's 1:1 chat with the bot
-TEAMS_UPDATE = "teams.update"          # replace a card sent earlier under a ref (sent fresh if it never was)
-TEAMS_CHANNEL = "teams.channel"        # a post in the school's Safeguarding channel (DSL 1:1 fallback)
+TEAMS_NOTIFY = "teams.notify"  # a card in one person's 1:1 chat with the bot
+TEAMS_UPDATE = "teams.update"  # replace a card sent earlier under a ref (sent fresh if it never was)
+TEAMS_CHANNEL = "teams.channel"  # a post in the school's Safeguarding channel (DSL 1:1 fallback)
 CALENDAR_CREATE = m365.CALENDAR_CREATE
 CALENDAR_UPDATE = m365.CALENDAR_UPDATE
 CALENDAR_CANCEL = m365.CALENDAR_CANCEL
-CHANNEL_UPLOAD = m365.CHANNEL_UPLOAD   # a record document into the Safeguarding channel's files
-PERSONAL_SHARE = m365.PERSONAL_SHARE   # a 1:1 record into the supervisor's OneDrive, shared with the supervisee
-APP_INSTALL = m365.APP_INSTALL         # install the app for someone who never opened it (Graph)
+CHANNEL_UPLOAD = m365.CHANNEL_UPLOAD  # a record document into the Safeguarding channel's files
+PERSONAL_SHARE = m365.PERSONAL_SHARE  # a 1:1 record into the supervisor's OneDrive, shared with the supervisee
+APP_INSTALL = m365.APP_INSTALL  # install the app for someone who never opened it (Graph)
 
-KINDS = frozenset({TEAMS_NOTIFY, TEAMS_UPDATE, TEAMS_CHANNEL, CALENDAR_CREATE, CALENDAR_UPDATE, CALENDAR_CANCEL,
-                   CHANNEL_UPLOAD, PERSONAL_SHARE, APP_INSTALL})
+KINDS = frozenset(
+    {
+        TEAMS_NOTIFY,
+        TEAMS_UPDATE,
+        TEAMS_CHANNEL,
+        CALENDAR_CREATE,
+        CALENDAR_UPDATE,
+        CALENDAR_CANCEL,
+        CHANNEL_UPLOAD,
+        PERSONAL_SHARE,
+        APP_INSTALL,
+    }
+)
 
 #: The neutral calendar subject: never a topic, group or name (calendars are widely readable in a school).
 NEUTRAL_SUBJECT = "Supervision"
@@ -45,8 +57,9 @@ async def add(s: AsyncSession, *items: Effect, now: dt.datetime) -> int:
 
 
 # ---- Teams -----------------------------------------------------------------------------------------------------
-def notify(staff_id: str, card: dict, *, key: str, ref: str | None = None, text: str | None = None,
-           chain: str | None = None) -> Effect:
+def notify(
+    staff_id: str, card: dict, *, key: str, ref: str | None = None, text: str | None = None, chain: str | None = None
+) -> Effect:
     """A card in the person's 1:1 chat. With `ref`, a later `update_card` can replace it in place."""
     payload: dict[str, Any] = {"staff_id": staff_id, "card": card}
     if ref:
@@ -61,11 +74,16 @@ def update_card(staff_id: str, ref: str, card: dict, *, key: str) -> Effect:
     return Effect(TEAMS_UPDATE, {"staff_id": staff_id, "ref": ref, "card": card}, key)
 
 
-def channel_post(card: dict, *, fallback_staff_ids: Sequence[str], fallback_text: str, key: str,
-                 chain: str | None = None) -> Effect:
+def channel_post(
+    card: dict, *, fallback_staff_ids: Sequence[str], fallback_text: str, key: str, chain: str | None = None
+) -> Effect:
     """A post in the Safeguarding channel; if the channel cannot be reached, these people are told 1:1."""
-    return Effect(TEAMS_CHANNEL, {"card": card, "fallback_staff_ids": list(fallback_staff_ids),
-                                  "fallback_text": fallback_text}, key, chain=chain)
+    return Effect(
+        TEAMS_CHANNEL,
+        {"card": card, "fallback_staff_ids": list(fallback_staff_ids), "fallback_text": fallback_text},
+        key,
+        chain=chain,
+    )
 
 
 # ---- calendars -------------------------------------------------------------------------------------------------
@@ -73,21 +91,47 @@ def calendar_chain(event_key: str) -> str:
     return f"calendar:{event_key}"
 
 
-def calendar_create(event_key: str, *, organizer_id: str, attendee_ids: Sequence[str], start: dt.datetime,
-                    end: dt.datetime, online: bool = True, subject: str = NEUTRAL_SUBJECT,
-                    key: str | None = None, chain: str | None | bool = True) -> Effect:
+def calendar_create(
+    event_key: str,
+    *,
+    organizer_id: str,
+    attendee_ids: Sequence[str],
+    start: dt.datetime,
+    end: dt.datetime,
+    online: bool = True,
+    subject: str = NEUTRAL_SUBJECT,
+    key: str | None = None,
+    chain: str | None | bool = True,
+) -> Effect:
     """One private, neutral event in every attendee's calendar (a Teams meeting when `online`).
 
     By default keyed and chained by the event, so a later update or cancel of the same event follows it."""
-    kind, payload = m365.calendar_create(event_key, organizer_id=organizer_id, attendees=list(attendee_ids),
-                                         start=start, end=end, subject=subject, online=online)
-    return Effect(kind, payload, key or f"calendar:{event_key}:create",
-                  chain=calendar_chain(event_key) if chain is True else (chain or None))
+    kind, payload = m365.calendar_create(
+        event_key,
+        organizer_id=organizer_id,
+        attendees=list(attendee_ids),
+        start=start,
+        end=end,
+        subject=subject,
+        online=online,
+    )
+    return Effect(
+        kind,
+        payload,
+        key or f"calendar:{event_key}:create",
+        chain=calendar_chain(event_key) if chain is True else (chain or None),
+    )
 
 
-def calendar_update(event_key: str, *, key: str, attendees: Sequence[Attendee | str] | None = None,
-                    start: dt.datetime | None = None, end: dt.datetime | None = None,
-                    chain: str | None = None) -> Effect:
+def calendar_update(
+    event_key: str,
+    *,
+    key: str,
+    attendees: Sequence[Attendee | str] | None = None,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    chain: str | None = None,
+) -> Effect:
     kind, payload = m365.calendar_update(event_key, attendees=attendees, start=start, end=end)
     return Effect(kind, payload, key, chain=chain or calendar_chain(event_key))
 
@@ -107,11 +151,21 @@ def channel_upload(name: str, content: bytes, *, key: str, chain: str | None = N
     return Effect(kind, payload, key, chain=chain)
 
 
-def personal_share(name: str, content: bytes, *, owner_id: str, share_with_id: str, key: str,
-                   folder: str = "Supervision records", chain: str | None = None, **extra) -> Effect:
+def personal_share(
+    name: str,
+    content: bytes,
+    *,
+    owner_id: str,
+    share_with_id: str,
+    key: str,
+    folder: str = "Supervision records",
+    chain: str | None = None,
+    **extra,
+) -> Effect:
     """A document into the owner's OneDrive, shared read-only with one colleague."""
-    kind, payload = m365.personal_share(name, owner_id=owner_id, share_with_id=share_with_id, role="read",
-                                        folder=folder, content=content, **extra)
+    kind, payload = m365.personal_share(
+        name, owner_id=owner_id, share_with_id=share_with_id, role="read", folder=folder, content=content, **extra
+    )
     return Effect(kind, payload, key, chain=chain)
 
 

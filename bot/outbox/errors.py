@@ -3,6 +3,7 @@
 Anything else a handler raises counts as a transient failure: the worker retries it with exponential backoff and
 jitter until the row runs out of attempts.
 """
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Marking a record's action done or open again: the same rule for group-record and 1:1 actions."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -6,6 +6,7 @@ who attended (name, role, staff group), each template question with its answer, 
 due by), then a footer line saying where the record is kept. The document is the only place the narrative lives
 once delivered (the bot keeps metadata only), so `read_answers` can read a record back for an amendment.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,11 +43,11 @@ class ActionRow:
 class RecordDocument:
     school_name: str
     group_label: str
-    session_kind: str           # a readable label, e.g. "Class group session"
+    session_kind: str  # a readable label, e.g. "Class group session"
     local_date: dt.date
-    time_label: str             # e.g. "14:00–15:00"
+    time_label: str  # e.g. "14:00–15:00"
     half_term: str
-    facilitator: str            # "Name, job title"
+    facilitator: str  # "Name, job title"
     template: RecordTemplate
     answers: dict[str, str]
     attendees: list[Attendee]
@@ -55,7 +56,7 @@ class RecordDocument:
     previous_file: str | None = None
     amend_note: str | None = None
     recorded_by: str = ""
-    recorded_at: str = ""       # school-local, e.g. "23 Nov 2026 15:10"
+    recorded_at: str = ""  # school-local, e.g. "23 Nov 2026 15:10"
 
 
 def _date_label(d: dt.date) -> str:
@@ -102,8 +103,11 @@ def render_docx(rec: RecordDocument) -> bytes:
     _answers_section(doc, rec.template, rec.answers)
     if rec.template.actions.enabled:
         _actions_section(doc, ACTIONS_HEADING, rec.actions)
-    _footer(doc, "Confidential: group safeguarding supervision. Kept in the school's Safeguarding channel "
-                 "files; earlier versions are kept alongside.")
+    _footer(
+        doc,
+        "Confidential: group safeguarding supervision. Kept in the school's Safeguarding channel "
+        "files; earlier versions are kept alongside.",
+    )
     return _bytes(doc)
 
 
@@ -117,13 +121,13 @@ class TargetedDocument:
     """A 1:1 supervision record: kept by the supervisor (their OneDrive) and shared with the supervisee only."""
 
     school_name: str
-    supervisor: str             # "Name, job title"
-    supervisee: str             # "Name, job title"
+    supervisor: str  # "Name, job title"
+    supervisee: str  # "Name, job title"
     local_date: dt.date
     template: RecordTemplate
     answers: dict[str, str]
     actions: list[ActionRow] = field(default_factory=list)
-    recorded_at: str = ""       # school-local, e.g. "23 Nov 2026 15:10"
+    recorded_at: str = ""  # school-local, e.g. "23 Nov 2026 15:10"
 
 
 def render_targeted_docx(rec: TargetedDocument) -> bytes:
@@ -131,8 +135,13 @@ def render_targeted_docx(rec: TargetedDocument) -> bytes:
     actions with who and by when, and where the record is kept."""
     doc = _new_document(rec.school_name, title="Supervision record", subject="Supervision")
     doc.add_heading(TARGETED_TITLE, level=0)
-    facts = [("School", rec.school_name), ("Supervisor", rec.supervisor), ("Supervisee", rec.supervisee),
-             ("Date of the session", _date_label(rec.local_date)), ("Record", rec.template.name)]
+    facts = [
+        ("School", rec.school_name),
+        ("Supervisor", rec.supervisor),
+        ("Supervisee", rec.supervisee),
+        ("Date of the session", _date_label(rec.local_date)),
+        ("Record", rec.template.name),
+    ]
     if rec.recorded_at:
         facts.append(("Written up", rec.recorded_at))
     _facts_table(doc, facts)
@@ -142,13 +151,17 @@ def render_targeted_docx(rec: TargetedDocument) -> bytes:
     doc.add_heading("Agreed by", level=1)
     doc.add_paragraph("Supervisor: ____________________    Date: __________")
     doc.add_paragraph("Supervisee: ____________________    Date: __________")
-    _footer(doc, "Confidential: 1:1 supervision. Kept by the supervisor and shared with the supervisee only; "
-                 "not stored centrally. Decisions about a child belong on that child's record in the school's "
-                 "safeguarding system.")
+    _footer(
+        doc,
+        "Confidential: 1:1 supervision. Kept by the supervisor and shared with the supervisee only; "
+        "not stored centrally. Decisions about a child belong on that child's record in the school's "
+        "safeguarding system.",
+    )
     return _bytes(doc)
 
 
 # ---- building blocks shared by both documents ------------------------------------------------------------
+
 
 def _new_document(author: str, *, title: str, subject: str):
     doc = Document()

@@ -1,5 +1,6 @@
 """Kept for the 1:1 journey until it moves to bot/records/lifecycle.py (`ONE_TO_ONE`): the same look-ups as
 before, now over bot/store/drafts.py. New code uses the lifecycle."""
+
 from __future__ import annotations
 
 from typing import Any

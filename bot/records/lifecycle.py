@@ -13,6 +13,7 @@ bot/store/drafts.py; this module holds the rules and raises the store's domain e
     GROUP.own(s, key, owner_id)          # NotFound / NotYours
     ONE_TO_ONE.latest_for(s, owner_id, supervisee_id=...)
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,8 @@ from bot.store.errors import AlreadySubmitted, NotFound, NotYours
 from bot.store.models_group_record import DELIVERED, FAILED, PENDING, GroupRecordDraft, GroupRecordVersion
 from bot.store.models_targeted import TargetedRecord, TargetedRecordDraft
 
-D = TypeVar("D")    # a draft model: draft_key, owner_id, content, created_at, updated_at, target columns
-R = TypeVar("R")    # the filed model: submit_key, file_name and the file's delivery state
+D = TypeVar("D")  # a draft model: draft_key, owner_id, content, created_at, updated_at, target columns
+R = TypeVar("R")  # the filed model: submit_key, file_name and the file's delivery state
 
 #: Drafts listed on a picker card.
 RECENT = 5
@@ -54,8 +55,9 @@ class RecordLifecycle(Generic[D, R]):
         return ({k: given.get(k) for k in self.target}, {k: given[k] for k in self.extra if k in given})
 
     # ---- drafts ------------------------------------------------------------------------------------------
-    async def save(self, s: AsyncSession, key: str, owner_id: str, content: dict, *, now: dt.datetime,
-                   **target: Any) -> D:
+    async def save(
+        self, s: AsyncSession, key: str, owner_id: str, content: dict, *, now: dt.datetime, **target: Any
+    ) -> D:
         """Save `content` as `owner_id`'s draft under `key` (made on first save, replaced after).
 
         AlreadySubmitted if the key already filed a record (no narrative is kept for it); NotYours if the key is
@@ -65,23 +67,42 @@ class RecordLifecycle(Generic[D, R]):
             raise AlreadySubmitted()
         draft = await store.by_key(s, self.draft, key)
         if draft is None:
-            return await store.add(s, self.draft, draft_key=key, owner_id=owner_id, content=content,
-                                   created_at=now, updated_at=now, **match, **extra)
+            return await store.add(
+                s,
+                self.draft,
+                draft_key=key,
+                owner_id=owner_id,
+                content=content,
+                created_at=now,
+                updated_at=now,
+                **match,
+                **extra,
+            )
         if draft.owner_id != owner_id or any(getattr(draft, k) != v for k, v in match.items()):
             raise NotYours()
         draft.content, draft.updated_at = content, now
         return draft
 
-    async def keep(self, s: AsyncSession, key: str, owner_id: str, content: dict, *, now: dt.datetime,
-                   **target: Any) -> D | None:
+    async def keep(
+        self, s: AsyncSession, key: str, owner_id: str, content: dict, *, now: dt.datetime, **target: Any
+    ) -> D | None:
         """Keep the text of a submit that could not be filed (someone else filed first) as the owner's draft.
 
         Unlike `save`, never refuses: someone else's draft under the key is left alone (None is returned)."""
         match, extra = self._split(target)
         draft = await store.by_key(s, self.draft, key)
         if draft is None:
-            return await store.add(s, self.draft, draft_key=key, owner_id=owner_id, content=content,
-                                   created_at=now, updated_at=now, **match, **extra)
+            return await store.add(
+                s,
+                self.draft,
+                draft_key=key,
+                owner_id=owner_id,
+                content=content,
+                created_at=now,
+                updated_at=now,
+                **match,
+                **extra,
+            )
         if draft.owner_id != owner_id:
             return None
         draft.content, draft.updated_at = content, now
@@ -127,8 +148,9 @@ class RecordLifecycle(Generic[D, R]):
         """The submit filed its record: the draft's narrative goes in the same transaction."""
         await store.delete_key(s, self.draft, key)
 
-    async def drop(self, s: AsyncSession, *, keep: str | None = None, saved_before: dt.datetime | None = None,
-                   **filters: Any) -> int:
+    async def drop(
+        self, s: AsyncSession, *, keep: str | None = None, saved_before: dt.datetime | None = None, **filters: Any
+    ) -> int:
         """Delete drafts matching `filters` (target columns and/or owner_id; None means unset), except `keep`,
         and only those last saved before `saved_before` when given. Returns how many went."""
         allowed = set(self.target) | {"owner_id"}
@@ -152,7 +174,7 @@ class RecordLifecycle(Generic[D, R]):
         head = f"{self.prefix}file:"
         if not key or not key.startswith(head):
             return None
-        tail = key[len(head):]
+        tail = key[len(head) :]
         return int(tail) if tail.isdigit() else None
 
     async def filed_row(self, s: AsyncSession, filed_id: Any) -> R | None:
@@ -184,8 +206,7 @@ class RecordLifecycle(Generic[D, R]):
         row.status = FAILED
         return True
 
-    async def delivered(self, s: AsyncSession, key: str | None, result: dict | None,
-                        now: dt.datetime) -> R | None:
+    async def delivered(self, s: AsyncSession, key: str | None, result: dict | None, now: dt.datetime) -> R | None:
         """The outbox delivered row `key`: the filed row, newly marked delivered; None if the key is not this
         journey's file row, the row is gone, or it was marked already."""
         row = await self.filed_row(s, self.file_id(key)) if self.file_id(key) is not None else None
@@ -220,9 +241,10 @@ class RecordLifecycle(Generic[D, R]):
 #: Group records: a draft is of a scheduled session (session_id), of an amendment (record_id), or of an ad-hoc
 #: session not created until submit (neither; its details in `adhoc`). Filed as a record version.
 GROUP: RecordLifecycle[GroupRecordDraft, GroupRecordVersion] = RecordLifecycle(
-    GroupRecordDraft, GroupRecordVersion, prefix="group_record:", target=("session_id", "record_id"),
-    extra=("adhoc",))
+    GroupRecordDraft, GroupRecordVersion, prefix="group_record:", target=("session_id", "record_id"), extra=("adhoc",)
+)
 
 #: 1:1 records: a draft is of a session with one supervisee. Filed as a targeted record.
 ONE_TO_ONE: RecordLifecycle[TargetedRecordDraft, TargetedRecord] = RecordLifecycle(
-    TargetedRecordDraft, TargetedRecord, prefix="targeted:", target=("supervisee_id",))
+    TargetedRecordDraft, TargetedRecord, prefix="targeted:", target=("supervisee_id",)
+)

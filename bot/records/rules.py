@@ -5,6 +5,7 @@ treated as untrusted — values a card could never have produced (a staff id tha
 from another record) raise `Tampered`; mistakes a person can make come back as field errors keyed by input id,
 so the card can show each one beside its field.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +53,7 @@ class ActionItem:
     text: str
     owner_id: str
     due_on: dt.date
-    action_id: int | None = None     # an existing action being amended
+    action_id: int | None = None  # an existing action being amended
 
 
 @dataclass
@@ -128,7 +129,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9 ._()&'+-]+")
 
 
 def record_file_name(day: dt.date, group_label: str, version: int = 1) -> str:
-    """"2026-11-23 Group supervision - Willow Class.docx"; amendments "...-v2.docx". Safe on SharePoint and disk."""
+    """ "2026-11-23 Group supervision - Willow Class.docx"; amendments "...-v2.docx". Safe on SharePoint and disk."""
     label = unicodedata.normalize("NFKD", group_label).encode("ascii", "ignore").decode()
     label = " ".join(_UNSAFE.sub("-", label).split()).strip(" .-") or "Group"
     label = label[:80].rstrip(" .-")
@@ -137,6 +138,7 @@ def record_file_name(day: dt.date, group_label: str, version: int = 1) -> str:
 
 
 # ---- the record card's answers ----------------------------------------------------------------------------------
+
 
 def draft_values(template: RecordTemplate, data: Mapping[str, Any]) -> dict[str, str]:
     """The card inputs worth keeping in a draft: known keys only, each cut to its field's limit.
@@ -188,9 +190,17 @@ def resolve_names(text: str, people: Iterable[Person]) -> tuple[list[str], list[
     return ids, missing
 
 
-def parse_record_form(template: RecordTemplate, data: Mapping[str, Any], *, group_ids: Iterable[str],
-                      others: Iterable[Person], owner_ids: Iterable[str], session_date: dt.date,
-                      amending: bool = False, action_ids: Mapping[int, int] | None = None) -> RecordForm:
+def parse_record_form(
+    template: RecordTemplate,
+    data: Mapping[str, Any],
+    *,
+    group_ids: Iterable[str],
+    others: Iterable[Person],
+    owner_ids: Iterable[str],
+    session_date: dt.date,
+    amending: bool = False,
+    action_ids: Mapping[int, int] | None = None,
+) -> RecordForm:
     """Read and check a submitted record card.
 
     group_ids: the group roster the card offered as tick boxes; others: everyone else the card could offer;
@@ -215,16 +225,18 @@ def parse_record_form(template: RecordTemplate, data: Mapping[str, Any], *, grou
     elif typed:
         found, missing = resolve_names(typed, others_list)
         if missing:
-            errors["att_other_text"] = ("I couldn't find these on the staff list: " + ", ".join(missing[:5])
-                                        + ". Use their full name or school e-mail.")
+            errors["att_other_text"] = (
+                "I couldn't find these on the staff list: "
+                + ", ".join(missing[:5])
+                + ". Use their full name or school e-mail."
+            )
         extra += [i for i in found if i not in extra]
     attendees = ticked + [i for i in extra if i not in ticked]
     if not attendees:
         errors["att_group"] = "Add at least one person who came."
 
     answers = parse_answers(template, data, errors)
-    actions = parse_actions(template, data, errors, owner_ids=owners, session_date=session_date,
-                            action_ids=action_ids)
+    actions = parse_actions(template, data, errors, owner_ids=owners, session_date=session_date, action_ids=action_ids)
 
     note = None
     if amending:
@@ -264,10 +276,17 @@ def parse_answers(template: RecordTemplate, data: Mapping[str, Any], errors: dic
     return answers
 
 
-def parse_actions(template: RecordTemplate, data: Mapping[str, Any], errors: dict[str, str], *,
-                  owner_ids: Iterable[str], session_date: dt.date, action_ids: Mapping[int, int] | None = None,
-                  owner_prompt: str = "Choose who will take this to the DSL meeting.",
-                  owner_scope: str = "the DSL team") -> list[ActionItem]:
+def parse_actions(
+    template: RecordTemplate,
+    data: Mapping[str, Any],
+    errors: dict[str, str],
+    *,
+    owner_ids: Iterable[str],
+    session_date: dt.date,
+    action_ids: Mapping[int, int] | None = None,
+    owner_prompt: str = "Choose who will take this to the DSL meeting.",
+    owner_scope: str = "the DSL team",
+) -> list[ActionItem]:
     """The action rows of a submitted card (text, owner, due date). An owner the card never offered raises
     Tampered; a person's mistakes go into `errors` beside the row's inputs."""
     owners = set(owner_ids)
@@ -304,8 +323,14 @@ def parse_actions(template: RecordTemplate, data: Mapping[str, Any], errors: dic
     return actions
 
 
-def form_values_from_record(template: RecordTemplate, *, attendees: Iterable[str], group_ids: Iterable[str],
-                            answers: Mapping[str, str], actions: Iterable[ActionItem]) -> dict[str, str]:
+def form_values_from_record(
+    template: RecordTemplate,
+    *,
+    attendees: Iterable[str],
+    group_ids: Iterable[str],
+    answers: Mapping[str, str],
+    actions: Iterable[ActionItem],
+) -> dict[str, str]:
     """The card values that show an existing record again (for an amendment)."""
     group_set = set(group_ids)
     att = list(attendees)

@@ -7,6 +7,7 @@ instead point `record_template` at its own YAML file (a path, relative to the sc
 The loader validates everything a card and a document depend on, so a bad template fails at start-up with a
 message naming the file and the field, never half-way through a DSL's record.
 """
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,11 @@ class FieldDef(_Model):
     @model_validator(mode="before")
     @classmethod
     def _default_limit(cls, data):
-        if isinstance(data, dict) and data.get("max_length") is None and data.get("kind", "multiline") in (
-                "text", "multiline"):
+        if (
+            isinstance(data, dict)
+            and data.get("max_length") is None
+            and data.get("kind", "multiline") in ("text", "multiline")
+        ):
             data = dict(data, max_length=200 if data.get("kind") == "text" else 1000)
         return data
 
@@ -88,7 +92,7 @@ class RecordTemplate(_Model):
     id: str
     name: str = Field(min_length=1, max_length=120)
     description: str = Field("", max_length=300)
-    source: str = Field("", max_length=200)    # which policy the fields trace to
+    source: str = Field("", max_length=200)  # which policy the fields trace to
     fields: list[FieldDef] = Field(min_length=1, max_length=MAX_FIELDS)
     actions: ActionsDef = Field(default_factory=ActionsDef)
 
@@ -102,8 +106,10 @@ class RecordTemplate(_Model):
             raise ValueError("a record needs at least one text field")
         total = self.narrative_chars
         if total > NARRATIVE_BUDGET_CHARS:
-            raise ValueError(f"the fields allow {total} characters in total; the most a record card can carry is "
-                             f"{NARRATIVE_BUDGET_CHARS} (lower some max_length values)")
+            raise ValueError(
+                f"the fields allow {total} characters in total; the most a record card can carry is "
+                f"{NARRATIVE_BUDGET_CHARS} (lower some max_length values)"
+            )
         return self
 
     @property
@@ -163,7 +169,7 @@ def load_template(name: str, *, base_dir: Path | None = None) -> RecordTemplate:
     try:
         mtime = path.stat().st_mtime
     except FileNotFoundError:
-        return load_template_file(path)   # raises TemplateError with the list of built-ins
+        return load_template_file(path)  # raises TemplateError with the list of built-ins
     return _cached(str(path), mtime)
 
 

@@ -9,6 +9,7 @@
 trying a school out locally; `send --at` is refused with bot credentials set. Uses the bot's own settings
 (DATABASE_URL, SCHOOL_CONFIG, bot credentials) from the environment or .env.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,16 +26,24 @@ def _lines(p) -> list[str]:
     if p.point is not None:
         how = "live today" if p.point == p.live else f"brought forward from {p.point_due}"
         out.append(f"round: {p.point} school days left ({how})")
-    out.append(f"sending window: {'open' if p.window_open else 'closed'}"
-               + ("" if p.window_open or p.next_opening is None else f", opens {p.next_opening.isoformat()}"))
-    out.append(f"would remind: {len(p.reachable)}" + (": " + " ".join(d.staff_id for d in p.reachable)
-                                                       if p.reachable else ""))
-    out.append(f"cannot be reached: {len(p.unreachable)}" + (": " + " ".join(
-        f"{d.staff_id}({d.why_unreachable})" for d in p.unreachable) if p.unreachable else ""))
+    out.append(
+        f"sending window: {'open' if p.window_open else 'closed'}"
+        + ("" if p.window_open or p.next_opening is None else f", opens {p.next_opening.isoformat()}")
+    )
+    out.append(
+        f"would remind: {len(p.reachable)}" + (": " + " ".join(d.staff_id for d in p.reachable) if p.reachable else "")
+    )
+    out.append(
+        f"cannot be reached: {len(p.unreachable)}"
+        + (": " + " ".join(f"{d.staff_id}({d.why_unreachable})" for d in p.unreachable) if p.unreachable else "")
+    )
     out.append(f"already reminded at this point: {p.already}")
     nxt = p.next_round
-    out.append(f"next automatic round: {nxt[0].isoformat()} ({nxt[1]} school days left)" if nxt else
-               "next automatic round: none left")
+    out.append(
+        f"next automatic round: {nxt[0].isoformat()} ({nxt[1]} school days left)"
+        if nxt
+        else "next automatic round: none left"
+    )
     return out
 
 
@@ -48,8 +57,9 @@ async def run(args: argparse.Namespace, settings) -> int:
     from bot.school import SchoolConfigError, load_school
 
     if args.at and args.command == "send" and not settings.local_mode:
-        print("reminders: send --at is for local mode only (bot credentials are set); send without --at",
-              file=sys.stderr)
+        print(
+            "reminders: send --at is for local mode only (bot credentials are set); send without --at", file=sys.stderr
+        )
         return 2
     clock = utc_now
     if args.at:
@@ -64,7 +74,7 @@ async def run(args: argparse.Namespace, settings) -> int:
         print(f"reminders: the school config cannot be used:\n{exc}", file=sys.stderr)
         return 2
     runner = web.AppRunner(app)
-    await runner.setup()            # migrations and the Microsoft 365 backend; no workers, no listening socket
+    await runner.setup()  # migrations and the Microsoft 365 backend; no workers, no listening socket
     try:
         services = app[SERVICES]
         if args.command == "preview":
@@ -75,8 +85,11 @@ async def run(args: argparse.Namespace, settings) -> int:
         if result.status == "sent":
             print(f"sent: {result.sent}, could not be reached: {result.unreachable}")
             return 0
-        print({"closed": "not sent: the sending window is closed",
-               "nothing": "not sent: nobody to remind"}.get(result.status, f"not sent: {result.status}"))
+        print(
+            {"closed": "not sent: the sending window is closed", "nothing": "not sent: nobody to remind"}.get(
+                result.status, f"not sent: {result.status}"
+            )
+        )
         return 1
     finally:
         await runner.cleanup()

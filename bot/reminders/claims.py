@@ -13,6 +13,7 @@
    in-doubt row that did arrive is just marked sent; otherwise it is sent again — a reminder delivered twice is
    the lesser harm than one never delivered, and the window is one in-flight request per send slot.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,7 +37,7 @@ class Leased:
     half_term: str
     point: int
     attempts: int
-    in_doubt: bool          # it was being sent when its previous owner stopped
+    in_doubt: bool  # it was being sent when its previous owner stopped
 
 
 async def insert_claims(s: AsyncSession, model: Any, rows: Iterable[dict], *, now: dt.datetime) -> int:
@@ -55,8 +56,17 @@ def _claimable(model: Any, now: dt.datetime, owner: str, recover_own: bool):
     return or_(*conds)
 
 
-async def lease(s: AsyncSession, model: Any, *, owner: str, now: dt.datetime, lease_for: dt.timedelta,
-                limit: int, where: Sequence[Any] = (), recover_own: bool = False) -> list[Leased]:
+async def lease(
+    s: AsyncSession,
+    model: Any,
+    *,
+    owner: str,
+    now: dt.datetime,
+    lease_for: dt.timedelta,
+    limit: int,
+    where: Sequence[Any] = (),
+    recover_own: bool = False,
+) -> list[Leased]:
     """Take up to ``limit`` claimable rows for ``owner`` (see the module docstring), oldest first."""
     claimable = _claimable(model, now, owner, recover_own)
     q = select(model.id, model.status).where(claimable, *where).order_by(model.id).limit(limit)
@@ -67,32 +77,47 @@ async def lease(s: AsyncSession, model: Any, *, owner: str, now: dt.datetime, le
         return []
     doubt = {i for i, st in picked if st == SENDING}
     res = await s.execute(
-        update(model).where(model.id.in_([i for i, _ in picked]), claimable)
+        update(model)
+        .where(model.id.in_([i for i, _ in picked]), claimable)
         .values(status=SENDING, lease_owner=owner, lease_until=now + lease_for, attempts=model.attempts + 1)
         .returning(model.id, model.staff_id, model.half_term, model.point, model.attempts)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     out = [Leased(i, sid, ht, p, a, i in doubt) for i, sid, ht, p, a in res.all()]
     out.sort(key=lambda r: r.id)
     return out
 
 
-async def finish(s: AsyncSession, model: Any, ids: Sequence[int], *, owner: str, status: str, now: dt.datetime,
-                 reason: str | None = None, activity_ids: dict[int, str | None] | None = None) -> int:
+async def finish(
+    s: AsyncSession,
+    model: Any,
+    ids: Sequence[int],
+    *,
+    owner: str,
+    status: str,
+    now: dt.datetime,
+    reason: str | None = None,
+    activity_ids: dict[int, str | None] | None = None,
+) -> int:
     """Mark leased rows with their outcome; rows another owner has taken since are left alone."""
     if not ids:
         return 0
     if activity_ids:
         t = model.__table__
-        stmt = (update(t).where(t.c.id == bindparam("b_id"), t.c.lease_owner == owner, t.c.status == SENDING)
-                .values(status=status, reason=reason, finished_at=now, lease_until=None,
-                        activity_id=bindparam("b_act")))
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("b_id"), t.c.lease_owner == owner, t.c.status == SENDING)
+            .values(status=status, reason=reason, finished_at=now, lease_until=None, activity_id=bindparam("b_act"))
+        )
         conn = await s.connection()
         res = await conn.execute(stmt, [{"b_id": i, "b_act": activity_ids.get(i)} for i in ids])
         return res.rowcount or 0
     res = await s.execute(
-        update(model).where(model.id.in_(list(ids)), model.lease_owner == owner, model.status == SENDING)
+        update(model)
+        .where(model.id.in_(list(ids)), model.lease_owner == owner, model.status == SENDING)
         .values(status=status, reason=reason, finished_at=now, lease_until=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return res.rowcount or 0
 
 
@@ -101,6 +126,9 @@ async def release(s: AsyncSession, model: Any, ids: Sequence[int], *, owner: str
     if not ids:
         return 0
     res = await s.execute(
-        update(model).where(model.id.in_(list(ids)), model.lease_owner == owner, model.status == SENDING)
-        .values(status=PENDING, lease_owner=None, lease_until=None).execution_options(synchronize_session=False))
+        update(model)
+        .where(model.id.in_(list(ids)), model.lease_owner == owner, model.status == SENDING)
+        .values(status=PENDING, lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
     return res.rowcount or 0

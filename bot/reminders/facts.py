@@ -2,6 +2,7 @@
 
 Everything here is a query or a plain conversion; the rules themselves live in bot/domain.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,16 @@ from bot.school import Role, School, StaffMember
 from bot.store.models import ConversationRef
 from bot.store.models_sessions import Attendance, GroupSession, SessionInvitee
 
-__all__ = ["Context", "context_for", "compliance_for", "label_of", "load_sessions", "invited_sessions",
-           "personal_refs", "attended_in"]
+__all__ = [
+    "Context",
+    "context_for",
+    "compliance_for",
+    "label_of",
+    "load_sessions",
+    "invited_sessions",
+    "personal_refs",
+    "attended_in",
+]
 
 
 @dataclass(frozen=True)
@@ -71,10 +80,12 @@ def staff_records(school: School) -> list[rules.StaffRecord]:
     return [rules.StaffRecord.from_member(m) for m in school.data.staff]
 
 
-async def attendance_facts(s: AsyncSession, first: dt.date, last: dt.date,
-                           staff_ids: Iterable[str] | None = None) -> list[rules.Attendance]:
+async def attendance_facts(
+    s: AsyncSession, first: dt.date, last: dt.date, staff_ids: Iterable[str] | None = None
+) -> list[rules.Attendance]:
     q = select(Attendance.staff_id, Attendance.local_date).where(
-        Attendance.local_date >= first, Attendance.local_date <= last)
+        Attendance.local_date >= first, Attendance.local_date <= last
+    )
     if staff_ids is not None:
         q = q.where(Attendance.staff_id.in_(list(staff_ids)))
     return [rules.Attendance(sid, on) for sid, on in (await s.execute(q)).all()]
@@ -90,23 +101,32 @@ async def dsl_supervision_facts(s: AsyncSession, school: School, last: dt.date) 
     dsl_ids = [m.id for m in dsl_team(school)]
     if not dsl_ids:
         return []
-    rows = await s.execute(select(Meeting.supervisee_id, Meeting.local_date).where(
-        Meeting.supervisee_id.in_(dsl_ids), Meeting.status == "booked", Meeting.local_date <= last))
+    rows = await s.execute(
+        select(Meeting.supervisee_id, Meeting.local_date).where(
+            Meeting.supervisee_id.in_(dsl_ids), Meeting.status == "booked", Meeting.local_date <= last
+        )
+    )
     return [rules.IndividualSupervision(sid, on) for sid, on in rows.all()]
 
 
-async def compliance_for(s: AsyncSession, ctx: Context, today: dt.date, *,
-                         with_dsl: bool = False) -> rules.HalfTermReport:
+async def compliance_for(
+    s: AsyncSession, ctx: Context, today: dt.date, *, with_dsl: bool = False
+) -> rules.HalfTermReport:
     """Group-supervision compliance for the context's half term as of ``today`` (seed 001 §3.1); with
     ``with_dsl``, the DSL team's individual supervision too (the school's policy frequency)."""
     settings = ctx.school.settings
     facts = await attendance_facts(s, ctx.half_term.start, ctx.half_term.end)
     dsl = await dsl_supervision_facts(s, ctx.school, ctx.half_term.end) if with_dsl else ()
     report = rules.compliance_report(
-        staff_records(ctx.school), ctx.calendar, facts, today, dsl_sessions=dsl,
+        staff_records(ctx.school),
+        ctx.calendar,
+        facts,
+        today,
+        dsl_sessions=dsl,
         dsl_frequency=settings.dsl_individual_supervision,
         long_term_absence_exempts=settings.long_term_absence_exempts,
-        half_terms=[ctx.half_term])
+        half_terms=[ctx.half_term],
+    )
     return report.half_terms[0]
 
 
@@ -114,8 +134,11 @@ async def attended_in(s: AsyncSession, label: str, staff_ids: Sequence[str], tod
     """Who of ``staff_ids`` has attended a session of half term ``label`` on or before ``today``."""
     if not staff_ids:
         return set()
-    rows = await s.execute(select(Attendance.staff_id).where(
-        Attendance.half_term == label, Attendance.staff_id.in_(list(staff_ids)), Attendance.local_date <= today))
+    rows = await s.execute(
+        select(Attendance.staff_id).where(
+            Attendance.half_term == label, Attendance.staff_id.in_(list(staff_ids)), Attendance.local_date <= today
+        )
+    )
     return {r for (r,) in rows.all()}
 
 
@@ -132,15 +155,19 @@ def options_of(sessions: dict[int, GroupSession]) -> list[SessionOption]:
     return [_option(r) for r in sessions.values()]
 
 
-async def invited_sessions(s: AsyncSession, session_ids: Iterable[int],
-                           staff_ids: Iterable[str]) -> dict[str, set[int]]:
+async def invited_sessions(
+    s: AsyncSession, session_ids: Iterable[int], staff_ids: Iterable[str]
+) -> dict[str, set[int]]:
     ids = list(session_ids)
     who = list(staff_ids)
     out: dict[str, set[int]] = defaultdict(set)
     if not ids or not who:
         return out
-    rows = await s.execute(select(SessionInvitee.staff_id, SessionInvitee.session_id).where(
-        SessionInvitee.session_id.in_(ids), SessionInvitee.staff_id.in_(who)))
+    rows = await s.execute(
+        select(SessionInvitee.staff_id, SessionInvitee.session_id).where(
+            SessionInvitee.session_id.in_(ids), SessionInvitee.staff_id.in_(who)
+        )
+    )
     for sid, session_id in rows.all():
         out[sid].add(session_id)
     return out
@@ -150,8 +177,15 @@ async def personal_refs(s: AsyncSession, staff_ids: Iterable[str]) -> dict[str, 
     who = list(staff_ids)
     if not who:
         return {}
-    rows = (await s.execute(select(ConversationRef).where(
-        ConversationRef.kind == "personal", ConversationRef.key.in_(who)))).scalars().all()
+    rows = (
+        (
+            await s.execute(
+                select(ConversationRef).where(ConversationRef.kind == "personal", ConversationRef.key.in_(who))
+            )
+        )
+        .scalars()
+        .all()
+    )
     return {r.key: r for r in rows}
 
 
@@ -171,7 +205,7 @@ class SessionEvent:
     """The calendar event a group session was booked with, so a late joiner is added to *that* meeting."""
 
     event_key: str
-    organiser_extra: tuple[str, ...]     # attendees the booking added beyond the session's invitees
+    organiser_extra: tuple[str, ...]  # attendees the booking added beyond the session's invitees
     chain: str | None
 
 
@@ -193,8 +227,9 @@ async def session_event(s: AsyncSession, session: GroupSession) -> SessionEvent 
     if (await s.execute(select(MopUpProposal.id).where(MopUpProposal.session_id == session.id))).first():
         key = mop_up_event_key(session.id)
         return SessionEvent(key, (), f"calendar:{key}")
-    booked = (await s.execute(select(BookedGroupSession).where(BookedGroupSession.session_id == session.id))) \
-        .scalar_one_or_none()
+    booked = (
+        await s.execute(select(BookedGroupSession).where(BookedGroupSession.session_id == session.id))
+    ).scalar_one_or_none()
     if booked is not None:
         return SessionEvent(booked.event_key, tuple(booked.supervisor_ids or ()), f"calendar:{booked.event_key}")
     if (await s.execute(select(ScheduleRequest.id).where(ScheduleRequest.session_id == session.id))).first():

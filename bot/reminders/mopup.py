@@ -5,6 +5,7 @@ Free/busy comes from ``services.m365.calendar.get_schedule`` (graph/ports.py) wh
 wired, or from ``services.busy_lookup`` (an ``async (staff_ids, start, end) -> {staff_id: [Busy]}``)
 when the app provides one; without either the proposal says the calendars were not checked.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +53,7 @@ def busy_lookup_for(services) -> BusyLookup | None:
         for sch in schedules:
             sid = by_email.get(str(sch.person).lower())
             if sid is None or getattr(sch, "error", None):
-                continue   # unreadable: left out, so nobody looks free when we do not know
+                continue  # unreadable: left out, so nobody looks free when we do not know
             blocks = []
             for b in sch.busy:
                 try:
@@ -70,8 +71,9 @@ def _midnight(day: dt.date, tz) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
 
 
-async def compute_options(services, ctx: Context, outstanding: Sequence[str], now: dt.datetime,
-                          *, limit: int = 4) -> tuple[list[dict], bool]:
+async def compute_options(
+    services, ctx: Context, outstanding: Sequence[str], now: dt.datetime, *, limit: int = 4
+) -> tuple[list[dict], bool]:
     """Up to ``limit`` times in the mop-up week: a DSL-team facilitator free, most of ``outstanding`` free."""
     cal, tz, settings = ctx.calendar, ctx.school.tz, ctx.school.settings
     first, last = cal.last_week(ctx.half_term)
@@ -91,17 +93,32 @@ async def compute_options(services, ctx: Context, outstanding: Sequence[str], no
     for fac in dsl_ids:
         if checked and fac not in busy:
             continue
-        slots = find_slots({fac: busy.get(fac, [])}, calendar=cal, tz=tz, day_start=settings.school_day.start,
-                           day_end=settings.school_day.end, duration=dt.timedelta(minutes=settings.session_minutes),
-                           earliest=earliest, horizon_school_days=MOP_UP_WEEK_SCHOOL_DAYS, count=500)
+        slots = find_slots(
+            {fac: busy.get(fac, [])},
+            calendar=cal,
+            tz=tz,
+            day_start=settings.school_day.start,
+            day_end=settings.school_day.end,
+            duration=dt.timedelta(minutes=settings.session_minutes),
+            earliest=earliest,
+            horizon_school_days=MOP_UP_WEEK_SCHOOL_DAYS,
+            count=500,
+        )
         for sl in slots:
             if sl.start.astimezone(tz).date() <= last:
                 free_facilitators.setdefault((sl.start, sl.end), set()).add(fac)
     attendee_busy = {sid: blocking_intervals({sid: busy[sid]}, tz=tz) for sid in outstanding if sid in busy}
     ranked = rank_mop_up_times(free_facilitators.keys(), attendee_busy, limit=limit)
-    options = [{"start": r.start.isoformat(), "end": r.end.isoformat(),
-                "facilitators": sorted(free_facilitators[(r.start, r.end)]),
-                "free": r.attendees_free, "total": r.attendees_total} for r in ranked]
+    options = [
+        {
+            "start": r.start.isoformat(),
+            "end": r.end.isoformat(),
+            "facilitators": sorted(free_facilitators[(r.start, r.end)]),
+            "free": r.attendees_free,
+            "total": r.attendees_total,
+        }
+        for r in ranked
+    ]
     return options, checked
 
 
@@ -116,31 +133,58 @@ def option_label(ctx: Context, opt: dict, checked: bool) -> str:
     return label
 
 
-def proposal_view(ctx: Context, row: MopUpProposal, recipient_id: str | None, *, selected_option: str | None = None,
-                  selected_facilitator: str | None = None, errors: dict | None = None,
-                  banner: str | None = None) -> cards.MopUpProposalView:
+def proposal_view(
+    ctx: Context,
+    row: MopUpProposal,
+    recipient_id: str | None,
+    *,
+    selected_option: str | None = None,
+    selected_facilitator: str | None = None,
+    errors: dict | None = None,
+    banner: str | None = None,
+) -> cards.MopUpProposalView:
     first, last = ctx.calendar.last_week(ctx.half_term)
-    opts = tuple(cards.MopUpOption(str(i), option_label(ctx, o, row.calendars_checked))
-                 for i, o in enumerate(row.options))
+    opts = tuple(
+        cards.MopUpOption(str(i), option_label(ctx, o, row.calendars_checked)) for i, o in enumerate(row.options)
+    )
     facilitators = views.facilitator_choices(ctx.school)
     if selected_facilitator is None and row.options:
         free = row.options[0].get("facilitators") or []
         selected_facilitator = recipient_id if recipient_id in free else (free[0] if free else None)
     return cards.MopUpProposalView(
-        proposal_id=row.id, half_term_name=ctx.half_term.name, outstanding=row.outstanding_count,
-        week_label=f"{views.day_label(first)} – {views.day_label(last)}", options=opts, facilitators=facilitators,
-        selected_option=selected_option, selected_facilitator=selected_facilitator,
-        calendars_checked=row.calendars_checked, errors=errors or {}, banner=banner)
+        proposal_id=row.id,
+        half_term_name=ctx.half_term.name,
+        outstanding=row.outstanding_count,
+        week_label=f"{views.day_label(first)} – {views.day_label(last)}",
+        options=opts,
+        facilitators=facilitators,
+        selected_option=selected_option,
+        selected_facilitator=selected_facilitator,
+        calendars_checked=row.calendars_checked,
+        errors=errors or {},
+        banner=banner,
+    )
 
 
 async def _mop_up_session(s, label: str) -> GroupSession | None:
-    return (await s.execute(select(GroupSession).where(
-        GroupSession.half_term == label, GroupSession.kind == "mop_up", GroupSession.status != "cancelled")
-        .limit(1))).scalars().first()
+    return (
+        (
+            await s.execute(
+                select(GroupSession)
+                .where(
+                    GroupSession.half_term == label, GroupSession.kind == "mop_up", GroupSession.status != "cancelled"
+                )
+                .limit(1)
+            )
+        )
+        .scalars()
+        .first()
+    )
 
 
-async def propose(services, ctx: Context, now: dt.datetime, *, notify: bool = True,
-                  refresh: bool = False) -> MopUpProposal | None:
+async def propose(
+    services, ctx: Context, now: dt.datetime, *, notify: bool = True, refresh: bool = False
+) -> MopUpProposal | None:
     """Make (or, with ``refresh``, remake) the half term's mop-up proposal. Returns it, or None when no mop-up is
     needed: nobody is outstanding, or a mop-up session already exists. The DSL team is told through the outbox
     in the same transaction that creates the proposal, so they are told exactly once."""
@@ -148,8 +192,9 @@ async def propose(services, ctx: Context, now: dt.datetime, *, notify: bool = Tr
 
     today = ctx.calendar.local_date(now)
     async with services.db.session() as s:
-        existing = (await s.execute(select(MopUpProposal).where(MopUpProposal.half_term == ctx.label))) \
-            .scalar_one_or_none()
+        existing = (
+            await s.execute(select(MopUpProposal).where(MopUpProposal.half_term == ctx.label))
+        ).scalar_one_or_none()
         if await _mop_up_session(s, ctx.label) is not None:
             return None
         if existing is not None and not refresh:
@@ -162,20 +207,46 @@ async def propose(services, ctx: Context, now: dt.datetime, *, notify: bool = Tr
     dsl_ids = [m.id for m in facts.dsl_team(ctx.school)]
     async with services.db.session() as s:
         if existing is not None:
-            await s.execute(update(MopUpProposal).where(
-                MopUpProposal.id == existing.id, MopUpProposal.status != "booked").values(
-                status="proposed", options=options, calendars_checked=checked, outstanding_count=len(outstanding),
-                decided_by=None, decided_at=None))
+            await s.execute(
+                update(MopUpProposal)
+                .where(MopUpProposal.id == existing.id, MopUpProposal.status != "booked")
+                .values(
+                    status="proposed",
+                    options=options,
+                    calendars_checked=checked,
+                    outstanding_count=len(outstanding),
+                    decided_by=None,
+                    decided_at=None,
+                )
+            )
             return (await s.execute(select(MopUpProposal).where(MopUpProposal.id == existing.id))).scalar_one()
-        added = await insert_ignore(s, MopUpProposal, [dict(
-            half_term=ctx.label, status="proposed", options=options, calendars_checked=checked, proposed_to=dsl_ids,
-            outstanding_count=len(outstanding), created_at=now)], conflict=["half_term"])
+        added = await insert_ignore(
+            s,
+            MopUpProposal,
+            [
+                dict(
+                    half_term=ctx.label,
+                    status="proposed",
+                    options=options,
+                    calendars_checked=checked,
+                    proposed_to=dsl_ids,
+                    outstanding_count=len(outstanding),
+                    created_at=now,
+                )
+            ],
+            conflict=["half_term"],
+        )
         row = (await s.execute(select(MopUpProposal).where(MopUpProposal.half_term == ctx.label))).scalar_one()
         if added > 0 and notify:
             for sid in dsl_ids:
                 card = cards.mop_up_proposal_card(proposal_view(ctx, row, sid))
-                await enqueue(s, "teams.notify", {"staff_id": sid, "card": card, "ref": proposal_ref(ctx.label)},
-                              key=f"mopup:{ctx.label}:proposal:{sid}", now=now)
+                await enqueue(
+                    s,
+                    "teams.notify",
+                    {"staff_id": sid, "card": card, "ref": proposal_ref(ctx.label)},
+                    key=f"mopup:{ctx.label}:proposal:{sid}",
+                    now=now,
+                )
         return row
 
 
@@ -196,8 +267,15 @@ def _is_dsl(school, staff_id: str) -> bool:
     return m is not None and Role.DSL in m.roles
 
 
-async def book(services, ctx: Context, actor: StaffMember, proposal_id: int, slot: str | None,
-               facilitator: str | None, now: dt.datetime) -> BookResult:
+async def book(
+    services,
+    ctx: Context,
+    actor: StaffMember,
+    proposal_id: int,
+    slot: str | None,
+    facilitator: str | None,
+    now: dt.datetime,
+) -> BookResult:
     """Book the mop-up from a proposal: one session, its invitees, one calendar event, a message to each invitee
     and the proposal card replaced for the rest of the DSL team — all in one transaction, at most once."""
     from bot.outbox import enqueue
@@ -221,38 +299,72 @@ async def book(services, ctx: Context, actor: StaffMember, proposal_id: int, slo
         if facilitator is None or not _is_dsl(school, facilitator):
             errors["facilitator"] = "Choose someone from the DSL team to run it."
         elif opt is not None and row.calendars_checked and facilitator not in (opt.get("facilitators") or []):
-            errors["facilitator"] = (f"{views.name_of(school, facilitator)} is busy then — choose another time "
-                                     "or facilitator.")
+            errors["facilitator"] = (
+                f"{views.name_of(school, facilitator)} is busy then — choose another time or facilitator."
+            )
         if errors:
             raise InvalidChoice(errors)
         report = await facts.compliance_for(s, ctx, today)
         invitees = [sid for sid in report.outstanding if sid != facilitator]
         start, end = _parse(opt["start"]), _parse(opt["end"])
-        session = GroupSession(kind="mop_up", group_id=None, title=MOP_UP_TITLE, starts_at=start, ends_at=end,
-                               local_date=start.astimezone(ctx.tz).date(), half_term=ctx.label,
-                               facilitator_id=facilitator, status="scheduled", external_support=False,
-                               created_by=actor.id, created_at=now)
+        session = GroupSession(
+            kind="mop_up",
+            group_id=None,
+            title=MOP_UP_TITLE,
+            starts_at=start,
+            ends_at=end,
+            local_date=start.astimezone(ctx.tz).date(),
+            half_term=ctx.label,
+            facilitator_id=facilitator,
+            status="scheduled",
+            external_support=False,
+            created_by=actor.id,
+            created_at=now,
+        )
         s.add(session)
         await s.flush()
         for sid in invitees:
             s.add(SessionInvitee(session_id=session.id, staff_id=sid, added_at=now, added_via="mop_up"))
-        done = await s.execute(update(MopUpProposal).where(
-            MopUpProposal.id == row.id, MopUpProposal.status == "proposed").values(
-            status="booked", session_id=session.id, decided_by=actor.id, decided_at=now))
+        done = await s.execute(
+            update(MopUpProposal)
+            .where(MopUpProposal.id == row.id, MopUpProposal.status == "proposed")
+            .values(status="booked", session_id=session.id, decided_by=actor.id, decided_at=now)
+        )
         if (done.rowcount or 0) != 1:
-            raise RuntimeError("mop-up proposal changed while booking")   # rolled back; the caller re-reads
+            raise RuntimeError("mop-up proposal changed while booking")  # rolled back; the caller re-reads
         event_key = facts.mop_up_event_key(session.id)
-        await enqueue(s, "calendar.create", {
-            "event_key": event_key, "organizer_id": facilitator, "attendee_ids": invitees,
-            "start": start.isoformat(), "end": end.isoformat(), "subject": "Supervision", "online": True},
-            key=f"calendar:{event_key}:create", chain=f"calendar:{event_key}", now=now)
+        await enqueue(
+            s,
+            "calendar.create",
+            {
+                "event_key": event_key,
+                "organizer_id": facilitator,
+                "attendee_ids": invitees,
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "subject": "Supervision",
+                "online": True,
+            },
+            key=f"calendar:{event_key}:create",
+            chain=f"calendar:{event_key}",
+            now=now,
+        )
         when = views.when_label(start, end, ctx.tz)
         fac_name = views.name_of(school, facilitator)
         for sid in invitees:
             member = school.staff[sid]
-            await enqueue(s, "teams.notify", {"staff_id": sid, "card": cards.mop_up_invite_card(
-                cards.MopUpInviteView(member.first_name, ctx.half_term.name, when, fac_name))},
-                key=f"mopup:{ctx.label}:invite:{sid}", now=now)
+            await enqueue(
+                s,
+                "teams.notify",
+                {
+                    "staff_id": sid,
+                    "card": cards.mop_up_invite_card(
+                        cards.MopUpInviteView(member.first_name, ctx.half_term.name, when, fac_name)
+                    ),
+                },
+                key=f"mopup:{ctx.label}:invite:{sid}",
+                now=now,
+            )
         outcome = cards.MopUpOutcomeView(ctx.half_term.name, True, when, fac_name, len(invitees), actor.name)
         await _tell_other_dsls(s, ctx, row, actor.id, cards.mop_up_outcome_card(outcome), now, "booked")
         return BookResult(cards.mop_up_outcome_card(outcome), True)
@@ -260,9 +372,11 @@ async def book(services, ctx: Context, actor: StaffMember, proposal_id: int, slo
 
 async def decline(services, ctx: Context, actor: StaffMember, proposal_id: int, now: dt.datetime) -> dict:
     async with services.db.session() as s:
-        res = await s.execute(update(MopUpProposal).where(
-            MopUpProposal.id == proposal_id, MopUpProposal.status == "proposed").values(
-            status="declined", decided_by=actor.id, decided_at=now))
+        res = await s.execute(
+            update(MopUpProposal)
+            .where(MopUpProposal.id == proposal_id, MopUpProposal.status == "proposed")
+            .values(status="declined", decided_by=actor.id, decided_at=now)
+        )
         row = (await s.execute(select(MopUpProposal).where(MopUpProposal.id == proposal_id))).scalar_one()
         outcome = await outcome_view(s, ctx, row)
         card = cards.mop_up_outcome_card(outcome)
@@ -271,22 +385,32 @@ async def decline(services, ctx: Context, actor: StaffMember, proposal_id: int, 
         return card
 
 
-async def _tell_other_dsls(s, ctx: Context, row: MopUpProposal, actor_id: str, card: dict, now: dt.datetime,
-                           what: str) -> None:
+async def _tell_other_dsls(
+    s, ctx: Context, row: MopUpProposal, actor_id: str, card: dict, now: dt.datetime, what: str
+) -> None:
     from bot.outbox import enqueue
 
     for sid in row.proposed_to or []:
         if sid != actor_id:
-            await enqueue(s, "teams.update", {"staff_id": sid, "ref": proposal_ref(ctx.label), "card": card},
-                          key=f"mopup:{ctx.label}:{what}:{now.isoformat()}:{sid}", now=now)
+            await enqueue(
+                s,
+                "teams.update",
+                {"staff_id": sid, "ref": proposal_ref(ctx.label), "card": card},
+                key=f"mopup:{ctx.label}:{what}:{now.isoformat()}:{sid}",
+                now=now,
+            )
 
 
 async def outcome_view(s, ctx: Context, row: MopUpProposal) -> cards.MopUpOutcomeView:
     if row.status == "booked" and row.session_id is not None:
         sess = (await s.execute(select(GroupSession).where(GroupSession.id == row.session_id))).scalar_one()
-        n = len((await s.execute(select(SessionInvitee.id).where(
-            SessionInvitee.session_id == sess.id))).all())
-        return cards.MopUpOutcomeView(ctx.half_term.name, True, views.when_label(sess.starts_at, sess.ends_at, ctx.tz),
-                                      views.name_of(ctx.school, sess.facilitator_id), n,
-                                      views.name_of(ctx.school, row.decided_by or ""))
+        n = len((await s.execute(select(SessionInvitee.id).where(SessionInvitee.session_id == sess.id))).all())
+        return cards.MopUpOutcomeView(
+            ctx.half_term.name,
+            True,
+            views.when_label(sess.starts_at, sess.ends_at, ctx.tz),
+            views.name_of(ctx.school, sess.facilitator_id),
+            n,
+            views.name_of(ctx.school, row.decided_by or ""),
+        )
     return cards.MopUpOutcomeView(ctx.half_term.name, False, decided_by=views.name_of(ctx.school, row.decided_by or ""))

@@ -9,6 +9,7 @@ for anyone outstanding who has not had it; before the first point is reached, th
 (when its own day comes, the scheduled round finds those people already claimed and reminds only anyone new).
 A later point is never brought forward while an earlier one is live, so rounds never stack up in one day.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,25 +26,25 @@ from bot.store.models_compliance import SENT, UNREACHABLE, ReminderClaim
 @dataclass(frozen=True)
 class Due:
     staff_id: str
-    why_unreachable: str | None = None    # a key of views.UNREACHABLE_WHY; None: they can be reached
+    why_unreachable: str | None = None  # a key of views.UNREACHABLE_WHY; None: they can be reached
 
 
 @dataclass(frozen=True)
 class Preview:
     now: dt.datetime
-    label: str | None                     # the half term ("2026-27 Autumn 2"); None: none now or to come
+    label: str | None  # the half term ("2026-27 Autumn 2"); None: none now or to come
     half_term_name: str | None = None
-    in_term: bool = False                 # today is in that half term (else it is the next one, in a holiday)
+    in_term: bool = False  # today is in that half term (else it is the next one, in a holiday)
     days_left: int | None = None
     deadline: dt.date | None = None
-    point: int | None = None              # the round "Send now" would send; None: nobody to remind now
-    point_due: dt.date | None = None      # the day that point falls due (today, or later: brought forward)
-    live: int | None = None               # the point live today, if any
-    due: tuple[Due, ...] = ()             # who "Send now" would remind (the unreachable included, marked)
-    already: int = 0                      # reminded already at that point (or the live one)
+    point: int | None = None  # the round "Send now" would send; None: nobody to remind now
+    point_due: dt.date | None = None  # the day that point falls due (today, or later: brought forward)
+    live: int | None = None  # the point live today, if any
+    due: tuple[Due, ...] = ()  # who "Send now" would remind (the unreachable included, marked)
+    already: int = 0  # reminded already at that point (or the live one)
     window_open: bool = False
     next_opening: dt.datetime | None = None
-    next_round: tuple[dt.datetime, int] | None = None    # the next automatic round: when, which point
+    next_round: tuple[dt.datetime, int] | None = None  # the next automatic round: when, which point
 
     @property
     def reachable(self) -> tuple[Due, ...]:
@@ -92,8 +93,13 @@ async def preview(services, now: dt.datetime) -> Preview:
         ahead = facts.context_for(services, today, current_or_next=True)
         if ahead is None:
             return Preview(label=None, **base)
-        return Preview(label=ahead.label, half_term_name=ahead.half_term.name, deadline=cal.deadline(ahead.half_term),
-                       next_round=_next_round(services, ahead, now), **base)
+        return Preview(
+            label=ahead.label,
+            half_term_name=ahead.half_term.name,
+            deadline=cal.deadline(ahead.half_term),
+            next_round=_next_round(services, ahead, now),
+            **base,
+        )
     points = [p for p in _points(services) if point_day(p, ctx.half_term, cal) is not None]
     live = live_point(points, ctx.half_term, today, cal)
     # The live point; before the first is reached, the first point still to come. Never a later point while an
@@ -102,10 +108,19 @@ async def preview(services, now: dt.datetime) -> Preview:
     candidates = [live] if live is not None else upcoming[:1]
     async with services.db.session() as s:
         report = await facts.compliance_for(s, ctx, today)
-        rows = (await s.execute(select(ReminderClaim.staff_id, ReminderClaim.point, ReminderClaim.status,
-                                       ReminderClaim.reason, ReminderClaim.id)
-                                .where(ReminderClaim.half_term == ctx.label)
-                                .order_by(ReminderClaim.id))).all()
+        rows = (
+            await s.execute(
+                select(
+                    ReminderClaim.staff_id,
+                    ReminderClaim.point,
+                    ReminderClaim.status,
+                    ReminderClaim.reason,
+                    ReminderClaim.id,
+                )
+                .where(ReminderClaim.half_term == ctx.label)
+                .order_by(ReminderClaim.id)
+            )
+        ).all()
         refs = await facts.personal_refs(s, report.outstanding)
     claimed: dict[int, set[str]] = {}
     sent: dict[int, int] = {}
@@ -117,8 +132,9 @@ async def preview(services, now: dt.datetime) -> Preview:
             last_unreachable.pop(sid, None)
         elif status == UNREACHABLE:
             last_unreachable[sid] = reason
-    outstanding = sorted(report.outstanding, key=lambda sid: services.school.staff[sid].name
-                         if sid in services.school.staff else sid)
+    outstanding = sorted(
+        report.outstanding, key=lambda sid: services.school.staff[sid].name if sid in services.school.staff else sid
+    )
     target, due = None, []
     for p in candidates:
         due = [sid for sid in outstanding if sid not in claimed.get(p, set())]
@@ -133,25 +149,33 @@ async def preview(services, now: dt.datetime) -> Preview:
         return reason if reason in ("blocked", "gone") else None
 
     return Preview(
-        label=ctx.label, half_term_name=ctx.half_term.name, in_term=True, days_left=report.school_days_left,
-        deadline=report.deadline, point=target,
-        point_due=point_day(target, ctx.half_term, cal) if target is not None else None, live=live,
+        label=ctx.label,
+        half_term_name=ctx.half_term.name,
+        in_term=True,
+        days_left=report.school_days_left,
+        deadline=report.deadline,
+        point=target,
+        point_due=point_day(target, ctx.half_term, cal) if target is not None else None,
+        live=live,
         due=tuple(Due(sid, why(sid)) for sid in due) if target is not None else (),
         already=sent.get(target if target is not None else live, 0) if (target or live) else 0,
-        next_round=_next_round(services, ctx, now), **base)
+        next_round=_next_round(services, ctx, now),
+        **base,
+    )
 
 
 @dataclass(frozen=True)
 class SendResult:
-    status: str                          # sent | sending | closed | nothing | changed
-    preview: Preview                     # as it was when asked
-    claimed: int = 0                     # new claims made now
-    sent: int = 0                        # delivered in this call (when sent inline)
+    status: str  # sent | sending | closed | nothing | changed
+    preview: Preview  # as it was when asked
+    claimed: int = 0  # new claims made now
+    sent: int = 0  # delivered in this call (when sent inline)
     unreachable: int = 0
 
 
-async def send_now(services, now: dt.datetime, *, expect: tuple[str, int] | None = None,
-                   inline: bool | None = None) -> SendResult:
+async def send_now(
+    services, now: dt.datetime, *, expect: tuple[str, int] | None = None, inline: bool | None = None
+) -> SendResult:
     """Send the previewed round now: claim (same unique key as the scheduled round), then deliver — in the
     scheduler's own task when it is running (woken now), else here. ``expect`` = (half term, point) from the card:
     if the preview has moved on since, nothing is sent and the caller shows the new preview."""

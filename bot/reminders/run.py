@@ -4,6 +4,7 @@ limits (deliver), and the DSL digest once a round is done.
 Everything that decides *whether* comes from the database and the calendar at the moment of asking, so a
 restart, a second instance or a run after a missed morning all arrive at the same answer (issue #5 §6).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,13 +41,14 @@ MAX_ROUNDS = 5
 #: The digest goes once a round has finished, or this long after the round's first claim, whichever is first.
 DIGEST_AFTER = dt.timedelta(hours=2)
 
+
 @dataclass(frozen=True)
 class InDoubt:
     """A message that was being sent when its sender stopped: did it reach ``staff_id``'s chat?"""
 
     claim_id: int
     staff_id: str
-    marker: str          # carried in the sent card (its title's element id)
+    marker: str  # carried in the sent card (its title's element id)
 
 
 #: ``reconcile(in_doubt) -> {claim id: True (Teams has it) | False (it does not) | None (cannot tell)}``.
@@ -82,18 +84,26 @@ class DeliveryStats:
 @dataclass
 class _Batch:
     messages: list[Message] = field(default_factory=list)
-    final: dict[str, list[int]] = field(default_factory=dict)     # status → claim ids settled without sending
+    final: dict[str, list[int]] = field(default_factory=dict)  # status → claim ids settled without sending
     reasons: dict[int, str] = field(default_factory=dict)
-    install: list[tuple[str, str]] = field(default_factory=list)   # (staff id, half term) with no chat yet
+    install: list[tuple[str, str]] = field(default_factory=list)  # (staff id, half term) with no chat yet
 
 
 class ReminderRun:
     """Plans and delivers reminders and digests for one school. One per instance; ``owner`` must be stable
     across restarts of the same instance (e.g. the host name) and different between instances."""
 
-    def __init__(self, services, sender: ThrottledSender, *, owner: str, clock: Callable[[], dt.datetime],
-                 reconcile: Reconciler | None = None, batch: int = 200,
-                 lease_for: dt.timedelta = dt.timedelta(minutes=10)):
+    def __init__(
+        self,
+        services,
+        sender: ThrottledSender,
+        *,
+        owner: str,
+        clock: Callable[[], dt.datetime],
+        reconcile: Reconciler | None = None,
+        batch: int = 200,
+        lease_for: dt.timedelta = dt.timedelta(minutes=10),
+    ):
         self.services = services
         self.sender = sender
         self.owner = owner
@@ -104,7 +114,7 @@ class ReminderRun:
         self.window = facts.sending_window(services)
         self._labels = {facts.label_of(services.school, ht): ht for ht in facts.calendar_of(services).half_terms}
         self.stopping = False
-        self.released_at_stop = 0      # claims handed back (to pending) because this instance was stopping
+        self.released_at_stop = 0  # claims handed back (to pending) because this instance was stopping
 
     def stop(self) -> None:
         """Shutdown: lease no more batches and start no more sends. Sends on the wire finish and are marked; a claim
@@ -119,8 +129,13 @@ class ReminderRun:
         async with self.services.db.session() as s:
             n = 0
             for model in (ReminderClaim, DigestSend):
-                n += (await s.execute(select(func.count()).select_from(model).where(
-                    model.status == SENDING, model.lease_owner == self.owner))).scalar_one()
+                n += (
+                    await s.execute(
+                        select(func.count())
+                        .select_from(model)
+                        .where(model.status == SENDING, model.lease_owner == self.owner)
+                    )
+                ).scalar_one()
         return n
 
     def context(self, label: str) -> Context | None:
@@ -155,8 +170,11 @@ class ReminderRun:
         async with self.services.db.session() as s:
             report = await facts.compliance_for(s, ctx, today)
             new = await claims.insert_claims(
-                s, ReminderClaim, ({"staff_id": sid, "half_term": ctx.label, "point": point}
-                                   for sid in report.outstanding), now=now)
+                s,
+                ReminderClaim,
+                ({"staff_id": sid, "half_term": ctx.label, "point": point} for sid in report.outstanding),
+                now=now,
+            )
         if new:
             log.info("reminders planned: half_term=%s point=%s new=%s", ctx.label, point, new)
         return new
@@ -169,22 +187,31 @@ class ReminderRun:
         stats.add(await self._pass(DigestSend, self._digest_batch, digest_marker, recover_own=recover_own))
         return stats
 
-    async def _pass(self, model: Any, build: Callable, marker: Callable[[int], str], *,
-                    recover_own: bool) -> DeliveryStats:
+    async def _pass(
+        self, model: Any, build: Callable, marker: Callable[[int], str], *, recover_own: bool
+    ) -> DeliveryStats:
         """One pass over the claimable rows in id order. Batches are leased as the senders run short, so the
         retries at the end of one batch overlap with the next instead of leaving the send slots idle."""
         stats = DeliveryStats()
         attempts: dict[int, int] = {}
-        doubt: set[int] = set()      # leased in doubt (their last send may have arrived): never handed back
-        unsent: set[int] = set()     # leased here, not in doubt, no send attempt yet: safe to hand back
+        doubt: set[int] = set()  # leased in doubt (their last send may have arrived): never handed back
+        unsent: set[int] = set()  # leased here, not in doubt, no send attempt yet: safe to hand back
 
         async def feed():
             cursor = 0
             while self.window.is_open(self.clock()) and not self.stopping:
                 now = self.clock()
                 async with self.services.db.session() as s:
-                    leased = await claims.lease(s, model, owner=self.owner, now=now, lease_for=self.lease_for,
-                                                limit=self.batch, where=[model.id > cursor], recover_own=recover_own)
+                    leased = await claims.lease(
+                        s,
+                        model,
+                        owner=self.owner,
+                        now=now,
+                        lease_for=self.lease_for,
+                        limit=self.batch,
+                        where=[model.id > cursor],
+                        recover_own=recover_own,
+                    )
                 if not leased:
                     return
                 cursor = leased[-1].id
@@ -220,8 +247,9 @@ class ReminderRun:
         except Exception as exc:  # noqa: BLE001 - best effort: the lease expires anyway
             log.warning("could not hand back %d claims: %s", len(ids), type(exc).__name__)
 
-    async def _reconciled(self, model: Any, leased: list[claims.Leased], marker: Callable[[int], str],
-                          stats: DeliveryStats) -> list[claims.Leased]:
+    async def _reconciled(
+        self, model: Any, leased: list[claims.Leased], marker: Callable[[int], str], stats: DeliveryStats
+    ) -> list[claims.Leased]:
         """In-doubt rows the channel confirms as delivered are marked sent instead of being sent again."""
         doubt = [r for r in leased if r.in_doubt]
         stats.in_doubt += len(doubt)
@@ -235,8 +263,9 @@ class ReminderRun:
         delivered = [r.id for r in doubt if known.get(r.id) is True]
         if delivered:
             async with self.services.db.session() as s:
-                await claims.finish(s, model, delivered, owner=self.owner, status=SENT, now=self.clock(),
-                                    reason="reconciled")
+                await claims.finish(
+                    s, model, delivered, owner=self.owner, status=SENT, now=self.clock(), reason="reconciled"
+                )
             stats.reconciled += len(delivered)
             stats.sent += len(delivered)
         done = set(delivered)
@@ -252,8 +281,9 @@ class ReminderRun:
                 # They have never opened the bot, so there is no chat to write to. Installing the app for them
                 # (Graph, through the outbox) creates one, so the next reminder point can reach them; the DSL
                 # digest still lists them for this one. Never for 403: that person removed or blocked the bot.
-                await enqueue(s, "apps.install", {"staff_id": staff_id}, key=f"apps.install:{staff_id}:{label}",
-                              now=now)
+                await enqueue(
+                    s, "apps.install", {"staff_id": staff_id}, key=f"apps.install:{staff_id}:{label}", now=now
+                )
             for status, ids in batch.final.items():
                 by_reason: dict[str | None, list[int]] = {}
                 for i in ids:
@@ -263,8 +293,15 @@ class ReminderRun:
                 attr = {SKIPPED: "skipped", EXPIRED: "expired", UNREACHABLE: "unreachable", FAILED: "failed"}[status]
                 setattr(stats, attr, getattr(stats, attr) + len(ids))
 
-    async def _send(self, model: Any, messages: AsyncIterator[Message], attempts: dict[int, int],
-                    stats: DeliveryStats, doubt: set[int], unsent: set[int]) -> None:
+    async def _send(
+        self,
+        model: Any,
+        messages: AsyncIterator[Message],
+        attempts: dict[int, int],
+        stats: DeliveryStats,
+        doubt: set[int],
+        unsent: set[int],
+    ) -> None:
         """Send and mark; marks are committed as results arrive (a crash leaves at most the in-flight ones)."""
         pending: list[Result] = []
         wake = asyncio.Event()
@@ -276,13 +313,13 @@ class ReminderRun:
                 wake.clear()
                 while pending:
                     chunk = pending[:]
-                    del pending[:len(chunk)]
+                    del pending[: len(chunk)]
                     await self._mark(model, chunk, attempts, stats, doubt)
                 if finished:
                     return
 
         def on_result(res: Result) -> None:
-            unsent.discard(res.key)      # marked (or released) by the marker from here on
+            unsent.discard(res.key)  # marked (or released) by the marker from here on
             pending.append(res)
             wake.set()
 
@@ -294,13 +331,23 @@ class ReminderRun:
             wake.set()
             await task
 
-    async def _mark(self, model: Any, results: list[Result], attempts: dict[int, int], stats: DeliveryStats,
-                    doubt: set[int] = frozenset()) -> None:
+    async def _mark(
+        self,
+        model: Any,
+        results: list[Result],
+        attempts: dict[int, int],
+        stats: DeliveryStats,
+        doubt: set[int] = frozenset(),
+    ) -> None:
         now = self.clock()
         sent = {r.key: r.activity_id for r in results if r.outcome is Outcome.SENT}
         unreachable = {r.key: r.status for r in results if r.outcome is Outcome.UNREACHABLE}
-        failed = [r.key for r in results if r.outcome is Outcome.FAILED
-                  or (r.outcome is Outcome.RETRY_LATER and r.attempts and attempts.get(r.key, 0) >= MAX_ROUNDS)]
+        failed = [
+            r.key
+            for r in results
+            if r.outcome is Outcome.FAILED
+            or (r.outcome is Outcome.RETRY_LATER and r.attempts and attempts.get(r.key, 0) >= MAX_ROUNDS)
+        ]
         later = [r.key for r in results if r.outcome is Outcome.RETRY_LATER and r.key not in failed]
         # An in-doubt claim that comes back unsent keeps its lease: its earlier send may have arrived, so it must
         # go through reconcile again rather than be picked up as an ordinary pending one.
@@ -357,11 +404,11 @@ class ReminderRun:
                         batch.reasons[r.id] = "no_conversation"
                         batch.install.append((r.staff_id, label))
                         continue
-                    view = await views.reminder_view(s, ctx, r.staff_id, now, sessions=sessions,
-                                                     invited=invited.get(r.staff_id, set()))
+                    view = await views.reminder_view(
+                        s, ctx, r.staff_id, now, sessions=sessions, invited=invited.get(r.staff_id, set())
+                    )
                     view = dataclasses.replace(view, marker=reminder_marker(r.id))
-                    batch.messages.append(Message(r.id, ref.conversation_id, ref.reference,
-                                                  cards.reminder_card(view)))
+                    batch.messages.append(Message(r.id, ref.conversation_id, ref.reference, cards.reminder_card(view)))
                     # Building a card takes ~0.5 ms: let the senders run in between, so a batch being built
                     # never holds up sends that are due (and then lets them out in one burst).
                     await asyncio.sleep(0)
@@ -398,9 +445,13 @@ class ReminderRun:
             return None
         ctx, point = live
         async with self.services.db.session() as s:
-            open_, first = (await s.execute(select(
-                func.count().filter(ReminderClaim.status.in_(OPEN_STATES)), func.min(ReminderClaim.created_at))
-                .where(ReminderClaim.half_term == ctx.label, ReminderClaim.point == point))).one()
+            open_, first = (
+                await s.execute(
+                    select(
+                        func.count().filter(ReminderClaim.status.in_(OPEN_STATES)), func.min(ReminderClaim.created_at)
+                    ).where(ReminderClaim.half_term == ctx.label, ReminderClaim.point == point)
+                )
+            ).one()
             if first is None:
                 # Nobody was due a reminder at this point (all attended or exempt): plan() has run if the window
                 # is open, so the round is trivially over.
@@ -408,6 +459,12 @@ class ReminderRun:
             elif open_ and now - first < DIGEST_AFTER:
                 return None
             new = await claims.insert_claims(
-                s, DigestSend, ({"staff_id": m.id, "half_term": ctx.label, "point": point}
-                                for m in facts.dsl_team(self.services.school)), now=now)
+                s,
+                DigestSend,
+                (
+                    {"staff_id": m.id, "half_term": ctx.label, "point": point}
+                    for m in facts.dsl_team(self.services.school)
+                ),
+                now=now,
+            )
         return ctx.label, point, new

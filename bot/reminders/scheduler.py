@@ -8,6 +8,7 @@ restart or a second instance finds the same jobs rather than doubling them; ``ti
 It never sends outside the sending window (a school day, from ``reminders.send_at`` to the end of the school day,
 school time zone): ticks outside it do nothing, and a delivery in progress stops when the window closes.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -56,10 +57,17 @@ def default_owner() -> str:
 
 
 class Scheduler:
-    def __init__(self, services, clock: Callable[[], dt.datetime],
-                 sleep: Callable[[float], Awaitable[object]] = asyncio.sleep, *,
-                 sender: ThrottledSender | None = None, owner: str | None = None,
-                 reconcile: Reconciler | None = None, batch: int = 200):
+    def __init__(
+        self,
+        services,
+        clock: Callable[[], dt.datetime],
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        *,
+        sender: ThrottledSender | None = None,
+        owner: str | None = None,
+        reconcile: Reconciler | None = None,
+        batch: int = 200,
+    ):
         self.services = services
         self.clock = clock
         self.sleep = sleep
@@ -77,11 +85,11 @@ class Scheduler:
         self.window = window
         self._stopping = asyncio.Event()
         self._waking = asyncio.Event()
-        self._deadline: float | None = None     # monotonic time after which a stopping run is cancelled
+        self._deadline: float | None = None  # monotonic time after which a stopping run is cancelled
         self._task: asyncio.Task | None = None
         self._recovered = False
         self._tick_lock = asyncio.Lock()
-        self.running = False          # run() is looping (the app's workers are on)
+        self.running = False  # run() is looping (the app's workers are on)
 
     # ---- what is due --------------------------------------------------------------------------------------------
     async def jobs(self, now: dt.datetime) -> list[Job]:
@@ -94,17 +102,25 @@ class Scheduler:
         school = self.services.school
         ctx = facts.context_for(self.services, cal.local_date(opening), current_or_next=True)
         async with self.services.db.session() as s:
-            open_claims = (await s.execute(select(func.count()).select_from(ReminderClaim).where(
-                ReminderClaim.status.in_(OPEN_STATES)))).scalar_one()
-            open_digests = (await s.execute(select(func.count()).select_from(DigestSend).where(
-                DigestSend.status.in_(OPEN_STATES)))).scalar_one()
+            open_claims = (
+                await s.execute(
+                    select(func.count()).select_from(ReminderClaim).where(ReminderClaim.status.in_(OPEN_STATES))
+                )
+            ).scalar_one()
+            open_digests = (
+                await s.execute(select(func.count()).select_from(DigestSend).where(DigestSend.status.in_(OPEN_STATES)))
+            ).scalar_one()
             proposal = None
             digested: set[int] = set()
             if ctx is not None:
-                proposal = (await s.execute(select(MopUpProposal.id).where(
-                    MopUpProposal.half_term == ctx.label))).scalar_one_or_none()
-                digested = set((await s.execute(select(DigestSend.point).where(
-                    DigestSend.half_term == ctx.label).distinct())).scalars().all())
+                proposal = (
+                    await s.execute(select(MopUpProposal.id).where(MopUpProposal.half_term == ctx.label))
+                ).scalar_one_or_none()
+                digested = set(
+                    (await s.execute(select(DigestSend.point).where(DigestSend.half_term == ctx.label).distinct()))
+                    .scalars()
+                    .all()
+                )
         if open_claims or open_digests:
             out.append(Job(opening, "deliver"))
         if ctx is None:
@@ -118,13 +134,16 @@ class Scheduler:
             if day > today or (day == today and self.window.bounds(day)[0] > now):
                 out.append(Job(self.window.bounds(day)[0], f"reminders:{ctx.label}:{point}"))
             elif live is not None and live[1] == point and point not in digested:
-                out.append(Job(opening, f"reminders:{ctx.label}:{point}"))   # live, round not finished
+                out.append(Job(opening, f"reminders:{ctx.label}:{point}"))  # live, round not finished
         if proposal is None:
-            first_day = next((d for d in cal.school_days_in(ctx.half_term)
-                              if mop_up_proposal_due(ctx.half_term, d, cal)), None)
+            first_day = next(
+                (d for d in cal.school_days_in(ctx.half_term) if mop_up_proposal_due(ctx.half_term, d, cal)), None
+            )
             if first_day is not None:
                 start, _ = self.window.bounds(first_day)
-                last_ok = max(d for d in cal.school_days_in(ctx.half_term) if mop_up_proposal_due(ctx.half_term, d, cal))
+                last_ok = max(
+                    d for d in cal.school_days_in(ctx.half_term) if mop_up_proposal_due(ctx.half_term, d, cal)
+                )
                 due = max(start, opening)
                 # Each window opening in the proposal days is a tick anyway; the job only says when the next is.
                 if self.window.bounds(last_ok)[1] > now and due > now:

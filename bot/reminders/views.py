@@ -1,4 +1,5 @@
 """Store + rules → the view models in cards/compliance.py. Shared by the journey and the scheduled runs."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,12 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 #: Groups with fewer staff due than this are not shown separately to governors (a figure could identify someone).
 GOVERNOR_MIN_GROUP = 3
 
-UNREACHABLE_WHY = {"no_conversation": "hasn't opened the bot in Teams", "blocked": "has blocked or removed the bot",
-                   "gone": "chat no longer exists", "failed": "Teams kept refusing"}
+UNREACHABLE_WHY = {
+    "no_conversation": "hasn't opened the bot in Teams",
+    "blocked": "has blocked or removed the bot",
+    "gone": "chat no longer exists",
+    "failed": "Teams kept refusing",
+}
 
 
 def day_label(day: dt.date) -> str:
@@ -51,38 +56,66 @@ def name_of(school: School, staff_id: str) -> str:
     return m.name if m else staff_id
 
 
-async def reminder_view(s: AsyncSession, ctx: Context, staff_id: str, now: dt.datetime, *,
-                        sessions: dict[int, GroupSession] | None = None,
-                        invited: set[int] | None = None, selected: int | None = None,
-                        error: str | None = None) -> cards.ReminderView:
+async def reminder_view(
+    s: AsyncSession,
+    ctx: Context,
+    staff_id: str,
+    now: dt.datetime,
+    *,
+    sessions: dict[int, GroupSession] | None = None,
+    invited: set[int] | None = None,
+    selected: int | None = None,
+    error: str | None = None,
+) -> cards.ReminderView:
     member = ctx.school.staff[staff_id]
     if sessions is None:
         sessions = await facts.load_sessions(s, ctx.label)
     if invited is None:
         invited = (await facts.invited_sessions(s, sessions.keys(), [staff_id])).get(staff_id, set())
-    options = next_sessions_for(staff_id, member.group, facts.options_of(sessions), half_term=ctx.label, now=now,
-                                invited=invited)
+    options = next_sessions_for(
+        staff_id, member.group, facts.options_of(sessions), half_term=ctx.label, now=now, invited=invited
+    )
     today = ctx.calendar.local_date(now)
     return cards.ReminderView(
-        first_name=member.first_name, half_term_name=ctx.half_term.name, half_term_index=ctx.half_term.index,
+        first_name=member.first_name,
+        half_term_name=ctx.half_term.name,
+        half_term_index=ctx.half_term.index,
         days_left=ctx.calendar.school_days_left(ctx.half_term, today),
         deadline_label=day_label(ctx.calendar.deadline(ctx.half_term)),
-        choices=tuple(cards.SessionChoice(o.id, session_label(ctx.school, sessions[o.id]), o.id in invited)
-                      for o in options),
-        selected=selected if any(o.id == selected for o in options) else None, error=error)
+        choices=tuple(
+            cards.SessionChoice(o.id, session_label(ctx.school, sessions[o.id]), o.id in invited) for o in options
+        ),
+        selected=selected if any(o.id == selected for o in options) else None,
+        error=error,
+    )
 
 
 async def mop_up_line(s: AsyncSession, ctx: Context, report: rules.HalfTermReport) -> tuple[str, bool]:
     """One line about the mop-up session, and whether the DSL team may ask for a proposal now."""
     row = (await s.execute(select(MopUpProposal).where(MopUpProposal.half_term == ctx.label))).scalar_one_or_none()
-    booked = (await s.execute(select(GroupSession).where(
-        GroupSession.half_term == ctx.label, GroupSession.kind == "mop_up", GroupSession.status != "cancelled")
-        .order_by(GroupSession.starts_at))).scalars().first()
+    booked = (
+        (
+            await s.execute(
+                select(GroupSession)
+                .where(
+                    GroupSession.half_term == ctx.label,
+                    GroupSession.kind == "mop_up",
+                    GroupSession.status != "cancelled",
+                )
+                .order_by(GroupSession.starts_at)
+            )
+        )
+        .scalars()
+        .first()
+    )
     first, last = report.mop_up_week
     week = f"{day_label(first)} – {day_label(last)}"
     if booked is not None:
-        return (f"booked for {when_label(booked.starts_at, booked.ends_at, ctx.tz)} with "
-                f"{name_of(ctx.school, booked.facilitator_id)}.", False)
+        return (
+            f"booked for {when_label(booked.starts_at, booked.ends_at, ctx.tz)} with "
+            f"{name_of(ctx.school, booked.facilitator_id)}.",
+            False,
+        )
     open_ = report.phase is not rules.Phase.CLOSED
     if row is not None and row.status == "proposed":
         return f"proposed to the DSL team, waiting for someone to book it (last week: {week}).", False
@@ -96,8 +129,13 @@ async def mop_up_line(s: AsyncSession, ctx: Context, report: rules.HalfTermRepor
 
 
 async def reminder_lines(s: AsyncSession, ctx: Context) -> tuple[str, ...]:
-    rows = (await s.execute(select(ReminderClaim.point, ReminderClaim.status, func.count()).where(
-        ReminderClaim.half_term == ctx.label).group_by(ReminderClaim.point, ReminderClaim.status))).all()
+    rows = (
+        await s.execute(
+            select(ReminderClaim.point, ReminderClaim.status, func.count())
+            .where(ReminderClaim.half_term == ctx.label)
+            .group_by(ReminderClaim.point, ReminderClaim.status)
+        )
+    ).all()
     by_point: dict[int, dict[str, int]] = {}
     for point, status, n in rows:
         by_point.setdefault(point, {})[status] = n
@@ -160,28 +198,49 @@ async def attendance_view(s: AsyncSession, ctx: Context, now: dt.datetime) -> ca
     for sid in report.missed:
         by_group_missed.setdefault(ctx.school.staff[sid].group, []).append(sid)
     groups = tuple(
-        cards.GroupRow(facts.group_name(ctx.school, gid), t.compliant, t.due, t.percent,
-                       _names(ctx.school, by_group_out.get(gid, ())), _names(ctx.school, by_group_missed.get(gid, ())),
-                       t.exempt)
-        for gid, t in _ordered_groups(ctx.school, report.groups))
+        cards.GroupRow(
+            facts.group_name(ctx.school, gid),
+            t.compliant,
+            t.due,
+            t.percent,
+            _names(ctx.school, by_group_out.get(gid, ())),
+            _names(ctx.school, by_group_missed.get(gid, ())),
+            t.exempt,
+        )
+        for gid, t in _ordered_groups(ctx.school, report.groups)
+    )
     exempt = tuple(f"{name_of(ctx.school, e.staff_id)} — {_exempt_reason(e)}" for e in report.exempt)
     line, can_propose = await mop_up_line(s, ctx, report)
     first, last = report.mop_up_week
     prev_i, next_i = _nav(ctx)
     return cards.AttendanceView(
-        half_term_name=ctx.half_term.name, half_term_index=ctx.half_term.index, phase=report.phase.value,
-        deadline_label=day_label(report.deadline), days_left=report.school_days_left,
-        mop_up_week_label=f"{day_label(first)} – {day_label(last)}", compliant=report.totals.compliant,
-        due=report.totals.due, percent=report.totals.percent, groups=groups, mop_up=line, exempt=exempt,
-        reminders=await reminder_lines(s, ctx), can_propose_mop_up=can_propose and report.phase.value == "current",
-        previous_index=prev_i, next_index=next_i,
+        half_term_name=ctx.half_term.name,
+        half_term_index=ctx.half_term.index,
+        phase=report.phase.value,
+        deadline_label=day_label(report.deadline),
+        days_left=report.school_days_left,
+        mop_up_week_label=f"{day_label(first)} – {day_label(last)}",
+        compliant=report.totals.compliant,
+        due=report.totals.due,
+        percent=report.totals.percent,
+        groups=groups,
+        mop_up=line,
+        exempt=exempt,
+        reminders=await reminder_lines(s, ctx),
+        can_propose_mop_up=can_propose and report.phase.value == "current",
+        previous_index=prev_i,
+        next_index=next_i,
         dsl=tuple(cards.DslRow(name_of(ctx.school, d.staff_id), _dsl_status(d)) for d in report.dsl),
-        dsl_frequency=FREQUENCY_WORDS.get(ctx.school.settings.dsl_individual_supervision, ""))
+        dsl_frequency=FREQUENCY_WORDS.get(ctx.school.settings.dsl_individual_supervision, ""),
+    )
 
 
 def _exempt_reason(e: rules.Exemption) -> str:
-    return {rules.ExemptReason.LEFT: "left", rules.ExemptReason.JOINED_LATE: "joined late in the half term",
-            rules.ExemptReason.ABSENT: "long-term absence"}.get(e.reason, str(e.reason.value))
+    return {
+        rules.ExemptReason.LEFT: "left",
+        rules.ExemptReason.JOINED_LATE: "joined late in the half term",
+        rules.ExemptReason.ABSENT: "long-term absence",
+    }.get(e.reason, str(e.reason.value))
 
 
 def _ordered_groups(school: School, groups) -> list[tuple[str, rules.GroupTotals]]:
@@ -202,12 +261,23 @@ async def governor_view(s: AsyncSession, ctx: Context, now: dt.datetime) -> card
     first, last = report.mop_up_week
     prev_i, next_i = _nav(ctx)
     return cards.GovernorView(
-        half_term_name=ctx.half_term.name, half_term_index=ctx.half_term.index, phase=report.phase.value,
-        deadline_label=day_label(report.deadline), days_left=report.school_days_left,
-        mop_up_week_label=f"{day_label(first)} – {day_label(last)}", compliant=report.totals.compliant,
-        due=report.totals.due, percent=report.totals.percent, exempt=report.totals.exempt, groups=tuple(rows),
-        mop_up=_without_names(line, report), suppressed_below=GOVERNOR_MIN_GROUP,
-        previous_index=prev_i, next_index=next_i, dsl_line=_dsl_line(report))
+        half_term_name=ctx.half_term.name,
+        half_term_index=ctx.half_term.index,
+        phase=report.phase.value,
+        deadline_label=day_label(report.deadline),
+        days_left=report.school_days_left,
+        mop_up_week_label=f"{day_label(first)} – {day_label(last)}",
+        compliant=report.totals.compliant,
+        due=report.totals.due,
+        percent=report.totals.percent,
+        exempt=report.totals.exempt,
+        groups=tuple(rows),
+        mop_up=_without_names(line, report),
+        suppressed_below=GOVERNOR_MIN_GROUP,
+        previous_index=prev_i,
+        next_index=next_i,
+        dsl_line=_dsl_line(report),
+    )
 
 
 def _without_names(line: str, report: rules.HalfTermReport) -> str:
@@ -226,21 +296,40 @@ async def digest_view(s: AsyncSession, ctx: Context, point: int, now: dt.datetim
     for sid in report.outstanding:
         outstanding.setdefault(ctx.school.staff[sid].group, []).append(name_of(ctx.school, sid))
     order = list(ctx.school.groups)
-    by_group = tuple((facts.group_name(ctx.school, g), tuple(sorted(outstanding[g])))
-                     for g in sorted(outstanding, key=lambda g: order.index(g) if g in order else len(order)))
-    claims = (await s.execute(select(ReminderClaim.staff_id, ReminderClaim.status, ReminderClaim.reason).where(
-        ReminderClaim.half_term == ctx.label, ReminderClaim.point == point))).all()
+    by_group = tuple(
+        (facts.group_name(ctx.school, g), tuple(sorted(outstanding[g])))
+        for g in sorted(outstanding, key=lambda g: order.index(g) if g in order else len(order))
+    )
+    claims = (
+        await s.execute(
+            select(ReminderClaim.staff_id, ReminderClaim.status, ReminderClaim.reason).where(
+                ReminderClaim.half_term == ctx.label, ReminderClaim.point == point
+            )
+        )
+    ).all()
     still_out = set(report.outstanding)
-    unreachable = tuple(sorted(
-        (name_of(ctx.school, sid), UNREACHABLE_WHY.get(reason or "", "could not be reached"))
-        for sid, status, reason in claims if status in (UNREACHABLE, FAILED) and sid in still_out))
+    unreachable = tuple(
+        sorted(
+            (name_of(ctx.school, sid), UNREACHABLE_WHY.get(reason or "", "could not be reached"))
+            for sid, status, reason in claims
+            if status in (UNREACHABLE, FAILED) and sid in still_out
+        )
+    )
     reminded = sum(1 for _, status, _ in claims if status == SENT)
     line, _ = await mop_up_line(s, ctx, report)
     return cards.DigestView(
-        half_term_name=ctx.half_term.name, half_term_index=ctx.half_term.index, days_left=report.school_days_left,
-        deadline_label=day_label(report.deadline), compliant=report.totals.compliant, due=report.totals.due,
-        percent=report.totals.percent, outstanding_by_group=by_group, unreachable=unreachable, reminded=reminded,
-        mop_up=line)
+        half_term_name=ctx.half_term.name,
+        half_term_index=ctx.half_term.index,
+        days_left=report.school_days_left,
+        deadline_label=day_label(report.deadline),
+        compliant=report.totals.compliant,
+        due=report.totals.due,
+        percent=report.totals.percent,
+        outstanding_by_group=by_group,
+        unreachable=unreachable,
+        reminded=reminded,
+        mop_up=line,
+    )
 
 
 def facilitator_choices(school: School) -> tuple[tuple[str, str], ...]:

@@ -20,6 +20,7 @@ Design (the YAML stays the local-mode source):
 * The running bot reads the roster at start-up: restart it after `--apply` (DEPLOY.md), or run the daily job just
   before the nightly restart.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,8 +38,12 @@ from bot.school.config import DirectoryGroups, Role, School, StaffMember, load_s
 from graph.errors import GraphDeltaExpired, GraphNotFound
 from graph.ports import MAX_DELTA_GROUPS, DirectoryUser
 
-ROLE_FIELDS = {Role.DSL: "dsl", Role.ALLOCATOR: "allocators", Role.SUPERVISOR: "supervisors",
-               Role.GOVERNOR: "governors"}
+ROLE_FIELDS = {
+    Role.DSL: "dsl",
+    Role.ALLOCATOR: "allocators",
+    Role.SUPERVISOR: "supervisors",
+    Role.GOVERNOR: "governors",
+}
 MAX_NESTING_ROUNDS = 5
 
 
@@ -52,11 +57,12 @@ def state_path(school_path: Path) -> Path:
 
 # ---------------------------------------------------------------- the diff
 
+
 @dataclass
 class Change:
     staff_id: str
     name: str
-    what: str                          # "added" | "left" | "rejoined" | "roles" | "group" | "renamed"
+    what: str  # "added" | "left" | "rejoined" | "roles" | "group" | "renamed"
     detail: str = ""
 
     def line(self) -> str:
@@ -80,6 +86,7 @@ class SyncResult:
 
 # ---------------------------------------------------------------- membership state (delta)
 
+
 def _empty_state() -> dict:
     return {"version": 1, "links": [], "members": {}}
 
@@ -100,10 +107,13 @@ async def _read_memberships(directory, group_ids: list[str], state: dict, counts
     earlier = [g for link in state.get("links", []) for g in link.get("ids", [])]
     tracked = list(dict.fromkeys([*group_ids, *earlier]))
     for _ in range(MAX_NESTING_ROUNDS):
-        chunks = [tracked[i:i + MAX_DELTA_GROUPS] for i in range(0, len(tracked), MAX_DELTA_GROUPS)]
+        chunks = [tracked[i : i + MAX_DELTA_GROUPS] for i in range(0, len(tracked), MAX_DELTA_GROUPS)]
         old_links = {tuple(link["ids"]): link["link"] for link in state.get("links", [])}
-        members = {g: {"users": list(v.get("users", [])), "groups": list(v.get("groups", []))}
-                   for g, v in state.get("members", {}).items() if g in tracked}
+        members = {
+            g: {"users": list(v.get("users", [])), "groups": list(v.get("groups", []))}
+            for g, v in state.get("members", {}).items()
+            if g in tracked
+        }
         links = []
         for chunk in chunks:
             link = old_links.get(tuple(chunk))
@@ -118,8 +128,9 @@ async def _read_memberships(directory, group_ids: list[str], state: dict, counts
                 for g in chunk:
                     members[g] = {"users": [], "groups": []}
             for c in delta.changes:
-                slot = members.setdefault(c.group_id, {"users": [], "groups": []})["users" if c.kind == "user"
-                                                                                      else "groups"]
+                slot = members.setdefault(c.group_id, {"users": [], "groups": []})[
+                    "users" if c.kind == "user" else "groups"
+                ]
                 if c.removed:
                     if c.member_id in slot:
                         slot.remove(c.member_id)
@@ -149,6 +160,7 @@ def _transitive(state: dict, group_id: str) -> set[str]:
 
 # ---------------------------------------------------------------- the roster it implies
 
+
 def _new_id(user: DirectoryUser, taken: set[str]) -> str:
     base = (user.user_principal_name or user.mail or user.display_name or user.id).split("@")[0].lower()
     base = re.sub(r"[^a-z0-9.]+", ".", base).strip(".") or "staff"
@@ -161,22 +173,25 @@ def _new_id(user: DirectoryUser, taken: set[str]) -> str:
 async def compute(school: School, directory, *, today: dt.date, state: dict | None = None) -> SyncResult:
     cfg: DirectoryGroups | None = school.data.directory
     if cfg is None:
-        raise RosterError(f"{school.path}: no `directory:` section naming the Entra groups to read "
-                          "(see bot/school/config.py DirectoryGroups)")
+        raise RosterError(
+            f"{school.path}: no `directory:` section naming the Entra groups to read "
+            "(see bot/school/config.py DirectoryGroups)"
+        )
     counts: dict[str, int] = {}
     warnings: list[str] = []
     try:
         people = {u.id.lower(): u async for u in directory.iter_group_members(cfg.all_staff)}
     except GraphNotFound:
-        raise RosterError(f"the all-staff group {cfg.all_staff} does not exist (or the app cannot read it): "
-                          "refusing to read that as \"everyone left\"") from None
+        raise RosterError(
+            f"the all-staff group {cfg.all_staff} does not exist (or the app cannot read it): "
+            "refusing to read that as \"everyone left\""
+        ) from None
     counts["staff_read"] = len(people)
     if not people:
         raise RosterError(f"the all-staff group {cfg.all_staff} has no members: refusing to mark everyone as left")
     role_groups = {role: getattr(cfg, f) for role, f in ROLE_FIELDS.items() if getattr(cfg, f)}
     tracked = [*role_groups.values(), *cfg.groups.values()]
-    state = await _read_memberships(directory, tracked, state or _empty_state(), counts) if tracked \
-        else _empty_state()
+    state = await _read_memberships(directory, tracked, state or _empty_state(), counts) if tracked else _empty_state()
     members_of = {g: {m.lower() for m in _transitive(state, g)} for g in tracked}
 
     current = {s.aad_object_id.lower(): s for s in school.data.staff}
@@ -192,15 +207,17 @@ async def compute(school: School, directory, *, today: dt.date, state: dict | No
         group = next((gid for gid, entra in cfg.groups.items() if aad in members_of[entra]), None)
         if group is None:
             if old is not None and old.group not in cfg.groups:
-                group = old.group          # a group the directory does not manage: as the YAML has it
+                group = old.group  # a group the directory does not manage: as the YAML has it
             elif cfg.default_group:
                 group = cfg.default_group
             elif old is not None:
                 group = old.group
                 warnings.append(f"{sid} ({user.display_name}) is in none of the mapped class groups; kept in {group}")
             else:
-                warnings.append(f"{user.display_name} ({aad}) is in none of the mapped groups and there is no "
-                                "directory.default_group: not added")
+                warnings.append(
+                    f"{user.display_name} ({aad}) is in none of the mapped groups and there is no "
+                    "directory.default_group: not added"
+                )
                 continue
         roles = set(old.roles) if old else set()
         for role, entra in role_groups.items():
@@ -211,13 +228,20 @@ async def compute(school: School, directory, *, today: dt.date, state: dict | No
         trained = old.supervisor_trained_on if old else None
         if Role.SUPERVISOR in roles and trained is None:
             roles.discard(Role.SUPERVISOR)
-            warnings.append(f"{sid} ({user.display_name}) is in the supervisors group but has no "
-                            "supervisor_trained_on in the school YAML: not in the pool until it is recorded")
+            warnings.append(
+                f"{sid} ({user.display_name}) is in the supervisors group but has no "
+                "supervisor_trained_on in the school YAML: not in the pool until it is recorded"
+            )
         data: dict[str, Any] = old.model_dump(by_alias=True) if old else {}
-        data.update(id=sid, name=user.display_name or (old.name if old else sid),
-                    email=user.mail or user.user_principal_name or (old.email if old else ""),
-                    aad_object_id=user.id, job_title=user.job_title or (old.job_title if old else ""),
-                    group=group, roles=sorted(r.value for r in roles))
+        data.update(
+            id=sid,
+            name=user.display_name or (old.name if old else sid),
+            email=user.mail or user.user_principal_name or (old.email if old else ""),
+            aad_object_id=user.id,
+            job_title=user.job_title or (old.job_title if old else ""),
+            group=group,
+            roles=sorted(r.value for r in roles),
+        )
         if old is not None and old.left_on is not None and old.left_on <= today:
             data["left_on"] = None
             changes.append(Change(sid, data["name"], "rejoined"))
@@ -229,8 +253,9 @@ async def compute(school: School, directory, *, today: dt.date, state: dict | No
         if set(old.roles) != set(member.roles):
             gained = sorted(r.value for r in set(member.roles) - set(old.roles))
             lost = sorted(r.value for r in set(old.roles) - set(member.roles))
-            changes.append(Change(sid, member.name, "roles",
-                                  " ".join([*(f"+{r}" for r in gained), *(f"-{r}" for r in lost)])))
+            changes.append(
+                Change(sid, member.name, "roles", " ".join([*(f"+{r}" for r in gained), *(f"-{r}" for r in lost)]))
+            )
         if old.group != member.group:
             changes.append(Change(sid, member.name, "group", f"{old.group} → {member.group}"))
         if old.name != member.name:
@@ -240,7 +265,7 @@ async def compute(school: School, directory, *, today: dt.date, state: dict | No
         if aad in kept:
             continue
         if old.left_on is not None and old.left_on <= today:
-            out.append(old)                    # left earlier: kept as it is
+            out.append(old)  # left earlier: kept as it is
             continue
         out.append(old.model_copy(update={"left_on": today}))
         reason = "account disabled" if aad in people else "no longer in the all-staff group"
@@ -248,8 +273,9 @@ async def compute(school: School, directory, *, today: dt.date, state: dict | No
     for role, entra in role_groups.items():
         outside = members_of[entra] - set(people)
         if outside:
-            warnings.append(f"{len(outside)} member(s) of the {ROLE_FIELDS[role]} group are not in the all-staff "
-                            "group: ignored")
+            warnings.append(
+                f"{len(outside)} member(s) of the {ROLE_FIELDS[role]} group are not in the all-staff group: ignored"
+            )
     if not any(Role.DSL in s.roles and s.left_on is None for s in out):
         raise RosterError("after the sync nobody would have the dsl role: check the DSL group before applying")
     if not any(Role.ALLOCATOR in s.roles and s.left_on is None for s in out):
@@ -262,6 +288,7 @@ def _roles(roles) -> str:
 
 
 # ---------------------------------------------------------------- applying
+
 
 def _atomic_write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -280,10 +307,12 @@ def apply(school_path: Path, result: SyncResult, *, now: dt.datetime) -> Path:
     staff = [s.model_dump(mode="json", by_alias=True, exclude_defaults=True) for s in result.staff]
     for entry in staff:
         entry.setdefault("roles", [])
-    header = (f"# Written by `python -m bot.roster sync --apply` at {now.isoformat(timespec='seconds')} from the "
-              f"tenant's groups.\n# It replaces the staff list of {school_path.name}; delete it to go back to that "
-              "list. Hand edits are overwritten\n# by the next sync: record training dates, capacity and absences in "
-              f"{school_path.name}.\n")
+    header = (
+        f"# Written by `python -m bot.roster sync --apply` at {now.isoformat(timespec='seconds')} from the "
+        f"tenant's groups.\n# It replaces the staff list of {school_path.name}; delete it to go back to that "
+        "list. Hand edits are overwritten\n# by the next sync: record training dates, capacity and absences in "
+        f"{school_path.name}.\n"
+    )
     text = header + yaml.safe_dump({"staff": staff}, sort_keys=False, allow_unicode=True)
     candidate = override.with_name(f".{override.name}.check")
     candidate.write_text(text, encoding="utf-8")
@@ -292,7 +321,7 @@ def apply(school_path: Path, result: SyncResult, *, now: dt.datetime) -> Path:
         raw["staff"] = yaml.safe_load(text)["staff"]
         from bot.school.config import SchoolFile
 
-        SchoolFile.model_validate(raw)   # the school must still load; raises with the field if not
+        SchoolFile.model_validate(raw)  # the school must still load; raises with the field if not
     finally:
         candidate.unlink(missing_ok=True)
     _atomic_write(override, text)
@@ -300,8 +329,7 @@ def apply(school_path: Path, result: SyncResult, *, now: dt.datetime) -> Path:
     return override
 
 
-async def sync(school_path: Path, directory, *, do_apply: bool, today: dt.date,
-               now: dt.datetime) -> SyncResult:
+async def sync(school_path: Path, directory, *, do_apply: bool, today: dt.date, now: dt.datetime) -> SyncResult:
     school = load_school(school_path)
     result = await compute(school, directory, today=today, state=load_state(state_path(school_path)))
     if do_apply:

@@ -1,5 +1,6 @@
 """`python -m bot.roster sync [--apply]`: read the roster from the tenant's Entra groups, show the changes (ids and
 names only), and with --apply write the synced roster beside the school YAML. See bot/roster/__init__.py."""
+
 from __future__ import annotations
 
 import argparse

@@ -3,6 +3,7 @@ steps to be brought to DSL meeting"; seed 004: a summary sheet of actions): the 
 
 Each action comes with the group session its record is about, so the list can say where it came from.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,22 +20,28 @@ ActionRow = tuple[RecordAction, GroupSession]
 
 
 def _with_session():
-    return (select(RecordAction, GroupSession)
-            .join(GroupRecord, GroupRecord.id == RecordAction.record_id)
-            .join(GroupSession, GroupSession.id == GroupRecord.session_id))
+    return (
+        select(RecordAction, GroupSession)
+        .join(GroupRecord, GroupRecord.id == RecordAction.record_id)
+        .join(GroupSession, GroupSession.id == GroupRecord.session_id)
+    )
 
 
 async def open_actions(s: AsyncSession) -> list[ActionRow]:
     """Every open action, soonest due first."""
-    rows = await s.execute(_with_session().where(RecordAction.status == OPEN)
-                           .order_by(RecordAction.due_on, RecordAction.id))
+    rows = await s.execute(
+        _with_session().where(RecordAction.status == OPEN).order_by(RecordAction.due_on, RecordAction.id)
+    )
     return [(a, sess) for a, sess in rows.all()]
 
 
 async def done_actions(s: AsyncSession, *, since: dt.datetime) -> list[ActionRow]:
     """Actions marked done at or after `since`, most recent first."""
-    rows = await s.execute(_with_session().where(RecordAction.status == DONE, RecordAction.done_at >= since)
-                           .order_by(RecordAction.done_at.desc()))
+    rows = await s.execute(
+        _with_session()
+        .where(RecordAction.status == DONE, RecordAction.done_at >= since)
+        .order_by(RecordAction.done_at.desc())
+    )
     return [(a, sess) for a, sess in rows.all()]
 
 

@@ -1,4 +1,5 @@
 """The one declarative Base every table module shares (Alembic autogenerates against its metadata)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -3,6 +3,7 @@ session in the last week): joining a group session from a reminder, and the half
 
 The attendance figures themselves are read by bot/reminders/facts.py (shared with the reminder run).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,8 +25,9 @@ async def session_to_join(s: AsyncSession, session_id: int, *, half_term: str) -
     joining at once must not each send a list without the other (PostgreSQL `FOR UPDATE`; SQLite has one
     writer anyway and SQLAlchemy leaves the clause out there). Raises NotFound unless it is a session that
     counts for attendance in `half_term` — whatever its status or start, which the caller explains."""
-    session = (await s.execute(select(GroupSession).where(GroupSession.id == session_id)
-                               .with_for_update())).scalar_one_or_none()
+    session = (
+        await s.execute(select(GroupSession).where(GroupSession.id == session_id).with_for_update())
+    ).scalar_one_or_none()
     if session is None or session.kind not in COUNTING_KINDS or session.half_term != half_term:
         raise NotFound(session_id)
     return session
@@ -33,15 +35,26 @@ async def session_to_join(s: AsyncSession, session_id: int, *, half_term: str) -
 
 async def join_session(s: AsyncSession, session_id: int, staff_id: str, *, now: dt.datetime) -> bool:
     """Put someone on a session's invitee list ("I'll attend"); False if they were on it already."""
-    added = await insert_ignore(s, SessionInvitee, [dict(session_id=session_id, staff_id=staff_id, added_at=now,
-                                                         added_via="self")], conflict=["session_id", "staff_id"])
+    added = await insert_ignore(
+        s,
+        SessionInvitee,
+        [dict(session_id=session_id, staff_id=staff_id, added_at=now, added_via="self")],
+        conflict=["session_id", "staff_id"],
+    )
     return added > 0
 
 
 async def invitee_ids(s: AsyncSession, session_id: int) -> list[str]:
     """Everyone invited to a session, in the order they were added."""
-    return list((await s.execute(select(SessionInvitee.staff_id).where(SessionInvitee.session_id == session_id)
-                                 .order_by(SessionInvitee.id))).scalars())
+    return list(
+        (
+            await s.execute(
+                select(SessionInvitee.staff_id)
+                .where(SessionInvitee.session_id == session_id)
+                .order_by(SessionInvitee.id)
+            )
+        ).scalars()
+    )
 
 
 async def mop_up_proposal(s: AsyncSession, proposal_id: int) -> MopUpProposal:

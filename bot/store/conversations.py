@@ -1,4 +1,5 @@
 """Conversation references: saved on install / first contact, read when the bot messages proactively."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,28 +34,50 @@ async def save_reference(s: AsyncSession, ref: Reference, *, now: dt.datetime, t
 
     from bot.store.upsert import insert_ignore
 
-    values = dict(kind=ref.kind, key=ref.key, staff_id=ref.staff_id, conversation_id=ref.conversation_id,
-                  service_url=ref.service_url, tenant_id=tenant_id, team_id=ref.team_id,
-                  channel_name=ref.channel_name, reference=ref.reference, updated_at=now)
+    values = dict(
+        kind=ref.kind,
+        key=ref.key,
+        staff_id=ref.staff_id,
+        conversation_id=ref.conversation_id,
+        service_url=ref.service_url,
+        tenant_id=tenant_id,
+        team_id=ref.team_id,
+        channel_name=ref.channel_name,
+        reference=ref.reference,
+        updated_at=now,
+    )
     if await insert_ignore(s, ConversationRef, [values], conflict=["kind", "key"]) == 1:
         return True
     changes = {k: v for k, v in values.items() if k not in ("kind", "key")}
     if ref.channel_name is None:
-        changes.pop("channel_name")   # Teams sends the name only on some activities: keep the one we learnt
-    await s.execute(update(ConversationRef).where(ConversationRef.kind == ref.kind, ConversationRef.key == ref.key)
-                    .values(**changes))
+        changes.pop("channel_name")  # Teams sends the name only on some activities: keep the one we learnt
+    await s.execute(
+        update(ConversationRef)
+        .where(ConversationRef.kind == ref.kind, ConversationRef.key == ref.key)
+        .values(**changes)
+    )
     return False
 
 
 def _to_ref(row: ConversationRef) -> Reference:
-    return Reference(kind=row.kind, key=row.key, staff_id=row.staff_id, conversation_id=row.conversation_id,
-                     service_url=row.service_url, reference=row.reference, team_id=row.team_id,
-                     channel_name=row.channel_name)
+    return Reference(
+        kind=row.kind,
+        key=row.key,
+        staff_id=row.staff_id,
+        conversation_id=row.conversation_id,
+        service_url=row.service_url,
+        reference=row.reference,
+        team_id=row.team_id,
+        channel_name=row.channel_name,
+    )
 
 
 async def personal(s: AsyncSession, staff_id: str) -> Reference | None:
-    row = (await s.execute(select(ConversationRef).where(
-        ConversationRef.kind == "personal", ConversationRef.key == staff_id))).scalar_one_or_none()
+    row = (
+        await s.execute(
+            select(ConversationRef).where(ConversationRef.kind == "personal", ConversationRef.key == staff_id)
+        )
+    ).scalar_one_or_none()
     return _to_ref(row) if row else None
 
 
@@ -67,6 +90,9 @@ async def channel_by_name(s: AsyncSession, name: str) -> Reference | None:
 
 
 async def channel_by_id(s: AsyncSession, channel_id: str) -> Reference | None:
-    row = (await s.execute(select(ConversationRef).where(
-        ConversationRef.kind == "channel", ConversationRef.key == channel_id))).scalar_one_or_none()
+    row = (
+        await s.execute(
+            select(ConversationRef).where(ConversationRef.kind == "channel", ConversationRef.key == channel_id)
+        )
+    ).scalar_one_or_none()
     return _to_ref(row) if row else None

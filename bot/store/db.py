@@ -1,4 +1,5 @@
 """Engine, sessions and start-up migrations for SQLite (default) and PostgreSQL."""
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ A draft model has `draft_key` (unique), `owner_id`, `content`, `created_at`, `up
 what it is a draft of (its target). A submitted model has a unique `submit_key`. Filters given as keyword
 arguments are column equalities; `None` means IS NULL.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,20 +32,35 @@ async def by_key(s: AsyncSession, model: type[M], key: str) -> M | None:
 
 
 async def exists(s: AsyncSession, model: Any, key: str) -> bool:
-    return (await s.execute(select(func.count()).select_from(model).where(model.draft_key == key))
-            ).scalar_one() > 0
+    return (await s.execute(select(func.count()).select_from(model).where(model.draft_key == key))).scalar_one() > 0
 
 
 async def latest(s: AsyncSession, model: type[M], owner_id: str, **target: Any) -> M | None:
     """The owner's most recently saved draft of this target."""
-    return (await s.execute(select(model).where(model.owner_id == owner_id, *_where(model, target))
-                            .order_by(model.updated_at.desc(), model.id.desc()).limit(1))).scalar_one_or_none()
+    return (
+        await s.execute(
+            select(model)
+            .where(model.owner_id == owner_id, *_where(model, target))
+            .order_by(model.updated_at.desc(), model.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def recent(s: AsyncSession, model: type[M], owner_id: str, limit: int) -> Sequence[M]:
     """The owner's drafts, most recently saved first."""
-    return (await s.execute(select(model).where(model.owner_id == owner_id)
-                            .order_by(model.updated_at.desc(), model.id.desc()).limit(limit))).scalars().all()
+    return (
+        (
+            await s.execute(
+                select(model)
+                .where(model.owner_id == owner_id)
+                .order_by(model.updated_at.desc(), model.id.desc())
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 async def add(s: AsyncSession, model: type[M], **columns: Any) -> M:
@@ -64,8 +80,9 @@ async def delete_key(s: AsyncSession, model: Any, key: str) -> int:
     return max(res.rowcount or 0, 0)
 
 
-async def delete_where(s: AsyncSession, model: Any, *, keep: str | None = None,
-                       saved_before: dt.datetime | None = None, **target: Any) -> int:
+async def delete_where(
+    s: AsyncSession, model: Any, *, keep: str | None = None, saved_before: dt.datetime | None = None, **target: Any
+) -> int:
     """Delete the drafts matching `target` (all owners unless `owner_id` is one of the filters), except `keep`,
     and only those last saved before `saved_before` when given."""
     conds = _where(model, target)

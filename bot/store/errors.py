@@ -1,6 +1,7 @@
 """Domain errors the store raises; journeys map each to a card (aiohttp-demos' `RecordNotFound` pattern).
 
 Each carries the least needed to explain itself to the person — ids, never content."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ in the Safeguarding channel's files — here only metadata and the short action 
 Functions take the caller's session and return rows or small dataclasses, raising the store's domain errors;
 the journey opens one transaction per turn. Drafts are in bot/store/drafts.py (via bot/records/lifecycle.py).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,28 +55,47 @@ async def sessions_of(s: AsyncSession, record_ids: Iterable[int]) -> dict[int, G
     ids = set(record_ids)
     if not ids:
         return {}
-    return {r.id: sess for r, sess in (await s.execute(
-        select(GroupRecord, GroupSession).join(GroupSession, GroupSession.id == GroupRecord.session_id)
-        .where(GroupRecord.id.in_(ids)))).all()}
+    return {
+        r.id: sess
+        for r, sess in (
+            await s.execute(
+                select(GroupRecord, GroupSession)
+                .join(GroupSession, GroupSession.id == GroupRecord.session_id)
+                .where(GroupRecord.id.in_(ids))
+            )
+        ).all()
+    }
 
 
 async def recorded_in(s: AsyncSession, half_term: str, limit: int = 8) -> list[Recorded]:
     """This half term's records, latest session first, each with its newest file version."""
-    rows = (await s.execute(
-        select(GroupRecord, GroupSession).join(GroupSession, GroupSession.id == GroupRecord.session_id)
-        .where(GroupSession.half_term == half_term).order_by(GroupSession.starts_at.desc()).limit(limit))).all()
+    rows = (
+        await s.execute(
+            select(GroupRecord, GroupSession)
+            .join(GroupSession, GroupSession.id == GroupRecord.session_id)
+            .where(GroupSession.half_term == half_term)
+            .order_by(GroupSession.starts_at.desc())
+            .limit(limit)
+        )
+    ).all()
     latest: dict[int, GroupRecordVersion] = {}
     if rows:
-        for v in (await s.execute(select(GroupRecordVersion).where(
-                GroupRecordVersion.record_id.in_([r.id for r, _ in rows])))).scalars():
+        for v in (
+            await s.execute(select(GroupRecordVersion).where(GroupRecordVersion.record_id.in_([r.id for r, _ in rows])))
+        ).scalars():
             if v.record_id not in latest or v.version > latest[v.record_id].version:
                 latest[v.record_id] = v
     return [Recorded(r, sess, latest.get(r.id)) for r, sess in rows]
 
 
 async def version(s: AsyncSession, record_id: int, number: int) -> GroupRecordVersion | None:
-    return (await s.execute(select(GroupRecordVersion).where(
-        GroupRecordVersion.record_id == record_id, GroupRecordVersion.version == number))).scalar_one_or_none()
+    return (
+        await s.execute(
+            select(GroupRecordVersion).where(
+                GroupRecordVersion.record_id == record_id, GroupRecordVersion.version == number
+            )
+        )
+    ).scalar_one_or_none()
 
 
 async def get_version(s: AsyncSession, version_id: int) -> GroupRecordVersion | None:
@@ -97,22 +117,35 @@ async def actions(s: AsyncSession, record_id: int, *, open_only: bool = False) -
 
 
 async def open_action_ids(s: AsyncSession, record_id: int) -> set[int]:
-    return set((await s.execute(select(RecordAction.id).where(
-        RecordAction.record_id == record_id, RecordAction.status == OPEN))).scalars())
+    return set(
+        (
+            await s.execute(
+                select(RecordAction.id).where(RecordAction.record_id == record_id, RecordAction.status == OPEN)
+            )
+        ).scalars()
+    )
 
 
-async def new_record(s: AsyncSession, sess: GroupSession, *, template_id: str, created_by: str,
-                     now: dt.datetime) -> GroupRecord:
+async def new_record(
+    s: AsyncSession, sess: GroupSession, *, template_id: str, created_by: str, now: dt.datetime
+) -> GroupRecord:
     """The record of a session. Concurrent if the session got its record meanwhile (one per session)."""
-    record = GroupRecord(session_id=sess.id, template_id=template_id, facilitator_id=sess.facilitator_id,
-                         created_by=created_by, created_at=now, current_version=1)
+    record = GroupRecord(
+        session_id=sess.id,
+        template_id=template_id,
+        facilitator_id=sess.facilitator_id,
+        created_by=created_by,
+        created_at=now,
+        current_version=1,
+    )
     s.add(record)
     await flush(s)
     return record
 
 
-async def claim_next_version(s: AsyncSession, record_id: int,
-                             seen: int) -> tuple[GroupRecord, GroupRecordVersion | None]:
+async def claim_next_version(
+    s: AsyncSession, record_id: int, seen: int
+) -> tuple[GroupRecord, GroupRecordVersion | None]:
     """Lock the record to amend it from version `seen`: (record now at seen + 1, the version it replaces).
     RecordedMeanwhile if someone saved a newer version since the card was opened; nothing written before."""
     record = await s.get(GroupRecord, record_id, with_for_update=True, populate_existing=True)
@@ -123,33 +156,63 @@ async def claim_next_version(s: AsyncSession, record_id: int,
     return record, previous
 
 
-async def add_version(s: AsyncSession, record: GroupRecord, *, number: int, submit_key: str, file_name: str,
-                      attendee_count: int, action_count: int, submitted_by: str, now: dt.datetime
-                      ) -> GroupRecordVersion:
+async def add_version(
+    s: AsyncSession,
+    record: GroupRecord,
+    *,
+    number: int,
+    submit_key: str,
+    file_name: str,
+    attendee_count: int,
+    action_count: int,
+    submitted_by: str,
+    now: dt.datetime,
+) -> GroupRecordVersion:
     """A file version waiting for delivery. Concurrent if the card's submit key was used meanwhile (a second
     click racing the first) or another version with this number was saved at the same moment."""
-    v = GroupRecordVersion(record_id=record.id, version=number, submit_key=submit_key, file_name=file_name,
-                           status=PENDING, attendee_count=attendee_count, action_count=action_count,
-                           submitted_by=submitted_by, submitted_at=now)
+    v = GroupRecordVersion(
+        record_id=record.id,
+        version=number,
+        submit_key=submit_key,
+        file_name=file_name,
+        status=PENDING,
+        attendee_count=attendee_count,
+        action_count=action_count,
+        submitted_by=submitted_by,
+        submitted_at=now,
+    )
     s.add(v)
     await flush(s)
     return v
 
 
-async def save_actions(s: AsyncSession, record_id: int, items: Sequence[ActionItem], *, amending: bool,
-                       created_by: str, now: dt.datetime) -> None:
+async def save_actions(
+    s: AsyncSession, record_id: int, items: Sequence[ActionItem], *, amending: bool, created_by: str, now: dt.datetime
+) -> None:
     """The record's actions as the card gives them. On an amendment, open actions are edited in place, or removed
     if their row was cleared; new rows are added. Done actions are never touched (their ids are never on a card:
     the caller checks `action_id`s against `open_action_ids`)."""
     kept = {a.action_id for a in items if a.action_id is not None}
     if amending:
-        await s.execute(delete(RecordAction).where(RecordAction.record_id == record_id, RecordAction.status == OPEN,
-                                                   RecordAction.id.notin_(kept or {0})))
+        await s.execute(
+            delete(RecordAction).where(
+                RecordAction.record_id == record_id, RecordAction.status == OPEN, RecordAction.id.notin_(kept or {0})
+            )
+        )
     for a in items:
         if a.action_id is not None:
             row = await s.get(RecordAction, a.action_id)
             row.text, row.owner_id, row.due_on = a.text, a.owner_id, a.due_on
         else:
-            s.add(RecordAction(record_id=record_id, text=a.text, owner_id=a.owner_id, due_on=a.due_on,
-                               status=OPEN, created_by=created_by, created_at=now))
+            s.add(
+                RecordAction(
+                    record_id=record_id,
+                    text=a.text,
+                    owner_id=a.owner_id,
+                    due_on=a.due_on,
+                    status=OPEN,
+                    created_by=created_by,
+                    created_at=now,
+                )
+            )
     await flush(s)

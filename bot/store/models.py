@@ -1,4 +1,5 @@
 """Core tables: conversation references (so the bot can message people and the channel proactively)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,15 +17,15 @@ class ConversationRef(Base):
     __table_args__ = (UniqueConstraint("kind", "key", name="uq_conversation_refs_kind_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))          # personal | channel
-    key: Mapped[str] = mapped_column(String(200))          # staff id (personal) or channel id (channel)
+    kind: Mapped[str] = mapped_column(String(16))  # personal | channel
+    key: Mapped[str] = mapped_column(String(200))  # staff id (personal) or channel id (channel)
     staff_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
     conversation_id: Mapped[str] = mapped_column(String(500))
     service_url: Mapped[str] = mapped_column(String(500))
     tenant_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     team_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     channel_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    reference: Mapped[dict] = mapped_column(JSON)           # the Bot Framework ConversationReference, as JSON
+    reference: Mapped[dict] = mapped_column(JSON)  # the Bot Framework ConversationReference, as JSON
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
@@ -36,7 +37,7 @@ class SentCard(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staff_id: Mapped[str] = mapped_column(String(120))
-    ref: Mapped[str] = mapped_column(String(200))           # a journey's stable name, e.g. "request:42:status"
+    ref: Mapped[str] = mapped_column(String(200))  # a journey's stable name, e.g. "request:42:status"
     activity_id: Mapped[str] = mapped_column(String(300))
     conversation_id: Mapped[str] = mapped_column(String(500))
     sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

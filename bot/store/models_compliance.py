@@ -5,6 +5,7 @@ knows what was sent: a crash mid-run neither loses nor repeats a message, and tw
 never send the same one (the unique key decides who owns it, a lease decides who is sending it).
 Metadata only: no message content is stored here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,10 +19,10 @@ from bot.store.base import Base, UTCDateTime
 PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
-UNREACHABLE = "unreachable"   # 403/404 or no conversation with the bot: listed in the DSL digest
-FAILED = "failed"             # Teams kept refusing after every retry (not the person's doing)
-SKIPPED = "skipped"           # no longer needed when its turn came (they attended meanwhile)
-EXPIRED = "expired"           # the deadline passed before it could go
+UNREACHABLE = "unreachable"  # 403/404 or no conversation with the bot: listed in the DSL digest
+FAILED = "failed"  # Teams kept refusing after every retry (not the person's doing)
+SKIPPED = "skipped"  # no longer needed when its turn came (they attended meanwhile)
+EXPIRED = "expired"  # the deadline passed before it could go
 OPEN_STATES = (PENDING, SENDING)
 FINAL_STATES = (SENT, UNREACHABLE, FAILED, SKIPPED, EXPIRED)
 
@@ -33,7 +34,7 @@ class _ClaimColumns:
     lease_owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)   # e.g. no_conversation, blocked
+    reason: Mapped[str | None] = mapped_column(String(40), nullable=True)  # e.g. no_conversation, blocked
     activity_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -82,13 +83,14 @@ class MopUpProposal(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     half_term: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(16), default="proposed")   # proposed | booked | declined
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | booked | declined
     options: Mapped[list] = mapped_column(JSON)
     calendars_checked: Mapped[bool] = mapped_column(default=False)
-    proposed_to: Mapped[list] = mapped_column(JSON)        # DSL-team staff ids whose card carries the proposal
+    proposed_to: Mapped[list] = mapped_column(JSON)  # DSL-team staff ids whose card carries the proposal
     outstanding_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     session_id: Mapped[int | None] = mapped_column(
-        ForeignKey("group_sessions.id", ondelete="SET NULL"), nullable=True)   # the booked session
+        ForeignKey("group_sessions.id", ondelete="SET NULL"), nullable=True
+    )  # the booked session
     decided_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -9,6 +9,7 @@ What holds narrative (safeguarding discussion) and for how long:
 - `group_record_versions.amend_note` is NOT stored (it goes in the document only).
 Everything else is metadata: who attended (the shared `attendance` table), when, which file, where it is.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,9 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.store.base import Base, UTCDateTime
 
 # Delivery status of one file version.
-PENDING = "pending"        # queued in the outbox (the .docx is in the outbox payload)
-DELIVERED = "delivered"    # in the Safeguarding channel's files; web_url set
-FAILED = "failed"          # the outbox gave up (dead letter); the payload is still there to requeue
+PENDING = "pending"  # queued in the outbox (the .docx is in the outbox payload)
+DELIVERED = "delivered"  # in the Safeguarding channel's files; web_url set
+FAILED = "failed"  # the outbox gave up (dead letter); the payload is still there to requeue
 
 # Action status.
 OPEN = "open"
@@ -53,10 +54,10 @@ class GroupRecordVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     # The card's one-time submit key: a second click (or a retried invoke) finds this row instead of a new record.
     submit_key: Mapped[str] = mapped_column(String(64), unique=True)
-    file_name: Mapped[str] = mapped_column(String(255))               # the name we asked for
+    file_name: Mapped[str] = mapped_column(String(255))  # the name we asked for
     delivered_name: Mapped[str | None] = mapped_column(String(255), nullable=True)  # the name it got
     web_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
-    item_id: Mapped[str | None] = mapped_column(String(300), nullable=True)   # the file's id in the channel drive
+    item_id: Mapped[str | None] = mapped_column(String(300), nullable=True)  # the file's id in the channel drive
     status: Mapped[str] = mapped_column(String(20), default=PENDING)
     attendee_count: Mapped[int] = mapped_column(Integer)
     action_count: Mapped[int] = mapped_column(Integer)
@@ -73,11 +74,10 @@ class GroupRecordDraft(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     draft_key: Mapped[str] = mapped_column(String(64), unique=True)
     owner_id: Mapped[str] = mapped_column(String(120), index=True)
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"),
-                                                   nullable=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"), nullable=True)
     record_id: Mapped[int | None] = mapped_column(ForeignKey("group_records.id", ondelete="CASCADE"), nullable=True)
-    adhoc: Mapped[dict | None] = mapped_column(JSON, nullable=True)   # date, time, group, facilitator, kind
-    content: Mapped[dict] = mapped_column(JSON)                        # card input values (narrative)
+    adhoc: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # date, time, group, facilitator, kind
+    content: Mapped[dict] = mapped_column(JSON)  # card input values (narrative)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

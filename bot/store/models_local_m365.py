@@ -2,6 +2,7 @@
 only when Graph is not configured; its meetings answer free/busy the way Exchange would — and, for both
 backends, which meeting each caller key created (so "cancel booking 42" finds it).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,12 +21,12 @@ class LocalMeeting(Base):
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    organizer: Mapped[str] = mapped_column(String(320))          # organiser's email, lower case
+    organizer: Mapped[str] = mapped_column(String(320))  # organiser's email, lower case
     transaction_id: Mapped[str] = mapped_column(String(64))
     subject: Mapped[str] = mapped_column(String(255))
     start: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     end: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    attendees: Mapped[list] = mapped_column(JSON)                # emails, lower case
+    attendees: Mapped[list] = mapped_column(JSON)  # emails, lower case
     join_url: Mapped[str] = mapped_column(String(500))
     is_cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
@@ -60,5 +61,5 @@ class M365MeetingKey(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     organizer: Mapped[str] = mapped_column(String(320))
-    meeting_id: Mapped[str] = mapped_column(String(500))     # Graph event ids run to ~150 characters
+    meeting_id: Mapped[str] = mapped_column(String(500))  # Graph event ids run to ~150 characters
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,5 @@
 """The outbox: one row per Microsoft 365 side effect, written in the same transaction as the state change."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,19 +24,19 @@ class OutboxRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)        # idempotency key: enqueue twice = once
-    kind: Mapped[str] = mapped_column(String(64))                      # which handler delivers it
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # idempotency key: enqueue twice = once
+    kind: Mapped[str] = mapped_column(String(64))  # which handler delivers it
     payload: Mapped[dict] = mapped_column(JSON)
     # Rows sharing a chain are delivered one at a time, in id order (create the event before updating it).
     chain: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default=PENDING)   # pending | delivered | dead
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)  # pending | delivered | dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # None = due now
     # A worker owns the row until claimed_until; an expired lease (crash, restart) makes it claimable again.
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     claim_token: Mapped[str | None] = mapped_column(String(40), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)   # what the handler returned (webUrl, id …)
+    result: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # what the handler returned (webUrl, id …)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # The on_delivered / on_dead_letter hook has run (or there was none). Until then the row is offered again.

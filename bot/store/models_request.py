@@ -5,6 +5,7 @@ Minimum data: a request keeps choices from fixed lists plus an optional short no
 supervisor only, and erased when the request is withdrawn or its supervision ends). Meetings keep times and
 people, never topics or notes; calendars get a neutral subject.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,9 +33,9 @@ class PoolMember(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staff_id: Mapped[str] = mapped_column(String(120), unique=True)
     trained_on: Mapped[dt.date] = mapped_column(Date)
-    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)   # None: the school's default
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the school's default
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    source: Mapped[str] = mapped_column(String(10), default="config")       # config | dsl
+    source: Mapped[str] = mapped_column(String(10), default="config")  # config | dsl
     changed_by: Mapped[str] = mapped_column(String(120))
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -50,18 +51,18 @@ class SupervisionRequest(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    draft_id: Mapped[str] = mapped_column(String(64), unique=True)        # the form's nonce: one submit = one row
+    draft_id: Mapped[str] = mapped_column(String(64), unique=True)  # the form's nonce: one submit = one row
     requester_id: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(20))                         # one_to_one | group | specialist
+    kind: Mapped[str] = mapped_column(String(20))  # one_to_one | group | specialist
     preferred_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
     continue_current: Mapped[bool] = mapped_column(Boolean, default=False)
-    topics: Mapped[list] = mapped_column(JSON)                            # codes from a fixed list
-    urgency: Mapped[str] = mapped_column(String(10))                      # routine | week | urgent
-    times: Mapped[list] = mapped_column(JSON)                             # usual times: morning | midday | …
-    days: Mapped[list] = mapped_column(JSON)                              # usual weekdays, [] = any
-    colleagues: Mapped[list] = mapped_column(JSON)                        # group requests: staff ids to invite
+    topics: Mapped[list] = mapped_column(JSON)  # codes from a fixed list
+    urgency: Mapped[str] = mapped_column(String(10))  # routine | week | urgent
+    times: Mapped[list] = mapped_column(JSON)  # usual times: morning | midday | …
+    days: Mapped[list] = mapped_column(JSON)  # usual weekdays, [] = any
+    colleagues: Mapped[list] = mapped_column(JSON)  # group requests: staff ids to invite
     note: Mapped[str | None] = mapped_column(String(300), nullable=True)
-    route: Mapped[str] = mapped_column(String(12))                        # allocation | continue | enrichment
+    route: Mapped[str] = mapped_column(String(12))  # allocation | continue | enrichment
     status: Mapped[str] = mapped_column(String(12), default="submitted")
     suggested_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
     supervisor_id: Mapped[str | None] = mapped_column(String(120), nullable=True)
@@ -97,15 +98,15 @@ class SlotOffer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     nonce: Mapped[str] = mapped_column(String(40), unique=True)
-    purpose: Mapped[str] = mapped_column(String(12))        # request | pairing | rearrange | group
-    bookers: Mapped[list] = mapped_column(JSON)             # staff ids allowed to pick a time from this offer
-    attendee_ids: Mapped[list] = mapped_column(JSON)        # everyone whose calendar was checked
-    slots: Mapped[list] = mapped_column(JSON)               # ISO UTC start times
+    purpose: Mapped[str] = mapped_column(String(12))  # request | pairing | rearrange | group
+    bookers: Mapped[list] = mapped_column(JSON)  # staff ids allowed to pick a time from this offer
+    attendee_ids: Mapped[list] = mapped_column(JSON)  # everyone whose calendar was checked
+    slots: Mapped[list] = mapped_column(JSON)  # ISO UTC start times
     minutes: Mapped[int] = mapped_column(Integer)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_requests.id"), nullable=True)
     pairing_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_pairings.id"), nullable=True)
-    meeting_id: Mapped[int | None] = mapped_column(Integer, nullable=True)       # rearranging this meeting
-    setup: Mapped[dict | None] = mapped_column(JSON, nullable=True)              # group: kind, supervisors, …
+    meeting_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # rearranging this meeting
+    setup: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # group: kind, supervisors, …
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -121,7 +122,7 @@ class Meeting(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))                     # one_to_one | specialist | enrichment
+    kind: Mapped[str] = mapped_column(String(20))  # one_to_one | specialist | enrichment
     request_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_requests.id"), nullable=True)
     pairing_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_pairings.id"), nullable=True)
     supervisor_id: Mapped[str] = mapped_column(String(120))
@@ -132,7 +133,7 @@ class Meeting(Base):
     half_term: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(12), default="booked")
     event_key: Mapped[str] = mapped_column(String(80), unique=True)
-    offer_nonce: Mapped[str] = mapped_column(String(40), unique=True)   # one offer → at most one meeting
+    offer_nonce: Mapped[str] = mapped_column(String(40), unique=True)  # one offer → at most one meeting
     replaces_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     booked_by: Mapped[str] = mapped_column(String(120))
     booked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())

@@ -3,6 +3,7 @@
 Used by three journeys: specialist/emergency sessions (request journey), group records (the DSL records who
 came), and half-term compliance (mop-up sessions, "I'll attend"). Metadata only: no discussion content here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,13 +22,13 @@ class GroupSession(Base):
     __tablename__ = "group_sessions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))                  # one of SESSION_KINDS
-    group_id: Mapped[str | None] = mapped_column(String(60), nullable=True)   # school config group, if any
-    title: Mapped[str] = mapped_column(String(200))                 # neutral, e.g. "Group supervision – Willow Class"
+    kind: Mapped[str] = mapped_column(String(20))  # one of SESSION_KINDS
+    group_id: Mapped[str | None] = mapped_column(String(60), nullable=True)  # school config group, if any
+    title: Mapped[str] = mapped_column(String(200))  # neutral, e.g. "Group supervision – Willow Class"
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    local_date: Mapped[dt.date] = mapped_column(Date)              # school-local date (half-term bucketing)
-    half_term: Mapped[str] = mapped_column(String(40))              # e.g. "2026-27 Autumn 2"
+    local_date: Mapped[dt.date] = mapped_column(Date)  # school-local date (half-term bucketing)
+    half_term: Mapped[str] = mapped_column(String(40))  # e.g. "2026-27 Autumn 2"
     facilitator_id: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(20), default="scheduled")  # scheduled | recorded | cancelled
     external_support: Mapped[bool] = mapped_column(default=False)
@@ -45,7 +46,7 @@ class SessionInvitee(Base):
     session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"))
     staff_id: Mapped[str] = mapped_column(String(120))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    added_via: Mapped[str] = mapped_column(String(30), default="invite")   # invite | self (I'll attend) | mop_up
+    added_via: Mapped[str] = mapped_column(String(30), default="invite")  # invite | self (I'll attend) | mop_up
 
 
 class Attendance(Base):

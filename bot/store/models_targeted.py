@@ -11,6 +11,7 @@ the bot keeps only:
 - `supervision_agreements`: that an agreement was made, when, both confirmations and the annual review date
   (seed 001 Appendix 1; seed 002 "contract reviewed annually"; seed 003 "signed by both"). No narrative.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,18 +22,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.store.base import Base, UTCDateTime
 
 # Delivery status of a record's file.
-PENDING = "pending"        # queued in the outbox (the .docx is in the outbox payload)
-DELIVERED = "delivered"    # in the supervisor's OneDrive and shared with the supervisee; web_url set
-FAILED = "failed"          # the outbox gave up; the payload is kept there to requeue
+PENDING = "pending"  # queued in the outbox (the .docx is in the outbox payload)
+DELIVERED = "delivered"  # in the supervisor's OneDrive and shared with the supervisee; web_url set
+FAILED = "failed"  # the outbox gave up; the payload is kept there to requeue
 
 # Action status.
 OPEN = "open"
 DONE = "done"
 
 # Agreement status.
-AWAITING = "awaiting"      # one of the two has confirmed
-AGREED = "agreed"          # both have confirmed
-REPLACED = "replaced"      # a newer agreement for the pair (a review) was confirmed, or a pending one withdrawn
+AWAITING = "awaiting"  # one of the two has confirmed
+AGREED = "agreed"  # both have confirmed
+REPLACED = "replaced"  # a newer agreement for the pair (a review) was confirmed, or a pending one withdrawn
 
 
 class TargetedRecord(Base):
@@ -45,9 +46,10 @@ class TargetedRecord(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    pairing_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_pairings.id", ondelete="SET NULL"),
-                                                   nullable=True)
-    meeting_id: Mapped[int | None] = mapped_column(Integer, nullable=True)   # the booked meeting it records
+    pairing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supervision_pairings.id", ondelete="SET NULL"), nullable=True
+    )
+    meeting_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the booked meeting it records
     supervisor_id: Mapped[str] = mapped_column(String(120))
     supervisee_id: Mapped[str] = mapped_column(String(120))
     session_date: Mapped[dt.date] = mapped_column(Date)
@@ -109,14 +111,15 @@ class SupervisionAgreement(Base):
     __table_args__ = (Index("ix_supervision_agreements_pair", "supervisor_id", "supervisee_id", "status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    nonce: Mapped[str] = mapped_column(String(64), unique=True)       # the form's one-time key
-    pairing_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_pairings.id", ondelete="SET NULL"),
-                                                   nullable=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)  # the form's one-time key
+    pairing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supervision_pairings.id", ondelete="SET NULL"), nullable=True
+    )
     supervisor_id: Mapped[str] = mapped_column(String(120))
     supervisee_id: Mapped[str] = mapped_column(String(120))
     agreed_on: Mapped[dt.date] = mapped_column(Date)
     review_due: Mapped[dt.date] = mapped_column(Date)
-    frequency: Mapped[str | None] = mapped_column(String(20), nullable=True)    # a code from a fixed list
+    frequency: Mapped[str | None] = mapped_column(String(20), nullable=True)  # a code from a fixed list
     minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(12), default=AWAITING)
     proposed_by: Mapped[str] = mapped_column(String(120))

@@ -4,6 +4,7 @@ capacity; seed 000: parity of caseload), as rows and small dataclasses for the j
 The pool is seeded from the school config (role supervisor + supervisor_trained_on + optional capacity) the first
 time it is read; after that the DSL's changes in the store are the truth.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,9 +49,19 @@ async def ensure_pool(services: Services, now: dt.datetime) -> None:
     Its own short transaction, once per process, before the caller opens its unit of work."""
     if services.pool.seeded:
         return
-    rows = [dict(staff_id=m.id, trained_on=m.supervisor_trained_on, capacity=m.supervisor_capacity, active=True,
-                 source="config", changed_by="school-config", changed_at=now)
-            for m in services.school.with_role(Role.SUPERVISOR) if m.supervisor_trained_on]
+    rows = [
+        dict(
+            staff_id=m.id,
+            trained_on=m.supervisor_trained_on,
+            capacity=m.supervisor_capacity,
+            active=True,
+            source="config",
+            changed_by="school-config",
+            changed_at=now,
+        )
+        for m in services.school.with_role(Role.SUPERVISOR)
+        if m.supervisor_trained_on
+    ]
     if rows:
         async with services.db.session() as s:
             await insert_ignore(s, PoolMember, rows, conflict=["staff_id"])
@@ -65,8 +76,7 @@ async def unit_of_work(services: Services, now: dt.datetime) -> AsyncIterator[As
         yield s
 
 
-async def pool_entries(services: Services, s: AsyncSession, now: dt.datetime, *,
-                       fresh: bool = True) -> list[PoolEntry]:
+async def pool_entries(services: Services, s: AsyncSession, now: dt.datetime, *, fresh: bool = True) -> list[PoolEntry]:
     """Every pool member still on the roster (active and retired), by name.
 
     `fresh=False` may answer from a copy up to POOL_CACHE_SECONDS old (the request form and its submit: a
@@ -82,8 +92,9 @@ async def pool_entries(services: Services, s: AsyncSession, now: dt.datetime, *,
         member = services.school.staff.get(row.staff_id)
         if member is None:
             continue
-        out.append(PoolEntry(member, row.trained_on, row.capacity or default, row.capacity is None, row.active,
-                             row.retired_at))
+        out.append(
+            PoolEntry(member, row.trained_on, row.capacity or default, row.capacity is None, row.active, row.retired_at)
+        )
     entries = sorted(out, key=lambda e: (e.staff.name.casefold(), e.id))
     services.pool.cached = (time.monotonic() + POOL_CACHE_SECONDS, entries)
     return entries
@@ -95,8 +106,9 @@ def forget_pool(services: Services) -> None:
 
 async def caseloads(s: AsyncSession) -> dict[str, int]:
     """Active supervisees per supervisor (seed 000: parity of caseload)."""
-    rows = await s.execute(select(Pairing.supervisor_id, func.count()).where(Pairing.ended_at.is_(None))
-                           .group_by(Pairing.supervisor_id))
+    rows = await s.execute(
+        select(Pairing.supervisor_id, func.count()).where(Pairing.ended_at.is_(None)).group_by(Pairing.supervisor_id)
+    )
     return {sid: n for sid, n in rows.all()}
 
 
@@ -106,31 +118,45 @@ def as_supervisors(entries: list[PoolEntry], today: dt.date) -> list[Supervisor]
     out = []
     for e in entries:
         m = e.staff
-        away = m.absence is not None and m.absence.from_ <= today and (m.absence.until is None or
-                                                                        m.absence.until >= today)
+        away = (
+            m.absence is not None and m.absence.from_ <= today and (m.absence.until is None or m.absence.until >= today)
+        )
         left = m.left_on is not None and m.left_on <= today
-        out.append(Supervisor(id=m.id, capacity=e.capacity, retired=not e.active or left, name=m.name,
-                              available=not away))
+        out.append(
+            Supervisor(id=m.id, capacity=e.capacity, retired=not e.active or left, name=m.name, available=not away)
+        )
     return out
 
 
 def _regular():
     """Pairings that make someone's *current* supervisor: from a 1:1 request (or set up without one). Specialist
     support (seed 001 §3.3) is short-term and sits alongside it, never replacing it."""
-    return or_(Pairing.request_id.is_(None), Pairing.request_id.in_(
-        select(SupervisionRequest.id).where(SupervisionRequest.kind != "specialist")))
+    return or_(
+        Pairing.request_id.is_(None),
+        Pairing.request_id.in_(select(SupervisionRequest.id).where(SupervisionRequest.kind != "specialist")),
+    )
 
 
 async def active_pairing(s: AsyncSession, supervisee_id: str) -> Pairing | None:
     """Their ongoing 1:1 supervision, if any (the latest, should there ever be two)."""
-    return (await s.execute(select(Pairing).where(Pairing.supervisee_id == supervisee_id,
-                                                  Pairing.ended_at.is_(None), _regular())
-                            .order_by(Pairing.started_at.desc()).limit(1))).scalar_one_or_none()
+    return (
+        await s.execute(
+            select(Pairing)
+            .where(Pairing.supervisee_id == supervisee_id, Pairing.ended_at.is_(None), _regular())
+            .order_by(Pairing.started_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def regular_pairings(s: AsyncSession, supervisee_id: str) -> list[Pairing]:
-    return list((await s.execute(select(Pairing).where(Pairing.supervisee_id == supervisee_id,
-                                                       Pairing.ended_at.is_(None), _regular()))).scalars())
+    return list(
+        (
+            await s.execute(
+                select(Pairing).where(Pairing.supervisee_id == supervisee_id, Pairing.ended_at.is_(None), _regular())
+            )
+        ).scalars()
+    )
 
 
 # ---- the DSL's changes to the pool -----------------------------------------------------------------------------
@@ -142,8 +168,9 @@ async def pool_member(s: AsyncSession, staff_id: str) -> PoolMember:
     return row
 
 
-async def add_to_pool(s: AsyncSession, staff_id: str, *, trained_on: dt.date, capacity: int | None, by: str,
-                      now: dt.datetime) -> bool:
+async def add_to_pool(
+    s: AsyncSession, staff_id: str, *, trained_on: dt.date, capacity: int | None, by: str, now: dt.datetime
+) -> bool:
     """Add a trained member of staff to the pool, or bring them back, or update their training date and capacity
     (None: the school default). Returns whether they were already active. Call `forget_pool` afterwards."""
     row = (await s.execute(select(PoolMember).where(PoolMember.staff_id == staff_id))).scalar_one_or_none()

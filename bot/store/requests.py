@@ -6,6 +6,7 @@ Functions take the journey's session (the journey owns the transaction) and rais
 bot/store/errors.py. Rows carry choices from fixed lists and ids; the optional note is erased when the request is
 withdrawn or its supervision ends.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,15 +28,28 @@ OPEN = (WAITING, ALLOCATED)
 URGENCY_ORDER = {"urgent": 0, "week": 1, "routine": 2}
 
 
-async def add(s: AsyncSession, *, draft_id: str, requester_id: str, form: RequestForm, route: Route,
-              now: dt.datetime) -> SupervisionRequest:
+async def add(
+    s: AsyncSession, *, draft_id: str, requester_id: str, form: RequestForm, route: Route, now: dt.datetime
+) -> SupervisionRequest:
     """Store a valid request (one statement). A second submit of the same form raises AlreadySent: the draft id is
     unique, so a double click is caught by the write rather than looked up first."""
     req = SupervisionRequest(
-        draft_id=draft_id, requester_id=requester_id, kind=form.kind, preferred_id=form.preferred_id,
-        continue_current=form.continue_current, topics=list(form.topics), urgency=form.urgency,
-        times=list(form.times), days=list(form.days), colleagues=list(form.colleagues), note=form.note,
-        route=route.value, status=WAITING, created_at=now, updated_at=now)
+        draft_id=draft_id,
+        requester_id=requester_id,
+        kind=form.kind,
+        preferred_id=form.preferred_id,
+        continue_current=form.continue_current,
+        topics=list(form.topics),
+        urgency=form.urgency,
+        times=list(form.times),
+        days=list(form.days),
+        colleagues=list(form.colleagues),
+        note=form.note,
+        route=route.value,
+        status=WAITING,
+        created_at=now,
+        updated_at=now,
+    )
     s.add(req)
     try:
         await s.flush()
@@ -45,8 +59,9 @@ async def add(s: AsyncSession, *, draft_id: str, requester_id: str, form: Reques
 
 
 async def by_draft(s: AsyncSession, draft_id: str) -> SupervisionRequest | None:
-    return (await s.execute(select(SupervisionRequest).where(SupervisionRequest.draft_id == draft_id))
-            ).scalar_one_or_none()
+    return (
+        await s.execute(select(SupervisionRequest).where(SupervisionRequest.draft_id == draft_id))
+    ).scalar_one_or_none()
 
 
 async def get(s: AsyncSession, request_id: int | None, *, fresh: bool = False) -> SupervisionRequest:
@@ -65,31 +80,58 @@ async def waiting(s: AsyncSession) -> list[SupervisionRequest]:
 
 async def open_for(s: AsyncSession, requester_id: str) -> list[SupervisionRequest]:
     """This person's requests not yet booked or withdrawn."""
-    return list((await s.execute(select(SupervisionRequest).where(
-        SupervisionRequest.requester_id == requester_id, SupervisionRequest.status.in_(OPEN)))).scalars())
+    return list(
+        (
+            await s.execute(
+                select(SupervisionRequest).where(
+                    SupervisionRequest.requester_id == requester_id, SupervisionRequest.status.in_(OPEN)
+                )
+            )
+        ).scalars()
+    )
 
 
 async def latest_by(s: AsyncSession, requester_id: str) -> SupervisionRequest | None:
     """This person's most recent request (its usual times guide follow-up sessions)."""
-    return (await s.execute(select(SupervisionRequest).where(SupervisionRequest.requester_id == requester_id)
-                            .order_by(SupervisionRequest.id.desc()).limit(1))).scalar_one_or_none()
+    return (
+        await s.execute(
+            select(SupervisionRequest)
+            .where(SupervisionRequest.requester_id == requester_id)
+            .order_by(SupervisionRequest.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 # ---- pairings an allocation starts ---------------------------------------------------------------------------
 async def pairing_between(s: AsyncSession, supervisee_id: str, supervisor_id: str) -> Pairing | None:
     """Their ongoing pairing (1:1 or specialist support), if any."""
-    return (await s.execute(select(Pairing).where(
-        Pairing.supervisee_id == supervisee_id, Pairing.supervisor_id == supervisor_id,
-        Pairing.ended_at.is_(None)).limit(1))).scalar_one_or_none()
+    return (
+        await s.execute(
+            select(Pairing)
+            .where(
+                Pairing.supervisee_id == supervisee_id,
+                Pairing.supervisor_id == supervisor_id,
+                Pairing.ended_at.is_(None),
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
-async def assign(s: AsyncSession, req: SupervisionRequest, supervisor_id: str, *, by: str | None,
-                 now: dt.datetime) -> None:
+async def assign(
+    s: AsyncSession, req: SupervisionRequest, supervisor_id: str, *, by: str | None, now: dt.datetime
+) -> None:
     """Record the supervisor on the request. For 1:1 and specialist requests (not enrichment week's one-offs) the
     supervisor takes the person onto their caseload; a new 1:1 supervisor replaces any earlier one, while
     specialist support sits alongside it."""
     req.status, req.supervisor_id, req.allocated_by, req.allocated_at, req.updated_at = (
-        ALLOCATED, supervisor_id, by, now, now)
+        ALLOCATED,
+        supervisor_id,
+        by,
+        now,
+        now,
+    )
     if req.route == Route.ENRICHMENT.value or req.kind not in ("one_to_one", "specialist"):
         return
     if req.kind == "one_to_one":
@@ -103,8 +145,16 @@ async def assign(s: AsyncSession, req: SupervisionRequest, supervisor_id: str, *
     s.add(Pairing(supervisee_id=req.requester_id, supervisor_id=supervisor_id, request_id=req.id, started_at=now))
 
 
-async def allocate(s: AsyncSession, request_id: int, supervisor: Supervisor, *, by: str, now: dt.datetime,
-                   suggested_id: str | None, already_supervises: bool) -> SupervisionRequest:
+async def allocate(
+    s: AsyncSession,
+    request_id: int,
+    supervisor: Supervisor,
+    *,
+    by: str,
+    now: dt.datetime,
+    suggested_id: str | None,
+    already_supervises: bool,
+) -> SupervisionRequest:
     """An allocator's choice, written once and within the supervisor's capacity.
 
     Raises Concurrent when the request is no longer waiting (another allocator, or the requester withdrew: the
@@ -112,19 +162,23 @@ async def allocate(s: AsyncSession, request_id: int, supervisor: Supervisor, *, 
     place went to someone else since the allocator's card was checked. The capacity check runs again here, inside
     the write: SQLite has one writer at a time (the claiming UPDATE took it); PostgreSQL locks the supervisor's
     pool row, so allocations to one supervisor go one at a time."""
-    claimed = await s.execute(update(SupervisionRequest).where(
-        SupervisionRequest.id == request_id, SupervisionRequest.status == WAITING).values(updated_at=now))
+    claimed = await s.execute(
+        update(SupervisionRequest)
+        .where(SupervisionRequest.id == request_id, SupervisionRequest.status == WAITING)
+        .values(updated_at=now)
+    )
     req = await get(s, request_id, fresh=True)
     if claimed.rowcount != 1 or req.status != WAITING:
         raise Concurrent()
     if not already_supervises:
         if s.bind.dialect.name == "postgresql":
             await s.execute(select(PoolMember.id).where(PoolMember.staff_id == supervisor.id).with_for_update())
-        problem = allocation_problem(supervisor, await caseloads(s), requester_id=req.requester_id,
-                                     already_supervises=False)
+        problem = allocation_problem(
+            supervisor, await caseloads(s), requester_id=req.requester_id, already_supervises=False
+        )
         if problem:
             raise OverCapacity(problem)
-    req.suggested_id = suggested_id       # what the allocator was shown, for the record
+    req.suggested_id = suggested_id  # what the allocator was shown, for the record
     await assign(s, req, supervisor.id, by=by, now=now)
     return req
 
@@ -132,14 +186,17 @@ async def allocate(s: AsyncSession, request_id: int, supervisor: Supervisor, *, 
 async def withdraw(s: AsyncSession, req: SupervisionRequest, *, now: dt.datetime) -> None:
     """The requester takes back a request with nothing booked; the note goes with it. A pairing this request
     started, with no session ever booked, ends too. Raises Concurrent when it was booked or withdrawn meanwhile."""
-    done = await s.execute(update(SupervisionRequest).where(
-        SupervisionRequest.id == req.id, SupervisionRequest.status.in_(OPEN))
-        .values(status=WITHDRAWN, note=None, updated_at=now))
+    done = await s.execute(
+        update(SupervisionRequest)
+        .where(SupervisionRequest.id == req.id, SupervisionRequest.status.in_(OPEN))
+        .values(status=WITHDRAWN, note=None, updated_at=now)
+    )
     if done.rowcount != 1:
         raise Concurrent()
     req.status, req.note = WITHDRAWN, None
-    started = (await s.execute(select(Pairing).where(Pairing.request_id == req.id, Pairing.ended_at.is_(None)))
-               ).scalar_one_or_none()
+    started = (
+        await s.execute(select(Pairing).where(Pairing.request_id == req.id, Pairing.ended_at.is_(None)))
+    ).scalar_one_or_none()
     if started is not None:
         booked = (await s.execute(select(Meeting.id).where(Meeting.pairing_id == started.id).limit(1))).first()
         if booked is None:
@@ -162,9 +219,17 @@ def status_ref(request_id: int) -> str:
     return f"request:{request_id}:status"
 
 
-def remember_status_card(s: AsyncSession, req: SupervisionRequest, *, activity_id: str, conversation_id: str,
-                         now: dt.datetime) -> None:
+def remember_status_card(
+    s: AsyncSession, req: SupervisionRequest, *, activity_id: str, conversation_id: str, now: dt.datetime
+) -> None:
     """The card the requester submitted is their status card: remember which message holds it so later changes
     update it in place. Written with the request (no statement of its own until the commit's flush)."""
-    s.add(SentCard(staff_id=req.requester_id, ref=status_ref(req.id), activity_id=activity_id,
-                   conversation_id=conversation_id, sent_at=now))
+    s.add(
+        SentCard(
+            staff_id=req.requester_id,
+            ref=status_ref(req.id),
+            activity_id=activity_id,
+            conversation_id=conversation_id,
+            sent_at=now,
+        )
+    )

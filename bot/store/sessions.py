@@ -3,6 +3,7 @@
 
 Functions take the caller's session and return rows; the journey opens the transaction. Metadata only.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,26 +54,64 @@ async def by_ids(s: AsyncSession, ids: Iterable[int]) -> dict[int, GroupSession]
 
 async def waiting(s: AsyncSession, half_terms: Sequence[str]) -> Sequence[GroupSession]:
     """Recordable sessions of these half terms still waiting for their record, latest first."""
-    return (await s.execute(select(GroupSession).where(
-        GroupSession.half_term.in_(half_terms), GroupSession.status == SCHEDULED,
-        GroupSession.kind.in_(RECORDABLE_KINDS)).order_by(GroupSession.starts_at.desc()))).scalars().all()
+    return (
+        (
+            await s.execute(
+                select(GroupSession)
+                .where(
+                    GroupSession.half_term.in_(half_terms),
+                    GroupSession.status == SCHEDULED,
+                    GroupSession.kind.in_(RECORDABLE_KINDS),
+                )
+                .order_by(GroupSession.starts_at.desc())
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 async def booked(s: AsyncSession, half_term: str) -> Sequence[GroupSession]:
     """Recordable sessions of this half term that were not cancelled, in time order."""
-    return (await s.execute(select(GroupSession).where(
-        GroupSession.half_term == half_term, GroupSession.status != CANCELLED,
-        GroupSession.kind.in_(RECORDABLE_KINDS)).order_by(GroupSession.starts_at))).scalars().all()
+    return (
+        (
+            await s.execute(
+                select(GroupSession)
+                .where(
+                    GroupSession.half_term == half_term,
+                    GroupSession.status != CANCELLED,
+                    GroupSession.kind.in_(RECORDABLE_KINDS),
+                )
+                .order_by(GroupSession.starts_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
-async def clash(s: AsyncSession, *, starts: dt.datetime, ends: dt.datetime, facilitator_id: str,
-                group_id: str | None) -> GroupSession | None:
+async def clash(
+    s: AsyncSession, *, starts: dt.datetime, ends: dt.datetime, facilitator_id: str, group_id: str | None
+) -> GroupSession | None:
     """A scheduled session overlapping [starts, ends) with the same facilitator, or for the same group (group_id
     None: any mop-up session)."""
     same = GroupSession.group_id == group_id if group_id is not None else GroupSession.kind == MOP_UP
-    return (await s.execute(select(GroupSession).where(
-        GroupSession.status == SCHEDULED, GroupSession.starts_at < ends, GroupSession.ends_at > starts,
-        (GroupSession.facilitator_id == facilitator_id) | same).limit(1))).scalars().first()
+    return (
+        (
+            await s.execute(
+                select(GroupSession)
+                .where(
+                    GroupSession.status == SCHEDULED,
+                    GroupSession.starts_at < ends,
+                    GroupSession.ends_at > starts,
+                    (GroupSession.facilitator_id == facilitator_id) | same,
+                )
+                .limit(1)
+            )
+        )
+        .scalars()
+        .first()
+    )
 
 
 async def scheduled_by(s: AsyncSession, nonce: str) -> GroupSession | None:
@@ -81,8 +120,16 @@ async def scheduled_by(s: AsyncSession, nonce: str) -> GroupSession | None:
     return await s.get(GroupSession, req.session_id) if req else None
 
 
-async def schedule(s: AsyncSession, *, nonce: str, invitees: Sequence[str], added_via: str, created_by: str,
-                   now: dt.datetime, **columns) -> GroupSession:
+async def schedule(
+    s: AsyncSession,
+    *,
+    nonce: str,
+    invitees: Sequence[str],
+    added_via: str,
+    created_by: str,
+    now: dt.datetime,
+    **columns,
+) -> GroupSession:
     """Book a session under the card's one-time key, with its invitees. Concurrent if the key booked a session
     meanwhile (the same card submitted twice at once)."""
     sess = GroupSession(created_by=created_by, created_at=now, **columns)
@@ -114,14 +161,26 @@ async def claim_for_record(s: AsyncSession, session_id: int) -> GroupSession:
 
 async def invitee_ids(s: AsyncSession, session_id: int) -> list[str]:
     """Who was invited, in the order they were added."""
-    return list((await s.execute(select(SessionInvitee.staff_id).where(
-        SessionInvitee.session_id == session_id).order_by(SessionInvitee.id))).scalars())
+    return list(
+        (
+            await s.execute(
+                select(SessionInvitee.staff_id)
+                .where(SessionInvitee.session_id == session_id)
+                .order_by(SessionInvitee.id)
+            )
+        ).scalars()
+    )
 
 
 async def attendee_ids(s: AsyncSession, session_id: int) -> list[str]:
     """Who attended, by staff id."""
-    return list((await s.execute(select(Attendance.staff_id).where(Attendance.session_id == session_id)
-                                 .order_by(Attendance.staff_id))).scalars())
+    return list(
+        (
+            await s.execute(
+                select(Attendance.staff_id).where(Attendance.session_id == session_id).order_by(Attendance.staff_id)
+            )
+        ).scalars()
+    )
 
 
 async def attended_in(s: AsyncSession, half_term: str) -> set[str]:
@@ -129,15 +188,27 @@ async def attended_in(s: AsyncSession, half_term: str) -> set[str]:
     return set((await s.execute(select(Attendance.staff_id).where(Attendance.half_term == half_term))).scalars())
 
 
-async def set_attendance(s: AsyncSession, sess: GroupSession, staff_ids: Sequence[str], *, recorded_by: str,
-                         now: dt.datetime) -> None:
+async def set_attendance(
+    s: AsyncSession, sess: GroupSession, staff_ids: Sequence[str], *, recorded_by: str, now: dt.datetime
+) -> None:
     """Make the session's attendance exactly `staff_ids` (added for the session's half term; others removed).
     Concurrent if someone else recorded the same people meanwhile."""
     have = set(await attendee_ids(s, sess.id))
     wanted = set(staff_ids)
-    s.add_all(Attendance(staff_id=i, session_id=sess.id, local_date=sess.local_date, half_term=sess.half_term,
-                         recorded_by=recorded_by, recorded_at=now) for i in staff_ids if i not in have)
+    s.add_all(
+        Attendance(
+            staff_id=i,
+            session_id=sess.id,
+            local_date=sess.local_date,
+            half_term=sess.half_term,
+            recorded_by=recorded_by,
+            recorded_at=now,
+        )
+        for i in staff_ids
+        if i not in have
+    )
     if have - wanted:
-        await s.execute(delete(Attendance).where(Attendance.session_id == sess.id,
-                                                 Attendance.staff_id.in_(have - wanted)))
+        await s.execute(
+            delete(Attendance).where(Attendance.session_id == sess.id, Attendance.staff_id.in_(have - wanted))
+        )
     await flush(s)

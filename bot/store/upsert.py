@@ -3,6 +3,7 @@
 SQLite and PostgreSQL both spell it `INSERT … ON CONFLICT (…) DO NOTHING`, but SQLAlchemy builds it from each
 dialect's own `insert`: this picks the dialect from the session, so callers never switch on it themselves.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 BATCH = 500
 
 
-async def insert_ignore(s: AsyncSession, model: Any, rows: Sequence[dict[str, Any]], *,
-                        conflict: Sequence[str]) -> int:
+async def insert_ignore(s: AsyncSession, model: Any, rows: Sequence[dict[str, Any]], *, conflict: Sequence[str]) -> int:
     """Insert `rows` into `model`'s table, skipping any that clash on the unique columns `conflict`.
 
     Returns how many rows were inserted (the driver's rowcount; 0 when every row was already there)."""
@@ -25,7 +25,7 @@ async def insert_ignore(s: AsyncSession, model: Any, rows: Sequence[dict[str, An
     insert = postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
     added = 0
     for i in range(0, len(rows), BATCH):
-        stmt = insert(model).values(list(rows[i:i + BATCH])).on_conflict_do_nothing(index_elements=list(conflict))
+        stmt = insert(model).values(list(rows[i : i + BATCH])).on_conflict_do_nothing(index_elements=list(conflict))
         res = await s.execute(stmt)
         added += max(res.rowcount or 0, 0)
     return added

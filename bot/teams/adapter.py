@@ -1,4 +1,5 @@
 """CloudAdapter set-up, the /api/messages route, and proactive sending from stored references."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,10 @@ from bot.teams.auth import AUTH_UNAVAILABLE, BotCredentialFactory, CachingBotFra
 
 log = logging.getLogger("bot.teams")
 
-SORRY = ("Sorry — something went wrong on our side and that action was not completed. Nothing you typed has been "
-         "shared. Please try again in a moment; if it keeps happening, tell your DSL.")
+SORRY = (
+    "Sorry — something went wrong on our side and that action was not completed. Nothing you typed has been "
+    "shared. Please try again in a moment; if it keeps happening, tell your DSL."
+)
 
 
 class _AuthConfig:
@@ -47,9 +50,11 @@ class _AuthConfig:
         self.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER
         self.OAUTH_URL = AuthenticationConstants.OAUTH_URL
         self.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = (
-            s.openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL)
+            s.openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+        )
         self.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL = (
-            s.emulator_openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL)
+            s.emulator_openid_metadata_url or AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+        )
         self.CALLER_ID = CallerIdConstants.public_azure_channel
 
 
@@ -61,8 +66,11 @@ def build_adapter(settings: Settings) -> tuple[CloudAdapter, CachingBotFramework
     credentials = None
     if settings.app_type in ("MultiTenant", "SingleTenant"):
         credentials = BotCredentialFactory(
-            settings.app_id, settings.app_password, login_url=settings.login_url,
-            tenant_id=settings.app_tenant_id if settings.app_type == "SingleTenant" else "")
+            settings.app_id,
+            settings.app_password,
+            login_url=settings.login_url,
+            tenant_id=settings.app_tenant_id if settings.app_type == "SingleTenant" else "",
+        )
     inner = ConfigurationBotFrameworkAuthentication(config, credentials_factory=credentials)
     tenant = settings.app_tenant_id if settings.app_type == "SingleTenant" and settings.app_id else ""
     auth = CachingBotFrameworkAuthentication(inner, tenant_id=tenant)
@@ -75,10 +83,19 @@ def build_adapter(settings: Settings) -> tuple[CloudAdapter, CachingBotFramework
             # An invoke is answered in the HTTP response: without this, botbuilder answers 501 with an empty body
             # and the card just spins. Say sorry in place, with an honest 500.
             if not context.turn_state.get(CloudAdapter._INVOKE_RESPONSE_KEY):
-                await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(
-                    status=500, body=AdaptiveCardInvokeResponse(
-                        status_code=500, type="application/vnd.microsoft.error",
-                        value={"code": "InternalError", "message": SORRY}))))
+                await context.send_activity(
+                    Activity(
+                        type=ActivityTypes.invoke_response,
+                        value=InvokeResponse(
+                            status=500,
+                            body=AdaptiveCardInvokeResponse(
+                                status_code=500,
+                                type="application/vnd.microsoft.error",
+                                value={"code": "InternalError", "message": SORRY},
+                            ),
+                        ),
+                    )
+                )
             return
         try:
             await context.send_activity(SORRY)
@@ -118,7 +135,7 @@ def _is_http_url(value) -> bool:
         return False
 
 
-SAFE_INT = 2**53 - 1   # Teams clients are JavaScript: no integer beyond this reaches us from a real card
+SAFE_INT = 2**53 - 1  # Teams clients are JavaScript: no integer beyond this reaches us from a real card
 # Card data names the store's rows by integer id, and the store's integer columns are 32-bit on PostgreSQL: no id,
 # count or row number a card carries can be larger. (2**70 as a request id reached SQL and failed there: a 500.)
 MAX_CARD_INT = 2**31 - 1
@@ -153,8 +170,24 @@ def _shape_problem(value, limit: int = MAX_DEPTH) -> str | None:
 # The Bot Framework activity schema's types for the fields botbuilder and the handler read. msrest deserialises a
 # wrongly typed field without complaint and the turn then fails part-way (an `id` that is an object broke the reply;
 # `membersAdded: [null]` broke the welcome), so the edge checks them. null stands for "absent", as in the schema.
-_STRINGS = ("id", "type", "channelId", "serviceUrl", "replyToId", "name", "locale", "text", "textFormat",
-            "timestamp", "localTimestamp", "action", "callerId", "deliveryMode", "importance", "summary")
+_STRINGS = (
+    "id",
+    "type",
+    "channelId",
+    "serviceUrl",
+    "replyToId",
+    "name",
+    "locale",
+    "text",
+    "textFormat",
+    "timestamp",
+    "localTimestamp",
+    "action",
+    "callerId",
+    "deliveryMode",
+    "importance",
+    "summary",
+)
 _ACCOUNTS = ("from", "recipient", "conversation")
 _ACCOUNT_STRINGS = ("id", "name", "aadObjectId", "role", "tenantId", "conversationType")
 _OBJECTS = ("channelData", "relatesTo")
@@ -207,7 +240,7 @@ def messages_handler(adapter: CloudAdapter, bot):
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
-        if len(raw) > MAX_BODY_BYTES:   # chunked bodies carry no Content-Length
+        if len(raw) > MAX_BODY_BYTES:  # chunked bodies carry no Content-Length
             return _error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
         try:
             body = json.loads(raw, parse_constant=_no_constants)
@@ -296,8 +329,9 @@ class TeamsMessenger:
         except HttpOperationError as exc:
             resp = getattr(exc, "response", None)
             headers = getattr(resp, "headers", None) or {}
-            raise SendError(getattr(resp, "status_code", None),
-                            retry_after=_seconds(headers.get("Retry-After"))) from None
+            raise SendError(
+                getattr(resp, "status_code", None), retry_after=_seconds(headers.get("Retry-After"))
+            ) from None
         except (ClientRequestError, OSError):
             raise SendError(None) from None
 

@@ -15,6 +15,7 @@ fetched off the event loop, and connector/user-token clients reused across turns
   msrest configuration and an HTTP session. Reusing them per (app id, service URL, audience) removes that per-turn
   work without changing what is authenticated.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,9 +39,9 @@ from bot.teams.openid import KeysUnavailable
 
 log = logging.getLogger("bot.teams.auth")
 
-PUBLIC_LOGIN_URL = "https://login.microsoftonline.com/"   # AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
-DEFAULT_TENANT = "botframework.com"                       # AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
-TOKEN_MARGIN = 300.0                                      # renew a token five minutes before it expires
+PUBLIC_LOGIN_URL = "https://login.microsoftonline.com/"  # AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
+DEFAULT_TENANT = "botframework.com"  # AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT
+TOKEN_MARGIN = 300.0  # renew a token five minutes before it expires
 
 
 class TokenUnavailable(Exception):
@@ -107,8 +108,12 @@ class BotAppCredentials(MicrosoftAppCredentials):
             # A configured authority (another cloud, or the tests' double) is the operator's choice: no instance
             # discovery, which would ask login.microsoftonline.com whether the host is known.
             extra = {"instance_discovery": False} if self._custom_authority else {}
-            self._msal = ConfidentialClientApplication(self.microsoft_app_id, client_credential=self.microsoft_app_password,
-                                                       authority=self.oauth_endpoint, **extra)
+            self._msal = ConfidentialClientApplication(
+                self.microsoft_app_id,
+                client_credential=self.microsoft_app_password,
+                authority=self.oauth_endpoint,
+                **extra,
+            )
         return self._msal
 
 
@@ -128,8 +133,7 @@ class BotCredentialFactory(ServiceClientCredentialsFactory):
     async def is_authentication_disabled(self) -> bool:
         return not self.app_id
 
-    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str,
-                                 validate_authority: bool):
+    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool):
         if not self.app_id:
             return MicrosoftAppCredentials.empty()
         if app_id != self.app_id:
@@ -137,8 +141,12 @@ class BotCredentialFactory(ServiceClientCredentialsFactory):
         creds = self._credentials.get(oauth_scope)
         if creds is None:
             creds = self._credentials[oauth_scope] = BotAppCredentials(
-                self.app_id, self.password, authority=self.authority, oauth_scope=oauth_scope,
-                custom_authority=self.custom_authority)
+                self.app_id,
+                self.password,
+                authority=self.authority,
+                oauth_scope=oauth_scope,
+                custom_authority=self.custom_authority,
+            )
         return creds
 
 
@@ -168,7 +176,7 @@ class _CachingConnectorFactory(ConnectorFactory):
 class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
     def __init__(self, inner: BotFrameworkAuthentication, *, tenant_id: str = ""):
         self._inner = inner
-        self._tenant_id = tenant_id   # set for SingleTenant bots: activities from other tenants are refused
+        self._tenant_id = tenant_id  # set for SingleTenant bots: activities from other tenants are refused
         self._connectors: dict = {}
         self._token_clients: dict = {}
 
@@ -200,15 +208,17 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
             raise PermissionError("not authenticated")
         if result.connector_factory is not None:
             result.connector_factory = _CachingConnectorFactory(
-                result.connector_factory, self._connectors, self._app_key(result.claims_identity))
+                result.connector_factory, self._connectors, self._app_key(result.claims_identity)
+            )
         return result
 
     async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str):
         return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return _CachingConnectorFactory(self._inner.create_connector_factory(claims_identity),
-                                        self._connectors, self._app_key(claims_identity))
+        return _CachingConnectorFactory(
+            self._inner.create_connector_factory(claims_identity), self._connectors, self._app_key(claims_identity)
+        )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         key = self._app_key(claims_identity)
@@ -260,7 +270,7 @@ def _from_bot_connector(auth_header: str) -> bool:
     signature, issuer and every claim are then checked by botbuilder; a token that lies here fails there."""
     parts = auth_header.split(" ")
     if len(parts) != 2:
-        return True   # malformed: let botbuilder refuse it the usual way
+        return True  # malformed: let botbuilder refuse it the usual way
     try:
         claims = jwt.decode(parts[1], options={"verify_signature": False})
     except jwt.PyJWTError:

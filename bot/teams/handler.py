@@ -1,6 +1,7 @@
 """The Teams activity handler: turns Bot Framework activities into journey Turns and Replies back into
 activities. Every reply card is sent as an Adaptive Card attachment; Action.Execute invokes are answered in
 the HTTP response so the card updates in place."""
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,10 @@ from bot.store import conversations
 log = logging.getLogger("bot.teams")
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
-TOO_LONG = ("That message is longer than I can take ({n} characters; the limit is {limit}). Please shorten it — "
-            "and remember not to name pupils here.")
+TOO_LONG = (
+    "That message is longer than I can take ({n} characters; the limit is {limit}). Please shorten it — "
+    "and remember not to name pupils here."
+)
 
 
 class SupervisionBot(ActivityHandler):
@@ -60,7 +63,7 @@ class SupervisionBot(ActivityHandler):
         action = value.get("action") if isinstance(value.get("action"), dict) else {}
         if action.get("type") != "Action.Execute":
             return _invoke_error(400, "BadRequest", "Only Action.Execute is supported.")
-        await self._remember(turn_context)   # only once the invoke is one we answer: a refusal writes nothing
+        await self._remember(turn_context)  # only once the invoke is one we answer: a refusal writes nothing
         data = action.get("data") if isinstance(action.get("data"), dict) else {}
         turn = self._turn(turn_context, verb=action.get("verb"), data=data, invoke=True)
         reply = await self.router.dispatch(self.services, turn)
@@ -71,8 +74,9 @@ class SupervisionBot(ActivityHandler):
         if reply.card is not None:
             body = AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE, value=reply.card)
         else:
-            body = AdaptiveCardInvokeResponse(status_code=200, type="application/vnd.microsoft.activity.message",
-                                              value=reply.text or "Done.")
+            body = AdaptiveCardInvokeResponse(
+                status_code=200, type="application/vnd.microsoft.activity.message", value=reply.text or "Done."
+            )
         return InvokeResponse(status=200, body=body)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext):
@@ -99,15 +103,30 @@ class SupervisionBot(ActivityHandler):
         """A journey may have queued side effects: deliver them now rather than at the next poll."""
         self.services.wake_outbox()
 
-    def _turn(self, tc: TurnContext, *, text: str = "", verb: str | None = None, data: dict | None = None,
-              invoke: bool = False) -> Turn:
+    def _turn(
+        self,
+        tc: TurnContext,
+        *,
+        text: str = "",
+        verb: str | None = None,
+        data: dict | None = None,
+        invoke: bool = False,
+    ) -> Turn:
         a = tc.activity
         frm = a.from_property
         aad = getattr(frm, "aad_object_id", None) if frm else None
-        return Turn(now=self.services.clock(), aad_object_id=aad, user_name=getattr(frm, "name", None),
-                    actor=self.services.school.by_aad(aad), text=text, verb=verb if isinstance(verb, str) else None,
-                    data=dict(data or {}), conversation_kind=_conversation_kind(a), invoke=invoke,
-                    activity_id=a.reply_to_id)
+        return Turn(
+            now=self.services.clock(),
+            aad_object_id=aad,
+            user_name=getattr(frm, "name", None),
+            actor=self.services.school.by_aad(aad),
+            text=text,
+            verb=verb if isinstance(verb, str) else None,
+            data=dict(data or {}),
+            conversation_kind=_conversation_kind(a),
+            invoke=invoke,
+            activity_id=a.reply_to_id,
+        )
 
     async def _send(self, tc: TurnContext, reply: Reply) -> None:
         activities: list[Activity] = []
@@ -150,20 +169,31 @@ class SupervisionBot(ActivityHandler):
             reference = {**reference, "conversation": {**(reference.get("conversation") or {}), "id": key}}
             channel_name = _channel_name(a) or self._configured_channel_name(key, (team or {}).get("id"))
         record = conversations.Reference(
-            kind=kind, key=key, staff_id=key if kind == "personal" else None,
-            conversation_id=conversation_id, service_url=a.service_url, reference=reference,
-            team_id=(team or {}).get("id"), channel_name=channel_name)
+            kind=kind,
+            key=key,
+            staff_id=key if kind == "personal" else None,
+            conversation_id=conversation_id,
+            service_url=a.service_url,
+            reference=reference,
+            team_id=(team or {}).get("id"),
+            channel_name=channel_name,
+        )
         async with self.services.db.session() as s:
-            created = await conversations.save_reference(s, record, now=self.services.clock(),
-                                                         tenant_id=getattr(a.conversation, "tenant_id", None))
+            created = await conversations.save_reference(
+                s, record, now=self.services.clock(), tenant_id=getattr(a.conversation, "tenant_id", None)
+            )
         self._saved_refs.add(cache_key)
         return created
 
 
 def _invoke_error(status: int, code: str, message: str) -> InvokeResponse:
     """An invoke refused in the Universal Actions error shape (Teams shows `message` in place)."""
-    return InvokeResponse(status=status, body=AdaptiveCardInvokeResponse(
-        status_code=status, type="application/vnd.microsoft.error", value={"code": code, "message": message}))
+    return InvokeResponse(
+        status=status,
+        body=AdaptiveCardInvokeResponse(
+            status_code=status, type="application/vnd.microsoft.error", value={"code": code, "message": message}
+        ),
+    )
 
 
 def _configured_channel_name_for(school, channel_id: str, team_id: str | None) -> str | None:
@@ -210,5 +240,6 @@ def _strip_mention(text: str) -> str:
     """In channels Teams prefixes '<at>Bot</at>'; the command is what follows."""
     if "<at>" in text:
         import re
+
         text = re.sub(r"<at>.*?</at>", "", text).strip()
     return text

@@ -14,6 +14,7 @@ the adapter as a 500. `JwtTokenExtractor` looks its metadata object up in a clas
 - If the endpoint is down and nothing is cached, requests fail fast with `KeysUnavailable` (a 503), retrying the
   fetch at most every `retry_after` seconds; with keys cached, an outage changes nothing for callers.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,7 +30,7 @@ from jwt.algorithms import RSAAlgorithm
 
 log = logging.getLogger("bot.teams.auth")
 
-MAX_DOCUMENT_BYTES = 1024 * 1024   # the real JWKS is ~10 KB; anything near this is not a key set
+MAX_DOCUMENT_BYTES = 1024 * 1024  # the real JWKS is ~10 KB; anything near this is not a key set
 
 
 class KeysUnavailable(Exception):
@@ -39,14 +40,15 @@ class KeysUnavailable(Exception):
 @dataclass(frozen=True)
 class SigningKey:
     """What JwtTokenExtractor reads from a metadata lookup."""
+
     public_key: object
     endorsements: list = field(default_factory=list)
 
 
 class OpenIdKeys:
-    refresh_after = 24 * 3600.0      # the SDK's own refresh interval
-    unknown_key_interval = 300.0     # at most one refresh per five minutes for an unknown key id
-    retry_after = 30.0               # after a failed fetch with nothing cached, fail fast for this long
+    refresh_after = 24 * 3600.0  # the SDK's own refresh interval
+    unknown_key_interval = 300.0  # at most one refresh per five minutes for an unknown key id
+    retry_after = 30.0  # after a failed fetch with nothing cached, fail fast for this long
     timeout = 10.0
 
     def __init__(self, url: str, *, clock=time.monotonic):
@@ -57,7 +59,7 @@ class OpenIdKeys:
         self._attempted_at: float | None = None
         self._failed_at: float | None = None
         self._task: asyncio.Task | None = None
-        self.fetches = 0            # completed fetches, for tests and diagnostics
+        self.fetches = 0  # completed fetches, for tests and diagnostics
 
     async def get(self, key_id: str | None) -> SigningKey:
         now = self._clock()
@@ -66,7 +68,7 @@ class OpenIdKeys:
                 raise KeysUnavailable("signing keys unavailable")
             await self._refresh()
         elif now - self._fetched_at > self.refresh_after:
-            self._start_refresh()   # serve the cached keys while the new ones arrive
+            self._start_refresh()  # serve the cached keys while the new ones arrive
         key = self._keys.get(key_id) if isinstance(key_id, str) else None
         if key is None and isinstance(key_id, str) and self._may_refresh_for_unknown_key(now):
             try:
@@ -106,8 +108,11 @@ class OpenIdKeys:
                 keys = _parse_keys(await _get_json(http, jwks_uri))
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
             self._failed_at = self._clock()
-            log.warning("could not refresh Bot Framework signing keys (%s)%s", type(exc).__name__,
-                        "; keeping the cached keys" if self._keys else "")
+            log.warning(
+                "could not refresh Bot Framework signing keys (%s)%s",
+                type(exc).__name__,
+                "; keeping the cached keys" if self._keys else "",
+            )
             raise KeysUnavailable("signing keys unavailable") from None
         self._keys = keys
         self._fetched_at = self._clock()

@@ -6,6 +6,7 @@ msrest's `ClientRetryPolicy.__init__` builds `[i for i in range(999) if i not in
 Making `safe_codes` a frozenset gives the same retry list at O(1) per membership test; we also cache connector
 clients per service URL (bot/teams/auth.py) so most turns build no client at all.
 """
+
 from __future__ import annotations
 
 from msrest.universal_http import requests as _msrest_requests

@@ -5,6 +5,7 @@ adapter's pipeline hands any exception to ``on_turn_error`` (which apologises to
 403, 404 or 429 would look like a success to the caller. Here every channel error becomes
 ``bot.messaging.SendError(status, retry_after=…)`` for bot/delivery to classify; no msrest type leaves bot/teams.
 """
+
 from __future__ import annotations
 
 from botbuilder.core import CardFactory, MessageFactory
@@ -22,8 +23,10 @@ class BotFrameworkSender:
         self.app_id = app_id or ""
 
     async def _client(self, service_url: str):
-        claims = ClaimsIdentity({AuthenticationConstants.AUDIENCE_CLAIM: self.app_id,
-                                 AuthenticationConstants.APP_ID_CLAIM: self.app_id}, True)
+        claims = ClaimsIdentity(
+            {AuthenticationConstants.AUDIENCE_CLAIM: self.app_id, AuthenticationConstants.APP_ID_CLAIM: self.app_id},
+            True,
+        )
         factory = self.auth.create_connector_factory(claims)
         return await factory.create(service_url, self.auth.get_originating_audience())
 

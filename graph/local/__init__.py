@@ -1,4 +1,5 @@
 """The embedded Microsoft 365 backend: no tenant needed. Files in a folder, meetings in the store plus .ics."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,15 +21,22 @@ def _utcnow() -> dt.datetime:
 class LocalBackend:
     mode = "local"
 
-    def __init__(self, *, db: Database, school: School, root: Path, team_id: str | None = None,
-                 channel: str | None = None, managers: Mapping[str, str] | None = None,
-                 clock: Callable[[], dt.datetime] = _utcnow):
+    def __init__(
+        self,
+        *,
+        db: Database,
+        school: School,
+        root: Path,
+        team_id: str | None = None,
+        channel: str | None = None,
+        managers: Mapping[str, str] | None = None,
+        clock: Callable[[], dt.datetime] = _utcnow,
+    ):
         cfg = school.settings.safeguarding_channel
         self.root = Path(root)
         self.directory = LocalDirectory(school, managers=managers)
         self.calendar = LocalCalendar(db, self.directory, self.root, clock=clock)
-        self.channel_files = LocalChannelFiles(self.root, team_id or cfg.team_id,
-                                               channel or cfg.channel_name)
+        self.channel_files = LocalChannelFiles(self.root, team_id or cfg.team_id, channel or cfg.channel_name)
         self.personal_files = LocalPersonalFiles(self.root, db, self.directory, clock=clock)
         self.apps = LocalApps(db, self.directory, clock=clock)
 

@@ -1,4 +1,5 @@
 """Local app installation: remembers who "has the app", as Teams would after an install."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -3,6 +3,7 @@
 data/m365/calendars/<email>/<meeting id>.ics — METHOD:REQUEST while it stands, METHOD:CANCEL once cancelled (or
 once that person is taken off it), so anyone can open their invitations in a calendar app.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +30,7 @@ PRODID = "-//Safeguarding Supervision bot//local Microsoft 365 stand-in//EN"
 
 
 class LocalCalendar:
-    def __init__(self, db: Database, directory: LocalDirectory, root: Path, *,
-                 clock: Callable[[], dt.datetime]):
+    def __init__(self, db: Database, directory: LocalDirectory, root: Path, *, clock: Callable[[], dt.datetime]):
         self.db = db
         self.directory = directory
         self.root = Path(root) / "calendars"
@@ -48,23 +48,41 @@ class LocalCalendar:
 
     # ------------------------------------------------------------ free/busy
 
-    async def get_schedule(self, people: Sequence[str], start: dt.datetime, end: dt.datetime, *,
-                           interval_minutes: int = 30, as_user: str | None = None) -> list[Schedule]:
+    async def get_schedule(
+        self,
+        people: Sequence[str],
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        interval_minutes: int = 30,
+        as_user: str | None = None,
+    ) -> list[Schedule]:
         start, end = check_schedule_args(people, start, end, interval_minutes)
         if not people:
             return []
         async with self.db.session() as s:
-            rows = (await s.execute(select(LocalMeeting).where(
-                LocalMeeting.is_cancelled.is_(False), LocalMeeting.start < end, LocalMeeting.end > start)
-                .order_by(LocalMeeting.start))).scalars().all()
+            rows = (
+                (
+                    await s.execute(
+                        select(LocalMeeting)
+                        .where(LocalMeeting.is_cancelled.is_(False), LocalMeeting.start < end, LocalMeeting.end > start)
+                        .order_by(LocalMeeting.start)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         out: list[Schedule] = []
         for person in people:
             if self.directory.find(person) is None:
                 out.append(Schedule(person=person, error="mailbox not found"))
                 continue
             email = self._email(person, must_exist=True)
-            busy = tuple(BusyBlock(start=r.start, end=r.end, status="busy") for r in rows
-                         if r.organizer == email or email in (r.attendees or []))
+            busy = tuple(
+                BusyBlock(start=r.start, end=r.end, status="busy")
+                for r in rows
+                if r.organizer == email or email in (r.attendees or [])
+            )
             out.append(Schedule(person=person, busy=busy))
         return out
 
@@ -79,11 +97,20 @@ class LocalCalendar:
             return self._meeting(existing)
         now = self.clock()
         mid = uuid.uuid4().hex
-        row = LocalMeeting(id=mid, organizer=organizer, transaction_id=tx, subject=request.subject.strip(),
-                           start=start, end=end, attendees=attendee_emails(request.attendees),
-                           join_url=f"https://teams.local/l/meetup-join/{mid}" if request.online else "",
-                           is_cancelled=False, sequence=0,
-                           created_at=now, updated_at=now)
+        row = LocalMeeting(
+            id=mid,
+            organizer=organizer,
+            transaction_id=tx,
+            subject=request.subject.strip(),
+            start=start,
+            end=end,
+            attendees=attendee_emails(request.attendees),
+            join_url=f"https://teams.local/l/meetup-join/{mid}" if request.online else "",
+            is_cancelled=False,
+            sequence=0,
+            created_at=now,
+            updated_at=now,
+        )
         try:
             async with self.db.session() as s:
                 s.add(row)
@@ -95,9 +122,16 @@ class LocalCalendar:
         await self._write_ics(row, names={a.email.lower(): a.name for a in request.attendees})
         return self._meeting(row)
 
-    async def update_meeting(self, organizer: str, meeting_id: str, *, start: dt.datetime | None = None,
-                             end: dt.datetime | None = None, attendees: Sequence[Attendee] | None = None,
-                             subject: str | None = None) -> Meeting:
+    async def update_meeting(
+        self,
+        organizer: str,
+        meeting_id: str,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        attendees: Sequence[Attendee] | None = None,
+        subject: str | None = None,
+    ) -> Meeting:
         org = self._email(organizer, must_exist=True)
         removed: list[str] = []
         async with self.db.session() as s:
@@ -147,22 +181,38 @@ class LocalCalendar:
 
     async def _by_tx(self, organizer: str, tx: str) -> LocalMeeting | None:
         async with self.db.session() as s:
-            return (await s.execute(select(LocalMeeting).where(LocalMeeting.organizer == organizer,
-                                                               LocalMeeting.transaction_id == tx))
-                    ).scalar_one_or_none()
+            return (
+                await s.execute(
+                    select(LocalMeeting).where(LocalMeeting.organizer == organizer, LocalMeeting.transaction_id == tx)
+                )
+            ).scalar_one_or_none()
 
     @staticmethod
     def _meeting(row: LocalMeeting) -> Meeting:
-        return Meeting(id=row.id, organizer=row.organizer, subject=row.subject, start=row.start, end=row.end,
-                       attendees=tuple(row.attendees or ()), join_url=row.join_url or None,
-                       web_link=f"https://teams.local/calendar/item/{row.id}", is_online_meeting=bool(row.join_url),
-                       sensitivity="private")
+        return Meeting(
+            id=row.id,
+            organizer=row.organizer,
+            subject=row.subject,
+            start=row.start,
+            end=row.end,
+            attendees=tuple(row.attendees or ()),
+            join_url=row.join_url or None,
+            web_link=f"https://teams.local/calendar/item/{row.id}",
+            is_online_meeting=bool(row.join_url),
+            sensitivity="private",
+        )
 
     def ics_path(self, email: str, meeting_id: str) -> Path:
         return self.root / safe_name(email.lower()) / f"{meeting_id}.ics"
 
-    async def _write_ics(self, row: LocalMeeting, *, names: dict[str, str] | None = None,
-                         only: str | None = None, cancelled: bool | None = None) -> None:
+    async def _write_ics(
+        self,
+        row: LocalMeeting,
+        *,
+        names: dict[str, str] | None = None,
+        only: str | None = None,
+        cancelled: bool | None = None,
+    ) -> None:
         cancelled = row.is_cancelled if cancelled is None else cancelled
         people = [only] if only else [row.organizer, *[a for a in row.attendees if a != row.organizer]]
         data = self._ics(row, names or {}, cancelled)

@@ -1,4 +1,5 @@
 """Directory answered from the school config roster (the local stand-in for Entra ID)."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -12,8 +13,14 @@ ALL_STAFF_GROUP = "all-staff"
 
 
 def to_user(s: StaffMember) -> DirectoryUser:
-    return DirectoryUser(id=s.aad_object_id, display_name=s.name, mail=s.email, user_principal_name=s.email,
-                         job_title=s.job_title or None, account_enabled=True)
+    return DirectoryUser(
+        id=s.aad_object_id,
+        display_name=s.name,
+        mail=s.email,
+        user_principal_name=s.email,
+        job_title=s.job_title or None,
+        account_enabled=True,
+    )
 
 
 class LocalDirectory:

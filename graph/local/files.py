@@ -6,6 +6,7 @@ Same rules as SharePoint: names are sanitised, compared case-insensitively, and 
 takes the next "… (2)" name, unless the existing file has the very same bytes (an earlier attempt), which is
 reused.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -44,8 +45,7 @@ def write_unique(folder: Path, name: str, content: bytes) -> tuple[str, Path, bo
                 clash = path
         if clash.is_file() and clash.stat().st_size == len(content) and quickxor_hash(clash.read_bytes()) == digest:
             return clash.name, clash, True
-    raise GraphConflict(f"{MAX_RENAMES} files named like {name!r} already exist", status=409,
-                        code="nameAlreadyExists")
+    raise GraphConflict(f"{MAX_RENAMES} files named like {name!r} already exist", status=409, code="nameAlreadyExists")
 
 
 class _LocalDrive:
@@ -58,8 +58,14 @@ class _LocalDrive:
         return "local:" + self.drive_root.relative_to(self.root).as_posix()
 
     def stored(self, path: Path, name: str, reused: bool) -> StoredFile:
-        return StoredFile(name=name, web_url=path.resolve().as_uri(), item_id=path.relative_to(self.drive_root)
-                          .as_posix(), drive_id=self.drive_id, size=path.stat().st_size, reused=reused)
+        return StoredFile(
+            name=name,
+            web_url=path.resolve().as_uri(),
+            item_id=path.relative_to(self.drive_root).as_posix(),
+            drive_id=self.drive_id,
+            size=path.stat().st_size,
+            reused=reused,
+        )
 
 
 class LocalChannelFiles:
@@ -98,8 +104,16 @@ class LocalPersonalFiles:
             raise GraphNotFound(f"no OneDrive for {owner!r}", status=404)
         return _LocalDrive(self.root, self.root / "onedrive" / safe_name(s.id))
 
-    async def upload_and_share(self, owner: str, name: str, content: bytes, *, share_with: str,
-                               role: Role = "read", folder: str = "Supervision records") -> StoredFile:
+    async def upload_and_share(
+        self,
+        owner: str,
+        name: str,
+        content: bytes,
+        *,
+        share_with: str,
+        role: Role = "read",
+        folder: str = "Supervision records",
+    ) -> StoredFile:
         _check_content(content)
         if role not in ("read", "write"):
             raise GraphRequestError("role must be read or write")
@@ -111,12 +125,25 @@ class LocalPersonalFiles:
         final, path, reused = await asyncio.to_thread(write_unique, target, name, content)
         stored = drive.stored(path, final, reused)
         async with self.db.session() as s:
-            grant = (await s.execute(select(LocalSharingGrant).where(
-                LocalSharingGrant.drive_id == stored.drive_id, LocalSharingGrant.item_id == stored.item_id,
-                LocalSharingGrant.recipient == recipient.email.lower()))).scalar_one_or_none()
+            grant = (
+                await s.execute(
+                    select(LocalSharingGrant).where(
+                        LocalSharingGrant.drive_id == stored.drive_id,
+                        LocalSharingGrant.item_id == stored.item_id,
+                        LocalSharingGrant.recipient == recipient.email.lower(),
+                    )
+                )
+            ).scalar_one_or_none()
             if grant is None:
-                s.add(LocalSharingGrant(drive_id=stored.drive_id, item_id=stored.item_id,
-                                        recipient=recipient.email.lower(), role=role, created_at=self.clock()))
+                s.add(
+                    LocalSharingGrant(
+                        drive_id=stored.drive_id,
+                        item_id=stored.item_id,
+                        recipient=recipient.email.lower(),
+                        role=role,
+                        created_at=self.clock(),
+                    )
+                )
             else:
                 grant.role = role
         return stored
@@ -124,9 +151,17 @@ class LocalPersonalFiles:
     async def grants(self, owner: str, item_id: str) -> list[SharingGrant]:
         drive = self._drive(owner)
         async with self.db.session() as s:
-            rows = (await s.execute(select(LocalSharingGrant).where(
-                LocalSharingGrant.drive_id == drive.drive_id, LocalSharingGrant.item_id == item_id)
-                .order_by(LocalSharingGrant.id))).scalars().all()
+            rows = (
+                (
+                    await s.execute(
+                        select(LocalSharingGrant)
+                        .where(LocalSharingGrant.drive_id == drive.drive_id, LocalSharingGrant.item_id == item_id)
+                        .order_by(LocalSharingGrant.id)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         return [SharingGrant(recipient=r.recipient, roles=(r.role,)) for r in rows]
 
 

@@ -1,4 +1,5 @@
 """The production Microsoft 365 backend: msgraph-sdk over an azure-identity credential."""
+
 from __future__ import annotations
 
 import inspect
@@ -16,8 +17,7 @@ from graph.settings import GRAPH_SCOPE, GraphSettings
 class MsGraphBackend:
     mode = "msgraph"
 
-    def __init__(self, settings: GraphSettings, *, team_id: str, channel_id: str, credential=None,
-                 sleep=None):
+    def __init__(self, settings: GraphSettings, *, team_id: str, channel_id: str, credential=None, sleep=None):
         """`credential`: any azure-identity style credential (tests pass one returning a fixed token); by default
         the one the settings describe, owned and closed by this backend."""
         self.settings = settings
@@ -32,8 +32,7 @@ class MsGraphBackend:
         if settings.channel_drive_id and settings.channel_folder_id:
             folder = FolderRef(drive_id=settings.channel_drive_id, item_id=settings.channel_folder_id)
         self.channel_files = GraphChannelFiles(self.clients, uploader, team_id, channel_id, folder=folder)
-        self.personal_files = GraphPersonalFiles(self.clients, uploader,
-                                                 send_invitation=settings.share_send_invitation)
+        self.personal_files = GraphPersonalFiles(self.clients, uploader, send_invitation=settings.share_send_invitation)
         self.apps = GraphApps(self.clients, settings.teams_app_id)
 
     async def verify(self) -> None:

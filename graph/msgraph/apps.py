@@ -1,4 +1,5 @@
 """Install our Teams app for a user (personal scope), so the bot can message people who never opened it."""
+
 from __future__ import annotations
 
 from msgraph.generated.models.user_scope_teams_app_installation import UserScopeTeamsAppInstallation
@@ -14,11 +15,14 @@ class GraphApps:
         self.teams_app_id = teams_app_id
 
     async def install_for_user(self, user: str) -> bool:
-        body = UserScopeTeamsAppInstallation(additional_data={
-            "teamsApp@odata.bind": f"{self.c.api_root}/appCatalogs/teamsApps/{self.teams_app_id}"})
+        body = UserScopeTeamsAppInstallation(
+            additional_data={"teamsApp@odata.bind": f"{self.c.api_root}/appCatalogs/teamsApps/{self.teams_app_id}"}
+        )
         try:
-            await call(self.c.graph.users.by_user_id(user).teamwork.installed_apps.post(body),
-                       "install the Teams app for a user")
+            await call(
+                self.c.graph.users.by_user_id(user).teamwork.installed_apps.post(body),
+                "install the Teams app for a user",
+            )
         except GraphConflict:  # already installed: that is what we wanted
             return False
         return True

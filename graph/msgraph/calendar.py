@@ -4,6 +4,7 @@ Meetings: POST /users/{organizer}/events with isOnlineMeeting + teamsForBusiness
 caller's neutral subject, and transactionId derived from the idempotency key, so a retried create (ours, the
 SDK's, or the outbox's after a lost answer) returns the meeting already made instead of booking twice.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -51,8 +52,10 @@ def _dtz(value: dt.datetime) -> DateTimeTimeZone:
 
 
 def _attendees(attendees: Sequence[Attendee]) -> list[GraphAttendee]:
-    return [GraphAttendee(email_address=EmailAddress(address=a.email, name=a.name or None), type=AttendeeType.Required)
-            for a in attendees]
+    return [
+        GraphAttendee(email_address=EmailAddress(address=a.email, name=a.name or None), type=AttendeeType.Required)
+        for a in attendees
+    ]
 
 
 def _utc_config() -> RequestConfiguration:
@@ -65,8 +68,15 @@ class GraphCalendar:
     """`batch_retries` / `max_inline_wait`: a throttled $batch sub-request (which the SDK never retries) is retried
     here when the service asks for a short wait; a longer wait becomes GraphThrottled for the caller (or outbox)."""
 
-    def __init__(self, clients: GraphClients, *, batch_retries: int = 2, max_inline_wait: float = 5.0,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, rng: random.Random | None = None):
+    def __init__(
+        self,
+        clients: GraphClients,
+        *,
+        batch_retries: int = 2,
+        max_inline_wait: float = 5.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ):
         self.c = clients
         self.batch_retries = batch_retries
         self.max_inline_wait = max_inline_wait
@@ -75,19 +85,31 @@ class GraphCalendar:
 
     # ------------------------------------------------------------ free/busy
 
-    async def get_schedule(self, people: Sequence[str], start: dt.datetime, end: dt.datetime, *,
-                           interval_minutes: int = 30, as_user: str | None = None) -> list[Schedule]:
+    async def get_schedule(
+        self,
+        people: Sequence[str],
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        interval_minutes: int = 30,
+        as_user: str | None = None,
+    ) -> list[Schedule]:
         start, end = check_schedule_args(people, start, end, interval_minutes)
         people = list(people)
         if not people:
             return []
         as_user = as_user or people[0]
-        chunks = [people[i:i + MAX_SCHEDULES_PER_CALL] for i in range(0, len(people), MAX_SCHEDULES_PER_CALL)]
+        chunks = [people[i : i + MAX_SCHEDULES_PER_CALL] for i in range(0, len(people), MAX_SCHEDULES_PER_CALL)]
         if len(chunks) == 1:
-            body = GetSchedulePostRequestBody(schedules=chunks[0], start_time=_dtz(start), end_time=_dtz(end),
-                                              availability_view_interval=interval_minutes)
-            resp = await call(self.c.graph.users.by_user_id(as_user).calendar.get_schedule.post(body, _utc_config()),
-                              "read free/busy")
+            body = GetSchedulePostRequestBody(
+                schedules=chunks[0],
+                start_time=_dtz(start),
+                end_time=_dtz(end),
+                availability_view_interval=interval_minutes,
+            )
+            resp = await call(
+                self.c.graph.users.by_user_id(as_user).calendar.get_schedule.post(body, _utc_config()), "read free/busy"
+            )
             return self._schedules(chunks[0], resp)
         results: dict[int, GetSchedulePostResponse] = {}
         for first in range(0, len(chunks), MAX_BATCH_REQUESTS):
@@ -98,18 +120,27 @@ class GraphCalendar:
             out.extend(self._schedules(chunk, results[i]))
         return out
 
-    async def _schedule_batch(self, as_user: str, group: dict[str, list[str]], start: dt.datetime,
-                              end: dt.datetime, interval: int) -> dict[int, GetSchedulePostResponse]:
+    async def _schedule_batch(
+        self, as_user: str, group: dict[str, list[str]], start: dt.datetime, end: dt.datetime, interval: int
+    ) -> dict[int, GetSchedulePostResponse]:
         done: dict[int, GetSchedulePostResponse] = {}
         pending = dict(group)
         for attempt in range(self.batch_retries + 1):
-            requests = [{"id": rid, "method": "POST", "url": f"/users/{quote(as_user, safe='@')}/calendar/getSchedule",
-                         "headers": {"Content-Type": "application/json", "Prefer": PREFER_UTC},
-                         "body": {"schedules": people, "startTime": {"dateTime": graph_datetime_str(start),
-                                                                     "timeZone": "UTC"},
-                                  "endTime": {"dateTime": graph_datetime_str(end), "timeZone": "UTC"},
-                                  "availabilityViewInterval": interval}}
-                        for rid, people in pending.items()]
+            requests = [
+                {
+                    "id": rid,
+                    "method": "POST",
+                    "url": f"/users/{quote(as_user, safe='@')}/calendar/getSchedule",
+                    "headers": {"Content-Type": "application/json", "Prefer": PREFER_UTC},
+                    "body": {
+                        "schedules": people,
+                        "startTime": {"dateTime": graph_datetime_str(start), "timeZone": "UTC"},
+                        "endTime": {"dateTime": graph_datetime_str(end), "timeZone": "UTC"},
+                        "availabilityViewInterval": interval,
+                    },
+                }
+                for rid, people in pending.items()
+            ]
             responses = await self._batch(requests, "read free/busy ($batch)")
             waits: list[float | None] = []
             retry: dict[str, list[str]] = {}
@@ -128,10 +159,12 @@ class GraphCalendar:
             if not retry:
                 return done
             known = [w for w in waits if w is not None]
-            wait = max(known) if known else min(self.max_inline_wait, 0.5 * 2 ** attempt) * (0.5 + self.rng.random() / 2)
+            wait = max(known) if known else min(self.max_inline_wait, 0.5 * 2**attempt) * (0.5 + self.rng.random() / 2)
             if attempt == self.batch_retries or wait > self.max_inline_wait:
-                raise GraphThrottled(max(known) if known else None,
-                                     f"read free/busy: {len(retry)} $batch sub-request(s) throttled by Microsoft Graph")
+                raise GraphThrottled(
+                    max(known) if known else None,
+                    f"read free/busy: {len(retry)} $batch sub-request(s) throttled by Microsoft Graph",
+                )
             await self.sleep(wait)
             pending = retry
         raise AssertionError("unreachable")  # pragma: no cover
@@ -191,18 +224,32 @@ class GraphCalendar:
 
     async def create_meeting(self, request: MeetingRequest) -> Meeting:
         start, end = check_meeting(request)
-        body = Event(subject=request.subject.strip(), start=_dtz(start), end=_dtz(end),
-                     attendees=_attendees(request.attendees), is_online_meeting=request.online,
-                     sensitivity=Sensitivity.Private, transaction_id=transaction_id(request.idempotency_key))
+        body = Event(
+            subject=request.subject.strip(),
+            start=_dtz(start),
+            end=_dtz(end),
+            attendees=_attendees(request.attendees),
+            is_online_meeting=request.online,
+            sensitivity=Sensitivity.Private,
+            transaction_id=transaction_id(request.idempotency_key),
+        )
         if request.online:
             body.online_meeting_provider = OnlineMeetingProviderType.TeamsForBusiness
-        ev = await call(self.c.graph.users.by_user_id(request.organizer).events.post(body, _utc_config()),
-                        "create a meeting")
+        ev = await call(
+            self.c.graph.users.by_user_id(request.organizer).events.post(body, _utc_config()), "create a meeting"
+        )
         return self._meeting(ev, request.organizer)
 
-    async def update_meeting(self, organizer: str, meeting_id: str, *, start: dt.datetime | None = None,
-                             end: dt.datetime | None = None, attendees: Sequence[Attendee] | None = None,
-                             subject: str | None = None) -> Meeting:
+    async def update_meeting(
+        self,
+        organizer: str,
+        meeting_id: str,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        attendees: Sequence[Attendee] | None = None,
+        subject: str | None = None,
+    ) -> Meeting:
         patch = Event()
         if start is not None:
             patch.start = _dtz(utc(start, "start"))
@@ -216,22 +263,28 @@ class GraphCalendar:
             if not subject.strip():
                 raise GraphRequestError("a meeting needs a subject")
             patch.subject = subject.strip()
-        ev = await call(self.c.graph.users.by_user_id(organizer).events.by_event_id(meeting_id).patch(
-            patch, _utc_config()), "update a meeting")
+        ev = await call(
+            self.c.graph.users.by_user_id(organizer).events.by_event_id(meeting_id).patch(patch, _utc_config()),
+            "update a meeting",
+        )
         return self._meeting(ev, organizer)
 
     async def cancel_meeting(self, organizer: str, meeting_id: str, *, comment: str | None = None) -> None:
         body = CancelPostRequestBody(comment=comment or "")
         try:
-            await call(self.c.graph.users.by_user_id(organizer).events.by_event_id(meeting_id).cancel.post(body),
-                       "cancel a meeting")
+            await call(
+                self.c.graph.users.by_user_id(organizer).events.by_event_id(meeting_id).cancel.post(body),
+                "cancel a meeting",
+            )
         except GraphNotFound:
             return  # already cancelled (Exchange removes it): cancelling twice is not an error
 
     async def get_meeting(self, organizer: str, meeting_id: str) -> Meeting | None:
         try:
-            ev = await call(self.c.graph.users.by_user_id(organizer).events.by_event_id(meeting_id).get(
-                _utc_config()), "read a meeting")
+            ev = await call(
+                self.c.graph.users.by_user_id(organizer).events.by_event_id(meeting_id).get(_utc_config()),
+                "read a meeting",
+            )
         except GraphNotFound:
             return None
         return self._meeting(ev, organizer) if ev else None
@@ -243,15 +296,23 @@ class GraphCalendar:
         org = organizer
         if ev.organizer and ev.organizer.email_address and ev.organizer.email_address.address:
             org = ev.organizer.email_address.address.lower()
-        attendees = tuple((a.email_address.address or "").lower() for a in ev.attendees or []
-                          if a.email_address and a.email_address.address)
-        return Meeting(id=ev.id, organizer=org, subject=ev.subject or "",
-                       start=graph_datetime(ev.start.date_time, ev.start.time_zone) if ev.start else None,
-                       end=graph_datetime(ev.end.date_time, ev.end.time_zone) if ev.end else None,
-                       attendees=attendees,
-                       join_url=ev.online_meeting.join_url if ev.online_meeting else None,
-                       web_link=ev.web_link, is_online_meeting=bool(ev.is_online_meeting),
-                       sensitivity=ev.sensitivity.value if ev.sensitivity is not None else "normal")
+        attendees = tuple(
+            (a.email_address.address or "").lower()
+            for a in ev.attendees or []
+            if a.email_address and a.email_address.address
+        )
+        return Meeting(
+            id=ev.id,
+            organizer=org,
+            subject=ev.subject or "",
+            start=graph_datetime(ev.start.date_time, ev.start.time_zone) if ev.start else None,
+            end=graph_datetime(ev.end.date_time, ev.end.time_zone) if ev.end else None,
+            attendees=attendees,
+            join_url=ev.online_meeting.join_url if ev.online_meeting else None,
+            web_link=ev.web_link,
+            is_online_meeting=bool(ev.is_online_meeting),
+            sensitivity=ev.sensitivity.value if ev.sensitivity is not None else "normal",
+        )
 
 
 def _error_of(body) -> tuple[str | None, str | None]:

@@ -1,4 +1,5 @@
 """Directory through Microsoft Graph: users, transitive group members (paged), managers."""
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
@@ -19,9 +20,14 @@ USER_FIELDS = ["id", "displayName", "mail", "userPrincipalName", "jobTitle", "ac
 
 
 def to_user(u) -> DirectoryUser:
-    return DirectoryUser(id=u.id or "", display_name=getattr(u, "display_name", None) or "",
-                         mail=getattr(u, "mail", None), user_principal_name=getattr(u, "user_principal_name", None),
-                         job_title=getattr(u, "job_title", None), account_enabled=getattr(u, "account_enabled", None))
+    return DirectoryUser(
+        id=u.id or "",
+        display_name=getattr(u, "display_name", None) or "",
+        mail=getattr(u, "mail", None),
+        user_principal_name=getattr(u, "user_principal_name", None),
+        job_title=getattr(u, "job_title", None),
+        account_enabled=getattr(u, "account_enabled", None),
+    )
 
 
 class GraphDirectory:
@@ -29,8 +35,9 @@ class GraphDirectory:
         self.c = clients
 
     async def get_user(self, user: str) -> DirectoryUser | None:
-        cfg = RequestConfiguration(query_parameters=UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(
-            select=USER_FIELDS))
+        cfg = RequestConfiguration(
+            query_parameters=UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(select=USER_FIELDS)
+        )
         try:
             u = await call(self.c.graph.users.by_user_id(user).get(cfg), "read a user")
         except GraphNotFound:
@@ -39,8 +46,11 @@ class GraphDirectory:
 
     async def iter_group_members(self, group_id: str, *, page_size: int = 100) -> AsyncIterator[DirectoryUser]:
         builder = self.c.graph.groups.by_group_id(group_id).transitive_members.graph_user
-        cfg = RequestConfiguration(query_parameters=GraphUserRequestBuilder.GraphUserRequestBuilderGetQueryParameters(
-            select=USER_FIELDS, top=page_size))
+        cfg = RequestConfiguration(
+            query_parameters=GraphUserRequestBuilder.GraphUserRequestBuilderGetQueryParameters(
+                select=USER_FIELDS, top=page_size
+            )
+        )
         page = await call(builder.get(cfg), "list group members")
         while page is not None:
             for u in page.value or []:
@@ -75,8 +85,11 @@ def _member_changes(group) -> list[MemberChange]:
     for m in _plain(raw):
         kind = "group" if str(m.get("@odata.type", "")).endswith(".group") else "user"
         # kiota reads GUID-looking strings in untyped data as uuid.UUID: back to the string Graph sent.
-        out.append(MemberChange(group_id=str(group.id or ""), member_id=str(m.get("id") or ""), kind=kind,
-                                removed="@removed" in m))
+        out.append(
+            MemberChange(
+                group_id=str(group.id or ""), member_id=str(m.get("id") or ""), kind=kind, removed="@removed" in m
+            )
+        )
     return [c for c in out if c.member_id and c.group_id]
 
 
@@ -92,8 +105,9 @@ def _plain(node):
     return node
 
 
-async def groups_delta(clients: GraphClients, group_ids: Sequence[str], *,
-                       delta_link: str | None = None) -> GroupsDelta:
+async def groups_delta(
+    clients: GraphClients, group_ids: Sequence[str], *, delta_link: str | None = None
+) -> GroupsDelta:
     """GET /groups/delta?$filter=id eq '…' or …&$select=members, every page, until the deltaLink (Learn: group
     delta; "Paging through members in a large group": one group may come back on several pages)."""
     from msgraph.generated.groups.delta.delta_request_builder import DeltaRequestBuilder
@@ -106,8 +120,9 @@ async def groups_delta(clients: GraphClients, group_ids: Sequence[str], *,
         page = await call(builder.with_url(delta_link).get(), "read group membership changes")
     else:
         flt = " or ".join(f"id eq '{_odata_quote(g)}'" for g in ids)
-        cfg = RequestConfiguration(query_parameters=DeltaRequestBuilder.DeltaRequestBuilderGetQueryParameters(
-            filter=flt, select=["members"]))
+        cfg = RequestConfiguration(
+            query_parameters=DeltaRequestBuilder.DeltaRequestBuilderGetQueryParameters(filter=flt, select=["members"])
+        )
         page = await call(builder.get(cfg), "read group memberships")
     changes: list[MemberChange] = []
     while True:

@@ -4,6 +4,7 @@
 GraphThrottled without one (the outbox backs off); 401 or a failed sign-in → GraphAuthError with one plain
 sentence; 404 → GraphNotFound; 409 → GraphConflict; any other 4xx → GraphRequestError.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,13 +35,11 @@ TRANSIENT_STATUSES = {500, 502, 423}
 # AADSTS codes an administrator can act on, in plain words.
 _AADSTS = {
     "7000215": "the client secret is wrong: check GRAPH_CLIENT_SECRET (use the secret's value, not its id)",
-    "7000222": "the client secret has expired: create a new one on the app registration and set "
-               "GRAPH_CLIENT_SECRET",
+    "7000222": "the client secret has expired: create a new one on the app registration and set GRAPH_CLIENT_SECRET",
     "700016": "no application with GRAPH_CLIENT_ID exists in this tenant (or it is not consented there)",
     "90002": "the tenant in GRAPH_TENANT_ID does not exist",
     "900023": "GRAPH_TENANT_ID is not a valid tenant id or domain",
-    "700027": "the certificate is not registered on the app registration, or has expired "
-              "(GRAPH_CERTIFICATE_PATH)",
+    "700027": "the certificate is not registered on the app registration, or has expired (GRAPH_CERTIFICATE_PATH)",
     "700024": "the client assertion is outside its valid time range: check this machine's clock",
     "7000112": "the application is disabled in this tenant",
     "50034": "the account does not exist in this tenant",
@@ -50,8 +49,10 @@ _AADSTS = {
 def auth_error(exc: BaseException) -> GraphAuthError:
     text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
     if type(exc).__name__ == "CredentialUnavailableError":
-        return GraphAuthError("Microsoft Graph sign-in failed: no managed identity is available on this host "
-                              "(GRAPH_USE_MANAGED_IDENTITY=true needs an Azure host with an identity assigned)")
+        return GraphAuthError(
+            "Microsoft Graph sign-in failed: no managed identity is available on this host "
+            "(GRAPH_USE_MANAGED_IDENTITY=true needs an Azure host with an identity assigned)"
+        )
     m = re.search(r"AADSTS(\d+)", text)
     if m and m.group(1) in _AADSTS:
         return GraphAuthError(f"Microsoft Graph sign-in failed (AADSTS{m.group(1)}): {_AADSTS[m.group(1)]}")
@@ -82,21 +83,26 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
     return max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds())
 
 
-def from_status(status: int | None, headers: Mapping[str, str] | None, code: str | None, message: str | None,
-                what: str) -> GraphError:
+def from_status(
+    status: int | None, headers: Mapping[str, str] | None, code: str | None, message: str | None, what: str
+) -> GraphError:
     detail = f"{status} {code or ''}".strip() + (f": {message}" if message else "")
     if status in THROTTLE_STATUSES:
-        return GraphThrottled(retry_after_seconds(headers), f"{what}: Microsoft Graph answered {detail}",
-                              status=status)
+        return GraphThrottled(retry_after_seconds(headers), f"{what}: Microsoft Graph answered {detail}", status=status)
     if status in TRANSIENT_STATUSES or (status is not None and status >= 500):
         return GraphThrottled(None, f"{what}: Microsoft Graph answered {detail}", status=status)
     if status == 401:
-        return GraphAuthError(f"Microsoft Graph rejected the app's token ({detail}): check the app registration "
-                              "and that admin consent was granted")
+        return GraphAuthError(
+            f"Microsoft Graph rejected the app's token ({detail}): check the app registration "
+            "and that admin consent was granted"
+        )
     if status == 403:
-        return GraphRequestError(f"{what}: Microsoft Graph refused access ({detail}). The app lacks a permission "
-                                 "or the target is outside its scope: see infra/PERMISSIONS.md",
-                                 status=status, code=code)
+        return GraphRequestError(
+            f"{what}: Microsoft Graph refused access ({detail}). The app lacks a permission "
+            "or the target is outside its scope: see infra/PERMISSIONS.md",
+            status=status,
+            code=code,
+        )
     if status == 410 or code in DELTA_RESET_CODES:
         return GraphDeltaExpired(f"{what}: the delta link has expired ({detail})", status=status, code=code)
     if status == 404:

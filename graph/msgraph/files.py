@@ -9,6 +9,7 @@ then byte ranges PUT to the pre-authenticated uploadUrl in 320 KiB multiples wit
 Authorization header, as Graph requires. The SDK's retry handler does not retry octet-stream uploads (GUIDE §2),
 so throttling here becomes GraphThrottled for the outbox, after a short inline retry when the wait is small.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,9 +41,16 @@ def _q(segment: str) -> str:
 
 
 class Uploader:
-    def __init__(self, clients: GraphClients, settings: GraphSettings, *, chunk_retries: int = 3,
-                 max_inline_wait: float = 5.0, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 rng: random.Random | None = None):
+    def __init__(
+        self,
+        clients: GraphClients,
+        settings: GraphSettings,
+        *,
+        chunk_retries: int = 3,
+        max_inline_wait: float = 5.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ):
         self.c = clients
         self.simple_max = settings.simple_upload_max_bytes
         self.chunk = settings.upload_chunk_bytes
@@ -53,8 +61,9 @@ class Uploader:
 
     def _url(self, drive_id: str, parent_id: str, path: str, tail: str = "") -> str:
         encoded = "/".join(_q(p) for p in path.split("/"))
-        return f"{self.c.api_root}/drives/{_q(drive_id)}/items/{_q(parent_id)}:/{encoded}" + (f":/{tail}" if tail
-                                                                                                  else "")
+        return f"{self.c.api_root}/drives/{_q(drive_id)}/items/{_q(parent_id)}:/{encoded}" + (
+            f":/{tail}" if tail else ""
+        )
 
     def _items(self, drive_id: str, parent_id: str):
         return self.c.graph.drives.by_drive_id(drive_id).items.by_drive_item_id(parent_id)
@@ -76,8 +85,9 @@ class Uploader:
                 existing = await self._existing(drive_id, parent_id, path)
                 if existing is not None and self._same(existing, content, digest):
                     return self._stored(existing, drive_id, len(content), reused=True)
-        raise GraphConflict(f"{MAX_RENAMES} files named like {name!r} already exist", status=409,
-                            code="nameAlreadyExists")
+        raise GraphConflict(
+            f"{MAX_RENAMES} files named like {name!r} already exist", status=409, code="nameAlreadyExists"
+        )
 
     @staticmethod
     def _same(item: DriveItem, content: bytes, digest: str) -> bool:
@@ -88,11 +98,23 @@ class Uploader:
     def _stored(item: DriveItem | dict, drive_id: str, size: int, *, reused: bool) -> StoredFile:
         if isinstance(item, dict):
             parent = item.get("parentReference") or {}
-            return StoredFile(name=item.get("name") or "", web_url=item.get("webUrl") or "", item_id=item.get("id") or "",
-                              drive_id=parent.get("driveId") or drive_id, size=item.get("size") or size, reused=reused)
+            return StoredFile(
+                name=item.get("name") or "",
+                web_url=item.get("webUrl") or "",
+                item_id=item.get("id") or "",
+                drive_id=parent.get("driveId") or drive_id,
+                size=item.get("size") or size,
+                reused=reused,
+            )
         drive = item.parent_reference.drive_id if item.parent_reference and item.parent_reference.drive_id else drive_id
-        return StoredFile(name=item.name or "", web_url=item.web_url or "", item_id=item.id or "", drive_id=drive,
-                          size=item.size if item.size is not None else size, reused=reused)
+        return StoredFile(
+            name=item.name or "",
+            web_url=item.web_url or "",
+            item_id=item.id or "",
+            drive_id=drive,
+            size=item.size if item.size is not None else size,
+            reused=reused,
+        )
 
     async def _simple(self, drive_id: str, parent_id: str, path: str, content: bytes) -> DriveItem:
         url = self._url(drive_id, parent_id, path, "content") + "?" + FAIL
@@ -104,17 +126,21 @@ class Uploader:
 
     async def _existing(self, drive_id: str, parent_id: str, path: str) -> DriveItem | None:
         try:
-            return await call(self._items(drive_id, parent_id).with_url(self._url(drive_id, parent_id, path)).get(),
-                              "read an existing file")
+            return await call(
+                self._items(drive_id, parent_id).with_url(self._url(drive_id, parent_id, path)).get(),
+                "read an existing file",
+            )
         except GraphNotFound:
             return None
 
     async def _session(self, drive_id: str, parent_id: str, path: str, content: bytes) -> dict:
         url = self._url(drive_id, parent_id, path, "createUploadSession") + "?" + FAIL
-        body = CreateUploadSessionPostRequestBody(item=DriveItemUploadableProperties(
-            additional_data={"@microsoft.graph.conflictBehavior": "fail"}))
-        session = await call(self._items(drive_id, parent_id).create_upload_session.with_url(url).post(body),
-                             "start an upload session")
+        body = CreateUploadSessionPostRequestBody(
+            item=DriveItemUploadableProperties(additional_data={"@microsoft.graph.conflictBehavior": "fail"})
+        )
+        session = await call(
+            self._items(drive_id, parent_id).create_upload_session.with_url(url).post(body), "start an upload session"
+        )
         if session is None or not session.upload_url:
             raise GraphThrottled(None, "start an upload session: no uploadUrl in the answer")
         try:
@@ -130,12 +156,16 @@ class Uploader:
         while True:
             end = min(offset + self.chunk, total) - 1
             try:
-                r = await self.c.uploads.put(upload_url, content=content[offset:end + 1],
-                                             headers={"Content-Range": f"bytes {offset}-{end}/{total}"})
+                r = await self.c.uploads.put(
+                    upload_url,
+                    content=content[offset : end + 1],
+                    headers={"Content-Range": f"bytes {offset}-{end}/{total}"},
+                )
             except httpx.HTTPError as exc:
                 r = None
-                error: Exception = GraphThrottled(None, f"upload a file: {type(exc).__name__} while sending bytes "
-                                                        f"{offset}-{end}")
+                error: Exception = GraphThrottled(
+                    None, f"upload a file: {type(exc).__name__} while sending bytes {offset}-{end}"
+                )
             if r is not None:
                 if r.status_code in (200, 201):
                     return r.json()
@@ -144,8 +174,9 @@ class Uploader:
                     tries = 0
                     continue
                 if r.status_code == 409:
-                    raise GraphConflict("upload a file: the name was taken meanwhile", status=409,
-                                        code="nameAlreadyExists")
+                    raise GraphConflict(
+                        "upload a file: the name was taken meanwhile", status=409, code="nameAlreadyExists"
+                    )
                 if r.status_code == 416:  # we and the service disagree on the next byte: ask it
                     offset = await self._resume_offset(upload_url, offset)
                     tries += 1
@@ -154,15 +185,16 @@ class Uploader:
                     continue
                 code, message = _error_of(r)
                 error = from_status(r.status_code, r.headers, code, message, "upload a file")
-                if not (r.status_code in THROTTLE_STATUSES or r.status_code in TRANSIENT_STATUSES
-                        or r.status_code >= 500):
+                if not (
+                    r.status_code in THROTTLE_STATUSES or r.status_code in TRANSIENT_STATUSES or r.status_code >= 500
+                ):
                     if r.status_code == 404:  # the session expired: start over later
                         raise GraphThrottled(None, "upload a file: the upload session expired")
                     raise error
             tries += 1
             wait = getattr(error, "seconds", None)
             if wait is None:
-                wait = min(self.max_inline_wait, 0.5 * 2 ** tries) * (0.5 + self.rng.random() / 2)
+                wait = min(self.max_inline_wait, 0.5 * 2**tries) * (0.5 + self.rng.random() / 2)
             if tries > self.chunk_retries or wait > self.max_inline_wait:
                 raise error
             await self.sleep(wait)
@@ -203,8 +235,15 @@ def _error_of(r: httpx.Response) -> tuple[str | None, str | None]:
 
 
 class GraphChannelFiles:
-    def __init__(self, clients: GraphClients, uploader: Uploader, team_id: str, channel_id: str, *,
-                 folder: FolderRef | None = None):
+    def __init__(
+        self,
+        clients: GraphClients,
+        uploader: Uploader,
+        team_id: str,
+        channel_id: str,
+        *,
+        folder: FolderRef | None = None,
+    ):
         """`folder`: a drive id + item id configured by the admin; then filesFolder is never called."""
         self.c = clients
         self.uploader = uploader
@@ -215,11 +254,14 @@ class GraphChannelFiles:
 
     async def resolve_folder(self) -> FolderRef:
         if self._folder is None:
-            item = await call(self.c.graph.teams.by_team_id(self.team_id).channels.by_channel_id(self.channel_id)
-                              .files_folder.get(), "find the Safeguarding channel's files folder")
+            item = await call(
+                self.c.graph.teams.by_team_id(self.team_id).channels.by_channel_id(self.channel_id).files_folder.get(),
+                "find the Safeguarding channel's files folder",
+            )
             if item is None or not item.id or not item.parent_reference or not item.parent_reference.drive_id:
-                raise GraphThrottled(None, "the channel's files folder is not ready yet (its site may still be "
-                                           "provisioning)")
+                raise GraphThrottled(
+                    None, "the channel's files folder is not ready yet (its site may still be provisioning)"
+                )
             self._folder = FolderRef(drive_id=item.parent_reference.drive_id, item_id=item.id, web_url=item.web_url)
         return self._folder
 
@@ -233,8 +275,10 @@ class GraphChannelFiles:
 
     async def download(self, item_id: str) -> bytes:
         folder = await self.resolve_folder()
-        data = await call(self.c.graph.drives.by_drive_id(folder.drive_id).items.by_drive_item_id(item_id)
-                          .content.get(), "read a file back from the channel")
+        data = await call(
+            self.c.graph.drives.by_drive_id(folder.drive_id).items.by_drive_item_id(item_id).content.get(),
+            "read a file back from the channel",
+        )
         if data is None:
             raise GraphNotFound("the file has no content", status=404)
         return data
@@ -256,24 +300,37 @@ class GraphPersonalFiles:
             self._drives[key] = drive.id
         return self._drives[key]
 
-    async def upload_and_share(self, owner: str, name: str, content: bytes, *, share_with: str,
-                               role: Role = "read", folder: str = "Supervision records") -> StoredFile:
+    async def upload_and_share(
+        self,
+        owner: str,
+        name: str,
+        content: bytes,
+        *,
+        share_with: str,
+        role: Role = "read",
+        folder: str = "Supervision records",
+    ) -> StoredFile:
         if role not in ("read", "write"):
             raise GraphRequestError("role must be read or write")
         drive_id = await self._drive_id(owner)
         stored = await self.uploader.upload(drive_id, "root", safe_path(folder), name, content)
         recipient = DriveRecipient(email=share_with) if "@" in share_with else DriveRecipient(object_id=share_with)
         # An invitation to one named person: sign-in required, never an anonymous or organisation-wide link.
-        body = InvitePostRequestBody(recipients=[recipient], roles=[role], require_sign_in=True,
-                                     send_invitation=self.send_invitation)
-        await call(self.c.graph.drives.by_drive_id(drive_id).items.by_drive_item_id(stored.item_id).invite.post(body),
-                   "share a record with one person")
+        body = InvitePostRequestBody(
+            recipients=[recipient], roles=[role], require_sign_in=True, send_invitation=self.send_invitation
+        )
+        await call(
+            self.c.graph.drives.by_drive_id(drive_id).items.by_drive_item_id(stored.item_id).invite.post(body),
+            "share a record with one person",
+        )
         return stored
 
     async def grants(self, owner: str, item_id: str) -> list[SharingGrant]:
         drive_id = await self._drive_id(owner)
-        resp = await call(self.c.graph.drives.by_drive_id(drive_id).items.by_drive_item_id(item_id).permissions.get(),
-                          "list who can open a record")
+        resp = await call(
+            self.c.graph.drives.by_drive_id(drive_id).items.by_drive_item_id(item_id).permissions.get(),
+            "list who can open a record",
+        )
         out = []
         for p in (resp.value if resp else None) or []:
             roles = tuple(p.roles or ())

@@ -1,4 +1,5 @@
 """The loopback-only guard every test runs under (tests/conftest.py) really refuses the outside world."""
+
 import socket
 
 import pytest
@@ -11,7 +12,7 @@ def test_resolving_an_outside_name_is_refused():
 
 def test_connecting_outside_is_refused_before_any_packet():
     s = socket.socket()
-    s.close()   # closed first: even without the guard nothing could be sent (it would fail with EBADF instead)
+    s.close()  # closed first: even without the guard nothing could be sent (it would fail with EBADF instead)
     with pytest.raises(OSError, match="only loopback is allowed"):
         s.connect(("203.0.113.7", 443))
 

@@ -1,4 +1,5 @@
 """Settings validation, the loopback guard, health, and that `python -m bot` refuses bad start-ups."""
+
 from __future__ import annotations
 
 import os
@@ -19,14 +20,17 @@ def test_defaults_are_local_sqlite_on_loopback(monkeypatch):
     assert s.database_url.startswith("sqlite+aiosqlite:///") and "/data/" in s.database_url
 
 
-@pytest.mark.parametrize("overrides,named", [
-    ({"PORT": "99999"}, "PORT"),
-    ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
-    ({"SCHOOL_CONFIG": "/nope/school.yaml"}, "SCHOOL_CONFIG"),
-    ({"MicrosoftAppPassword": "secret"}, "MicrosoftAppId"),
-    ({"MicrosoftAppType": "Sometimes"}, "MicrosoftAppType"),
-    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
-])
+@pytest.mark.parametrize(
+    "overrides,named",
+    [
+        ({"PORT": "99999"}, "PORT"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"SCHOOL_CONFIG": "/nope/school.yaml"}, "SCHOOL_CONFIG"),
+        ({"MicrosoftAppPassword": "secret"}, "MicrosoftAppId"),
+        ({"MicrosoftAppType": "Sometimes"}, "MicrosoftAppType"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+    ],
+)
 def test_invalid_settings_name_the_setting(overrides, named):
     with pytest.raises(SettingsError) as e:
         load_settings(**overrides)
@@ -50,12 +54,17 @@ def test_loopback_hosts_need_no_credentials(host):
 def test_public_host_needs_the_secret_that_signs_replies():
     """With an app id but no secret, calls in would be authenticated but no reply could be sent: refused."""
     with pytest.raises(SettingsError, match="MicrosoftAppPassword is not set") as e:
-        load_settings(HOST="0.0.0.0", MicrosoftAppId="app", MicrosoftAppType="SingleTenant",
-                      MicrosoftAppTenantId="tenant")
+        load_settings(
+            HOST="0.0.0.0", MicrosoftAppId="app", MicrosoftAppType="SingleTenant", MicrosoftAppTenantId="tenant"
+        )
     assert "HOST=0.0.0.0" in str(e.value)
     # A user-assigned managed identity signs without a secret.
-    s = load_settings(HOST="0.0.0.0", MicrosoftAppId="msi-client-id", MicrosoftAppType="UserAssignedMSI",
-                      MicrosoftAppTenantId="tenant")
+    s = load_settings(
+        HOST="0.0.0.0",
+        MicrosoftAppId="msi-client-id",
+        MicrosoftAppType="UserAssignedMSI",
+        MicrosoftAppTenantId="tenant",
+    )
     assert not s.local_mode
     # On loopback (the Bot Framework Emulator, a tunnel) the app id alone is still allowed.
     assert not load_settings(MicrosoftAppId="app").local_mode
@@ -64,8 +73,7 @@ def test_public_host_needs_the_secret_that_signs_replies():
 def _run_bot(env_extra: dict) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
     env.update(env_extra)
-    return subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
 def test_python_m_bot_exits_nonzero_on_public_host_without_credentials():
@@ -76,8 +84,9 @@ def test_python_m_bot_exits_nonzero_on_public_host_without_credentials():
 
 def test_python_m_bot_names_the_bad_school_config_field(tmp_path):
     bad = tmp_path / "school.yaml"
-    bad.write_text((ROOT / "infra/demo/school.yaml").read_text().replace("timezone: Europe/London",
-                                                                          "timezone: Nowhere/Atall"))
+    bad.write_text(
+        (ROOT / "infra/demo/school.yaml").read_text().replace("timezone: Europe/London", "timezone: Nowhere/Atall")
+    )
     r = _run_bot({"SCHOOL_CONFIG": str(bad), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3"})
     assert r.returncode == 2
     assert "school.timezone" in r.stderr and str(bad) in r.stderr

@@ -1,6 +1,7 @@
 """Production runtime: SIGTERM to a real `python -m bot` during a burst of outbox rows. The process finishes the
 deliveries on the wire, hands back every row it claimed and never started, exits 0, and a second instance on the
 same store delivers every remaining row at once — none twice, as the connector double's own log shows."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,11 @@ def marker(i: int) -> str:
 
 
 def burst_card(i: int) -> dict:
-    return {"type": "AdaptiveCard", "version": "1.5",
-            "body": [{"type": "TextBlock", "id": marker(i), "text": "Your supervision request was received."}]}
+    return {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "id": marker(i), "text": "Your supervision request was received."}],
+    }
 
 
 def delivered_markers(connector: ConnectorDouble) -> Counter[str]:
@@ -100,14 +104,30 @@ class Bot:
     async def start(self) -> Bot:
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
-        env.update({"PORT": str(self.port), "HOST": "127.0.0.1", "DATABASE_URL": self.url, "INSTANCE_ID": self.instance,
-                    "LOCAL_M365_DIR": str(self.workdir / "m365"), "LOG_LEVEL": "INFO", "PYTHONUNBUFFERED": "1",
-                    "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")})
+        env.update(
+            {
+                "PORT": str(self.port),
+                "HOST": "127.0.0.1",
+                "DATABASE_URL": self.url,
+                "INSTANCE_ID": self.instance,
+                "LOCAL_M365_DIR": str(self.workdir / "m365"),
+                "LOG_LEVEL": "INFO",
+                "PYTHONUNBUFFERED": "1",
+                "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+            }
+        )
         with open(self.log_path, "wb") as log:
             # The working directory is the temp folder, so a developer's .env is not read.
-            self.proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", cwd=self.workdir, env=env,
-                                                             stdout=log, stderr=asyncio.subprocess.STDOUT,
-                                                             stdin=asyncio.subprocess.DEVNULL)
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                cwd=self.workdir,
+                env=env,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+                stdin=asyncio.subprocess.DEVNULL,
+            )
         return self
 
     def log(self) -> str:
@@ -143,7 +163,7 @@ async def wait_for(predicate, bot: Bot, within: float = 90.0) -> None:
 
 
 async def test_sigterm_during_a_burst_hands_the_rest_to_the_next_instance(store_url, tmp_path):
-    connector = await ConnectorDouble(delay=1.5).start()     # each message is on the wire for 1.5 s
+    connector = await ConnectorDouble(delay=1.5).start()  # each message is on the wire for 1.5 s
     first = second = None
     try:
         db = Database(store_url)
@@ -154,7 +174,7 @@ async def test_sigterm_during_a_burst_hands_the_rest_to_the_next_instance(store_
             await db.close()
         first = await Bot(tmp_path / "a", store_url, "bot-a").start()
         await wait_for(lambda: delivered_markers(connector), first)
-        assert await first.terminate() == 0               # mid-burst: the first messages are still on the wire
+        assert await first.terminate() == 0  # mid-burst: the first messages are still on the wire
         by_first = delivered_markers(connector)
         # Only what was on the wire at SIGTERM went out; nothing new was started after it.
         assert 1 <= sum(by_first.values()) <= CONCURRENCY < BURST
@@ -162,18 +182,18 @@ async def test_sigterm_during_a_burst_hands_the_rest_to_the_next_instance(store_
         # Every row is finished or back in the queue, claimable now: none waits out a lease.
         assert all(r.claimed_until is None and r.claim_token is None for r in rows)
         assert {r.key for r in rows if r.status == "delivered"} == {f"burst:{int(m[6:])}" for m in by_first}
-        assert all(r.attempts == 0 for r in rows if r.status == "pending")   # handed back as they were
+        assert all(r.attempts == 0 for r in rows if r.status == "pending")  # handed back as they were
         log = first.log()
-        assert "outbox worker outbox stopped:" in log and "cancelled=0" in log, log[-3000:]   # within the grace
-        assert "burst-" not in log and "supervision request" not in log     # counts only, never content
+        assert "outbox worker outbox stopped:" in log and "cancelled=0" in log, log[-3000:]  # within the grace
+        assert "burst-" not in log and "supervision request" not in log  # counts only, never content
 
         connector.delay = 0
         second = await Bot(tmp_path / "b", store_url, "bot-b").start()
         await wait_for(lambda: len(delivered_markers(connector)) == BURST, second)
         assert await second.terminate() == 0
         sent = delivered_markers(connector)
-        assert set(sent) == {marker(i) for i in range(BURST)}             # nothing lost
-        assert max(sent.values()) == 1, {m: n for m, n in sent.items() if n > 1}   # nothing twice
+        assert set(sent) == {marker(i) for i in range(BURST)}  # nothing lost
+        assert max(sent.values()) == 1, {m: n for m, n in sent.items() if n > 1}  # nothing twice
         assert {r.status for r in await outbox_rows(store_url)} == {"delivered"}
     finally:
         for bot in (first, second):
@@ -189,15 +209,24 @@ async def test_sigterm_lets_a_turn_in_flight_finish(tmp_path, school):
 
     from tests.fakes.teams import BOT, TENANT, person
 
-    connector = await ConnectorDouble(delay=2.0).start()      # the reply is accepted, its answer takes 2 s
+    connector = await ConnectorDouble(delay=2.0).start()  # the reply is accepted, its answer takes 2 s
     bot = None
     try:
         bot = await Bot(tmp_path / "a", f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", "bot-a").start()
         tom = person(school, "tom.hollis")
-        activity = {"type": "message", "text": "help", "id": "act-help-1", "channelId": "msteams",
-                    "serviceUrl": connector.url, "from": tom.account, "recipient": BOT, "locale": "en-GB",
-                    "conversation": {"id": tom.conversation_id, "conversationType": "personal", "tenantId": TENANT},
-                    "channelData": {"tenant": {"id": TENANT}}, "timestamp": "2026-11-23T10:00:00.000Z"}
+        activity = {
+            "type": "message",
+            "text": "help",
+            "id": "act-help-1",
+            "channelId": "msteams",
+            "serviceUrl": connector.url,
+            "from": tom.account,
+            "recipient": BOT,
+            "locale": "en-GB",
+            "conversation": {"id": tom.conversation_id, "conversationType": "personal", "tenantId": TENANT},
+            "channelData": {"tenant": {"id": TENANT}},
+            "timestamp": "2026-11-23T10:00:00.000Z",
+        }
         async with ClientSession() as http:
             url = f"http://127.0.0.1:{bot.port}"
 
@@ -207,15 +236,16 @@ async def test_sigterm_lets_a_turn_in_flight_finish(tmp_path, school):
                         return r.status == 200
                 except OSError:
                     return False
+
             for _ in range(600):
                 if await healthy():
                     break
                 await asyncio.sleep(0.1)
             turn = asyncio.ensure_future(http.post(f"{url}/api/messages", json=activity))
-            await wait_for(lambda: connector.sent, bot)              # the reply is on its way: the turn is in flight
+            await wait_for(lambda: connector.sent, bot)  # the reply is on its way: the turn is in flight
             code = await bot.terminate()
             response = await asyncio.wait_for(turn, 10)
-            assert response.status in (200, 201)                     # what a turn answers when all is well
+            assert response.status in (200, 201)  # what a turn answers when all is well
             response.release()
         assert code == 0
         assert len(connector.sent) == 1 and connector.sent[0].reply_to == "act-help-1"

@@ -1,5 +1,6 @@
 """Every compliance card is valid for Teams (v1.5 schema, under 28 KB) in its ordinary, empty, error and
 very large forms, and carries what its reader needs — and nothing they should not see."""
+
 from __future__ import annotations
 
 import json
@@ -14,13 +15,21 @@ def _t(card: dict) -> str:
     return json.dumps(card, ensure_ascii=False)
 
 
-CHOICES = (c.SessionChoice(11, "Willow Class session · Tue 8 Dec, 15:30–16:30"),
-           c.SessionChoice(12, "Mop-up session · Tue 15 Dec, 15:30–16:30"))
+CHOICES = (
+    c.SessionChoice(11, "Willow Class session · Tue 8 Dec, 15:30–16:30"),
+    c.SessionChoice(12, "Mop-up session · Tue 15 Dec, 15:30–16:30"),
+)
 
 
 def _reminder(**kw):
-    base = dict(first_name="Tom", half_term_name="Autumn 2", half_term_index=1, days_left=10,
-                deadline_label="Fri 18 Dec", choices=CHOICES)
+    base = dict(
+        first_name="Tom",
+        half_term_name="Autumn 2",
+        half_term_index=1,
+        days_left=10,
+        deadline_label="Fri 18 Dec",
+        choices=CHOICES,
+    )
     return c.reminder_card(c.ReminderView(**(base | kw)))
 
 
@@ -44,7 +53,7 @@ def test_reminder_when_already_booked_says_so_and_offers_others():
     assert not validation_errors(card)
     assert "You're on the list for **Mop-up session · Tue 15 Dec**" in _t(card)
     [choice] = _inputs(card)
-    assert choice["value"] == "11"           # the default is one they are not already on
+    assert choice["value"] == "11"  # the default is one they are not already on
 
 
 def test_reminder_only_booked_session_has_no_button():
@@ -74,13 +83,27 @@ def test_attend_done_card():
 
 
 def _attendance(n_people=5, **kw):
-    groups = tuple(c.GroupRow(f"Group {g}", 3, 5, 60.0, tuple(f"Person {g}-{i}" for i in range(n_people)))
-                   for g in range(8))
-    base = dict(half_term_name="Autumn 2", half_term_index=1, phase="current", deadline_label="Fri 18 Dec",
-                days_left=20, mop_up_week_label="Mon 14 Dec – Fri 18 Dec", compliant=24, due=40, percent=60.0,
-                groups=groups, mop_up="not planned yet.", exempt=("Owen Pryce — long-term absence",),
-                reminders=("Reminders at 10 school days left: 4 sent.",), can_propose_mop_up=True,
-                previous_index=0, next_index=2)
+    groups = tuple(
+        c.GroupRow(f"Group {g}", 3, 5, 60.0, tuple(f"Person {g}-{i}" for i in range(n_people))) for g in range(8)
+    )
+    base = dict(
+        half_term_name="Autumn 2",
+        half_term_index=1,
+        phase="current",
+        deadline_label="Fri 18 Dec",
+        days_left=20,
+        mop_up_week_label="Mon 14 Dec – Fri 18 Dec",
+        compliant=24,
+        due=40,
+        percent=60.0,
+        groups=groups,
+        mop_up="not planned yet.",
+        exempt=("Owen Pryce — long-term absence",),
+        reminders=("Reminders at 10 school days left: 4 sent.",),
+        can_propose_mop_up=True,
+        previous_index=0,
+        next_index=2,
+    )
     return c.attendance_card(c.AttendanceView(**(base | kw)))
 
 
@@ -111,12 +134,21 @@ def test_attendance_card_closed_and_everyone_attended():
 
 
 def test_governor_card_has_figures_and_hides_small_groups():
-    view = c.GovernorView(half_term_name="Autumn 2", half_term_index=1, phase="current", deadline_label="Fri 18 Dec",
-                          days_left=20, mop_up_week_label="Mon 14 Dec – Fri 18 Dec", compliant=24, due=39,
-                          percent=61.5, exempt=1,
-                          groups=(c.SummaryGroupRow("Willow Class", 3, 5, 60.0),
-                                  c.SummaryGroupRow("Rowan Class", None, None, None)),
-                          mop_up="booked for Tue 15 Dec, 15:30–16:30.", suppressed_below=3)
+    view = c.GovernorView(
+        half_term_name="Autumn 2",
+        half_term_index=1,
+        phase="current",
+        deadline_label="Fri 18 Dec",
+        days_left=20,
+        mop_up_week_label="Mon 14 Dec – Fri 18 Dec",
+        compliant=24,
+        due=39,
+        percent=61.5,
+        exempt=1,
+        groups=(c.SummaryGroupRow("Willow Class", 3, 5, 60.0), c.SummaryGroupRow("Rowan Class", None, None, None)),
+        mop_up="booked for Tue 15 Dec, 15:30–16:30.",
+        suppressed_below=3,
+    )
     card = c.governor_card(view)
     assert not validation_errors(card)
     text = _t(card)
@@ -125,10 +157,17 @@ def test_governor_card_has_figures_and_hides_small_groups():
 
 
 def _proposal(**kw):
-    base = dict(proposal_id=7, half_term_name="Autumn 2", outstanding=12, week_label="Mon 14 Dec – Fri 18 Dec",
-                options=(c.MopUpOption("0", "Tue 15 Dec, 15:30–16:30 · 9 of 12 free"),
-                         c.MopUpOption("1", "Wed 16 Dec, 15:30–16:30 · 8 of 12 free")),
-                facilitators=(("amara.okafor", "Amara Okafor"), ("marcus.fenwick", "Marcus Fenwick")))
+    base = dict(
+        proposal_id=7,
+        half_term_name="Autumn 2",
+        outstanding=12,
+        week_label="Mon 14 Dec – Fri 18 Dec",
+        options=(
+            c.MopUpOption("0", "Tue 15 Dec, 15:30–16:30 · 9 of 12 free"),
+            c.MopUpOption("1", "Wed 16 Dec, 15:30–16:30 · 8 of 12 free"),
+        ),
+        facilitators=(("amara.okafor", "Amara Okafor"), ("marcus.fenwick", "Marcus Fenwick")),
+    )
     return c.mop_up_proposal_card(c.MopUpProposalView(**(base | kw)))
 
 
@@ -144,8 +183,11 @@ def test_mop_up_proposal_card():
 
 
 def test_mop_up_proposal_errors_beside_fields_and_choices_kept():
-    card = _proposal(selected_option="1", selected_facilitator="marcus.fenwick",
-                     errors={"facilitator": "Marcus Fenwick is busy then — choose another time or facilitator."})
+    card = _proposal(
+        selected_option="1",
+        selected_facilitator="marcus.fenwick",
+        errors={"facilitator": "Marcus Fenwick is busy then — choose another time or facilitator."},
+    )
     assert not validation_errors(card)
     body = card["body"]
     i = next(i for i, e in enumerate(body) if e.get("id") == "facilitator")
@@ -162,8 +204,9 @@ def test_mop_up_proposal_with_no_times_or_unchecked_calendars():
 
 
 def test_mop_up_outcome_and_invite_cards():
-    booked = c.mop_up_outcome_card(c.MopUpOutcomeView("Autumn 2", True, "Tue 15 Dec, 15:30–16:30",
-                                                      "Marcus Fenwick", 12, "Daniel Whitcombe"))
+    booked = c.mop_up_outcome_card(
+        c.MopUpOutcomeView("Autumn 2", True, "Tue 15 Dec, 15:30–16:30", "Marcus Fenwick", 12, "Daniel Whitcombe")
+    )
     declined = c.mop_up_outcome_card(c.MopUpOutcomeView("Autumn 2", False, decided_by="Daniel Whitcombe"))
     invite = c.mop_up_invite_card(c.MopUpInviteView("Tom", "Autumn 2", "Tue 15 Dec, 15:30–16:30", "Marcus Fenwick"))
     for card in (booked, declined, invite):
@@ -172,12 +215,21 @@ def test_mop_up_outcome_and_invite_cards():
 
 
 def _digest(n=3, unreachable=2):
-    return c.digest_card(c.DigestView(
-        half_term_name="Autumn 2", half_term_index=1, days_left=10, deadline_label="Fri 18 Dec", compliant=35,
-        due=39, percent=89.7, outstanding_by_group=tuple((f"Group {g}", tuple(f"Person {g}-{i}" for i in range(n)))
-                                                         for g in range(8)),
-        unreachable=tuple((f"Person 0-{i}", "hasn't opened the bot in Teams") for i in range(unreachable)),
-        reminded=4, mop_up="booked for Tue 15 Dec."))
+    return c.digest_card(
+        c.DigestView(
+            half_term_name="Autumn 2",
+            half_term_index=1,
+            days_left=10,
+            deadline_label="Fri 18 Dec",
+            compliant=35,
+            due=39,
+            percent=89.7,
+            outstanding_by_group=tuple((f"Group {g}", tuple(f"Person {g}-{i}" for i in range(n))) for g in range(8)),
+            unreachable=tuple((f"Person 0-{i}", "hasn't opened the bot in Teams") for i in range(unreachable)),
+            reminded=4,
+            mop_up="booked for Tue 15 Dec.",
+        )
+    )
 
 
 def test_digest_card():

@@ -1,4 +1,5 @@
 """The help card is valid for Teams in every variant."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,14 +8,18 @@ from cards.base import card, execute, text, title, validation_errors
 from cards.help import help_card
 
 
-@pytest.mark.parametrize("person,roles,commands,welcome", [
-    (None, [], [], False),
-    ("Tom", [], [("Request supervision", "Ask for 1:1 support", "request", "request.open")], False),
-    ("Amara", ["DSL team"], [("Record", "Complete a group record", "record", None)] * 3, True),
-])
+@pytest.mark.parametrize(
+    "person,roles,commands,welcome",
+    [
+        (None, [], [], False),
+        ("Tom", [], [("Request supervision", "Ask for 1:1 support", "request", "request.open")], False),
+        ("Amara", ["DSL team"], [("Record", "Complete a group record", "record", None)] * 3, True),
+    ],
+)
 def test_help_card_variants_are_valid(person, roles, commands, welcome):
-    c = help_card(school_name="Kestrel Brook School", person_name=person, role_names=roles, commands=commands,
-                  welcome=welcome)
+    c = help_card(
+        school_name="Kestrel Brook School", person_name=person, role_names=roles, commands=commands, welcome=welcome
+    )
     assert validation_errors(c) == []
 
 

@@ -1,4 +1,5 @@
 """Every 1:1 record and agreement card is valid for Teams, including a record card filled to every limit."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,49 +14,98 @@ def _full_values() -> dict[str, str]:
     vals = {f.input_id: "x" * (f.max_length or 10) for f in t.fields if f.kind in ("text", "multiline")}
     vals.update({f.input_id: "true" for f in t.fields if f.kind == "confirm"})
     for i in range(t.actions.max_items):
-        vals.update({f"act_{i}_text": "y" * ACTION_TEXT_MAX, f"act_{i}_owner": "tom.hollis",
-                     f"act_{i}_due": "2026-12-01"})
+        vals.update(
+            {f"act_{i}_text": "y" * ACTION_TEXT_MAX, f"act_{i}_owner": "tom.hollis", f"act_{i}_due": "2026-12-01"}
+        )
     return vals
 
 
 def test_a_record_card_filled_to_every_limit_with_errors_fits_teams():
     t = one_to_one_template()
     errors = {f.input_id: "Please fill this in." for f in t.fields}
-    v = c.RecordView(template=t, heading=[("Supervisor", "Priya Raman"), ("Supervisee", "Tom Hollis")],
-                     owners=[("priya.raman", "Priya Raman (supervisor)"), ("tom.hollis", "Tom Hollis (supervisee)")],
-                     default_owner="tom.hollis", data={"draft_key": "a" * 32, "supervisee": "tom.hollis"},
-                     session_date="2026-11-19", max_date="2026-11-23", values=_full_values(), errors=errors,
-                     top_error="Please check", notice="Draft saved", has_draft=True)
+    v = c.RecordView(
+        template=t,
+        heading=[("Supervisor", "Priya Raman"), ("Supervisee", "Tom Hollis")],
+        owners=[("priya.raman", "Priya Raman (supervisor)"), ("tom.hollis", "Tom Hollis (supervisee)")],
+        default_owner="tom.hollis",
+        data={"draft_key": "a" * 32, "supervisee": "tom.hollis"},
+        session_date="2026-11-19",
+        max_date="2026-11-23",
+        values=_full_values(),
+        errors=errors,
+        top_error="Please check",
+        notice="Draft saved",
+        has_draft=True,
+    )
     built = c.record_card(v)
     assert validation_errors(built) == []
     assert card_size(built) < TEAMS_MAX_CARD_BYTES
 
 
-@pytest.mark.parametrize("built", [
-    c.picker_card(c.PickerView(supervisees=[("tom.hollis", "Tom Hollis")], drafts=[("a" * 32, "Tom, saved Mon")],
-                               recent=[c.RecordLine(1, "Tom · Thu 19 Nov · shared", "https://example.test/f"),
-                                       c.RecordLine(2, "Tom · Thu 12 Nov · sharing")], notice="ok", error="bad")),
-    c.picker_card(c.PickerView(supervisees=[])),
-    c.submitted_card(c.SubmittedView("Tom Hollis", "Thu 19 Nov 2026", 2, "x.docx", already=True)),
-    c.shared_notice_card(record_id=3, supervisor="Priya Raman", date_label="Thu 19 Nov 2026"),
-    c.file_card(c.FileView(3, "Supervisor", "Priya Raman", "Thu 19 Nov", "delivered", "https://example.test/f", "x")),
-    c.file_card(c.FileView(3, "Supervisee", "Tom Hollis", "Thu 19 Nov", "pending")),
-    c.file_card(c.FileView(3, "Supervisee", "Tom Hollis", "Thu 19 Nov", "failed")),
-    c.actions_card(c.ActionsView(mine=[c.ActionLine(1, "a", "Tom", "Tue 1 Dec", "1:1 with Priya", overdue=True)],
-                                 theirs=[c.ActionLine(2, "b", "Priya", "Fri 27 Nov", "1:1 with Priya")],
-                                 done=[c.ActionLine(3, "c", "Tom", "Fri 27 Nov", "1:1", done=True)], notice="ok")),
-    c.actions_card(c.ActionsView()),
-    c.agreements_card(c.AgreementsView(lines=[c.AgreementLine(1, "Tom (you supervise them)", "No agreement recorded"),
-                                              c.AgreementLine(2, "Priya", "Review overdue", overdue=True,
-                                                              confirm_id=4)], notice="ok")),
-    c.agreements_card(c.AgreementsView()),
-    c.agreement_form_card(c.AgreementFormView(1, "Tom Hollis", "Supervisee", "a" * 32, "2026-11-23",
-                                              values={"ag_date": "2026-11-19", "ag_confidential": "true"},
-                                              errors={"ag_cancel": "Tick this"}, review=True)),
-    c.confirm_request_card(agreement_id=1, proposer="Priya Raman", agreed_on="Thu 19 Nov 2026",
-                           review_due="Fri 19 Nov 2027", arrangements="Once a half term, 60 minutes"),
-    c.message_card("Heading", "Message"),
-    c.message_card("Heading", "Message", back_verb=None),
-])
+@pytest.mark.parametrize(
+    "built",
+    [
+        c.picker_card(
+            c.PickerView(
+                supervisees=[("tom.hollis", "Tom Hollis")],
+                drafts=[("a" * 32, "Tom, saved Mon")],
+                recent=[
+                    c.RecordLine(1, "Tom · Thu 19 Nov · shared", "https://example.test/f"),
+                    c.RecordLine(2, "Tom · Thu 12 Nov · sharing"),
+                ],
+                notice="ok",
+                error="bad",
+            )
+        ),
+        c.picker_card(c.PickerView(supervisees=[])),
+        c.submitted_card(c.SubmittedView("Tom Hollis", "Thu 19 Nov 2026", 2, "x.docx", already=True)),
+        c.shared_notice_card(record_id=3, supervisor="Priya Raman", date_label="Thu 19 Nov 2026"),
+        c.file_card(
+            c.FileView(3, "Supervisor", "Priya Raman", "Thu 19 Nov", "delivered", "https://example.test/f", "x")
+        ),
+        c.file_card(c.FileView(3, "Supervisee", "Tom Hollis", "Thu 19 Nov", "pending")),
+        c.file_card(c.FileView(3, "Supervisee", "Tom Hollis", "Thu 19 Nov", "failed")),
+        c.actions_card(
+            c.ActionsView(
+                mine=[c.ActionLine(1, "a", "Tom", "Tue 1 Dec", "1:1 with Priya", overdue=True)],
+                theirs=[c.ActionLine(2, "b", "Priya", "Fri 27 Nov", "1:1 with Priya")],
+                done=[c.ActionLine(3, "c", "Tom", "Fri 27 Nov", "1:1", done=True)],
+                notice="ok",
+            )
+        ),
+        c.actions_card(c.ActionsView()),
+        c.agreements_card(
+            c.AgreementsView(
+                lines=[
+                    c.AgreementLine(1, "Tom (you supervise them)", "No agreement recorded"),
+                    c.AgreementLine(2, "Priya", "Review overdue", overdue=True, confirm_id=4),
+                ],
+                notice="ok",
+            )
+        ),
+        c.agreements_card(c.AgreementsView()),
+        c.agreement_form_card(
+            c.AgreementFormView(
+                1,
+                "Tom Hollis",
+                "Supervisee",
+                "a" * 32,
+                "2026-11-23",
+                values={"ag_date": "2026-11-19", "ag_confidential": "true"},
+                errors={"ag_cancel": "Tick this"},
+                review=True,
+            )
+        ),
+        c.confirm_request_card(
+            agreement_id=1,
+            proposer="Priya Raman",
+            agreed_on="Thu 19 Nov 2026",
+            review_due="Fri 19 Nov 2027",
+            arrangements="Once a half term, 60 minutes",
+        ),
+        c.message_card("Heading", "Message"),
+        c.message_card("Heading", "Message", back_verb=None),
+    ],
+)
 def test_cards_are_valid_for_teams(built):
     assert validation_errors(built) == []

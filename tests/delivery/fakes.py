@@ -1,4 +1,5 @@
 """Virtual time for delivery tests: sleeping moves the clock, so retries and limits run in microseconds."""
+
 from __future__ import annotations
 
 import asyncio

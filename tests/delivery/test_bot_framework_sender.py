@@ -1,5 +1,6 @@
 """The Bot Framework send (bot/teams/sender.py) against the connector double: what Teams receives, and every
 channel error turned into a status the throttled sender can act on."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,15 +15,20 @@ CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock",
 async def send(settings, connector):
     from bot.teams.adapter import build_adapter
     from bot.teams.sender import BotFrameworkSender
+
     _, auth = build_adapter(settings)
     yield BotFrameworkSender(auth, settings.app_id)
     await auth.close()
 
 
 def _ref(connector, who="tom.hollis"):
-    return {"channelId": "msteams", "serviceUrl": connector.url,
-            "conversation": {"id": f"a:personal-{who}", "conversationType": "personal"},
-            "user": {"id": f"29:{who}"}, "bot": {"id": "28:kestrel-bot"}}
+    return {
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "conversation": {"id": f"a:personal-{who}", "conversationType": "personal"},
+        "user": {"id": f"29:{who}"},
+        "bot": {"id": "28:kestrel-bot"},
+    }
 
 
 async def test_sends_the_card_to_the_stored_conversation(send, connector):
@@ -40,7 +46,7 @@ async def test_channel_errors_become_send_errors_with_the_status(send, connector
     with pytest.raises(SendError) as err:
         await send(_ref(connector), CARD)
     assert err.value.status == status
-    assert connector.faults == []          # no hidden retry inside the SDK: one request, one answer
+    assert connector.faults == []  # no hidden retry inside the SDK: one request, one answer
 
 
 async def test_429_carries_retry_after(send, connector):
@@ -51,8 +57,13 @@ async def test_429_carries_retry_after(send, connector):
 
 
 async def test_network_failure_is_a_status_less_error(send):
-    ref = {"channelId": "msteams", "serviceUrl": "http://127.0.0.1:9/", "conversation": {"id": "a:x"},
-           "user": {"id": "29:x"}, "bot": {"id": "28:b"}}
+    ref = {
+        "channelId": "msteams",
+        "serviceUrl": "http://127.0.0.1:9/",
+        "conversation": {"id": "a:x"},
+        "user": {"id": "29:x"},
+        "bot": {"id": "28:b"},
+    }
     with pytest.raises(SendError) as err:
         await send(ref, CARD)
     assert err.value.status is None

@@ -1,4 +1,5 @@
 """The limiter keeps Teams' documented windows for every conversation and for the app."""
+
 from __future__ import annotations
 
 import random
@@ -12,7 +13,7 @@ def _max_in_window(times: list[float], seconds: float) -> int:
     times = sorted(times)
     best = j = 0
     for i, t in enumerate(times):
-        while times[j] <= t - seconds + 1e-9:   # float sums of spacings: allow rounding
+        while times[j] <= t - seconds + 1e-9:  # float sums of spacings: allow rounding
             j += 1
         best = max(best, i - j + 1)
     return best
@@ -102,7 +103,7 @@ def test_reservations_never_go_backwards_and_random_mix_keeps_all_windows():
 def test_idle_conversations_are_forgotten():
     limiter = RateLimiter()
     for i in range(5000):
-        limiter.reserve(f"c{i}", float(i) * 2)   # one send each, 2 s apart: old ones go idle
+        limiter.reserve(f"c{i}", float(i) * 2)  # one send each, 2 s apart: old ones go idle
     assert limiter.tracked() < 5000
 
 
@@ -118,4 +119,4 @@ def test_app_sends_are_spaced_evenly_not_burst():
     assert _max_in_window(times, 0.1) <= 5
     bursty = RateLimiter(smooth=False)
     times = [t for ts in _drain(bursty, [f"c{i}" for i in range(200)]).values() for t in ts]
-    assert _max_in_window(times, 0.001) == 50      # the plain window would let 50 go at once
+    assert _max_in_window(times, 0.001) == 50  # the plain window would let 50 go at once

@@ -1,4 +1,5 @@
 """The throttled sender: retries what Teams says to retry, stops on 403, honours Retry-After, keeps the limits."""
+
 from __future__ import annotations
 
 import random
@@ -20,10 +21,23 @@ def _sender(send, t: VirtualTime, **kw) -> ThrottledSender:
     return ThrottledSender(send, clock=t, sleep=t.sleep, **kw)
 
 
-@pytest.mark.parametrize("status,decision", [
-    (429, Decision.RETRY), (412, Decision.RETRY), (502, Decision.RETRY), (503, Decision.RETRY),
-    (504, Decision.RETRY), (None, Decision.RETRY), (403, Decision.UNREACHABLE), (404, Decision.UNREACHABLE),
-    (400, Decision.FAIL), (401, Decision.FAIL), (500, Decision.FAIL), (413, Decision.FAIL)])
+@pytest.mark.parametrize(
+    "status,decision",
+    [
+        (429, Decision.RETRY),
+        (412, Decision.RETRY),
+        (502, Decision.RETRY),
+        (503, Decision.RETRY),
+        (504, Decision.RETRY),
+        (None, Decision.RETRY),
+        (403, Decision.UNREACHABLE),
+        (404, Decision.UNREACHABLE),
+        (400, Decision.FAIL),
+        (401, Decision.FAIL),
+        (500, Decision.FAIL),
+        (413, Decision.FAIL),
+    ],
+)
 def test_classification_follows_teams_guidance(status, decision):
     assert classify(status) is decision
 
@@ -101,8 +115,8 @@ def test_backoff_is_exponential_with_full_jitter_and_capped():
         ceiling = min(8.0, 0.5 * 2 ** (n - 1))
         samples = [policy.delay(n, None) for _ in range(200)]
         assert all(0 <= s <= ceiling for s in samples)
-        assert max(samples) > ceiling * 0.8       # the whole range is used (full jitter) …
-        assert min(samples) < ceiling * 0.2       # … not a fixed delay
+        assert max(samples) > ceiling * 0.8  # the whole range is used (full jitter) …
+        assert min(samples) < ceiling * 0.2  # … not a fixed delay
 
 
 async def test_window_closing_stops_sending():
@@ -170,7 +184,7 @@ async def _stalled_run(max_lateness: float) -> tuple[ThrottledSender, list[float
 
     async def sleepy(seconds):
         await real_sleep(seconds)
-        if not stalled["done"] and t.now > 0.5:      # the event loop is held up for 300 ms, once
+        if not stalled["done"] and t.now > 0.5:  # the event loop is held up for 300 ms, once
             stalled["done"] = True
             t.now += 0.3
 
@@ -191,9 +205,9 @@ def _most_within(times: list[float], seconds: float) -> int:
 async def test_a_sender_that_oversleeps_takes_a_new_place_instead_of_bursting():
     sender, times = await _stalled_run(0.05)
     assert sender.late >= 1
-    assert _most_within(times, 0.01) <= 3          # at most max_lateness / spacing + 1 go together
+    assert _most_within(times, 0.01) <= 3  # at most max_lateness / spacing + 1 go together
     _, careless = await _stalled_run(float("inf"))
-    assert _most_within(careless, 0.01) >= 10      # without it, everyone who overslept goes at once
+    assert _most_within(careless, 0.01) >= 10  # without it, everyone who overslept goes at once
 
 
 # ---- stop (shutdown) ---------------------------------------------------------------------------------------------
@@ -212,12 +226,13 @@ async def test_stop_cuts_every_wait_short_and_starts_no_new_send():
             raise SendFailed(503)
         return "act"
 
-    async def forever(seconds):       # a wait nothing but stop() ends
+    async def forever(seconds):  # a wait nothing but stop() ends
         await asyncio.Event().wait()
 
-    limiter = RateLimiter(per_app=(Window(2, 3600.0),), smooth=False)   # two places this hour, then a long wait
-    sender = ThrottledSender(send, limiter=limiter, sleep=forever, policy=RetryPolicy(rng=random.Random(1)),
-                             concurrency=4)
+    limiter = RateLimiter(per_app=(Window(2, 3600.0),), smooth=False)  # two places this hour, then a long wait
+    sender = ThrottledSender(
+        send, limiter=limiter, sleep=forever, policy=RetryPolicy(rng=random.Random(1)), concurrency=4
+    )
     msgs = [_msg("flaky", "a:conv-flaky"), _msg(1), _msg(2), _msg(3)]
     task = asyncio.ensure_future(sender.deliver_all(msgs))
     for _ in range(200):
@@ -225,12 +240,16 @@ async def test_stop_cuts_every_wait_short_and_starts_no_new_send():
             break
         await asyncio.sleep(0)
     await asyncio.sleep(0.01)
-    assert task.done() is False and len(calls) == 2          # one sent, one failed and waiting to retry, two waiting
+    assert task.done() is False and len(calls) == 2  # one sent, one failed and waiting to retry, two waiting
     sender.stop()
     results = {r.key: (r.outcome, r.attempts) for r in await asyncio.wait_for(task, 5)}
-    assert results == {"flaky": (Outcome.RETRY_LATER, 1), 1: (Outcome.SENT, 1),
-                       2: (Outcome.RETRY_LATER, 0), 3: (Outcome.RETRY_LATER, 0)}
-    assert len(calls) == 2                                    # nothing new went on the wire
+    assert results == {
+        "flaky": (Outcome.RETRY_LATER, 1),
+        1: (Outcome.SENT, 1),
+        2: (Outcome.RETRY_LATER, 0),
+        3: (Outcome.RETRY_LATER, 0),
+    }
+    assert len(calls) == 2  # nothing new went on the wire
     assert (await sender.deliver(_msg(4))).outcome is Outcome.RETRY_LATER
 
 

@@ -1,4 +1,5 @@
 """Shared fixtures for the pure domain tests: the demo school, its calendar, and a process-time-zone switch."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,7 @@ DEMO = ROOT / "infra" / "demo" / "school.yaml"
 
 #: Process time zones the time-sensitive tests run under: the school's own, UTC, both sides of the date line,
 #: a half-hour offset and a southern-hemisphere zone whose DST runs opposite to London's.
-PROCESS_TZS = ["Europe/London", "UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Kiritimati",
-               "Australia/Sydney"]
+PROCESS_TZS = ["Europe/London", "UTC", "America/Los_Angeles", "Asia/Kolkata", "Pacific/Kiritimati", "Australia/Sydney"]
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
 """Supervisor suggestion: preference when there is room, otherwise parity of caseload; never yourself."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,7 +34,7 @@ def test_has_capacity():
     assert has_capacity(s, {})
     assert has_capacity(s, {"a": 1})
     assert not has_capacity(s, {"a": 2})
-    assert not has_capacity(s, {"a": 3})          # over capacity (e.g. capacity lowered later)
+    assert not has_capacity(s, {"a": 3})  # over capacity (e.g. capacity lowered later)
     assert not has_capacity(Supervisor("a", 2, retired=True), {})
     assert not has_capacity(Supervisor("a", 2, available=False), {})
     assert not has_capacity(Supervisor("a", 0), {})
@@ -44,12 +45,15 @@ def test_preferred_with_capacity_is_suggested_even_if_busier():
     assert s.supervisor_id == "ava" and s.reason is SuggestionReason.PREFERRED and s.preferred_not_used is None
 
 
-@pytest.mark.parametrize("pool, caseload, preferred, note", [
-    (POOL, {"ava": 4}, "ava", "at capacity (4 of 4)"),
-    ([Supervisor("ava", 4, retired=True, name="Ava"), *POOL[1:]], {}, "ava", "no longer taking supervisees"),
-    ([Supervisor("ava", 4, available=False, name="Ava"), *POOL[1:]], {}, "ava", "currently away"),
-    (POOL, {}, "stranger", "not in the trained supervisor pool"),
-])
+@pytest.mark.parametrize(
+    "pool, caseload, preferred, note",
+    [
+        (POOL, {"ava": 4}, "ava", "at capacity (4 of 4)"),
+        ([Supervisor("ava", 4, retired=True, name="Ava"), *POOL[1:]], {}, "ava", "no longer taking supervisees"),
+        ([Supervisor("ava", 4, available=False, name="Ava"), *POOL[1:]], {}, "ava", "currently away"),
+        (POOL, {}, "stranger", "not in the trained supervisor pool"),
+    ],
+)
 def test_preferred_without_capacity_falls_back_to_lightest_and_says_why(pool, caseload, preferred, note):
     caseload = {"ava": 2, "ben": 1, "cat": 1, "dan": 0, **caseload}
     s = pick(pool, caseload, preferred=preferred)
@@ -66,12 +70,16 @@ def test_lightest_caseload_wins():
 
 
 def test_ties_on_load_and_ratio_go_to_name_then_id():
-    pool = [Supervisor("x2", 4, name="Same"), Supervisor("x1", 4, name="Same"), Supervisor("b", 4, name="Zed"),
-            Supervisor("a", 4, name="alice")]
-    assert pick(pool, {"a": 1, "b": 1, "x1": 1, "x2": 1}).supervisor_id == "a"     # "alice" < "same" < "zed"
-    assert pick(pool[:2], {"x1": 1, "x2": 1}).supervisor_id == "x1"              # same name: id decides
+    pool = [
+        Supervisor("x2", 4, name="Same"),
+        Supervisor("x1", 4, name="Same"),
+        Supervisor("b", 4, name="Zed"),
+        Supervisor("a", 4, name="alice"),
+    ]
+    assert pick(pool, {"a": 1, "b": 1, "x1": 1, "x2": 1}).supervisor_id == "a"  # "alice" < "same" < "zed"
+    assert pick(pool[:2], {"x1": 1, "x2": 1}).supervisor_id == "x1"  # same name: id decides
     ratio_tie = [Supervisor("p", 3, name="P"), Supervisor("q", 6, name="Q")]
-    assert pick(ratio_tie, {"p": 1, "q": 1}).supervisor_id == "q"                # 1/6 < 1/3
+    assert pick(ratio_tie, {"p": 1, "q": 1}).supervisor_id == "q"  # 1/6 < 1/3
 
 
 def test_answer_does_not_depend_on_pool_order():
@@ -109,8 +117,9 @@ def test_negative_capacity_is_rejected():
 
 
 def test_supervisor_pool_from_the_demo_roster(school):
-    pool = supervisor_pool(school.staff.values(), default_capacity=school.settings.supervisor_capacity_default,
-                           today=dt.date(2026, 11, 20))
+    pool = supervisor_pool(
+        school.staff.values(), default_capacity=school.settings.supervisor_capacity_default, today=dt.date(2026, 11, 20)
+    )
     ids = {s.id for s in pool}
     assert ids == {m.id for m in school.with_role(Role.SUPERVISOR)}
     assert all(s.capacity == 4 and not s.retired and s.available for s in pool)
@@ -144,4 +153,4 @@ def test_supervisor_pool_marks_leavers_retired_and_absentees_away():
     assert pool["b"].retired and not pool["c"].retired
     assert not pool["e"].available and pool["f"].available
     s = suggest_supervisor(pool.values(), {"a": 3}, requester_id="zz")
-    assert s.supervisor_id == "c"   # b retired, e away; c and f at 0 -> "C" < "F"
+    assert s.supervisor_id == "c"  # b retired, e away; c and f at 0 -> "C" < "F"

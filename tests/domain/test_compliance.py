@@ -1,4 +1,5 @@
 """Half-term compliance engine: the rules in bot/domain/compliance.py's docstring, one test (or more) per rule."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -43,7 +44,7 @@ def test_attended_is_compliant_others_outstanding_with_school_days_left(cal):
     assert r.outstanding == ("b", "c")
     assert r.missed == ()
     assert r.deadline == D(2026, 10, 23)
-    assert r.school_days_left == 10          # 12..16 and 19..23 Oct
+    assert r.school_days_left == 10  # 12..16 and 19..23 Oct
     assert not r.in_mop_up_week
     assert r.status_of("a") is Status.COMPLIANT and r.status_of("b") is Status.OUTSTANDING
     assert r.status_of("nobody") is None
@@ -220,8 +221,14 @@ def test_precedence_left_before_joined_before_absent(cal):
 
 # ---- rule 8: group totals ----------------------------------------------------------------------------------------
 def test_group_totals_and_percent(cal):
-    people = [staff("w1"), staff("w2"), staff("w3"), staff("w4", absence_from=D(2026, 9, 1)),
-              staff("o1", "office"), staff("n1", "nobody_due", left_on=D(2026, 9, 10))]
+    people = [
+        staff("w1"),
+        staff("w2"),
+        staff("w3"),
+        staff("w4", absence_from=D(2026, 9, 1)),
+        staff("o1", "office"),
+        staff("n1", "nobody_due", left_on=D(2026, 9, 10)),
+    ]
     facts = [att("w1", D(2026, 9, 10)), att("w2", D(2026, 9, 10)), att("w4", D(2026, 9, 10))]
     rep = report(cal, people, facts, today=D(2026, 10, 1))
     g = rep.for_half_term(AUT1).groups
@@ -245,12 +252,14 @@ def test_half_termly_dsl_supervision(cal):
     sessions = [IndividualSupervision("d1", D(2026, 9, 20)), IndividualSupervision("d2", D(2026, 8, 1))]
     rep = report(cal, people, today=D(2026, 10, 12), dsl_sessions=sessions)
     dsl = {s.staff_id: s for s in rep.for_half_term(AUT1).dsl}
-    assert set(dsl) == {"d1", "d2"}                       # only the DSL team
+    assert set(dsl) == {"d1", "d2"}  # only the DSL team
     assert dsl["d1"].status is Status.COMPLIANT and dsl["d1"].last_session == D(2026, 9, 20)
     assert dsl["d2"].status is Status.OUTSTANDING and dsl["d2"].school_days_left == 10
     assert dsl["d2"].last_session == D(2026, 8, 1)
-    later = {s.staff_id: s.status for s in report(cal, people, today=D(2026, 11, 3),
-                                                    dsl_sessions=sessions).for_half_term(AUT1).dsl}
+    later = {
+        s.staff_id: s.status
+        for s in report(cal, people, today=D(2026, 11, 3), dsl_sessions=sessions).for_half_term(AUT1).dsl
+    }
     assert later == {"d1": Status.COMPLIANT, "d2": Status.MISSED}
 
 
@@ -320,23 +329,34 @@ def test_dsl_exemptions_follow_the_roster_rules(cal):
 
 # ---- rule 10: overdue items ---------------------------------------------------------------------------------------
 def test_overdue_actions_and_agreements(cal):
-    items = [OpenItem("a", "action", D(2026, 10, 1), "A-1"), OpenItem("a", "agreement", D(2026, 9, 1)),
-             OpenItem("a", "action", D(2026, 10, 2), "A-2"), OpenItem("b", "action", D(2026, 10, 2))]
+    items = [
+        OpenItem("a", "action", D(2026, 10, 1), "A-1"),
+        OpenItem("a", "agreement", D(2026, 9, 1)),
+        OpenItem("a", "action", D(2026, 10, 2), "A-2"),
+        OpenItem("b", "action", D(2026, 10, 2)),
+    ]
     rep = report(cal, [staff("a"), staff("b")], today=D(2026, 10, 2), open_items=items)
     assert list(rep.overdue_items) == ["a"]
-    assert [(i.kind, i.due_on) for i in rep.overdue_items["a"]] == [("agreement", D(2026, 9, 1)),
-                                                                   ("action", D(2026, 10, 1))]
+    assert [(i.kind, i.due_on) for i in rep.overdue_items["a"]] == [
+        ("agreement", D(2026, 9, 1)),
+        ("action", D(2026, 10, 1)),
+    ]
 
 
 # ---- the demo school ---------------------------------------------------------------------------------------------
 def test_demo_school_end_to_end(school, cal):
     records = [StaffRecord.from_member(m) for m in school.staff.values()]
-    rep = compliance_report(records, cal, [Attendance("tom.hollis", D(2026, 11, 10))], D(2026, 11, 20),
-                            long_term_absence_exempts=school.settings.long_term_absence_exempts,
-                            dsl_frequency=school.settings.dsl_individual_supervision)
+    rep = compliance_report(
+        records,
+        cal,
+        [Attendance("tom.hollis", D(2026, 11, 10))],
+        D(2026, 11, 20),
+        long_term_absence_exempts=school.settings.long_term_absence_exempts,
+        dsl_frequency=school.settings.dsl_individual_supervision,
+    )
     r = rep.for_half_term(AUT2)
     assert r.compliant == ("tom.hollis",)
-    assert [e.staff_id for e in r.exempt] == ["owen.pryce"]   # long-term absence from 2 Nov
+    assert [e.staff_id for e in r.exempt] == ["owen.pryce"]  # long-term absence from 2 Nov
     assert r.totals.due == len(records) - 1
     assert len(rep.half_terms) == 6
 
@@ -350,8 +370,9 @@ def test_subset_of_half_terms(cal):
 def test_large_roster_is_linear_and_correct(cal):
     # Correctness at scale (timing lives in a benchmark, not here): every 3rd attended in each half term.
     people = [staff(f"s{i:05d}", f"g{i % 40}") for i in range(10_000)]
-    facts = [att(p.id, h.start + dt.timedelta(days=7)) for h in cal.half_terms for n, p in enumerate(people)
-             if n % 3 == 0]
+    facts = [
+        att(p.id, h.start + dt.timedelta(days=7)) for h in cal.half_terms for n, p in enumerate(people) if n % 3 == 0
+    ]
     rep = compliance_report(people, cal, facts, D(2027, 7, 21))
     for h in rep.half_terms:
         assert h.totals.compliant == 3334 and h.totals.outstanding + h.totals.missed == 6666
@@ -359,14 +380,17 @@ def test_large_roster_is_linear_and_correct(cal):
 
 
 # ---- reminders ---------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("today, expected", [
-    (D(2026, 10, 12), 10),     # 10 school days left including today
-    (D(2026, 10, 13), None),
-    (D(2026, 10, 21), 3),
-    (D(2026, 10, 23), None),   # 1 left; not a point
-    (D(2026, 10, 10), None),   # Saturday
-    (D(2026, 10, 26), None),   # holiday after the half term
-])
+@pytest.mark.parametrize(
+    "today, expected",
+    [
+        (D(2026, 10, 12), 10),  # 10 school days left including today
+        (D(2026, 10, 13), None),
+        (D(2026, 10, 21), 3),
+        (D(2026, 10, 23), None),  # 1 left; not a point
+        (D(2026, 10, 10), None),  # Saturday
+        (D(2026, 10, 26), None),  # holiday after the half term
+    ],
+)
 def test_reminder_due(cal, today, expected):
     assert reminder_due([10, 3], cal.half_terms[AUT1], today, cal) == expected
 

@@ -1,4 +1,5 @@
 """The domain core stays pure: no SDK, no database, no network or files, no clock reads (GUIDE §1)."""
+
 from __future__ import annotations
 
 import ast
@@ -9,9 +10,27 @@ import pytest
 DOMAIN = Path(__file__).resolve().parents[2] / "bot" / "domain"
 MODULES = sorted(DOMAIN.glob("*.py"))
 
-FORBIDDEN_IMPORTS = ("botbuilder", "botframework", "sqlalchemy", "aiohttp", "msgraph", "azure", "requests",
-                     "httpx", "socket", "os", "time", "pathlib", "yaml", "bot.store", "bot.teams", "bot.graph",
-                     "bot.journeys", "bot.settings", "cards")
+FORBIDDEN_IMPORTS = (
+    "botbuilder",
+    "botframework",
+    "sqlalchemy",
+    "aiohttp",
+    "msgraph",
+    "azure",
+    "requests",
+    "httpx",
+    "socket",
+    "os",
+    "time",
+    "pathlib",
+    "yaml",
+    "bot.store",
+    "bot.teams",
+    "bot.graph",
+    "bot.journeys",
+    "bot.settings",
+    "cards",
+)
 #: attribute calls that read a clock or change process state (``datetime.now()``, ``date.today()`` …); a
 #: datetime's own ``.time()`` is fine, so ``time`` is only forbidden as ``time.time()`` via the import ban above
 FORBIDDEN_ATTR_CALLS = {"now", "today", "utcnow", "monotonic", "perf_counter", "tzset", "read_text", "write_text"}

@@ -1,4 +1,5 @@
 """find_slots: free-in-both meeting times on school days, in school hours, spread across days, DST-proof."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,10 +26,30 @@ def busy(start, end, status=BusyStatus.BUSY, all_day=False) -> Busy:
     return Busy(start, end, status, all_day)
 
 
-def find(busy_by_person, cal, earliest, *, count=4, horizon=10, start=dt.time(8, 30), end=dt.time(16, 30),
-         duration=HOUR, **kw):
-    return find_slots(busy_by_person, calendar=cal, tz=LON, day_start=start, day_end=end, duration=duration,
-                      earliest=earliest, horizon_school_days=horizon, count=count, **kw)
+def find(
+    busy_by_person,
+    cal,
+    earliest,
+    *,
+    count=4,
+    horizon=10,
+    start=dt.time(8, 30),
+    end=dt.time(16, 30),
+    duration=HOUR,
+    **kw,
+):
+    return find_slots(
+        busy_by_person,
+        calendar=cal,
+        tz=LON,
+        day_start=start,
+        day_end=end,
+        duration=duration,
+        earliest=earliest,
+        horizon_school_days=horizon,
+        count=count,
+        **kw,
+    )
 
 
 def local_starts(slots):
@@ -42,15 +63,20 @@ def N(y, m, d, h, mi=0) -> dt.datetime:
 @pytest.fixture(scope="module")
 def dst_cal() -> TermCalendar:
     """A calendar whose half terms run straight through both 2026-27 clock changes (no holiday in the way)."""
-    return TermCalendar([("Autumn", D(2026, 10, 19), D(2026, 10, 30)), ("Spring", D(2027, 3, 22), D(2027, 4, 2))],
-                        bank_holidays={})
+    return TermCalendar(
+        [("Autumn", D(2026, 10, 19), D(2026, 10, 30)), ("Spring", D(2027, 3, 22), D(2027, 4, 2))], bank_holidays={}
+    )
 
 
 # ---- the basics ---------------------------------------------------------------------------------------------------
 def test_empty_calendars_give_one_slot_per_day_at_the_start_of_the_day(cal):
     slots = find({"a": [], "b": []}, cal, L(2026, 11, 3, 7, 0))
-    assert local_starts(slots) == [N(2026, 11, 3, 8, 30), N(2026, 11, 4, 8, 30), N(2026, 11, 5, 8, 30),
-                                   N(2026, 11, 6, 8, 30)]
+    assert local_starts(slots) == [
+        N(2026, 11, 3, 8, 30),
+        N(2026, 11, 4, 8, 30),
+        N(2026, 11, 5, 8, 30),
+        N(2026, 11, 6, 8, 30),
+    ]
     assert all(s.end - s.start == HOUR for s in slots)
     assert all(s.start.tzinfo is UTC for s in slots)
 
@@ -72,11 +98,15 @@ def test_back_to_back_meetings_leave_exactly_the_gap(cal):
 
 def test_overlapping_busy_entries_are_merged(cal):
     day = (2026, 11, 3)
-    a = [busy(L(*day, 8, 30), L(*day, 10, 30)), busy(L(*day, 9, 0), L(*day, 11, 0)),
-         busy(L(*day, 10, 0), L(*day, 10, 15))]
+    a = [
+        busy(L(*day, 8, 30), L(*day, 10, 30)),
+        busy(L(*day, 9, 0), L(*day, 11, 0)),
+        busy(L(*day, 10, 0), L(*day, 10, 15)),
+    ]
     b = [busy(L(*day, 10, 45), L(*day, 13, 0))]
-    assert blocking_intervals({"a": a, "b": b}, tz=LON) == [(L(*day, 8, 30).astimezone(UTC),
-                                                              L(*day, 13, 0).astimezone(UTC))]
+    assert blocking_intervals({"a": a, "b": b}, tz=LON) == [
+        (L(*day, 8, 30).astimezone(UTC), L(*day, 13, 0).astimezone(UTC))
+    ]
     assert local_starts(find({"a": a, "b": b}, cal, L(*day, 7), count=1, horizon=1)) == [N(*day, 13, 0)]
 
 
@@ -102,8 +132,7 @@ def test_event_spanning_midnight_blocks_the_next_morning(cal):
 
 def test_all_day_event_blocks_the_whole_day_whatever_its_hours(cal):
     # Graph sends all-day events as midnight to midnight; the flag wins even if a client wrote odd hours.
-    a = [busy(L(2026, 11, 3), L(2026, 11, 4), all_day=True),
-         busy(L(2026, 11, 5, 12), L(2026, 11, 5, 13), all_day=True)]
+    a = [busy(L(2026, 11, 3), L(2026, 11, 4), all_day=True), busy(L(2026, 11, 5, 12), L(2026, 11, 5, 13), all_day=True)]
     slots = find({"a": a}, cal, L(2026, 11, 3, 7), count=2, horizon=4)
     assert [s.start.astimezone(LON).date() for s in slots] == [D(2026, 11, 4), D(2026, 11, 6)]
 
@@ -121,11 +150,20 @@ def test_all_day_event_written_in_another_zone_blocks_the_schools_date(cal):
     assert [s.start.astimezone(LON).date() for s in slots] == [D(2026, 11, 4)]
 
 
-@pytest.mark.parametrize("status, blocks", [
-    (BusyStatus.BUSY, True), (BusyStatus.OOF, True), (BusyStatus.WORKING_ELSEWHERE, True),
-    (BusyStatus.UNKNOWN, True), (BusyStatus.TENTATIVE, True), (BusyStatus.FREE, False),
-    ("oof", True), ("free", False), ("workingElsewhere", True),
-])
+@pytest.mark.parametrize(
+    "status, blocks",
+    [
+        (BusyStatus.BUSY, True),
+        (BusyStatus.OOF, True),
+        (BusyStatus.WORKING_ELSEWHERE, True),
+        (BusyStatus.UNKNOWN, True),
+        (BusyStatus.TENTATIVE, True),
+        (BusyStatus.FREE, False),
+        ("oof", True),
+        ("free", False),
+        ("workingElsewhere", True),
+    ],
+)
 def test_statuses(cal, status, blocks):
     day = (2026, 11, 3)
     a = [busy(L(*day, 8, 30), L(*day, 9, 30), status)]
@@ -198,10 +236,13 @@ def test_easter_2027_good_friday_and_easter_monday(cal):
     assert [s.start.astimezone(LON).date() for s in slots] == [D(2027, 4, 12), D(2027, 4, 13)]
 
 
-@pytest.mark.parametrize("earliest, expected", [
-    (L(2027, 4, 30, 17), [D(2027, 5, 4), D(2027, 5, 5)]),     # May Day 3 May
-    (L(2027, 5, 28, 17), [D(2027, 6, 7), D(2027, 6, 8)]),     # Whitsun holiday incl. Spring bank holiday 31 May
-])
+@pytest.mark.parametrize(
+    "earliest, expected",
+    [
+        (L(2027, 4, 30, 17), [D(2027, 5, 4), D(2027, 5, 5)]),  # May Day 3 May
+        (L(2027, 5, 28, 17), [D(2027, 6, 7), D(2027, 6, 8)]),  # Whitsun holiday incl. Spring bank holiday 31 May
+    ],
+)
 def test_may_bank_holidays(cal, earliest, expected):
     slots = find({}, cal, earliest, count=2, horizon=2)
     assert [s.start.astimezone(LON).date() for s in slots] == expected
@@ -210,16 +251,25 @@ def test_may_bank_holidays(cal, earliest, expected):
 def test_end_of_the_school_year_gives_what_is_left(cal):
     # Only two school days remain: the horizon of 10 cannot be met, so both days are doubled up.
     slots = find({}, cal, L(2027, 7, 20, 7), count=4, horizon=10)
-    assert local_starts(slots) == [N(2027, 7, 20, 8, 30), N(2027, 7, 20, 9, 30), N(2027, 7, 21, 8, 30),
-                                   N(2027, 7, 21, 9, 30)]
+    assert local_starts(slots) == [
+        N(2027, 7, 20, 8, 30),
+        N(2027, 7, 20, 9, 30),
+        N(2027, 7, 21, 8, 30),
+        N(2027, 7, 21, 9, 30),
+    ]
 
 
 # ---- spreading ----------------------------------------------------------------------------------------------------
 def test_one_slot_per_day_before_doubling_up(cal):
     slots = find({}, cal, L(2026, 11, 3, 7), count=5, horizon=3)
     starts = local_starts(slots)
-    assert starts == [N(2026, 11, 3, 8, 30), N(2026, 11, 3, 9, 30), N(2026, 11, 4, 8, 30), N(2026, 11, 4, 9, 30),
-                      N(2026, 11, 5, 8, 30)]
+    assert starts == [
+        N(2026, 11, 3, 8, 30),
+        N(2026, 11, 3, 9, 30),
+        N(2026, 11, 4, 8, 30),
+        N(2026, 11, 4, 9, 30),
+        N(2026, 11, 5, 8, 30),
+    ]
     # no two offers on the same day overlap
     for x in slots:
         for y in slots:
@@ -228,8 +278,7 @@ def test_one_slot_per_day_before_doubling_up(cal):
 
 
 def test_busy_days_are_skipped_in_favour_of_free_ones(cal):
-    a = [busy(L(2026, 11, 3), L(2026, 11, 4), all_day=True),
-         busy(L(2026, 11, 4, 8, 30), L(2026, 11, 4, 15, 0))]
+    a = [busy(L(2026, 11, 3), L(2026, 11, 4), all_day=True), busy(L(2026, 11, 4, 8, 30), L(2026, 11, 4, 15, 0))]
     slots = find({"a": a}, cal, L(2026, 11, 3, 7), count=3, horizon=3)
     assert local_starts(slots) == [N(2026, 11, 4, 15, 0), N(2026, 11, 5, 8, 30), N(2026, 11, 5, 9, 30)]
 
@@ -242,14 +291,24 @@ def test_nobody_free_gives_no_slots(cal):
 def test_horizon_limits_the_search(cal):
     a = [busy(L(2026, 11, 3), L(2026, 11, 10), all_day=True)]  # Tue 3 .. Mon 9: five school days
     assert find({"a": a}, cal, L(2026, 11, 3, 7), horizon=5) == []
-    assert [s.start.astimezone(LON).date() for s in find({"a": a}, cal, L(2026, 11, 3, 7), horizon=6, count=1)] \
-        == [D(2026, 11, 10)]
+    assert [s.start.astimezone(LON).date() for s in find({"a": a}, cal, L(2026, 11, 3, 7), horizon=6, count=1)] == [
+        D(2026, 11, 10)
+    ]
 
 
 def test_step_and_duration(cal):
     day = (2026, 11, 3)
-    slots = find({}, cal, L(*day, 7), count=3, horizon=1, duration=dt.timedelta(minutes=45), step_minutes=15,
-                 start=dt.time(9), end=dt.time(11))
+    slots = find(
+        {},
+        cal,
+        L(*day, 7),
+        count=3,
+        horizon=1,
+        duration=dt.timedelta(minutes=45),
+        step_minutes=15,
+        start=dt.time(9),
+        end=dt.time(11),
+    )
     assert local_starts(slots) == [N(*day, 9, 0), N(*day, 9, 45)]  # 10:30 would end at 11:15
 
 
@@ -268,7 +327,7 @@ def test_autumn_clock_change_week_keeps_london_wall_time(dst_cal):
     # Clocks go back at 02:00 BST on Sunday 25 Oct 2026.
     slots = find({}, dst_cal, L(2026, 10, 22, 7), count=4, horizon=4, start=dt.time(9), end=dt.time(10))
     assert local_starts(slots) == [N(2026, 10, 22, 9), N(2026, 10, 23, 9), N(2026, 10, 26, 9), N(2026, 10, 27, 9)]
-    assert [s.start.hour for s in slots] == [8, 8, 9, 9]          # UTC: BST then GMT
+    assert [s.start.hour for s in slots] == [8, 8, 9, 9]  # UTC: BST then GMT
     assert all(s.end - s.start == HOUR for s in slots)
 
 
@@ -295,10 +354,16 @@ def test_candidates_inside_a_spring_forward_gap_are_never_offered(dst_cal):
     # with night-time hours: wall times that do not exist must be skipped, not shifted.
     from bot.domain.slots import _day_candidates
 
-    cands = _day_candidates(D(2027, 3, 28), tz=LON, day_start=dt.time(0, 30), day_end=dt.time(3, 0),
-                            duration=dt.timedelta(minutes=30), step=dt.timedelta(minutes=30))
+    cands = _day_candidates(
+        D(2027, 3, 28),
+        tz=LON,
+        day_start=dt.time(0, 30),
+        day_end=dt.time(3, 0),
+        duration=dt.timedelta(minutes=30),
+        step=dt.timedelta(minutes=30),
+    )
     local = [s.start.astimezone(LON).time() for s in cands]
-    assert dt.time(1, 0) not in local and dt.time(1, 30) not in local      # 01:00-02:00 does not exist
+    assert dt.time(1, 0) not in local and dt.time(1, 30) not in local  # 01:00-02:00 does not exist
     assert local == [dt.time(0, 30), dt.time(2, 0), dt.time(2, 30)]
     assert all(s.end - s.start == dt.timedelta(minutes=30) for s in cands)
 

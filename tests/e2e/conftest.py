@@ -17,6 +17,7 @@ On failure (or after every test, with E2E_SCREENSHOTS=1) each window the test us
 test-artifacts/<test>--<person>.png, and the bot's log tail is attached to the report. Requests from the browser to
 anything but loopback are refused. E2E tests are moved to the end of the run (see pytest_collection_modifyitems).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,15 @@ import pytest
 
 from tests.e2e.processes import CHROMIUM, PLAYGROUND_CLI, BotProcess, PlaygroundProcess
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def _missing() -> str | None:
@@ -155,8 +163,9 @@ class _Windows:
             self.used.append((person, page))
             return page
         proc = self.playgrounds.start(person, config)
-        ctx = self.browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
-                                       timezone_id="Europe/London")
+        ctx = self.browser.new_context(
+            viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="Europe/London"
+        )
         ctx.set_default_timeout(15_000)
         ctx.route("**/*", _loopback_only)
         self.contexts.append(ctx)

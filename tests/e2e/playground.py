@@ -20,6 +20,7 @@ Selectors rely on the Playground's accessible names (tree items, "Send Message",
 (a Lexical editor) and log panel, and the Adaptive Cards renderer's classes (`.ac-adaptiveCard`, `.ac-actionSet`,
 `.ac-fact-title`); the Playground is pinned (infra/playground/package.json): re-check them when it moves.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -62,13 +63,20 @@ _JS_COMMON = """
   const failures = text => document.evaluate(`count(//*[normalize-space(text())="${text}"])`, document, null,
       XPathResult.NUMBER_TYPE, null).numberValue;
 """
-_MARK_SEEN = "([failText]) => {" + _JS_COMMON + """
+_MARK_SEEN = (
+    "([failText]) => {"
+    + _JS_COMMON
+    + """
   top().forEach(e => seen.set(e, e.innerText));
   return {invokes: invokes().length, failures: failures(failText), sent: sent()};
 }"""
+)
 _SENT_SINCE = "([kind, before]) => {" + _JS_COMMON + " return (sent()[kind] || 0) > before; }"
 _COUNT_NEW = "() => {" + _JS_COMMON + " return top().filter(isNew).length; }"
-_WAIT_FOR_NEW_CARD = "([id, base, failText]) => {" + _JS_COMMON + """
+_WAIT_FOR_NEW_CARD = (
+    "([id, base, failText]) => {"
+    + _JS_COMMON
+    + """
   const card = top().find(isNew);
   if (card) { card.setAttribute('data-e2e-card', id); seen.set(card, card.innerText); return 'card'; }
   const bad = invokes().slice(base.invokes).find(status => status >= 400);
@@ -76,6 +84,7 @@ _WAIT_FOR_NEW_CARD = "([id, base, failText]) => {" + _JS_COMMON + """
   if (failures(failText) > base.failures) return `the Playground says "${failText}"`;
   return false;
 }"""
+)
 _PIN = "(e, id) => {" + _JS_COMMON + " e.setAttribute('data-e2e-card', id); seen.set(e, e.innerText); }"
 
 
@@ -160,11 +169,15 @@ class Card:
 
     def checkbox(self, title: str) -> Locator:
         """The checkbox (Input.Toggle, or a choice of a multi-select ChoiceSet) whose own label is `title`."""
-        return self.locator.locator(f"xpath=.//input[@type='checkbox'][@id=//label[normalize-space()={_xpath_str(title)}]/@for]")
+        return self.locator.locator(
+            f"xpath=.//input[@type='checkbox'][@id=//label[normalize-space()={_xpath_str(title)}]/@for]"
+        )
 
     def radio(self, option: str) -> Locator:
         """The radio button (a choice of an expanded ChoiceSet) whose label is `option`."""
-        return self.locator.locator(f"xpath=.//input[@type='radio'][@id=//label[normalize-space()={_xpath_str(option)}]/@for]")
+        return self.locator.locator(
+            f"xpath=.//input[@type='radio'][@id=//label[normalize-space()={_xpath_str(option)}]/@for]"
+        )
 
     def tick(self, title: str, on: bool = True) -> Card:
         """Set the checkbox titled `title` (an Input.Toggle, or one choice of a multi-select ChoiceSet)."""
@@ -274,7 +287,10 @@ class PlaygroundPage:
                  const n = kind => [...document.querySelectorAll('span')]
                    .filter(s => new RegExp('^' + kind + ' [0-9]{3}$').test(s.textContent.trim())).length;
                  return n('installationUpdate') >= want && n('conversationUpdate') >= want;
-               }""", arg=[want], timeout=timeout_ms)
+               }""",
+            arg=[want],
+            timeout=timeout_ms,
+        )
 
     # ---- typing --------------------------------------------------------------------------------------------
     def _composer(self) -> Locator:
@@ -322,14 +338,19 @@ class PlaygroundPage:
         "Unable to reach app"."""
         cid = str(next(_card_ids))
         try:
-            outcome = self.page.wait_for_function(_WAIT_FOR_NEW_CARD, arg=[cid, self._baseline, INVOKE_FAILED],
-                                                  timeout=timeout_ms).json_value()
+            outcome = self.page.wait_for_function(
+                _WAIT_FOR_NEW_CARD, arg=[cid, self._baseline, INVOKE_FAILED], timeout=timeout_ms
+            ).json_value()
         except PlaywrightTimeoutError:
-            raise AssertionError(f"no new card from the bot within {timeout_ms / 1000:.0f}s "
-                                 f"(newest card on screen: {self.newest_card_text()!r})") from None
+            raise AssertionError(
+                f"no new card from the bot within {timeout_ms / 1000:.0f}s "
+                f"(newest card on screen: {self.newest_card_text()!r})"
+            ) from None
         if outcome != "card":
-            raise PlaygroundError(f"{outcome} — the bot's answer never arrived; see the bot's log "
-                                  "(and pg.last_sent('invoke', response=True))")
+            raise PlaygroundError(
+                f"{outcome} — the bot's answer never arrived; see the bot's log "
+                "(and pg.last_sent('invoke', response=True))"
+            )
         return Card(self.page, self.page.locator(f'[data-e2e-card="{cid}"]'), self)
 
     def wait_for_new_cards(self, n: int, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[Card]:
@@ -364,7 +385,8 @@ class PlaygroundPage:
     def cards_titled(self, title: str) -> Locator:
         """Cards whose first text block is exactly `title` (for counting)."""
         return self.page.locator(CARD).filter(
-            has=self.page.locator(".ac-textBlock").first.get_by_text(title, exact=True))
+            has=self.page.locator(".ac-textBlock").first.get_by_text(title, exact=True)
+        )
 
     def wait_for_text(self, text: str | re.Pattern, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Locator:
         """Wait for text anywhere in the conversation (e.g. a plain-text reply) and return its locator."""
@@ -388,8 +410,7 @@ class PlaygroundPage:
                 out.append((m.group(1), int(m.group(2)), m.group(3)))
         return out
 
-    def last_sent(self, kind: str = "message", *, response: bool = False,
-                  timeout_ms: int = DEFAULT_TIMEOUT_MS) -> dict:
+    def last_sent(self, kind: str = "message", *, response: bool = False, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> dict:
         """The activity of this type the window last sent to the bot, as JSON — or, with response=True, the bot's
         HTTP answer to it (for an invoke: the card it returned). Read from the log panel's detail view.
 
@@ -398,8 +419,11 @@ class PlaygroundPage:
         card is on screen."""
         before = self._baseline.get("sent", {}).get(kind, 0)
         self.page.wait_for_function(_SENT_SINCE, arg=[kind, before], timeout=timeout_ms)
-        entries = self.page.locator(LOG_PANES).first.locator(":scope > div").filter(
-            has_text=f"Microsoft 365 Agents Playground -> User Application {kind} ")
+        entries = (
+            self.page.locator(LOG_PANES)
+            .first.locator(":scope > div")
+            .filter(has_text=f"Microsoft 365 Agents Playground -> User Application {kind} ")
+        )
         entries.last.get_by_text(re.compile(rf"^{kind} \d{{3}}$")).click()
         self.page.get_by_role("tab", name="Response" if response else "Request").click()
         details = self.page.locator(LOG_PANES).nth(1)
@@ -415,7 +439,11 @@ class PlaygroundPage:
         return path
 
     def _on_request(self, request) -> None:
-        if request.method == "POST" and request.url.endswith("/installation") and "/_debug/conversation/" in request.url:
+        if (
+            request.method == "POST"
+            and request.url.endswith("/installation")
+            and "/_debug/conversation/" in request.url
+        ):
             self._installs_requested += 1
 
 

@@ -6,6 +6,7 @@ Two routes, both test-only:
 - `post_activity(service_url, conversation_id, activity)` is the bare HTTP call that sender makes
   (`POST {serviceUrl}/v3/conversations/{id}/activities`), for injecting a fixture card the bot has no journey for.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,11 @@ class StoredReference:
 def stored_reference(db_path: Path, key: str, *, kind: str = "personal") -> StoredReference | None:
     """The reference the bot saved for a person (kind personal, key = staff id) or a channel (key = channel id)."""
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        row = db.execute("SELECT kind, key, conversation_id, service_url, team_id, channel_name, reference "
-                         "FROM conversation_refs WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        row = db.execute(
+            "SELECT kind, key, conversation_id, service_url, team_id, channel_name, reference "
+            "FROM conversation_refs WHERE kind = ? AND key = ?",
+            (kind, key),
+        ).fetchone()
     if row is None:
         return None
     ref = row[6] if isinstance(row[6], dict) else json.loads(row[6])
@@ -43,17 +47,22 @@ def stored_reference(db_path: Path, key: str, *, kind: str = "personal") -> Stor
 
 def all_references(db_path: Path) -> list[StoredReference]:
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT kind, key, conversation_id, service_url, team_id, channel_name, reference "
-                          "FROM conversation_refs ORDER BY id").fetchall()
-    return [StoredReference(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]) if isinstance(r[6], str) else r[6])
-            for r in rows]
+        rows = db.execute(
+            "SELECT kind, key, conversation_id, service_url, team_id, channel_name, reference "
+            "FROM conversation_refs ORDER BY id"
+        ).fetchall()
+    return [
+        StoredReference(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]) if isinstance(r[6], str) else r[6])
+        for r in rows
+    ]
 
 
 def post_activity(service_url: str, conversation_id: str, activity: dict, timeout: float = 10.0) -> tuple[int, dict]:
     """POST an activity to a connector, as the Bot Framework connector client does. Returns (status, body)."""
     url = f"{service_url.rstrip('/')}/v3/conversations/{urllib.parse.quote(conversation_id, safe='')}/activities"
-    req = urllib.request.Request(url, data=json.dumps(activity).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url, data=json.dumps(activity).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as r:  # noqa: S310 - loopback only
             body = r.read()
@@ -63,8 +72,12 @@ def post_activity(service_url: str, conversation_id: str, activity: dict, timeou
 
 
 def card_activity(card: dict, *, bot: dict, conversation_id: str, text: str | None = None) -> dict:
-    act = {"type": "message", "from": bot, "conversation": {"id": conversation_id},
-           "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]}
+    act = {
+        "type": "message",
+        "from": bot,
+        "conversation": {"id": conversation_id},
+        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
+    }
     if text:
         act["text"] = text
     return act

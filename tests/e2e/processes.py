@@ -3,6 +3,7 @@
 Each runs in its own process group (so stopping it leaves no orphans), on a free loopback port, with its own
 working directory and log file under the session's temporary folder. Nothing here imports botbuilder.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -73,8 +74,11 @@ def school_around(today: dt.date, src: Path = DEMO_SCHOOL, dest_dir: Path | None
         bank = england_bank_holidays({dt.date.fromisoformat(str(c["date"])).year for c in closures} or {today.year})
         terms["closures"] = [c for c in closures if dt.date.fromisoformat(str(c["date"])) not in bank]
         tmp = dest.with_suffix(".tmp")
-        tmp.write_text(f"# {src.name} moved by {days} days for the end-to-end tests (tests/e2e/processes.py)\n"
-                       + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        tmp.write_text(
+            f"# {src.name} moved by {days} days for the end-to-end tests (tests/e2e/processes.py)\n"
+            + yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
+        )
         tmp.replace(dest)
     return dest
 
@@ -161,16 +165,29 @@ class BotProcess:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         env = {k: v for k, v in os.environ.items() if k not in _BOT_ENV_DROP}
-        env.update({
-            "PORT": str(self.port), "HOST": "127.0.0.1", "DATABASE_URL": self.database_url,
-            "LOCAL_M365_DIR": str(self.m365_dir), "SCHOOL_CONFIG": str(self.school),
-            # The working directory is the temp folder (so a developer's .env is not read); the code is on the path.
-            "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""), "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "PORT": str(self.port),
+                "HOST": "127.0.0.1",
+                "DATABASE_URL": self.database_url,
+                "LOCAL_M365_DIR": str(self.m365_dir),
+                "SCHOOL_CONFIG": str(self.school),
+                # The working directory is the temp folder (so a developer's .env is not read); the code is on the path.
+                "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         env.update(self.extra_env)
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot"], cwd=self.workdir, env=env, stdout=log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot"],
+            cwd=self.workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -247,18 +264,39 @@ class PlaygroundProcess:
 
     def _start_once(self, timeout: float) -> bool:
         env = dict(os.environ)
-        env.update({
-            "TEAMSAPPTESTER_BROWSER": "none",                # do not try to open a browser
-            "M365_AGENTS_PLAYGROUND_LOGFILE": str(self.log_path),
-            "APPLICATION_INSIGHTS_NO_STATSBEAT": "true",      # belt and braces; offline.cjs blocks it anyway
-        })
+        env.update(
+            {
+                "TEAMSAPPTESTER_BROWSER": "none",  # do not try to open a browser
+                "M365_AGENTS_PLAYGROUND_LOGFILE": str(self.log_path),
+                "APPLICATION_INSIGHTS_NO_STATSBEAT": "true",  # belt and braces; offline.cjs blocks it anyway
+            }
+        )
         env.pop("M365_AGENTS_PLAYGROUND_CONFIG_PATH", None)
-        cmd = ["node", "--require", str(OFFLINE_PRELOAD), str(PLAYGROUND_CLI),
-               "-e", self.bot_messages_url, "-c", "msteams", "--dt",
-               "-p", str(self.port), "--su", f"http://127.0.0.1:{self.port}/_connector"]
+        cmd = [
+            "node",
+            "--require",
+            str(OFFLINE_PRELOAD),
+            str(PLAYGROUND_CLI),
+            "-e",
+            self.bot_messages_url,
+            "-c",
+            "msteams",
+            "--dt",
+            "-p",
+            str(self.port),
+            "--su",
+            f"http://127.0.0.1:{self.port}/_connector",
+        ]
         out = open(self.stdout_path, "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, cwd=self.workdir, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         out.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -5,6 +5,7 @@ replaces the clicked one in place.
 
 The fixture card is posted straight to the person's Playground connector (the bot has no journey that shows every
 input kind yet); its buttons use the help verb, which every person may use."""
+
 from __future__ import annotations
 
 import uuid
@@ -19,18 +20,37 @@ pytestmark = pytest.mark.e2e
 
 def fixture_card(token: str) -> dict:
     return {
-        "type": "AdaptiveCard", "version": "1.5",
+        "type": "AdaptiveCard",
+        "version": "1.5",
         "body": [
             {"type": "TextBlock", "text": f"Harness check {token}", "weight": "bolder", "wrap": True},
             {"type": "Input.Text", "id": "note", "label": "Anything to add?"},
             {"type": "Input.Text", "id": "longer", "label": "Longer note", "isMultiline": True},
-            {"type": "Input.ChoiceSet", "id": "when", "label": "When suits you?",
-             "choices": [{"title": "Monday", "value": "mon"}, {"title": "Tuesday", "value": "tue"}]},
-            {"type": "Input.ChoiceSet", "id": "kind", "label": "Kind of supervision", "style": "expanded",
-             "choices": [{"title": "One to one", "value": "one"}, {"title": "Group", "value": "group"}]},
-            {"type": "Input.ChoiceSet", "id": "topics", "label": "Topics", "style": "expanded", "isMultiSelect": True,
-             "choices": [{"title": "Workload", "value": "work"}, {"title": "Wellbeing", "value": "well"},
-                         {"title": "Something else", "value": "other"}]},
+            {
+                "type": "Input.ChoiceSet",
+                "id": "when",
+                "label": "When suits you?",
+                "choices": [{"title": "Monday", "value": "mon"}, {"title": "Tuesday", "value": "tue"}],
+            },
+            {
+                "type": "Input.ChoiceSet",
+                "id": "kind",
+                "label": "Kind of supervision",
+                "style": "expanded",
+                "choices": [{"title": "One to one", "value": "one"}, {"title": "Group", "value": "group"}],
+            },
+            {
+                "type": "Input.ChoiceSet",
+                "id": "topics",
+                "label": "Topics",
+                "style": "expanded",
+                "isMultiSelect": True,
+                "choices": [
+                    {"title": "Workload", "value": "work"},
+                    {"title": "Wellbeing", "value": "well"},
+                    {"title": "Something else", "value": "other"},
+                ],
+            },
             {"type": "Input.Toggle", "id": "agree", "label": "Agreement", "title": "I agree to a record being kept"},
             {"type": "Input.Date", "id": "day", "label": "Which day?"},
             {"type": "Input.Time", "id": "at", "label": "What time?"},
@@ -48,8 +68,9 @@ def _post_fixture(pg) -> tuple[str, object]:
     pg.open_personal_chat()
     pg.mark_cards_seen()
     conv = pg.config["personalChat"]["id"]
-    status, _ = post_activity(pg.process.service_url, conv,
-                              card_activity(fixture_card(token), bot=pg.config["bot"], conversation_id=conv))
+    status, _ = post_activity(
+        pg.process.service_url, conv, card_activity(fixture_card(token), bot=pg.config["bot"], conversation_id=conv)
+    )
     assert status in (200, 201)
     card = pg.wait_for_new_card()
     assert card.title() == f"Harness check {token}"
@@ -68,8 +89,17 @@ def _fill_everything(card) -> None:
     card.fill("How many minutes?", "45")
 
 
-EXPECTED_INPUTS = {"note": "Nothing else", "longer": "Line one", "when": "tue", "kind": "group", "topics": "well,other",
-                   "agree": "true", "day": "2026-12-01", "at": "14:30", "mins": "45"}
+EXPECTED_INPUTS = {
+    "note": "Nothing else",
+    "longer": "Line one",
+    "when": "tue",
+    "kind": "group",
+    "topics": "well,other",
+    "agree": "true",
+    "day": "2026-12-01",
+    "at": "14:30",
+    "mins": "45",
+}
 
 
 def test_inputs_and_action_submit(teams):
@@ -82,7 +112,7 @@ def test_inputs_and_action_submit(teams):
     expect(card.radio("Group")).to_be_checked()
     expect(card.checkbox("Wellbeing")).to_be_checked()
     expect(card.checkbox("Workload")).not_to_be_checked()
-    expect(card.input("Anything to add?")).to_have_value("Nothing else")   # still there after the other inputs
+    expect(card.input("Anything to add?")).to_have_value("Nothing else")  # still there after the other inputs
     assert card.buttons() == ["Submit as message", "Execute as invoke"]
 
     answer = card.click("Submit as message")

@@ -1,5 +1,6 @@
 """Beyond the personal chat: the team's Safeguarding channel and the staff group chat, as the Playground shows them.
 In both, Teams delivers a message to the bot only when it @mentions the bot; the page object adds the mention."""
+
 from __future__ import annotations
 
 import uuid
@@ -11,7 +12,7 @@ from tests.e2e.proactive import stored_reference
 
 pytestmark = pytest.mark.e2e
 
-SAFEGUARDING_CHANNEL_ID = "19:kb-safeguarding@thread.tacv2"   # infra/playground/make_configs.py
+SAFEGUARDING_CHANNEL_ID = "19:kb-safeguarding@thread.tacv2"  # infra/playground/make_configs.py
 TEAM_ID = "kb-team"
 
 
@@ -27,11 +28,14 @@ def test_mention_in_safeguarding_channel_gets_a_reply_in_the_thread(teams, e2e_b
     sent = pg.last_sent("message")
     assert sent["text"] == f"<at>{pg.bot_name}</at> help"
     assert sent["conversation"]["conversationType"] == "channel"
-    assert sent["conversation"]["id"].startswith(SAFEGUARDING_CHANNEL_ID + ";messageid=")   # the thread
-    assert sent["channelData"]["channel"] == {"id": SAFEGUARDING_CHANNEL_ID}   # no name, as in Teams
+    assert sent["conversation"]["id"].startswith(SAFEGUARDING_CHANNEL_ID + ";messageid=")  # the thread
+    assert sent["channelData"]["channel"] == {"id": SAFEGUARDING_CHANNEL_ID}  # no name, as in Teams
     assert sent["channelData"]["team"] == {"id": TEAM_ID}
-    assert {"type": "mention", "mentioned": {"id": pg.config["bot"]["id"], "name": pg.bot_name},
-            "text": f"<at>{pg.bot_name}</at>"} in sent["entities"]
+    assert {
+        "type": "mention",
+        "mentioned": {"id": pg.config["bot"]["id"], "name": pg.bot_name},
+        "text": f"<at>{pg.bot_name}</at>",
+    } in sent["entities"]
 
     ref = stored_reference(e2e_bot.db_path, SAFEGUARDING_CHANNEL_ID, kind="channel")
     assert ref is not None, "the bot stored no reference for the Safeguarding channel"
@@ -47,7 +51,7 @@ def test_channel_post_without_mention_is_not_delivered(teams):
     # Posted after it: once this one is answered, the first would have been too, had it been delivered.
     card = pg.ask(f"help mentioned {token}")
     assert card.title() == "What you can do, Daniel"
-    assert pg.last_sent("message")["text"] == f"<at>{pg.bot_name}</at> help mentioned {token}"   # waits for the log
+    assert pg.last_sent("message")["text"] == f"<at>{pg.bot_name}</at> help mentioned {token}"  # waits for the log
     delivered = [text for kind, _, text in pg.sent_to_bot() if kind == "message" and token in text]
     assert delivered == [f"<at>{pg.bot_name}</at> help mentioned {token}"]
     assert pg.new_card_count() == 0

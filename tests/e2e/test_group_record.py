@@ -5,6 +5,7 @@ the Playground's Safeguarding channel; attendance is marked for the staff who ca
 The session itself is put in the bot's store first (as the `schedule` flow or another journey would have, earlier
 in the half term): scheduling can't book a session in the past, and recording needs one that has happened.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,11 +44,20 @@ def _seed_session(db_url: str) -> tuple[int, dt.date, str]:
         db = Database(db_url)
         try:
             async with db.session() as s:
-                row = GroupSession(kind="class", group_id="willow", title="Group supervision – Willow Class",
-                                   starts_at=start, ends_at=start + dt.timedelta(hours=1), local_date=day,
-                                   half_term=label, facilitator_id="amara.okafor", status="scheduled",
-                                   external_support=False, created_by="amara.okafor",
-                                   created_at=start - dt.timedelta(days=7))
+                row = GroupSession(
+                    kind="class",
+                    group_id="willow",
+                    title="Group supervision – Willow Class",
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(hours=1),
+                    local_date=day,
+                    half_term=label,
+                    facilitator_id="amara.okafor",
+                    status="scheduled",
+                    external_support=False,
+                    created_by="amara.okafor",
+                    created_at=start - dt.timedelta(days=7),
+                )
                 s.add(row)
                 await s.flush()
                 return row.id
@@ -66,8 +76,10 @@ def _wait_for_file(folder, name: str, timeout: float = 30.0):
         if path.is_file():
             return path
         time.sleep(0.2)
-    raise AssertionError(f"{name} did not appear in {folder} within {timeout:.0f}s "
-                         f"(there: {sorted(p.name for p in folder.glob('*')) if folder.exists() else 'no folder'})")
+    raise AssertionError(
+        f"{name} did not appear in {folder} within {timeout:.0f}s "
+        f"(there: {sorted(p.name for p in folder.glob('*')) if folder.exists() else 'no folder'})"
+    )
 
 
 def test_dsl_records_a_class_session_into_the_safeguarding_channel(teams, e2e_bot):
@@ -79,16 +91,18 @@ def test_dsl_records_a_class_session_into_the_safeguarding_channel(teams, e2e_bo
     amara.open_personal_chat()
     picker = amara.ask("record")
     assert picker.title() == "Record a group supervision session"
-    picker.choose("Which session are you recording?",
-                  next(ln for ln in _session_titles(picker) if ln.startswith("Willow Class")))
+    picker.choose(
+        "Which session are you recording?", next(ln for ln in _session_titles(picker) if ln.startswith("Willow Class"))
+    )
     card = picker.click("Open the record")
     assert card.title() == "Group supervision record"
 
     for name in ("Tom Hollis", "Isla Brennan", "Nadia Farouk"):
         card.tick(name)
     card.fill("Summary of the discussion (required)", "Talked through lunchtime cover. Agreed to share the rota.")
-    card.tick("We agreed what stays in the room and what must be passed on (any safeguarding concern always is). "
-              "(required)")
+    card.tick(
+        "We agreed what stays in the room and what must be passed on (any safeguarding concern always is). (required)"
+    )
     card.fill("Action 1", "Check the lunchtime rota")
     card.fill("Action 1: due by", (day + dt.timedelta(days=7)).isoformat())
     done = card.click("Submit record")
@@ -119,8 +133,9 @@ def test_dsl_records_a_class_session_into_the_safeguarding_channel(teams, e2e_bo
 
     # Attendance is marked for those staff, in the half term the session falls in.
     with sqlite3.connect(e2e_bot.db_path) as conn:
-        rows = conn.execute("SELECT staff_id, half_term FROM attendance WHERE session_id = ? ORDER BY staff_id",
-                            (sid,)).fetchall()
+        rows = conn.execute(
+            "SELECT staff_id, half_term FROM attendance WHERE session_id = ? ORDER BY staff_id", (sid,)
+        ).fetchall()
     assert rows == [("isla.brennan", half_term), ("nadia.farouk", half_term), ("tom.hollis", half_term)]
 
 

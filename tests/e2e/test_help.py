@@ -1,5 +1,6 @@
 """Typing `help` in a personal chat, as each of the five Playground people: the card greets them by first name and
 lists what their roles allow — rendered by a real Teams-like client, not just built as JSON."""
+
 from __future__ import annotations
 
 import pytest

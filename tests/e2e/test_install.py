@@ -1,5 +1,6 @@
 """First contact: opening the bot for the first time (the Playground installs it in the personal chat, sending an
 installationUpdate and a conversationUpdate at once, as Teams does) should give one welcome card and no error."""
+
 from __future__ import annotations
 
 import importlib.util

@@ -1,5 +1,6 @@
 """infra/playground/offline.cjs, preloaded into the Playground: it listens on loopback only and cannot connect
 off the machine (its telemetry client is started even under --dt). Needs node only, so not marked e2e."""
+
 from __future__ import annotations
 
 import os
@@ -38,9 +39,18 @@ def test_preload_listens_on_loopback_and_refuses_outside_connections(tmp_path):
     script = tmp_path / "probe.js"
     script.write_text(SCRIPT, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PLAYGROUND_ALLOW_NETWORK"}
-    res = subprocess.run([shutil.which("node"), "--require", str(OFFLINE_PRELOAD), str(script)], capture_output=True,
-                         text=True, timeout=30, env=env)
+    res = subprocess.run(
+        [shutil.which("node"), "--require", str(OFFLINE_PRELOAD), str(script)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
     assert res.returncode == 0, res.stderr
-    assert json.loads(res.stdout) == {"address": "127.0.0.1", "loopback": 200, "byName": "ECONNREFUSED",
-                                      "byAddress": "ECONNREFUSED"}
+    assert json.loads(res.stdout) == {
+        "address": "127.0.0.1",
+        "loopback": 200,
+        "byName": "ECONNREFUSED",
+        "byAddress": "ECONNREFUSED",
+    }
     assert "refused a connection to dc.services.visualstudio.com" in res.stderr

@@ -1,5 +1,6 @@
 """The committed Playground configs (infra/playground/people/*) agree with the demo school and with each other.
 Pure file checks — no browser, so not marked e2e: they run with the quick tests."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -20,14 +21,18 @@ def make_configs():
 
 @pytest.fixture(scope="module")
 def configs() -> dict[str, dict]:
-    return {p.name: yaml.safe_load((p / CONFIG_NAME).read_text(encoding="utf-8"))
-            for p in sorted(PEOPLE_DIR.iterdir()) if (p / CONFIG_NAME).is_file()}
+    return {
+        p.name: yaml.safe_load((p / CONFIG_NAME).read_text(encoding="utf-8"))
+        for p in sorted(PEOPLE_DIR.iterdir())
+        if (p / CONFIG_NAME).is_file()
+    }
 
 
 def test_committed_configs_are_up_to_date(make_configs):
     for person, text in make_configs.build_configs().items():
         assert (PEOPLE_DIR / person / CONFIG_NAME).read_text(encoding="utf-8") == text, (
-            f"{person}'s Playground config is stale: run .venv/bin/python infra/playground/make_configs.py")
+            f"{person}'s Playground config is stale: run .venv/bin/python infra/playground/make_configs.py"
+        )
 
 
 def test_one_config_for_each_of_the_five_people(configs):
@@ -40,7 +45,7 @@ def test_each_config_is_that_person_with_five_others_known_to_the_school(configs
     for person, cfg in configs.items():
         assert cfg["currentUser"]["aadObjectId"] == staff[person]["aad_object_id"]
         assert cfg["currentUser"]["name"] == staff[person]["name"]
-        assert len(cfg["users"]) == 5                      # the Playground's schema wants exactly five
+        assert len(cfg["users"]) == 5  # the Playground's schema wants exactly five
         everyone = [cfg["currentUser"], *cfg["users"]]
         assert len({u["id"] for u in everyone}) == 6
         for u in everyone:
@@ -50,8 +55,13 @@ def test_each_config_is_that_person_with_five_others_known_to_the_school(configs
 
 def test_shared_things_are_the_same_in_every_config(configs):
     def shared(cfg):
-        return (cfg["tenantId"], cfg["bot"], cfg["groupChat"], cfg["team"],
-                sorted(u["aadObjectId"] for u in [cfg["currentUser"], *cfg["users"]]))
+        return (
+            cfg["tenantId"],
+            cfg["bot"],
+            cfg["groupChat"],
+            cfg["team"],
+            sorted(u["aadObjectId"] for u in [cfg["currentUser"], *cfg["users"]]),
+        )
 
     first, *rest = configs.values()
     assert all(shared(cfg) == shared(first) for cfg in rest)

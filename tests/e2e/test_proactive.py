@@ -5,6 +5,7 @@ It does: each Playground is its own mock Teams with its own connector, the bot s
 with that window's serviceUrl, and the bot's own proactive sender (TeamsMessenger.send_card, local mode) posts
 there. A reference is only good for the window that made it: another window's connector does not know the
 conversation."""
+
 from __future__ import annotations
 
 import uuid
@@ -17,9 +18,14 @@ pytestmark = pytest.mark.e2e
 
 
 def _card(token: str) -> dict:
-    return {"type": "AdaptiveCard", "version": "1.5",
-            "body": [{"type": "TextBlock", "text": "Reminder", "weight": "bolder", "wrap": True},
-                     {"type": "TextBlock", "text": f"Proactive check {token}", "wrap": True}]}
+    return {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [
+            {"type": "TextBlock", "text": "Reminder", "weight": "bolder", "wrap": True},
+            {"type": "TextBlock", "text": f"Proactive check {token}", "wrap": True},
+        ],
+    }
 
 
 def _reference(e2e_bot, person: str):
@@ -55,8 +61,10 @@ def test_a_reference_only_works_through_its_own_window(teams, e2e_bot):
     ref_tom = _reference(e2e_bot, "tom.hollis")
 
     # Tom's conversation posted to Amara's connector: her Playground does not know it.
-    status, _ = post_activity(amara.process.service_url, ref_tom.conversation_id,
-                              card_activity(_card("misrouted"), bot=ref_tom.reference["bot"],
-                                            conversation_id=ref_tom.conversation_id))
+    status, _ = post_activity(
+        amara.process.service_url,
+        ref_tom.conversation_id,
+        card_activity(_card("misrouted"), bot=ref_tom.reference["bot"], conversation_id=ref_tom.conversation_id),
+    )
     assert status == 404
     assert amara.page.get_by_text("misrouted").count() == 0

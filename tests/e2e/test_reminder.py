@@ -6,6 +6,7 @@ from the test process — `Scheduler.tick(at)` against the bot's database, at 09
 point falls — so the half term does not have to pass in real time. The reminder goes out through the real throttled
 sender and Bot Framework client to Tom's Playground; the click goes through the bot process.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,8 +55,9 @@ def test_teaching_assistant_who_has_not_attended_gets_a_reminder(teams, e2e_bot)
 
     school = load_school(e2e_school())
     cal, ht, label, point_day, session_day = _dates(school)
-    tick_at = dt.datetime.combine(point_day, school.settings.reminders.send_at, tzinfo=LONDON) \
-        .astimezone(dt.timezone.utc)
+    tick_at = dt.datetime.combine(point_day, school.settings.reminders.send_at, tzinfo=LONDON).astimezone(
+        dt.timezone.utc
+    )
 
     tom = teams("tom.hollis").open_personal_chat()
     amara = teams("amara.okafor").open_personal_chat()
@@ -74,22 +76,51 @@ def test_teaching_assistant_who_has_not_attended_gets_a_reminder(teams, e2e_bot)
         try:
             async with db.session() as s:
                 # Tom has not attended (an earlier end-to-end test may have recorded him at a session).
-                await s.execute(delete(Attendance).where(Attendance.staff_id == "tom.hollis",
-                                                         Attendance.half_term == label))
-                past = GroupSession(kind="non_class", group_id=None, title="Group supervision", starts_at=held,
-                                    ends_at=held + dt.timedelta(hours=1), local_date=first, half_term=label,
-                                    facilitator_id="amara.okafor", status="recorded", external_support=False,
-                                    created_by="amara.okafor", created_at=held)
-                mop_up = GroupSession(kind="mop_up", group_id=None, title="Group supervision – mop-up",
-                                      starts_at=mop, ends_at=mop + dt.timedelta(hours=1), local_date=session_day,
-                                      half_term=label, facilitator_id="marcus.fenwick", status="scheduled",
-                                      external_support=False, created_by="amara.okafor", created_at=held)
+                await s.execute(
+                    delete(Attendance).where(Attendance.staff_id == "tom.hollis", Attendance.half_term == label)
+                )
+                past = GroupSession(
+                    kind="non_class",
+                    group_id=None,
+                    title="Group supervision",
+                    starts_at=held,
+                    ends_at=held + dt.timedelta(hours=1),
+                    local_date=first,
+                    half_term=label,
+                    facilitator_id="amara.okafor",
+                    status="recorded",
+                    external_support=False,
+                    created_by="amara.okafor",
+                    created_at=held,
+                )
+                mop_up = GroupSession(
+                    kind="mop_up",
+                    group_id=None,
+                    title="Group supervision – mop-up",
+                    starts_at=mop,
+                    ends_at=mop + dt.timedelta(hours=1),
+                    local_date=session_day,
+                    half_term=label,
+                    facilitator_id="marcus.fenwick",
+                    status="scheduled",
+                    external_support=False,
+                    created_by="amara.okafor",
+                    created_at=held,
+                )
                 s.add_all([past, mop_up])
                 await s.flush()
                 for m in school.data.staff:
                     if m.id != "tom.hollis":
-                        s.add(Attendance(staff_id=m.id, session_id=past.id, local_date=first, half_term=label,
-                                         recorded_by="amara.okafor", recorded_at=held))
+                        s.add(
+                            Attendance(
+                                staff_id=m.id,
+                                session_id=past.id,
+                                local_date=first,
+                                half_term=label,
+                                recorded_by="amara.okafor",
+                                recorded_at=held,
+                            )
+                        )
         finally:
             await db.close()
 
@@ -108,9 +139,12 @@ def test_teaching_assistant_who_has_not_attended_gets_a_reminder(teams, e2e_bot)
         _, auth = build_adapter(settings)
         try:
             services = Services(school=school, db=db, clock=lambda: tick_at, calendar=cal)
-            scheduler = Scheduler(services, lambda: tick_at,
-                                  sender=ThrottledSender(BotFrameworkSender(auth, settings.app_id)),
-                                  owner="e2e-reminder-test")
+            scheduler = Scheduler(
+                services,
+                lambda: tick_at,
+                sender=ThrottledSender(BotFrameworkSender(auth, settings.app_id)),
+                owner="e2e-reminder-test",
+            )
             return await scheduler.tick(tick_at)
         finally:
             await auth.close()
@@ -121,7 +155,7 @@ def test_teaching_assistant_who_has_not_attended_gets_a_reminder(teams, e2e_bot)
     amara.mark_cards_seen()
     report = _in_thread(tick)
     assert report.window_open and report.planned is not None and report.planned[0] == label
-    assert report.delivery.sent >= 2          # Tom's reminder and at least Amara's digest
+    assert report.delivery.sent >= 2  # Tom's reminder and at least Amara's digest
 
     reminder = tom.wait_for_new_card(timeout_ms=30_000)
     assert reminder.title() == "Group supervision this half term"
@@ -138,9 +172,13 @@ def test_teaching_assistant_who_has_not_attended_gets_a_reminder(teams, e2e_bot)
     assert "you're on the list" in done.text()
 
     with sqlite3.connect(e2e_bot.db_path) as conn:
-        rows = conn.execute("SELECT i.added_via FROM session_invitees i JOIN group_sessions g ON g.id = i.session_id "
-                            "WHERE i.staff_id = 'tom.hollis' AND g.half_term = ?", (label,)).fetchall()
-        sent = conn.execute("SELECT status FROM reminder_claims WHERE staff_id = 'tom.hollis' AND half_term = ?",
-                            (label,)).fetchall()
+        rows = conn.execute(
+            "SELECT i.added_via FROM session_invitees i JOIN group_sessions g ON g.id = i.session_id "
+            "WHERE i.staff_id = 'tom.hollis' AND g.half_term = ?",
+            (label,),
+        ).fetchall()
+        sent = conn.execute(
+            "SELECT status FROM reminder_claims WHERE staff_id = 'tom.hollis' AND half_term = ?", (label,)
+        ).fetchall()
     assert ("self",) in rows
     assert sent == [("sent",)]

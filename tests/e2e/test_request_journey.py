@@ -1,6 +1,7 @@
 """Issue #3 end to end, in the Agents Playground with three people at once: the teaching assistant requests
 supervision, the co-head allocates, the supervisor books a time, and both calendars (local backend) hold the
 event; the teaching assistant gets the confirmation with Rearrange / Cancel."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-SLOW_MS = 45_000      # proactive cards go through the outbox worker (polls every 2 s, woken after each turn)
+SLOW_MS = 45_000  # proactive cards go through the outbox worker (polls every 2 s, woken after each turn)
 
 
 def _school_days_ahead() -> bool:
@@ -24,16 +25,19 @@ def _school_days_ahead() -> bool:
 
     cal = TermCalendar.from_school(load_school(e2e_school()))
     today = dt.datetime.now(cal.tz).date()
-    return len(list(itertools.islice(cal.school_days_from(today), 3))) == 3 and \
-        cal.school_days_between(today, today + dt.timedelta(days=14)) >= 3
+    return (
+        len(list(itertools.islice(cal.school_days_from(today), 3))) == 3
+        and cal.school_days_between(today, today + dt.timedelta(days=14)) >= 3
+    )
 
 
 def _events(db_path, *emails: str) -> list[tuple[str, str]]:
     """(subject, start) of the meetings the local calendar holds with all these people in it, not cancelled.
     Other e2e tests share the bot, so a person may also hold (say) a group session; only the pair's counts."""
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT organizer, attendees, subject, start FROM local_m365_meetings "
-                          "WHERE NOT is_cancelled").fetchall()
+        rows = db.execute(
+            "SELECT organizer, attendees, subject, start FROM local_m365_meetings WHERE NOT is_cancelled"
+        ).fetchall()
     out = []
     for organizer, attendees, subject, start in rows:
         people = attendees if isinstance(attendees, list) else json.loads(attendees or "[]")
@@ -85,8 +89,9 @@ def test_teaching_assistant_requests_co_head_allocates_supervisor_books(teams, e
     assert "Allocated to Priya Raman" in done.text()
 
     # 3. Priya is told and books one of the offered times (the first is preselected).
-    offer = _opened(_next_card(priya, "New supervision: Tom Hollis", "Book supervision with Tom Hollis"),
-                    "Propose times")
+    offer = _opened(
+        _next_card(priya, "New supervision: Tom Hollis", "Book supervision with Tom Hollis"), "Propose times"
+    )
     assert offer.title() == "Book supervision with Tom Hollis"
     tom.mark_cards_seen()
     booked = offer.click("Book this time")
@@ -96,8 +101,7 @@ def test_teaching_assistant_requests_co_head_allocates_supervisor_books(teams, e
     # 4. Both calendars hold one private "Supervision" event at the same time (local backend).
     deadline = time.monotonic() + SLOW_MS / 1000
     while time.monotonic() < deadline:
-        pair_events = _events(e2e_bot.db_path, "priya.raman@kestrelbrook.example",
-                              "tom.hollis@kestrelbrook.example")
+        pair_events = _events(e2e_bot.db_path, "priya.raman@kestrelbrook.example", "tom.hollis@kestrelbrook.example")
         if pair_events:
             break
         time.sleep(0.5)

@@ -1,5 +1,6 @@
 """The e2e bot's school calendar is the demo school's moved around today, so the date-dependent journeys run on
 any day of any year (not an e2e test itself: it runs in the ordinary suite)."""
+
 import datetime as dt
 
 import pytest
@@ -9,8 +10,16 @@ from bot.domain.reminder_rules import point_day
 from bot.school import load_school
 from tests.e2e.processes import ANCHOR_MONDAY, DEMO_SCHOOL, school_around
 
-DAYS = [dt.date(2026, 11, 23), dt.date(2026, 12, 2), dt.date(2027, 2, 14), dt.date(2027, 7, 30),
-        dt.date(2028, 1, 1), dt.date(2029, 8, 15), dt.date(2031, 4, 9), dt.date(2035, 12, 25)]
+DAYS = [
+    dt.date(2026, 11, 23),
+    dt.date(2026, 12, 2),
+    dt.date(2027, 2, 14),
+    dt.date(2027, 7, 30),
+    dt.date(2028, 1, 1),
+    dt.date(2029, 8, 15),
+    dt.date(2031, 4, 9),
+    dt.date(2035, 12, 25),
+]
 
 
 @pytest.mark.parametrize("today", DAYS, ids=str)

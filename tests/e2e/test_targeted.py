@@ -1,5 +1,6 @@
 """The 1:1 (targeted) record in the Playground: the supervisor writes it up, the .docx lands in *their* OneDrive
 (the local backend's folder) shared with the supervisee only, and the supervisee is told — without the content."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,8 +26,13 @@ def _pair(db_url: str) -> None:
         db = Database(db_url)
         try:
             async with db.session() as s:
-                s.add(Pairing(supervisee_id=SUPERVISEE, supervisor_id=SUPERVISOR,
-                              started_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)))
+                s.add(
+                    Pairing(
+                        supervisee_id=SUPERVISEE,
+                        supervisor_id=SUPERVISOR,
+                        started_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30),
+                    )
+                )
         finally:
             await db.close()
 
@@ -62,8 +68,9 @@ def test_supervisor_writes_up_a_1to1_and_it_is_shared_with_the_supervisee_only(t
     day = dt.date.today() - dt.timedelta(days=1)
     card.fill("Date of the session (required)", day.isoformat())
     card.fill("What we talked about (required)", DISCUSSION)
-    card.tick("We agreed what stays between us and what must be passed on (a safeguarding concern always is). "
-              "(required)")
+    card.tick(
+        "We agreed what stays between us and what must be passed on (a safeguarding concern always is). (required)"
+    )
     done = card.click("Submit and share")
     assert done.title() == "Record submitted", done.text()
 
@@ -71,8 +78,9 @@ def test_supervisor_writes_up_a_1to1_and_it_is_shared_with_the_supervisee_only(t
     [path] = _wait_for_docx(e2e_bot.m365_dir / "onedrive" / SUPERVISOR)
     text = "\n".join(p.text for p in Document(str(path)).paragraphs)
     assert DISCUSSION in text
-    assert not (e2e_bot.m365_dir / "onedrive" / SUPERVISEE).exists() or \
-        not list((e2e_bot.m365_dir / "onedrive" / SUPERVISEE).rglob("*.docx"))        # shared, not copied
+    assert not (e2e_bot.m365_dir / "onedrive" / SUPERVISEE).exists() or not list(
+        (e2e_bot.m365_dir / "onedrive" / SUPERVISEE).rglob("*.docx")
+    )  # shared, not copied
 
     # The supervisee is told, in their own chat, with no content.
     notice = grace.wait_for_new_card(timeout_ms=45_000)

@@ -1,5 +1,6 @@
 """Teams side effects delivered by the real outbox worker: 1:1 cards, in-place updates, the channel post and
 its 1:1 fallback, and what channel errors mean (retry, unreachable)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -18,10 +19,19 @@ CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock",
 
 async def _ref(db, clock, kind, key, conv):
     async with db.session() as s:
-        await conversations.save_reference(s, conversations.Reference(
-            kind=kind, key=key, staff_id=key if kind == "personal" else None, conversation_id=conv,
-            service_url="http://connector", reference={"conversation": {"id": conv}},
-            channel_name="Safeguarding" if kind == "channel" else None), now=clock())
+        await conversations.save_reference(
+            s,
+            conversations.Reference(
+                kind=kind,
+                key=key,
+                staff_id=key if kind == "personal" else None,
+                conversation_id=conv,
+                service_url="http://connector",
+                reference={"conversation": {"id": conv}},
+                channel_name="Safeguarding" if kind == "channel" else None,
+            ),
+            now=clock(),
+        )
 
 
 def _worker(db, school, clock, messenger):
@@ -49,17 +59,23 @@ async def test_person_without_a_chat_gets_the_app_installed_then_the_dsl_is_told
     retry finds the reference); if that never happens, the DSL team hears once who cannot be reached."""
     m = FakeMessenger()
     services = Services(school=school, db=db, clock=clock, m365=object())
-    worker = OutboxWorker(db, teams_handlers(services, m), clock=clock, base_delay=1, max_attempts=3,
-                          on_dead_letter=dead_letter_hook(services))
+    worker = OutboxWorker(
+        db,
+        teams_handlers(services, m),
+        clock=clock,
+        base_delay=1,
+        max_attempts=3,
+        on_dead_letter=dead_letter_hook(services),
+    )
     async with db.session() as s:
-        for n in range(2):   # two messages to the same person: one notice
+        for n in range(2):  # two messages to the same person: one notice
             await enqueue(s, "teams.notify", {"staff_id": "grace.mensah", "card": CARD}, key=f"n2-{n}")
     await worker.run_once()
     async with db.session() as s:
         row = await get(s, "n2-0")
         installs = (await s.execute(select(OutboxRow).where(OutboxRow.kind == "apps.install"))).scalars().all()
     assert row.status == "pending" and "not installed" in row.last_error
-    assert [r.payload for r in installs] == [{"staff_id": "grace.mensah"}]      # one install, however many rows
+    assert [r.payload for r in installs] == [{"staff_id": "grace.mensah"}]  # one install, however many rows
 
     # The install worked: Teams sent installationUpdate and the bot saved the reference; the retry delivers.
     await _ref(db, clock, "personal", "grace.mensah", "conv-grace")
@@ -79,8 +95,10 @@ async def test_person_without_a_chat_gets_the_app_installed_then_the_dsl_is_told
         notices = (await s.execute(select(OutboxRow).where(OutboxRow.key.like("deadletter:%")))).scalars().all()
     dsl_ids = {p.id for p in school.with_role(Role.DSL)}
     assert sorted(r.payload["staff_id"] for r in notices) == sorted(dsl_ids)
-    assert all("Tom Hollis" in str(r.payload["card"]) and CARD["body"][0]["text"] not in str(r.payload["card"])
-               for r in notices)
+    assert all(
+        "Tom Hollis" in str(r.payload["card"]) and CARD["body"][0]["text"] not in str(r.payload["card"])
+        for r in notices
+    )
 
 
 async def test_person_without_a_chat_and_no_graph_is_dead_lettered(db, school, clock):
@@ -107,7 +125,7 @@ async def test_throttled_send_is_retried_after_retry_after(db, school, clock):
     assert m.sent == []
     clock.advance(seconds=3)
     await w.run_once()
-    assert m.sent == []                       # Retry-After (7 s) not yet over
+    assert m.sent == []  # Retry-After (7 s) not yet over
     clock.advance(seconds=5)
     await w.run_once()
     assert m.sent == [("conv-tom", CARD)]
@@ -127,8 +145,12 @@ async def test_channel_post_goes_to_the_safeguarding_channel(db, school, clock):
     m = FakeMessenger()
     await _ref(db, clock, "channel", "19:sg@thread", "19:sg@thread")
     async with db.session() as s:
-        await enqueue(s, "teams.channel", {"card": CARD, "fallback_staff_ids": ["amara.okafor"],
-                                           "fallback_text": "Record filed"}, key="c1")
+        await enqueue(
+            s,
+            "teams.channel",
+            {"card": CARD, "fallback_staff_ids": ["amara.okafor"], "fallback_text": "Record filed"},
+            key="c1",
+        )
     await _worker(db, school, clock, m).drain()
     assert m.sent == [("19:sg@thread", CARD)]
 
@@ -139,8 +161,16 @@ async def test_channel_post_falls_back_to_the_dsl_team_one_to_one(db, school, cl
     await _ref(db, clock, "personal", "amara.okafor", "conv-amara")
     await _ref(db, clock, "personal", "marcus.fenwick", "conv-marcus")
     async with db.session() as s:
-        await enqueue(s, "teams.channel", {"card": CARD, "fallback_staff_ids": ["amara.okafor", "marcus.fenwick"],
-                                           "fallback_text": "Record filed: see the channel files"}, key="c2")
+        await enqueue(
+            s,
+            "teams.channel",
+            {
+                "card": CARD,
+                "fallback_staff_ids": ["amara.okafor", "marcus.fenwick"],
+                "fallback_text": "Record filed: see the channel files",
+            },
+            key="c2",
+        )
     w = _worker(db, school, clock, m)
     await w.drain()
     assert sorted(cid for cid, _ in m.sent) == ["conv-amara", "conv-marcus"]

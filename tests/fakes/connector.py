@@ -2,6 +2,7 @@
 
 The bot posts replies to `{serviceUrl}/v3/conversations/{id}/activities[/{replyToId}]`; pointing an activity's
 serviceUrl at this server lets tests see exactly what a Teams client would receive."""
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ class Sent:
     activity: dict
     reply_to: str | None = None
     updated: bool = False
-    authorization: str | None = None    # the Authorization header the bot sent (None in local mode)
+    authorization: str | None = None  # the Authorization header the bot sent (None in local mode)
 
 
 @dataclass
@@ -60,8 +61,14 @@ class ConnectorDouble:
             headers = {"Retry-After": str(self.retry_after)} if status == 429 else {}
             return web.json_response({"error": {"code": str(status)}}, status=status, headers=headers)
         body = await request.json()
-        self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid"),
-                              authorization=request.headers.get("Authorization")))
+        self.sent.append(
+            Sent(
+                request.match_info["cid"],
+                body,
+                request.match_info.get("aid"),
+                authorization=request.headers.get("Authorization"),
+            )
+        )
         self._event.set()
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -69,8 +76,15 @@ class ConnectorDouble:
 
     async def _put(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.sent.append(Sent(request.match_info["cid"], body, request.match_info.get("aid"), updated=True,
-                              authorization=request.headers.get("Authorization")))
+        self.sent.append(
+            Sent(
+                request.match_info["cid"],
+                body,
+                request.match_info.get("aid"),
+                updated=True,
+                authorization=request.headers.get("Authorization"),
+            )
+        )
         self._event.set()
         return web.json_response({"id": request.match_info["aid"]})
 

@@ -7,6 +7,7 @@
   certificate for 127.0.0.1: the tenant's OpenID configuration and the client-credentials token endpoint. It
   records each grant and the token it issued, so a test can follow the token to the connector double.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,8 +47,8 @@ async def _serve(app: web.Application, ssl_context: ssl.SSLContext | None = None
 class BotFrameworkKeysDouble:
     kid: str = "test-key-1"
     endorsements: list[str] = field(default_factory=lambda: ["msteams"])
-    down: bool = False                      # answer 503 to everything
-    hold: asyncio.Event | None = None       # when set to an Event, metadata requests wait for it
+    down: bool = False  # answer 503 to everything
+    hold: asyncio.Event | None = None  # when set to an Event, metadata requests wait for it
     requests: list[str] = field(default_factory=list)
     port: int = 0
     key: rsa.RSAPrivateKey = field(default_factory=new_rsa_key)
@@ -83,8 +84,13 @@ class BotFrameworkKeysDouble:
             await self.hold.wait()
         if self.down:
             return web.json_response({"error": "unavailable"}, status=503)
-        return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.base}/v1/.well-known/keys",
-                                  "id_token_signing_alg_values_supported": ["RS256"]})
+        return web.json_response(
+            {
+                "issuer": ISSUER,
+                "jwks_uri": f"{self.base}/v1/.well-known/keys",
+                "id_token_signing_alg_values_supported": ["RS256"],
+            }
+        )
 
     async def _keys(self, request: web.Request) -> web.Response:
         self.requests.append(request.path)
@@ -94,8 +100,15 @@ class BotFrameworkKeysDouble:
         jwk.update({"kid": self.kid, "use": "sig", "endorsements": self.endorsements})
         return web.json_response({"keys": [jwk]})
 
-    def sign(self, *, app_id: str, service_url: str, key: rsa.RSAPrivateKey | None = None,
-             headers: dict | None = None, **claims) -> str:
+    def sign(
+        self,
+        *,
+        app_id: str,
+        service_url: str,
+        key: rsa.RSAPrivateKey | None = None,
+        headers: dict | None = None,
+        **claims,
+    ) -> str:
         """A channel token as the Bot Connector would send it; keyword claims override (None drops one)."""
         now = int(time.time())
         body = {"iss": ISSUER, "aud": app_id, "serviceurl": service_url, "nbf": now - 60, "exp": now + 3600}
@@ -113,17 +126,23 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     key = new_rsa_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp / "token-double.crt", tmp / "token-double.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -140,7 +159,7 @@ class TokenEndpointDouble:
     def __init__(self, tmp: Path):
         self.cert_path, self.key_path = _self_signed(tmp)
         self.grants: list[Grant] = []
-        self.status = 200               # 401 → invalid_client; 503 → outage
+        self.status = 200  # 401 → invalid_client; 503 → outage
         self.port = 0
         self._runner: web.AppRunner | None = None
 
@@ -168,8 +187,13 @@ class TokenEndpointDouble:
     async def _configuration(self, request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]
         base = f"https://127.0.0.1:{self.port}/{tenant}"
-        return web.json_response({"issuer": f"{base}/v2.0", "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-                                  "token_endpoint": f"{base}/oauth2/v2.0/token"})
+        return web.json_response(
+            {
+                "issuer": f"{base}/v2.0",
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+            }
+        )
 
     async def _token(self, request: web.Request) -> web.Response:
         if self.status == 503:
@@ -180,5 +204,6 @@ class TokenEndpointDouble:
             return web.json_response({"error": "invalid_client", "error_description": "bad secret"}, status=401)
         token = f"bf-token-{uuid.uuid4().hex}"
         self.grants.append(Grant(request.match_info["tenant"], form, token))
-        return web.json_response({"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600,
-                                  "access_token": token})
+        return web.json_response(
+            {"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": token}
+        )

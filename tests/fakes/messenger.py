@@ -1,4 +1,5 @@
 """A Messenger double: records cards per conversation and can answer with channel errors."""
+
 from __future__ import annotations
 
 import itertools
@@ -9,9 +10,9 @@ from bot.messaging import SendError
 
 @dataclass
 class FakeMessenger:
-    sent: list[tuple[str, dict]] = field(default_factory=list)       # (conversation id, card)
+    sent: list[tuple[str, dict]] = field(default_factory=list)  # (conversation id, card)
     updated: list[tuple[str, str, dict]] = field(default_factory=list)
-    fail: dict[str, list[SendError]] = field(default_factory=dict)   # conversation id → errors to raise next
+    fail: dict[str, list[SendError]] = field(default_factory=dict)  # conversation id → errors to raise next
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     async def send_card(self, reference: dict, card: dict, *, text: str | None = None) -> str:

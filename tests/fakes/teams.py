@@ -1,5 +1,6 @@
 """Drive the real bot over HTTP like Teams would: hand-built activities posted to /api/messages, replies
 collected by the connector double. Used by journey tests (layer 2 of GUIDE §4)."""
+
 from __future__ import annotations
 
 import itertools
@@ -67,9 +68,17 @@ class TeamsDriver:
         if kind == "channel" and channel:
             conv["id"] = f"{channel['id']};messageid={next(_ids)}"
             cd.update({"channel": channel, "team": {"id": "kb-team", "name": "Kestrel Brook Staff"}})
-        return {"id": f"act-{next(_ids)}", "channelId": "msteams", "serviceUrl": self.connector.url,
-                "from": who.account, "recipient": BOT, "conversation": conv, "channelData": cd,
-                "timestamp": "2026-11-23T10:00:00.000Z", "locale": "en-GB"}
+        return {
+            "id": f"act-{next(_ids)}",
+            "channelId": "msteams",
+            "serviceUrl": self.connector.url,
+            "from": who.account,
+            "recipient": BOT,
+            "conversation": conv,
+            "channelData": cd,
+            "timestamp": "2026-11-23T10:00:00.000Z",
+            "locale": "en-GB",
+        }
 
     async def post(self, activity: dict) -> tuple[int, dict | None]:
         assert self.http is not None
@@ -83,14 +92,18 @@ class TeamsDriver:
         status, _ = await self.post(act)
         return status
 
-    async def submit(self, who: Person, verb: str, data: dict | None = None, *, reply_to: str | None = None,
-                     **kw) -> tuple[int, dict | None]:
+    async def submit(
+        self, who: Person, verb: str, data: dict | None = None, *, reply_to: str | None = None, **kw
+    ) -> tuple[int, dict | None]:
         """Click an Action.Execute button: returns (status, the card/message Teams would show in place)."""
         act = self._base(who, **kw) | {
-            "type": "invoke", "name": "adaptiveCard/action", "replyToId": reply_to or f"msg-{uuid.uuid4().hex[:6]}",
-            "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data or {}}, "trigger": "manual"}}
+            "type": "invoke",
+            "name": "adaptiveCard/action",
+            "replyToId": reply_to or f"msg-{uuid.uuid4().hex[:6]}",
+            "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data or {}}, "trigger": "manual"},
+        }
         status, body = await self.post(act)
-        if body and "body" in body:   # botbuilder wraps the invoke response
+        if body and "body" in body:  # botbuilder wraps the invoke response
             body = body["body"]
         return status, body
 

@@ -1,5 +1,6 @@
 """Fixtures for the Microsoft 365 tests: the Graph double seeded from the demo school, and one `m365` fixture
 that yields the same contract view of either backend (local, or msgraph → double)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,11 +23,19 @@ MANAGERS = {"tom.hollis": "amara.okafor", "priya.raman": "daniel.whitcombe"}
 
 
 def graph_settings(double: GraphDouble, **over) -> GraphSettings:
-    values: dict[str, Any] = dict(tenant_id="00000000-0000-4000-8000-00000000aaaa",
-                                  client_id="00000000-0000-4000-8000-00000000bbbb", client_secret="not-used",
-                                  base_url=double.url, team_id=TEAM_ID, safeguarding_channel_id=CHANNEL_ID,
-                                  teams_app_id=TEAMS_APP_ID, sdk_max_retries=0, timeout_seconds=10,
-                                  simple_upload_max_bytes=256 * 1024, upload_chunk_bytes=320 * 1024)
+    values: dict[str, Any] = dict(
+        tenant_id="00000000-0000-4000-8000-00000000aaaa",
+        client_id="00000000-0000-4000-8000-00000000bbbb",
+        client_secret="not-used",
+        base_url=double.url,
+        team_id=TEAM_ID,
+        safeguarding_channel_id=CHANNEL_ID,
+        teams_app_id=TEAMS_APP_ID,
+        sdk_max_retries=0,
+        timeout_seconds=10,
+        simple_upload_max_bytes=256 * 1024,
+        upload_chunk_bytes=320 * 1024,
+    )
     values.update(over)
     return GraphSettings(_env_file=None, **values)
 
@@ -79,14 +88,16 @@ async def m365(request, school, sqlite_db, tmp_path, clock):
     root = tmp_path / "m365"
     d = None
     if request.param == "local":
-        backend = build_backend(GraphSettings(_env_file=None), db=sqlite_db, school=school, local_dir=root,
-                                managers=MANAGERS, clock=clock)
+        backend = build_backend(
+            GraphSettings(_env_file=None), db=sqlite_db, school=school, local_dir=root, managers=MANAGERS, clock=clock
+        )
         ctx = M365("local", backend, ALL_STAFF_GROUP, root)
     else:
         # A small page size so paging is exercised on every roster read.
         d = await seeded_double(school, page_size=6)
-        backend = build_backend(graph_settings(d), db=sqlite_db, school=school, local_dir=root,
-                                credential=StaticTokenCredential(d.token))
+        backend = build_backend(
+            graph_settings(d), db=sqlite_db, school=school, local_dir=root, credential=StaticTokenCredential(d.token)
+        )
         ctx = M365("msgraph", backend, GRAPH_ALL_STAFF, root, double=d)
     await backend.verify()
     yield ctx
@@ -102,8 +113,13 @@ async def graph_backend(double, school, sqlite_db, tmp_path):
 
     def make(**over):
         credential = over.pop("credential", None) or StaticTokenCredential(double.token)
-        b = build_backend(graph_settings(double, **over), db=sqlite_db, school=school, local_dir=tmp_path / "m365",
-                          credential=credential)
+        b = build_backend(
+            graph_settings(double, **over),
+            db=sqlite_db,
+            school=school,
+            local_dir=tmp_path / "m365",
+            credential=credential,
+        )
         backends.append(b)
         return b
 

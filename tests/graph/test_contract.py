@@ -1,4 +1,5 @@
 """The Microsoft 365 contract: every test runs once on the local backend and once on msgraph-sdk → Graph double."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,13 +19,25 @@ def staff(school, sid):
     return school.staff[sid]
 
 
-def req(school, key="booking:1", *, start=MON.replace(hour=13), minutes=60, organizer="priya.raman",
-        attendees=("tom.hollis",), subject="Supervision"):
+def req(
+    school,
+    key="booking:1",
+    *,
+    start=MON.replace(hour=13),
+    minutes=60,
+    organizer="priya.raman",
+    attendees=("tom.hollis",),
+    subject="Supervision",
+):
     org = staff(school, organizer)
-    return MeetingRequest(organizer=org.email, attendees=tuple(Attendee(staff(school, a).email, staff(school, a).name)
-                                                               for a in attendees),
-                          start=start, end=start + dt.timedelta(minutes=minutes), idempotency_key=key,
-                          subject=subject)
+    return MeetingRequest(
+        organizer=org.email,
+        attendees=tuple(Attendee(staff(school, a).email, staff(school, a).name) for a in attendees),
+        start=start,
+        end=start + dt.timedelta(minutes=minutes),
+        idempotency_key=key,
+        subject=subject,
+    )
 
 
 async def busy(m365, who: str, start=MON, end=MON + dt.timedelta(hours=10)):
@@ -34,6 +47,7 @@ async def busy(m365, who: str, start=MON, end=MON + dt.timedelta(hours=10)):
 
 
 # ---------------------------------------------------------------- shape
+
 
 async def test_backend_exposes_the_ports(m365):
     b = m365.backend
@@ -45,13 +59,18 @@ async def test_backend_exposes_the_ports(m365):
 
 # ---------------------------------------------------------------- directory
 
+
 async def test_user_by_object_id_and_by_address(m365, school):
     tom = staff(school, "tom.hollis")
     by_id = await m365.backend.directory.get_user(tom.aad_object_id)
     by_mail = await m365.backend.directory.get_user(tom.email)
     assert by_id == by_mail
-    assert (by_id.id, by_id.display_name, by_id.mail, by_id.job_title) == \
-           (tom.aad_object_id, "Tom Hollis", tom.email, "Teaching assistant")
+    assert (by_id.id, by_id.display_name, by_id.mail, by_id.job_title) == (
+        tom.aad_object_id,
+        "Tom Hollis",
+        tom.email,
+        "Teaching assistant",
+    )
     assert await m365.backend.directory.get_user("nobody@kestrelbrook.example") is None
 
 
@@ -74,6 +93,7 @@ async def test_manager(m365, school):
 
 
 # ---------------------------------------------------------------- calendar
+
 
 async def test_create_a_private_teams_meeting_and_see_it_in_free_busy(m365, school):
     r = req(school)
@@ -104,8 +124,12 @@ async def test_move_and_reinvite(m365, school):
     new_start = MON.replace(hour=10)
     grace = staff(school, "grace.mensah")
     moved = await m365.backend.calendar.update_meeting(
-        staff(school, "priya.raman").email, m.id, start=new_start, end=new_start + dt.timedelta(minutes=45),
-        attendees=[Attendee(grace.email, grace.name)])
+        staff(school, "priya.raman").email,
+        m.id,
+        start=new_start,
+        end=new_start + dt.timedelta(minutes=45),
+        attendees=[Attendee(grace.email, grace.name)],
+    )
     assert moved.id == m.id and moved.start == new_start and moved.attendees == (grace.email,)
     assert moved.subject == "Supervision"
     assert await busy(m365, grace.email) == [(new_start, new_start + dt.timedelta(minutes=45))]
@@ -137,21 +161,24 @@ async def test_free_busy_for_more_than_twenty_people_keeps_order_and_reports_unk
     assert [s.person for s in out] == people
     assert out[-1].error and not out[-1].busy
     by = {s.person: s for s in out}
-    assert [len(by[staff(school, w).email].busy) for w in ("tom.hollis", "grace.mensah", "priya.raman",
-                                                          "amara.okafor")] == [1, 1, 1, 0]
+    assert [
+        len(by[staff(school, w).email].busy) for w in ("tom.hollis", "grace.mensah", "priya.raman", "amara.okafor")
+    ] == [1, 1, 1, 0]
     assert all(s.error is None for s in out[:-1])
 
 
 @pytest.mark.parametrize("days,interval", [(62, 30), (70, 30), (5, 4), (5, 1441)])
 async def test_free_busy_limits_are_enforced(m365, school, days, interval):
     with pytest.raises(GraphRequestError):
-        await m365.backend.calendar.get_schedule([staff(school, "tom.hollis").email], MON,
-                                                 MON + dt.timedelta(days=days), interval_minutes=interval)
+        await m365.backend.calendar.get_schedule(
+            [staff(school, "tom.hollis").email], MON, MON + dt.timedelta(days=days), interval_minutes=interval
+        )
 
 
 async def test_free_busy_just_inside_the_limits(m365, school):
-    out = await m365.backend.calendar.get_schedule([staff(school, "tom.hollis").email], MON,
-                                                   MON + dt.timedelta(days=61, hours=23), interval_minutes=1440)
+    out = await m365.backend.calendar.get_schedule(
+        [staff(school, "tom.hollis").email], MON, MON + dt.timedelta(days=61, hours=23), interval_minutes=1440
+    )
     assert out[0].error is None
 
 
@@ -165,6 +192,7 @@ async def test_meeting_arguments_are_checked(m365, school):
 
 
 # ---------------------------------------------------------------- channel files
+
 
 async def test_channel_folder_and_never_overwrite(m365):
     folder = await m365.backend.channel_files.resolve_folder()
@@ -187,7 +215,7 @@ async def test_a_retried_upload_reuses_the_identical_file(m365):
 
 
 async def test_large_file_and_subfolders(m365):
-    blob = bytes(range(256)) * 4000 + b"tail"          # ~1 MiB: an upload session on msgraph
+    blob = bytes(range(256)) * 4000 + b"tail"  # ~1 MiB: an upload session on msgraph
     f = await m365.backend.channel_files.upload("Minutes.pdf", blob, subfolder="Records/2026-27")
     assert f.name == "Minutes.pdf" and f.size == len(blob)
     assert m365.channel_file("Minutes.pdf", "Records/2026-27") == blob
@@ -204,28 +232,36 @@ async def test_unsafe_names_are_made_safe(m365):
 
 # ---------------------------------------------------------------- personal files
 
+
 async def test_one_to_one_record_is_shared_with_the_supervisee_only(m365, school):
     sup, supervisee = staff(school, "priya.raman"), staff(school, "tom.hollis")
-    f = await m365.backend.personal_files.upload_and_share(sup.aad_object_id, "1-1 record.docx", b"record",
-                                                           share_with=supervisee.email, role="read")
+    f = await m365.backend.personal_files.upload_and_share(
+        sup.aad_object_id, "1-1 record.docx", b"record", share_with=supervisee.email, role="read"
+    )
     assert f.name == "1-1 record.docx" and f.web_url
     grants = await m365.backend.personal_files.grants(sup.aad_object_id, f.item_id)
     assert [(g.recipient, g.roles, g.link_scope) for g in grants] == [(supervisee.email, ("read",), None)]
     assert m365.onedrive_file(sup.aad_object_id, "Supervision records", "1-1 record.docx", sup.id) == b"record"
-    again = await m365.backend.personal_files.upload_and_share(sup.aad_object_id, "1-1 record.docx", b"record",
-                                                               share_with=supervisee.email, role="read")
+    again = await m365.backend.personal_files.upload_and_share(
+        sup.aad_object_id, "1-1 record.docx", b"record", share_with=supervisee.email, role="read"
+    )
     assert again.reused and again.item_id == f.item_id
     assert len(await m365.backend.personal_files.grants(sup.aad_object_id, f.item_id)) == 1
 
 
 async def test_sharing_role_is_read_or_write_only(m365, school):
     with pytest.raises(GraphRequestError):
-        await m365.backend.personal_files.upload_and_share(staff(school, "priya.raman").aad_object_id, "x.docx",
-                                                           b"x", share_with=staff(school, "tom.hollis").email,
-                                                           role="owner")
+        await m365.backend.personal_files.upload_and_share(
+            staff(school, "priya.raman").aad_object_id,
+            "x.docx",
+            b"x",
+            share_with=staff(school, "tom.hollis").email,
+            role="owner",
+        )
 
 
 # ---------------------------------------------------------------- apps
+
 
 async def test_install_the_app_once(m365, school):
     grace = staff(school, "grace.mensah").aad_object_id
@@ -237,6 +273,7 @@ async def test_install_the_app_once(m365, school):
 
 # ---------------------------------------------------------------- through the outbox
 
+
 async def test_side_effects_delivered_by_the_outbox_worker(m365, school, sqlite_db, clock):
     """A journey's transaction enqueues; the real worker delivers through the backend; results land on rows."""
     loaded = []
@@ -247,22 +284,41 @@ async def test_side_effects_delivered_by_the_outbox_worker(m365, school, sqlite_
 
     start = MON.replace(hour=13)
     async with sqlite_db.session() as s:
-        await enqueue(s, *calendar_create("booking:42", organizer_id="priya.raman", attendees=["tom.hollis"],
-                                          start=start, end=start + dt.timedelta(hours=1)),
-                      key="calendar:booking:42:create", chain="calendar:booking:42")
-        await enqueue(s, *calendar_update("booking:42", start=MON.replace(hour=14), end=MON.replace(hour=15)),
-                      key="calendar:booking:42:move", chain="calendar:booking:42")
+        await enqueue(
+            s,
+            *calendar_create(
+                "booking:42",
+                organizer_id="priya.raman",
+                attendees=["tom.hollis"],
+                start=start,
+                end=start + dt.timedelta(hours=1),
+            ),
+            key="calendar:booking:42:create",
+            chain="calendar:booking:42",
+        )
+        await enqueue(
+            s,
+            *calendar_update("booking:42", start=MON.replace(hour=14), end=MON.replace(hour=15)),
+            key="calendar:booking:42:move",
+            chain="calendar:booking:42",
+        )
         await enqueue(s, *channel_upload("Record.docx", content_ref={"record_id": "g7"}, record_id=7), key="rec:g7")
-        await enqueue(s, *personal_share("1-1.docx", owner_id="priya.raman", share_with_id="tom.hollis",
-                                         content=b"one to one"), key="rec:p3")
+        await enqueue(
+            s,
+            *personal_share("1-1.docx", owner_id="priya.raman", share_with_id="tom.hollis", content=b"one to one"),
+            key="rec:p3",
+        )
     recorded = {}
 
     async def on_delivered(row, result):
         recorded[row.key] = result
 
-    worker = OutboxWorker(sqlite_db, graph_handlers(m365.backend, db=sqlite_db, school=school,
-                                                    load_content=load_content),
-                          clock=clock, on_delivered=on_delivered)
+    worker = OutboxWorker(
+        sqlite_db,
+        graph_handlers(m365.backend, db=sqlite_db, school=school, load_content=load_content),
+        clock=clock,
+        on_delivered=on_delivered,
+    )
     assert await worker.drain() == 4
     created = recorded["calendar:booking:42:create"]
     assert recorded["calendar:booking:42:move"]["meeting_id"] == created["meeting_id"]
@@ -272,8 +328,7 @@ async def test_side_effects_delivered_by_the_outbox_worker(m365, school, sqlite_
     assert await m365.backend.channel_files.download(recorded["rec:g7"]["item_id"]) == b"record for g7"
     assert recorded["rec:p3"]["name"] == "1-1.docx"
     async with sqlite_db.session() as s:
-        await enqueue(s, *calendar_cancel("booking:42"), key="calendar:booking:42:cancel",
-                      chain="calendar:booking:42")
+        await enqueue(s, *calendar_cancel("booking:42"), key="calendar:booking:42:cancel", chain="calendar:booking:42")
         await enqueue(s, *calendar_cancel("never-booked"), key="calendar:never:cancel")
     assert await worker.drain() == 2
     assert recorded["calendar:booking:42:cancel"] == {"cancelled": True, "meeting_id": created["meeting_id"]}
@@ -284,12 +339,24 @@ async def test_side_effects_delivered_by_the_outbox_worker(m365, school, sqlite_
 async def test_the_journeys_calendar_payloads(m365, school, sqlite_db, clock):
     """The shapes bot/journeys enqueue today: staff ids, an event_key, and personal (offline) copies."""
     start = MON.replace(hour=10)
-    payload = {"event_key": "session:5", "organizer_id": "amara.okafor",
-               "attendee_ids": ["amara.okafor", "tom.hollis", "grace.mensah"], "start": start.isoformat(),
-               "end": (start + dt.timedelta(hours=1)).isoformat(), "subject": "Supervision", "online": True}
-    own_copy = {"event_key": "session:5:attendee:priya.raman", "organizer_id": "priya.raman",
-                "attendee_ids": ["priya.raman"], "start": start.isoformat(),
-                "end": (start + dt.timedelta(hours=1)).isoformat(), "subject": "Supervision", "online": False}
+    payload = {
+        "event_key": "session:5",
+        "organizer_id": "amara.okafor",
+        "attendee_ids": ["amara.okafor", "tom.hollis", "grace.mensah"],
+        "start": start.isoformat(),
+        "end": (start + dt.timedelta(hours=1)).isoformat(),
+        "subject": "Supervision",
+        "online": True,
+    }
+    own_copy = {
+        "event_key": "session:5:attendee:priya.raman",
+        "organizer_id": "priya.raman",
+        "attendee_ids": ["priya.raman"],
+        "start": start.isoformat(),
+        "end": (start + dt.timedelta(hours=1)).isoformat(),
+        "subject": "Supervision",
+        "online": False,
+    }
     handlers = graph_handlers(m365.backend, db=sqlite_db, school=school)
     first = await handlers["calendar.create"](payload)
     again = await handlers["calendar.create"](payload)  # the outbox retrying after a lost answer

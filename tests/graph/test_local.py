@@ -1,5 +1,6 @@
 """The local backend's own promises: where files land, .ics invitations per person, meetings in the store on both
 SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,16 +31,23 @@ def ics(path):
 
 def request(school, *attendees, key="b1"):
     sup = school.staff["priya.raman"]
-    return MeetingRequest(organizer=sup.aad_object_id,
-                          attendees=tuple(Attendee(school.staff[a].email, school.staff[a].name) for a in attendees),
-                          start=MON, end=MON + dt.timedelta(hours=1), idempotency_key=key)
+    return MeetingRequest(
+        organizer=sup.aad_object_id,
+        attendees=tuple(Attendee(school.staff[a].email, school.staff[a].name) for a in attendees),
+        start=MON,
+        end=MON + dt.timedelta(hours=1),
+        idempotency_key=key,
+    )
 
 
 async def test_each_person_gets_an_ics_invitation_and_a_cancellation(local, school, tmp_path):
     m = await local.calendar.create_meeting(request(school, "tom.hollis", "grace.mensah"))
     root = tmp_path / "m365" / "calendars"
-    people = ["priya.raman@kestrelbrook.example", "tom.hollis@kestrelbrook.example",
-              "grace.mensah@kestrelbrook.example"]
+    people = [
+        "priya.raman@kestrelbrook.example",
+        "tom.hollis@kestrelbrook.example",
+        "grace.mensah@kestrelbrook.example",
+    ]
     for email in people:
         cal, ev = ics(root / email / f"{m.id}.ics")
         assert str(cal["method"]) == "REQUEST" and str(ev["summary"]) == "Supervision"
@@ -49,8 +57,9 @@ async def test_each_person_gets_an_ics_invitation_and_a_cancellation(local, scho
     assert {str(a) for a in ev.get("attendee")} == {f"mailto:{people[1]}", f"mailto:{people[2]}"}
 
     grace = school.staff["grace.mensah"]
-    await local.calendar.update_meeting(school.staff["priya.raman"].email, m.id,
-                                        attendees=[Attendee(grace.email, grace.name)])
+    await local.calendar.update_meeting(
+        school.staff["priya.raman"].email, m.id, attendees=[Attendee(grace.email, grace.name)]
+    )
     cal, ev = ics(root / people[1] / f"{m.id}.ics")
     assert str(cal["method"]) == "CANCEL"  # taken off the meeting: their copy says so
     cal, ev = ics(root / people[2] / f"{m.id}.ics")
@@ -64,12 +73,12 @@ async def test_each_person_gets_an_ics_invitation_and_a_cancellation(local, scho
 
 async def test_meetings_live_in_the_store_and_survive_a_new_backend(local, school, db, tmp_path, clock):
     m = await local.calendar.create_meeting(request(school, "tom.hollis"))
-    again = build_backend(GraphSettings(_env_file=None), db=db, school=school, local_dir=tmp_path / "m365",
-                          clock=clock)
+    again = build_backend(GraphSettings(_env_file=None), db=db, school=school, local_dir=tmp_path / "m365", clock=clock)
     assert (await again.calendar.get_meeting(school.staff["priya.raman"].email, m.id)).id == m.id
     assert (await again.calendar.create_meeting(request(school, "tom.hollis"))).id == m.id
-    [s] = await again.calendar.get_schedule([school.staff["tom.hollis"].email], MON - dt.timedelta(hours=1),
-                                            MON + dt.timedelta(hours=3))
+    [s] = await again.calendar.get_schedule(
+        [school.staff["tom.hollis"].email], MON - dt.timedelta(hours=1), MON + dt.timedelta(hours=3)
+    )
     assert [(b.start, b.end) for b in s.busy] == [(MON, MON + dt.timedelta(hours=1))]
 
 
@@ -94,16 +103,25 @@ async def test_a_file_put_there_by_someone_else_is_never_replaced(local, tmp_pat
 
 async def test_people_outside_the_roster(local, school):
     from graph import GraphNotFound, GraphRequestError
+
     with pytest.raises(GraphNotFound):
-        await local.personal_files.upload_and_share("stranger@elsewhere.example", "x.docx", b"x",
-                                                    share_with=school.staff["tom.hollis"].email)
+        await local.personal_files.upload_and_share(
+            "stranger@elsewhere.example", "x.docx", b"x", share_with=school.staff["tom.hollis"].email
+        )
     with pytest.raises(GraphRequestError):
-        await local.personal_files.upload_and_share(school.staff["priya.raman"].email, "x.docx", b"x",
-                                                    share_with="stranger@elsewhere.example")
+        await local.personal_files.upload_and_share(
+            school.staff["priya.raman"].email, "x.docx", b"x", share_with="stranger@elsewhere.example"
+        )
     with pytest.raises(GraphNotFound):
-        await local.calendar.create_meeting(MeetingRequest(
-            organizer="stranger@elsewhere.example", attendees=(Attendee(school.staff["tom.hollis"].email),),
-            start=MON, end=MON + dt.timedelta(hours=1), idempotency_key="x"))
+        await local.calendar.create_meeting(
+            MeetingRequest(
+                organizer="stranger@elsewhere.example",
+                attendees=(Attendee(school.staff["tom.hollis"].email),),
+                start=MON,
+                end=MON + dt.timedelta(hours=1),
+                idempotency_key="x",
+            )
+        )
 
 
 async def test_config_groups_are_directory_groups(local, school):

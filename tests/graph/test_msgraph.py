@@ -1,5 +1,6 @@
 """msgraph-specific behaviour, asserted on the requests the real msgraph-sdk sends to the Graph double:
 URLs, methods, bodies, paging, batching, throttling and Retry-After, uploads, and sign-in failures."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,8 +25,14 @@ CHUNK = 320 * 1024
 
 def meeting(school, key="booking:1", subject="Supervision"):
     sup, who = school.staff["priya.raman"], school.staff["tom.hollis"]
-    return MeetingRequest(organizer=sup.email, attendees=(Attendee(who.email, who.name),), start=MON,
-                          end=MON + dt.timedelta(hours=1), idempotency_key=key, subject=subject)
+    return MeetingRequest(
+        organizer=sup.email,
+        attendees=(Attendee(who.email, who.name),),
+        start=MON,
+        end=MON + dt.timedelta(hours=1),
+        idempotency_key=key,
+        subject=subject,
+    )
 
 
 class Sleeps:
@@ -37,6 +44,7 @@ class Sleeps:
 
 
 # ---------------------------------------------------------------- calendar
+
 
 async def test_meeting_request_body_is_private_teams_neutral_and_idempotent(graph_backend, double, school):
     b = graph_backend.default
@@ -60,8 +68,9 @@ async def test_meeting_request_body_is_private_teams_neutral_and_idempotent(grap
 async def test_patch_sends_only_what_changed(graph_backend, double, school):
     b = graph_backend.default
     m = await b.calendar.create_meeting(meeting(school))
-    await b.calendar.update_meeting(school.staff["priya.raman"].email, m.id, start=MON.replace(hour=11),
-                                    end=MON.replace(hour=12))
+    await b.calendar.update_meeting(
+        school.staff["priya.raman"].email, m.id, start=MON.replace(hour=11), end=MON.replace(hour=12)
+    )
     [patch] = double.find("PATCH", r"/events/")
     assert set(patch.json) - {"@odata.type"} == {"start", "end"}
 
@@ -88,8 +97,9 @@ async def test_up_to_twenty_people_is_one_direct_call(graph_backend, double, sch
 
 async def test_beyond_twenty_people_uses_batch_with_at_most_twenty_per_sub_request(graph_backend, double, school):
     people = [f"person{i}@kestrelbrook.example" for i in range(450)]  # 23 getSchedule calls → 2 batches
-    out = await graph_backend.default.calendar.get_schedule(people, MON, MON + dt.timedelta(days=1),
-                                                            as_user=school.staff["amara.okafor"].email)
+    out = await graph_backend.default.calendar.get_schedule(
+        people, MON, MON + dt.timedelta(days=1), as_user=school.staff["amara.okafor"].email
+    )
     assert [s.person for s in out] == people and all(s.error for s in out)
     batches = double.find("POST", r"^/\$batch$")
     assert [len(b.json["requests"]) for b in batches] == [20, 3]
@@ -156,6 +166,7 @@ async def test_forbidden_is_a_permanent_failure_naming_the_permissions_guide(gra
 
 # ---------------------------------------------------------------- directory
 
+
 async def test_roster_paging_follows_next_links(graph_backend, double, school):
     double.page_size = 7
     members = await graph_backend.default.directory.group_members(GRAPH_ALL_STAFF)
@@ -167,6 +178,7 @@ async def test_roster_paging_follows_next_links(graph_backend, double, school):
 
 
 # ---------------------------------------------------------------- files
+
 
 async def test_simple_upload_url_and_rename_on_409(graph_backend, double):
     b = graph_backend.default
@@ -192,7 +204,7 @@ async def test_throttled_upload_is_not_retried_by_the_sdk_and_becomes_retry_late
 
 
 async def test_large_upload_uses_a_session_with_320_kib_chunks_and_no_auth_header(graph_backend, double):
-    blob = bytes(range(256)) * 5000                       # 1 280 000 bytes
+    blob = bytes(range(256)) * 5000  # 1 280 000 bytes
     f = await graph_backend.default.channel_files.upload("Big.pdf", blob)
     assert f.size == len(blob)
     [session] = double.find("POST", r":/createUploadSession$")
@@ -201,8 +213,10 @@ async def test_large_upload_uses_a_session_with_320_kib_chunks_and_no_auth_heade
     chunks = double.find("PUT", r"^/upload/")
     assert [c.status for c in chunks] == [202, 202, 202, 201]
     assert all(c.body_size % CHUNK == 0 for c in chunks[:-1])
-    assert [c.headers["Content-Range"] for c in chunks][:2] == [f"bytes 0-{CHUNK - 1}/{len(blob)}",
-                                                                f"bytes {CHUNK}-{2 * CHUNK - 1}/{len(blob)}"]
+    assert [c.headers["Content-Range"] for c in chunks][:2] == [
+        f"bytes 0-{CHUNK - 1}/{len(blob)}",
+        f"bytes {CHUNK}-{2 * CHUNK - 1}/{len(blob)}",
+    ]
     assert not any("Authorization" in c.headers for c in chunks)
     assert not double.find("PUT", r":/content$")
     drive_id, _ = double.channels[(TEAM_ID, CHANNEL_ID)]
@@ -251,8 +265,9 @@ async def test_a_name_taken_during_a_session_moves_to_the_next_name(graph_backen
 
 async def test_share_is_an_invitation_never_a_link(graph_backend, double, school):
     sup, who = school.staff["priya.raman"], school.staff["tom.hollis"]
-    await graph_backend.default.personal_files.upload_and_share(sup.aad_object_id, "1-1.docx", b"x",
-                                                                share_with=who.email, role="write")
+    await graph_backend.default.personal_files.upload_and_share(
+        sup.aad_object_id, "1-1.docx", b"x", share_with=who.email, role="write"
+    )
     [invite] = double.find("POST", r"/invite$")
     assert invite.json["roles"] == ["write"] and invite.json["requireSignIn"] is True
     assert invite.json["sendInvitation"] is False
@@ -263,6 +278,7 @@ async def test_share_is_an_invitation_never_a_link(graph_backend, double, school
 
 
 # ---------------------------------------------------------------- apps
+
 
 async def test_download_follows_graphs_redirect(graph_backend, double):
     b = graph_backend.default
@@ -284,6 +300,7 @@ async def test_install_app_binds_the_catalog_app(graph_backend, double, school):
 
 # ---------------------------------------------------------------- authentication
 
+
 async def test_a_wrong_token_is_one_plain_auth_error(graph_backend, double, school):
     b = graph_backend(credential=StaticTokenCredential("stale-token"))
     with pytest.raises(GraphAuthError) as info:
@@ -292,20 +309,33 @@ async def test_a_wrong_token_is_one_plain_auth_error(graph_backend, double, scho
     assert info.value.counts_as_attempt is False
 
 
-async def test_an_expired_secret_is_one_clear_error_at_start_up_and_in_the_outbox(graph_backend, double, school,
-                                                                                  sqlite_db, clock, caplog):
+async def test_an_expired_secret_is_one_clear_error_at_start_up_and_in_the_outbox(
+    graph_backend, double, school, sqlite_db, clock, caplog
+):
     expired = ClientAuthenticationError(
         "ClientSecretCredential.get_token failed: AADSTS7000222: The provided client secret keys for app "
-        "'bbbb' are expired. Trace ID: 1 Correlation ID: 2 Timestamp: 2026-11-23 10:00:00Z")
+        "'bbbb' are expired. Trace ID: 1 Correlation ID: 2 Timestamp: 2026-11-23 10:00:00Z"
+    )
     b = graph_backend(credential=StaticTokenCredential(error=expired))
     with pytest.raises(GraphAuthError) as info:
         await b.verify()
-    assert str(info.value) == ("Microsoft Graph sign-in failed (AADSTS7000222): the client secret has expired: "
-                               "create a new one on the app registration and set GRAPH_CLIENT_SECRET")
+    assert str(info.value) == (
+        "Microsoft Graph sign-in failed (AADSTS7000222): the client secret has expired: "
+        "create a new one on the app registration and set GRAPH_CLIENT_SECRET"
+    )
     async with sqlite_db.session() as s:
         for i in range(4):
-            await enqueue(s, *calendar_create(f"b{i}", organizer_id="priya.raman", attendees=["tom.hollis"],
-                                              start=MON, end=MON + dt.timedelta(hours=1)), key=f"b{i}")
+            await enqueue(
+                s,
+                *calendar_create(
+                    f"b{i}",
+                    organizer_id="priya.raman",
+                    attendees=["tom.hollis"],
+                    start=MON,
+                    end=MON + dt.timedelta(hours=1),
+                ),
+                key=f"b{i}",
+            )
     worker = OutboxWorker(sqlite_db, graph_handlers(b, db=sqlite_db, school=school), clock=clock, max_attempts=2)
     with caplog.at_level(logging.INFO):
         for _ in range(3):
@@ -317,6 +347,7 @@ async def test_an_expired_secret_is_one_clear_error_at_start_up_and_in_the_outbo
     from sqlalchemy import select
 
     from bot.store.models_outbox import OutboxRow
+
     async with sqlite_db.session() as s:
         rows = (await s.execute(select(OutboxRow))).scalars().all()
     assert {(r.status, r.attempts) for r in rows} == {("pending", 0)}  # waiting for a new secret, not dead
@@ -324,6 +355,7 @@ async def test_an_expired_secret_is_one_clear_error_at_start_up_and_in_the_outbo
 
 async def test_managed_identity_unavailable_is_explained(graph_backend):
     from azure.identity import CredentialUnavailableError
+
     b = graph_backend(credential=StaticTokenCredential(error=CredentialUnavailableError("no IMDS endpoint")))
     with pytest.raises(GraphAuthError, match="no managed identity is available"):
         await b.verify()
@@ -337,6 +369,7 @@ async def test_bad_arguments_are_caught_before_any_request(graph_backend, double
 
 async def test_too_many_renames_is_a_conflict(graph_backend, double, monkeypatch):
     import graph.msgraph.files as files
+
     monkeypatch.setattr(files, "candidates", lambda name: iter([name, name.replace(".", " (2).")]))
     b = graph_backend.default
     await b.channel_files.upload("R.docx", b"1")
@@ -359,12 +392,17 @@ async def test_retry_after_reaches_the_outbox_row(graph_backend, double, school,
     from sqlalchemy import select
 
     from bot.store.models_outbox import OutboxRow
+
     double.fail("POST", r"/events$", status=429, retry_after=17, times=1)
     async with sqlite_db.session() as s:
-        await enqueue(s, *calendar_create("b9", organizer_id="priya.raman", attendees=["tom.hollis"], start=MON,
-                                          end=MON + dt.timedelta(hours=1)), key="b9")
-    worker = OutboxWorker(sqlite_db, graph_handlers(graph_backend.default, db=sqlite_db, school=school),
-                          clock=clock)
+        await enqueue(
+            s,
+            *calendar_create(
+                "b9", organizer_id="priya.raman", attendees=["tom.hollis"], start=MON, end=MON + dt.timedelta(hours=1)
+            ),
+            key="b9",
+        )
+    worker = OutboxWorker(sqlite_db, graph_handlers(graph_backend.default, db=sqlite_db, school=school), clock=clock)
     assert await worker.run_once() == 0
     async with sqlite_db.session() as s:
         row = (await s.execute(select(OutboxRow))).scalar_one()
@@ -377,5 +415,6 @@ async def test_retry_after_reaches_the_outbox_row(graph_backend, double, school,
 async def test_the_network_guard_is_on(graph_backend):
     """The loopback guard (tests/graph/conftest.py) turns a real sign-in attempt into a local failure."""
     import socket
+
     with pytest.raises(OSError, match="only loopback"):
         socket.getaddrinfo("login.microsoftonline.com", 443)

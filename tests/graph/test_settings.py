@@ -1,4 +1,5 @@
 """Graph settings and the mode switch: nothing → local; everything → msgraph; half → one error naming the gaps."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,10 +12,14 @@ from graph.msgraph import MsGraphBackend
 from graph.msgraph.client import build_credential
 from graph.settings import GraphSettings, load_graph_settings
 
-COMPLETE = dict(GRAPH_TENANT_ID="11111111-1111-4111-8111-111111111111",
-                GRAPH_CLIENT_ID="22222222-2222-4222-8222-222222222222", GRAPH_CLIENT_SECRET="s3cret",
-                GRAPH_TEAM_ID="team-guid", GRAPH_SAFEGUARDING_CHANNEL_ID="19:abc@thread.tacv2",
-                GRAPH_TEAMS_APP_ID="catalog-app-id")
+COMPLETE = dict(
+    GRAPH_TENANT_ID="11111111-1111-4111-8111-111111111111",
+    GRAPH_CLIENT_ID="22222222-2222-4222-8222-222222222222",
+    GRAPH_CLIENT_SECRET="s3cret",
+    GRAPH_TEAM_ID="team-guid",
+    GRAPH_SAFEGUARDING_CHANNEL_ID="19:abc@thread.tacv2",
+    GRAPH_TEAMS_APP_ID="catalog-app-id",
+)
 
 
 @pytest.fixture
@@ -29,6 +34,7 @@ def env(monkeypatch):
         for k, v in values.items():
             monkeypatch.setenv(k, v)
         return GraphSettings(_env_file=None)
+
     return set_
 
 
@@ -44,13 +50,16 @@ def test_complete_settings_from_the_environment_mean_msgraph(env):
     assert s.api_root == "https://graph.microsoft.com/v1.0"
 
 
-@pytest.mark.parametrize("drop,named", [
-    ("GRAPH_CLIENT_SECRET", "GRAPH_CLIENT_SECRET, GRAPH_CERTIFICATE_PATH or GRAPH_USE_MANAGED_IDENTITY"),
-    ("GRAPH_TENANT_ID", "GRAPH_TENANT_ID"),
-    ("GRAPH_CLIENT_ID", "GRAPH_CLIENT_ID"),
-    ("GRAPH_SAFEGUARDING_CHANNEL_ID", "GRAPH_SAFEGUARDING_CHANNEL_ID"),
-    ("GRAPH_TEAMS_APP_ID", "GRAPH_TEAMS_APP_ID"),
-])
+@pytest.mark.parametrize(
+    "drop,named",
+    [
+        ("GRAPH_CLIENT_SECRET", "GRAPH_CLIENT_SECRET, GRAPH_CERTIFICATE_PATH or GRAPH_USE_MANAGED_IDENTITY"),
+        ("GRAPH_TENANT_ID", "GRAPH_TENANT_ID"),
+        ("GRAPH_CLIENT_ID", "GRAPH_CLIENT_ID"),
+        ("GRAPH_SAFEGUARDING_CHANNEL_ID", "GRAPH_SAFEGUARDING_CHANNEL_ID"),
+        ("GRAPH_TEAMS_APP_ID", "GRAPH_TEAMS_APP_ID"),
+    ],
+)
 def test_half_configured_names_what_is_missing(env, drop, named):
     s = env(**{k: v for k, v in COMPLETE.items() if k != drop})
     with pytest.raises(GraphConfigError) as info:
@@ -81,23 +90,29 @@ def test_two_credentials_is_an_error(env, tmp_path):
 
 
 def test_missing_certificate_file_is_named(env, tmp_path):
-    s = env(**{k: v for k, v in COMPLETE.items() if k != "GRAPH_CLIENT_SECRET"},
-            GRAPH_CERTIFICATE_PATH=str(tmp_path / "nope.pem"))
+    s = env(
+        **{k: v for k, v in COMPLETE.items() if k != "GRAPH_CLIENT_SECRET"},
+        GRAPH_CERTIFICATE_PATH=str(tmp_path / "nope.pem"),
+    )
     with pytest.raises(GraphConfigError, match="nope.pem, which does not exist"):
         s.mode()
 
 
 def test_managed_identity_needs_no_secret_or_tenant(env):
-    s = env(GRAPH_USE_MANAGED_IDENTITY="true", GRAPH_TEAM_ID="t", GRAPH_SAFEGUARDING_CHANNEL_ID="c",
-            GRAPH_TEAMS_APP_ID="a")
+    s = env(
+        GRAPH_USE_MANAGED_IDENTITY="true", GRAPH_TEAM_ID="t", GRAPH_SAFEGUARDING_CHANNEL_ID="c", GRAPH_TEAMS_APP_ID="a"
+    )
     assert s.mode() == "msgraph" and s.credential_kind() == "managed_identity"
 
 
-@pytest.mark.parametrize("key,value,fragment", [
-    ("GRAPH_BASE_URL", "http://graph.example.org", "https"),
-    ("GRAPH_UPLOAD_CHUNK_BYTES", "1000000", "320 KiB"),
-    ("GRAPH_TIMEOUT_SECONDS", "0", "GRAPH_TIMEOUT_SECONDS"),
-])
+@pytest.mark.parametrize(
+    "key,value,fragment",
+    [
+        ("GRAPH_BASE_URL", "http://graph.example.org", "https"),
+        ("GRAPH_UPLOAD_CHUNK_BYTES", "1000000", "320 KiB"),
+        ("GRAPH_TIMEOUT_SECONDS", "0", "GRAPH_TIMEOUT_SECONDS"),
+    ],
+)
 def test_malformed_values_are_one_error_naming_the_setting(env, monkeypatch, key, value, fragment):
     env()
     monkeypatch.setenv(key, value)
@@ -119,11 +134,20 @@ def _self_signed_pem(path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "supervision-bot")])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        + cert.public_bytes(serialization.Encoding.PEM)
+    )
 
 
 async def test_each_credential_kind_builds_the_matching_azure_identity_credential(env, tmp_path):

@@ -1,6 +1,7 @@
 """Shared helpers for the infrastructure checks: tools that live outside the bot's venv (checkov in .venv-infra,
 the Agents Toolkit CLI under infra/toolkit). Missing → skipped with the reason; under CI=true → a failure, because
 CI (scripts/test.sh → setup.sh --test) always installs them."""
+
 from __future__ import annotations
 
 import os

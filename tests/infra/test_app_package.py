@@ -1,5 +1,6 @@
 """The Teams app package: built from appPackage/ + env/.env.<env>, valid against the official 1.29 schema, the
 three files at the zip's root, icons as Teams wants them, and a command menu that matches the bot's router."""
+
 from __future__ import annotations
 
 import json
@@ -31,11 +32,26 @@ from tests.infra.conftest import need_tool
 
 SCHEMA = find_schema()
 needs_schema = pytest.mark.skipif(
-    SCHEMA is None, reason="the official manifest schema is not beside this checkout (looked in "
-                           + ", ".join(map(str, schema_candidates())) + ")")
+    SCHEMA is None,
+    reason="the official manifest schema is not beside this checkout (looked in "
+    + ", ".join(map(str, schema_candidates()))
+    + ")",
+)
 # Commands whose answers carry record content or people's names: never offered to a group chat.
-RECORD_CONTENT = {"record", "note", "actions", "myactions", "attendance", "agreement", "sessions", "requests",
-                  "pool", "specialist", "enrichment", "schedule"}
+RECORD_CONTENT = {
+    "record",
+    "note",
+    "actions",
+    "myactions",
+    "attendance",
+    "agreement",
+    "sessions",
+    "requests",
+    "pool",
+    "specialist",
+    "enrichment",
+    "schedule",
+}
 
 
 @pytest.fixture
@@ -51,6 +67,7 @@ def built_manifest(project: Path, env: str = "local") -> dict:
 
 
 # ------------------------------------------------------------------ schema and layout
+
 
 @needs_schema
 def test_the_local_package_builds_and_validates_against_the_official_schema(project):
@@ -99,13 +116,16 @@ def test_the_build_is_reproducible(project):
 
 # ------------------------------------------------------------------ placeholders and environments
 
+
 def test_placeholders_are_filled_from_the_env_file(project):
     m = built_manifest(project)
     env = load_env("local", project / "env")
     assert m["id"] == env["TEAMS_APP_ID"]
     assert m["bots"][0]["botId"] == env["BOT_ID"]
-    assert m["webApplicationInfo"] == {"id": env["BOT_ID"],
-                                       "resource": f"api://{env['BOT_DOMAIN']}/botid-{env['BOT_ID']}"}
+    assert m["webApplicationInfo"] == {
+        "id": env["BOT_ID"],
+        "resource": f"api://{env['BOT_DOMAIN']}/botid-{env['BOT_ID']}",
+    }
     assert m["validDomains"] == [env["BOT_DOMAIN"]]
     assert m["name"]["short"] == "Supervision" + env["APP_NAME_SUFFIX"]
 
@@ -150,6 +170,7 @@ def test_manifest_version_is_the_bot_version():
 
 # ------------------------------------------------------------------ what the manifest offers
 
+
 def test_scopes_private_channels_and_no_resource_specific_consent(project):
     m = built_manifest(project)
     assert m["bots"][0]["scopes"] == ["personal", "team", "groupChat"]
@@ -177,8 +198,10 @@ def test_every_router_command_is_in_the_menu_of_each_scope_it_belongs_to(project
 
 
 def test_group_chats_never_get_record_content(project):
-    menus = {cl["scopes"][0]: [c["title"] for c in cl["commands"]]
-             for cl in built_manifest(project)["bots"][0]["commandLists"]}
+    menus = {
+        cl["scopes"][0]: [c["title"] for c in cl["commands"]]
+        for cl in built_manifest(project)["bots"][0]["commandLists"]
+    }
     assert not RECORD_CONTENT & set(menus[GROUP_CHAT])
     assert menus[GROUP_CHAT] == ["help", "request"]
     for word in RECORD_CONTENT:
@@ -222,6 +245,7 @@ def test_a_bad_build_writes_nothing(project):
 
 # ------------------------------------------------------------------ icons
 
+
 def test_the_icons_have_the_sizes_and_transparency_teams_requires():
     color = read_png((ROOT / "appPackage" / "color.png").read_bytes())
     outline = read_png((ROOT / "appPackage" / "outline.png").read_bytes())
@@ -253,10 +277,14 @@ ATK = ROOT / "infra" / "toolkit" / "node_modules" / ".bin" / "atk"
 
 
 def _atk_validate(manifest: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ATK), "validate", "--manifest-file", str(manifest), "--telemetry", "false"],
-                          capture_output=True, text=True, timeout=180, cwd=manifest.parent,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(manifest.parent), "NO_PROXY": "*",
-                               "TEAMSFX_TELEMETRY_TEST": "1"})
+    return subprocess.run(
+        [str(ATK), "validate", "--manifest-file", str(manifest), "--telemetry", "false"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=manifest.parent,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(manifest.parent), "NO_PROXY": "*", "TEAMSFX_TELEMETRY_TEST": "1"},
+    )
 
 
 def test_the_agents_toolkit_validator_accepts_the_built_manifest_offline(project):

@@ -1,5 +1,6 @@
 """infra/azure.bicep: parsed with pycep-parser, scanned with checkov (both offline, in .venv-infra), and its App
 Service settings are exactly what the bot reads (names computed from the pydantic settings models)."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,10 @@ NOT_IN_BICEP = {
 def bicep() -> dict:
     """The template as pycep-parser's JSON (run in .venv-infra, where pycep lives)."""
     need_tool(INFRA_PY, "the infra venv (pycep-parser, checkov)")
-    code = ("import json, sys, pathlib; from pycep import BicepParser; "
-            "json.dump(BicepParser().parse(file_path=pathlib.Path(sys.argv[1])), sys.stdout, default=str)")
+    code = (
+        "import json, sys, pathlib; from pycep import BicepParser; "
+        "json.dump(BicepParser().parse(file_path=pathlib.Path(sys.argv[1])), sys.stdout, default=str)"
+    )
     out = subprocess.run([str(INFRA_PY), "-c", code, str(BICEP)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout)
@@ -66,9 +69,14 @@ def app_settings(bicep: dict) -> dict[str, str]:
 
 def test_the_template_parses_and_declares_what_the_issue_asks_for(bicep):
     types = {r["type"] for r in bicep["resources"].values()}
-    assert {"Microsoft.BotService/botServices", "Microsoft.Web/serverfarms", "Microsoft.Web/sites",
-            "Microsoft.DBforPostgreSQL/flexibleServers", "Microsoft.KeyVault/vaults",
-            "Microsoft.Insights/components"} <= types
+    assert {
+        "Microsoft.BotService/botServices",
+        "Microsoft.Web/serverfarms",
+        "Microsoft.Web/sites",
+        "Microsoft.DBforPostgreSQL/flexibleServers",
+        "Microsoft.KeyVault/vaults",
+        "Microsoft.Insights/components",
+    } <= types
     bot = bicep["resources"]["bot"]["config"]["properties"]
     assert bot["msaAppType"] == "SingleTenant"
     app = bicep["resources"]["app"]["config"]
@@ -145,8 +153,13 @@ def test_checkov_finds_nothing_unexplained(tmp_path):
     cmd = [str(CHECKOV), "-d", str(work), "--framework", "bicep", "--skip-download", "-o", "json"]
     if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
         cmd = ["unshare", "-n", *cmd]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
-                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BC_SKIP_MAPPING": "TRUE"})
+    out = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BC_SKIP_MAPPING": "TRUE"},
+    )
     report = json.loads(out.stdout)
     failed = [(c["check_id"], c["resource"]) for c in report["results"].get("failed_checks", [])]
     assert failed == [], f"checkov findings without a written reason: {failed}"

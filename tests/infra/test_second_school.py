@@ -1,5 +1,6 @@
 """A school that is not the demo: infra/demo/second-school.yaml shares nothing with Kestrel Brook, and the Playground
 configs make_configs builds from it are that school's people, team, Safeguarding channel and group chat."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -71,12 +72,13 @@ def test_configs_are_that_schools_first_five_in_a_circle_of_six(make_configs, se
 
 
 def test_people_named_with_as_are_who_you_can_be(make_configs, second):
-    configs = {sid: yaml.safe_load(t) for sid, t in make_configs.build_configs(SECOND, ["lferreira", "clavelle"]).items()}
+    configs = {
+        sid: yaml.safe_load(t) for sid, t in make_configs.build_configs(SECOND, ["lferreira", "clavelle"]).items()
+    }
     assert list(configs) == ["lferreira", "clavelle"]
     everyone = {u["id"] for u in [configs["lferreira"]["currentUser"], *configs["lferreira"]["users"]]}
     # the two named, topped up from the top of the roster to six
-    assert everyone == {"29:lferreira", "29:clavelle", "29:fnwachukwu", "29:bo.lindgren", "29:rkapoor",
-                        "29:ewhitfield"}
+    assert everyone == {"29:lferreira", "29:clavelle", "29:fnwachukwu", "29:bo.lindgren", "29:rkapoor", "29:ewhitfield"}
     with pytest.raises(SystemExit, match="nobody.here"):
         make_configs.build_configs(SECOND, ["nobody.here"])
 
@@ -92,15 +94,17 @@ def test_a_school_with_fewer_than_six_people_is_refused_by_name(make_configs, tm
 
 def test_the_script_writes_checks_and_drops_people_no_longer_generated(make_configs, tmp_path, capsys):
     out = tmp_path / "people"
-    assert make_configs.main(["--school", str(SECOND), "--out", str(out), "--as", "ahussain,gpetrakis",
-                              "--print-people"]) == 0
+    assert (
+        make_configs.main(["--school", str(SECOND), "--out", str(out), "--as", "ahussain,gpetrakis", "--print-people"])
+        == 0
+    )
     assert capsys.readouterr().out.split() == ["ahussain", "gpetrakis"]
     assert sorted(p.parent.name for p in out.glob(f"*/{CONFIG}")) == ["ahussain", "gpetrakis"]
-    assert make_configs.main(["--school", str(SECOND), "--out", str(out), "--as", "ahussain,gpetrakis",
-                              "--check"]) == 0
+    assert make_configs.main(["--school", str(SECOND), "--out", str(out), "--as", "ahussain,gpetrakis", "--check"]) == 0
     assert make_configs.main(["--school", str(SECOND), "--out", str(out)]) == 0
     assert sorted(p.parent.name for p in out.glob(f"*/{CONFIG}")) == sorted(
-        ["fnwachukwu", "bo.lindgren", "rkapoor", "ewhitfield", "tadebayo-price"])
+        ["fnwachukwu", "bo.lindgren", "rkapoor", "ewhitfield", "tadebayo-price"]
+    )
     (out / "rkapoor" / CONFIG).write_text("stale", encoding="utf-8")
     assert make_configs.main(["--school", str(SECOND), "--out", str(out), "--check"]) == 1
 
@@ -109,4 +113,7 @@ def test_default_folders(make_configs):
     assert make_configs.default_out(make_configs.SCHOOL, None) == make_configs.PEOPLE_DIR
     assert make_configs.default_out(SECOND, None) == ROOT / "data" / "playground" / "second-school" / "people"
     assert make_configs.default_out(make_configs.SCHOOL, ["helen.ashdown"]).parts[-3:] == (
-        "playground", "school", "people")
+        "playground",
+        "school",
+        "people",
+    )

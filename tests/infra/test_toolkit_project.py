@@ -1,6 +1,7 @@
 """The Agents Toolkit project files: valid for the toolkit (its own YAML schema, shipped in the pinned CLI), every
 `${{VAR}}` they use has a source, the files they point at exist, and what they write for the bot is what the bot
 reads."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,9 @@ from tests.conftest import ROOT
 from tests.infra.conftest import need_tool
 
 FILES = {"m365agents.yml": "dev", "m365agents.local.yml": "local"}
-SCHEMAS = ROOT / "infra" / "toolkit" / "node_modules" / "@microsoft" / "m365agentstoolkit-cli" / "resource" / \
-    "yaml-schema"
+SCHEMAS = (
+    ROOT / "infra" / "toolkit" / "node_modules" / "@microsoft" / "m365agentstoolkit-cli" / "resource" / "yaml-schema"
+)
 # Set by the toolkit itself, or asked for interactively when empty (its docs' "built-in environment variables").
 BUILT_IN = {"TEAMSFX_ENV", "AZURE_SUBSCRIPTION_ID", "AZURE_RESOURCE_GROUP_NAME"}
 
@@ -36,8 +38,10 @@ def test_project_file_validates_against_the_toolkits_schema(name):
     schema_path = SCHEMAS / doc["version"] / "yaml.schema.json"
     need_tool(SCHEMAS, "the Agents Toolkit CLI's YAML schemas")
     assert schema_path.is_file(), f"the pinned toolkit has no schema for version {doc['version']}"
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:160]}"
-              for e in Draft7Validator(json.loads(schema_path.read_text())).iter_errors(doc)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message[:160]}"
+        for e in Draft7Validator(json.loads(schema_path.read_text())).iter_errors(doc)
+    ]
     assert errors == []
 
 
@@ -68,8 +72,13 @@ def test_the_parameters_file_uses_only_variables_with_a_source():
     known = set(read_env_file(ROOT / "env" / ".env.dev")) | before_arm | BUILT_IN
     missing = {v for v in PLACEHOLDER.findall(params) if v not in known and not v.startswith("SECRET_")}
     # Filled in by hand (DEPLOY.md) once the app is published and the channel exists; empty is allowed by the Bicep.
-    assert missing <= {"TEAMS_APP_PUBLISHED_APP_ID", "SAFEGUARDING_TEAM_ID", "SAFEGUARDING_CHANNEL_ID",
-                       "CHANNEL_DRIVE_ID", "CHANNEL_FOLDER_ID"}, missing
+    assert missing <= {
+        "TEAMS_APP_PUBLISHED_APP_ID",
+        "SAFEGUARDING_TEAM_ID",
+        "SAFEGUARDING_CHANNEL_ID",
+        "CHANNEL_DRIVE_ID",
+        "CHANNEL_FOLDER_ID",
+    }, missing
 
 
 @pytest.mark.parametrize("name", FILES)

@@ -1,5 +1,6 @@
 """The DSL team's action list: actions from group records with owner and due date, the viewer's own first,
 overdue flagged, marked done (and reopened) by anyone in the DSL team; nobody else sees it."""
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,20 @@ async def _record_with_actions(teams, db, school):
     amara = person(school, "amara.okafor")
     sid = await add_session(db)
     card = await open_record(teams, amara, sid)
-    await click(teams, amara, card, "Submit record", filled(
-        act_0_text="Check the lunchtime rota", act_0_owner="amara.okafor", act_0_due="2026-12-01",
-        act_1_text="Book refresher training", act_1_owner="marcus.fenwick", act_1_due="2026-11-24"))
+    await click(
+        teams,
+        amara,
+        card,
+        "Submit record",
+        filled(
+            act_0_text="Check the lunchtime rota",
+            act_0_owner="amara.okafor",
+            act_0_due="2026-12-01",
+            act_1_text="Book refresher training",
+            act_1_owner="marcus.fenwick",
+            act_1_due="2026-11-24",
+        ),
+    )
     async with db.session() as s:
         return {a.text: a.id for a in (await s.execute(select(RecordAction))).scalars()}
 
@@ -42,7 +54,7 @@ async def test_actions_from_records_appear_with_owner_due_date_and_source(teams,
 
 async def test_overdue_actions_are_flagged(teams, db, school, clock):
     await _record_with_actions(teams, db, school)
-    clock.advance(days=2)       # Wed 25 Nov: the 24 Nov action is overdue
+    clock.advance(days=2)  # Wed 25 Nov: the 24 Nov action is overdue
     status, body = await teams.submit(person(school, "amara.okafor"), "actions.list", {})
     flat = _sections(card_of(body))
     assert "2 open, 1 overdue" in flat and "Marcus Fenwick · due Tue 24 Nov · **overdue**" in flat
@@ -50,7 +62,7 @@ async def test_overdue_actions_are_flagged(teams, db, school, clock):
 
 async def test_mark_done_once_then_reopen(teams, db, school):
     ids = await _record_with_actions(teams, db, school)
-    daniel = person(school, "daniel.whitcombe")          # any DSL-team member may tick one off at the meeting
+    daniel = person(school, "daniel.whitcombe")  # any DSL-team member may tick one off at the meeting
     aid = ids["Check the lunchtime rota"]
     status, body = await teams.submit(daniel, "actions.done", {"action_id": aid})
     card = card_of(body)

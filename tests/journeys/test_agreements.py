@@ -1,5 +1,6 @@
 """The supervision agreement: confirmed by both, reviewed yearly (seed 001 Appendix 1, seed 003 "signed by both"),
 through the real app on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,15 @@ from tests.journeys.test_request_kit import errors_on, texts_of
 
 # ---- supervision agreements --------------------------------------------------------------------------------------
 
-AGREE = {"ag_date": "2026-11-19", "ag_frequency": "half_termly", "ag_minutes": "60", "ag_confidential": "true",
-         "ag_records": "true", "ag_cancel": "true", "ag_difficulty": "true"}
+AGREE = {
+    "ag_date": "2026-11-19",
+    "ag_frequency": "half_termly",
+    "ag_minutes": "60",
+    "ag_confidential": "true",
+    "ag_records": "true",
+    "ag_cancel": "true",
+    "ag_difficulty": "true",
+}
 
 
 async def test_agreement_needs_both_confirmations_and_is_due_for_review_a_year_later(kit, pairs):  # noqa: F811
@@ -27,7 +35,7 @@ async def test_agreement_needs_both_confirmations_and_is_due_for_review_a_year_l
     assert await count(kit.db, SupervisionAgreement) == 0
     out = await kit.press(SUP, bad, "agreement.submit", AGREE)
     assert "waiting for Tom Hollis to confirm" in texts_of(out)
-    again = await kit.press(SUP, bad, "agreement.submit", AGREE)       # a double click records it once
+    again = await kit.press(SUP, bad, "agreement.submit", AGREE)  # a double click records it once
     assert "already recorded" in texts_of(again)
     async with kit.db.session() as s:
         row = (await s.execute(select(SupervisionAgreement))).scalar_one()
@@ -56,10 +64,21 @@ async def test_agreement_needs_both_confirmations_and_is_due_for_review_a_year_l
 
 async def test_an_overdue_agreement_review_shows_on_the_dsl_attendance_card(kit, pairs):  # noqa: F811
     async with kit.db.session() as s:
-        s.add(SupervisionAgreement(nonce="b" * 32, pairing_id=pairs, supervisor_id=SUP, supervisee_id=SEE,
-                                   agreed_on=dt.date(2025, 11, 2), review_due=dt.date(2026, 11, 2), status=AGREED,
-                                   proposed_by=SUP, created_at=kit.clock.now - dt.timedelta(days=386),
-                                   supervisor_confirmed_at=kit.clock.now, supervisee_confirmed_at=kit.clock.now))
+        s.add(
+            SupervisionAgreement(
+                nonce="b" * 32,
+                pairing_id=pairs,
+                supervisor_id=SUP,
+                supervisee_id=SEE,
+                agreed_on=dt.date(2025, 11, 2),
+                review_due=dt.date(2026, 11, 2),
+                status=AGREED,
+                proposed_by=SUP,
+                created_at=kit.clock.now - dt.timedelta(days=386),
+                supervisor_confirmed_at=kit.clock.now,
+                supervisee_confirmed_at=kit.clock.now,
+            )
+        )
     card = await kit.say("amara.okafor", "attendance")
     flat = texts_of(card)
     assert "agreements overdue for review** (1)" in flat

@@ -1,5 +1,6 @@
 """The compliance journey over real HTTP: the attendance card (DSL names, governor figures), "I'll attend" from a
 reminder, and booking / declining the mop-up session — with tampered and repeated submits."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,7 +43,7 @@ async def _outbox(db, kind: str | None = None) -> list[OutboxRow]:
 
 async def _willow_recorded(db):
     sid = await add_session(db, day=D(2026, 11, 10), group_id="willow")
-    await record_attendance(db, sid, ["isla.brennan", "nadia.farouk", "samuel.kerr"])   # Tom and Yasmin missed it
+    await record_attendance(db, sid, ["isla.brennan", "nadia.farouk", "samuel.kerr"])  # Tom and Yasmin missed it
     return sid
 
 
@@ -56,8 +57,8 @@ async def test_dsl_sees_percentages_outstanding_names_and_days_left(teams, conne
     assert "Autumn 2" in body
     assert "Willow Class" in body and "3 of 5 (60%)" in body
     assert "Tom Hollis" in body and "Yasmin Shah" in body
-    assert "Isla Brennan" not in body.split("Still to attend")[1]       # attended: not listed as outstanding
-    assert "Owen Pryce" in body and "long-term absence" in body          # exempt, shown with the reason
+    assert "Isla Brennan" not in body.split("Still to attend")[1]  # attended: not listed as outstanding
+    assert "Owen Pryce" in body and "long-term absence" in body  # exempt, shown with the reason
     # 23 Nov 2026 (Mon): 3 Nov .. 18 Dec has 34 school days; from 23 Nov there are 20 left
     assert "20 school days left" in body and "Fri 18 Dec" in body
     assert "3 of 39 attended" in body
@@ -77,10 +78,11 @@ async def test_governor_sees_figures_never_names(teams, connector, db, school):
 
 async def test_governor_small_groups_fold_into_whole_school(teams, connector, db, school, monkeypatch):
     from bot.reminders import views
+
     monkeypatch.setattr(views, "GOVERNOR_MIN_GROUP", 5)
     await teams.say(person(school, "ruth.calloway"), "attendance")
     body = _text(connector.cards()[0])
-    assert "Rowan Class" in body and "fewer than 5 staff" in body      # 3 due in Rowan: no figure for it
+    assert "Rowan Class" in body and "fewer than 5 staff" in body  # 3 due in Rowan: no figure for it
     assert "Willow Class" in body and "0 of 5 (0%)" in body
 
 
@@ -131,8 +133,12 @@ async def test_ill_attend_adds_invitee_and_calendar_entry_once(teams, connector,
 async def test_ill_attend_refuses_tampered_sessions(teams, db, school):
     other_ht = await add_session(db, day=D(2027, 1, 12), half_term="2026-27 Spring 1")
     tom = person(school, "tom.hollis")
-    for data in ({"ht": 1, "session_id": "999"}, {"ht": 1, "session_id": str(other_ht)},
-                 {"ht": 1, "session_id": "abc"}, {"ht": 1, "session_id": ["1"]}):
+    for data in (
+        {"ht": 1, "session_id": "999"},
+        {"ht": 1, "session_id": str(other_ht)},
+        {"ht": 1, "session_id": "abc"},
+        {"ht": 1, "session_id": ["1"]},
+    ):
         status, body = await _submit(teams, tom, "compliance.attend", data)
         assert status == 200 and "couldn't find that session" in _text(body)
     async with db.session() as s:
@@ -141,10 +147,11 @@ async def test_ill_attend_refuses_tampered_sessions(teams, db, school):
 
 
 async def test_ill_attend_for_started_session_rerenders_with_error_and_other_choices(teams, db, school, clock):
-    started = await add_session(db, day=D(2026, 11, 23), start="09:30")     # clock: 23 Nov 10:00
+    started = await add_session(db, day=D(2026, 11, 23), start="09:30")  # clock: 23 Nov 10:00
     later = await add_session(db, day=D(2026, 11, 26), group_id="willow")
-    status, card = await _submit(teams, person(school, "tom.hollis"), "compliance.attend",
-                                      {"ht": 1, "session_id": str(started)})
+    status, card = await _submit(
+        teams, person(school, "tom.hollis"), "compliance.attend", {"ht": 1, "session_id": str(started)}
+    )
     assert status == 200 and not validation_errors(card)
     body = _text(card)
     assert "already started" in body
@@ -160,22 +167,23 @@ async def test_ill_attend_without_a_choice_asks_for_one(teams, db, school):
 
 
 async def test_reminder_from_a_finished_half_term(teams, db, school):
-    status, body = await _submit(teams, person(school, "tom.hollis"), "compliance.attend",
-                                      {"ht": 0, "session_id": "1"})
+    status, body = await _submit(teams, person(school, "tom.hollis"), "compliance.attend", {"ht": 0, "session_id": "1"})
     assert "half term is over" in _text(body)
 
 
 # ---- mop-up ---------------------------------------------------------------------------------------------------
 @pytest.fixture
 def in_proposal_week(clock):
-    clock.now = at(D(2026, 12, 7), "10:00")     # Mon 7 Dec: 10 school days left
+    clock.now = at(D(2026, 12, 7), "10:00")  # Mon 7 Dec: 10 school days left
     return clock
 
 
 def _busy_lookup(busy: dict):
     async def lookup(ids, start, end):
         from bot.domain.slots import Busy
+
         return {i: [Busy(a, b) for a, b in busy.get(i, [])] for i in ids}
+
     return lookup
 
 
@@ -202,8 +210,9 @@ async def test_mop_up_proposal_goes_to_the_dsl_team_once(teams, db, in_proposal_
 
 
 async def test_mop_up_times_avoid_the_facilitators_busy_time(teams, db, in_proposal_week, school):
-    everyone_busy_monday = {m.id: [(at(D(2026, 12, 14), "00:00"), at(D(2026, 12, 15), "00:00"))]
-                            for m in facts.dsl_team(school)}
+    everyone_busy_monday = {
+        m.id: [(at(D(2026, 12, 14), "00:00"), at(D(2026, 12, 15), "00:00"))] for m in facts.dsl_team(school)
+    }
     row = await _proposal(teams, db, in_proposal_week, everyone_busy_monday)
     assert row.options and all(not o["start"].startswith("2026-12-14") for o in row.options)
     assert row.calendars_checked
@@ -222,11 +231,16 @@ async def test_book_mop_up_books_once_and_tells_everyone(teams, db, in_proposal_
     async with db.session() as s:
         sessions = (await s.execute(select(GroupSession).where(GroupSession.kind == "mop_up"))).scalars().all()
         assert len(sessions) == 1 and sessions[0].half_term == AUTUMN2
-        invitees = (await s.execute(select(SessionInvitee.staff_id, SessionInvitee.added_via).where(
-            SessionInvitee.session_id == sessions[0].id))).all()
+        invitees = (
+            await s.execute(
+                select(SessionInvitee.staff_id, SessionInvitee.added_via).where(
+                    SessionInvitee.session_id == sessions[0].id
+                )
+            )
+        ).all()
     invited = {sid for sid, via in invitees}
     assert "tom.hollis" in invited and "isla.brennan" not in invited and "marcus.fenwick" not in invited
-    assert "owen.pryce" not in invited                        # exempt (long-term absence)
+    assert "owen.pryce" not in invited  # exempt (long-term absence)
     assert {via for _, via in invitees} == {"mop_up"}
     [event] = await _outbox(db, "calendar.create")
     assert event.payload["organizer_id"] == "marcus.fenwick" and set(event.payload["attendee_ids"]) == invited
@@ -242,14 +256,16 @@ async def test_book_mop_up_bad_choices_rerender_with_values_kept(teams, db, in_p
     busy = {"amara.okafor": [(at(D(2026, 12, 14), "00:00"), at(D(2026, 12, 19), "00:00"))]}
     row = await _proposal(teams, db, in_proposal_week, busy)
     amara = person(school, "amara.okafor")
-    status, card = await _submit(teams, amara, "compliance.mopup.confirm",
-                                      {"proposal": row.id, "slot": "0", "facilitator": "amara.okafor"})
+    status, card = await _submit(
+        teams, amara, "compliance.mopup.confirm", {"proposal": row.id, "slot": "0", "facilitator": "amara.okafor"}
+    )
     assert not validation_errors(card)
     assert "Amara Okafor is busy then" in _text(card)
     facil = next(e for e in card["body"] if e.get("id") == "facilitator")
     assert facil["value"] == "amara.okafor"
-    status, card = await _submit(teams, amara, "compliance.mopup.confirm",
-                                      {"proposal": row.id, "slot": "7", "facilitator": "tom.hollis"})
+    status, card = await _submit(
+        teams, amara, "compliance.mopup.confirm", {"proposal": row.id, "slot": "7", "facilitator": "tom.hollis"}
+    )
     assert "Choose one of the times offered" in _text(card) and "Choose someone from the DSL team" in _text(card)
     async with db.session() as s:
         assert (await s.execute(select(func.count()).select_from(GroupSession))).scalar_one() == 0
@@ -258,46 +274,66 @@ async def test_book_mop_up_bad_choices_rerender_with_values_kept(teams, db, in_p
 async def test_only_dsl_can_book_or_decline(teams, db, in_proposal_week, school):
     row = await _proposal(teams, db, in_proposal_week)
     for verb in ("compliance.mopup.confirm", "compliance.mopup.decline", "compliance.mopup.propose"):
-        status, body = await _submit(teams, person(school, "priya.raman"), verb,
-                                          {"proposal": row.id, "slot": "0", "facilitator": "amara.okafor", "ht": 1})
+        status, body = await _submit(
+            teams,
+            person(school, "priya.raman"),
+            verb,
+            {"proposal": row.id, "slot": "0", "facilitator": "amara.okafor", "ht": 1},
+        )
         assert "Only the DSL team" in _text(body)
-    status, body = await _submit(teams, person(school, "amara.okafor"), "compliance.mopup.confirm",
-                                      {"proposal": 12345, "slot": "0", "facilitator": "amara.okafor"})
+    status, body = await _submit(
+        teams,
+        person(school, "amara.okafor"),
+        "compliance.mopup.confirm",
+        {"proposal": 12345, "slot": "0", "facilitator": "amara.okafor"},
+    )
     assert "couldn't find that mop-up proposal" in _text(body)
 
 
 async def test_decline_then_plan_again(teams, db, in_proposal_week, school):
     row = await _proposal(teams, db, in_proposal_week)
-    status, card = await _submit(teams, person(school, "daniel.whitcombe"), "compliance.mopup.decline",
-                                      {"proposal": row.id})
+    status, card = await _submit(
+        teams, person(school, "daniel.whitcombe"), "compliance.mopup.decline", {"proposal": row.id}
+    )
     assert "No mop-up" in _text(card) and not validation_errors(card)
     status, card = await _submit(teams, person(school, "amara.okafor"), "compliance.attendance", {"ht": 1})
     assert "said it is not needed" in _text(card)
     assert any(a.get("verb") == "compliance.mopup.propose" for a in card["actions"])
     status, card = await _submit(teams, person(school, "amara.okafor"), "compliance.mopup.propose", {"ht": 1})
-    assert "Mop-up session" in _text(card) and any(a.get("verb") == "compliance.mopup.confirm"
-                                                   for a in card["actions"])
+    assert "Mop-up session" in _text(card) and any(a.get("verb") == "compliance.mopup.confirm" for a in card["actions"])
     assert not validation_errors(card)
-
 
 
 async def test_dsl_teams_own_supervision_shows_from_booked_meetings(teams, connector, db, school):
     """Seeds 002/003: the DSL team's individual supervision at the school's frequency (half-termly here)."""
     from bot.store.models_request import Meeting
+
     start = at(D(2026, 11, 10), "16:00")
     async with db.session() as s:
         for i, (sup, status) in enumerate((("amara.okafor", "booked"), ("marcus.fenwick", "cancelled"))):
-            s.add(Meeting(kind="one_to_one", supervisor_id="priya.raman", supervisee_id=sup, starts_at=start,
-                          ends_at=start + dt.timedelta(hours=1), local_date=start.date(), half_term=AUTUMN2,
-                          status=status, event_key=f"m{i}", offer_nonce=f"n{i}", booked_by="priya.raman",
-                          booked_at=start - dt.timedelta(days=3)))
+            s.add(
+                Meeting(
+                    kind="one_to_one",
+                    supervisor_id="priya.raman",
+                    supervisee_id=sup,
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(hours=1),
+                    local_date=start.date(),
+                    half_term=AUTUMN2,
+                    status=status,
+                    event_key=f"m{i}",
+                    offer_nonce=f"n{i}",
+                    booked_by="priya.raman",
+                    booked_at=start - dt.timedelta(days=3),
+                )
+            )
     await teams.say(person(school, "amara.okafor"), "attendance")
     await teams.say(person(school, "ruth.calloway"), "attendance")
     dsl_card, gov_card = connector.cards()
     body = _text(dsl_card)
     assert "DSL team's own supervision" in body and "at least every half term" in body
     assert "up to date (last Tue 10 Nov)" in body
-    assert "due — 20 school days left (none recorded)" in body          # a cancelled meeting does not count
+    assert "due — 20 school days left (none recorded)" in body  # a cancelled meeting does not count
     assert "1 of 4 up to date" in _text(gov_card) and "Amara" not in _text(gov_card)
     assert not validation_errors(dsl_card) and not validation_errors(gov_card)
 
@@ -307,12 +343,17 @@ async def test_ill_attend_joins_the_booked_mop_up_meeting_itself(teams, db, in_p
     added to the mop-up's own meeting, chained after its creation, not given a separate event."""
     await _willow_recorded(db)
     row = await _proposal(teams, db, in_proposal_week)
-    await _submit(teams, person(school, "amara.okafor"), "compliance.mopup.confirm",
-                  {"proposal": row.id, "slot": "0", "facilitator": "marcus.fenwick"})
+    await _submit(
+        teams,
+        person(school, "amara.okafor"),
+        "compliance.mopup.confirm",
+        {"proposal": row.id, "slot": "0", "facilitator": "marcus.fenwick"},
+    )
     async with db.session() as s:
         mop = (await s.execute(select(GroupSession).where(GroupSession.kind == "mop_up"))).scalar_one()
-    status, card = await _submit(teams, person(school, "isla.brennan"), "compliance.attend",
-                                 {"ht": 1, "session_id": str(mop.id)})
+    status, card = await _submit(
+        teams, person(school, "isla.brennan"), "compliance.attend", {"ht": 1, "session_id": str(mop.id)}
+    )
     assert "you're on the list" in _text(card)
     [create] = await _outbox(db, "calendar.create")
     [upd] = await _outbox(db, "calendar.update")
@@ -324,14 +365,20 @@ async def test_ill_attend_joins_the_booked_mop_up_meeting_itself(teams, db, in_p
 
 async def test_ill_attend_joins_a_session_scheduled_from_the_group_record_journey(teams, db, school):
     from bot.store.models_group_record import ScheduleRequest
+
     sid = await add_session(db, day=D(2026, 12, 1), group_id="rowan", invitees=["joseph.adeyemi", "tara.whitlock"])
     async with db.session() as s:
-        s.add(ScheduleRequest(nonce="n-1", session_id=sid, created_by="amara.okafor",
-                              created_at=at(D(2026, 11, 20), "10:00")))
+        s.add(
+            ScheduleRequest(
+                nonce="n-1", session_id=sid, created_by="amara.okafor", created_at=at(D(2026, 11, 20), "10:00")
+            )
+        )
     await _submit(teams, person(school, "tom.hollis"), "compliance.attend", {"ht": 1, "session_id": str(sid)})
     [upd] = await _outbox(db, "calendar.update")
-    assert upd.payload == {"event_key": f"group_session:{sid}",
-                           "attendee_ids": ["joseph.adeyemi", "tara.whitlock", "tom.hollis"]}
+    assert upd.payload == {
+        "event_key": f"group_session:{sid}",
+        "attendee_ids": ["joseph.adeyemi", "tara.whitlock", "tom.hollis"],
+    }
     assert await _outbox(db, "calendar.create") == []
 
 
@@ -339,12 +386,20 @@ async def test_two_people_joining_at_once_both_end_up_in_the_meeting(teams, db, 
     import asyncio
 
     from bot.store.models_group_record import ScheduleRequest
+
     sid = await add_session(db, day=D(2026, 12, 1), group_id="rowan")
     async with db.session() as s:
-        s.add(ScheduleRequest(nonce="n-2", session_id=sid, created_by="amara.okafor",
-                              created_at=at(D(2026, 11, 20), "10:00")))
-    await asyncio.gather(*(_submit(teams, person(school, who), "compliance.attend", {"ht": 1, "session_id": str(sid)})
-                           for who in ("tom.hollis", "grace.mensah", "nadia.farouk")))
+        s.add(
+            ScheduleRequest(
+                nonce="n-2", session_id=sid, created_by="amara.okafor", created_at=at(D(2026, 11, 20), "10:00")
+            )
+        )
+    await asyncio.gather(
+        *(
+            _submit(teams, person(school, who), "compliance.attend", {"ht": 1, "session_id": str(sid)})
+            for who in ("tom.hollis", "grace.mensah", "nadia.farouk")
+        )
+    )
     updates = await _outbox(db, "calendar.update")
     assert len(updates) == 3
     assert set(updates[-1].payload["attendee_ids"]) == {"tom.hollis", "grace.mensah", "nadia.farouk"}

@@ -1,6 +1,7 @@
 """A group-record submit is one transaction — whatever it finds: a first record, an amendment, an ad-hoc session,
 a double click, mistakes on the card, or a session someone else recorded meanwhile. Counted with SQLAlchemy's
 `begin` event on the engine, so a second `db.session()` (or any other transaction) in the submit fails these."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,15 @@ def transactions(db):
 
 
 async def submit(services, transactions, who: str, data: dict) -> tuple[dict, int]:
-    turn = Turn(now=services.clock(), aad_object_id=None, user_name=None, actor=services.school.staff[who],
-                verb=cards.V_SUBMIT, data=data, invoke=True)
+    turn = Turn(
+        now=services.clock(),
+        aad_object_id=None,
+        user_name=None,
+        actor=services.school.staff[who],
+        verb=cards.V_SUBMIT,
+        data=data,
+        invoke=True,
+    )
     before = transactions.begun
     reply = await journey.submit(services, turn)
     return reply.card, transactions.begun - before
@@ -69,19 +77,18 @@ async def test_the_counter_sees_every_transaction(services, transactions, db):
 
 async def test_a_first_record_and_its_double_click_are_one_transaction_each(services, transactions, db):
     sid = await add_session(db)
-    card, n = await submit(services, transactions, "amara.okafor", {"session_id": sid, "draft_key": KEY1,
-                                                                     **filled()})
+    card, n = await submit(services, transactions, "amara.okafor", {"session_id": sid, "draft_key": KEY1, **filled()})
     assert "Record submitted" in json.dumps(card) and n == 1
     assert await count(db, GroupRecordVersion) == 1 and await count(db, Attendance) == 4
-    card, n = await submit(services, transactions, "amara.okafor", {"session_id": sid, "draft_key": KEY1,
-                                                                     **filled()})
+    card, n = await submit(services, transactions, "amara.okafor", {"session_id": sid, "draft_key": KEY1, **filled()})
     assert "nothing was created twice" in json.dumps(card) and n == 1
 
 
 async def test_mistakes_on_the_card_are_one_transaction(services, transactions, db):
     sid = await add_session(db)
-    card, n = await submit(services, transactions, "amara.okafor", {"session_id": sid, "draft_key": KEY1,
-                                                                     **filled(f_summary="")})
+    card, n = await submit(
+        services, transactions, "amara.okafor", {"session_id": sid, "draft_key": KEY1, **filled(f_summary="")}
+    )
     assert "Please check the field" in json.dumps(card) and n == 1
     assert await count(db, GroupRecord) == 0
 
@@ -89,8 +96,9 @@ async def test_mistakes_on_the_card_are_one_transaction(services, transactions, 
 async def test_recorded_meanwhile_keeps_the_text_as_a_draft_in_the_same_transaction(services, transactions, db):
     sid = await add_session(db)
     await submit(services, transactions, "amara.okafor", {"session_id": sid, "draft_key": KEY1, **filled()})
-    card, n = await submit(services, transactions, "marcus.fenwick", {"session_id": sid, "draft_key": KEY2,
-                                                                       **filled(f_summary="Marcus's")})
+    card, n = await submit(
+        services, transactions, "marcus.fenwick", {"session_id": sid, "draft_key": KEY2, **filled(f_summary="Marcus's")}
+    )
     assert "recorded this session a moment ago" in json.dumps(card) and n == 1
     async with db.session() as s:
         d = (await s.execute(select(GroupRecordDraft))).scalar_one()
@@ -102,8 +110,12 @@ async def test_an_amendment_is_one_transaction(services, transactions, db):
     await submit(services, transactions, "amara.okafor", {"session_id": sid, "draft_key": KEY1, **filled()})
     async with db.session() as s:
         rid = (await s.execute(select(GroupRecord.id))).scalar_one()
-    card, n = await submit(services, transactions, "marcus.fenwick", {
-        "record_id": rid, "draft_key": KEY2, **filled(att_group="tom.hollis", amend_note="Fewer came.")})
+    card, n = await submit(
+        services,
+        transactions,
+        "marcus.fenwick",
+        {"record_id": rid, "draft_key": KEY2, **filled(att_group="tom.hollis", amend_note="Fewer came.")},
+    )
     assert "Version 2 saved" in json.dumps(card) and n == 1
     assert await count(db, GroupRecordVersion) == 2 and await count(db, Attendance) == 2
     async with db.session() as s:
@@ -112,10 +124,10 @@ async def test_an_amendment_is_one_transaction(services, transactions, db):
 
 
 async def test_an_ad_hoc_session_is_made_and_recorded_in_one_transaction(services, transactions, db):
-    adhoc = {"kind": "ad_hoc", "date": "2026-11-20", "time": "13:00", "group": "willow",
-             "facilitator": "amara.okafor"}
-    card, n = await submit(services, transactions, "amara.okafor", {"adhoc": adhoc, "draft_key": KEY1,
-                                                                     **filled(att_group="tom.hollis")})
+    adhoc = {"kind": "ad_hoc", "date": "2026-11-20", "time": "13:00", "group": "willow", "facilitator": "amara.okafor"}
+    card, n = await submit(
+        services, transactions, "amara.okafor", {"adhoc": adhoc, "draft_key": KEY1, **filled(att_group="tom.hollis")}
+    )
     assert "Record submitted" in json.dumps(card) and n == 1
     async with db.session() as s:
         sess = (await s.execute(select(GroupSession))).scalar_one()
@@ -127,8 +139,7 @@ async def test_a_raced_double_click_rolls_back_and_finds_the_first_record(servic
     unique constraint (Concurrent), its transaction rolls back whole, and a second one finds the first record."""
     from bot.records.lifecycle import GROUP
 
-    adhoc = {"kind": "ad_hoc", "date": "2026-11-20", "time": "13:00", "group": "willow",
-             "facilitator": "amara.okafor"}
+    adhoc = {"kind": "ad_hoc", "date": "2026-11-20", "time": "13:00", "group": "willow", "facilitator": "amara.okafor"}
     data = {"adhoc": adhoc, "draft_key": KEY1, **filled(att_group="tom.hollis")}
     await submit(services, transactions, "amara.okafor", data)
     real, calls = type(GROUP).submitted, []

@@ -1,5 +1,6 @@
 """`myactions`: the actions agreed in a 1:1 record are seen by its supervisor and supervisee only (seed 004 summary
 of actions; seed 001 §3.2 1:1 notes not kept centrally), on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -9,6 +10,7 @@ from tests.journeys.one_to_one_kit import SEE, SUP, kit, pairs, submitted  # noq
 from tests.journeys.test_request_kit import texts_of
 
 # ---- 1:1 actions ---------------------------------------------------------------------------------------------
+
 
 async def test_agreed_actions_are_seen_by_the_two_people_only(kit, pairs):  # noqa: F811
     await submitted(kit)

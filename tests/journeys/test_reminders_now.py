@@ -1,6 +1,7 @@
 """Reminders on demand over real HTTP: the DSL previews the round (who, who can't be reached, the next automatic
 round), sends it now and the unattended colleague gets it; asking again, or the scheduled round on its own day,
 never reminds anyone twice; nobody outside the DSL team can see or send it; never outside the sending window."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,11 @@ def _flat(c) -> str:
 
 
 def _card(body):
-    return body["value"] if isinstance(body, dict) and body.get("type") == "application/vnd.microsoft.card.adaptive" \
+    return (
+        body["value"]
+        if isinstance(body, dict) and body.get("type") == "application/vnd.microsoft.card.adaptive"
         else body
+    )
 
 
 def _to(connector, who) -> list[dict]:
@@ -36,8 +40,11 @@ def _send_button(card) -> dict | None:
 
 async def _claims(db) -> list[tuple]:
     async with db.session() as s:
-        return (await s.execute(select(ReminderClaim.staff_id, ReminderClaim.point, ReminderClaim.status)
-                                .order_by(ReminderClaim.id))).all()
+        return (
+            await s.execute(
+                select(ReminderClaim.staff_id, ReminderClaim.point, ReminderClaim.status).order_by(ReminderClaim.id)
+            )
+        ).all()
 
 
 async def test_dsl_previews_sends_now_and_the_colleague_gets_it_once(teams, connector, db, school, clock):
@@ -55,7 +62,7 @@ async def test_dsl_previews_sends_now_and_the_colleague_gets_it_once(teams, conn
     assert "Reminders — Autumn 2" in flat and "brings forward the round due Mon 7 Dec (10 school days left)" in flat
     assert "Next automatic round" in flat and "Mon 7 Dec at 09:00" in flat
     reachable = flat.split("Would be reminded now")[1].split("Can't be reached")[0]
-    assert "Tom Hollis" in reachable and "Isla Brennan" not in flat          # attended: not reminded
+    assert "Tom Hollis" in reachable and "Isla Brennan" not in flat  # attended: not reminded
     assert "Grace Mensah (hasn't opened the bot in Teams)" in flat, flat
     button = _send_button(card)
     assert button["data"] == {"ht": "2026-27 Autumn 2", "point": 10} and button["associatedInputs"] == "none"
@@ -63,10 +70,12 @@ async def test_dsl_previews_sends_now_and_the_colleague_gets_it_once(teams, conn
 
     status, body = await teams.submit(amara, cards.V_SEND, button["data"])
     after = _card(body)
-    assert status == 200 and "Sent 2 reminders" in _flat(after) and "could not be reached" in _flat(after), after["body"][1]
+    assert status == 200 and "Sent 2 reminders" in _flat(after) and "could not be reached" in _flat(after), after[
+        "body"
+    ][1]
     [reminder] = [a for a in _to(connector, tom) if a.get("attachments")]
     assert "Autumn 2" in _flat(reminder) and not _to(connector, isla)
-    assert _send_button(after) is None                                   # nobody left to remind at this point
+    assert _send_button(after) is None  # nobody left to remind at this point
     claims = await _claims(db)
     assert ("tom.hollis", 10, "sent") in claims and not any(c[0] == "isla.brennan" for c in claims)
 
@@ -82,13 +91,19 @@ async def test_dsl_previews_sends_now_and_the_colleague_gets_it_once(teams, conn
     await services.scheduler.tick(clock.now)
     assert not [a for a in _to(connector, tom) if a.get("attachments")]
     async with db.session() as s:
-        n = (await s.execute(select(func.count()).select_from(ReminderClaim).where(
-            ReminderClaim.staff_id == "tom.hollis", ReminderClaim.point == 10))).scalar_one()
+        n = (
+            await s.execute(
+                select(func.count())
+                .select_from(ReminderClaim)
+                .where(ReminderClaim.staff_id == "tom.hollis", ReminderClaim.point == 10)
+            )
+        ).scalar_one()
     assert n == 1
 
 
-async def test_outside_the_window_there_is_no_send_now_and_a_forged_click_sends_nothing(teams, connector, db,
-                                                                                         school, clock):
+async def test_outside_the_window_there_is_no_send_now_and_a_forged_click_sends_nothing(
+    teams, connector, db, school, clock
+):
     amara, tom = person(school, "amara.okafor"), person(school, "tom.hollis")
     await teams.install(tom)
     clock.now = at(D(2026, 11, 23), "18:30")
@@ -121,8 +136,13 @@ async def test_nobody_outside_the_dsl_team_can_preview_or_send(teams, connector,
 
 async def test_tampered_send_data_only_shows_the_preview(teams, connector, db, school):
     amara = person(school, "amara.okafor")
-    for bad in ({}, {"ht": 3, "point": 10}, {"ht": "2026-27 Autumn 2", "point": "10"},
-                {"ht": "2026-27 Autumn 2", "point": True}, {"ht": "2026-27 Spring 1", "point": 10}):
+    for bad in (
+        {},
+        {"ht": 3, "point": 10},
+        {"ht": "2026-27 Autumn 2", "point": "10"},
+        {"ht": "2026-27 Autumn 2", "point": True},
+        {"ht": "2026-27 Spring 1", "point": 10},
+    ):
         status, body = await teams.submit(amara, cards.V_SEND, bad)
         assert status == 200 and "Reminders" in _flat(_card(body))
     assert await _claims(db) == []

@@ -5,6 +5,7 @@ embedded Microsoft 365 backend as `services.m365`, and the outbox delivered by t
 the connector double, calendar kinds to the local calendar), so "both calendars hold the event" is checked against
 the local calendar itself.
 """
+
 from __future__ import annotations
 
 import json
@@ -142,15 +143,23 @@ class Kit:
     def sent_to(self, staff_id: str) -> list[dict]:
         """Cards the bot sent or updated in this person's 1:1 chat, in order."""
         conv = self.p(staff_id).conversation_id
-        return [att["content"] for s in self.connector.sent if s.conversation_id == conv
-                for att in s.activity.get("attachments") or []]
+        return [
+            att["content"]
+            for s in self.connector.sent
+            if s.conversation_id == conv
+            for att in s.activity.get("attachments") or []
+        ]
 
     def journey_cards(self, staff_id: str) -> list[dict]:
         """sent_to, without the outbox's own dead-letter notices to the DSL team (someone else's chat was
         unreachable in a test that did not open it)."""
-        return [c for c in self.sent_to(staff_id)
-                if not c["body"][0].get("text", "").startswith(("Something could not be delivered",
-                                                                 "A colleague cannot be reached"))]
+        return [
+            c
+            for c in self.sent_to(staff_id)
+            if not c["body"][0]
+            .get("text", "")
+            .startswith(("Something could not be delivered", "A colleague cannot be reached"))
+        ]
 
     async def outbox(self, kind: str | None = None) -> list[OutboxRow]:
         async with self.db.session() as s:
@@ -174,12 +183,20 @@ async def kit(teams, connector, db, clock, school, monkeypatch):
     services = teams.app[SERVICES]
     # A failed turn logs its type only; at DEBUG the adapter adds the traceback, which a failing test shows.
     import logging
+
     monkeypatch.setattr(logging.getLogger("bot.teams"), "level", logging.DEBUG)
     return Kit(teams, connector, db, clock, school, services, services.outbox_worker, services.m365)
 
 
-REQUEST_TOM = {"kind": "one_to_one", "preferred": "priya.raman", "topics": "wellbeing,safeguarding",
-               "urgency": "week", "times": "afternoon", "days": "", "note": "Feeling stretched this term."}
+REQUEST_TOM = {
+    "kind": "one_to_one",
+    "preferred": "priya.raman",
+    "topics": "wellbeing,safeguarding",
+    "urgency": "week",
+    "times": "afternoon",
+    "days": "",
+    "note": "Feeling stretched this term.",
+}
 
 
 async def tom_requests(k: Kit, answers: dict | None = None) -> tuple[dict, dict]:

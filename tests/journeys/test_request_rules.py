@@ -1,6 +1,7 @@
 """Pure rules of the request journey (bot/domain/request_rules.py): form validation, routing, horizons, usual times
 (including the weeks the clocks change), capacity, typed times and the pool form. Runs under several process
 time zones: nothing may depend on the server's zone."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,16 @@ from bot.school import load_school
 from tests.conftest import DEMO_SCHOOL
 
 LONDON = ZoneInfo("Europe/London")
-GOOD = {"kind": "one_to_one", "preferred": "priya.raman", "topics": "wellbeing", "urgency": "routine",
-        "times": "morning", "days": "", "note": "  a short note  ", "colleagues": ""}
+GOOD = {
+    "kind": "one_to_one",
+    "preferred": "priya.raman",
+    "topics": "wellbeing",
+    "urgency": "routine",
+    "times": "morning",
+    "days": "",
+    "note": "  a short note  ",
+    "colleagues": "",
+}
 POOL = {"priya.raman", "amara.okafor", "marcus.fenwick"}
 ROSTER = POOL | {"tom.hollis", "isla.brennan", "grace.mensah"}
 
@@ -52,8 +61,9 @@ def process_tz(request):
 
 
 def parse(data, **kw):
-    args = dict(requester_id="tom.hollis", pool_ids=POOL, current_supervisor_id=None, allow_continue=True,
-                roster_ids=ROSTER)
+    args = dict(
+        requester_id="tom.hollis", pool_ids=POOL, current_supervisor_id=None, allow_continue=True, roster_ids=ROSTER
+    )
     args.update(kw)
     return parse_request_form(data, **args)
 
@@ -65,25 +75,28 @@ def test_valid_form_is_normalised():
     assert r.form.topics == ("wellbeing",) and r.form.days == () and r.form.colleagues == ()
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("kind", "", "Choose the kind"),
-    ("kind", "therapy", "Choose the kind"),
-    ("topics", "", "at least one"),
-    ("topics", "wellbeing,gossip", "from the list"),
-    ("urgency", "yesterday", "how soon"),
-    ("times", "", "when you can usually meet"),
-    ("times", "midnight", "from the list"),
-    ("days", "sat", "weekdays"),
-    ("preferred", "tom.hollis", "your own supervisor"),
-    ("preferred", "grace.mensah", "isn't in the trained supervisor pool"),
-    ("preferred", CONTINUE, "don't have a current supervisor"),
-    ("note", "x" * 301, "300 characters"),
-    ("note", "bad\x00byte", "can't store"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("kind", "", "Choose the kind"),
+        ("kind", "therapy", "Choose the kind"),
+        ("topics", "", "at least one"),
+        ("topics", "wellbeing,gossip", "from the list"),
+        ("urgency", "yesterday", "how soon"),
+        ("times", "", "when you can usually meet"),
+        ("times", "midnight", "from the list"),
+        ("days", "sat", "weekdays"),
+        ("preferred", "tom.hollis", "your own supervisor"),
+        ("preferred", "grace.mensah", "isn't in the trained supervisor pool"),
+        ("preferred", CONTINUE, "don't have a current supervisor"),
+        ("note", "x" * 301, "300 characters"),
+        ("note", "bad\x00byte", "can't store"),
+    ],
+)
 def test_each_bad_answer_names_its_field(field, value, message):
     r = parse(dict(GOOD, **{field: value}))
     assert not r.ok and message in r.errors[field]
-    assert r.values[field] == value                      # kept for the re-rendered card
+    assert r.values[field] == value  # kept for the re-rendered card
 
 
 def test_many_errors_at_once_and_nothing_lost():
@@ -122,21 +135,44 @@ def test_colleagues_only_for_group_requests():
 # ---- routing -------------------------------------------------------------------------------------------------------
 def test_routes():
     f = parse(dict(GOOD, preferred=CONTINUE), current_supervisor_id="amara.okafor").form
-    assert route_request(f, requester_id="tom.hollis", current_supervisor_id="amara.okafor", allow_continue=True,
-                         enrichment_supervisor_id="marcus.fenwick") == (Route.CONTINUE, "amara.okafor")
-    assert route_request(f, requester_id="tom.hollis", current_supervisor_id="amara.okafor", allow_continue=False,
-                         enrichment_supervisor_id=None) == (Route.ALLOCATION, None)
+    assert route_request(
+        f,
+        requester_id="tom.hollis",
+        current_supervisor_id="amara.okafor",
+        allow_continue=True,
+        enrichment_supervisor_id="marcus.fenwick",
+    ) == (Route.CONTINUE, "amara.okafor")
+    assert route_request(
+        f,
+        requester_id="tom.hollis",
+        current_supervisor_id="amara.okafor",
+        allow_continue=False,
+        enrichment_supervisor_id=None,
+    ) == (Route.ALLOCATION, None)
     g = parse(GOOD).form
-    assert route_request(g, requester_id="tom.hollis", current_supervisor_id=None, allow_continue=True,
-                         enrichment_supervisor_id="marcus.fenwick") == (Route.ENRICHMENT, "marcus.fenwick")
-    assert route_request(g, requester_id="marcus.fenwick", current_supervisor_id=None, allow_continue=True,
-                         enrichment_supervisor_id="marcus.fenwick") == (Route.ALLOCATION, None)
-    assert route_request(g, requester_id="tom.hollis", current_supervisor_id=None, allow_continue=True,
-                         enrichment_supervisor_id=None) == (Route.ALLOCATION, None)
+    assert route_request(
+        g,
+        requester_id="tom.hollis",
+        current_supervisor_id=None,
+        allow_continue=True,
+        enrichment_supervisor_id="marcus.fenwick",
+    ) == (Route.ENRICHMENT, "marcus.fenwick")
+    assert route_request(
+        g,
+        requester_id="marcus.fenwick",
+        current_supervisor_id=None,
+        allow_continue=True,
+        enrichment_supervisor_id="marcus.fenwick",
+    ) == (Route.ALLOCATION, None)
+    assert route_request(
+        g, requester_id="tom.hollis", current_supervisor_id=None, allow_continue=True, enrichment_supervisor_id=None
+    ) == (Route.ALLOCATION, None)
 
 
-@pytest.mark.parametrize("urgency,default,expected", [("urgent", 10, 2), ("week", 10, 5), ("routine", 10, 10),
-                                                      ("urgent", 1, 1), ("week", 3, 3)])
+@pytest.mark.parametrize(
+    "urgency,default,expected",
+    [("urgent", 10, 2), ("week", 10, 5), ("routine", 10, 10), ("urgent", 1, 1), ("week", 3, 3)],
+)
 def test_horizon(urgency, default, expected):
     assert horizon_for(urgency, default) == expected
 
@@ -145,15 +181,18 @@ def test_horizon(urgency, default, expected):
 def test_allocation_problem():
     priya = Supervisor("priya.raman", 2, name="Priya Raman")
     assert allocation_problem(priya, {"priya.raman": 1}, requester_id="tom.hollis", already_supervises=False) is None
-    assert "at capacity (2 of 2)" in allocation_problem(priya, {"priya.raman": 2}, requester_id="tom.hollis",
-                                                        already_supervises=False)
+    assert "at capacity (2 of 2)" in allocation_problem(
+        priya, {"priya.raman": 2}, requester_id="tom.hollis", already_supervises=False
+    )
     # continuing with the same supervisor adds nobody to their caseload
     assert allocation_problem(priya, {"priya.raman": 2}, requester_id="tom.hollis", already_supervises=True) is None
     assert "themselves" in allocation_problem(priya, {}, requester_id="priya.raman", already_supervises=False)
-    assert "left" in allocation_problem(Supervisor("x", 3, retired=True), {}, requester_id="t",
-                                        already_supervises=False)
-    assert "away" in allocation_problem(Supervisor("x", 3, available=False), {}, requester_id="t",
-                                        already_supervises=False)
+    assert "left" in allocation_problem(
+        Supervisor("x", 3, retired=True), {}, requester_id="t", already_supervises=False
+    )
+    assert "away" in allocation_problem(
+        Supervisor("x", 3, available=False), {}, requester_id="t", already_supervises=False
+    )
     assert "pool" in allocation_problem(None, {}, requester_id="t", already_supervises=False)
 
 
@@ -163,16 +202,32 @@ def _slot(day: dt.date, h: int, m: int = 0, tz=LONDON) -> Slot:
     return Slot(start, start + dt.timedelta(hours=1))
 
 
-@pytest.mark.parametrize("h,m,band", [(8, 30, "morning"), (11, 59, "morning"), (12, 0, "midday"), (13, 29, "midday"),
-                                      (13, 30, "afternoon"), (15, 30, "afternoon")])
+@pytest.mark.parametrize(
+    "h,m,band",
+    [
+        (8, 30, "morning"),
+        (11, 59, "morning"),
+        (12, 0, "midday"),
+        (13, 29, "midday"),
+        (13, 30, "afternoon"),
+        (15, 30, "afternoon"),
+    ],
+)
 def test_time_band_by_the_school_wall_clock(h, m, band, process_tz):
     assert time_band(dt.datetime(2026, 11, 23, h, m, tzinfo=LONDON)) == band
 
 
 def test_usual_times_first_then_the_rest_spread_over_days(process_tz):
     mon, tue, wed = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)
-    slots = [_slot(mon, 9), _slot(mon, 10), _slot(mon, 14), _slot(tue, 9), _slot(tue, 14), _slot(tue, 15),
-             _slot(wed, 9)]
+    slots = [
+        _slot(mon, 9),
+        _slot(mon, 10),
+        _slot(mon, 14),
+        _slot(tue, 9),
+        _slot(tue, 14),
+        _slot(tue, 15),
+        _slot(wed, 9),
+    ]
     got = prefer_usual_times(slots, times=["afternoon"], days=[], tz=LONDON, count=4)
     assert got == sorted([_slot(mon, 14), _slot(tue, 14), _slot(tue, 15), _slot(mon, 9)])
     only_wed = prefer_usual_times(slots, times=["any"], days=["wed"], tz=LONDON, count=3)
@@ -180,7 +235,7 @@ def test_usual_times_first_then_the_rest_spread_over_days(process_tz):
     assert prefer_usual_times([], times=["any"], days=[], tz=LONDON, count=4) == []
 
 
-@pytest.mark.parametrize("day", [dt.date(2027, 3, 29), dt.date(2026, 10, 26)])   # after each clock change
+@pytest.mark.parametrize("day", [dt.date(2027, 3, 29), dt.date(2026, 10, 26)])  # after each clock change
 def test_usual_times_read_the_wall_clock_in_clock_change_weeks(day, process_tz):
     # 14:00 London is 13:00 UTC in summer time and 14:00 UTC in winter: both are "afternoon".
     s = _slot(day, 14)
@@ -197,8 +252,9 @@ def cal():
 
 
 def manual(cal, date, tm, minutes=60, now=dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)):
-    return parse_manual_time(date, tm, calendar=cal, day_start=dt.time(8, 30), day_end=dt.time(16, 30),
-                             minutes=minutes, now=now)
+    return parse_manual_time(
+        date, tm, calendar=cal, day_start=dt.time(8, 30), day_end=dt.time(16, 30), minutes=minutes, now=now
+    )
 
 
 def test_manual_time_ok_and_in_london_time(cal, process_tz):
@@ -209,17 +265,20 @@ def test_manual_time_ok_and_in_london_time(cal, process_tz):
     assert slot.start == dt.datetime(2027, 4, 12, 8, 0, tzinfo=dt.timezone.utc)
 
 
-@pytest.mark.parametrize("date,tm,field,text", [
-    ("", "10:00", "date", "Choose a date"),
-    ("2026-11-24", "", "time", "Choose a start time"),
-    ("2026-13-40", "10:00", "date", "real date"),
-    ("2026-11-28", "10:00", "date", "Saturday"),
-    ("2026-12-25", "10:00", "date", "isn't a school day"),
-    ("2027-05-03", "10:00", "date", "Bank holiday"),
-    ("2026-11-24", "08:00", "time", "school day"),
-    ("2026-11-24", "16:00", "time", "school day"),
-    ("2026-11-23", "09:00", "time", "already passed"),
-])
+@pytest.mark.parametrize(
+    "date,tm,field,text",
+    [
+        ("", "10:00", "date", "Choose a date"),
+        ("2026-11-24", "", "time", "Choose a start time"),
+        ("2026-13-40", "10:00", "date", "real date"),
+        ("2026-11-28", "10:00", "date", "Saturday"),
+        ("2026-12-25", "10:00", "date", "isn't a school day"),
+        ("2027-05-03", "10:00", "date", "Bank holiday"),
+        ("2026-11-24", "08:00", "time", "school day"),
+        ("2026-11-24", "16:00", "time", "school day"),
+        ("2026-11-23", "09:00", "time", "already passed"),
+    ],
+)
 def test_manual_time_errors(cal, date, tm, field, text):
     slot, errors = manual(cal, date, tm)
     assert slot is None and text in errors[field]
@@ -228,28 +287,48 @@ def test_manual_time_errors(cal, date, tm, field, text):
 # ---- group set-up and pool form ------------------------------------------------------------------------------------
 def test_group_setup():
     values, errors, setup = parse_group_setup(
-        {"kind": "emergency", "staff": "tom.hollis,priya.raman", "supervisors": "priya.raman", "external": "true",
-         "minutes": "45", "soon": "week"}, roster_ids=ROSTER, supervisor_choices=POOL)
+        {
+            "kind": "emergency",
+            "staff": "tom.hollis,priya.raman",
+            "supervisors": "priya.raman",
+            "external": "true",
+            "minutes": "45",
+            "soon": "week",
+        },
+        roster_ids=ROSTER,
+        supervisor_choices=POOL,
+    )
     assert not errors and setup.staff_ids == ("tom.hollis",) and setup.external_support and setup.minutes == 45
-    _, errors, setup = parse_group_setup({"kind": "emergency", "staff": "priya.raman", "supervisors": "priya.raman"},
-                                         roster_ids=ROSTER, supervisor_choices=POOL)
+    _, errors, setup = parse_group_setup(
+        {"kind": "emergency", "staff": "priya.raman", "supervisors": "priya.raman"},
+        roster_ids=ROSTER,
+        supervisor_choices=POOL,
+    )
     assert setup is None and "besides the supervisors" in errors["staff"]
-    _, errors, _ = parse_group_setup({"kind": "x", "supervisors": "a,b,c,d"}, roster_ids=ROSTER,
-                                     supervisor_choices={"a", "b", "c", "d"})
+    _, errors, _ = parse_group_setup(
+        {"kind": "x", "supervisors": "a,b,c,d"}, roster_ids=ROSTER, supervisor_choices={"a", "b", "c", "d"}
+    )
     assert {"kind", "staff", "supervisors"} <= set(errors)
 
 
 def test_pool_add():
     today = dt.date(2026, 11, 23)
-    _, errors, parsed = parse_pool_add({"staff": "grace.mensah", "trained_on": "2026-11-23", "capacity": ""},
-                                       roster_ids=ROSTER, today=today)
+    _, errors, parsed = parse_pool_add(
+        {"staff": "grace.mensah", "trained_on": "2026-11-23", "capacity": ""}, roster_ids=ROSTER, today=today
+    )
     assert parsed == ("grace.mensah", today, None)
-    assert parse_pool_add({"staff": "grace.mensah", "trained_on": "2026-11-23", "capacity": 3.0},
-                          roster_ids=ROSTER, today=today)[2][2] == 3
-    for bad, field in [({"staff": "nobody", "trained_on": "2026-01-01"}, "staff"),
-                       ({"staff": "grace.mensah", "trained_on": "soon"}, "trained_on"),
-                       ({"staff": "grace.mensah", "trained_on": "2026-02-30"}, "trained_on"),
-                       ({"staff": "grace.mensah", "trained_on": "2026-11-24"}, "trained_on"),
-                       ({"staff": "grace.mensah", "trained_on": "2026-01-01", "capacity": "2.5"}, "capacity"),
-                       ({"staff": "grace.mensah", "trained_on": "2026-01-01", "capacity": "51"}, "capacity")]:
+    assert (
+        parse_pool_add(
+            {"staff": "grace.mensah", "trained_on": "2026-11-23", "capacity": 3.0}, roster_ids=ROSTER, today=today
+        )[2][2]
+        == 3
+    )
+    for bad, field in [
+        ({"staff": "nobody", "trained_on": "2026-01-01"}, "staff"),
+        ({"staff": "grace.mensah", "trained_on": "soon"}, "trained_on"),
+        ({"staff": "grace.mensah", "trained_on": "2026-02-30"}, "trained_on"),
+        ({"staff": "grace.mensah", "trained_on": "2026-11-24"}, "trained_on"),
+        ({"staff": "grace.mensah", "trained_on": "2026-01-01", "capacity": "2.5"}, "capacity"),
+        ({"staff": "grace.mensah", "trained_on": "2026-01-01", "capacity": "51"}, "capacity"),
+    ]:
         assert field in parse_pool_add(bad, roster_ids=ROSTER, today=today)[1]

@@ -1,6 +1,7 @@
 """Booking, rearranging and cancelling supervision over HTTP (both store backends): only the allocated supervisor
 books, a double click books once, a stale time is re-checked, a cancellation asks for an alternative (seed 003)
 and the other person is told; calendars come from the Microsoft 365 port plus the bot's own undelivered bookings."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,11 +58,13 @@ async def test_only_the_allocated_supervisor_books_and_only_offered_times(kit, c
     rid, offer = await _allocated(kit)
     nonce = find_action(offer, "schedule.book")["data"]["offer"]
     # Another supervisor replaying the offer
-    assert "offered to someone else" in texts_of(await kit.click("amara.okafor", "schedule.book",
-                                                                 {"offer": nonce, "slot": _slots(offer)[0]}))
+    assert "offered to someone else" in texts_of(
+        await kit.click("amara.okafor", "schedule.book", {"offer": nonce, "slot": _slots(offer)[0]})
+    )
     # The supervisee trying to book the supervisor's offer
-    assert "offered to someone else" in texts_of(await kit.click("tom.hollis", "schedule.book",
-                                                                 {"offer": nonce, "slot": _slots(offer)[0]}))
+    assert "offered to someone else" in texts_of(
+        await kit.click("tom.hollis", "schedule.book", {"offer": nonce, "slot": _slots(offer)[0]})
+    )
     # A time edited into the payload (Saturday 03:00) is not booked: the offer comes back with the error
     card = await kit.click("priya.raman", "schedule.book", {"offer": nonce, "slot": "2026-11-28T03:00:00+00:00"})
     assert any("Choose one of the times offered" in e for e in errors_on(card))
@@ -75,9 +78,11 @@ async def test_a_time_taken_meanwhile_is_rechecked_and_fresh_times_offered(kit):
     rid, offer = await _allocated(kit)
     slot = _slots(offer)[0]
     start = dt.datetime.fromisoformat(slot)
+
     # Tom's calendar fills up after the card was shown (a meeting booked elsewhere).
     async def lookup(ids, a, b):
         return {i: ([Busy(start, start + dt.timedelta(hours=1))] if i == "tom.hollis" else []) for i in ids}
+
     kit.services.busy_lookup = lookup
     card = await kit.press("priya.raman", offer, "schedule.book", {"slot": slot})
     assert "just been taken" in texts_of(card)
@@ -97,14 +102,20 @@ async def test_busy_tentative_and_all_day_entries_are_never_offered(kit):
 
     async def lookup(ids, a, b):
         return {
-            "priya.raman": [Busy(at(tue, 13, 30), at(tue, 16, 30)),                         # busy all afternoon
-                            Busy(at(wed, 0), at(wed + dt.timedelta(days=1), 0), all_day=True)],  # away all Wed
-            "tom.hollis": [Busy(at(dt.date(2026, 11, 26), 13, 0), at(dt.date(2026, 11, 26), 17, 0),
-                                BusyStatus.TENTATIVE),
-                           # written in New York time: 08:30–11:30 there is 13:30–16:30 in London
-                           Busy(dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
-                                dt.datetime(2026, 11, 27, 11, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))))],
+            "priya.raman": [
+                Busy(at(tue, 13, 30), at(tue, 16, 30)),  # busy all afternoon
+                Busy(at(wed, 0), at(wed + dt.timedelta(days=1), 0), all_day=True),
+            ],  # away all Wed
+            "tom.hollis": [
+                Busy(at(dt.date(2026, 11, 26), 13, 0), at(dt.date(2026, 11, 26), 17, 0), BusyStatus.TENTATIVE),
+                # written in New York time: 08:30–11:30 there is 13:30–16:30 in London
+                Busy(
+                    dt.datetime(2026, 11, 27, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+                    dt.datetime(2026, 11, 27, 11, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+                ),
+            ],
         }
+
     kit.services.busy_lookup = lookup
     await tom_requests(kit)
     await kit.deliver()
@@ -114,9 +125,11 @@ async def test_busy_tentative_and_all_day_entries_are_never_offered(kit):
     offer = await kit.click("priya.raman", "schedule.offer", {"request_id": rid})
     starts = [dt.datetime.fromisoformat(x).astimezone(tz) for x in _slots(offer)]
     assert len(starts) >= 3
-    latest_end = {tue: dt.time(13, 30),                    # busy from 13:30
-                  dt.date(2026, 11, 26): dt.time(13, 0),   # tentative from 13:00 blocks
-                  dt.date(2026, 11, 27): dt.time(13, 30)}  # the New York entry is 13:30 London
+    latest_end = {
+        tue: dt.time(13, 30),  # busy from 13:30
+        dt.date(2026, 11, 26): dt.time(13, 0),  # tentative from 13:00 blocks
+        dt.date(2026, 11, 27): dt.time(13, 30),
+    }  # the New York entry is 13:30 London
     for st in starts:
         assert st.date() != wed, "all-day away"
         if st.date() in latest_end:
@@ -126,10 +139,14 @@ async def test_busy_tentative_and_all_day_entries_are_never_offered(kit):
 async def test_calendars_unreadable_still_offers_times_and_says_so(kit):
     async def broken(ids, a, b):
         raise TimeoutError("graph down")
+
     rid, _ = await _allocated(kit)
     kit.services.busy_lookup = broken
-    card = await kit.click("priya.raman", "schedule.offer", {"request_id": rid, "after": (
-        kit.clock.now + dt.timedelta(days=1)).isoformat()})
+    card = await kit.click(
+        "priya.raman",
+        "schedule.offer",
+        {"request_id": rid, "after": (kit.clock.now + dt.timedelta(days=1)).isoformat()},
+    )
     assert "couldn't read everyone's calendar" in texts_of(card)
     assert _slots(card)
 
@@ -139,6 +156,7 @@ async def test_booked_time_is_busy_before_and_after_the_outbox_delivers(kit):
     # A pairing follow-up offer for the same two people never proposes the booked hour.
     async with kit.db.session() as s:
         from bot.store.models_request import Pairing
+
         pid = (await s.execute(select(Pairing.id))).scalar_one()
     card = await kit.click("priya.raman", "schedule.pairing_offer", {"pairing_id": pid})
     for iso in _slots(card):
@@ -172,9 +190,9 @@ async def test_cancel_asks_for_an_alternative_first(kit):
     card = await kit.click("tom.hollis", "meeting.cancel_start", {"meeting_id": m.id})
     text = texts_of(card)
     assert "Cancel supervision on" in text and "agree a new date at the same time" in text
-    find_action(card, "schedule.book")          # pick a new time …
-    find_action(card, "meeting.cancel")         # … or cancel without one
-    find_action(card, "meeting.view")           # … or keep it
+    find_action(card, "schedule.book")  # pick a new time …
+    find_action(card, "meeting.cancel")  # … or cancel without one
+    find_action(card, "meeting.view")  # … or keep it
     new_slot = _slots(card)[1]
     moved = await kit.press("tom.hollis", card, "schedule.book", {"slot": new_slot})
     assert "Supervision booked" in texts_of(moved)
@@ -187,14 +205,14 @@ async def test_cancel_without_a_new_time_reopens_scheduling_and_tells_the_superv
     kit.connector.clear()
     card = await kit.click("tom.hollis", "meeting.cancel", {"meeting_id": m.id})
     assert card["body"][0]["text"] == "Supervision cancelled"
-    again = await kit.click("tom.hollis", "meeting.cancel", {"meeting_id": m.id})   # double click
+    again = await kit.click("tom.hollis", "meeting.cancel", {"meeting_id": m.id})  # double click
     assert again["body"][0]["text"] == "Supervision cancelled"
     await kit.deliver()
     assert await kit.events_for("tom.hollis") == [] and await kit.events_for("priya.raman") == []
     assert len(await kit.outbox("calendar.cancel")) == 1
     priya = kit.sent_to("priya.raman")
     assert any("Tom Hollis cancelled your supervision" in texts_of(c) for c in priya)
-    assert any("New supervision: Tom Hollis" in texts_of(c) for c in priya)    # propose a new time
+    assert any("New supervision: Tom Hollis" in texts_of(c) for c in priya)  # propose a new time
     async with kit.db.session() as s:
         assert (await s.execute(select(SupervisionRequest))).scalar_one().status == "allocated"
     status = await kit.click("tom.hollis", "request.status", {"request_id": rid})
@@ -247,17 +265,17 @@ async def test_my_supervision_lists_sessions_and_supervisees(kit):
     await kit.deliver()
     assert any("Supervision ended" in texts_of(c) for c in kit.sent_to("tom.hollis"))
     async with kit.db.session() as s:
-        assert (await s.execute(select(SupervisionRequest))).scalar_one().note is None   # note forgotten
+        assert (await s.execute(select(SupervisionRequest))).scalar_one().note is None  # note forgotten
     assert "Nobody at the moment" in texts_of(await kit.say("priya.raman", "sessions"))
     assert "isn't yours" in texts_of(await kit.click("grace.mensah", "schedule.pairing_end", {"pairing_id": pid}))
 
 
 async def test_stale_offer_reuse_and_show_later_times(kit):
     rid, offer = await _allocated(kit)
-    again = await kit.click("priya.raman", "schedule.offer", {"request_id": rid})   # a refresh
+    again = await kit.click("priya.raman", "schedule.offer", {"request_id": rid})  # a refresh
     assert _slots(again) == _slots(offer)
     async with kit.db.session() as s:
-        assert len((await s.execute(select(SlotOffer))).scalars().all()) == 1          # no new row per view
+        assert len((await s.execute(select(SlotOffer))).scalars().all()) == 1  # no new row per view
     later = await kit.press("priya.raman", offer, "schedule.offer")
     assert min(_slots(later)) > max(_slots(offer)) or set(_slots(later)) != set(_slots(offer))
 
@@ -283,8 +301,7 @@ async def test_offers_across_the_clock_change_keep_school_wall_clock_times(kit):
         assert dt.time(8, 30) <= local.time() and (local + dt.timedelta(hours=1)).time() <= dt.time(16, 30)
         assert local.minute in (0, 30)
     labels = [c["title"] for c in find_input(later, "slot")["choices"]]
-    assert all(lbl.split(", ")[1][:5] in {f"{h:02d}:{m:02d}" for h in range(8, 16) for m in (0, 30)}
-               for lbl in labels)
+    assert all(lbl.split(", ")[1][:5] in {f"{h:02d}:{m:02d}" for h in range(8, 16) for m in (0, 30)} for lbl in labels)
 
 
 async def test_free_busy_is_asked_in_batches_of_twenty(kit):
@@ -298,8 +315,11 @@ async def test_free_busy_is_asked_in_batches_of_twenty(kit):
     await kit.install("amara.okafor")
     staff = [m.id for m in kit.school.staff.values() if m.id != "amara.okafor"][:25]
     card = await kit.say("amara.okafor", "specialist")
-    offer = await kit.press("amara.okafor", card, "specialist.find",
-                            {"kind": "emergency", "staff": ",".join(staff), "supervisors": "amara.okafor",
-                             "minutes": "60", "soon": "week"})
+    offer = await kit.press(
+        "amara.okafor",
+        card,
+        "specialist.find",
+        {"kind": "emergency", "staff": ",".join(staff), "supervisors": "amara.okafor", "minutes": "60", "soon": "week"},
+    )
     assert "Book emergency group supervision" in texts_of(offer)
     assert asked == [20, 6]

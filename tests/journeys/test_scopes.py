@@ -1,5 +1,6 @@
 """Where a command may be typed is enforced on the server (bot/scopes.py), not only by Teams' command menu: record
 content never appears in a group chat, and the attendance picture never in a channel."""
+
 from bot.journeys.router import ELSEWHERE
 from tests.fakes.teams import person
 

@@ -1,5 +1,6 @@
 """Free text over real HTTP: a plain sentence opens the form, an unsure one gets a short choice whose buttons work,
 a disclosure gets the safe answer (never a form, nothing kept, nothing logged), and command words work as before."""
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,7 @@ def _inputs(card: dict) -> list[dict]:
         elif isinstance(n, list):
             for v in n:
                 walk(v)
+
     walk(card)
     return found
 
@@ -48,7 +50,7 @@ async def test_unsure_gets_two_or_three_buttons_that_open_the_command(teams, con
     assert not validation_errors(card)
     verbs = [a["verb"] for a in card["actions"]]
     assert verbs[:-1] == ["grouprec.start", "targeted.start"] and verbs[-1] == "help.show"
-    assert "What you can do" not in json.dumps(card)            # not the whole help list
+    assert "What you can do" not in json.dumps(card)  # not the whole help list
     status, body = await teams.submit(amara, verbs[0])
     assert status == 200 and body["type"] == "application/vnd.microsoft.card.adaptive"
 
@@ -62,7 +64,7 @@ async def test_a_disclosure_gets_the_safe_answer_and_no_form(teams, connector, d
     assert not validation_errors(card) and not _inputs(card)
     assert "Designated Safeguarding Lead" in flat and "Amara Okafor" in flat and "999" in flat
     assert school.settings.safeguarding_system.name in flat
-    assert "dad" not in flat and "hits" not in flat               # never repeated back
+    assert "dad" not in flat and "hits" not in flat  # never repeated back
     assert "dad" not in caplog.text and "hits" not in caplog.text  # never logged
     async with db.session() as s:
         assert (await s.execute(select(func.count()).select_from(SupervisionRequest))).scalar_one() == 0
@@ -70,6 +72,7 @@ async def test_a_disclosure_gets_the_safe_answer_and_no_form(teams, connector, d
 
 async def test_a_disclosure_from_someone_not_on_the_roster_is_still_answered(teams, connector):
     from tests.fakes.teams import Person
+
     stranger = Person("visitor", "99999999-0000-4000-8000-000000000000", "A Visitor")
     await teams.say(stranger, "a child told me she is scared to go home")
     [card] = connector.cards()
@@ -78,7 +81,7 @@ async def test_a_disclosure_from_someone_not_on_the_roster_is_still_answered(tea
 
 async def test_command_words_keep_their_meaning(teams, connector, school):
     tom = person(school, "tom.hollis")
-    await teams.say(tom, "attendance")                           # not his: the journey's own refusal, as before
+    await teams.say(tom, "attendance")  # not his: the journey's own refusal, as before
     assert "DSL team" in connector.texts()[0]
     connector.clear()
     await teams.say(tom, "what is this thing")

@@ -1,5 +1,6 @@
 """Outbox fixtures. `db` (SQLite and PostgreSQL) and `clock` come from tests/conftest.py; the tests here that are
 about two instances on one PostgreSQL get their own schema and two engines from `pg_schema`."""
+
 from __future__ import annotations
 
 import uuid

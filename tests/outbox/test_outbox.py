@@ -1,6 +1,7 @@
 """Outbox: enqueue in the caller's transaction, delivery with retries, dead letters, leases, hooks.
 
 Each test runs on SQLite and on PostgreSQL (the `db` fixture)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -78,12 +79,13 @@ async def test_enqueue_many_is_one_statement_and_skips_keys_already_queued(db):
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
     assert added == 2 and len(statements) == 1
     async with db.session() as s:
-        assert (await get(s, "many:0")).payload == {"n": 0}          # the earlier row is kept as it was
+        assert (await get(s, "many:0")).payload == {"n": 0}  # the earlier row is kept as it was
         assert (await get(s, "many:2")).payload == {"n": 2}
         assert await enqueue_many(s, []) == 0
-        with pytest.raises(TypeError):                                 # the same checks as enqueue, before writing
-            await enqueue_many(s, [Effect("k", {"ok": 1}, key="v1"), Effect("k", {"when": dt.datetime.now()},
-                                                                             key="v2")])
+        with pytest.raises(TypeError):  # the same checks as enqueue, before writing
+            await enqueue_many(
+                s, [Effect("k", {"ok": 1}, key="v1"), Effect("k", {"when": dt.datetime.now()}, key="v2")]
+            )
     assert await _count(db) == 3
 
 
@@ -113,8 +115,12 @@ async def test_delivers_stores_result_and_hook_writes_in_its_own_transaction(db,
     assert handler.calls == [{"record_id": 7}]
     assert seen == [("rec:7", {"webUrl": "https://x/y.docx", "name": "y.docx"}, 1)]
     row = await _row(db, "rec:7")
-    assert (row.status, row.result["webUrl"], row.hook_done, row.claim_token) == \
-           ("delivered", "https://x/y.docx", True, None)
+    assert (row.status, row.result["webUrl"], row.hook_done, row.claim_token) == (
+        "delivered",
+        "https://x/y.docx",
+        True,
+        None,
+    )
     assert row.finished_at == clock.now
     follow = await _row(db, "rec:7:notify")
     assert follow.payload == {"url": "https://x/y.docx"}
@@ -142,8 +148,9 @@ async def test_unexpected_errors_back_off_exponentially_with_jitter(db, clock):
     handler = Recorder(*[ConnectionError("reset")] * 5)
     async with db.session() as s:
         await enqueue(s, "k", {}, key="x")
-    w = OutboxWorker(db, {"k": handler}, clock=clock, base_delay=10, max_delay=1000, max_attempts=10,
-                     rng=random.Random(4))
+    w = OutboxWorker(
+        db, {"k": handler}, clock=clock, base_delay=10, max_delay=1000, max_attempts=10, rng=random.Random(4)
+    )
     delays = []
     for _ in range(5):
         before = clock.now
@@ -294,8 +301,10 @@ async def test_failing_hook_is_retried_without_redelivering(db, clock):
 
 
 async def test_auth_style_failures_do_not_use_up_attempts_and_log_once(db, clock, caplog):
-    handler = Recorder(*[RetryLater(300, "Microsoft Graph sign-in failed: the client secret has expired",
-                                    counts_as_attempt=False)] * 10)
+    handler = Recorder(
+        *[RetryLater(300, "Microsoft Graph sign-in failed: the client secret has expired", counts_as_attempt=False)]
+        * 10
+    )
     async with db.session() as s:
         for i in range(5):
             await enqueue(s, "k", {"i": i}, key=f"a{i}")

@@ -1,4 +1,5 @@
 """Outbox on PostgreSQL: two workers (two engines, as two app instances would have) never deliver one row twice."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,10 +35,13 @@ async def test_two_workers_on_postgresql_never_deliver_the_same_row_twice(pg_sch
                 by_worker[name] += 1
                 await asyncio.sleep(rng.random() / 500)  # hold the claim a moment so the workers overlap
                 return {"by": name}
+
             return handler
 
-        workers = [OutboxWorker(db, {"k": handler_for(f"w{n}")}, clock=clock, batch_size=9, concurrency=3,
-                                name=f"w{n}") for n, db in enumerate((first, second, first, second))]
+        workers = [
+            OutboxWorker(db, {"k": handler_for(f"w{n}")}, clock=clock, batch_size=9, concurrency=3, name=f"w{n}")
+            for n, db in enumerate((first, second, first, second))
+        ]
         await asyncio.gather(*(w.drain(max_rounds=500) for w in workers))
         assert set(delivered) == set(range(240))
         assert max(delivered.values()) == 1, {i: n for i, n in delivered.items() if n > 1}

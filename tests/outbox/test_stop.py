@@ -3,6 +3,7 @@ started are handed back at once, and when the grace runs out whatever is still h
 instance takes every row without waiting out a lease, and none is delivered twice.
 
 Each test runs on SQLite and on PostgreSQL (the `db` fixture)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,7 +46,7 @@ async def _rows(db: Database) -> list[OutboxRow]:
 
 async def _started(gate: Gate, n: int) -> None:
     while len(gate.started) < n:
-        await asyncio.wait_for(gate.entered.wait(), 20)   # generous: a loaded machine, not a timing assertion
+        await asyncio.wait_for(gate.entered.wait(), 20)  # generous: a loaded machine, not a timing assertion
         gate.entered.clear()
 
 
@@ -54,26 +55,26 @@ async def test_stop_lets_deliveries_under_way_finish_and_hands_back_the_rest_of_
     gate = Gate()
     w = OutboxWorker(db, {"k": gate}, clock=clock, batch_size=8, concurrency=3, lease_seconds=600)
     w.start()
-    await _started(gate, 3)                       # three on the wire, five claimed and waiting for a slot
+    await _started(gate, 3)  # three on the wire, five claimed and waiting for a slot
     stopping = asyncio.create_task(w.stop(grace=30))
     await asyncio.sleep(0.05)
     gate.open.set()
     await stopping
-    assert sorted(gate.started) == [0, 1, 2]      # nothing new started once stopping
+    assert sorted(gate.started) == [0, 1, 2]  # nothing new started once stopping
     rows = await _rows(db)
     assert [r.status for r in rows] == ["delivered"] * 3 + ["pending"] * 5
     # Handed back as they were: unclaimed, due now, their claim's attempt given back.
     assert all(r.claimed_until is None and r.claim_token is None for r in rows)
     assert [r.attempts for r in rows] == [1] * 3 + [0] * 5
 
-    other = OutboxWorker(db, {"k": gate}, clock=clock, batch_size=8)    # another instance, same clock: no wait
+    other = OutboxWorker(db, {"k": gate}, clock=clock, batch_size=8)  # another instance, same clock: no wait
     assert await other.run_once() == 5
     assert set(gate.finished) == set(range(8)) and max(gate.finished.values()) == 1
 
 
 async def test_when_the_grace_runs_out_everything_still_held_is_handed_back(db, clock):
     await _enqueue(db, 6)
-    gate = Gate()                                 # never opens: these deliveries hang
+    gate = Gate()  # never opens: these deliveries hang
     w = OutboxWorker(db, {"k": gate}, clock=clock, batch_size=6, concurrency=2, lease_seconds=600)
     w.start()
     await _started(gate, 2)
@@ -81,11 +82,11 @@ async def test_when_the_grace_runs_out_everything_still_held_is_handed_back(db, 
     rows = await _rows(db)
     assert {r.status for r in rows} == {"pending"}
     assert all(r.claimed_until is None and r.claim_token is None for r in rows)
-    assert [r.attempts for r in rows] == [1, 1, 0, 0, 0, 0]   # the two cut off count as tried
+    assert [r.attempts for r in rows] == [1, 1, 0, 0, 0, 0]  # the two cut off count as tried
 
     gate.open.set()
     other = OutboxWorker(db, {"k": gate}, clock=clock, batch_size=6)
-    assert await other.run_once() == 6            # at once, not after the 600 s lease
+    assert await other.run_once() == 6  # at once, not after the 600 s lease
 
 
 async def test_a_hook_cut_off_by_the_grace_runs_elsewhere_without_delivering_again(db, clock):
@@ -100,7 +101,7 @@ async def test_a_hook_cut_off_by_the_grace_runs_elsewhere_without_delivering_aga
 
     async def slow_hook(msg, result):
         hang.set()
-        await asyncio.Event().wait()              # the journey's follow-up hangs past the grace
+        await asyncio.Event().wait()  # the journey's follow-up hangs past the grace
 
     async def hook(msg, result):
         hooked.append(msg.key)

@@ -1,5 +1,6 @@
 """The record lifecycle (bot/records/lifecycle.py over bot/store/drafts.py) on SQLite and PostgreSQL: drafts saved,
 found, refused, discarded and consumed; submit keys; the file's delivery state from the outbox hooks."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,23 +23,46 @@ K1, K2, K3 = "a" * 32, "b" * 32, "c" * 32
 
 
 async def _session(s, n: int = 0) -> int:
-    sess = GroupSession(kind="class", group_id="willow", title="Group supervision – Willow Class",
-                        starts_at=NOW - dt.timedelta(days=n + 1), ends_at=NOW - dt.timedelta(days=n + 1, hours=-1),
-                        local_date=dt.date(2026, 11, 20 - n), half_term="2026-27 Autumn 2",
-                        facilitator_id="amara.okafor", status="scheduled", created_by="amara.okafor",
-                        created_at=NOW)
+    sess = GroupSession(
+        kind="class",
+        group_id="willow",
+        title="Group supervision – Willow Class",
+        starts_at=NOW - dt.timedelta(days=n + 1),
+        ends_at=NOW - dt.timedelta(days=n + 1, hours=-1),
+        local_date=dt.date(2026, 11, 20 - n),
+        half_term="2026-27 Autumn 2",
+        facilitator_id="amara.okafor",
+        status="scheduled",
+        created_by="amara.okafor",
+        created_at=NOW,
+    )
     s.add(sess)
     await s.flush()
     return sess.id
 
 
 async def _version(s, session_id: int, key: str, status: str = "pending") -> GroupRecordVersion:
-    rec = GroupRecord(session_id=session_id, template_id="t", facilitator_id="amara.okafor",
-                      created_by="amara.okafor", created_at=NOW, current_version=1)
+    rec = GroupRecord(
+        session_id=session_id,
+        template_id="t",
+        facilitator_id="amara.okafor",
+        created_by="amara.okafor",
+        created_at=NOW,
+        current_version=1,
+    )
     s.add(rec)
     await s.flush()
-    v = GroupRecordVersion(record_id=rec.id, version=1, submit_key=key, file_name="Willow.docx", status=status,
-                           attendee_count=3, action_count=1, submitted_by="amara.okafor", submitted_at=NOW)
+    v = GroupRecordVersion(
+        record_id=rec.id,
+        version=1,
+        submit_key=key,
+        file_name="Willow.docx",
+        status=status,
+        attendee_count=3,
+        action_count=1,
+        submitted_by="amara.okafor",
+        submitted_at=NOW,
+    )
     s.add(v)
     await s.flush()
     return v
@@ -62,9 +86,11 @@ async def test_save_refuses_someone_elses_key_a_different_target_and_a_submitted
         sid, other = await _session(s), await _session(s, 1)
         await GROUP.save(s, K1, "amara.okafor", {"f_summary": "Amara's"}, session_id=sid, now=NOW)
         await _version(s, other, K2)
-    for owner, target in (("marcus.webb", {"session_id": sid}),          # someone else's draft
-                          ("amara.okafor", {"session_id": other}),       # her own, of another session
-                          ("amara.okafor", {"record_id": None})):        # her own, now claimed as ad hoc
+    for owner, target in (
+        ("marcus.webb", {"session_id": sid}),  # someone else's draft
+        ("amara.okafor", {"session_id": other}),  # her own, of another session
+        ("amara.okafor", {"record_id": None}),
+    ):  # her own, now claimed as ad hoc
         with pytest.raises(NotYours):
             async with db.session() as s:
                 await GROUP.save(s, K1, owner, {"f_summary": "Changed"}, now=LATER, **target)
@@ -143,7 +169,7 @@ async def test_consume_and_drop(db):
         await GROUP.save(s, K3, "amara.okafor", {}, session_id=other, now=NOW)
     async with db.session() as s:
         await GROUP.consume(s, K3)
-        await GROUP.consume(s, K3)          # nothing left: no error
+        await GROUP.consume(s, K3)  # nothing left: no error
         assert await GROUP.drop(s, session_id=sid, record_id=None, keep=K1) == 1
     async with db.session() as s:
         assert [d.draft_key for d in (await s.execute(select(GroupRecordDraft))).scalars()] == [K1]
@@ -154,10 +180,14 @@ async def test_consume_and_drop(db):
         await ONE_TO_ONE.save(s, K2, "priya.raman", {"x": "new"}, supervisee_id="tom.hollis", now=LATER)
         await ONE_TO_ONE.save(s, K3, "priya.raman", {"x": "other"}, supervisee_id="isla.brennan", now=NOW)
         # Only the owner's older drafts for the same supervisee go, never the one just submitted.
-        assert await ONE_TO_ONE.drop(s, owner_id="priya.raman", supervisee_id="tom.hollis", keep=K2,
-                                     saved_before=LATER) == 1
-        assert await ONE_TO_ONE.drop(s, owner_id="priya.raman", supervisee_id="tom.hollis", keep=K2,
-                                     saved_before=LATER) == 0
+        assert (
+            await ONE_TO_ONE.drop(s, owner_id="priya.raman", supervisee_id="tom.hollis", keep=K2, saved_before=LATER)
+            == 1
+        )
+        assert (
+            await ONE_TO_ONE.drop(s, owner_id="priya.raman", supervisee_id="tom.hollis", keep=K2, saved_before=LATER)
+            == 0
+        )
     async with db.session() as s:
         left = sorted(d.draft_key for d in (await s.execute(select(TargetedRecordDraft))).scalars())
         assert left == [K2, K3]
@@ -170,9 +200,19 @@ async def test_one_to_one_drafts_are_per_supervisee_and_submit_keys_find_the_rec
             await ONE_TO_ONE.save(s, K1, "priya.raman", {"x": "2"}, supervisee_id="isla.brennan", now=LATER)
         assert (await ONE_TO_ONE.latest_for(s, "priya.raman", supervisee_id="tom.hollis")).draft_key == K1
         assert await ONE_TO_ONE.latest_for(s, "priya.raman", supervisee_id="isla.brennan") is None
-        s.add(TargetedRecord(supervisor_id="priya.raman", supervisee_id="tom.hollis",
-                             session_date=dt.date(2026, 11, 19), template_id="one_to_one", submit_key=K2,
-                             file_name="f.docx", status="pending", action_count=0, submitted_at=NOW))
+        s.add(
+            TargetedRecord(
+                supervisor_id="priya.raman",
+                supervisee_id="tom.hollis",
+                session_date=dt.date(2026, 11, 19),
+                template_id="one_to_one",
+                submit_key=K2,
+                file_name="f.docx",
+                status="pending",
+                action_count=0,
+                submitted_at=NOW,
+            )
+        )
         await s.flush()
         assert (await ONE_TO_ONE.submitted(s, K2)).file_name == "f.docx"
         assert await ONE_TO_ONE.submitted(s, K1) is None
@@ -195,15 +235,21 @@ async def test_delivered_and_dead_hooks_mark_the_filed_row_once(db):
         vid, oid = v.id, other.id
     async with db.session() as s:
         assert await GROUP.delivered(s, f"targeted:file:{vid}", {"webUrl": "u"}, NOW) is None
-        row = await GROUP.delivered(s, GROUP.file_key(vid), {"webUrl": "https://f/x", "name": "x (1).docx",
-                                                             "id": "item-1"}, NOW)
+        row = await GROUP.delivered(
+            s, GROUP.file_key(vid), {"webUrl": "https://f/x", "name": "x (1).docx", "id": "item-1"}, NOW
+        )
         assert (row.status, row.web_url, row.delivered_name, row.item_id, row.delivered_at) == (
-            "delivered", "https://f/x", "x (1).docx", "item-1", NOW)
+            "delivered",
+            "https://f/x",
+            "x (1).docx",
+            "item-1",
+            NOW,
+        )
         assert await GROUP.delivered(s, GROUP.file_key(vid), {"web_url": "https://elsewhere"}, LATER) is None
-        assert await GROUP.dead(s, GROUP.file_key(vid)) is None          # delivered stays delivered
+        assert await GROUP.dead(s, GROUP.file_key(vid)) is None  # delivered stays delivered
         assert await GROUP.delivered(s, GROUP.file_key(999_999), {}, NOW) is None
         assert (await GROUP.dead(s, GROUP.file_key(oid))).status == "failed"
-        assert await GROUP.dead(s, GROUP.file_key(oid)) is None          # told once
+        assert await GROUP.dead(s, GROUP.file_key(oid)) is None  # told once
     async with db.session() as s:
         got = await s.get(GroupRecordVersion, vid)
         assert (got.web_url, got.delivered_name) == ("https://f/x", "x (1).docx")
@@ -223,20 +269,23 @@ async def test_sync_reads_the_delivery_state_from_the_outbox(db):
             await enqueue(s, "files.channel_upload", {"record_id": v.id}, key=GROUP.file_key(v.id), now=NOW)
         ids = v1.id, v2.id, v3.id
     async with db.session() as s:
-        await s.execute(update(OutboxRow).where(OutboxRow.key == GROUP.file_key(ids[0])).values(
-            status="delivered", result={"webUrl": "https://f/1", "name": "1.docx"}, finished_at=LATER))
+        await s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.key == GROUP.file_key(ids[0]))
+            .values(status="delivered", result={"webUrl": "https://f/1", "name": "1.docx"}, finished_at=LATER)
+        )
         await s.execute(update(OutboxRow).where(OutboxRow.key == GROUP.file_key(ids[1])).values(status="dead"))
     async with db.session() as s:
         r1, r2, r3 = [await s.get(GroupRecordVersion, i) for i in ids]
         await GROUP.sync(s, r1, NOW)
         await GROUP.sync(s, r2, NOW)
-        await GROUP.sync(s, r3, NOW)          # no outbox row: unchanged
+        await GROUP.sync(s, r3, NOW)  # no outbox row: unchanged
         assert (r1.status, r1.web_url, r1.delivered_at) == ("delivered", "https://f/1", LATER)
         assert (r2.status, r3.status) == ("failed", "pending")
         await s.execute(update(OutboxRow).where(OutboxRow.key == GROUP.file_key(ids[1])).values(status="pending"))
-        await GROUP.sync(s, r2, NOW)          # requeued after a fix
+        await GROUP.sync(s, r2, NOW)  # requeued after a fix
         assert r2.status == "pending"
-        await GROUP.sync(s, r1, NOW)          # delivered stays as it is
+        await GROUP.sync(s, r1, NOW)  # delivered stays as it is
         assert r1.web_url == "https://f/1"
 
 

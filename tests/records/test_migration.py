@@ -1,4 +1,5 @@
 """Migration 0400 creates exactly what the group record models describe, on both store backends."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
@@ -6,8 +7,7 @@ from alembic.migration import MigrationContext
 
 from bot.store.base import Base, import_all_models
 
-MINE = {"group_records", "group_record_versions", "group_record_drafts", "record_actions",
-        "group_schedule_requests"}
+MINE = {"group_records", "group_record_versions", "group_record_drafts", "record_actions", "group_schedule_requests"}
 
 
 def _about_mine(diff) -> bool:

@@ -1,5 +1,6 @@
 """Record templates are data: both built-ins load, every field has what a card and a document need, and a bad
 template fails with a message naming the file and the field."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,17 +56,23 @@ def test_a_school_can_use_its_own_template_file(tmp_path):
     assert t.id == "ours" and t.field("notes").max_length == 1000 and t.actions.enabled
 
 
-@pytest.mark.parametrize("body, message", [
-    ("id: x\nname: X\nfields:\n  - id: a\n    label: A\n  - id: a\n    label: B\n", "repeated: a"),
-    ("id: x\nname: X\nfields:\n  - id: Bad-Id\n    label: A\n", "fields.0.id"),
-    ("id: x\nname: X\nfields:\n  - id: a\n    label: A\n    kind: essay\n", "fields.0.kind"),
-    ("id: x\nname: X\nfields:\n  - id: a\n    label: A\n    max_length: 4000\n  - id: b\n    label: B\n"
-     "    max_length: 4000\n  - id: c\n    label: C\n    max_length: 4000\n", "most a record card can carry"),
-    ("id: x\nname: X\nfields:\n  - id: a\n    label: A\n    kind: confirm\n", "at least one text field"),
-    ("id: x\nname: X\nfields: []\n", "fields"),
-    ("id: x\nname: X\nfields:\n  - id: a\n    label: A\n    colour: red\n", "colour"),
-    ("- just\n- a list\n", "expected a mapping"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("id: x\nname: X\nfields:\n  - id: a\n    label: A\n  - id: a\n    label: B\n", "repeated: a"),
+        ("id: x\nname: X\nfields:\n  - id: Bad-Id\n    label: A\n", "fields.0.id"),
+        ("id: x\nname: X\nfields:\n  - id: a\n    label: A\n    kind: essay\n", "fields.0.kind"),
+        (
+            "id: x\nname: X\nfields:\n  - id: a\n    label: A\n    max_length: 4000\n  - id: b\n    label: B\n"
+            "    max_length: 4000\n  - id: c\n    label: C\n    max_length: 4000\n",
+            "most a record card can carry",
+        ),
+        ("id: x\nname: X\nfields:\n  - id: a\n    label: A\n    kind: confirm\n", "at least one text field"),
+        ("id: x\nname: X\nfields: []\n", "fields"),
+        ("id: x\nname: X\nfields:\n  - id: a\n    label: A\n    colour: red\n", "colour"),
+        ("- just\n- a list\n", "expected a mapping"),
+    ],
+)
 def test_bad_templates_fail_naming_file_and_field(tmp_path, body, message):
     p = _write(tmp_path, body)
     with pytest.raises(TemplateError) as exc:

@@ -1,4 +1,5 @@
 """Fixtures for the reminder tests: the demo calendar and a process time-zone switch."""
+
 from __future__ import annotations
 
 import os

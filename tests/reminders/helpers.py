@@ -1,5 +1,6 @@
 """Helpers for the compliance tests: sessions, attendance facts and conversation references, written directly
 (the group-record journey writes them in the product)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,15 +20,36 @@ def at(day: dt.date, hhmm: str, tz=LONDON) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(h, m), tzinfo=tz).astimezone(dt.timezone.utc)
 
 
-async def add_session(db, *, day: dt.date, start: str = "15:30", minutes: int = 60, kind: str = "class",
-                      group_id: str | None = "willow", half_term: str = AUTUMN2, facilitator: str = "amara.okafor",
-                      status: str = "scheduled", invitees=(), now: dt.datetime | None = None) -> int:
+async def add_session(
+    db,
+    *,
+    day: dt.date,
+    start: str = "15:30",
+    minutes: int = 60,
+    kind: str = "class",
+    group_id: str | None = "willow",
+    half_term: str = AUTUMN2,
+    facilitator: str = "amara.okafor",
+    status: str = "scheduled",
+    invitees=(),
+    now: dt.datetime | None = None,
+) -> int:
     starts = at(day, start)
     async with db.session() as s:
-        row = GroupSession(kind=kind, group_id=group_id, title="Group supervision", starts_at=starts,
-                           ends_at=starts + dt.timedelta(minutes=minutes), local_date=day, half_term=half_term,
-                           facilitator_id=facilitator, status=status, external_support=False,
-                           created_by=facilitator, created_at=now or starts - dt.timedelta(days=7))
+        row = GroupSession(
+            kind=kind,
+            group_id=group_id,
+            title="Group supervision",
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(minutes=minutes),
+            local_date=day,
+            half_term=half_term,
+            facilitator_id=facilitator,
+            status=status,
+            external_support=False,
+            created_by=facilitator,
+            created_at=now or starts - dt.timedelta(days=7),
+        )
         s.add(row)
         await s.flush()
         for sid in invitees:
@@ -39,8 +61,16 @@ async def record_attendance(db, session_id: int, staff_ids, *, recorded_by: str 
     async with db.session() as s:
         sess = (await s.execute(select(GroupSession).where(GroupSession.id == session_id))).scalar_one()
         for sid in staff_ids:
-            s.add(Attendance(staff_id=sid, session_id=session_id, local_date=sess.local_date,
-                             half_term=sess.half_term, recorded_by=recorded_by, recorded_at=sess.ends_at))
+            s.add(
+                Attendance(
+                    staff_id=sid,
+                    session_id=session_id,
+                    local_date=sess.local_date,
+                    half_term=sess.half_term,
+                    recorded_by=recorded_by,
+                    recorded_at=sess.ends_at,
+                )
+            )
         sess.status = "recorded"
 
 
@@ -50,12 +80,23 @@ async def add_refs(db, staff_ids, *, service_url: str = "http://127.0.0.1:9/") -
     async with db.session() as s:
         for sid in staff_ids:
             conv = f"a:personal-{sid}"
-            s.add(ConversationRef(kind="personal", key=sid, staff_id=sid, conversation_id=conv,
-                                  service_url=service_url, reference={
-                                      "channelId": "msteams", "serviceUrl": service_url,
-                                      "conversation": {"id": conv, "conversationType": "personal"},
-                                      "user": {"id": f"29:{sid}"}, "bot": {"id": "28:kestrel-bot"}},
-                                  updated_at=now))
+            s.add(
+                ConversationRef(
+                    kind="personal",
+                    key=sid,
+                    staff_id=sid,
+                    conversation_id=conv,
+                    service_url=service_url,
+                    reference={
+                        "channelId": "msteams",
+                        "serviceUrl": service_url,
+                        "conversation": {"id": conv, "conversationType": "personal"},
+                        "user": {"id": f"29:{sid}"},
+                        "bot": {"id": "28:kestrel-bot"},
+                    },
+                    updated_at=now,
+                )
+            )
 
 
 async def second_instance(db):
@@ -63,6 +104,7 @@ async def second_instance(db):
     from sqlalchemy import text
 
     from bot.store import Database
+
     if db.is_sqlite:
         return Database(db.url)
     async with db.engine.connect() as conn:
@@ -86,7 +128,7 @@ class FakeTeams:
         self.fail_first = dict(fail_first or {})
         self.delivered: list[tuple[dt.datetime, str, dict]] = []
         self.on_send = None
-        self.kill_at: int | None = None     # die (like kill -9) right after Teams accepts the n-th message
+        self.kill_at: int | None = None  # die (like kill -9) right after Teams accepts the n-th message
 
     @staticmethod
     def staff_of(reference: dict) -> str:
@@ -96,6 +138,7 @@ class FakeTeams:
         import asyncio
 
         from bot.messaging import SendError
+
         staff = self.staff_of(reference)
         await asyncio.sleep(0)
         if self.kill_at is not None and len(self.delivered) >= self.kill_at:
@@ -109,7 +152,7 @@ class FakeTeams:
         if self.on_send is not None:
             self.on_send(len(self.delivered))
         if self.kill_at is not None and len(self.delivered) >= self.kill_at:
-            raise Killed()    # Teams has it; the process dies before it can record that
+            raise Killed()  # Teams has it; the process dies before it can record that
         return f"act-{len(self.delivered)}"
 
     def to(self, staff_id: str) -> list[dict]:
@@ -124,11 +167,16 @@ def fast_sender(send, clock):
     import random
 
     from bot.delivery import RateLimiter, RetryPolicy, ThrottledSender, Window
-    return ThrottledSender(send, limiter=RateLimiter(per_app=(Window(100_000, 1),)),
-                           policy=RetryPolicy(base=0.001, cap=0.01, rng=random.Random(0)))
+
+    return ThrottledSender(
+        send,
+        limiter=RateLimiter(per_app=(Window(100_000, 1),)),
+        policy=RetryPolicy(base=0.001, cap=0.01, rng=random.Random(0)),
+    )
 
 
 def services_for(school, db, clock, **fields):
     from bot.domain.calendar import TermCalendar
     from bot.journeys.base import Services
+
     return Services(school=school, db=db, clock=clock, calendar=TermCalendar.from_school(school), **fields)

@@ -1,5 +1,6 @@
 """Migration 0500 creates exactly what the compliance models describe (claims, digests, mop-up proposals), on both
 store backends, and downgrades cleanly."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

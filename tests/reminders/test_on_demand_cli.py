@@ -1,5 +1,6 @@
 """`python -m bot.reminders preview|send [--at]` and the demo clock (DEMO_TODAY): local mode only for moving time,
 the same claims as the scheduled round, and a refusal at start-up when bot credentials are set."""
+
 from __future__ import annotations
 
 import argparse
@@ -49,16 +50,25 @@ def test_demo_today_is_refused_with_bot_credentials():
 
 def test_python_m_bot_refuses_demo_today_in_production(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("Microsoft")}
-    env.update(DEMO_TODAY="2026-12-07", MicrosoftAppId="app", MicrosoftAppPassword="pw", HOST="127.0.0.1",
-               DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
-    done = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    env.update(
+        DEMO_TODAY="2026-12-07",
+        MicrosoftAppId="app",
+        MicrosoftAppPassword="pw",
+        HOST="127.0.0.1",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}",
+    )
+    done = subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "DEMO_TODAY" in done.stderr and "local mode only" in done.stderr
 
 
 def _settings(tmp_path, **kw):
-    return load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
-                         LOCAL_M365_DIR=str(tmp_path / "m365"), WORKERS=False, INSTANCE_ID="cli@test", **kw)
+    return load_settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
+        LOCAL_M365_DIR=str(tmp_path / "m365"),
+        WORKERS=False,
+        INSTANCE_ID="cli@test",
+        **kw,
+    )
 
 
 async def test_preview_then_send_at_a_moment(tmp_path, connector, capsys):
@@ -70,8 +80,9 @@ async def test_preview_then_send_at_a_moment(tmp_path, connector, capsys):
 
     assert await run(argparse.Namespace(command="preview", at="2026-11-23T10:00"), settings) == 0
     out = capsys.readouterr().out
-    assert "half term: 2026-27 Autumn 2" in out and "round: 10 school days left (brought forward from 2026-12-07)" \
-        in out
+    assert (
+        "half term: 2026-27 Autumn 2" in out and "round: 10 school days left (brought forward from 2026-12-07)" in out
+    )
     assert "tom.hollis" in out.split("would remind:")[1].split("\n")[0]
     assert "ruth.calloway(no_conversation)" in out
     assert "next automatic round: 2026-12-07T09:00:00+00:00 (10 school days left)" in out
@@ -91,7 +102,7 @@ async def test_preview_then_send_at_a_moment(tmp_path, connector, capsys):
 
 async def test_send_outside_the_window_sends_nothing(tmp_path, connector, capsys):
     settings = _settings(tmp_path)
-    assert await run(argparse.Namespace(command="send", at="2026-11-21T10:00"), settings) == 1   # a Saturday
+    assert await run(argparse.Namespace(command="send", at="2026-11-21T10:00"), settings) == 1  # a Saturday
     assert "not sent: the sending window is closed" in capsys.readouterr().out and not connector.sent
 
 

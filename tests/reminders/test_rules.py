@@ -1,5 +1,6 @@
 """Pure reminder rules: the sending window (school days, school hours, school zone, DST), the live reminder point,
 when the mop-up is proposed, how its times are ranked, and which session a reminder names."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,28 +32,31 @@ def window(cal):
     return SendingWindow(cal, LONDON, dt.time(9), dt.time(16, 30))
 
 
-@pytest.mark.parametrize("when,open_", [
-    (_at(D(2026, 12, 7), 9), True),            # Monday, school day, 09:00 exactly
-    (_at(D(2026, 12, 7), 8, 59), False),       # before send_at
-    (_at(D(2026, 12, 7), 16, 29), True),
-    (_at(D(2026, 12, 7), 16, 30), False),      # school day over
-    (_at(D(2026, 12, 5), 10), False),          # Saturday
-    (_at(D(2026, 10, 28), 10), False),         # October half-term holiday
-    (_at(D(2026, 11, 2), 10), False),          # INSET day
-    (_at(D(2026, 12, 25), 10), False),         # Christmas (bank holiday, holiday)
-    (_at(D(2027, 5, 3), 10), False),           # Early May bank holiday inside Summer 1
-    (_at(D(2027, 5, 4), 10), True),
-])
+@pytest.mark.parametrize(
+    "when,open_",
+    [
+        (_at(D(2026, 12, 7), 9), True),  # Monday, school day, 09:00 exactly
+        (_at(D(2026, 12, 7), 8, 59), False),  # before send_at
+        (_at(D(2026, 12, 7), 16, 29), True),
+        (_at(D(2026, 12, 7), 16, 30), False),  # school day over
+        (_at(D(2026, 12, 5), 10), False),  # Saturday
+        (_at(D(2026, 10, 28), 10), False),  # October half-term holiday
+        (_at(D(2026, 11, 2), 10), False),  # INSET day
+        (_at(D(2026, 12, 25), 10), False),  # Christmas (bank holiday, holiday)
+        (_at(D(2027, 5, 3), 10), False),  # Early May bank holiday inside Summer 1
+        (_at(D(2027, 5, 4), 10), True),
+    ],
+)
 def test_window_is_school_days_and_school_hours(window, when, open_, process_tz):
     assert window.is_open(when) is open_
-    assert window.is_open(when.astimezone(UTC)) is open_            # the instant matters, not how it is written
+    assert window.is_open(when.astimezone(UTC)) is open_  # the instant matters, not how it is written
 
 
 def test_window_is_london_wall_clock_across_both_clock_changes(window, cal, process_tz):
     # Autumn 1 ends in BST, Autumn 2 runs in GMT; Spring 2 ends in GMT, Summer 1 starts in BST.
     bst = window.bounds(D(2026, 10, 23))[0]
     gmt = window.bounds(D(2026, 11, 3))[0]
-    assert (bst.hour, gmt.hour) == (8, 9)                            # 09:00 London as UTC
+    assert (bst.hour, gmt.hour) == (8, 9)  # 09:00 London as UTC
     assert window.bounds(D(2027, 3, 26))[0].hour == 9
     assert window.bounds(D(2027, 4, 12))[0].hour == 8
     assert window.is_open(dt.datetime(2026, 10, 23, 8, 0, tzinfo=UTC))
@@ -64,7 +68,7 @@ def test_next_opening_skips_weekends_holidays_and_closures(window, process_tz):
     # half-term holiday, clocks go back on 25 Oct, INSET on 2 Nov → Tue 3 Nov 09:00 GMT
     assert window.next_opening(fri_evening) == dt.datetime(2026, 11, 3, 9, tzinfo=UTC)
     assert window.next_opening(_at(D(2026, 12, 7), 11)) == _at(D(2026, 12, 7), 11)
-    assert window.next_opening(_at(D(2027, 7, 21), 17)) is None      # after the school year
+    assert window.next_opening(_at(D(2027, 7, 21), 17)) is None  # after the school year
 
 
 def test_window_must_open_before_it_closes(cal):
@@ -83,23 +87,23 @@ def test_points_fall_on_the_right_school_days(cal):
 def test_live_point_catches_up_but_never_goes_back(cal):
     autumn2 = cal.half_terms[1]
     points = [10, 3]
-    assert live_point(points, autumn2, D(2026, 12, 4), cal) is None      # 11 left: nothing yet
+    assert live_point(points, autumn2, D(2026, 12, 4), cal) is None  # 11 left: nothing yet
     assert live_point(points, autumn2, D(2026, 12, 7), cal) == 10
-    assert live_point(points, autumn2, D(2026, 12, 8), cal) == 10        # missed Monday: still 10 on Tuesday
+    assert live_point(points, autumn2, D(2026, 12, 8), cal) == 10  # missed Monday: still 10 on Tuesday
     assert live_point(points, autumn2, D(2026, 12, 15), cal) == 10
     assert live_point(points, autumn2, D(2026, 12, 16), cal) == 3
     assert live_point(points, autumn2, D(2026, 12, 18), cal) == 3
-    assert live_point(points, autumn2, D(2026, 12, 12), cal) is None     # Saturday
-    assert live_point(points, autumn2, D(2026, 12, 21), cal) is None     # after the half term
+    assert live_point(points, autumn2, D(2026, 12, 12), cal) is None  # Saturday
+    assert live_point(points, autumn2, D(2026, 12, 21), cal) is None  # after the half term
 
 
 def test_mop_up_is_proposed_a_week_before_the_last_week(cal):
     autumn2 = cal.half_terms[1]
     assert not mop_up_proposal_due(autumn2, D(2026, 12, 4), cal)
-    assert mop_up_proposal_due(autumn2, D(2026, 12, 7), cal)             # 5 school days before 14 Dec
-    assert mop_up_proposal_due(autumn2, D(2026, 12, 17), cal)            # late, but still room
-    assert not mop_up_proposal_due(autumn2, D(2026, 12, 18), cal)        # the deadline day: too late
-    assert not mop_up_proposal_due(autumn2, D(2026, 12, 12), cal)        # Saturday
+    assert mop_up_proposal_due(autumn2, D(2026, 12, 7), cal)  # 5 school days before 14 Dec
+    assert mop_up_proposal_due(autumn2, D(2026, 12, 17), cal)  # late, but still room
+    assert not mop_up_proposal_due(autumn2, D(2026, 12, 18), cal)  # the deadline day: too late
+    assert not mop_up_proposal_due(autumn2, D(2026, 12, 12), cal)  # Saturday
 
 
 def test_mop_up_times_ranked_by_who_can_come(process_tz):
@@ -124,9 +128,9 @@ def test_next_sessions_prefer_invited_then_own_group_then_mop_up():
         _opt(1, "class", "rowan", D(2026, 12, 8), 15),
         _opt(2, "mop_up", None, D(2026, 12, 15), 15),
         _opt(3, "class", "willow", D(2026, 12, 10), 15),
-        _opt(4, "class", "willow", D(2026, 12, 4), 15),                     # already happened
+        _opt(4, "class", "willow", D(2026, 12, 4), 15),  # already happened
         _opt(5, "class", "willow", D(2026, 12, 9), 15, status="cancelled"),
-        _opt(6, "emergency", None, D(2026, 12, 8), 9),                       # not a group-supervision session
+        _opt(6, "emergency", None, D(2026, 12, 8), 9),  # not a group-supervision session
         _opt(7, "class", "willow", D(2027, 1, 12), 15, ht="2026-27 Spring 1"),
         _opt(8, "non_class", "office", D(2026, 12, 11), 15),
     ]

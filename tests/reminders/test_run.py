@@ -1,5 +1,6 @@
 """The reminder run against a real store: who is claimed at a point, what they are sent, who could not be reached,
 and that a crash mid-run or a second instance neither loses nor repeats a reminder."""
+
 from __future__ import annotations
 
 import asyncio
@@ -31,15 +32,19 @@ ALL_BUT = {"tom.hollis", "grace.mensah", "kieran.nash", "jade.morley"}
 
 @pytest.fixture
 def services(school, db, clock):
-    clock.now = at(D(2026, 12, 7), "09:00")        # point 10 of Autumn 2
+    clock.now = at(D(2026, 12, 7), "09:00")  # point 10 of Autumn 2
     return services_for(school, db, clock)
 
 
 async def _everyone_but(db, school, missing=ALL_BUT):
     """One session per group in week 3; everyone attends except ``missing`` (Owen is exempt: absence)."""
     for gid in school.groups:
-        sid = await add_session(db, day=D(2026, 11, 17), group_id=gid,
-                                kind="class" if school.groups[gid].kind.value == "class" else "non_class")
+        sid = await add_session(
+            db,
+            day=D(2026, 11, 17),
+            group_id=gid,
+            kind="class" if school.groups[gid].kind.value == "class" else "non_class",
+        )
         members = [m.id for m in school.group_members(gid) if m.id not in missing and m.id != "owen.pryce"]
         await record_attendance(db, sid, members)
 
@@ -53,8 +58,15 @@ def _run(services, teams: FakeTeams, owner="bot-a", **kw) -> ReminderRun:
 
 async def _claims(db, point=10):
     async with db.session() as s:
-        rows = (await s.execute(select(ReminderClaim).where(ReminderClaim.point == point)
-                                .order_by(ReminderClaim.staff_id))).scalars().all()
+        rows = (
+            (
+                await s.execute(
+                    select(ReminderClaim).where(ReminderClaim.point == point).order_by(ReminderClaim.staff_id)
+                )
+            )
+            .scalars()
+            .all()
+        )
     return {r.staff_id: (r.status, r.reason) for r in rows}
 
 
@@ -77,8 +89,12 @@ async def test_deliver_sends_marks_and_lists_the_unreachable(services, db, schoo
     await run.plan(services.clock())
     stats = await run.deliver()
     assert (stats.sent, stats.unreachable) == (2, 2)
-    assert await _claims(db) == {"grace.mensah": ("sent", None), "jade.morley": ("unreachable", "blocked"),
-                                 "kieran.nash": ("unreachable", "no_conversation"), "tom.hollis": ("sent", None)}
+    assert await _claims(db) == {
+        "grace.mensah": ("sent", None),
+        "jade.morley": ("unreachable", "blocked"),
+        "kieran.nash": ("unreachable", "no_conversation"),
+        "tom.hollis": ("sent", None),
+    }
     [card] = teams.to("tom.hollis")
     assert not validation_errors(card)
     body = json.dumps(card)
@@ -110,7 +126,7 @@ async def test_nothing_is_sent_outside_the_window(services, db, school):
     await run.plan(services.clock())
     services.clock.now = at(D(2026, 12, 7), "16:30")
     assert (await run.deliver()).sent == 0
-    services.clock.now = at(D(2026, 12, 12), "10:00")     # Saturday
+    services.clock.now = at(D(2026, 12, 12), "10:00")  # Saturday
     assert (await run.deliver()).sent == 0
     assert teams.delivered == []
     services.clock.now = at(D(2026, 12, 14), "09:00")
@@ -135,12 +151,12 @@ async def test_digest_after_the_round_lists_outstanding_and_unreachable(services
     await add_refs(db, [m.id for m in school.data.staff if m.id != "kieran.nash"])
     teams = FakeTeams(services.clock, blocked={"jade.morley"})
     run = _run(services, teams)
-    assert await run.plan_digest(services.clock()) == (AUTUMN2, 10, 4)   # nobody claimed yet: nothing open
+    assert await run.plan_digest(services.clock()) == (AUTUMN2, 10, 4)  # nobody claimed yet: nothing open
     async with db.session() as s:
         for r in (await s.execute(select(DigestSend))).scalars().all():
             await s.delete(r)
     await run.plan(services.clock())
-    assert await run.plan_digest(services.clock()) is None                 # reminders still to go
+    assert await run.plan_digest(services.clock()) is None  # reminders still to go
     await run.deliver()
     assert await run.plan_digest(services.clock()) == (AUTUMN2, 10, 4)
     assert await run.plan_digest(services.clock()) == (AUTUMN2, 10, 0)
@@ -179,7 +195,7 @@ async def _crash_after(run: ReminderRun, teams: FakeTeams, n: int) -> None:
 
 async def _many_outstanding(db, school, services):
     await add_refs(db, [m.id for m in school.data.staff])
-    return 39   # nobody has attended: everyone due is outstanding
+    return 39  # nobody has attended: everyone due is outstanding
 
 
 async def test_crash_mid_run_then_restart_loses_nothing_and_repeats_nothing(services, db, school):
@@ -189,19 +205,21 @@ async def test_crash_mid_run_then_restart_loses_nothing_and_repeats_nothing(serv
     await first.plan(services.clock())
     await _crash_after(first, teams, 7)
     claims = await _claims(db)
-    assert any(st == "sending" for st, _ in claims.values())            # some were in flight when it died
+    assert any(st == "sending" for st, _ in claims.values())  # some were in flight when it died
 
     async def reconcile(rows):
         """Reads each chat for the claim's marker, as Graph's chat messages would let us."""
+
         def has(staff, marker):
             return any(marker in json.dumps(c) for _, s, c in teams.delivered if s == staff)
+
         return {r.claim_id: has(r.staff_id, r.marker) for r in rows}
 
-    restarted = _run(services, teams, owner="bot-a", reconcile=reconcile)   # same instance, new process
+    restarted = _run(services, teams, owner="bot-a", reconcile=reconcile)  # same instance, new process
     stats = await restarted.deliver(recover_own=True)
     assert stats.in_doubt >= 1 and stats.reconciled >= 1
     staff = [s for _, s, _ in teams.delivered]
-    assert len(staff) == len(set(staff)) == due                          # nobody twice, nobody missed
+    assert len(staff) == len(set(staff)) == due  # nobody twice, nobody missed
     assert {st for st, _ in (await _claims(db)).values()} == {"sent"}
 
 
@@ -214,15 +232,15 @@ async def test_without_a_reconciler_in_doubt_sends_go_again_and_nothing_is_lost(
     leased = sum(1 for st, _ in (await _claims(db)).values() if st == "sending")
     assert leased >= 1
     other = _run(services, teams, owner="bot-b")
-    await other.deliver()          # bot-a's leased rows are not taken while its lease runs
+    await other.deliver()  # bot-a's leased rows are not taken while its lease runs
     assert len(teams.delivered) == 5
     assert sum(1 for st, _ in (await _claims(db)).values() if st == "sending") == leased
     services.clock.advance(minutes=11)
     await other.deliver()
     staff = [s for _, s, _ in teams.delivered]
-    assert set(staff) == {m.id for m in school.data.staff if m.id != "owen.pryce"}   # nobody lost
+    assert set(staff) == {m.id for m in school.data.staff if m.id != "owen.pryce"}  # nobody lost
     dupes = len(staff) - len(set(staff))
-    assert dupes == 1          # the one Teams accepted as the process died: without a reconciler it goes again
+    assert dupes == 1  # the one Teams accepted as the process died: without a reconciler it goes again
 
 
 async def test_two_instances_never_send_the_same_reminder(services, db, school):
@@ -243,18 +261,19 @@ async def test_two_instances_never_send_the_same_reminder(services, db, school):
     assert len(staff) == len(set(staff)) == due
     assert sa.sent + sb.sent == due
     if not db.is_sqlite:
-        assert sa.sent and sb.sent      # both really took part (SQLite has one writer: one may take it all)
+        assert sa.sent and sb.sent  # both really took part (SQLite has one writer: one may take it all)
 
 
 async def test_no_chat_yet_asks_for_the_app_to_be_installed_once(services, db, school):
     from bot.store.models_outbox import OutboxRow
+
     await _everyone_but(db, school)
     await add_refs(db, [m.id for m in school.data.staff if m.id != "kieran.nash"])
     teams = FakeTeams(services.clock, blocked={"jade.morley"})
     run = _run(services, teams)
     await run.plan(services.clock())
     await run.deliver()
-    services.clock.now = at(D(2026, 12, 16), "09:00")          # point 3: still no chat for Kieran
+    services.clock.now = at(D(2026, 12, 16), "09:00")  # point 3: still no chat for Kieran
     await run.plan(services.clock())
     await run.deliver()
     async with db.session() as s:

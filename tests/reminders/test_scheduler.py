@@ -1,5 +1,6 @@
 """The scheduler: its jobs come from the database and calendar under stable ids (a restart rebuilds the same
 ones), it does nothing outside the sending window, it sleeps until the next job, and stop() ends run()."""
+
 from __future__ import annotations
 
 import asyncio
@@ -24,9 +25,9 @@ def _scheduler(services, teams=None, **kw) -> Scheduler:
 
 
 async def test_jobs_have_stable_ids_and_a_restart_rebuilds_the_same(services, clock):
-    clock.now = at(D(2026, 12, 4), "15:00")           # Friday before point 10 of Autumn 2
+    clock.now = at(D(2026, 12, 4), "15:00")  # Friday before point 10 of Autumn 2
     first = await _scheduler(services).jobs(clock())
-    again = await _scheduler(services).jobs(clock())   # a new process
+    again = await _scheduler(services).jobs(clock())  # a new process
     assert [(j.id, j.due) for j in first] == [(j.id, j.due) for j in again]
     assert [(j.id, j.due) for j in first] == [
         ("mop-up:2026-27 Autumn 2", at(D(2026, 12, 7), "09:00")),
@@ -53,8 +54,12 @@ async def test_tick_outside_the_window_does_nothing(services, db, school, clock)
     await add_refs(db, [m.id for m in school.data.staff])
     teams = FakeTeams(clock)
     sched = _scheduler(services, teams)
-    for when in (at(D(2026, 12, 7), "08:59"), at(D(2026, 12, 7), "16:30"), at(D(2026, 12, 12), "10:00"),
-                 at(D(2026, 12, 25), "10:00")):
+    for when in (
+        at(D(2026, 12, 7), "08:59"),
+        at(D(2026, 12, 7), "16:30"),
+        at(D(2026, 12, 12), "10:00"),
+        at(D(2026, 12, 25), "10:00"),
+    ):
         clock.now = when
         report = await sched.tick(when)
         assert not report.window_open and report.planned is None and not report.proposed
@@ -63,8 +68,8 @@ async def test_tick_outside_the_window_does_nothing(services, db, school, clock)
 
 async def test_next_wake_outside_the_window_is_the_next_opening(services, clock):
     sched = _scheduler(services)
-    clock.now = at(D(2026, 10, 23), "17:00")            # Friday before half term, BST
-    assert await sched.next_wake(clock()) == at(D(2026, 11, 3), "09:00")   # Tuesday after INSET, GMT
+    clock.now = at(D(2026, 10, 23), "17:00")  # Friday before half term, BST
+    assert await sched.next_wake(clock()) == at(D(2026, 11, 3), "09:00")  # Tuesday after INSET, GMT
 
 
 async def test_run_sleeps_between_jobs_and_stops(services, clock):
@@ -81,8 +86,8 @@ async def test_run_sleeps_between_jobs_and_stops(services, clock):
 
     sched = Scheduler(services, clock, sleep, sender=fast_sender(FakeTeams(clock), clock), owner="bot-a")
     await asyncio.wait_for(sched.run(), timeout=10)
-    assert slept[0] == 3600                              # open window, nothing due: a routine look in an hour
-    assert clock() >= at(D(2026, 12, 7), "09:00")        # then straight to Monday's opening, not hour by hour
+    assert slept[0] == 3600  # open window, nothing due: a routine look in an hour
+    assert clock() >= at(D(2026, 12, 7), "09:00")  # then straight to Monday's opening, not hour by hour
 
 
 async def test_scheduler_needs_a_sender(services):

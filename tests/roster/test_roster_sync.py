@@ -1,5 +1,6 @@
 """Roster sync from the tenant: the real msgraph-sdk against the Graph double (paged transitive members, paged
 group delta with a stored delta link), the diff it shows, what --apply writes and how the school loader uses it."""
+
 from __future__ import annotations
 
 import argparse
@@ -34,8 +35,14 @@ def write_school(tmp_path: Path, directory: dict | None) -> Path:
 
 
 def tenant_directory() -> dict:
-    return {"all_staff": GRAPH_ALL_STAFF, "dsl": "grp-dsl", "allocators": "grp-alloc",
-            "supervisors": "grp-sup", "groups": {g: g for g in SCHOOL_GROUPS}, "default_group": "office"}
+    return {
+        "all_staff": GRAPH_ALL_STAFF,
+        "dsl": "grp-dsl",
+        "allocators": "grp-alloc",
+        "supervisors": "grp-sup",
+        "groups": {g: g for g in SCHOOL_GROUPS},
+        "default_group": "office",
+    }
 
 
 @pytest.fixture
@@ -47,8 +54,11 @@ async def tenant(school):
     d.add_group("grp-alloc", [s.aad_object_id for s in school.with_role(Role.ALLOCATOR)])
     class_supervisors = [aad["kate.lowther"], aad["samuel.kerr"]]
     d.add_group("grp-sup-classes", class_supervisors)
-    d.add_group("grp-sup", [s.aad_object_id for s in school.with_role(Role.SUPERVISOR)
-                            if s.aad_object_id not in class_supervisors] + ["grp-sup-classes"])
+    d.add_group(
+        "grp-sup",
+        [s.aad_object_id for s in school.with_role(Role.SUPERVISOR) if s.aad_object_id not in class_supervisors]
+        + ["grp-sup-classes"],
+    )
     clients = build_clients(graph_settings(d), StaticTokenCredential(d.token))
     yield d, GraphDirectory(clients), aad
     await clients.aclose()
@@ -62,7 +72,7 @@ async def test_a_tenant_that_matches_the_yaml_shows_no_change_and_pages_through_
     assert result.changes == [], result.report()
     assert result.warnings == []
     assert len(result.staff) == 40
-    assert len(d.find("GET", r"/transitiveMembers/")) == 10          # 40 staff, 4 a page
+    assert len(d.find("GET", r"/transitiveMembers/")) == 10  # 40 staff, 4 a page
     delta_pages = d.find("GET", r"^/groups/(microsoft\.graph\.)?delta")
     assert len(delta_pages) > 1 and all("$deltatoken" not in r.query for r in delta_pages)
     assert not roster_override_path(path).exists() and not state_path(path).exists()  # a dry run writes nothing
@@ -75,8 +85,12 @@ async def test_changes_in_the_tenant_show_as_a_diff_and_apply_to_the_roster(tmp_
     assert roster_override_path(path).is_file()
     assert load_state(state_path(path))["links"], "the delta link is kept for the next run"
 
-    d.add_user("9d0e0000-0000-4000-8000-00000000aa01", "Pat Newton", "pat.newton@kestrelbrook.example",
-               job_title="Teaching assistant")
+    d.add_user(
+        "9d0e0000-0000-4000-8000-00000000aa01",
+        "Pat Newton",
+        "pat.newton@kestrelbrook.example",
+        job_title="Teaching assistant",
+    )
     d.add_member(GRAPH_ALL_STAFF, "9d0e0000-0000-4000-8000-00000000aa01")
     d.add_member("willow", "9d0e0000-0000-4000-8000-00000000aa01")
     d.remove_member(GRAPH_ALL_STAFF, aad["tom.hollis"])
@@ -89,17 +103,20 @@ async def test_changes_in_the_tenant_show_as_a_diff_and_apply_to_the_roster(tmp_
 
     result = await sync(path, directory, do_apply=False, today=TODAY, now=NOW)
     got = {(c.what, c.staff_id, c.detail) for c in result.changes}
-    assert got == {("added", "pat.newton", "willow; roles: none"),
-                   ("left", "tom.hollis", "no longer in the all-staff group"),
-                   ("roles", "grace.mensah", "+dsl"),
-                   ("roles", "daniel.whitcombe", "-allocator"),
-                   ("group", "isla.brennan", "willow → rowan"),
-                   ("roles", "samuel.kerr", "-supervisor")}
+    assert got == {
+        ("added", "pat.newton", "willow; roles: none"),
+        ("left", "tom.hollis", "no longer in the all-staff group"),
+        ("roles", "grace.mensah", "+dsl"),
+        ("roles", "daniel.whitcombe", "-allocator"),
+        ("group", "isla.brennan", "willow → rowan"),
+        ("roles", "samuel.kerr", "-supervisor"),
+    }
     report = result.report()
     assert "pat.newton (Pat Newton)" in report and "@" not in report, "ids and names only"
     delta = d.find("GET", r"^/groups/(microsoft\.graph\.)?delta")
-    assert delta and all("$deltatoken" in r.query or "$skiptoken" in r.query for r in delta), \
+    assert delta and all("$deltatoken" in r.query or "$skiptoken" in r.query for r in delta), (
         "the second run follows the stored delta link, not a new initial round"
+    )
     assert not roster_override_path(path).read_text().count("pat.newton"), "dry run: the file is unchanged"
 
     await sync(path, directory, do_apply=True, today=TODAY, now=NOW)
@@ -138,8 +155,10 @@ async def test_a_supervisor_needs_a_training_date_from_the_yaml(tmp_path, tenant
     path = write_school(tmp_path, tenant_directory())
     result = await sync(path, directory, do_apply=False, today=TODAY, now=NOW)
     assert result.changes == []
-    assert any(w.startswith("tom.hollis (Tom Hollis) is in the supervisors group but has no supervisor_trained_on")
-               for w in result.warnings)
+    assert any(
+        w.startswith("tom.hollis (Tom Hollis) is in the supervisors group but has no supervisor_trained_on")
+        for w in result.warnings
+    )
 
 
 async def test_a_missing_or_empty_all_staff_group_is_never_read_as_everyone_left(tmp_path, tenant, school):

@@ -1,6 +1,7 @@
 """python -m bot.smoke: settings, school, store (reachable and migrated, never migrated by the check), Graph
 sign-in and the channel folder — on the local backend and on msgraph-sdk against the Graph double — writing no
 content anywhere."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,9 @@ def clean_env(monkeypatch, tmp_path):
 
 
 def settings_for(tmp_path, url: str):
-    return load_settings(DATABASE_URL=url, SCHOOL_CONFIG=str(DEMO_SCHOOL), LOCAL_M365_DIR=str(tmp_path / "m365"),
-                         _env_file=None)
+    return load_settings(
+        DATABASE_URL=url, SCHOOL_CONFIG=str(DEMO_SCHOOL), LOCAL_M365_DIR=str(tmp_path / "m365"), _env_file=None
+    )
 
 
 def by_name(checks):
@@ -59,6 +61,7 @@ async def test_an_unmigrated_store_is_reported_and_left_alone(tmp_path, clean_en
     db = Database(url)
     async with db.engine.connect() as conn:
         from sqlalchemy import text
+
         tables = (await conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))).all()
     await db.close()
     assert tables == [], "the check must not migrate (or create anything)"
@@ -76,8 +79,11 @@ async def test_graph_sign_in_and_channel_folder_against_the_double(tmp_path, cle
     try:
         url = await migrated_sqlite(tmp_path)
         gs = graph_settings(double)
-        checks = by_name(await run_checks(settings_for(tmp_path, url), graph_settings=gs,
-                                          credential=StaticTokenCredential(double.token)))
+        checks = by_name(
+            await run_checks(
+                settings_for(tmp_path, url), graph_settings=gs, credential=StaticTokenCredential(double.token)
+            )
+        )
         assert checks["graph"].ok and "signed in" in checks["graph"].detail
         assert checks["channel"].ok, checks["channel"].detail
         assert checks["teams app"].ok
@@ -88,14 +94,20 @@ async def test_graph_sign_in_and_channel_folder_against_the_double(tmp_path, cle
         drive, folder = double.channels[(TEAM_ID, CHANNEL_ID)]
         double.requests.clear()
         gs2 = graph_settings(double, channel_drive_id=drive, channel_folder_id=folder)
-        checks = by_name(await run_checks(settings_for(tmp_path, url), graph_settings=gs2,
-                                          credential=StaticTokenCredential(double.token)))
+        checks = by_name(
+            await run_checks(
+                settings_for(tmp_path, url), graph_settings=gs2, credential=StaticTokenCredential(double.token)
+            )
+        )
         assert checks["channel"].ok
         assert double.find("GET", rf"^/drives/{drive}/items/{folder}$")
 
         gs3 = graph_settings(double, channel_drive_id=drive, channel_folder_id="no-such-item")
-        checks = by_name(await run_checks(settings_for(tmp_path, url), graph_settings=gs3,
-                                          credential=StaticTokenCredential(double.token)))
+        checks = by_name(
+            await run_checks(
+                settings_for(tmp_path, url), graph_settings=gs3, credential=StaticTokenCredential(double.token)
+            )
+        )
         assert checks["channel"].ok is False and "not found" in checks["channel"].detail
     finally:
         await double.close()
@@ -108,8 +120,9 @@ async def test_a_failed_sign_in_skips_the_channel_check(tmp_path, clean_env, sch
     try:
         url = await migrated_sqlite(tmp_path)
         bad = StaticTokenCredential(error=ClientAuthenticationError("AADSTS7000222: the client secret has expired"))
-        checks = by_name(await run_checks(settings_for(tmp_path, url), graph_settings=graph_settings(double),
-                                          credential=bad))
+        checks = by_name(
+            await run_checks(settings_for(tmp_path, url), graph_settings=graph_settings(double), credential=bad)
+        )
         assert checks["graph"].ok is False and "expired" in checks["graph"].detail
         assert checks["channel"].ok is None
     finally:

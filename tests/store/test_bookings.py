@@ -1,6 +1,7 @@
 """The bookings store (bot/store/bookings.py), on SQLite and PostgreSQL: offers, meetings, group sessions booked
 from an offer, our own bookings as busy time, and ending a supervision — with the domain errors the scheduling
 journeys map to cards."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,25 +25,63 @@ def _slot(hours_from_now: float) -> Slot:
 
 async def _offer(db, *, purpose: str = "request", request_id: int | None = None, at: dt.datetime = NOW):
     async with db.session() as s:
-        return await bookings.add_offer(s, purpose=purpose, bookers=["priya.raman"],
-                                        attendees=["priya.raman", "tom.hollis"], slots=[_slot(24), _slot(26)],
-                                        minutes=60, created_by="priya.raman", now=at, request_id=request_id)
+        return await bookings.add_offer(
+            s,
+            purpose=purpose,
+            bookers=["priya.raman"],
+            attendees=["priya.raman", "tom.hollis"],
+            slots=[_slot(24), _slot(26)],
+            minutes=60,
+            created_by="priya.raman",
+            now=at,
+            request_id=request_id,
+        )
 
 
-async def _meeting(db, slot: Slot, nonce: str, *, request_id: int | None = None, replaces_id: int | None = None,
-                   supervisee: str = "tom.hollis"):
+async def _meeting(
+    db,
+    slot: Slot,
+    nonce: str,
+    *,
+    request_id: int | None = None,
+    replaces_id: int | None = None,
+    supervisee: str = "tom.hollis",
+):
     async with db.session() as s:
-        return await bookings.add_meeting(s, kind="one_to_one", supervisor_id="priya.raman", supervisee_id=supervisee,
-                                          slot=slot, local_date=slot.start.date(), half_term="2026-27 Autumn 2",
-                                          offer_nonce=nonce, booked_by="priya.raman", now=NOW,
-                                          request_id=request_id, replaces_id=replaces_id)
+        return await bookings.add_meeting(
+            s,
+            kind="one_to_one",
+            supervisor_id="priya.raman",
+            supervisee_id=supervisee,
+            slot=slot,
+            local_date=slot.start.date(),
+            half_term="2026-27 Autumn 2",
+            offer_nonce=nonce,
+            booked_by="priya.raman",
+            now=NOW,
+            request_id=request_id,
+            replaces_id=replaces_id,
+        )
 
 
 async def _request_row(db) -> int:
     async with db.session() as s:
-        req = SupervisionRequest(draft_id="d" * 32, requester_id="tom.hollis", kind="one_to_one", topics=["other"],
-                                 urgency="week", times=[], days=[], colleagues=[], note="A note.", route="allocation",
-                                 status="allocated", supervisor_id="priya.raman", created_at=NOW, updated_at=NOW)
+        req = SupervisionRequest(
+            draft_id="d" * 32,
+            requester_id="tom.hollis",
+            kind="one_to_one",
+            topics=["other"],
+            urgency="week",
+            times=[],
+            days=[],
+            colleagues=[],
+            note="A note.",
+            route="allocation",
+            status="allocated",
+            supervisor_id="priya.raman",
+            created_at=NOW,
+            updated_at=NOW,
+        )
         s.add(req)
         await s.flush()
         return req.id
@@ -116,7 +155,7 @@ async def test_cancelling_twice_raises_concurrent(db):
 async def test_upcoming_meetings_are_either_side_soonest_first_and_not_over(db):
     later = await _meeting(db, _slot(48), "n1")
     sooner = await _meeting(db, _slot(24), "n2", supervisee="grace.mensah")
-    await _meeting(db, _slot(-3), "n3")                                    # already over
+    await _meeting(db, _slot(-3), "n3")  # already over
     async with db.session() as s:
         assert [m.id for m in await bookings.upcoming_meetings(s, "priya.raman", NOW)] == [sooner.id, later.id]
         assert [m.id for m in await bookings.upcoming_meetings(s, "tom.hollis", NOW)] == [later.id]
@@ -127,10 +166,20 @@ async def test_a_group_session_booked_from_an_offer_has_its_invitees_link_and_ev
     rid = await _request_row(db)
     async with db.session() as s:
         session, link = await bookings.add_group_session(
-            s, kind="ad_hoc", title="Group supervision", slot=_slot(24), local_date=NOW.date(),
-            half_term="2026-27 Autumn 2", supervisor_ids=["priya.raman", "amara.okafor"],
-            invitee_ids=["amara.okafor", "tom.hollis", "isla.brennan"], external=False, offer_nonce="g1",
-            created_by="priya.raman", now=NOW, request_id=rid)
+            s,
+            kind="ad_hoc",
+            title="Group supervision",
+            slot=_slot(24),
+            local_date=NOW.date(),
+            half_term="2026-27 Autumn 2",
+            supervisor_ids=["priya.raman", "amara.okafor"],
+            invitee_ids=["amara.okafor", "tom.hollis", "isla.brennan"],
+            external=False,
+            offer_nonce="g1",
+            created_by="priya.raman",
+            now=NOW,
+            request_id=rid,
+        )
     assert session.facilitator_id == "priya.raman" and session.status == "scheduled"
     assert link.event_key == f"group-session-{session.id}" and link.supervisor_ids == ["priya.raman", "amara.okafor"]
     async with db.session() as s:
@@ -155,23 +204,40 @@ async def test_own_bookings_are_busy_for_the_people_in_them_only(db):
     async with db.session() as s:
         await bookings.cancel_meeting(s, await bookings.meeting(s, cancelled.id), by="tom.hollis", now=NOW)
         session, _ = await bookings.add_group_session(
-            s, kind="emergency", title="Emergency group supervision", slot=_slot(28), local_date=NOW.date(),
-            half_term="2026-27 Autumn 2", supervisor_ids=["amara.okafor"], invitee_ids=["tom.hollis"],
-            external=False, offer_nonce="g1", created_by="amara.okafor", now=NOW)
+            s,
+            kind="emergency",
+            title="Emergency group supervision",
+            slot=_slot(28),
+            local_date=NOW.date(),
+            half_term="2026-27 Autumn 2",
+            supervisor_ids=["amara.okafor"],
+            invitee_ids=["tom.hollis"],
+            external=False,
+            offer_nonce="g1",
+            created_by="amara.okafor",
+            now=NOW,
+        )
     window = (NOW, NOW + dt.timedelta(days=3))
     async with db.session() as s:
         busy = await bookings.own_bookings(s, ["tom.hollis", "amara.okafor", "grace.mensah"], *window)
-        assert busy == {"tom.hollis": [Busy(m.starts_at, m.ends_at), Busy(session.starts_at, session.ends_at)],
-                        "amara.okafor": [Busy(session.starts_at, session.ends_at)], "grace.mensah": []}
+        assert busy == {
+            "tom.hollis": [Busy(m.starts_at, m.ends_at), Busy(session.starts_at, session.ends_at)],
+            "amara.okafor": [Busy(session.starts_at, session.ends_at)],
+            "grace.mensah": [],
+        }
         assert await bookings.own_bookings(s, ["tom.hollis"], NOW, NOW + dt.timedelta(hours=2)) == {"tom.hollis": []}
 
 
 async def test_pairings_are_listed_for_their_supervisor_and_ending_one_erases_the_note(db):
     rid = await _request_row(db)
     async with db.session() as s:
-        s.add_all([Pairing(supervisee_id="tom.hollis", supervisor_id="priya.raman", request_id=rid, started_at=NOW),
-                   Pairing(supervisee_id="isla.brennan", supervisor_id="priya.raman", started_at=NOW - HOUR),
-                   Pairing(supervisee_id="grace.mensah", supervisor_id="amara.okafor", started_at=NOW)])
+        s.add_all(
+            [
+                Pairing(supervisee_id="tom.hollis", supervisor_id="priya.raman", request_id=rid, started_at=NOW),
+                Pairing(supervisee_id="isla.brennan", supervisor_id="priya.raman", started_at=NOW - HOUR),
+                Pairing(supervisee_id="grace.mensah", supervisor_id="amara.okafor", started_at=NOW),
+            ]
+        )
     async with db.session() as s:
         pairs = await bookings.supervisees(s, "priya.raman")
         assert [p.supervisee_id for p in pairs] == ["isla.brennan", "tom.hollis"]

@@ -1,5 +1,6 @@
 """bot/store/compliance.py on SQLite and PostgreSQL: joining a session from a reminder, its invitees, and the
 half term's mop-up proposal — including the NotFound each lookup raises."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,7 +37,7 @@ async def test_join_session_once_and_invitees_in_order(db):
     async with db.session() as s:
         assert await store.join_session(s, sid, "nadia.farouk", now=NOW) is True
         assert await store.join_session(s, sid, "nadia.farouk", now=NOW) is False
-        assert await store.join_session(s, sid, "tom.hollis", now=NOW) is False      # invited already
+        assert await store.join_session(s, sid, "tom.hollis", now=NOW) is False  # invited already
     async with db.session() as s:
         assert await store.invitee_ids(s, sid) == ["tom.hollis", "isla.brennan", "nadia.farouk"]
         row = (await s.execute(select(SessionInvitee).where(SessionInvitee.staff_id == "nadia.farouk"))).scalar_one()
@@ -47,8 +48,17 @@ async def test_join_session_once_and_invitees_in_order(db):
 
 async def test_mop_up_proposal_by_id_and_by_half_term(db):
     async with db.session() as s:
-        s.add(MopUpProposal(half_term=AUTUMN2, status="proposed", options=[], calendars_checked=False,
-                            proposed_to=["amara.okafor"], outstanding_count=3, created_at=NOW))
+        s.add(
+            MopUpProposal(
+                half_term=AUTUMN2,
+                status="proposed",
+                options=[],
+                calendars_checked=False,
+                proposed_to=["amara.okafor"],
+                outstanding_count=3,
+                created_at=NOW,
+            )
+        )
     async with db.session() as s:
         row = await store.mop_up_proposal_for(s, AUTUMN2)
         assert row is not None and row.outstanding_count == 3

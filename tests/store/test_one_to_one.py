@@ -1,6 +1,7 @@
 """The 1:1 store seam (bot/store/one_to_one.py), on SQLite and PostgreSQL: each function's rows and its domain
 errors, without the journeys on top (drafts, submit keys and the file's delivery are the record lifecycle's:
 tests/records/test_lifecycle.py). Priya supervises Tom; Marcus supervises Grace."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,10 +51,21 @@ async def _pair(db, supervisor=SUP, supervisee=SEE, *, started=NOW - dt.timedelt
 
 async def _meeting(db, pairing_id: int, start: dt.datetime, *, status="booked") -> int:
     async with db.session() as s:
-        m = Meeting(kind="one_to_one", pairing_id=pairing_id, supervisor_id=SUP, supervisee_id=SEE, starts_at=start,
-                    ends_at=start + dt.timedelta(hours=1), local_date=start.date(), half_term="2026-27 Autumn 2",
-                    status=status, event_key=f"e{start:%j%H}", offer_nonce=f"o{start:%j%H}", booked_by=SUP,
-                    booked_at=start - dt.timedelta(days=3))
+        m = Meeting(
+            kind="one_to_one",
+            pairing_id=pairing_id,
+            supervisor_id=SUP,
+            supervisee_id=SEE,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            local_date=start.date(),
+            half_term="2026-27 Autumn 2",
+            status=status,
+            event_key=f"e{start:%j%H}",
+            offer_nonce=f"o{start:%j%H}",
+            booked_by=SUP,
+            booked_at=start - dt.timedelta(days=3),
+        )
         s.add(m)
         await s.flush()
         return m.id
@@ -62,23 +74,33 @@ async def _meeting(db, pairing_id: int, start: dt.datetime, *, status="booked") 
 async def _file(db, pid: int, key: str = KEY, *, day: dt.date = DAY, actions=()) -> int:
     async with db.session() as s:
         pairing = await s.get(Pairing, pid)
-        rec = await store.file_record(s, pairing, session_date=day, next_session_on=None, template_id="default",
-                                      submit_key=key, file_name="f.docx", actions=list(actions), now=NOW)
+        rec = await store.file_record(
+            s,
+            pairing,
+            session_date=day,
+            next_session_on=None,
+            template_id="default",
+            submit_key=key,
+            file_name="f.docx",
+            actions=list(actions),
+            now=NOW,
+        )
         return rec.id
 
 
 # ---- pairings and meetings -------------------------------------------------------------------------------------
 
+
 async def test_pairings_who_supervises_whom(db):
     first = await _pair(db)
-    await _pair(db, started=NOW - dt.timedelta(days=10))                    # a second pairing with Tom
+    await _pair(db, started=NOW - dt.timedelta(days=10))  # a second pairing with Tom
     await _pair(db, SUP, "grace.mensah", started=NOW - dt.timedelta(days=20))
     await _pair(db, SUP, "isla.brennan", ended=NOW - dt.timedelta(days=1))  # ended: not hers any more
-    marcus = await _pair(db, "marcus.fenwick", SUP)                          # Priya is supervised too
+    marcus = await _pair(db, "marcus.fenwick", SUP)  # Priya is supervised too
     async with db.session() as s:
         assert await store.supervisees(s, SUP) == [SEE, "grace.mensah"]
         assert await store.supervisees(s, SEE) == []
-        assert (await store.supervision(s, SUP, SEE)).id > first            # the latest pairing
+        assert (await store.supervision(s, SUP, SEE)).id > first  # the latest pairing
         assert await store.find_supervision(s, SUP, "isla.brennan") is None
         with pytest.raises(NotYours):
             await store.supervision(s, SUP, "isla.brennan")
@@ -97,21 +119,25 @@ async def test_latest_started_meeting_and_the_meeting_of_a_day(db):
     await _meeting(db, pid, dt.datetime(2026, 11, 12, 14, tzinfo=dt.timezone.utc))
     latest = await _meeting(db, pid, dt.datetime(2026, 11, 19, 14, tzinfo=dt.timezone.utc))
     await _meeting(db, pid, dt.datetime(2026, 11, 20, 14, tzinfo=dt.timezone.utc), status="cancelled")
-    await _meeting(db, pid, dt.datetime(2026, 12, 3, 14, tzinfo=dt.timezone.utc))      # still to come
+    await _meeting(db, pid, dt.datetime(2026, 12, 3, 14, tzinfo=dt.timezone.utc))  # still to come
     async with db.session() as s:
         assert (await store.latest_meeting(s, SUP, SEE, NOW)).id == latest
         assert await store.latest_meeting(s, "marcus.fenwick", SEE, NOW) is None
         assert (await store.meeting_on(s, SUP, SEE, DAY)).id == latest
-        assert await store.meeting_on(s, SUP, SEE, dt.date(2026, 11, 20)) is None          # cancelled
+        assert await store.meeting_on(s, SUP, SEE, dt.date(2026, 11, 20)) is None  # cancelled
 
 
 # ---- records ---------------------------------------------------------------------------------------------------
 
+
 async def test_file_record_links_the_meeting_keeps_actions_and_refuses_a_second_submit(db):
     pid = await _pair(db)
     mid = await _meeting(db, pid, dt.datetime(2026, 11, 19, 14, tzinfo=dt.timezone.utc))
-    rid = await _file(db, pid, actions=[Act("Ask for a swap", SEE, dt.date(2026, 12, 1)),
-                                        Act("Find the leaflet", SUP, dt.date(2026, 11, 27))])
+    rid = await _file(
+        db,
+        pid,
+        actions=[Act("Ask for a swap", SEE, dt.date(2026, 12, 1)), Act("Find the leaflet", SUP, dt.date(2026, 11, 27))],
+    )
     async with db.session() as s:
         rec = await store.record_of(s, rid, SUP)
         assert rec.submit_key == KEY and rec.meeting_id == mid and rec.pairing_id == pid
@@ -152,19 +178,34 @@ async def test_withdraw_takes_back_only_a_pending_row(db):
 
 # ---- actions ---------------------------------------------------------------------------------------------------
 
+
 async def test_actions_are_the_two_peoples_open_or_lately_done(db):
     pid = await _pair(db)
-    rid = await _file(db, pid, actions=[Act("later", SEE, dt.date(2026, 12, 9)), Act("sooner", SUP, dt.date(2026, 12, 1)),
-                                        Act("done long ago", SEE, dt.date(2026, 11, 20)),
-                                        Act("done lately", SUP, dt.date(2026, 11, 21))])
+    rid = await _file(
+        db,
+        pid,
+        actions=[
+            Act("later", SEE, dt.date(2026, 12, 9)),
+            Act("sooner", SUP, dt.date(2026, 12, 1)),
+            Act("done long ago", SEE, dt.date(2026, 11, 20)),
+            Act("done lately", SUP, dt.date(2026, 11, 21)),
+        ],
+    )
     async with db.session() as s:
-        ids = (await s.execute(select(TargetedAction.id, TargetedAction.text).where(TargetedAction.record_id == rid))
-               ).all()
+        ids = (
+            await s.execute(select(TargetedAction.id, TargetedAction.text).where(TargetedAction.record_id == rid))
+        ).all()
         by_text = {t: i for i, t in ids}
-        await s.execute(update(TargetedAction).where(TargetedAction.id == by_text["done long ago"]).values(
-            status=DONE, done_at=NOW - dt.timedelta(days=40)))
-        await s.execute(update(TargetedAction).where(TargetedAction.id == by_text["done lately"]).values(
-            status=DONE, done_at=NOW - dt.timedelta(days=2)))
+        await s.execute(
+            update(TargetedAction)
+            .where(TargetedAction.id == by_text["done long ago"])
+            .values(status=DONE, done_at=NOW - dt.timedelta(days=40))
+        )
+        await s.execute(
+            update(TargetedAction)
+            .where(TargetedAction.id == by_text["done lately"])
+            .values(status=DONE, done_at=NOW - dt.timedelta(days=2))
+        )
     async with db.session() as s:
         for who in (SUP, SEE):
             rows = await store.actions_of(s, who, done_since=NOW - dt.timedelta(days=30))
@@ -179,11 +220,20 @@ async def test_actions_are_the_two_peoples_open_or_lately_done(db):
 
 # ---- agreements ------------------------------------------------------------------------------------------------
 
+
 async def _propose(db, pid: int, nonce: str, by: str, *, on=DAY, now=NOW) -> int:
     async with db.session() as s:
-        row = await store.propose_agreement(s, await s.get(Pairing, pid), nonce=nonce, proposed_by=by, agreed_on=on,
-                                            review_due=on.replace(year=on.year + 1), frequency="half_termly",
-                                            minutes=60, now=now)
+        row = await store.propose_agreement(
+            s,
+            await s.get(Pairing, pid),
+            nonce=nonce,
+            proposed_by=by,
+            agreed_on=on,
+            review_due=on.replace(year=on.year + 1),
+            frequency="half_termly",
+            minutes=60,
+            now=now,
+        )
         return row.id
 
 
@@ -196,7 +246,11 @@ async def test_an_agreement_is_proposed_once_and_confirmed_by_the_other(db):
         assert await store.agreement_recorded(s, "1" * 32) and not await store.agreement_recorded(s, "2" * 32)
         row = await s.get(SupervisionAgreement, first)
         assert (row.status, row.proposed_by, row.supervisor_confirmed_at, row.supervisee_confirmed_at) == (
-            AWAITING, SUP, NOW, None)
+            AWAITING,
+            SUP,
+            NOW,
+            None,
+        )
         assert store.waiting_for(row) == SEE
         assert await store.agreement_in_force(s, SUP, SEE) is None
     # Tom's own proposal replaces Priya's waiting one; it waits for Priya.
@@ -254,5 +308,6 @@ async def test_overdue_agreement_reviews_count_only_active_pairings(db):
     async with db.session() as s:
         items = await store.overdue_agreement_items(s, NOW.date())
         assert [(i.staff_id, i.kind, i.due_on, i.ref) for i in items] == [
-            (SEE, "agreement_review", dt.date(2026, 11, 2), SUP)]
+            (SEE, "agreement_review", dt.date(2026, 11, 2), SUP)
+        ]
         assert await store.overdue_agreement_items(s, dt.date(2026, 11, 2)) == []

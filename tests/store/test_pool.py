@@ -1,5 +1,6 @@
 """The DSL's changes to the supervisor pool in bot/store/pool.py, on SQLite and PostgreSQL: adding, updating,
 retiring and bringing back a supervisor (NotFound for someone never in the pool)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,14 +18,27 @@ LATER = NOW + dt.timedelta(days=1)
 
 async def test_add_then_update_then_retire_then_bring_back(db):
     async with db.session() as s:
-        assert await pool.add_to_pool(s, "grace.mensah", trained_on=dt.date(2026, 10, 1), capacity=2,
-                                      by="amara.okafor", now=NOW) is False
+        assert (
+            await pool.add_to_pool(
+                s, "grace.mensah", trained_on=dt.date(2026, 10, 1), capacity=2, by="amara.okafor", now=NOW
+            )
+            is False
+        )
     async with db.session() as s:
         row = await pool.pool_member(s, "grace.mensah")
         assert (row.trained_on, row.capacity, row.active, row.source, row.changed_by) == (
-            dt.date(2026, 10, 1), 2, True, "dsl", "amara.okafor")
-        assert await pool.add_to_pool(s, "grace.mensah", trained_on=dt.date(2026, 10, 2), capacity=None,
-                                      by="marcus.fenwick", now=LATER) is True        # already active: updated
+            dt.date(2026, 10, 1),
+            2,
+            True,
+            "dsl",
+            "amara.okafor",
+        )
+        assert (
+            await pool.add_to_pool(
+                s, "grace.mensah", trained_on=dt.date(2026, 10, 2), capacity=None, by="marcus.fenwick", now=LATER
+            )
+            is True
+        )  # already active: updated
     async with db.session() as s:
         row = await pool.pool_member(s, "grace.mensah")
         assert (row.trained_on, row.capacity, row.changed_by) == (dt.date(2026, 10, 2), None, "marcus.fenwick")
@@ -33,8 +47,12 @@ async def test_add_then_update_then_retire_then_bring_back(db):
     async with db.session() as s:
         row = await pool.pool_member(s, "grace.mensah")
         assert (row.active, row.retired_at, row.changed_by) == (False, LATER, "amara.okafor")
-        assert await pool.add_to_pool(s, "grace.mensah", trained_on=dt.date(2026, 11, 1), capacity=3,
-                                      by="amara.okafor", now=LATER) is False        # retired: brought back
+        assert (
+            await pool.add_to_pool(
+                s, "grace.mensah", trained_on=dt.date(2026, 11, 1), capacity=3, by="amara.okafor", now=LATER
+            )
+            is False
+        )  # retired: brought back
     async with db.session() as s:
         row = await pool.pool_member(s, "grace.mensah")
         assert (row.active, row.retired_at, row.capacity) == (True, None, 3)

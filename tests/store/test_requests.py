@@ -1,5 +1,6 @@
 """The supervision-request store (bot/store/requests.py), on SQLite and PostgreSQL: every function, and the domain
 errors the request journey maps to cards."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,8 +17,16 @@ from bot.store.models import SentCard
 from bot.store.models_request import Meeting, Pairing, PoolMember, SupervisionRequest
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
-FORM = RequestForm(kind="one_to_one", preferred_id="priya.raman", continue_current=False, topics=("wellbeing",),
-                   urgency="week", times=("afternoon",), days=(), note="A short note.")
+FORM = RequestForm(
+    kind="one_to_one",
+    preferred_id="priya.raman",
+    continue_current=False,
+    topics=("wellbeing",),
+    urgency="week",
+    times=("afternoon",),
+    days=(),
+    note="A short note.",
+)
 PRIYA = Supervisor("priya.raman", capacity=2, name="Priya Raman")
 
 
@@ -25,8 +34,15 @@ def _key(n: int) -> str:
     return f"{n:032x}"
 
 
-async def _request(db, n: int = 1, *, requester: str = "tom.hollis", form: RequestForm = FORM,
-                   route: Route = Route.ALLOCATION, at: dt.datetime = NOW) -> int:
+async def _request(
+    db,
+    n: int = 1,
+    *,
+    requester: str = "tom.hollis",
+    form: RequestForm = FORM,
+    route: Route = Route.ALLOCATION,
+    at: dt.datetime = NOW,
+) -> int:
     async with db.session() as s:
         return (await store.add(s, draft_id=_key(n), requester_id=requester, form=form, route=route, now=at)).id
 
@@ -49,8 +65,12 @@ async def test_add_stores_the_form_and_a_second_submit_raises_already_sent(db):
     rid = await _request(db)
     async with db.session() as s:
         req = await store.get(s, rid)
-        assert (req.status, req.route, req.topics, req.note) == ("submitted", "allocation", ["wellbeing"],
-                                                                 "A short note.")
+        assert (req.status, req.route, req.topics, req.note) == (
+            "submitted",
+            "allocation",
+            ["wellbeing"],
+            "A short note.",
+        )
         assert (await store.by_draft(s, _key(1))).id == rid
         assert await store.by_draft(s, _key(2)) is None
     with pytest.raises(AlreadySent):
@@ -69,14 +89,19 @@ async def test_get_raises_not_found_and_fresh_rereads_a_held_row(db):
         held = await store.get(s, rid)
         async with db.session() as other:
             (await store.get(other, rid)).urgency = "urgent"
-        assert (await store.get(s, rid)).urgency == "week"                  # the session's own copy
+        assert (await store.get(s, rid)).urgency == "week"  # the session's own copy
         assert (await store.get(s, rid, fresh=True)).urgency == "urgent" == held.urgency
 
 
 async def test_waiting_is_urgent_first_then_oldest_and_open_and_latest_are_per_person(db):
     a = await _request(db, 1, at=NOW)
-    b = await _request(db, 2, requester="grace.mensah", form=dataclasses.replace(FORM, urgency="urgent"),
-                       at=NOW + dt.timedelta(minutes=5))
+    b = await _request(
+        db,
+        2,
+        requester="grace.mensah",
+        form=dataclasses.replace(FORM, urgency="urgent"),
+        at=NOW + dt.timedelta(minutes=5),
+    )
     c = await _request(db, 3, requester="isla.brennan", at=NOW - dt.timedelta(minutes=5))
     async with db.session() as s:
         (await store.get(s, c)).status = "withdrawn"
@@ -126,13 +151,15 @@ async def test_assign_makes_no_pairing_for_enrichment_or_group_requests(db):
 async def test_allocate_records_the_choice_and_what_was_suggested(db):
     rid = await _request(db)
     async with db.session() as s:
-        req = await store.allocate(s, rid, PRIYA, by="daniel.whitcombe", now=NOW, suggested_id="amara.okafor",
-                                   already_supervises=False)
+        req = await store.allocate(
+            s, rid, PRIYA, by="daniel.whitcombe", now=NOW, suggested_id="amara.okafor", already_supervises=False
+        )
         assert (req.status, req.supervisor_id, req.suggested_id) == ("allocated", "priya.raman", "amara.okafor")
-    with pytest.raises(Concurrent):                      # a second allocator, or a double click
+    with pytest.raises(Concurrent):  # a second allocator, or a double click
         async with db.session() as s:
-            await store.allocate(s, rid, PRIYA, by="helen.ashdown", now=NOW, suggested_id=None,
-                                 already_supervises=False)
+            await store.allocate(
+                s, rid, PRIYA, by="helen.ashdown", now=NOW, suggested_id=None, already_supervises=False
+            )
     async with db.session() as s:
         assert (await store.get(s, rid)).allocated_by == "daniel.whitcombe"
 
@@ -140,16 +167,20 @@ async def test_allocate_records_the_choice_and_what_was_suggested(db):
 async def test_allocate_rechecks_capacity_inside_the_write(db):
     """The allocator's card was checked with one place left; another allocation filled it before this write."""
     async with db.session() as s:
-        s.add(PoolMember(staff_id="priya.raman", trained_on=dt.date(2025, 9, 1), capacity=2, changed_by="t",
-                         changed_at=NOW))
+        s.add(
+            PoolMember(
+                staff_id="priya.raman", trained_on=dt.date(2025, 9, 1), capacity=2, changed_by="t", changed_at=NOW
+            )
+        )
     await _pair(db, "isla.brennan")
     rid = await _request(db)
     async with db.session() as s:
-        assert (await store.caseloads(s)) == {"priya.raman": 1}   # room, as the card said
-        await _pair(db, "megan.tranter")                         # committed by someone else meanwhile
+        assert (await store.caseloads(s)) == {"priya.raman": 1}  # room, as the card said
+        await _pair(db, "megan.tranter")  # committed by someone else meanwhile
         with pytest.raises(OverCapacity) as err:
-            await store.allocate(s, rid, PRIYA, by="daniel.whitcombe", now=NOW, suggested_id=None,
-                                 already_supervises=False)
+            await store.allocate(
+                s, rid, PRIYA, by="daniel.whitcombe", now=NOW, suggested_id=None, already_supervises=False
+            )
         assert "at capacity (2 of 2)" in str(err.value)
     async with db.session() as s:
         assert (await store.get(s, rid)).status == "submitted"
@@ -158,11 +189,10 @@ async def test_allocate_rechecks_capacity_inside_the_write(db):
 
 async def test_allocate_to_someone_who_already_supervises_them_adds_nobody(db):
     await _pair(db, "isla.brennan")
-    await _pair(db, "tom.hollis")                                # Priya is full, and already Tom's supervisor
+    await _pair(db, "tom.hollis")  # Priya is full, and already Tom's supervisor
     rid = await _request(db)
     async with db.session() as s:
-        await store.allocate(s, rid, PRIYA, by="daniel.whitcombe", now=NOW, suggested_id=None,
-                             already_supervises=True)
+        await store.allocate(s, rid, PRIYA, by="daniel.whitcombe", now=NOW, suggested_id=None, already_supervises=True)
         assert await store.caseloads(s) == {"priya.raman": 2}
 
 
@@ -186,10 +216,23 @@ async def test_withdraw_keeps_a_pairing_that_has_had_a_meeting(db):
         await store.assign(s, await store.get(s, rid), "priya.raman", by="daniel.whitcombe", now=NOW)
     async with db.session() as s:
         pid = (await store.pairing_between(s, "tom.hollis", "priya.raman")).id
-        s.add(Meeting(kind="one_to_one", pairing_id=pid, supervisor_id="priya.raman", supervisee_id="tom.hollis",
-                      starts_at=NOW, ends_at=NOW + dt.timedelta(hours=1), local_date=NOW.date(), half_term="x",
-                      status="cancelled", event_key="e1", offer_nonce="n1", booked_by="priya.raman",
-                      booked_at=NOW))
+        s.add(
+            Meeting(
+                kind="one_to_one",
+                pairing_id=pid,
+                supervisor_id="priya.raman",
+                supervisee_id="tom.hollis",
+                starts_at=NOW,
+                ends_at=NOW + dt.timedelta(hours=1),
+                local_date=NOW.date(),
+                half_term="x",
+                status="cancelled",
+                event_key="e1",
+                offer_nonce="n1",
+                booked_by="priya.raman",
+                booked_at=NOW,
+            )
+        )
     async with db.session() as s:
         await store.withdraw(s, await store.get(s, rid), now=NOW)
     assert await _active(db, "tom.hollis") == {"priya.raman": None}

@@ -1,5 +1,6 @@
 """bot/store/sessions.py on SQLite and PostgreSQL: group sessions, invitees, attendance and schedule requests,
 with the domain errors a journey maps to cards."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,11 +15,27 @@ NOW = dt.datetime(2026, 11, 23, 10, tzinfo=dt.timezone.utc)
 HT = "2026-27 Autumn 2"
 
 
-def _cols(*, start: dt.datetime = NOW, group: str | None = "willow", kind: str = "class",
-          facilitator: str = "amara.okafor", half_term: str = HT, status: str = "scheduled") -> dict:
-    return dict(kind=kind, group_id=group, title="Group supervision", starts_at=start,
-                ends_at=start + dt.timedelta(hours=1), local_date=start.date(), half_term=half_term,
-                facilitator_id=facilitator, status=status, external_support=False)
+def _cols(
+    *,
+    start: dt.datetime = NOW,
+    group: str | None = "willow",
+    kind: str = "class",
+    facilitator: str = "amara.okafor",
+    half_term: str = HT,
+    status: str = "scheduled",
+) -> dict:
+    return dict(
+        kind=kind,
+        group_id=group,
+        title="Group supervision",
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        local_date=start.date(),
+        half_term=half_term,
+        facilitator_id=facilitator,
+        status=status,
+        external_support=False,
+    )
 
 
 async def _add(s, **kw) -> GroupSession:
@@ -58,19 +75,19 @@ async def test_waiting_and_booked(db):
 async def test_clash_by_facilitator_group_or_mop_up(db):
     async with db.session() as s:
         willow = await _add(s)
-        mop = await _add(s, kind="mop_up", group=None, facilitator="marcus.fenwick",
-                         start=NOW + dt.timedelta(days=1))
+        mop = await _add(s, kind="mop_up", group=None, facilitator="marcus.fenwick", start=NOW + dt.timedelta(days=1))
         await _add(s, status="cancelled", group="rowan", facilitator="delia.moss", start=NOW + dt.timedelta(days=2))
         half = dt.timedelta(minutes=30)
 
         async def clash(start, fac, group):
-            c = await sessions.clash(s, starts=start, ends=start + dt.timedelta(hours=1), facilitator_id=fac,
-                                     group_id=group)
+            c = await sessions.clash(
+                s, starts=start, ends=start + dt.timedelta(hours=1), facilitator_id=fac, group_id=group
+            )
             return c.id if c else None
 
-        assert await clash(NOW + half, "amara.okafor", "rowan") == willow.id          # same facilitator
-        assert await clash(NOW - half, "delia.moss", "willow") == willow.id           # same group
-        assert await clash(NOW + dt.timedelta(hours=1), "amara.okafor", "willow") is None   # back to back
+        assert await clash(NOW + half, "amara.okafor", "rowan") == willow.id  # same facilitator
+        assert await clash(NOW - half, "delia.moss", "willow") == willow.id  # same group
+        assert await clash(NOW + dt.timedelta(hours=1), "amara.okafor", "willow") is None  # back to back
         assert await clash(NOW + dt.timedelta(days=1), "delia.moss", None) == mop.id  # another mop-up
         assert await clash(NOW + dt.timedelta(days=1), "delia.moss", "willow") is None
         assert await clash(NOW + dt.timedelta(days=2), "delia.moss", "rowan") is None  # cancelled one: free
@@ -78,24 +95,41 @@ async def test_clash_by_facilitator_group_or_mop_up(db):
 
 async def test_schedule_books_once_per_nonce_with_its_invitees(db):
     async with db.session() as s:
-        sess = await sessions.schedule(s, nonce="n" * 32, invitees=["tom.hollis", "isla.brennan"],
-                                       added_via="invite", created_by="amara.okafor", now=NOW, **_cols())
+        sess = await sessions.schedule(
+            s,
+            nonce="n" * 32,
+            invitees=["tom.hollis", "isla.brennan"],
+            added_via="invite",
+            created_by="amara.okafor",
+            now=NOW,
+            **_cols(),
+        )
         assert await sessions.invitee_ids(s, sess.id) == ["tom.hollis", "isla.brennan"]
         assert (await sessions.scheduled_by(s, "n" * 32)).id == sess.id
         assert await sessions.scheduled_by(s, "m" * 32) is None
     with pytest.raises(Concurrent):
         async with db.session() as s:
-            await sessions.schedule(s, nonce="n" * 32, invitees=[], added_via="invite", created_by="amara.okafor",
-                                    now=NOW, **_cols(group="rowan"))
+            await sessions.schedule(
+                s,
+                nonce="n" * 32,
+                invitees=[],
+                added_via="invite",
+                created_by="amara.okafor",
+                now=NOW,
+                **_cols(group="rowan"),
+            )
 
 
 async def test_claim_for_record_once_and_ad_hoc_sessions(db):
     async with db.session() as s:
         a = await _add(s)
         c = await _add(s, status="cancelled", group="rowan")
-        adhoc = await sessions.add_recorded(s, created_by="amara.okafor", now=NOW,
-                                            **{k: v for k, v in _cols(kind="ad_hoc").items()
-                                               if k not in ("status", "external_support")})
+        adhoc = await sessions.add_recorded(
+            s,
+            created_by="amara.okafor",
+            now=NOW,
+            **{k: v for k, v in _cols(kind="ad_hoc").items() if k not in ("status", "external_support")},
+        )
         assert (adhoc.status, adhoc.kind, adhoc.external_support) == ("recorded", "ad_hoc", False)
     async with db.session() as s:
         assert (await sessions.claim_for_record(s, a.id)).status == "recorded"

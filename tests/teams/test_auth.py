@@ -7,6 +7,7 @@ login.botframework.com/v1/.well-known/openidconfiguration; its tokens carry iss 
 aud = the bot's app id, a serviceurl claim equal to the activity's serviceUrl, and 5 minutes of clock skew are
 allowed (learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,16 +41,22 @@ async def entra(tmp_path, monkeypatch):
 
 
 def _settings(tmp_path, keys, entra, **extra):
-    return load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
-                         LOCAL_M365_DIR=str(tmp_path / "m365"), WORKERS=False,
-                         MicrosoftAppId=APP_ID, MicrosoftAppPassword=SECRET,
-                         ToBotFromChannelOpenIdMetadataUrl=keys.metadata_url,
-                         ToBotFromEmulatorOpenIdMetadataUrl=keys.emulator_metadata_url,
-                         ToChannelFromBotLoginUrl=entra.login_url, **extra)
+    return load_settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        LOCAL_M365_DIR=str(tmp_path / "m365"),
+        WORKERS=False,
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword=SECRET,
+        ToBotFromChannelOpenIdMetadataUrl=keys.metadata_url,
+        ToBotFromEmulatorOpenIdMetadataUrl=keys.emulator_metadata_url,
+        ToChannelFromBotLoginUrl=entra.login_url,
+        **extra,
+    )
 
 
 async def _driver(settings, sqlite_db, clock, connector):
     from bot.app import create_app
+
     return await TeamsDriver(create_app(settings, clock=clock, db=sqlite_db), connector).start()
 
 
@@ -109,12 +116,22 @@ def _cases(keys, driver):
         "not a bearer": "Basic dXNlcjpwYXNz",
         "garbage": "Bearer garbage",
         "three dots": "Bearer a.b.c",
-        "alg none": "Bearer " + unsigned_token(iss="https://api.botframework.com", aud=APP_ID,
-                                               serviceurl=driver.connector.url, nbf=now - 60, exp=now + 3600),
-        "alg none with our kid": "Bearer " + _with_header_kid(unsigned_token(
-            iss="https://api.botframework.com", aud=APP_ID, serviceurl=driver.connector.url, exp=now + 3600),
-            keys.kid),
-        "expired": _token(keys, driver, nbf=now - 7200, exp=now - 600),       # beyond the 5-minute skew
+        "alg none": "Bearer "
+        + unsigned_token(
+            iss="https://api.botframework.com",
+            aud=APP_ID,
+            serviceurl=driver.connector.url,
+            nbf=now - 60,
+            exp=now + 3600,
+        ),
+        "alg none with our kid": "Bearer "
+        + _with_header_kid(
+            unsigned_token(
+                iss="https://api.botframework.com", aud=APP_ID, serviceurl=driver.connector.url, exp=now + 3600
+            ),
+            keys.kid,
+        ),
+        "expired": _token(keys, driver, nbf=now - 7200, exp=now - 600),  # beyond the 5-minute skew
         "not yet valid": _token(keys, driver, nbf=now + 600),
         "wrong audience": _token(keys, driver, aud="99999999-2222-4333-8444-555555555555"),
         "no audience": _token(keys, driver, aud=None),
@@ -130,6 +147,7 @@ def _cases(keys, driver):
 def _with_header_kid(token: str, kid: str) -> str:
     import base64
     import json
+
     head = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT", "kid": kid}).encode()).rstrip(b"=")
     return head.decode() + "." + token.split(".", 1)[1]
 
@@ -142,19 +160,46 @@ def _hs256_confusion(keys, driver) -> str:
     import json
 
     from cryptography.hazmat.primitives import serialization
-    pem = keys.key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    pem = keys.key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=")  # noqa: E731
     now = int(time.time())
     head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": keys.kid}).encode())
-    body = b64(json.dumps({"iss": "https://api.botframework.com", "aud": APP_ID, "serviceurl": driver.connector.url,
-                           "nbf": now - 60, "exp": now + 3600}).encode())
+    body = b64(
+        json.dumps(
+            {
+                "iss": "https://api.botframework.com",
+                "aud": APP_ID,
+                "serviceurl": driver.connector.url,
+                "nbf": now - 60,
+                "exp": now + 3600,
+            }
+        ).encode()
+    )
     sig = b64(hmac.new(pem, head + b"." + body, hashlib.sha256).digest())
     return (head + b"." + body + b"." + sig).decode()
 
 
-CASES = ["no header", "not a bearer", "garbage", "three dots", "alg none", "alg none with our kid", "expired",
-         "not yet valid", "wrong audience", "no audience", "wrong issuer", "wrong serviceUrl claim",
-         "no serviceUrl claim", "signed with another key", "unknown key id", "HS256 with the public key"]
+CASES = [
+    "no header",
+    "not a bearer",
+    "garbage",
+    "three dots",
+    "alg none",
+    "alg none with our kid",
+    "expired",
+    "not yet valid",
+    "wrong audience",
+    "no audience",
+    "wrong issuer",
+    "wrong serviceUrl claim",
+    "no serviceUrl claim",
+    "signed with another key",
+    "unknown key id",
+    "HS256 with the public key",
+]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -172,13 +217,14 @@ async def test_a_bad_token_is_refused_401_and_nothing_happens(bot, keys, connect
 
 
 async def test_an_unknown_key_id_refreshes_the_keys_once_then_refuses(bot, keys, school):
-    await _post(bot, _help(bot, school), _token(keys, bot))          # keys cached
+    await _post(bot, _help(bot, school), _token(keys, bot))  # keys cached
     before = len(keys.requests)
     from botframework.connector.auth import JwtTokenExtractor
-    JwtTokenExtractor.metadataCache[keys.metadata_url].unknown_key_interval = 0   # no five-minute wait in a test
+
+    JwtTokenExtractor.metadataCache[keys.metadata_url].unknown_key_interval = 0  # no five-minute wait in a test
     status, _ = await _post(bot, _help(bot, school), _token(keys, bot, headers={"kid": "rotated"}))
     assert status == 401
-    assert len(keys.requests) == before + 2                            # metadata + JWKS, once
+    assert len(keys.requests) == before + 2  # metadata + JWKS, once
     # A rotated key that *is* published is accepted after that refresh.
     keys.kid = "rotated"
     status, _ = await _post(bot, _help(bot, school), _token(keys, bot))
@@ -216,6 +262,7 @@ async def test_a_metadata_outage_is_a_clean_503_and_recovers(bot, keys, connecto
     assert status == 503 and len(keys.requests) == asked
     # Once it is back (and the retry interval has passed) the same token is accepted.
     from botframework.connector.auth import JwtTokenExtractor
+
     JwtTokenExtractor.metadataCache[keys.metadata_url].retry_after = 0
     keys.down = False
     status, _ = await _post(bot, _help(bot, school), _token(keys, bot))
@@ -226,7 +273,8 @@ async def test_with_keys_cached_an_outage_changes_nothing(bot, keys, school):
     assert (await _post(bot, _help(bot, school), _token(keys, bot)))[0] in (200, 201)
     keys.down = True
     from botframework.connector.auth import JwtTokenExtractor
-    JwtTokenExtractor.metadataCache[keys.metadata_url].refresh_after = 0      # due a refresh: it fails
+
+    JwtTokenExtractor.metadataCache[keys.metadata_url].refresh_after = 0  # due a refresh: it fails
     for _ in range(2):
         status, _ = await _post(bot, _help(bot, school), _token(keys, bot))
         assert status in (200, 201)
@@ -271,6 +319,7 @@ async def test_a_refused_bot_secret_is_a_503_and_is_logged_without_the_secret(bo
 async def sender(tmp_path, keys, entra, connector):
     from bot.teams.adapter import build_adapter
     from bot.teams.sender import BotFrameworkSender
+
     settings = _settings(tmp_path, keys, entra)
     _, auth = build_adapter(settings)
     yield BotFrameworkSender(auth, settings.app_id)
@@ -278,9 +327,13 @@ async def sender(tmp_path, keys, entra, connector):
 
 
 def _ref(connector):
-    return {"channelId": "msteams", "serviceUrl": connector.url,
-            "conversation": {"id": "a:personal-tom.hollis", "conversationType": "personal", "tenantId": TENANT},
-            "user": {"id": "29:tom.hollis"}, "bot": {"id": "28:kestrel-bot"}}
+    return {
+        "channelId": "msteams",
+        "serviceUrl": connector.url,
+        "conversation": {"id": "a:personal-tom.hollis", "conversationType": "personal", "tenantId": TENANT},
+        "user": {"id": "29:tom.hollis"},
+        "bot": {"id": "28:kestrel-bot"},
+    }
 
 
 CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Reminder"}]}
@@ -289,13 +342,14 @@ CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock",
 async def test_a_proactive_send_gets_a_token_from_the_token_endpoint_and_reuses_it(sender, entra, connector):
     await sender(_ref(connector), CARD)
     await sender(_ref(connector), CARD)
-    [grant] = entra.grants                       # one token, cached, for both sends
+    [grant] = entra.grants  # one token, cached, for both sends
     assert [s.authorization for s in connector.sent] == [f"Bearer {grant.token}"] * 2
     assert grant.form["client_id"] == APP_ID and grant.form["scope"] == "https://api.botframework.com/.default"
 
 
 async def test_a_proactive_send_without_a_token_is_a_retryable_send_error(sender, entra, connector):
     from bot.messaging import SendError
+
     entra.status = 503
     with pytest.raises(SendError) as err:
         await sender(_ref(connector), CARD)
@@ -304,13 +358,15 @@ async def test_a_proactive_send_without_a_token_is_a_retryable_send_error(sender
     assert await sender(_ref(connector), CARD)
 
 
-@pytest.mark.parametrize("name", ["ToBotFromChannelOpenIdMetadataUrl", "ToBotFromEmulatorOpenIdMetadataUrl",
-                                  "ToChannelFromBotLoginUrl"])
+@pytest.mark.parametrize(
+    "name", ["ToBotFromChannelOpenIdMetadataUrl", "ToBotFromEmulatorOpenIdMetadataUrl", "ToChannelFromBotLoginUrl"]
+)
 @pytest.mark.parametrize("url", ["http://login.example.com/keys", "ftp://127.0.0.1/x", "not a url"])
 def test_endpoints_must_be_https_or_a_loopback_double(tmp_path, name, url):
     with pytest.raises(SettingsError) as err:
-        load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", MicrosoftAppId=APP_ID,
-                      **{name: url})
+        load_settings(
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", MicrosoftAppId=APP_ID, **{name: url}
+        )
     assert name in str(err.value)
 
 
@@ -318,10 +374,15 @@ def test_without_endpoint_settings_the_public_cloud_is_used(tmp_path):
     from botframework.connector.auth import AuthenticationConstants
 
     from bot.teams.adapter import _AuthConfig
+
     s = load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", MicrosoftAppId=APP_ID)
     cfg = _AuthConfig(s)
-    assert cfg.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL == AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
-    assert cfg.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL == AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+    assert (
+        cfg.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL == AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+    )
+    assert (
+        cfg.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL == AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
+    )
     assert cfg.TO_CHANNEL_FROM_BOT_LOGIN_URL == AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
     assert cfg.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER == "https://api.botframework.com"
 
@@ -332,9 +393,16 @@ async def test_an_emulator_style_token_minted_with_the_bots_own_secret_is_refuse
     whatever serviceUrl the activity names. The bot takes Bot Connector tokens only."""
     now = int(time.time())
     # What Entra ID issues to the bot's own credentials for the scope "<app id>/.default": aud = appid = the bot.
-    token = keys.sign(app_id=APP_ID, service_url=bot.connector.url, iss="https://sts.windows.net/"
-                      "d6d49420-f39b-4df7-a1dc-d59a935871db/", ver="1.0", appid=APP_ID, serviceurl=None,
-                      nbf=now - 60, exp=now + 3600)
+    token = keys.sign(
+        app_id=APP_ID,
+        service_url=bot.connector.url,
+        iss="https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/",
+        ver="1.0",
+        appid=APP_ID,
+        serviceurl=None,
+        nbf=now - 60,
+        exp=now + 3600,
+    )
     status, body = await _post(bot, _help(bot, school), "Bearer " + token)
     assert (status, body) == (401, {"error": "not authenticated"})
     assert not connector.sent

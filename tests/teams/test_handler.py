@@ -1,4 +1,5 @@
 """The Teams edge: help per role, welcome on install, references saved, bad input refused safely."""
+
 from __future__ import annotations
 
 import json
@@ -40,6 +41,7 @@ async def test_unknown_text_gets_help_not_an_error(teams, connector, school):
 
 async def test_someone_not_on_roster_is_told_kindly(teams, connector, school):
     from tests.fakes.teams import Person
+
     stranger = Person("visitor", "99999999-0000-4000-8000-000000000000", "A Visitor")
     await teams.say(stranger, "help")
     [card] = connector.cards()
@@ -78,7 +80,7 @@ async def test_channel_reference_is_the_channel_root_and_knows_the_configured_na
     keeps the channel root (a proactive post starts its own thread) and names the configured Safeguarding channel."""
     cfg = school.settings.safeguarding_channel
     amara = person(school, "amara.okafor")
-    for _ in range(2):   # two threads: the reference stays the channel root
+    for _ in range(2):  # two threads: the reference stays the channel root
         await teams.say(amara, "<at>Supervision</at> help", kind="channel", channel={"id": cfg.channel_id})
     async with db.session() as s:
         [row] = (await s.execute(select(ConversationRef).where(ConversationRef.kind == "channel"))).scalars().all()
@@ -87,18 +89,22 @@ async def test_channel_reference_is_the_channel_root_and_knows_the_configured_na
     # Another channel of the team has no configured name: none is invented.
     await teams.say(amara, "<at>Supervision</at> help", kind="channel", channel={"id": "19:general@thread.tacv2"})
     async with db.session() as s:
-        other = (await s.execute(select(ConversationRef).where(
-            ConversationRef.key == "19:general@thread.tacv2"))).scalar_one()
+        other = (
+            await s.execute(select(ConversationRef).where(ConversationRef.key == "19:general@thread.tacv2"))
+        ).scalar_one()
     assert other.channel_name is None and other.conversation_id == "19:general@thread.tacv2"
 
 
-@pytest.mark.parametrize("body,ctype,status", [
-    (b"not json at all", "application/json", 400),
-    (b"[1, 2, 3]", "application/json", 400),
-    (b"{\"text\": \"hi\"}", "application/json", 400),                 # no type
-    (b"{\"type\": \"message\", \"text\": \"hi\"}", "application/json", 400),  # no conversation/serviceUrl
-    (b"hello", "text/plain", 415),
-])
+@pytest.mark.parametrize(
+    "body,ctype,status",
+    [
+        (b"not json at all", "application/json", 400),
+        (b"[1, 2, 3]", "application/json", 400),
+        (b"{\"text\": \"hi\"}", "application/json", 400),  # no type
+        (b"{\"type\": \"message\", \"text\": \"hi\"}", "application/json", 400),  # no conversation/serviceUrl
+        (b"hello", "text/plain", 415),
+    ],
+)
 async def test_malformed_bodies_are_refused_and_bot_keeps_serving(teams, connector, school, body, ctype, status):
     async with teams.http.post(teams.url, data=body, headers={"Content-Type": ctype}) as r:
         assert r.status == status
@@ -125,18 +131,23 @@ async def test_action_execute_answers_with_the_card_in_place(teams, connector, s
 
 async def test_action_submit_type_is_refused_on_the_invoke_path(teams, school):
     act = teams._base(person(school, "tom.hollis")) | {
-        "type": "invoke", "name": "adaptiveCard/action",
-        "value": {"action": {"type": "Action.Submit", "verb": "help.show", "data": {}}}}
+        "type": "invoke",
+        "name": "adaptiveCard/action",
+        "value": {"action": {"type": "Action.Submit", "verb": "help.show", "data": {}}},
+    }
     status, body = await teams.post(act)
     assert status == 400
 
 
 async def test_first_contact_race_gives_one_welcome_and_no_error(teams, connector, db, school):
     import asyncio
+
     tom = person(school, "tom.hollis")
     install = teams._base(tom) | {"type": "installationUpdate", "action": "add"}
-    added = teams._base(tom) | {"type": "conversationUpdate", "membersAdded": [
-        {"id": "28:kestrel-bot", "name": "Supervision"}, tom.account]}
+    added = teams._base(tom) | {
+        "type": "conversationUpdate",
+        "membersAdded": [{"id": "28:kestrel-bot", "name": "Supervision"}, tom.account],
+    }
     results = await asyncio.gather(teams.post(install), teams.post(added))
     assert all(status in (200, 201) for status, _ in results)
     welcomes = [c for c in connector.cards() if c["body"][0]["text"] == "Welcome, Tom"]

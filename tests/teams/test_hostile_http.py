@@ -1,6 +1,7 @@
 """Hostile HTTP at /api/messages: what an outside prober tried — a body nested 50 000 deep, oversized bodies,
 invokes the bot has no answer for, a turn that crashes mid-invoke — each answered with a clear status and body,
 never a 500 from the edge, and the bot keeps serving."""
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ async def _still_serving(teams, connector, school) -> None:
 
 
 async def test_fifty_thousand_nested_objects_is_a_400_not_a_recursion_error(teams, connector, school):
-    body = b'{"a":' * 50_000 + b"1" + b"}" * 50_000            # 300 KB: under the size limit, so it is parsed
+    body = b'{"a":' * 50_000 + b"1" + b"}" * 50_000  # 300 KB: under the size limit, so it is parsed
     assert len(body) < MAX_BODY_BYTES
     status, reply = await _raw(teams, body)
     assert (status, reply) == (400, {"error": "body is not valid JSON"})
@@ -61,7 +62,7 @@ async def test_a_chunked_body_over_the_limit_is_a_413(teams, connector, school):
 
     async def chunks():
         for i in range(0, len(body), 64 * 1024):
-            yield body[i:i + 64 * 1024]
+            yield body[i : i + 64 * 1024]
 
     async with teams.http.post(teams.url, data=chunks(), headers={"Content-Type": "application/json"}) as r:
         assert r.request_info.headers.get("Transfer-Encoding") == "chunked"
@@ -78,8 +79,10 @@ async def test_a_body_over_the_apps_own_limit_is_a_413_too(teams, connector, sch
 async def test_the_longest_message_teams_can_send_still_gets_the_polite_answer(teams, connector, school):
     """~100 KB of text (Teams' cap) plus its HTML copy: under the limit, so the person is told to shorten it."""
     act = teams._base(person(school, "tom.hollis")) | {
-        "type": "message", "text": "é" * 100_000,
-        "attachments": [{"contentType": "text/html", "content": "<p>" + "é" * 100_000 + "</p>"}]}
+        "type": "message",
+        "text": "é" * 100_000,
+        "attachments": [{"contentType": "text/html", "content": "<p>" + "é" * 100_000 + "</p>"}],
+    }
     body = json.dumps(act, ensure_ascii=False).encode()
     assert 300_000 < len(body) < MAX_BODY_BYTES
     status, _ = await _raw(teams, body)
@@ -88,9 +91,24 @@ async def test_the_longest_message_teams_can_send_still_gets_the_polite_answer(t
     assert "100000 characters" in msg
 
 
-@pytest.mark.parametrize("name", ["task/fetch", "task/submit", "composeExtension/query", "composeExtension/fetchTask",
-                                  "signin/verifyState", "signin/tokenExchange", "config/fetch", "fileConsent/invoke",
-                                  "actionableMessage/executeAction", "tab/fetch", "healthCheck", "", None])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "task/fetch",
+        "task/submit",
+        "composeExtension/query",
+        "composeExtension/fetchTask",
+        "signin/verifyState",
+        "signin/tokenExchange",
+        "config/fetch",
+        "fileConsent/invoke",
+        "actionableMessage/executeAction",
+        "tab/fetch",
+        "healthCheck",
+        "",
+        None,
+    ],
+)
 async def test_an_invoke_the_app_does_not_handle_is_a_clear_400(teams, connector, db, school, name):
     act = teams._base(person(school, "tom.hollis")) | {"type": "invoke", "value": {"commandId": "x"}}
     if name is not None:
@@ -119,30 +137,49 @@ async def test_a_crash_during_an_invoke_is_answered_in_place_not_an_empty_501(te
     assert status == 500
     assert body["statusCode"] == 500 and body["type"] == "application/vnd.microsoft.error"
     assert body["value"]["message"] == SORRY
-    assert not connector.sent                       # the apology is in the card's place, not a second message
+    assert not connector.sent  # the apology is in the card's place, not a second message
     assert "turn failed: RuntimeError" in caplog.text and "pupil name" not in caplog.text
     await _still_serving(teams, connector, school)
 
 
-@pytest.mark.parametrize("url", ["not a url", "javascript:alert(1)", "http://", "ftp://127.0.0.1/", 42,
-                                 "http://127.0.0.1:99999/"])
+@pytest.mark.parametrize(
+    "url", ["not a url", "javascript:alert(1)", "http://", "ftp://127.0.0.1/", 42, "http://127.0.0.1:99999/"]
+)
 async def test_a_service_url_the_bot_cannot_answer_is_refused_before_the_turn(teams, connector, db, school, url):
     from tests.fakes.hostile import row_counts
+
     before = await row_counts(db)
     act = teams._base(person(school, "tom.hollis")) | {"type": "message", "text": "help", "serviceUrl": url}
     status, reply = await teams.post(act)
     assert status == 400 and "serviceUrl" in reply["error"]
-    assert await row_counts(db) == before           # not even the conversation reference is saved
+    assert await row_counts(db) == before  # not even the conversation reference is saved
 
 
-@pytest.mark.parametrize("field,value", [
-    ("timestamp", "not a date"), ("timestamp", 12), ("from", {"id": 7}), ("conversation", {"id": ["x"]}),
-    ("entities", "x"), ("attachments", {"a": 1}), ("recipient", "bot"), ("channelData", ["x"]), ("locale", {"x": 1}),
-    # found by bench/fuzz.py: each of these was accepted, and the turn then failed part-way (on_turn_error)
-    ("id", {}), ("id", {"": 0}), ("membersAdded", [None]), ("membersAdded", [{"id": 5}]), ("replyToId", 5),
-    ("text", ["help"]), ("entities", [None])])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("timestamp", "not a date"),
+        ("timestamp", 12),
+        ("from", {"id": 7}),
+        ("conversation", {"id": ["x"]}),
+        ("entities", "x"),
+        ("attachments", {"a": 1}),
+        ("recipient", "bot"),
+        ("channelData", ["x"]),
+        ("locale", {"x": 1}),
+        # found by bench/fuzz.py: each of these was accepted, and the turn then failed part-way (on_turn_error)
+        ("id", {}),
+        ("id", {"": 0}),
+        ("membersAdded", [None]),
+        ("membersAdded", [{"id": 5}]),
+        ("replyToId", 5),
+        ("text", ["help"]),
+        ("entities", [None]),
+    ],
+)
 async def test_wrongly_typed_envelope_fields_are_refused_400(teams, connector, db, school, field, value, caplog):
     from tests.fakes.hostile import row_counts
+
     before = await row_counts(db)
     act = teams._base(person(school, "tom.hollis")) | {"type": "message", "text": "help", field: value}
     if field == "membersAdded":
@@ -154,18 +191,22 @@ async def test_wrongly_typed_envelope_fields_are_refused_400(teams, connector, d
     await _still_serving(teams, connector, school)
 
 
-@pytest.mark.parametrize("raw,problem", [
-    (b'"text": "help", "value": {"request_id": NaN}', "not valid JSON"),          # NaN/Infinity are not JSON
-    (b'"text": "help", "value": {"request_id": Infinity}', "not valid JSON"),
-    (b'"text": "help", "value": {"request_id": 2147483648}', "out of range"),    # past the store's int4 ids
-    (b'"text": "help", "value": {"request_id": 1180591620717411303424}', "out of range"),   # 2**70
-    (b'"text": "help", "channelData": {"n": 9007199254740993}', "out of range"),  # past what JavaScript can send
-    (b'"text": "a\\u0000b"', "cannot be stored"),                                  # PostgreSQL text holds no NUL
-    (b'"text": "\\ud800"', "cannot be stored"),                                    # a lone surrogate: not UTF-8
-    (b'"text": "help", "value": {"\\u0000": 1}', "cannot be stored"),
-])
+@pytest.mark.parametrize(
+    "raw,problem",
+    [
+        (b'"text": "help", "value": {"request_id": NaN}', "not valid JSON"),  # NaN/Infinity are not JSON
+        (b'"text": "help", "value": {"request_id": Infinity}', "not valid JSON"),
+        (b'"text": "help", "value": {"request_id": 2147483648}', "out of range"),  # past the store's int4 ids
+        (b'"text": "help", "value": {"request_id": 1180591620717411303424}', "out of range"),  # 2**70
+        (b'"text": "help", "channelData": {"n": 9007199254740993}', "out of range"),  # past what JavaScript can send
+        (b'"text": "a\\u0000b"', "cannot be stored"),  # PostgreSQL text holds no NUL
+        (b'"text": "\\ud800"', "cannot be stored"),  # a lone surrogate: not UTF-8
+        (b'"text": "help", "value": {"\\u0000": 1}', "cannot be stored"),
+    ],
+)
 async def test_values_no_teams_client_sends_are_refused_before_the_turn(teams, connector, db, school, raw, problem):
     from tests.fakes.hostile import row_counts
+
     before = await row_counts(db)
     act = teams._base(person(school, "tom.hollis")) | {"type": "message"}
     body = json.dumps(act)[:-1].encode() + b", " + raw + b"}"
@@ -176,7 +217,10 @@ async def test_values_no_teams_client_sends_are_refused_before_the_turn(teams, c
 
 async def test_numbers_a_card_really_carries_still_work(teams, connector, school):
     act = teams._base(person(school, "tom.hollis")) | {
-        "type": "message", "text": "help", "value": {"request_id": 2147483647, "n": -1, "x": 0.5},
-        "channelData": {"tenant": {"id": "t"}, "big": 9007199254740991}}
+        "type": "message",
+        "text": "help",
+        "value": {"request_id": 2147483647, "n": -1, "x": 0.5},
+        "channelData": {"tenant": {"id": "t"}, "big": 9007199254740991},
+    }
     status, _ = await teams.post(act)
     assert status in (200, 201)

@@ -8,6 +8,7 @@ Each case: no 5xx, no turn that fails or exception that escapes, no hang (a 2 s 
 timing assertion), and no write where none may happen (row counts of every table before/after). The suite runs a
 few hundred derandomized cases; bench/fuzz.py runs ≥ 10 000 with the same strategies.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -20,10 +21,19 @@ from tests.fakes.teams import person
 SEED_PEOPLE = ["tom.hollis", "priya.raman", "daniel.whitcombe"]
 # No shrinking: the app keeps its state between examples, so a replay is not the same case; the first failure is
 # reported as it happened (by shape, never content).
-FUZZ = settings(max_examples=150, derandomize=True, database=None, deadline=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                       HealthCheck.data_too_large, HealthCheck.large_base_example])
+FUZZ = settings(
+    max_examples=150,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
 
 
 def _postgres(db) -> bool:
@@ -32,6 +42,7 @@ def _postgres(db) -> bool:
 
 def _router(teams):
     from bot.app import SERVICES
+
     return teams.app[SERVICES].router
 
 
@@ -59,8 +70,8 @@ HOSTILE_VALUES = {
     "100k characters": "x" * 100_000,
     "rtl, zero-width, combining, emoji": hostile.RTL + hostile.ZERO_WIDTH + hostile.COMBINING + hostile.EMOJI,
     "script": "<script>alert(1)</script><img src=x onerror=alert(1)>",
-    "huge number": 2 ** 70,
-    "past int32": 2 ** 31,
+    "huge number": 2**70,
+    "past int32": 2**31,
     "past int32, as text": "99999999999",
     "a digit int() cannot read": "¹",
     "nested": [[{"a": [1, None, True]}]],
@@ -71,6 +82,7 @@ HOSTILE_VALUES = {
 def test_every_verb_in_the_router_is_swept():
     """The sweep below takes its verbs from the router: a new verb is fuzzed without anyone listing it."""
     from bot.journeys import build_router
+
     verbs = hostile.router_verbs(build_router())
     assert len(verbs) >= 50 and "request.submit" in verbs
 
@@ -82,6 +94,7 @@ async def test_every_verb_with_every_kind_of_hostile_value(teams, db, school, se
     fields = sorted(seeded.inputs) + sorted({k for _, d in seeded.actions for k in d})
     people = [person(school, p) for p in ("tom.hollis", "priya.raman", "daniel.whitcombe")]
     from tests.fakes.teams import Person
+
     people.append(Person("stranger", "99999999-0000-4000-8000-000000000000", "A Stranger"))
     failures = []
     n = 0
@@ -90,8 +103,12 @@ async def test_every_verb_with_every_kind_of_hostile_value(teams, db, school, se
             for j, (label, value) in enumerate([("no data", None), *HOSTILE_VALUES.items()]):
                 who = people[(i + j) % len(people)]
                 data = {} if value is None else {f: value for f in fields}
-                act = teams._base(who) | {"type": "invoke", "name": "adaptiveCard/action", "replyToId": "m-1",
-                                          "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data}}}
+                act = teams._base(who) | {
+                    "type": "invoke",
+                    "name": "adaptiveCard/action",
+                    "replyToId": "m-1",
+                    "value": {"action": {"type": "Action.Execute", "verb": verb, "data": data}},
+                }
                 case = hostile.Case(act, who.staff_id == "stranger", True, f"{verb} / {label}")
                 verdict = await hostile.run_case(teams, db, case, crashes)
                 n += 1
@@ -105,8 +122,15 @@ async def test_every_verb_with_every_kind_of_hostile_value(teams, db, school, se
 # Found by this fuzzing (and fixed: every card id now goes through bot.journeys.kit.parse_id, 1 ≤ id < 2**31):
 # 1. ids parsed with str.isdigit(): "¹" is a digit to it, not to int() → ValueError → 500;
 # 2. ids of 10–11 digits accepted: past 2**31 - 1 PostgreSQL's int4 id columns refused them in the query → 500.
-SUPERSCRIPT_VERBS = ["compliance.mopup.decline", "request.allocation", "request.status", "request.withdraw",
-                     "schedule.offer", "specialist.cancel", "specialist.view"]
+SUPERSCRIPT_VERBS = [
+    "compliance.mopup.decline",
+    "request.allocation",
+    "request.status",
+    "request.withdraw",
+    "schedule.offer",
+    "specialist.cancel",
+    "specialist.view",
+]
 PAST_INT32_VERBS = ["request.status", "request.withdraw", "schedule.offer", "specialist.cancel", "specialist.view"]
 ID_FIELDS = ["request_id", "session_id", "meeting_id", "pairing_id", "proposal", "slot", "offer", "ht"]
 
@@ -114,8 +138,11 @@ ID_FIELDS = ["request_id", "session_id", "meeting_id", "pairing_id", "proposal",
 async def _submit_ids(teams, db, school, verb, value):
     # The DSL who also allocates: every one of these verbs gets as far as reading its ids for them.
     act = teams._base(person(school, "daniel.whitcombe")) | {
-        "type": "invoke", "name": "adaptiveCard/action", "replyToId": "m-1",
-        "value": {"action": {"type": "Action.Execute", "verb": verb, "data": {f: value for f in ID_FIELDS}}}}
+        "type": "invoke",
+        "name": "adaptiveCard/action",
+        "replyToId": "m-1",
+        "value": {"action": {"type": "Action.Execute", "verb": verb, "data": {f: value for f in ID_FIELDS}}},
+    }
     with hostile.CrashCounter() as crashes:
         return await hostile.run_case(teams, db, hostile.Case(act, False, True, verb), crashes)
 

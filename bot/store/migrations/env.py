@@ -1,4 +1,5 @@
 """Alembic environment: runs on the connection the bot hands it (see Database.migrate), or from the CLI."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,8 +16,9 @@ config = context.config
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=connection.dialect.name == "sqlite"
+    )
     with context.begin_transaction():
         context.run_migrations()
 

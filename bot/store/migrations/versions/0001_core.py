@@ -5,6 +5,7 @@ features developed side by side never fight over one linear chain. A merge revis
 
 Revision ID: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -4,6 +4,7 @@ the meeting each caller key created (both backends).
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -2,6 +2,7 @@
 
 Revision ID: 0010
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -4,6 +4,7 @@ Journey migrations branch from here: 0300_request, 0400_group_record, 0500_compl
 
 Revision ID: 0100
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -36,9 +37,14 @@ def upgrade() -> None:
     op.create_table(
         "session_invitees",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("session_id", sa.Integer, sa.ForeignKey("group_sessions.id", ondelete="CASCADE",
-                                                          name="fk_session_invitees_session_id_group_sessions"),
-                  nullable=False),
+        sa.Column(
+            "session_id",
+            sa.Integer,
+            sa.ForeignKey(
+                "group_sessions.id", ondelete="CASCADE", name="fk_session_invitees_session_id_group_sessions"
+            ),
+            nullable=False,
+        ),
         sa.Column("staff_id", sa.String(120), nullable=False),
         sa.Column("added_at", UTCDateTime(), nullable=False),
         sa.Column("added_via", sa.String(30), nullable=False),
@@ -48,9 +54,12 @@ def upgrade() -> None:
         "attendance",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("staff_id", sa.String(120), nullable=False),
-        sa.Column("session_id", sa.Integer, sa.ForeignKey("group_sessions.id", ondelete="CASCADE",
-                                                          name="fk_attendance_session_id_group_sessions"),
-                  nullable=False),
+        sa.Column(
+            "session_id",
+            sa.Integer,
+            sa.ForeignKey("group_sessions.id", ondelete="CASCADE", name="fk_attendance_session_id_group_sessions"),
+            nullable=False,
+        ),
         sa.Column("local_date", sa.Date, nullable=False),
         sa.Column("half_term", sa.String(40), nullable=False),
         sa.Column("recorded_by", sa.String(120), nullable=False),

@@ -3,6 +3,7 @@ supervision_meetings, booked_group_sessions.
 
 Revision ID: 0300
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -59,9 +60,12 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("supervisee_id", sa.String(120), nullable=False),
         sa.Column("supervisor_id", sa.String(120), nullable=False),
-        sa.Column("request_id", sa.Integer,
-                  sa.ForeignKey("supervision_requests.id",
-                                name="fk_supervision_pairings_request_id_supervision_requests"), nullable=True),
+        sa.Column(
+            "request_id",
+            sa.Integer,
+            sa.ForeignKey("supervision_requests.id", name="fk_supervision_pairings_request_id_supervision_requests"),
+            nullable=True,
+        ),
         sa.Column("started_at", UTCDateTime(), nullable=False),
         sa.Column("ended_at", UTCDateTime(), nullable=True),
         sa.Column("ended_by", sa.String(120), nullable=True),
@@ -77,12 +81,18 @@ def upgrade() -> None:
         sa.Column("attendee_ids", sa.JSON, nullable=False),
         sa.Column("slots", sa.JSON, nullable=False),
         sa.Column("minutes", sa.Integer, nullable=False),
-        sa.Column("request_id", sa.Integer,
-                  sa.ForeignKey("supervision_requests.id", name="fk_slot_offers_request_id_supervision_requests"),
-                  nullable=True),
-        sa.Column("pairing_id", sa.Integer,
-                  sa.ForeignKey("supervision_pairings.id", name="fk_slot_offers_pairing_id_supervision_pairings"),
-                  nullable=True),
+        sa.Column(
+            "request_id",
+            sa.Integer,
+            sa.ForeignKey("supervision_requests.id", name="fk_slot_offers_request_id_supervision_requests"),
+            nullable=True,
+        ),
+        sa.Column(
+            "pairing_id",
+            sa.Integer,
+            sa.ForeignKey("supervision_pairings.id", name="fk_slot_offers_pairing_id_supervision_pairings"),
+            nullable=True,
+        ),
         sa.Column("meeting_id", sa.Integer, nullable=True),
         sa.Column("setup", sa.JSON, nullable=True),
         sa.Column("created_by", sa.String(120), nullable=False),
@@ -94,12 +104,18 @@ def upgrade() -> None:
         "supervision_meetings",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("kind", sa.String(20), nullable=False),
-        sa.Column("request_id", sa.Integer,
-                  sa.ForeignKey("supervision_requests.id",
-                                name="fk_supervision_meetings_request_id_supervision_requests"), nullable=True),
-        sa.Column("pairing_id", sa.Integer,
-                  sa.ForeignKey("supervision_pairings.id",
-                                name="fk_supervision_meetings_pairing_id_supervision_pairings"), nullable=True),
+        sa.Column(
+            "request_id",
+            sa.Integer,
+            sa.ForeignKey("supervision_requests.id", name="fk_supervision_meetings_request_id_supervision_requests"),
+            nullable=True,
+        ),
+        sa.Column(
+            "pairing_id",
+            sa.Integer,
+            sa.ForeignKey("supervision_pairings.id", name="fk_supervision_meetings_pairing_id_supervision_pairings"),
+            nullable=True,
+        ),
         sa.Column("supervisor_id", sa.String(120), nullable=False),
         sa.Column("supervisee_id", sa.String(120), nullable=False),
         sa.Column("starts_at", UTCDateTime(), nullable=False),
@@ -122,13 +138,21 @@ def upgrade() -> None:
     op.create_table(
         "booked_group_sessions",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("session_id", sa.Integer,
-                  sa.ForeignKey("group_sessions.id", ondelete="CASCADE",
-                                name="fk_booked_group_sessions_session_id_group_sessions"), nullable=False),
+        sa.Column(
+            "session_id",
+            sa.Integer,
+            sa.ForeignKey(
+                "group_sessions.id", ondelete="CASCADE", name="fk_booked_group_sessions_session_id_group_sessions"
+            ),
+            nullable=False,
+        ),
         sa.Column("offer_nonce", sa.String(40), nullable=False),
-        sa.Column("request_id", sa.Integer,
-                  sa.ForeignKey("supervision_requests.id",
-                                name="fk_booked_group_sessions_request_id_supervision_requests"), nullable=True),
+        sa.Column(
+            "request_id",
+            sa.Integer,
+            sa.ForeignKey("supervision_requests.id", name="fk_booked_group_sessions_request_id_supervision_requests"),
+            nullable=True,
+        ),
         sa.Column("event_key", sa.String(80), nullable=False),
         sa.Column("supervisor_ids", sa.JSON, nullable=False),
         sa.Column("created_by", sa.String(120), nullable=False),

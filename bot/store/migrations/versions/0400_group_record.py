@@ -3,6 +3,7 @@ group_schedule_requests.
 
 Revision ID: 0400
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -33,8 +34,7 @@ def upgrade() -> None:
     op.create_table(
         "group_record_versions",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("record_id", sa.Integer, _fk("group_record_versions", "record_id", "group_records"),
-                  nullable=False),
+        sa.Column("record_id", sa.Integer, _fk("group_record_versions", "record_id", "group_records"), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("submit_key", sa.String(64), nullable=False),
         sa.Column("file_name", sa.String(255), nullable=False),
@@ -56,8 +56,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("draft_key", sa.String(64), nullable=False),
         sa.Column("owner_id", sa.String(120), nullable=False),
-        sa.Column("session_id", sa.Integer, _fk("group_record_drafts", "session_id", "group_sessions"),
-                  nullable=True),
+        sa.Column("session_id", sa.Integer, _fk("group_record_drafts", "session_id", "group_sessions"), nullable=True),
         sa.Column("record_id", sa.Integer, _fk("group_record_drafts", "record_id", "group_records"), nullable=True),
         sa.Column("adhoc", sa.JSON, nullable=True),
         sa.Column("content", sa.JSON, nullable=False),
@@ -85,8 +84,9 @@ def upgrade() -> None:
         "group_schedule_requests",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("nonce", sa.String(64), nullable=False),
-        sa.Column("session_id", sa.Integer, _fk("group_schedule_requests", "session_id", "group_sessions"),
-                  nullable=False),
+        sa.Column(
+            "session_id", sa.Integer, _fk("group_schedule_requests", "session_id", "group_sessions"), nullable=False
+        ),
         sa.Column("created_by", sa.String(120), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("nonce", name="uq_group_schedule_requests_nonce"),

@@ -2,6 +2,7 @@
 
 Revision ID: 0500
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -58,9 +59,14 @@ def upgrade() -> None:
         sa.Column("proposed_to", sa.JSON, nullable=False),
         sa.Column("outstanding_count", sa.Integer, nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("session_id", sa.Integer,
-                  sa.ForeignKey("group_sessions.id", ondelete="SET NULL",
-                                name="fk_mop_up_proposals_session_id_group_sessions"), nullable=True),
+        sa.Column(
+            "session_id",
+            sa.Integer,
+            sa.ForeignKey(
+                "group_sessions.id", ondelete="SET NULL", name="fk_mop_up_proposals_session_id_group_sessions"
+            ),
+            nullable=True,
+        ),
         sa.Column("decided_by", sa.String(120), nullable=True),
         sa.Column("decided_at", UTCDateTime(), nullable=True),
         sa.UniqueConstraint("half_term", name="uq_mop_up_proposals_half_term"),

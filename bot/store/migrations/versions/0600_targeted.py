@@ -3,6 +3,7 @@ supervision_agreements. Builds on 0300 (supervision_pairings).
 
 Revision ID: 0600
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -15,8 +16,9 @@ depends_on = None
 
 
 def _pairing_fk(table: str) -> sa.ForeignKey:
-    return sa.ForeignKey("supervision_pairings.id", ondelete="SET NULL",
-                         name=f"fk_{table}_pairing_id_supervision_pairings")
+    return sa.ForeignKey(
+        "supervision_pairings.id", ondelete="SET NULL", name=f"fk_{table}_pairing_id_supervision_pairings"
+    )
 
 
 def upgrade() -> None:
@@ -58,9 +60,14 @@ def upgrade() -> None:
     op.create_table(
         "targeted_actions",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("record_id", sa.Integer,
-                  sa.ForeignKey("targeted_records.id", ondelete="CASCADE",
-                                name="fk_targeted_actions_record_id_targeted_records"), nullable=False),
+        sa.Column(
+            "record_id",
+            sa.Integer,
+            sa.ForeignKey(
+                "targeted_records.id", ondelete="CASCADE", name="fk_targeted_actions_record_id_targeted_records"
+            ),
+            nullable=False,
+        ),
         sa.Column("supervisor_id", sa.String(120), nullable=False),
         sa.Column("supervisee_id", sa.String(120), nullable=False),
         sa.Column("owner_id", sa.String(120), nullable=False),
@@ -92,8 +99,9 @@ def upgrade() -> None:
         sa.Column("supervisee_confirmed_at", UTCDateTime(), nullable=True),
         sa.UniqueConstraint("nonce", name="uq_supervision_agreements_nonce"),
     )
-    op.create_index("ix_supervision_agreements_pair", "supervision_agreements",
-                    ["supervisor_id", "supervisee_id", "status"])
+    op.create_index(
+        "ix_supervision_agreements_pair", "supervision_agreements", ["supervisor_id", "supervisee_id", "status"]
+    )
 
 
 def downgrade() -> None:

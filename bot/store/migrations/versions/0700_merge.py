@@ -3,6 +3,7 @@ into one head, so every later migration has one parent and `alembic heads` names
 
 Revision ID: 0700
 """
+
 revision = "0700"
 down_revision = ("0003", "0010", "0400", "0500", "0600")
 branch_labels = None
