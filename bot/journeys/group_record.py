@@ -7,36 +7,36 @@ channel. Seed 003 Appendix 3 gives the fuller group record some schools choose (
 Flow: `record` → pick this half term's session (or one that wasn't scheduled) → tick who came, fill in the record,
 save a draft or submit → one transaction writes the record's metadata, attendance, actions and the .docx upload
 (outbox); once the upload's web URL is known the channel summary follows (`on_record_delivered`). Scheduling the
-sessions is bot/journeys/group_sessions.py; what the cards show is bot/journeys/group_record_view.py.
+sessions is bot/journeys/group_sessions.py; what the cards show is bot/journeys/group_record_view.py; amending a
+record is group_record_amend.py and the delivery hooks are group_record_delivery.py.
 
 Only the DSL team may do any of this (the router checks every click). Nothing from a record is logged.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import logging
 import uuid
 
 from bot import labels
+from bot.journeys import group_record_delivery as delivery
 from bot.journeys import group_record_view as view
 from bot.journeys import permissions
 from bot.journeys.base import Reply, Services, Turn
+from bot.journeys.group_record_amend import amend
+from bot.journeys.group_record_delivery import on_record_delivered, on_record_failed
 from bot.journeys.group_record_view import GONE, NOT_DSL, Target, tampered
 from bot.journeys.kit import parse_id, parse_index, parse_key
 from bot.journeys.router import Router
 from bot.outbox import effects
-from bot.outbox import get as outbox_row
 from bot.records import docx_writer
 from bot.records.lifecycle import GROUP
 from bot.records.rules import (
-    ActionItem,
     Person,
     Tampered,
     clean_text,
     draft_values,
-    form_values_from_record,
     parse_record_form,
     parse_time,
     record_file_name,
@@ -45,7 +45,7 @@ from bot.records.templates import RecordTemplate
 from bot.school import Role
 from bot.store import group_records, sessions
 from bot.store.errors import AlreadyRecorded, AlreadySubmitted, Concurrent, NotFound, NotYours, RecordedMeanwhile
-from bot.store.models_group_record import DELIVERED, GroupRecordVersion
+from bot.store.models_group_record import GroupRecordVersion
 from cards import group_record as cards
 
 log = logging.getLogger("bot.journeys.group_record")
@@ -90,8 +90,8 @@ def register(router: Router) -> None:
         (cards.V_AMEND, amend),
     ):
         router.verb(verb, handler, allowed=RECORDERS)
-    router.on_delivered(effects.CHANNEL_UPLOAD, _upload_delivered)
-    router.on_dead_letter(effects.CHANNEL_UPLOAD, _upload_dead)
+    router.on_delivered(effects.CHANNEL_UPLOAD, delivery.upload_delivered)
+    router.on_dead_letter(effects.CHANNEL_UPLOAD, delivery.upload_dead)
 
 
 # ---- 1. the start card and opening a record card --------------------------------------------------------------
@@ -472,200 +472,3 @@ async def _file_record(
         len(form.actions),
     )
     return version
-
-
-# ---- 4. amendments -----------------------------------------------------------------------------------------------
-
-
-async def amend(services: Services, turn: Turn) -> Reply:
-    """Opens a submitted record again, filled in, to save a new version (the earlier file is kept)."""
-    async with services.db.session() as s:
-        try:
-            record, sess = await group_records.with_session(s, parse_id(turn.data.get("record_id")))
-        except NotFound:
-            return tampered(turn, "unknown record")
-        target = Target(session=sess, record=record)
-        draft = await GROUP.latest_for(s, turn.actor.id, record_id=record.id)
-        if draft is not None:
-            return Reply.of(
-                await view.record_card(
-                    services,
-                    s,
-                    turn,
-                    target,
-                    draft.draft_key,
-                    dict(draft.content),
-                    has_draft=True,
-                    notice="Your draft amendment is back.",
-                )
-            )
-        attendees = await sessions.attendee_ids(s, sess.id)
-        acts = await group_records.actions(s, record.id, open_only=True)
-        current = await group_records.version(s, record.id, record.current_version)
-        ticks, _ = await view.people_for(services, s, target)
-        content = await _outbox_copy(s, current)
-    if current is not None and current.status == DELIVERED:
-        content = await _channel_copy(services, current)  # outside the transaction: a network read
-    template = view.template_for(services, record.template_id)
-    answers, note = _read_back(current, content, template)
-    values = form_values_from_record(
-        template,
-        attendees=attendees,
-        group_ids=[m.id for m in ticks],
-        answers=answers,
-        actions=[ActionItem(a.text, a.owner_id, a.due_on, a.id) for a in acts],
-    )
-    async with services.db.session() as s:
-        return Reply.of(await view.record_card(services, s, turn, target, uuid.uuid4().hex, values, notice=note))
-
-
-async def _outbox_copy(s, version: GroupRecordVersion | None) -> bytes | None:
-    """The current version's .docx while it is still being delivered: the outbox row carries it."""
-    if version is None or version.status == DELIVERED:
-        return None
-    msg = await outbox_row(s, GROUP.file_key(version.id))
-    b64 = (msg.payload or {}).get("content_b64") if msg else None
-    return base64.b64decode(b64) if b64 else None
-
-
-async def _channel_copy(services: Services, version: GroupRecordVersion) -> bytes | None:
-    """The delivered .docx, read back from the channel's files (the bot keeps no copy of the text)."""
-    download = getattr(getattr(services.m365, "channel_files", None), "download", None)
-    if download is None or not version.item_id:
-        return None
-    try:
-        return await download(version.item_id)
-    except Exception:  # noqa: BLE001 - the amendment can still be written; say so on the card
-        log.warning("could not read record version %s back from the channel files", version.id)
-        return None
-
-
-def _read_back(
-    version: GroupRecordVersion | None, content: bytes | None, template: RecordTemplate
-) -> tuple[dict[str, str], str | None]:
-    """The current version's answers from its .docx, or none and a note saying where the earlier text is."""
-    if version is None:
-        return {}, None
-    if content:
-        try:
-            return docx_writer.read_answers(content, template), None
-        except Exception:  # noqa: BLE001 - a file edited by hand in SharePoint may not parse
-            log.warning("record version %s could not be read back", version.id)
-    return {}, (
-        "Who came and the actions are filled in. The earlier text is in "
-        f"{version.delivered_name or version.file_name} in the channel's files: write the full corrected "
-        "record here."
-    )
-
-
-# ---- 5. delivery hooks (run by the outbox worker, in its transaction) ----------------------------------------------
-
-
-async def on_record_delivered(
-    session,
-    record_id: int,
-    result: dict | None,
-    *,
-    services: Services | None = None,
-    now: dt.datetime | None = None,
-    school=None,
-    key: str | None = None,
-) -> None:
-    """The .docx reached the channel's files: keep where it is, and post the summary to the Safeguarding channel.
-
-    `record_id` is the payload's record_id (a group_record_versions id). Pass the outbox row's `key` when the hook
-    also sees other journeys' channel uploads: rows that are not this journey's are ignored. Idempotent.
-    """
-    if key is not None and GROUP.file_id(key) is None:
-        return
-    school = school or (services.school if services else None)
-    now = now or dt.datetime.now(dt.timezone.utc)
-    version = await GROUP.filed_row(session, record_id)
-    if version is None or not GROUP.mark_delivered(version, result, now):
-        return
-    record, sess = await group_records.filed(session, version)
-    # No narrative stays once the record is in the channel: any leftover first-record draft of this session goes.
-    await GROUP.drop(session, session_id=sess.id, record_id=None)
-    if school is None:
-        raise RuntimeError("on_record_delivered needs the school (pass services= or school=)")
-    prev_name = None
-    if version.version > 1:
-        prev = await group_records.version(session, record.id, version.version - 1)
-        prev_name = (prev.delivered_name or prev.file_name) if prev else None
-    group = view.session_label(school, sess)
-    fac = school.staff.get(sess.facilitator_id)
-    day = labels.date_label(sess.local_date)
-    card = cards.channel_summary_card(
-        cards.ChannelSummaryView(
-            group_label=group,
-            date_label=day,
-            facilitator=fac.name if fac else "",
-            attendee_count=version.attendee_count,
-            action_count=version.action_count,
-            file_name=version.delivered_name,
-            web_url=version.web_url,
-            version=version.version,
-            previous_file=prev_name,
-        )
-    )
-    what = f"amended (version {version.version})" if version.version > 1 else "saved"
-    fallback = (
-        f"Group supervision record {what}: {group}, {day}, {version.attendee_count} attended, "
-        f"{version.action_count} actions. File: {version.delivered_name}"
-        + (f" {version.web_url}" if version.web_url else "")
-    )
-    await effects.add(
-        session,
-        effects.channel_post(
-            card,
-            fallback_staff_ids=[m.id for m in school.with_role(Role.DSL)],
-            fallback_text=fallback,
-            key=f"{KEY_PREFIX}channel:{version.id}",
-            chain=f"{KEY_PREFIX}channel:{record.id}",
-        ),
-        now=now,
-    )
-
-
-async def on_record_failed(
-    session,
-    record_id: int,
-    *,
-    services: Services | None = None,
-    now: dt.datetime | None = None,
-    school=None,
-    key: str | None = None,
-) -> None:
-    """The upload was dead-lettered: mark it and tell the person who submitted it (the outbox keeps the file)."""
-    if key is not None and GROUP.file_id(key) is None:
-        return
-    school = school or (services.school if services else None)
-    version = await GROUP.filed_row(session, record_id)
-    if version is None or not GROUP.mark_failed(version):
-        return
-    _, sess = await group_records.filed(session, version)
-    group = school.groups[sess.group_id].name if school and sess.group_id in school.groups else "a group session"
-    card = cards.message_card(
-        "Record not saved to the channel yet",
-        f"I couldn't save the record for {group} on {labels.date_label(sess.local_date)} to the Safeguarding "
-        "channel after several tries. It is kept safely and can be retried: please ask whoever looks after the bot "
-        "to check the outbox.",
-        back=False,
-    )
-    await effects.add(
-        session, effects.notify(version.submitted_by, card, key=f"{KEY_PREFIX}failed:{version.id}"), now=now
-    )
-
-
-async def _upload_delivered(services: Services, msg, result) -> None:
-    """The record's .docx is in the channel's files: keep its URL, then post the summary to the channel."""
-    await on_record_delivered(
-        msg.session, msg.payload.get("record_id"), result, services=services, now=services.clock(), key=msg.key
-    )
-
-
-async def _upload_dead(services: Services, msg) -> None:
-    """The upload gave up: mark the version failed and tell whoever submitted it."""
-    await on_record_failed(
-        msg.session, msg.payload.get("record_id"), services=services, now=services.clock(), key=msg.key
-    )
