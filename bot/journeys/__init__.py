@@ -14,6 +14,7 @@ def build_router() -> Router:
     from bot.journeys import (
         actions,
         agreements,
+        allocation,
         compliance,
         group_record,
         group_sessions,
@@ -33,6 +34,7 @@ def build_router() -> Router:
     router = Router()
     for journey in (
         request,
+        allocation,
         scheduling,
         meetings,
         my_supervision,

@@ -24,18 +24,17 @@ import uuid
 
 from bot.journeys import permissions
 from bot.journeys.base import Reply, Services, Turn
-from bot.journeys.kit import parse_id, parse_key, refuse, say, tampered
+from bot.journeys.kit import parse_key, refuse, say, tampered
 from bot.journeys.router import Router
 from bot.labels import date_label, name_of, short_date, stamp
 from bot.outbox import effects
-from bot.outbox.api import withdraw
 from bot.records import docx_writer
 from bot.records.lifecycle import ONE_TO_ONE
 from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
 from bot.records.templates import RecordTemplate, one_to_one_template
 from bot.school import Role, StaffMember
 from bot.store import one_to_one as store
-from bot.store.errors import AlreadyRecorded, AlreadySubmitted, NotFound, NotYours
+from bot.store.errors import AlreadyRecorded, AlreadySubmitted, NotYours
 from bot.store.models_request import Pairing
 from bot.store.models_targeted import DELIVERED, FAILED, PENDING, TargetedRecord
 from cards import targeted as cards
@@ -69,6 +68,8 @@ def may_supervise(actor: StaffMember | None) -> bool:
 
 
 def register(router: Router) -> None:
+    from bot.journeys import one_to_one_delivery as delivery  # it uses this module's names: import it once we exist
+
     router.command(
         "note",
         "1to1",
@@ -84,9 +85,9 @@ def register(router: Router) -> None:
     router.verb(cards.V_SAVE, save_draft, allowed=RECORDER)
     router.verb(cards.V_SUBMIT, submit, allowed=RECORDER)
     router.verb(cards.V_DISCARD, discard_draft, allowed=RECORDER)
-    router.verb(cards.V_FILE, show_file, allowed=STAFF)
-    router.on_delivered(effects.PERSONAL_SHARE, _share_delivered)
-    router.on_dead_letter(effects.PERSONAL_SHARE, _share_dead)
+    router.verb(cards.V_FILE, delivery.show_file, allowed=STAFF)
+    router.on_delivered(effects.PERSONAL_SHARE, delivery.share_delivered)
+    router.on_dead_letter(effects.PERSONAL_SHARE, delivery.share_dead)
 
 
 # ---- small helpers --------------------------------------------------------------------------------------------
@@ -110,7 +111,7 @@ def _chain(record_id: int) -> str:
     return f"{ONE_TO_ONE.prefix}{record_id}"
 
 
-def _told_key(record_id: int) -> str:
+def told_key(record_id: int) -> str:
     return f"{ONE_TO_ONE.prefix}told:{record_id}"
 
 
@@ -488,7 +489,7 @@ async def _file(
             chain=chain,
             targeted_record_id=record.id,
         ),
-        effects.notify(sid, notice, key=_told_key(record.id), chain=chain),
+        effects.notify(sid, notice, key=told_key(record.id), chain=chain),
         now=turn.now,
     )
     # The narrative now lives only in that outbox row (scrubbed once delivered) and then in the file; drafts about
@@ -497,66 +498,3 @@ async def _file(
     await ONE_TO_ONE.drop(s, keep=key, saved_before=turn.now - OLDEST_SESSION, owner_id=actor.id, supervisee_id=sid)
     log.info("1:1 record filed: record=%s actions=%s", record.id, len(actions))
     return record
-
-
-# ---- 4. delivery: the file's link ---------------------------------------------------------------------------------
-
-
-async def on_share_failed(session, key: str, *, now: dt.datetime) -> None:
-    """Outbox dead-letter hook: mark the record, hold back the supervisee's "shared with you" notice (chained after
-    it, so still pending), and tell the supervisor. Ignores other journeys' rows."""
-    rid = ONE_TO_ONE.file_id(key)
-    record = await ONE_TO_ONE.filed_row(session, rid) if rid is not None else None
-    if record is None or record.status == DELIVERED:
-        return
-    # Failed already (a look at the start card can read the dead outbox row before this hook runs) or not: the
-    # notice must not go out, and the supervisor hears once (the notice's key makes it once).
-    ONE_TO_ONE.mark_failed(record)
-    await withdraw(session, _told_key(record.id))
-    card = cards.message_card(
-        "1:1 record not shared yet",
-        f"I couldn't save the record of your session on "
-        f"{date_label(record.session_date)} to your OneDrive after several tries. It is kept "
-        "safely and can be retried: please ask whoever looks after the bot to check the outbox.",
-        back_verb=None,
-    )
-    await effects.add(
-        session, effects.notify(record.supervisor_id, card, key=f"{ONE_TO_ONE.prefix}failed:{record.id}"), now=now
-    )
-
-
-async def _share_delivered(services: Services, msg, result) -> None:
-    """The 1:1 record is in the supervisor's OneDrive and shared: keep where it is."""
-    await ONE_TO_ONE.delivered(msg.session, msg.key, result, services.clock())
-
-
-async def _share_dead(services: Services, msg) -> None:
-    """The share gave up: hold back the supervisee's notice and tell the supervisor."""
-    await on_share_failed(msg.session, msg.key, now=services.clock())
-
-
-async def show_file(services: Services, turn: Turn) -> Reply:
-    """The link to a shared record, for its supervisor or supervisee only (also the notice card's refresh)."""
-    rid = parse_id(turn.data.get("record_id"))
-    if rid is None:
-        return tampered(turn, "1:1 record: file: no record", TAMPERED)
-    async with services.db.session() as s:
-        try:
-            record = await store.record_of(s, rid, turn.actor.id)
-        except (NotFound, NotYours):
-            return tampered(turn, "1:1 record: file: not their record", TAMPERED)
-        await ONE_TO_ONE.sync(s, record, turn.now)
-    mine = turn.actor.id == record.supervisor_id
-    return Reply.of(
-        cards.file_card(
-            cards.FileView(
-                record_id=record.id,
-                other_label="Supervisee" if mine else "Supervisor",
-                other_name=_name(services, record.supervisee_id if mine else record.supervisor_id),
-                date_label=date_label(record.session_date),
-                state=record.status,
-                web_url=record.web_url,
-                file_name=record.delivered_name or record.file_name,
-            )
-        )
-    )

@@ -2,7 +2,7 @@
 
 request → (continuity or enrichment week: straight to that supervisor | allocators get a card with a suggested
 supervisor: the preferred one if they have room, else the lightest caseload, seed 000) → the supervisor is told
-and proposes times (scheduling.py). The card the requester submitted becomes their status card and updates in
+and proposes times (scheduling.py). The allocators' side is allocation.py. The card the requester submitted becomes their status card and updates in
 place as the request moves on (`request_status_card`; the booking journeys queue it with `status_card_effect`).
 """
 
@@ -15,18 +15,17 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import labels
-from bot.domain.allocation import SuggestionReason, suggest_supervisor
-from bot.domain.request_rules import CONTINUE, Route, allocation_problem, parse_request_form, route_request
+from bot.domain.request_rules import CONTINUE, Route, parse_request_form, route_request
 from bot.domain.slots import Slot
 from bot.journeys import permissions
+from bot.journeys.allocation_view import allocation_view, allocators_for, pool_now
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.kit import parse_id, parse_key, refuse, say
 from bot.journeys.router import Router
 from bot.outbox import Effect, effects
-from bot.school import Role, StaffMember
 from bot.store import bookings, conversations
 from bot.store import requests as store
-from bot.store.errors import AlreadySent, Concurrent, NotFound, OverCapacity
+from bot.store.errors import AlreadySent, Concurrent, NotFound
 from bot.store.models_request import SupervisionRequest
 from bot.store.pool import PoolEntry, active_pairing, as_supervisors, pool_entries, unit_of_work
 from cards import request as cards
@@ -35,16 +34,11 @@ NOT_ON_ROSTER = (
     "I can't find you on the school's staff list, so I can't take a request from you. Please ask your "
     "DSL to check the roster."
 )
-LIST_LIMIT = 10
 
 #: Anyone on the staff may ask for supervision (seed 001 §3.2); a stranger is told why not, on a card.
 REQUESTER = dataclasses.replace(permissions.on_roster(NOT_ON_ROSTER), as_card=True)
 #: Their own request's card: anyone on the staff (whose request it is, the journey checks).
 STAFF = permissions.on_roster()
-SEE_REQUESTS = permissions.role(
-    Role.ALLOCATOR, "Only the people who allocate supervisors can see requests.", "allocator", as_card=True
-)
-ALLOCATOR = permissions.role(Role.ALLOCATOR, "Only the people who allocate supervisors can do that.", "allocator")
 
 
 def _usable(entries: list[PoolEntry], today: dt.date) -> set[str]:
@@ -111,18 +105,6 @@ async def open_form(services: Services, turn: Turn) -> Reply:
 
 
 # ---- submit ------------------------------------------------------------------------------------------------------
-def allocators_for(services: Services, req: SupervisionRequest, today: dt.date) -> list[StaffMember]:
-    """Who gets the allocation card: the allocators, except the requester when someone else can allocate."""
-    people = services.school.with_role(Role.ALLOCATOR, on=today)
-    others = [m for m in people if m.id != req.requester_id]
-    return others or people
-
-
-def may_allocate(services: Services, actor: StaffMember, req: SupervisionRequest, today: dt.date) -> bool:
-    """One of this request's allocators (an allocator's own request goes to the others)."""
-    return actor.id in {m.id for m in allocators_for(services, req, today)}
-
-
 async def submit(services: Services, turn: Turn) -> Reply:
     """Sends a request: checks it again on the server, records it once, and tells whoever allocates or supervises."""
     actor = turn.actor
@@ -185,7 +167,7 @@ async def submit(services: Services, turn: Turn) -> Reply:
                 ]
             else:
                 await store.assign(s, req, direct_to, by=None, now=turn.now)
-                told = await _tell_allocated(services, s, req, by=None)
+                told = await tell_allocated(services, s, req, by=None)
             await effects.add(s, *told, now=turn.now)
             await _remember_status_card(services, s, turn, req)
             card = await request_status_card(services, s, req)
@@ -220,7 +202,7 @@ async def _remember_status_card(services: Services, s: AsyncSession, turn: Turn,
     store.remember_status_card(s, req, activity_id=turn.activity_id, conversation_id=conversation_id, now=turn.now)
 
 
-async def _tell_allocated(
+async def tell_allocated(
     services: Services, s: AsyncSession, req: SupervisionRequest, *, by: str | None
 ) -> list[Effect]:
     """The supervisor is told (and, when an allocator chose, the requester, whose status card updates)."""
@@ -331,10 +313,10 @@ async def withdraw(services: Services, turn: Turn) -> Reply:
             return Reply.of(await request_status_card(services, s, req))
         told = []
         if req.route == Route.ALLOCATION.value:
-            pool = await _pool_now(services, s, turn.now)
+            pool = await pool_now(services, s, turn.now)
             today = services.calendar.local_date(turn.now)
             for person in allocators_for(services, req, today):
-                view = _allocation_view(services, pool, req, person, turn.now)
+                view = allocation_view(services, pool, req, person, turn.now)
                 told.append(
                     effects.update_card(
                         person.id,
@@ -366,210 +348,6 @@ async def withdraw(services: Services, turn: Turn) -> Reply:
         )
 
 
-# ---- allocators ------------------------------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class _Pool:
-    """The pool and caseloads as one turn reads them (every allocator's card in that turn shows the same)."""
-
-    entries: list[PoolEntry]
-    loads: dict[str, int]
-
-
-async def _pool_now(services: Services, s: AsyncSession, now: dt.datetime) -> _Pool:
-    return _Pool(await pool_entries(services, s, now), await store.caseloads(s))
-
-
-def _suggestion_reason(sugg, entries: dict[str, PoolEntry], loads: dict[str, int]) -> str | None:
-    if sugg is None:
-        return None
-    e = entries.get(sugg.supervisor_id)
-    load = f"{loads.get(sugg.supervisor_id, 0)} of {e.capacity if e else '?'} supervisees"
-    if sugg.reason is SuggestionReason.PREFERRED:
-        return f"their preference, with room ({load})"
-    why = f"lightest caseload ({load})"
-    if sugg.preferred_not_used:
-        why += f"; their preference is {sugg.preferred_not_used}"
-    return why
-
-
-def _allocation_view(
-    services: Services,
-    pool: _Pool,
-    req: SupervisionRequest,
-    viewer: StaffMember,
-    now: dt.datetime,
-    *,
-    chosen: str | None = None,
-    errors: dict[str, str] | None = None,
-    message: str | None = None,
-) -> cards.AllocationView:
-    today = services.calendar.local_date(now)
-    loads = pool.loads
-    supervisors = as_supervisors(pool.entries, today)
-    suggestion = None
-    if req.status == store.WAITING:
-        suggestion = suggest_supervisor(
-            supervisors, loads, requester_id=req.requester_id, preferred_id=req.preferred_id
-        )
-    choices = [
-        cards.PoolChoice(
-            sup.id,
-            sup.name,
-            loads.get(sup.id, 0),
-            sup.capacity,
-            full=loads.get(sup.id, 0) >= sup.capacity,
-            away=not sup.available,
-        )
-        for sup in supervisors
-        if not sup.retired and sup.id != req.requester_id
-    ]
-    requester = services.school.staff.get(req.requester_id)
-    cont = labels.name_of(services.school, req.preferred_id) if req.continue_current and req.preferred_id else None
-    return cards.AllocationView(
-        request_id=req.id,
-        status=req.status,
-        requester_name=labels.name_of(services.school, req.requester_id),
-        requester_role=requester.job_title if requester else "",
-        kind=req.kind,
-        topics=list(req.topics or []),
-        urgency=req.urgency,
-        preferred_name=labels.name_of(services.school, req.preferred_id) if req.preferred_id else None,
-        continue_name=cont,
-        suggested_id=suggestion.supervisor_id if suggestion else None,
-        suggested_name=suggestion.supervisor.name if suggestion else None,
-        suggestion_reason=_suggestion_reason(suggestion, {e.id: e for e in pool.entries}, loads),
-        choices=choices,
-        created_label=labels.when(req.created_at, services.school.tz),
-        supervisor_name=labels.name_of(services.school, req.supervisor_id) if req.supervisor_id else None,
-        allocated_by_name=labels.name_of(services.school, req.allocated_by) if req.allocated_by else None,
-        can_allocate=may_allocate(services, viewer, req, today),
-        chosen=chosen,
-        errors=errors or {},
-        message=message,
-    )
-
-
-async def _allocation_card(
-    services: Services, s: AsyncSession, req: SupervisionRequest, viewer: StaffMember, now: dt.datetime, **kw
-) -> Reply:
-    view = _allocation_view(services, await _pool_now(services, s, now), req, viewer, now, **kw)
-    return Reply.of(cards.allocation_card(view))
-
-
-async def allocation(services: Services, turn: Turn) -> Reply:
-    """Shows an allocator one request with a suggested supervisor, or who it went to."""
-    async with unit_of_work(services, turn.now) as s:
-        try:
-            req = await store.get(s, parse_id(turn.data.get("request_id")))
-        except NotFound:
-            refuse(turn, "request.allocation unknown request")
-            return say(turn, "I can't find that request.")
-        return await _allocation_card(services, s, req, turn.actor, turn.now)
-
-
-async def allocate(services: Services, turn: Turn) -> Reply:
-    """Allocates a supervisor (the suggested one in one click, or another) within their capacity."""
-    actor = turn.actor
-    today = services.calendar.local_date(turn.now)
-    use = turn.data.get("use")
-    wanted = turn.data.get("supervisor_id") if use == "suggested" else turn.data.get("chosen")
-    wanted = wanted if isinstance(wanted, str) and wanted else None
-    async with unit_of_work(services, turn.now) as s:
-        try:
-            req = await store.get(s, parse_id(turn.data.get("request_id")))
-        except NotFound:
-            refuse(turn, "request.allocate unknown request")
-            return say(turn, "I can't find that request.")
-        if req.status != store.WAITING:
-            msg = None
-            if req.status == store.WITHDRAWN:
-                msg = "The member of staff withdrew this request."
-            elif req.supervisor_id != wanted or req.allocated_by != actor.id:
-                msg = f"Already allocated to {labels.name_of(services.school, req.supervisor_id)}" + (
-                    f" by {labels.name_of(services.school, req.allocated_by)}." if req.allocated_by else "."
-                )
-            return await _allocation_card(services, s, req, actor, turn.now, message=msg)
-        if not may_allocate(services, actor, req, today):
-            refuse(turn, "request.allocate own request")
-            return say(turn, "Another allocator will choose a supervisor for your own request.")
-        pool = await _pool_now(services, s, turn.now)
-        pool_now = as_supervisors(pool.entries, today)
-        shown = suggest_supervisor(pool_now, pool.loads, requester_id=req.requester_id, preferred_id=req.preferred_id)
-        sup = next((x for x in pool_now if x.id == wanted), None) if wanted else None
-        already = False
-        if wanted is None:
-            problem = "Choose a supervisor."
-        else:
-            if sup is None and use == "suggested":
-                refuse(turn, "request.allocate supervisor not in pool")
-            already = await store.pairing_between(s, req.requester_id, wanted) is not None
-            problem = allocation_problem(sup, pool.loads, requester_id=req.requester_id, already_supervises=already)
-        if problem:
-            view = _allocation_view(services, pool, req, actor, turn.now, chosen=wanted, errors={"chosen": problem})
-            return Reply.of(cards.allocation_card(view))
-        # The write claims the request and checks the supervisor's capacity again (another allocator may have
-        # given the same supervisor their last place since the check above).
-        try:
-            req = await store.allocate(
-                s,
-                req.id,
-                sup,
-                by=actor.id,
-                now=turn.now,
-                already_supervises=already,
-                suggested_id=shown.supervisor_id if shown else None,
-            )
-        except Concurrent:
-            return await _allocation_card(services, s, req, actor, turn.now)
-        except OverCapacity as exc:
-            return await _allocation_card(services, s, req, actor, turn.now, chosen=wanted, errors={"chosen": str(exc)})
-        told = await _tell_allocated(services, s, req, by=actor.id)
-        pool = await _pool_now(services, s, turn.now)
-        for person in allocators_for(services, req, today):
-            if person.id != actor.id:
-                told.append(
-                    effects.update_card(
-                        person.id,
-                        f"request:{req.id}:alloc",
-                        cards.allocation_card(_allocation_view(services, pool, req, person, turn.now)),
-                        key=f"request:{req.id}:alloc:allocated:{person.id}",
-                    )
-                )
-        await effects.add(s, *told, now=turn.now)
-        return Reply.of(
-            cards.allocation_card(
-                _allocation_view(
-                    services,
-                    pool,
-                    req,
-                    actor,
-                    turn.now,
-                    message=(
-                        f"Allocated to {labels.name_of(services.school, wanted)}. They will propose a time; "
-                        f"{labels.name_of(services.school, req.requester_id)} has been told."
-                    ),
-                )
-            )
-        )
-
-
-async def waiting(services: Services, turn: Turn) -> Reply:
-    """Lists the requests still waiting for a supervisor, urgent first."""
-    async with unit_of_work(services, turn.now) as s:
-        rows = await store.waiting(s)
-    items = [
-        cards.WaitingRequest(
-            r.id,
-            labels.name_of(services.school, r.requester_id),
-            r.kind,
-            r.urgency,
-            labels.when(r.created_at, services.school.tz),
-        )
-        for r in rows[:LIST_LIMIT]
-    ]
-    return Reply.of(cards.requests_list(items, total_open=len(rows)))
-
-
 def register(router: Router) -> None:
     router.command(
         "request",
@@ -579,17 +357,6 @@ def register(router: Router) -> None:
         allowed=REQUESTER,
         verb=cards.REQUEST_OPEN,
     )
-    router.command(
-        "requests",
-        "allocate",
-        title="Requests to allocate",
-        description="Requests waiting for a supervisor.",
-        handler=waiting,
-        allowed=SEE_REQUESTS,
-        verb="request.list",
-    )
     router.verb(cards.REQUEST_SUBMIT, submit, allowed=REQUESTER)
     router.verb(cards.REQUEST_STATUS, status, allowed=STAFF)
     router.verb(cards.REQUEST_WITHDRAW, withdraw, allowed=STAFF)
-    router.verb(cards.ALLOCATION_VIEW, allocation, allowed=SEE_REQUESTS)
-    router.verb(cards.ALLOCATE, allocate, allowed=ALLOCATOR)

@@ -14,7 +14,7 @@ import logging
 from docx import Document
 from sqlalchemy import select, update
 
-from bot.journeys import one_to_one as journey
+from bot.journeys import one_to_one_delivery as delivery
 from bot.store.models_local_m365 import LocalSharingGrant
 from bot.store.models_outbox import OutboxRow
 from bot.store.models_request import Pairing
@@ -205,8 +205,8 @@ async def test_a_failed_share_holds_back_the_notice_and_tells_the_supervisor(kit
     await submitted(kit)
     async with kit.db.session() as s:
         rec = (await s.execute(select(TargetedRecord))).scalar_one()
-        await journey.on_share_failed(s, f"targeted:file:{rec.id}", now=kit.clock.now)
-        await journey.on_share_failed(s, "group_record:file:1", now=kit.clock.now)  # not ours: ignored
+        await delivery.on_share_failed(s, f"targeted:file:{rec.id}", now=kit.clock.now)
+        await delivery.on_share_failed(s, "group_record:file:1", now=kit.clock.now)  # not ours: ignored
     notify = await kit.outbox("teams.notify")
     assert [n.payload["staff_id"] for n in notify] == [SUP]
     assert "not shared yet" in texts_of(notify[0].payload["card"])
@@ -222,7 +222,7 @@ async def test_a_record_already_seen_as_failed_still_holds_back_the_notice(kit, 
     assert "Tom Hollis · Thu 19 Nov · not shared yet" in texts_of(await kit.say(SUP, "note"))
     async with kit.db.session() as s:
         assert (await s.get(TargetedRecord, rec.id)).status == "failed"
-        await journey.on_share_failed(s, f"targeted:file:{rec.id}", now=kit.clock.now)
+        await delivery.on_share_failed(s, f"targeted:file:{rec.id}", now=kit.clock.now)
     notify = await kit.outbox("teams.notify")
     assert [n.payload["staff_id"] for n in notify] == [SUP]
 
