@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.outbox import enqueue
-from bot.records import drafts as old_drafts
 from bot.records.lifecycle import GROUP, ONE_TO_ONE
 from bot.store.errors import AlreadySubmitted, NotFound, NotYours
 from bot.store.models_group_record import GroupRecord, GroupRecordDraft, GroupRecordVersion
@@ -287,16 +286,3 @@ async def test_sync_reads_the_delivery_state_from_the_outbox(db):
         assert r2.status == "pending"
         await GROUP.sync(s, r1, NOW)  # delivered stays as it is
         assert r1.web_url == "https://f/1"
-
-
-async def test_the_old_draft_lookups_keep_their_behaviour(db):
-    async with db.session() as s:
-        await ONE_TO_ONE.save(s, K1, "priya.raman", {"x": "1"}, supervisee_id="tom.hollis", now=NOW)
-    async with db.session() as s:
-        assert (await old_drafts.draft_by_key(s, TargetedRecordDraft, K1)).owner_id == "priya.raman"
-        assert await old_drafts.own_draft(s, TargetedRecordDraft, K2, "priya.raman") is None
-        assert (await old_drafts.own_draft(s, TargetedRecordDraft, K1, "priya.raman")).draft_key == K1
-        with pytest.raises(old_drafts.NotYours):
-            await old_drafts.own_draft(s, TargetedRecordDraft, K1, "tom.hollis")
-    assert await old_drafts.has_draft(db, TargetedRecordDraft, K1)
-    assert not await old_drafts.has_draft(db, TargetedRecordDraft, K2)
