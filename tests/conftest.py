@@ -179,6 +179,11 @@ async def graph_double(m365_backend, school):
     d = await seeded_double(school)
     yield d
     await d.close()
+    # A journey that "works" while Graph refused a call (the outbox retried, a fallback hid it) is broken in
+    # production: any error answer fails the test, unless the test injected faults and set `errors_expected`.
+    refused = [f"{r.method} {r.path} → {r.status}" for r in d.requests if r.status and r.status >= 400]
+    if refused and not getattr(d, "errors_expected", False):
+        pytest.fail("the Graph double refused: " + "; ".join(refused[:5]))
 
 
 @pytest.fixture
