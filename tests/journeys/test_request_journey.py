@@ -7,8 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.store.models_request import Meeting, Pairing, SupervisionRequest
-from tests.journeys.test_request_kit import (REQUEST_TOM, errors_on, find_action, find_input, kit,  # noqa: F401
-                                             texts_of, tom_requests)
+from tests.journeys.test_request_kit import REQUEST_TOM, errors_on, find_action, find_input, kit, texts_of, tom_requests  # noqa: F401
 
 
 async def test_request_allocate_book_puts_one_event_in_both_calendars(kit):
@@ -167,7 +166,7 @@ async def test_capacity_is_respected_and_suggestion_moves_to_lightest_caseload(k
     # Priya already supervises four people (the school default capacity).
     now = kit.clock.now
     async with kit.db.session() as s:
-        for i, who in enumerate(("isla.brennan", "joseph.adeyemi", "liam.osei", "megan.tranter")):
+        for who in ("isla.brennan", "joseph.adeyemi", "liam.osei", "megan.tranter"):
             s.add(Pairing(supervisee_id=who, supervisor_id="priya.raman", started_at=now))
     await tom_requests(kit)
     await kit.deliver()
