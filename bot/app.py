@@ -1,4 +1,5 @@
 """create_app(settings) → the aiohttp Application: routes plus cleanup contexts that own every resource."""
+
 from __future__ import annotations
 
 import logging
@@ -24,8 +25,9 @@ OUTBOX = web.AppKey("outbox", object)
 SHUTDOWN_GRACE = 10.0
 
 
-def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None,
-               graph_credential=None) -> web.Application:
+def create_app(
+    settings: Settings, *, clock=utc_now, db: Database | None = None, graph_credential=None
+) -> web.Application:
     """Build the app; nothing connects until the app starts (cleanup contexts open and close resources).
 
     `graph_credential`: an azure-identity style credential for the msgraph backend instead of the one the GRAPH_*
@@ -73,8 +75,9 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None,
     app.cleanup_ctx.append(teams_ctx)
 
     try:
-        m365 = build_backend(settings.graph, db=db, school=school, local_dir=settings.local_m365_dir,
-                             credential=graph_credential)
+        m365 = build_backend(
+            settings.graph, db=db, school=school, local_dir=settings.local_m365_dir, credential=graph_credential
+        )
     except GraphConfigError as exc:
         raise SchoolConfigError(f"Microsoft Graph settings: {exc}") from None
     services.m365 = m365
@@ -90,8 +93,9 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None,
     # The journeys registered their delivery hooks on the router next to their verbs.
     on_delivered, on_dead_letter = outbox_hooks(services, router.hooks)
     handlers = {**teams_handlers(services, services.messenger), **graph_handlers(m365, db=db, school=school)}
-    worker = OutboxWorker(db, handlers, clock=clock, name="outbox", on_delivered=on_delivered,
-                          on_dead_letter=on_dead_letter)
+    worker = OutboxWorker(
+        db, handlers, clock=clock, name="outbox", on_delivered=on_delivered, on_dead_letter=on_dead_letter
+    )
     services.outbox_worker = worker
     app[OUTBOX] = worker
 
@@ -125,10 +129,15 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None,
 
     async def healthz(request: web.Request) -> web.Response:
         ok = await db.healthy()
-        return web.json_response({"status": "ok" if ok else "degraded", "version": __version__,
-                                  "store": "reachable" if ok else "unreachable",
-                                  "mode": "local" if settings.local_mode else "bot-framework-auth"},
-                                 status=200 if ok else 503)
+        return web.json_response(
+            {
+                "status": "ok" if ok else "degraded",
+                "version": __version__,
+                "store": "reachable" if ok else "unreachable",
+                "mode": "local" if settings.local_mode else "bot-framework-auth",
+            },
+            status=200 if ok else 503,
+        )
 
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/messages", messages_handler(adapter, bot))

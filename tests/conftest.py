@@ -1,5 +1,6 @@
 """Shared fixtures: the demo school, a fresh database on each backend (SQLite always; PostgreSQL when reachable
 or in CI), a clock you can move, and a bot driven over real HTTP with a connector double."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,8 +30,13 @@ def _pg_reachable() -> bool:
 def pytest_collection_modifyitems(config, items):
     # The journeys run on msgraph with SQLite only: the store backend is covered by the local runs on both
     # databases, and (PostgreSQL × msgraph) would add a quarter of the suite's time for no new path.
-    both = [i for i in items if getattr(i, "callspec", None) and i.callspec.params.get("db") == "postgres"
-            and i.callspec.params.get("m365_backend") == "msgraph"]
+    both = [
+        i
+        for i in items
+        if getattr(i, "callspec", None)
+        and i.callspec.params.get("db") == "postgres"
+        and i.callspec.params.get("m365_backend") == "msgraph"
+    ]
     if both:
         config.hook.pytest_deselected(items=both)
         items[:] = [i for i in items if i not in set(both)]
@@ -108,6 +114,7 @@ async def _pg_database() -> tuple[Database, str]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = Database(PG_URL)
     from sqlalchemy import text
+
     async with admin.engine.begin() as conn:
         await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     await admin.close()
@@ -116,6 +123,7 @@ async def _pg_database() -> tuple[Database, str]:
 
 async def _drop_pg_schema(schema: str) -> None:
     from sqlalchemy import text
+
     admin = Database(PG_URL)
     async with admin.engine.begin() as conn:
         await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -157,6 +165,7 @@ def free_port() -> int:
 @pytest.fixture
 async def connector():
     from tests.fakes.connector import ConnectorDouble
+
     c = await ConnectorDouble().start()
     yield c
     await c.stop()
@@ -176,6 +185,7 @@ async def graph_double(m365_backend, school):
         yield None
         return
     from tests.fakes.m365 import seeded_double
+
     d = await seeded_double(school)
     yield d
     await d.close()
@@ -190,13 +200,19 @@ async def graph_double(m365_backend, school):
 def settings(tmp_path, graph_double):
     from bot.settings import load_settings
     from graph.settings import GraphSettings
+
     if graph_double is not None:
         from tests.fakes.m365 import graph_settings
+
         graph = graph_settings(graph_double)
     else:
         graph = GraphSettings(_env_file=None)
-    return load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
-                         LOCAL_M365_DIR=str(tmp_path / "m365"), WORKERS=False, graph=graph)
+    return load_settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        LOCAL_M365_DIR=str(tmp_path / "m365"),
+        WORKERS=False,
+        graph=graph,
+    )
 
 
 @pytest.fixture
@@ -205,9 +221,11 @@ async def teams(settings, db, clock, connector, graph_double):
     with hand-built Teams activities."""
     from bot.app import create_app
     from tests.fakes.teams import TeamsDriver
+
     credential = None
     if graph_double is not None:
         from tests.fakes.graph_double import StaticTokenCredential
+
         credential = StaticTokenCredential(graph_double.token)
     app = create_app(settings, clock=clock, db=db, graph_credential=credential)
     driver = await TeamsDriver(app, connector).start()
@@ -220,5 +238,11 @@ def m365_view(teams, settings, db, school, graph_double):
     """What the bot left in Microsoft 365 — channel files, calendars, OneDrive shares, installs — read from the
     storage of whichever backend `teams` runs on (tests/fakes/m365.py)."""
     from tests.fakes.m365 import M365Reader
-    return M365Reader("msgraph" if graph_double is not None else "local", db=db, school=school,
-                      root=settings.local_m365_dir, double=graph_double)
+
+    return M365Reader(
+        "msgraph" if graph_double is not None else "local",
+        db=db,
+        school=school,
+        root=settings.local_m365_dir,
+        double=graph_double,
+    )

@@ -4,6 +4,7 @@ Journey tests check effects here (channel files, a person's calendar, OneDrive s
 reading the local backend's folder or tables, so the same assertion holds on the local backend and on msgraph-sdk
 against the Graph double. Reads go to the storage itself (the local folder and store, or the double's state), never
 through the backend under test."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,11 +31,19 @@ MANAGERS = {"tom.hollis": "amara.okafor", "priya.raman": "daniel.whitcombe"}
 
 def graph_settings(double: GraphDouble, **over) -> GraphSettings:
     """msgraph settings pointing at a started double (no retries inside the SDK: the outbox retries)."""
-    values: dict[str, Any] = dict(tenant_id="00000000-0000-4000-8000-00000000aaaa",
-                                  client_id="00000000-0000-4000-8000-00000000bbbb", client_secret="not-used",
-                                  base_url=double.url, team_id=TEAM_ID, safeguarding_channel_id=CHANNEL_ID,
-                                  teams_app_id=TEAMS_APP_ID, sdk_max_retries=0, timeout_seconds=10,
-                                  simple_upload_max_bytes=256 * 1024, upload_chunk_bytes=320 * 1024)
+    values: dict[str, Any] = dict(
+        tenant_id="00000000-0000-4000-8000-00000000aaaa",
+        client_id="00000000-0000-4000-8000-00000000bbbb",
+        client_secret="not-used",
+        base_url=double.url,
+        team_id=TEAM_ID,
+        safeguarding_channel_id=CHANNEL_ID,
+        teams_app_id=TEAMS_APP_ID,
+        sdk_max_retries=0,
+        timeout_seconds=10,
+        simple_upload_max_bytes=256 * 1024,
+        upload_chunk_bytes=320 * 1024,
+    )
     values.update(over)
     return GraphSettings(_env_file=None, **values)
 
@@ -59,17 +68,17 @@ class Event:
     attendees: tuple[str, ...] = field(default_factory=tuple)
     join_url: str = ""
     private: bool = False
-    stored: str = ""      # everything the calendar stores for the event, as text (to check nothing leaked)
+    stored: str = ""  # everything the calendar stores for the event, as text (to check nothing leaked)
 
 
 @dataclass(frozen=True)
 class Share:
     """One file in someone's OneDrive and who it is shared with (besides the owner)."""
 
-    owner: str            # staff id
-    path: str             # from the drive root, "/"-separated
+    owner: str  # staff id
+    path: str  # from the drive root, "/"-separated
     content: bytes
-    recipients: tuple[str, ...]   # emails, lower case
+    recipients: tuple[str, ...]  # emails, lower case
 
 
 class M365Reader:
@@ -87,7 +96,7 @@ class M365Reader:
         if self.double is not None:
             drive_id, _ = self.double.channels[(TEAM_ID, CHANNEL_ID)]
             prefix = "Safeguarding/"
-            return {p[len(prefix):]: b for p, b in self.double.files(drive_id).items() if p.startswith(prefix)}
+            return {p[len(prefix) :]: b for p, b in self.double.files(drive_id).items() if p.startswith(prefix)}
         cfg = self.school.settings.safeguarding_channel
         folder = self.root / "channels" / safe_name(cfg.team_id) / safe_name(cfg.channel_name)
         if not folder.is_dir():
@@ -116,25 +125,48 @@ class M365Reader:
             for ev in self.double.events.values():
                 if ev.get("isCancelled"):
                     continue
-                out.append(Event(
-                    organizer=ev["organizer"]["emailAddress"]["address"].lower(), subject=ev.get("subject", ""),
-                    start=_parse_dtz(ev["start"]).astimezone(dt.timezone.utc),
-                    end=_parse_dtz(ev["end"]).astimezone(dt.timezone.utc),
-                    attendees=tuple(a["emailAddress"]["address"].lower() for a in ev.get("attendees", [])),
-                    join_url=(ev.get("onlineMeeting") or {}).get("joinUrl", ""),
-                    private=ev.get("sensitivity") == "private", stored=json.dumps(ev, default=str)))
+                out.append(
+                    Event(
+                        organizer=ev["organizer"]["emailAddress"]["address"].lower(),
+                        subject=ev.get("subject", ""),
+                        start=_parse_dtz(ev["start"]).astimezone(dt.timezone.utc),
+                        end=_parse_dtz(ev["end"]).astimezone(dt.timezone.utc),
+                        attendees=tuple(a["emailAddress"]["address"].lower() for a in ev.get("attendees", [])),
+                        join_url=(ev.get("onlineMeeting") or {}).get("joinUrl", ""),
+                        private=ev.get("sensitivity") == "private",
+                        stored=json.dumps(ev, default=str),
+                    )
+                )
             return out
         async with self.db.session() as s:
-            rows = (await s.execute(select(LocalMeeting).where(LocalMeeting.is_cancelled.is_(False))
-                                    .order_by(LocalMeeting.created_at))).scalars().all()
+            rows = (
+                (
+                    await s.execute(
+                        select(LocalMeeting)
+                        .where(LocalMeeting.is_cancelled.is_(False))
+                        .order_by(LocalMeeting.created_at)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         ics = [(p.stem, p.read_text()) for p in (self.root / "calendars").rglob("*.ics")]
         out = []
         for r in rows:
             # The local calendar's .ics files (one per attendee) hold the event's text.
             text = "\n".join(t for stem, t in ics if stem == r.id)
-            out.append(Event(organizer=r.organizer, subject=r.subject, start=r.start, end=r.end,
-                             attendees=tuple(r.attendees or []), join_url=r.join_url,
-                             private=bool(text) and "CLASS:PRIVATE" in text, stored=text))
+            out.append(
+                Event(
+                    organizer=r.organizer,
+                    subject=r.subject,
+                    start=r.start,
+                    end=r.end,
+                    attendees=tuple(r.attendees or []),
+                    join_url=r.join_url,
+                    private=bool(text) and "CLASS:PRIVATE" in text,
+                    stored=text,
+                )
+            )
         return out
 
     async def events_for(self, staff_id: str) -> list[Event]:
@@ -155,9 +187,14 @@ class M365Reader:
                     if item.folder:
                         continue
                     perms = self.double.permissions.get((drive_id, item.id), [])
-                    out.append(Share(owner=by_aad.get(user_id, user_id), path=self.double._path_of(d, item),
-                                     content=item.content,
-                                     recipients=tuple(p["grantedToV2"]["user"]["email"].lower() for p in perms)))
+                    out.append(
+                        Share(
+                            owner=by_aad.get(user_id, user_id),
+                            path=self.double._path_of(d, item),
+                            content=item.content,
+                            recipients=tuple(p["grantedToV2"]["user"]["email"].lower() for p in perms),
+                        )
+                    )
             return out
         async with self.db.session() as s:
             grants = (await s.execute(select(LocalSharingGrant))).scalars().all()
@@ -169,9 +206,16 @@ class M365Reader:
             owner = p.relative_to(base).parts[0]
             drive_id = f"local:onedrive/{owner}"
             path = p.relative_to(base / owner).as_posix()
-            out.append(Share(owner=owner, path=path, content=p.read_bytes(),
-                             recipients=tuple(g.recipient.lower() for g in grants
-                                              if g.drive_id == drive_id and g.item_id == path)))
+            out.append(
+                Share(
+                    owner=owner,
+                    path=path,
+                    content=p.read_bytes(),
+                    recipients=tuple(
+                        g.recipient.lower() for g in grants if g.drive_id == drive_id and g.item_id == path
+                    ),
+                )
+            )
         return out
 
     # ------------------------------------------------------------ Teams apps

@@ -1,5 +1,6 @@
 """Fixtures for the Microsoft 365 tests: the Graph double seeded from the demo school, and one `m365` fixture
 that yields the same contract view of either backend (local, or msgraph → double)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,14 +56,16 @@ async def m365(request, school, sqlite_db, tmp_path, clock):
     root = tmp_path / "m365"
     d = None
     if request.param == "local":
-        backend = build_backend(GraphSettings(_env_file=None), db=sqlite_db, school=school, local_dir=root,
-                                managers=MANAGERS, clock=clock)
+        backend = build_backend(
+            GraphSettings(_env_file=None), db=sqlite_db, school=school, local_dir=root, managers=MANAGERS, clock=clock
+        )
         ctx = M365("local", backend, ALL_STAFF_GROUP, root)
     else:
         # A small page size so paging is exercised on every roster read.
         d = await seeded_double(school, page_size=6)
-        backend = build_backend(graph_settings(d), db=sqlite_db, school=school, local_dir=root,
-                                credential=StaticTokenCredential(d.token))
+        backend = build_backend(
+            graph_settings(d), db=sqlite_db, school=school, local_dir=root, credential=StaticTokenCredential(d.token)
+        )
         ctx = M365("msgraph", backend, GRAPH_ALL_STAFF, root, double=d)
     await backend.verify()
     yield ctx
@@ -78,8 +81,13 @@ async def graph_backend(double, school, sqlite_db, tmp_path):
 
     def make(**over):
         credential = over.pop("credential", None) or StaticTokenCredential(double.token)
-        b = build_backend(graph_settings(double, **over), db=sqlite_db, school=school, local_dir=tmp_path / "m365",
-                          credential=credential)
+        b = build_backend(
+            graph_settings(double, **over),
+            db=sqlite_db,
+            school=school,
+            local_dir=tmp_path / "m365",
+            credential=credential,
+        )
         backends.append(b)
         return b
 

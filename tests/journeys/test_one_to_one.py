@@ -2,6 +2,7 @@
 local Microsoft 365), on SQLite and PostgreSQL.
 
 The record is kept by the supervisor and shared with the supervisee only (seed 001 §3.2, Appendix 2)."""
+
 from __future__ import annotations
 
 import base64
@@ -35,6 +36,7 @@ from tests.journeys.test_request_kit import errors_on, find_input, texts_of
 
 # ---- who may record -----------------------------------------------------------------------------------------
 
+
 async def test_only_the_allocated_supervisor_can_open_and_submit(kit, pairs, caplog):  # noqa: F811
     caplog.set_level(logging.WARNING, logger="bot.journeys")
     # Someone supervised (not a supervisor) and a DSL lead with no supervisees are turned away.
@@ -45,17 +47,20 @@ async def test_only_the_allocated_supervisor_can_open_and_submit(kit, pairs, cap
     assert [c["value"] for c in find_input(start, "supervisee")["choices"]] == [SEE]
     # A tampered supervisee id (Marcus's supervisee) is refused at open, save and submit.
     key = "a" * 32
-    for verb, data in (("targeted.open", {"supervisee": "grace.mensah"}),
-                       ("targeted.save", {"draft_key": key, "supervisee": "grace.mensah", **answers()}),
-                       ("targeted.submit", {"draft_key": key, "supervisee": "grace.mensah", **answers()})):
+    for verb, data in (
+        ("targeted.open", {"supervisee": "grace.mensah"}),
+        ("targeted.save", {"draft_key": key, "supervisee": "grace.mensah", **answers()}),
+        ("targeted.submit", {"draft_key": key, "supervisee": "grace.mensah", **answers()}),
+    ):
         card = await kit.click(SUP, verb, data)
         assert "only write up 1:1 supervision for people currently allocated to you" in texts_of(card)
     # Marcus can't submit a record for Tom either, even with a well-formed card.
     card = await kit.click("marcus.fenwick", "targeted.submit", {"draft_key": key, "supervisee": SEE, **answers()})
     assert "allocated to you" in texts_of(card)
     # An action owner who is neither of the two is tampering.
-    card = await kit.click(SUP, "targeted.submit", {"draft_key": key, "supervisee": SEE,
-                                                     **answers(act_0_owner="isla.brennan")})
+    card = await kit.click(
+        SUP, "targeted.submit", {"draft_key": key, "supervisee": SEE, **answers(act_0_owner="isla.brennan")}
+    )
     assert "can't do that with this card" in texts_of(card)
     assert await count(kit.db, TargetedRecord) == 0 and await count(kit.db, TargetedRecordDraft) == 0
     assert not await kit.outbox("files.personal_share")
@@ -74,13 +79,20 @@ async def test_an_ended_pairing_can_no_longer_be_recorded(kit, pairs):  # noqa: 
 
 # ---- the card, drafts and validation -----------------------------------------------------------------------------
 
+
 async def test_record_card_defaults_to_the_latest_booked_meeting_and_carries_the_seed_fields(kit, pairs):  # noqa: F811
     card = await open_card(kit)
     assert find_input(card, "sess_date")["value"] == "2026-11-19"
     assert find_input(card, "sess_date")["max"] == "2026-11-23"
     flat = texts_of(card)
-    for label in ("Actions from last time", "What we talked about (required)", "Wellbeing and workload",
-                  "Reflections and learning", "Date of the next session", "Agreed actions"):
+    for label in (
+        "Actions from last time",
+        "What we talked about (required)",
+        "Wellbeing and workload",
+        "Reflections and learning",
+        "Date of the next session",
+        "Agreed actions",
+    ):
         assert label in flat
     assert "never a pupil's full name" in flat and "safeguarding system" in flat
     owners = [c["value"] for c in find_input(card, "act_0_owner")["choices"]]
@@ -92,15 +104,18 @@ async def test_validation_errors_are_shown_beside_fields_and_the_draft_is_kept(k
     saved = await kit.press(SUP, card, "targeted.save", {"f_wellbeing": "Tired but coping.", "sess_date": "2026-11-19"})
     assert "Draft saved" in texts_of(saved)
     assert await count(kit.db, TargetedRecordDraft) == 1
-    bad = await kit.press(SUP, saved, "targeted.submit", {
-        "f_wellbeing": "Tired but coping.", "sess_date": "2026-11-30", "act_0_text": "Something",
-        "act_0_owner": SEE})
+    bad = await kit.press(
+        SUP,
+        saved,
+        "targeted.submit",
+        {"f_wellbeing": "Tired but coping.", "sess_date": "2026-11-30", "act_0_text": "Something", "act_0_owner": SEE},
+    )
     errs = errors_on(bad)
     assert any("nothing you typed has been lost" in e for e in errs)
-    assert "Please fill this in." in errs                           # what we talked about
-    assert "Please confirm this before submitting." in errs         # confidentiality
-    assert any("in the future" in e for e in errs)                  # session date
-    assert "Give a due date." in errs                               # action without a date
+    assert "Please fill this in." in errs  # what we talked about
+    assert "Please confirm this before submitting." in errs  # confidentiality
+    assert any("in the future" in e for e in errs)  # session date
+    assert "Give a due date." in errs  # action without a date
     assert find_input(bad, "f_wellbeing")["value"] == "Tired but coping."
     assert await count(kit.db, TargetedRecordDraft) == 1 and await count(kit.db, TargetedRecord) == 0
     # Coming back later resumes the draft.
@@ -123,6 +138,7 @@ async def test_double_submit_makes_one_record_and_one_share(kit, pairs):  # noqa
 
 # ---- where the record goes, and what stays --------------------------------------------------------------------
 
+
 async def test_submit_enqueues_one_personal_share_owned_by_the_supervisor_for_the_supervisee(kit, pairs):  # noqa: F811
     await submitted(kit)
     [row] = await kit.outbox("files.personal_share")
@@ -144,7 +160,9 @@ async def test_submit_enqueues_one_personal_share_owned_by_the_supervisor_for_th
     assert (rec.supervisor_id, rec.supervisee_id, rec.session_date) == (SUP, SEE, dt.date(2026, 11, 19))
     assert rec.meeting_id is not None and rec.next_session_on == dt.date(2026, 12, 3)
     assert [(a.owner_id, a.due_on, a.text) for a in acts] == [
-        (SEE, dt.date(2026, 12, 1), "Ask for a lunchtime swap"), (SUP, dt.date(2026, 11, 27), "Find the wellbeing leaflet")]
+        (SEE, dt.date(2026, 12, 1), "Ask for a lunchtime swap"),
+        (SUP, dt.date(2026, 11, 27), "Find the wellbeing leaflet"),
+    ]
 
 
 async def test_after_delivery_no_narrative_stays_and_the_supervisee_is_told(kit, pairs, caplog):  # noqa: F811
@@ -161,7 +179,7 @@ async def test_after_delivery_no_narrative_stays_and_the_supervisee_is_told(kit,
     [share] = await kit.view.shares()
     assert share.owner == SUP and share.path.startswith("Supervision records/") and share.path.endswith(".docx")
     assert share.recipients == (kit.school.staff[SEE].email.lower(),)
-    assert share.content.startswith(b"PK")          # a real .docx
+    assert share.content.startswith(b"PK")  # a real .docx
     # Tom is told, with no content; opening it shows the link (the app records the URL, metadata only).
     told = kit.journey_cards(SEE)
     assert any("A supervision record was shared with you" in texts_of(c) for c in told)
@@ -186,7 +204,7 @@ async def test_a_failed_share_holds_back_the_notice_and_tells_the_supervisor(kit
     async with kit.db.session() as s:
         rec = (await s.execute(select(TargetedRecord))).scalar_one()
         await journey.on_share_failed(s, f"targeted:file:{rec.id}", now=kit.clock.now)
-        await journey.on_share_failed(s, "group_record:file:1", now=kit.clock.now)   # not ours: ignored
+        await journey.on_share_failed(s, "group_record:file:1", now=kit.clock.now)  # not ours: ignored
     notify = await kit.outbox("teams.notify")
     assert [n.payload["staff_id"] for n in notify] == [SUP]
     assert "not shared yet" in texts_of(notify[0].payload["card"])
@@ -220,7 +238,7 @@ async def test_a_share_that_gives_up_in_the_app_tells_the_supervisor_not_the_sup
     async with kit.db.session() as s:
         rec = (await s.execute(select(TargetedRecord))).scalar_one()
     assert rec.status == "failed"
-    assert [c for c in kit.journey_cards(SEE) if "shared" in texts_of(c)] == []      # no "shared with you"
+    assert [c for c in kit.journey_cards(SEE) if "shared" in texts_of(c)] == []  # no "shared with you"
     assert any("not shared yet" in texts_of(c) for c in kit.sent_to(SUP))
     # The DSL team hears that a 1:1 record file failed, with its key: no names, no content.
     notices = [c for c in kit.sent_to("amara.okafor") if "could not be delivered" in texts_of(c)]

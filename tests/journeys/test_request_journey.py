@@ -1,5 +1,6 @@
 """The whole targeted offer over HTTP, on both store backends: request → allocation → a time free in both
 calendars → one event in each calendar, with cards for everyone along the way."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,11 @@ async def test_request_allocate_book_puts_one_event_in_both_calendars(kit):
     tz = kit.school.tz
     for iso in choices:
         start = dt.datetime.fromisoformat(iso).astimezone(tz)
-        assert start.weekday() < 5 and dt.time(8, 30) <= start.time() and \
-            (start + dt.timedelta(minutes=60)).time() <= dt.time(16, 30)
+        assert (
+            start.weekday() < 5
+            and dt.time(8, 30) <= start.time()
+            and (start + dt.timedelta(minutes=60)).time() <= dt.time(16, 30)
+        )
         assert start > kit.clock.now
     # "Afternoons" were asked for: the afternoon times come first when there are enough.
     assert all(dt.datetime.fromisoformat(x).astimezone(tz).time() >= dt.time(13, 30) for x in choices)
@@ -86,7 +90,7 @@ async def test_double_submit_makes_one_request(kit):
     assert "Already sent" in texts_of(again)
     async with kit.db.session() as s:
         assert len((await s.execute(select(SupervisionRequest))).scalars().all()) == 1
-    assert len(await kit.outbox("teams.notify")) == 2   # one card per allocator, not four
+    assert len(await kit.outbox("teams.notify")) == 2  # one card per allocator, not four
 
 
 async def test_invalid_submit_keeps_answers_and_shows_errors_beside_fields(kit):
@@ -98,11 +102,13 @@ async def test_invalid_submit_keeps_answers_and_shows_errors_beside_fields(kit):
     assert "Please keep the note to 300 characters" in text
     assert "Choose at least one thing it is about." in text
     assert "isn't in the trained supervisor pool" in text
-    assert find_input(card, "note")["value"] == "x" * 301          # nothing typed is lost
+    assert find_input(card, "note")["value"] == "x" * 301  # nothing typed is lost
     assert find_input(card, "urgency")["value"] == "week"
     assert find_input(card, "times")["value"] == "afternoon"
-    assert find_action(card, "request.submit")["data"]["draft_id"] == find_action(form, "request.submit")["data"][
-        "draft_id"]
+    assert (
+        find_action(card, "request.submit")["data"]["draft_id"]
+        == find_action(form, "request.submit")["data"]["draft_id"]
+    )
     async with kit.db.session() as s:
         assert not (await s.execute(select(SupervisionRequest))).scalars().all()
     # The error text sits right after its field.
@@ -122,11 +128,12 @@ async def test_form_marks_required_fields_for_teams_validation(kit):
     assert note["maxLength"] == 300 and "don't name pupils" in note["placeholder"]
     prefs = [c["value"] for c in find_input(form, "preferred")["choices"]]
     assert "tom.hollis" not in prefs and "priya.raman" in prefs and "none" in prefs
-    assert "continue" not in prefs            # Tom has no supervisor yet
+    assert "continue" not in prefs  # Tom has no supervisor yet
 
 
 async def test_someone_not_on_the_roster_cannot_request(kit):
     from tests.fakes.teams import Person
+
     stranger = Person("visitor", "99999999-0000-4000-8000-000000000000", "A Visitor")
     status, body = await kit.teams.submit(stranger, "request.submit", dict(REQUEST_TOM, draft_id="abcdefgh1234"))
     assert status == 200 and "staff list" in texts_of(body["value"])
@@ -141,19 +148,21 @@ async def test_only_allocators_allocate_and_tampered_ids_are_refused(kit, caplog
         req = (await s.execute(select(SupervisionRequest))).scalar_one()
     caplog.clear()
     # A teaching assistant editing the payload to allocate
-    reply = await kit.click("grace.mensah", "request.allocate",
-                            {"request_id": req.id, "use": "suggested", "supervisor_id": "priya.raman"})
+    reply = await kit.click(
+        "grace.mensah", "request.allocate", {"request_id": req.id, "use": "suggested", "supervisor_id": "priya.raman"}
+    )
     assert "Only the people who allocate" in texts_of(reply)
     # The requester peeking at someone else's request / withdrawing it
     assert "isn't one of yours" in texts_of(await kit.click("grace.mensah", "request.status", {"request_id": req.id}))
-    assert "isn't one of yours" in texts_of(await kit.click("grace.mensah", "request.withdraw",
-                                                            {"request_id": req.id}))
+    assert "isn't one of yours" in texts_of(await kit.click("grace.mensah", "request.withdraw", {"request_id": req.id}))
     # A supervisor who was not allocated cannot see the times
-    assert "Only the supervisor allocated" in texts_of(await kit.click("priya.raman", "schedule.offer",
-                                                                       {"request_id": req.id}))
+    assert "Only the supervisor allocated" in texts_of(
+        await kit.click("priya.raman", "schedule.offer", {"request_id": req.id})
+    )
     # An allocator choosing someone who is not in the pool
-    card = await kit.click("daniel.whitcombe", "request.allocate",
-                           {"request_id": req.id, "use": "chosen", "chosen": "grace.mensah"})
+    card = await kit.click(
+        "daniel.whitcombe", "request.allocate", {"request_id": req.id, "use": "chosen", "chosen": "grace.mensah"}
+    )
     assert any("isn't in the trained supervisor pool" in e for e in errors_on(card))
     logged = " ".join(r.getMessage() for r in caplog.records)
     assert "refused" in logged and "Feeling stretched" not in logged and "wellbeing" not in logged
@@ -172,17 +181,23 @@ async def test_capacity_is_respected_and_suggestion_moves_to_lightest_caseload(k
     await kit.deliver()
     alloc = await kit.open_latest("daniel.whitcombe")
     text = texts_of(alloc)
-    assert "at capacity (4 of 4)" in text                 # why the preference was not followed
+    assert "at capacity (4 of 4)" in text  # why the preference was not followed
     suggested = find_action(alloc, "request.allocate")["data"]["supervisor_id"]
     assert suggested != "priya.raman"
     # pressing "Allocate chosen supervisor" with Priya: refused, error beside the field, choice kept
-    card = await kit.click("daniel.whitcombe", "request.allocate",
-                           {"request_id": find_action(alloc, "request.allocate")["data"]["request_id"],
-                            "use": "chosen", "chosen": "priya.raman"})
+    card = await kit.click(
+        "daniel.whitcombe",
+        "request.allocate",
+        {
+            "request_id": find_action(alloc, "request.allocate")["data"]["request_id"],
+            "use": "chosen",
+            "chosen": "priya.raman",
+        },
+    )
     assert any("at capacity" in e for e in errors_on(card))
     assert find_input(card, "chosen")["value"] == "priya.raman"
     assert "Priya Raman (4 of 4) — full" in texts_of(find_input(card, "chosen"))
-    ok = await kit.press("daniel.whitcombe", card, "request.allocate")   # one click: the suggestion
+    ok = await kit.press("daniel.whitcombe", card, "request.allocate")  # one click: the suggestion
     assert "Allocated to" in texts_of(ok)
     async with kit.db.session() as s:
         assert (await s.execute(select(SupervisionRequest))).scalar_one().supervisor_id == suggested
@@ -196,7 +211,7 @@ async def test_a_place_taken_between_the_check_and_the_write_is_refused(kit, mon
     await kit.install("tom.hollis", "daniel.whitcombe", "helen.ashdown")
     now = kit.clock.now
     async with kit.db.session() as s:
-        for who in ("isla.brennan", "joseph.adeyemi", "liam.osei"):            # 3 of 4 places
+        for who in ("isla.brennan", "joseph.adeyemi", "liam.osei"):  # 3 of 4 places
             s.add(Pairing(supervisee_id=who, supervisor_id="priya.raman", started_at=now))
     await tom_requests(kit)
     await kit.deliver()
@@ -208,7 +223,7 @@ async def test_a_place_taken_between_the_check_and_the_write_is_refused(kit, mon
 
     async def racing(s):
         calls.append(1)
-        if len(calls) == 1:   # the first look: before the other allocator's write lands
+        if len(calls) == 1:  # the first look: before the other allocator's write lands
             loads = await real(s)
             async with kit.db.session() as other:
                 other.add(Pairing(supervisee_id="megan.tranter", supervisor_id="priya.raman", started_at=now))
@@ -216,14 +231,18 @@ async def test_a_place_taken_between_the_check_and_the_write_is_refused(kit, mon
         return await real(s)
 
     monkeypatch.setattr(journey, "caseloads", racing)
-    card = await kit.click("daniel.whitcombe", "request.allocate",
-                           {"request_id": rid, "use": "chosen", "chosen": "priya.raman"})
-    assert len(calls) >= 2                     # looked again when writing
+    card = await kit.click(
+        "daniel.whitcombe", "request.allocate", {"request_id": rid, "use": "chosen", "chosen": "priya.raman"}
+    )
+    assert len(calls) >= 2  # looked again when writing
     assert any("at capacity (4 of 4)" in e for e in errors_on(card))
     async with kit.db.session() as s:
         req = (await s.execute(select(SupervisionRequest))).scalar_one()
-        active = (await s.execute(select(Pairing).where(Pairing.supervisor_id == "priya.raman",
-                                                        Pairing.ended_at.is_(None)))).scalars().all()
+        active = (
+            (await s.execute(select(Pairing).where(Pairing.supervisor_id == "priya.raman", Pairing.ended_at.is_(None))))
+            .scalars()
+            .all()
+        )
     assert req.status == "submitted" and req.supervisor_id is None and len(active) == 4
 
 
@@ -240,11 +259,11 @@ async def test_continue_with_current_supervisor_skips_allocation(kit):
     assert not kit.sent_to("daniel.whitcombe") and not kit.sent_to("helen.ashdown")
     assert "New supervision: Tom Hollis" in texts_of(kit.journey_cards("amara.okafor")[-1])
     async with kit.db.session() as s:
-        assert len((await s.execute(select(Pairing))).scalars().all()) == 1   # same relationship continues
+        assert len((await s.execute(select(Pairing))).scalars().all()) == 1  # same relationship continues
 
 
 async def test_enrichment_week_requests_go_to_the_enrichment_supervisor(kit):
-    kit.clock.now = dt.datetime(2027, 2, 9, 9, 0, tzinfo=dt.timezone.utc)   # Tue of the enrichment week
+    kit.clock.now = dt.datetime(2027, 2, 9, 9, 0, tzinfo=dt.timezone.utc)  # Tue of the enrichment week
     await kit.install("tom.hollis", "daniel.whitcombe", "marcus.fenwick")
     form = await kit.say("tom.hollis", "request")
     assert "enrichment supervisor" in texts_of(form)
@@ -260,7 +279,7 @@ async def test_enrichment_week_requests_go_to_the_enrichment_supervisor(kit):
     async with kit.db.session() as s:
         m = (await s.execute(select(Meeting))).scalar_one()
         assert m.kind == "enrichment" and m.supervisor_id == "marcus.fenwick"
-        assert not (await s.execute(select(Pairing))).scalars().all()   # a one-off, not a caseload
+        assert not (await s.execute(select(Pairing))).scalars().all()  # a one-off, not a caseload
 
 
 async def test_withdraw_updates_allocators_and_forgets_the_note(kit):
@@ -273,8 +292,11 @@ async def test_withdraw_updates_allocators_and_forgets_the_note(kit):
     async with kit.db.session() as s:
         req = (await s.execute(select(SupervisionRequest))).scalar_one()
         assert req.status == "withdrawn" and req.note is None
-    alloc_again = await kit.click("daniel.whitcombe", "request.allocate",
-                                  {"request_id": req.id, "use": "suggested", "supervisor_id": "priya.raman"})
+    alloc_again = await kit.click(
+        "daniel.whitcombe",
+        "request.allocate",
+        {"request_id": req.id, "use": "suggested", "supervisor_id": "priya.raman"},
+    )
     assert "withdrew" in texts_of(alloc_again)
 
 
@@ -287,8 +309,9 @@ async def test_requester_who_is_an_allocator_cannot_allocate_their_own_request(k
     assert not any("Supervision request from" in texts_of(c) for c in kit.sent_to("helen.ashdown"))
     async with kit.db.session() as s:
         req = (await s.execute(select(SupervisionRequest))).scalar_one()
-    reply = await kit.click("helen.ashdown", "request.allocate",
-                            {"request_id": req.id, "use": "suggested", "supervisor_id": "priya.raman"})
+    reply = await kit.click(
+        "helen.ashdown", "request.allocate", {"request_id": req.id, "use": "suggested", "supervisor_id": "priya.raman"}
+    )
     assert "Another allocator" in texts_of(reply)
 
 
@@ -309,15 +332,19 @@ async def test_specialist_support_sits_alongside_the_current_supervisor(kit):
     async with kit.db.session() as s:
         s.add(Pairing(supervisee_id="tom.hollis", supervisor_id="priya.raman", started_at=kit.clock.now))
     form = await kit.say("tom.hollis", "request")
-    await kit.press("tom.hollis", form, "request.submit",
-                    dict(REQUEST_TOM, kind="specialist", preferred="marcus.fenwick", urgency="urgent"))
+    await kit.press(
+        "tom.hollis",
+        form,
+        "request.submit",
+        dict(REQUEST_TOM, kind="specialist", preferred="marcus.fenwick", urgency="urgent"),
+    )
     await kit.deliver()
     alloc = await kit.open_latest("daniel.whitcombe")
     assert "Urgent: Supervision request from Tom Hollis" in texts_of(alloc)
     await kit.press("daniel.whitcombe", alloc, "request.allocate")
     async with kit.db.session() as s:
         active = sorted(p.supervisor_id for p in (await s.execute(select(Pairing))).scalars() if p.ended_at is None)
-    assert active == ["marcus.fenwick", "priya.raman"]          # Priya is still his supervisor
+    assert active == ["marcus.fenwick", "priya.raman"]  # Priya is still his supervisor
     mine = await kit.say("tom.hollis", "sessions")
     assert "Your supervisor: **Priya Raman**" in texts_of(mine)
     form = await kit.say("tom.hollis", "request")
@@ -330,7 +357,7 @@ async def test_a_new_one_to_one_supervisor_replaces_the_previous_one(kit):
     async with kit.db.session() as s:
         s.add(Pairing(supervisee_id="tom.hollis", supervisor_id="amara.okafor", started_at=kit.clock.now))
     form = await kit.say("tom.hollis", "request")
-    await kit.press("tom.hollis", form, "request.submit", REQUEST_TOM)      # prefers Priya this time
+    await kit.press("tom.hollis", form, "request.submit", REQUEST_TOM)  # prefers Priya this time
     await kit.deliver()
     await kit.press("daniel.whitcombe", await kit.open_latest("daniel.whitcombe"), "request.allocate")
     async with kit.db.session() as s:
@@ -341,13 +368,16 @@ async def test_a_new_one_to_one_supervisor_replaces_the_previous_one(kit):
 async def test_group_request_books_one_session_for_everyone(kit):
     from bot.store.models_sessions import GroupSession, SessionInvitee
 
-    await kit.install("tom.hollis", "daniel.whitcombe", "helen.ashdown", "priya.raman", "isla.brennan",
-                      "nadia.farouk")
+    await kit.install("tom.hollis", "daniel.whitcombe", "helen.ashdown", "priya.raman", "isla.brennan", "nadia.farouk")
     form = await kit.say("tom.hollis", "request")
     colleagues = [c["value"] for c in find_input(form, "colleagues")["choices"]]
     assert "isla.brennan" in colleagues and "tom.hollis" not in colleagues
-    await kit.press("tom.hollis", form, "request.submit",
-                    dict(REQUEST_TOM, kind="group", colleagues="isla.brennan,nadia.farouk", times="any"))
+    await kit.press(
+        "tom.hollis",
+        form,
+        "request.submit",
+        dict(REQUEST_TOM, kind="group", colleagues="isla.brennan,nadia.farouk", times="any"),
+    )
     await kit.deliver()
     await kit.press("daniel.whitcombe", await kit.open_latest("daniel.whitcombe"), "request.allocate")
     await kit.deliver()
@@ -362,7 +392,7 @@ async def test_group_request_books_one_session_for_everyone(kit):
         g = (await s.execute(select(GroupSession))).scalar_one()
         invitees = {i.staff_id for i in (await s.execute(select(SessionInvitee))).scalars()}
         req = (await s.execute(select(SupervisionRequest))).scalar_one()
-        assert not (await s.execute(select(Pairing))).scalars().all()      # a one-off, no caseload
+        assert not (await s.execute(select(Pairing))).scalars().all()  # a one-off, no caseload
     assert g.kind == "ad_hoc" and g.facilitator_id == "priya.raman" and req.status == "booked"
     assert invitees == {"tom.hollis", "isla.brennan", "nadia.farouk"}
     for who in ("priya.raman", "tom.hollis", "isla.brennan", "nadia.farouk"):

@@ -5,6 +5,7 @@ embedded Microsoft 365 backend as `services.m365`, and the outbox delivered by t
 the connector double, calendar kinds to the Microsoft 365 backend under test), so "both calendars hold the event" is checked against
 the calendar's storage itself (`kit.view`: the local store, or the Graph double's events).
 """
+
 from __future__ import annotations
 
 import json
@@ -88,7 +89,7 @@ class Kit:
     school: object
     services: object
     worker: object
-    backend: object          # services.m365: the local backend or msgraph (against the Graph double)
+    backend: object  # services.m365: the local backend or msgraph (against the Graph double)
     view: M365Reader = None  # what the backend left in Microsoft 365, read from its storage
 
     def p(self, staff_id: str) -> Person:
@@ -143,15 +144,23 @@ class Kit:
     def sent_to(self, staff_id: str) -> list[dict]:
         """Cards the bot sent or updated in this person's 1:1 chat, in order."""
         conv = self.p(staff_id).conversation_id
-        return [att["content"] for s in self.connector.sent if s.conversation_id == conv
-                for att in s.activity.get("attachments") or []]
+        return [
+            att["content"]
+            for s in self.connector.sent
+            if s.conversation_id == conv
+            for att in s.activity.get("attachments") or []
+        ]
 
     def journey_cards(self, staff_id: str) -> list[dict]:
         """sent_to, without the outbox's own dead-letter notices to the DSL team (someone else's chat was
         unreachable in a test that did not open it)."""
-        return [c for c in self.sent_to(staff_id)
-                if not c["body"][0].get("text", "").startswith(("Something could not be delivered",
-                                                                 "A colleague cannot be reached"))]
+        return [
+            c
+            for c in self.sent_to(staff_id)
+            if not c["body"][0]
+            .get("text", "")
+            .startswith(("Something could not be delivered", "A colleague cannot be reached"))
+        ]
 
     async def outbox(self, kind: str | None = None) -> list[OutboxRow]:
         async with self.db.session() as s:
@@ -170,12 +179,20 @@ async def kit(teams, connector, db, clock, school, monkeypatch, m365_view):
     services = teams.app[SERVICES]
     # A failed turn logs its type only; at DEBUG the adapter adds the traceback, which a failing test shows.
     import logging
+
     monkeypatch.setattr(logging.getLogger("bot.teams"), "level", logging.DEBUG)
     return Kit(teams, connector, db, clock, school, services, services.outbox_worker, services.m365, m365_view)
 
 
-REQUEST_TOM = {"kind": "one_to_one", "preferred": "priya.raman", "topics": "wellbeing,safeguarding",
-               "urgency": "week", "times": "afternoon", "days": "", "note": "Feeling stretched this term."}
+REQUEST_TOM = {
+    "kind": "one_to_one",
+    "preferred": "priya.raman",
+    "topics": "wellbeing,safeguarding",
+    "urgency": "week",
+    "times": "afternoon",
+    "days": "",
+    "note": "Feeling stretched this term.",
+}
 
 
 async def tom_requests(k: Kit, answers: dict | None = None) -> tuple[dict, dict]:
