@@ -25,8 +25,13 @@ OUTBOX = web.AppKey("outbox", object)
 SHUTDOWN_GRACE = 10.0
 
 
-def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None) -> web.Application:
-    """Build the app; nothing connects until the app starts (cleanup contexts open and close resources)."""
+def create_app(
+    settings: Settings, *, clock=utc_now, db: Database | None = None, graph_credential=None
+) -> web.Application:
+    """Build the app; nothing connects until the app starts (cleanup contexts open and close resources).
+
+    `graph_credential`: an azure-identity style credential for the msgraph backend instead of the one the GRAPH_*
+    settings select (tests: a fixed token for the Graph double)."""
     school = load_school(settings.school_config)
     calendar = _term_calendar(school)
     app = web.Application(client_max_size=1024 * 1024)
@@ -70,7 +75,9 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
     app.cleanup_ctx.append(teams_ctx)
 
     try:
-        m365 = build_backend(settings.graph, db=db, school=school, local_dir=settings.local_m365_dir)
+        m365 = build_backend(
+            settings.graph, db=db, school=school, local_dir=settings.local_m365_dir, credential=graph_credential
+        )
     except GraphConfigError as exc:
         raise SchoolConfigError(f"Microsoft Graph settings: {exc}") from None
     services.m365 = m365

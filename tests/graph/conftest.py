@@ -12,40 +12,8 @@ import pytest
 from graph import build_backend
 from graph.local import ALL_STAFF_GROUP
 from graph.settings import GraphSettings
-from tests.fakes.graph_double import GraphDouble, StaticTokenCredential, seed_from_school
-
-TEAM_ID = "8f3c2a10-6b7e-4d55-9a2f-1c0de5a1b2c3"
-CHANNEL_ID = "19:4b1d3c2e9f8a4e7d@thread.tacv2"
-TEAMS_APP_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
-GRAPH_ALL_STAFF = "3d2f5a70-1c4b-4e8d-9f6a-2b7c8d9e0a1f"
-# Staff id → manager's staff id, the same for both backends (the school config has no managers).
-MANAGERS = {"tom.hollis": "amara.okafor", "priya.raman": "daniel.whitcombe"}
-
-
-def graph_settings(double: GraphDouble, **over) -> GraphSettings:
-    values: dict[str, Any] = dict(
-        tenant_id="00000000-0000-4000-8000-00000000aaaa",
-        client_id="00000000-0000-4000-8000-00000000bbbb",
-        client_secret="not-used",
-        base_url=double.url,
-        team_id=TEAM_ID,
-        safeguarding_channel_id=CHANNEL_ID,
-        teams_app_id=TEAMS_APP_ID,
-        sdk_max_retries=0,
-        timeout_seconds=10,
-        simple_upload_max_bytes=256 * 1024,
-        upload_chunk_bytes=320 * 1024,
-    )
-    values.update(over)
-    return GraphSettings(_env_file=None, **values)
-
-
-async def seeded_double(school, **kw) -> GraphDouble:
-    d = await GraphDouble(**kw).start()
-    seed_from_school(d, school, all_staff_group=GRAPH_ALL_STAFF, managers=MANAGERS)
-    d.add_channel(TEAM_ID, CHANNEL_ID, "Safeguarding")
-    d.add_catalog_app(TEAMS_APP_ID)
-    return d
+from tests.fakes.graph_double import GraphDouble, StaticTokenCredential
+from tests.fakes.m365 import CHANNEL_ID, GRAPH_ALL_STAFF, MANAGERS, TEAM_ID, TEAMS_APP_ID, graph_settings, seeded_double  # noqa: F401
 
 
 @pytest.fixture

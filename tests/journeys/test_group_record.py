@@ -125,22 +125,23 @@ class Delivery:
     """The app's own outbox worker, as wired in bot/app.py: the local Microsoft 365 backend (files in a folder),
     the real Teams handlers, and this journey's delivered hook."""
 
-    def __init__(self, teams):
+    def __init__(self, teams, view):
         services = teams.app[SERVICES]
         self.backend = services.m365
         self.worker = services.outbox_worker
+        self.view = view
 
-    @property
-    def channel_dir(self):
-        return self.backend.channel_files.drive.drive_root
+    def files(self) -> dict[str, bytes]:
+        """The Safeguarding channel folder's files, read from whichever backend the app runs on."""
+        return self.view.channel_files()
 
     async def run(self) -> int:
         return await self.worker.drain()
 
 
 @pytest.fixture
-async def delivery(teams):
-    return Delivery(teams)
+async def delivery(teams, m365_view):
+    return Delivery(teams, m365_view)
 
 
 async def open_record(teams, who, sid: int) -> dict:
@@ -213,9 +214,9 @@ async def test_dsl_records_a_class_session_and_it_lands_in_the_channel(teams, co
     # Deliver: the .docx reaches the channel folder, then the summary is posted in the channel.
     connector.clear()
     await delivery.run()
-    [path] = list(delivery.channel_dir.iterdir())
-    assert path.name == "2026-11-23 Group supervision - Willow Class.docx"
-    doc = Document(str(path))
+    [(name, content)] = delivery.files().items()
+    assert name == "2026-11-23 Group supervision - Willow Class.docx"
+    doc = Document(io.BytesIO(content))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "We talked about lunchtime supervision." in text and "Agreed to share the rota." in text
     names = [r.cells[0].text for r in doc.tables[1].rows[1:]]
@@ -236,13 +237,14 @@ async def test_dsl_records_a_class_session_and_it_lands_in_the_channel(teams, co
         "Actions for the DSL meeting": "1",
         "File": "2026-11-23 Group supervision - Willow Class.docx",
     }
-    assert summary["actions"][0]["url"] == path.resolve().as_uri()
+    url = delivery.view.channel_file_url(name)
+    assert url and summary["actions"][0]["url"] == url
     assert "lunchtime" not in json.dumps(summary)
 
     # Metadata only in the store now: where the file is; no drafts; nothing of the record in the logs.
     async with db.session() as s:
         v = (await s.execute(select(GroupRecordVersion))).scalar_one()
-    assert (v.status, v.delivered_name, v.web_url) == ("delivered", path.name, path.resolve().as_uri())
+    assert (v.status, v.delivered_name, v.web_url) == ("delivered", name, url)
     assert await count(db, GroupRecordDraft) == 0
     async with db.session() as s:
         upload = (await s.execute(select(OutboxRow).where(OutboxRow.kind == "files.channel_upload"))).scalar_one()
@@ -523,9 +525,7 @@ async def test_adhoc_session_is_created_on_submit(teams, db, school, delivery):
     assert sess.starts_at == dt.datetime(2026, 11, 20, 13, 0, tzinfo=dt.timezone.utc)  # 13:00 London in winter
     assert sorted(a.staff_id for a in att) == ["delia.moss", "grace.mensah"]
     await delivery.run()
-    assert [p.name for p in delivery.channel_dir.iterdir()] == [
-        "2026-11-20 Group supervision - Nursing and therapy support.docx"
-    ]
+    assert list(delivery.files()) == ["2026-11-20 Group supervision - Nursing and therapy support.docx"]
 
 
 async def test_adhoc_details_on_a_record_card_are_rechecked(teams, db, school):
@@ -589,11 +589,11 @@ async def test_amendment_makes_v2_keeps_v1_and_notes_it_in_the_channel(teams, co
     assert rec.current_version == 2
 
     await delivery.run()
-    assert sorted(p.name for p in delivery.channel_dir.iterdir()) == [
+    assert sorted(delivery.files()) == [
         "2026-11-23 Group supervision - Willow Class-v2.docx",
         "2026-11-23 Group supervision - Willow Class.docx",
     ]
-    v2 = Document(str(delivery.channel_dir / "2026-11-23 Group supervision - Willow Class-v2.docx"))
+    v2 = Document(io.BytesIO(delivery.files()["2026-11-23 Group supervision - Willow Class-v2.docx"]))
     text = "\n".join(p.text for p in v2.paragraphs)
     assert "What changed: Yasmin was there; Grace was not." in text
     posted = [
@@ -655,7 +655,7 @@ async def test_delivery_is_retried_when_the_channel_files_fail(teams, db, school
     async with db.session() as s:
         v = (await s.execute(select(GroupRecordVersion))).scalar_one()
     assert v.status == "pending" and calls == [v.file_name]
-    assert not (delivery.channel_dir.exists() and any(delivery.channel_dir.iterdir()))
+    assert not delivery.files()
     clock.advance(minutes=5)
     await delivery.run()
     async with db.session() as s:

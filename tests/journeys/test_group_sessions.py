@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.store.models_group_record import ScheduleRequest
-from bot.store.models_local_m365 import LocalMeeting
 from bot.store.models_outbox import OutboxRow
 from bot.store.models_sessions import Attendance, GroupSession, SessionInvitee
 from tests.fakes.teams import person
@@ -185,15 +184,14 @@ async def test_mop_up_invites_everyone_who_has_not_attended(teams, db, school):
     assert "grace.mensah" in invited and len(invited) == len(school.staff) - 3
 
 
-async def test_calendar_event_and_record_prompt_are_delivered(teams, connector, db, school, clock, delivery):
+async def test_calendar_event_and_record_prompt_are_delivered(teams, connector, db, school, clock, delivery, m365_view):
     amara = person(school, "amara.okafor")
     await teams.install(amara)
     card = await schedule_card(teams, amara)
     await click(teams, amara, card, "Schedule", GOOD)
     connector.clear()
     await delivery.run()
-    async with db.session() as s:
-        [meeting] = (await s.execute(select(LocalMeeting))).scalars().all()
+    [meeting] = await m365_view.events()
     assert meeting.subject == "Group supervision" and meeting.organizer == "amara.okafor@kestrelbrook.example"
     assert sorted(meeting.attendees) == sorted(f"{i}@kestrelbrook.example" for i in WILLOW)
     assert not connector.cards()  # the prompt waits for the end of the session

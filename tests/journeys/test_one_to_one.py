@@ -15,7 +15,6 @@ from docx import Document
 from sqlalchemy import select, update
 
 from bot.journeys import one_to_one_delivery as delivery
-from bot.store.models_local_m365 import LocalSharingGrant
 from bot.store.models_outbox import OutboxRow
 from bot.store.models_request import Pairing
 from bot.store.models_targeted import DELIVERED, TargetedAction, TargetedRecord, TargetedRecordDraft
@@ -177,18 +176,17 @@ async def test_after_delivery_no_narrative_stays_and_the_supervisee_is_told(kit,
         assert secret not in stored
         assert secret not in caplog.text
     # The file is in Priya's OneDrive, shared with Tom alone.
-    async with kit.db.session() as s:
-        grants = (await s.execute(select(LocalSharingGrant))).scalars().all()
-    assert [g.recipient for g in grants] == [kit.school.staff[SEE].email.lower()]
-    files = list((kit.backend.personal_files.root / "onedrive").rglob("*.docx"))
-    assert len(files) == 1 and SUP.replace(".", "") in str(files[0]).replace(".", "")
+    [share] = await kit.view.shares()
+    assert share.owner == SUP and share.path.startswith("Supervision records/") and share.path.endswith(".docx")
+    assert share.recipients == (kit.school.staff[SEE].email.lower(),)
+    assert share.content.startswith(b"PK")  # a real .docx
     # Tom is told, with no content; opening it shows the link (the app records the URL, metadata only).
     told = kit.journey_cards(SEE)
     assert any("A supervision record was shared with you" in texts_of(c) for c in told)
     assert all(NARRATIVE not in texts_of(c) for c in told)
     card = await kit.open_latest(SEE)
     urls = [a["url"] for a in card.get("actions", []) if a["type"] == "Action.OpenUrl"]
-    assert urls and urls[0].startswith("file:")
+    assert urls and urls[0].startswith("file:" if kit.view.kind == "local" else "https://")
     async with kit.db.session() as s:
         rec = (await s.execute(select(TargetedRecord))).scalar_one()
     assert rec.status == DELIVERED and rec.web_url == urls[0]

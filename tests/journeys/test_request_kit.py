@@ -2,8 +2,8 @@
 
 `kit` drives the real app over HTTP (the `teams` fixture, on SQLite and PostgreSQL) exactly as it is built: the
 embedded Microsoft 365 backend as `services.m365`, and the outbox delivered by the app's own worker (Teams kinds to
-the connector double, calendar kinds to the local calendar), so "both calendars hold the event" is checked against
-the local calendar itself.
+the connector double, calendar kinds to the Microsoft 365 backend under test), so "both calendars hold the event" is checked against
+the calendar's storage itself (`kit.view`: the local store, or the Graph double's events).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.app import SERVICES
 from bot.store.models_outbox import OutboxRow
 from cards.base import validation_errors
-from graph.local import LocalBackend
+from tests.fakes.m365 import Event, M365Reader
 from tests.fakes.teams import Person, person
 
 
@@ -89,7 +89,8 @@ class Kit:
     school: object
     services: object
     worker: object
-    backend: LocalBackend
+    backend: object  # services.m365: the local backend or msgraph (against the Graph double)
+    view: M365Reader = None  # what the backend left in Microsoft 365, read from its storage
 
     def p(self, staff_id: str) -> Person:
         return person(self.school, staff_id)
@@ -168,24 +169,19 @@ class Kit:
                 q = q.where(OutboxRow.kind == kind)
             return list((await s.execute(q)).scalars())
 
-    async def events_for(self, staff_id: str) -> list:
-        """Meetings the local calendar holds for this person (organiser or attendee), not cancelled."""
-        from bot.store.models_local_m365 import LocalMeeting
-
-        email = self.school.staff[staff_id].email.lower()
-        async with self.db.session() as s:
-            rows = (await s.execute(select(LocalMeeting).where(LocalMeeting.is_cancelled.is_(False)))).scalars().all()
-        return [r for r in rows if r.organizer == email or email in (r.attendees or [])]
+    async def events_for(self, staff_id: str) -> list[Event]:
+        """Events this person's calendar holds (organiser or attendee), not cancelled, on either backend."""
+        return await self.view.events_for(staff_id)
 
 
 @pytest.fixture
-async def kit(teams, connector, db, clock, school, monkeypatch):
+async def kit(teams, connector, db, clock, school, monkeypatch, m365_view):
     services = teams.app[SERVICES]
     # A failed turn logs its type only; at DEBUG the adapter adds the traceback, which a failing test shows.
     import logging
 
     monkeypatch.setattr(logging.getLogger("bot.teams"), "level", logging.DEBUG)
-    return Kit(teams, connector, db, clock, school, services, services.outbox_worker, services.m365)
+    return Kit(teams, connector, db, clock, school, services, services.outbox_worker, services.m365, m365_view)
 
 
 REQUEST_TOM = {
