@@ -40,8 +40,8 @@ async def pair(db, supervisor: str, supervisee: str) -> int:
         s.add(p)
         await s.flush()
         n = (await s.execute(select(func.count()).select_from(Meeting))).scalar_one()
-        for i, day in enumerate((12, 19)):
-            start = dt.datetime(2026, 11, day, 14, tzinfo=dt.timezone.utc)
+        for i, day in enumerate((12, 19, 33)):      # two that happened, one still to come (3 December)
+            start = dt.datetime(2026, 11, 1, 14, tzinfo=dt.timezone.utc) + dt.timedelta(days=day - 1)
             s.add(Meeting(kind="one_to_one", pairing_id=p.id, supervisor_id=supervisor, supervisee_id=supervisee,
                           starts_at=start, ends_at=start + dt.timedelta(hours=1), local_date=start.date(),
                           half_term="2026-27 Autumn 2", status="booked", event_key=f"seed-m{n + i}",
@@ -94,14 +94,21 @@ async def group_session(db, day: int, facilitator: str) -> int:
 
 
 async def _drafts(driver, db, school) -> None:
-    """Drafts last: the button sweep submits or discards every draft it finds. A DSL's group-record draft and a
-    1:1 draft (Samuel Kerr supervises Nadia Farouk), both saved and left."""
+    """Last, what the button sweep would have consumed (it submits or discards every draft, withdraws every request,
+    ends every pairing, cancels every meeting it finds): a DSL's group-record draft, a new pairing (Samuel Kerr
+    supervises Nadia Farouk) with a session to come, his 1:1 draft and the agreement he proposed, and a request
+    Isla Brennan has just made."""
     from tests.fakes.teams import person
     marcus, samuel = person(school, "marcus.fenwick"), person(school, "samuel.kerr")
+    isla = person(school, "isla.brennan")
     sid = await group_session(db, 18, "marcus.fenwick")
     _, body = await driver.submit(marcus, "grouprec.open", {"session_id": sid})
     await press(driver, marcus, _card(body), "grouprec.save", GROUP_ANSWERS)
-    await pair(db, "samuel.kerr", "nadia.farouk")
+    pid = await pair(db, "samuel.kerr", "nadia.farouk")
+    _, body = await driver.submit(samuel, "agreement.form", {"pairing_id": pid})
+    await press(driver, samuel, _card(body), "agreement.submit", AGREE)
+    _, body = await driver.submit(isla, "request.open", {})
+    await press(driver, isla, _card(body), "request.submit", {})
     _, body = await driver.submit(samuel, "targeted.open", {"supervisee": "nadia.farouk"})
     await press(driver, samuel, _card(body), "targeted.save", {**ONE_TO_ONE_ANSWERS, "act_0_owner": "nadia.farouk"})
 
@@ -122,8 +129,6 @@ async def _journeys(driver, db, school, services) -> None:
     # A 1:1 record with an action (Kate supervises Isla), an agreement, and Marcus's saved 1:1 draft for Joseph.
     _, body = await driver.submit(kate, "targeted.open", {"supervisee": "isla.brennan"})
     await press(driver, kate, _card(body), "targeted.submit", {**ONE_TO_ONE_ANSWERS, "act_0_owner": "isla.brennan"})
-    _, body = await driver.submit(kate, "agreement.form", {"pairing_id": 1})
-    await press(driver, kate, _card(body), "agreement.submit", AGREE)
     _, body = await driver.submit(marcus, "targeted.open", {"supervisee": "joseph.adeyemi"})
     await press(driver, marcus, _card(body), "targeted.submit", {**ONE_TO_ONE_ANSWERS, "act_0_owner": "marcus.fenwick"})
     await services.outbox_worker.drain()

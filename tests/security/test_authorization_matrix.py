@@ -22,6 +22,7 @@ run after all refused ones (they may change the store), and must answer 200 too.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,13 @@ def test_every_verb_and_command_has_a_row():
 
 # ---- other people's real objects, by the field names the verbs read ----------------------------------------
 NOT_PERSONAS = set(matrix_kit.SEED_PEOPLE) | {"nadia.farouk"}
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)     # the `clock` fixture's
+
+
+#: Controls, filled in by `real_ids`: the owner of the object a verb's data names. With the very data every
+#: persona was refused, the owner's click must change the store — so the refusals were about whose object it
+#: is, not about data that could never have worked.
+owners: dict[str, str] = {}
 
 
 async def real_ids(db) -> dict[str, dict]:
@@ -133,9 +141,11 @@ async def real_ids(db) -> dict[str, dict]:
         async with db.session() as s:
             return (await s.execute(query.limit(1))).scalars().first()
 
-    req = await first(select(SupervisionRequest).where(SupervisionRequest.requester_id.in_(NOT_PERSONAS))
-                      .order_by(SupervisionRequest.status, SupervisionRequest.id))
-    meeting = await first(select(Meeting).where(Meeting.supervisor_id.in_(NOT_PERSONAS)).order_by(Meeting.id))
+    req = await first(select(SupervisionRequest).where(SupervisionRequest.requester_id.in_(NOT_PERSONAS),
+                                                       SupervisionRequest.status.in_(("submitted", "allocated")))
+                      .order_by(SupervisionRequest.id))
+    meeting = await first(select(Meeting).where(Meeting.supervisor_id.in_(NOT_PERSONAS), Meeting.status == "booked",
+                                                Meeting.starts_at > NOW).order_by(Meeting.id))
     pairing = await first(select(Pairing).where(Pairing.supervisor_id.in_(NOT_PERSONAS), Pairing.ended_at.is_(None))
                           .order_by(Pairing.id))
     grec = await first(select(GroupRecord).order_by(GroupRecord.id))
@@ -144,19 +154,27 @@ async def real_ids(db) -> dict[str, dict]:
     trec = await first(select(TargetedRecord).order_by(TargetedRecord.id))
     tdraft = await first(select(TargetedRecordDraft).order_by(TargetedRecordDraft.id))
     taction = await first(select(TargetedAction).order_by(TargetedAction.id))
-    agreement = await first(select(SupervisionAgreement).order_by(SupervisionAgreement.id))
+    agreement = await first(select(SupervisionAgreement).order_by(SupervisionAgreement.id.desc()))
     proposal = await first(select(MopUpProposal).order_by(MopUpProposal.id))
     assert all(o is not None for o in (req, meeting, pairing, grec, gdraft, gaction, trec, tdraft, taction,
                                       agreement, proposal))
     assert gdraft.owner_id in NOT_PERSONAS and tdraft.owner_id in NOT_PERSONAS
     assert {trec.supervisor_id, trec.supervisee_id, taction.supervisor_id, taction.supervisee_id,
             agreement.supervisor_id, agreement.supervisee_id} <= NOT_PERSONAS
+    owners.clear()
+    owners.update({
+        "request.withdraw": req.requester_id, "grouprec.save": gdraft.owner_id, "targeted.save": tdraft.owner_id,
+        "agreement.confirm": agreement.supervisee_id, "targeted.action_done": taction.owner_id,
+        "meeting.cancel": meeting.supervisor_id, "schedule.pairing_end": pairing.supervisor_id,
+    })
     return {
         "request": {"request_id": req.id, "supervisor_id": "kate.lowther"},
         "schedule": {"request_id": req.id, "pairing_id": pairing.id, "meeting_id": meeting.id, "confirm": True},
         "meeting": {"meeting_id": meeting.id, "cancelling": True},
-        "grouprec": {"session_id": gdraft.session_id, "draft_key": gdraft.draft_key, "record_id": grec.id,
-                     **matrix_kit.GROUP_ANSWERS},
+        "grouprec": {"session_id": gdraft.session_id, "draft_key": gdraft.draft_key, "record_id": None,
+                     **matrix_kit.GROUP_ANSWERS, "f_summary": "Changed by the matrix."},
+        # A record card carries the record instead of the session (amending: bot/journeys/group_record.py).
+        "grouprec.amend": {"record_id": grec.id},
         "actions": {"action_id": gaction.id, "action_ids": [gaction.id]},
         "compliance": {"proposal": proposal.id},
         "pool": {"staff_id": "kate.lowther"},
@@ -168,9 +186,11 @@ async def real_ids(db) -> dict[str, dict]:
 
 
 def card_data(verb: str, harvested: dict[str, list[dict]], ids: dict[str, dict]) -> dict:
-    """What the bot's own button for this verb carried (as seen by its owner), with someone else's real ids."""
+    """What the bot's own button for this verb carried (as seen by its owner), with someone else's real ids (a
+    None drops a field the button carried: a group record card names the record or the session, not both)."""
     family = verb.split(".", 1)[0]
-    return {**(harvested.get(verb) or [{}])[0], **ids.get(family, {})}
+    data = {**(harvested.get(verb) or [{}])[0], **ids.get(family, {}), **ids.get(verb, {})}
+    return {k: v for k, v in data.items() if v is not None}
 
 
 # ---- one attempt -------------------------------------------------------------------------------------------
@@ -192,6 +212,15 @@ async def attempt(teams, who: Person, what: str, data: dict | None) -> tuple[int
     else:
         status, body = await teams.submit(who, what, data)
     return status, _answered(status, body, teams.connector.sent)
+
+
+async def controls(teams, db, school, m365: Path, harvested, ids, failures: list[str]) -> None:
+    """The owner, with the very data every persona was refused, does change the store."""
+    for verb, owner in owners.items():
+        before = await matrix_kit.snapshot(db, m365)
+        status, _ = await attempt(teams, person(school, owner), verb, card_data(verb, harvested, ids))
+        if status != 200 or not matrix_kit.diff(before, await matrix_kit.snapshot(db, m365)):
+            failures.append(f"control: {verb} by its owner {owner} with the same data changed nothing")
 
 
 async def _matrix(teams, db, school, settings) -> tuple[int, int, list[str]]:
@@ -221,7 +250,11 @@ async def _matrix(teams, db, school, settings) -> tuple[int, int, list[str]]:
 
     failures: list[str] = []
     refused_n = 0
-    for what, data, p, refused in sorted(attempts, key=lambda a: not a[3]):   # every refused pair first
+    refused_first = sorted(attempts, key=lambda a: not a[3])
+    allowed_from = next(i for i, a in enumerate(refused_first) if not a[3])
+    for i, (what, data, p, refused) in enumerate(refused_first):   # every refused pair first
+        if i == allowed_from:
+            await controls(teams, db, school, m365, harvested, ids, failures)
         before = await matrix_kit.snapshot(db, m365) if refused else None
         status, answered = await attempt(teams, people[p], what, data)
         if status >= 500 or not answered:
