@@ -62,9 +62,14 @@ def _button(card: dict, verb: str) -> dict:
     raise AssertionError(f"no {verb} button on the card")
 
 
+#: The data of the last press of each verb while seeding (the card's own inputs filled in, as its owner sent it).
+PRESSED: dict[str, dict] = {}
+
+
 async def press(driver, who, card: dict, verb: str, answers: dict) -> dict:
     """Press a button as Teams would (its data with the card's inputs); returns the card shown in place."""
     data = {**hostile._filled(card), **answers, **(_button(card, verb).get("data") or {})}
+    PRESSED[verb] = data
     status, body = await driver.submit(who, verb, data)
     assert status == 200, (verb, status)
     return _card(body)
@@ -135,6 +140,7 @@ async def _journeys(driver, db, school, services) -> None:
 
 
 async def seed(driver, db, school, router, services) -> hostile.Harvest:
+    PRESSED.clear()
     for supervisor, supervisee in PAIRINGS:
         await pair(db, supervisor, supervisee)
     await _journeys(driver, db, school, services)

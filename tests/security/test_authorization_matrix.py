@@ -23,6 +23,7 @@ run after all refused ones (they may change the store), and must answer 200 too.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,7 +164,8 @@ async def real_ids(db) -> dict[str, dict]:
             agreement.supervisor_id, agreement.supervisee_id} <= NOT_PERSONAS
     owners.clear()
     owners.update({
-        "request.withdraw": req.requester_id, "grouprec.save": gdraft.owner_id, "targeted.save": tdraft.owner_id,
+        "request.withdraw": req.requester_id, "grouprec.save": gdraft.owner_id, "grouprec.submit": gdraft.owner_id,
+        "targeted.save": tdraft.owner_id, "targeted.submit": tdraft.owner_id,
         "agreement.confirm": agreement.supervisee_id, "targeted.action_done": taction.owner_id,
         "meeting.cancel": meeting.supervisor_id, "schedule.pairing_end": pairing.supervisor_id,
     })
@@ -171,16 +173,15 @@ async def real_ids(db) -> dict[str, dict]:
         "request": {"request_id": req.id, "supervisor_id": "kate.lowther"},
         "schedule": {"request_id": req.id, "pairing_id": pairing.id, "meeting_id": meeting.id, "confirm": True},
         "meeting": {"meeting_id": meeting.id, "cancelling": True},
-        "grouprec": {"session_id": gdraft.session_id, "draft_key": gdraft.draft_key, "record_id": None,
-                     **matrix_kit.GROUP_ANSWERS, "f_summary": "Changed by the matrix."},
+        "grouprec": {**matrix_kit.PRESSED["grouprec.save"], "session_id": gdraft.session_id,
+                     "draft_key": gdraft.draft_key, "record_id": None},
         # A record card carries the record instead of the session (amending: bot/journeys/group_record.py).
         "grouprec.amend": {"record_id": grec.id},
         "actions": {"action_id": gaction.id, "action_ids": [gaction.id]},
         "compliance": {"proposal": proposal.id},
         "pool": {"staff_id": "kate.lowther"},
-        "targeted": {"draft_key": tdraft.draft_key, "supervisee": tdraft.supervisee_id, "record_id": trec.id,
-                     "action_id": taction.id, **matrix_kit.ONE_TO_ONE_ANSWERS,
-                     "act_0_owner": tdraft.supervisee_id},
+        "targeted": {**matrix_kit.PRESSED["targeted.save"], "draft_key": tdraft.draft_key,
+                     "supervisee": tdraft.supervisee_id, "record_id": trec.id, "action_id": taction.id},
         "agreement": {"pairing_id": agreement.pairing_id, "agreement_id": agreement.id, **matrix_kit.AGREE},
     }
 
@@ -190,7 +191,9 @@ def card_data(verb: str, harvested: dict[str, list[dict]], ids: dict[str, dict])
     None drops a field the button carried: a group record card names the record or the session, not both)."""
     family = verb.split(".", 1)[0]
     data = {**(harvested.get(verb) or [{}])[0], **ids.get(family, {}), **ids.get(verb, {})}
-    return {k: v for k, v in data.items() if v is not None}
+    # The text differs from what was seeded (a save changes the draft; and a refusal showing "Seeded" shows
+    # someone else's stored words).
+    return {k: (MATRIX_TEXT if isinstance(v, str) and SEEDED in v else v) for k, v in data.items() if v is not None}
 
 
 # ---- one attempt -------------------------------------------------------------------------------------------
@@ -204,6 +207,11 @@ def _answered(status: int, body, sent: list) -> bool:
     return any(s.activity.get("text") or s.activity.get("attachments") for s in sent)
 
 
+LAST_SHOWN: list[str] = [""]
+SEEDED = "Seeded"      # in every text the seed typed (matrix_kit answers, hostile._filled)
+MATRIX_TEXT = "Typed during the matrix."
+
+
 async def attempt(teams, who: Person, what: str, data: dict | None) -> tuple[int, bool]:
     teams.connector.clear()
     if data is None:   # a typed command
@@ -211,7 +219,13 @@ async def attempt(teams, who: Person, what: str, data: dict | None) -> tuple[int
         body = None
     else:
         status, body = await teams.submit(who, what, data)
+    LAST_SHOWN[0] = json.dumps([body, [s.activity for s in teams.connector.sent]], ensure_ascii=False)
     return status, _answered(status, body, teams.connector.sent)
+
+
+def leaked(shown: str) -> bool:
+    """Someone else's stored words (every text the seed typed says "Seeded") in what a refused persona saw."""
+    return SEEDED in shown
 
 
 async def controls(teams, db, school, m365: Path, harvested, ids, failures: list[str]) -> None:
@@ -270,6 +284,8 @@ async def _matrix(teams, db, school, settings, *, only: set[str] | None = None,
             changed = matrix_kit.diff(before, await matrix_kit.snapshot(db, m365))
             if changed:
                 failures.append(f"{what} as {p} must be refused but changed: {', '.join(changed)}")
+            if leaked(LAST_SHOWN[0]):
+                failures.append(f"{what} as {p} was refused but shown someone else's stored text")
     n_verbs = len({a[0] for a in attempts})
     print(f"matrix: {n_verbs} verbs × {len(personas)} personas = {len(attempts)} attempts, {refused_n} refused")
     return len(attempts), refused_n, failures
