@@ -17,8 +17,12 @@ A verb or command without a row fails the test: a new verb gets a row, and so a 
 
 Every refused pair: HTTP 200 with a refusal (a card or a message, never 5xx), and nothing changed — every row of
 every table SQLAlchemy's metadata declares (the outbox and the local calendar tables included) and every file under
-LOCAL_M365_DIR, before/after. Someone not on the staff list is refused everything that writes. Allowed pairs are
-run after all refused ones (they may change the store), and must answer 200 too. Run with -s for the figure.
+LOCAL_M365_DIR, before/after; a pair the router refuses shows the permission's own sentence; and no refused persona
+is shown someone else's stored words (every text the seed typed says "Seeded"). Someone not on the staff list is
+refused everything. Controls: with the very data the personas were refused, the object's owner does change the
+store (so the refusals are about whose object it is, not about data that could never work). Allowed pairs run
+after every refusal (they may change the store) and must answer 200 too. Run with -s for the figure. SQLite runs
+the whole matrix; PostgreSQL a smoke subset.
 """
 from __future__ import annotations
 
@@ -252,27 +256,30 @@ async def _matrix(teams, db, school, settings, *, only: set[str] | None = None,
         await teams.install(p)
     m365 = Path(settings.local_m365_dir)
 
-    attempts = []   # (what, data or None for a command, persona, expected refused)
+    # (what, data or None for a command, persona, expected refused, the router's refusal sentence if it refuses)
+    attempts = []
     for c in router.commands:
         if only is not None and c.words[0] not in only:
             continue
         for p in personas:
             actor = school.staff.get(p)
-            refused = not c.allowed.allows(actor) or not COMMAND_ROWS[c.words[0]].allowed(actor)
-            attempts.append((c.words[0], None, p, refused))
+            by_router = None if c.allowed.allows(actor) else c.allowed.refusal
+            refused = by_router is not None or not COMMAND_ROWS[c.words[0]].allowed(actor)
+            attempts.append((c.words[0], None, p, refused, by_router))
     for name, verb in sorted(router.verbs.items()):
         if only is not None and name not in only:
             continue
         for p in personas:
             actor = school.staff.get(p)
-            refused = not verb.allowed.allows(actor) or not ROWS[name].allowed(actor)
-            attempts.append((name, card_data(name, harvested, ids), p, refused))
+            by_router = None if verb.allowed.allows(actor) else verb.allowed.refusal
+            refused = by_router is not None or not ROWS[name].allowed(actor)
+            attempts.append((name, card_data(name, harvested, ids), p, refused, by_router))
 
     failures: list[str] = []
     refused_n = 0
     refused_first = sorted(attempts, key=lambda a: not a[3])
     allowed_from = next(i for i, a in enumerate(refused_first) if not a[3])
-    for i, (what, data, p, refused) in enumerate(refused_first):   # every refused pair first
+    for i, (what, data, p, refused, by_router) in enumerate(refused_first):   # every refused pair first
         if i == allowed_from:
             await controls(teams, db, school, m365, harvested, ids, failures)
         before = await matrix_kit.snapshot(db, m365) if refused else None
@@ -284,6 +291,8 @@ async def _matrix(teams, db, school, settings, *, only: set[str] | None = None,
             changed = matrix_kit.diff(before, await matrix_kit.snapshot(db, m365))
             if changed:
                 failures.append(f"{what} as {p} must be refused but changed: {', '.join(changed)}")
+            if by_router is not None and by_router not in LAST_SHOWN[0]:
+                failures.append(f"{what} as {p}: not answered with the permission's refusal")
             if leaked(LAST_SHOWN[0]):
                 failures.append(f"{what} as {p} was refused but shown someone else's stored text")
     n_verbs = len({a[0] for a in attempts})
