@@ -1,5 +1,6 @@
 """The group record journey end to end through the real app (HTTP → handler → router → store → outbox → local
 Microsoft 365 → channel), on SQLite and PostgreSQL: record, drafts, submit, delivery, amendments, refusals."""
+
 from __future__ import annotations
 
 import base64
@@ -28,6 +29,7 @@ WILLOW = ["isla.brennan", "nadia.farouk", "samuel.kerr", "tom.hollis", "yasmin.s
 
 # ---- helpers shared by the group record test modules ------------------------------------------------------------
 
+
 def card_of(body: dict | None) -> dict:
     assert body and body.get("type") == "application/vnd.microsoft.card.adaptive", body
     card = body["value"]
@@ -54,6 +56,7 @@ def inputs(card: dict) -> dict[str, dict]:
         elif isinstance(n, list):
             for v in n:
                 walk(v)
+
     walk(card)
     return out
 
@@ -70,6 +73,7 @@ def button(card: dict, title: str) -> dict:
         elif isinstance(n, list):
             for v in n:
                 walk(v)
+
     walk(card)
     assert found, f"no button {title!r}"
     return found[0]
@@ -84,14 +88,32 @@ async def click(teams, who, card: dict, title: str, values: dict | None = None):
     return await teams.submit(who, b["verb"], data)
 
 
-async def add_session(db, *, group="willow", kind="class", start=dt.datetime(2026, 11, 23, 9, 0,
-                      tzinfo=dt.timezone.utc), facilitator="amara.okafor", status="scheduled",
-                      half_term="2026-27 Autumn 2", invite=()) -> int:
+async def add_session(
+    db,
+    *,
+    group="willow",
+    kind="class",
+    start=dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc),
+    facilitator="amara.okafor",
+    status="scheduled",
+    half_term="2026-27 Autumn 2",
+    invite=(),
+) -> int:
     async with db.session() as s:
-        row = GroupSession(kind=kind, group_id=group, title="Group supervision", starts_at=start,
-                           ends_at=start + dt.timedelta(hours=1), local_date=start.date(), half_term=half_term,
-                           facilitator_id=facilitator, status=status, external_support=False,
-                           created_by="amara.okafor", created_at=start - dt.timedelta(days=7))
+        row = GroupSession(
+            kind=kind,
+            group_id=group,
+            title="Group supervision",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            local_date=start.date(),
+            half_term=half_term,
+            facilitator_id=facilitator,
+            status=status,
+            external_support=False,
+            created_by="amara.okafor",
+            created_at=start - dt.timedelta(days=7),
+        )
         s.add(row)
         await s.flush()
         for sid in invite:
@@ -128,10 +150,16 @@ async def open_record(teams, who, sid: int) -> dict:
 
 
 def filled(**extra) -> dict:
-    return {"att_group": "tom.hollis,isla.brennan,nadia.farouk", "att_other": "grace.mensah",
-            "f_summary": "We talked about lunchtime supervision.\nAgreed to share the rota.",
-            "f_confidentiality": "true", "act_0_text": "Check the lunchtime rota", "act_0_owner": "amara.okafor",
-            "act_0_due": "2026-12-01", **extra}
+    return {
+        "att_group": "tom.hollis,isla.brennan,nadia.farouk",
+        "att_other": "grace.mensah",
+        "f_summary": "We talked about lunchtime supervision.\nAgreed to share the rota.",
+        "f_confidentiality": "true",
+        "act_0_text": "Check the lunchtime rota",
+        "act_0_owner": "amara.okafor",
+        "act_0_due": "2026-12-01",
+        **extra,
+    }
 
 
 async def count(db, model, *where) -> int:
@@ -141,8 +169,8 @@ async def count(db, model, *where) -> int:
 
 # ---- the journey ---------------------------------------------------------------------------------------------
 
-async def test_dsl_records_a_class_session_and_it_lands_in_the_channel(teams, connector, db, school, delivery,
-                                                                       caplog):
+
+async def test_dsl_records_a_class_session_and_it_lands_in_the_channel(teams, connector, db, school, delivery, caplog):
     caplog.set_level(logging.DEBUG, logger="bot")
     amara = person(school, "amara.okafor")
     # The Safeguarding channel knows the bot (so it can post there), and the DSL team have 1:1 chats.
@@ -158,7 +186,7 @@ async def test_dsl_records_a_class_session_and_it_lands_in_the_channel(teams, co
     status, body = await click(teams, amara, picker, "Open the record", {"session_id": str(sid)})
     card = card_of(body)
     att = inputs(card)["att_group"]
-    assert [c["value"] for c in att["choices"]] == WILLOW and "value" not in att      # nobody pre-ticked
+    assert [c["value"] for c in att["choices"]] == WILLOW and "value" not in att  # nobody pre-ticked
     assert "Summary of the discussion" in json.dumps(card)
 
     status, body = await click(teams, amara, card, "Submit record", filled())
@@ -175,10 +203,12 @@ async def test_dsl_records_a_class_session_and_it_lands_in_the_channel(teams, co
         acts = (await s.execute(select(RecordAction))).scalars().all()
     assert sorted(r.staff_id for r in rows) == ["grace.mensah", "isla.brennan", "nadia.farouk", "tom.hollis"]
     assert {(r.half_term, r.local_date, r.recorded_by) for r in rows} == {
-        ("2026-27 Autumn 2", dt.date(2026, 11, 23), "amara.okafor")}
+        ("2026-27 Autumn 2", dt.date(2026, 11, 23), "amara.okafor")
+    }
     assert sess.status == "recorded"
     assert [(a.text, a.owner_id, a.due_on, a.status) for a in acts] == [
-        ("Check the lunchtime rota", "amara.okafor", dt.date(2026, 12, 1), "open")]
+        ("Check the lunchtime rota", "amara.okafor", dt.date(2026, 12, 1), "open")
+    ]
 
     # Deliver: the .docx reaches the channel folder, then the summary is posted in the channel.
     connector.clear()
@@ -198,9 +228,14 @@ async def test_dsl_records_a_class_session_and_it_lands_in_the_channel(teams, co
     summary = posted[0].activity["attachments"][0]["content"]
     assert validation_errors(summary) == []
     sf = {f["title"]: f["value"] for f in summary["body"][1]["facts"]}
-    assert sf == {"Group": "Willow Class", "Date": "Mon 23 Nov 2026", "Facilitator": "Amara Okafor",
-                  "Attended": "4", "Actions for the DSL meeting": "1",
-                  "File": "2026-11-23 Group supervision - Willow Class.docx"}
+    assert sf == {
+        "Group": "Willow Class",
+        "Date": "Mon 23 Nov 2026",
+        "Facilitator": "Amara Okafor",
+        "Attended": "4",
+        "Actions for the DSL meeting": "1",
+        "File": "2026-11-23 Group supervision - Willow Class.docx",
+    }
     assert summary["actions"][0]["url"] == path.resolve().as_uri()
     assert "lunchtime" not in json.dumps(summary)
 
@@ -211,7 +246,7 @@ async def test_dsl_records_a_class_session_and_it_lands_in_the_channel(teams, co
     assert await count(db, GroupRecordDraft) == 0
     async with db.session() as s:
         upload = (await s.execute(select(OutboxRow).where(OutboxRow.kind == "files.channel_upload"))).scalar_one()
-    assert "content_b64" not in upload.payload        # the outbox's copy of the document is gone too
+    assert "content_b64" not in upload.payload  # the outbox's copy of the document is gone too
     assert "lunchtime" not in caplog.text and "rota" not in caplog.text
 
 
@@ -260,13 +295,15 @@ async def test_a_draft_belongs_to_the_dsl_who_started_it(teams, db, school):
     for verb in ("grouprec.resume", "grouprec.discard"):
         status, body = await teams.submit(marcus, verb, {"draft_key": key})
         assert "can't do that" in text_of(body)
-    status, body = await teams.submit(marcus, "grouprec.save", {"session_id": sid, "draft_key": key,
-                                                                "f_summary": "overwritten"})
+    status, body = await teams.submit(
+        marcus, "grouprec.save", {"session_id": sid, "draft_key": key, "f_summary": "overwritten"}
+    )
     assert "can't do that" in text_of(body)
     # Nor can he file a record under her key (it filed under her key and deleted her draft: found by the
     # authorisation matrix, tests/security/test_authorization_matrix.py).
-    status, body = await teams.submit(marcus, "grouprec.submit", {"session_id": sid, "draft_key": key,
-                                                                  **filled(act_0_owner="marcus.fenwick")})
+    status, body = await teams.submit(
+        marcus, "grouprec.submit", {"session_id": sid, "draft_key": key, **filled(act_0_owner="marcus.fenwick")}
+    )
     assert "can't do that" in text_of(body)
     assert await count(db, GroupRecord) == 0 and await count(db, GroupRecordDraft) == 1
     async with db.session() as s:
@@ -319,7 +356,7 @@ async def test_a_second_dsl_cannot_record_the_same_session_twice(teams, db, scho
     status, body = await click(teams, marcus, m_card, "Submit record", filled(f_summary="Marcus's version"))
     assert "recorded this session a moment ago" in json.dumps(card_of(body))
     assert await count(db, GroupRecord) == 1
-    async with db.session() as s:      # his text is not lost: it is his draft now
+    async with db.session() as s:  # his text is not lost: it is his draft now
         d = (await s.execute(select(GroupRecordDraft))).scalar_one()
     assert d.owner_id == "marcus.fenwick" and d.content["f_summary"] == "Marcus's version"
     status, body = await teams.submit(marcus, "grouprec.open", {"session_id": sid})
@@ -333,10 +370,12 @@ async def test_only_the_dsl_team_can_record(teams, connector, db, school, who, c
     p = person(school, who)
     await teams.say(p, "record")
     assert connector.texts()[-1] == journey.NOT_DSL
-    for verb, data in [("grouprec.open", {"session_id": sid}), ("grouprec.submit", {
-            "session_id": sid, "draft_key": "a" * 32, **filled()}), ("grouprec.save", {"session_id": sid,
-                                                                                       "draft_key": "a" * 32}),
-                       ("grouprec.schedule_submit", {"nonce": "b" * 32})]:
+    for verb, data in [
+        ("grouprec.open", {"session_id": sid}),
+        ("grouprec.submit", {"session_id": sid, "draft_key": "a" * 32, **filled()}),
+        ("grouprec.save", {"session_id": sid, "draft_key": "a" * 32}),
+        ("grouprec.schedule_submit", {"nonce": "b" * 32}),
+    ]:
         status, body = await teams.submit(p, verb, data)
         assert text_of(body) in (journey.NOT_DSL, group_sessions.NOT_DSL_SCHEDULE)
     assert await count(db, GroupRecord) == 0 and await count(db, GroupRecordDraft) == 0
@@ -347,21 +386,26 @@ async def test_only_the_dsl_team_can_record(teams, connector, db, school, who, c
 
 async def test_someone_not_on_the_roster_is_refused(teams, db, school):
     from tests.fakes.teams import Person
+
     stranger = Person("visitor", "99999999-0000-4000-8000-000000000000", "A Visitor")
     sid = await add_session(db)
-    status, body = await teams.submit(stranger, "grouprec.submit", {"session_id": sid, "draft_key": "a" * 32,
-                                                                    **filled()})
+    status, body = await teams.submit(
+        stranger, "grouprec.submit", {"session_id": sid, "draft_key": "a" * 32, **filled()}
+    )
     assert text_of(body) == journey.NOT_DSL and await count(db, GroupRecord) == 0
 
 
-@pytest.mark.parametrize("tamper", [
-    {"att_group": "tom.hollis,grace.mensah"},             # ticked someone outside the group's tick list
-    {"att_other": "not.on.roster"},                       # an attendee outside the roster
-    {"act_0_owner": "tom.hollis"},                        # an action owner outside the DSL team
-    {"session_id": 99999},                                # another (unknown) session
-    {"session_id": "1; drop table"},
-    {"draft_key": "../../etc"},
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"att_group": "tom.hollis,grace.mensah"},  # ticked someone outside the group's tick list
+        {"att_other": "not.on.roster"},  # an attendee outside the roster
+        {"act_0_owner": "tom.hollis"},  # an action owner outside the DSL team
+        {"session_id": 99999},  # another (unknown) session
+        {"session_id": "1; drop table"},
+        {"draft_key": "../../etc"},
+    ],
+)
 async def test_tampered_payloads_are_refused(teams, db, school, tamper, caplog):
     caplog.set_level(logging.INFO, logger="bot")
     amara = person(school, "amara.okafor")
@@ -386,8 +430,9 @@ async def test_future_and_cancelled_sessions_cannot_be_recorded_yet(teams, db, s
     gone = await add_session(db, status="cancelled", group="rowan")
     status, body = await teams.submit(amara, "grouprec.open", {"session_id": later})
     assert "Not started yet" in json.dumps(card_of(body))
-    status, body = await teams.submit(amara, "grouprec.submit", {"session_id": later, "draft_key": "d" * 32,
-                                                                 **filled()})
+    status, body = await teams.submit(
+        amara, "grouprec.submit", {"session_id": later, "draft_key": "d" * 32, **filled()}
+    )
     assert "hasn't happened yet" in json.dumps(card_of(body))
     status, body = await teams.submit(amara, "grouprec.open", {"session_id": gone})
     assert "Session cancelled" in json.dumps(card_of(body))
@@ -404,8 +449,13 @@ async def test_mop_up_session_ticks_its_invitees(teams, db, school):
     att = inputs(card)["att_group"]
     assert att["label"] == "Tick who came (everyone invited)"
     assert [c["value"] for c in att["choices"]] == ["delia.moss", "tom.hollis"]
-    status, body = await click(teams, amara, card, "Submit record",
-                               {"att_group": "delia.moss", "f_summary": "Short", "f_confidentiality": "true"})
+    status, body = await click(
+        teams,
+        amara,
+        card,
+        "Submit record",
+        {"att_group": "delia.moss", "f_summary": "Short", "f_confidentiality": "true"},
+    )
     assert "2026-11-23 Group supervision - Mop-up session.docx" in json.dumps(card_of(body))
 
 
@@ -415,43 +465,86 @@ async def test_adhoc_session_is_created_on_submit(teams, db, school, delivery):
     adhoc = card_of(body)
     assert inputs(adhoc)["adhoc_facilitator"]["value"] == "amara.okafor"
     # Mistakes first: a future date and no group.
-    status, body = await click(teams, amara, adhoc, "Next", {"adhoc_kind": "emergency", "adhoc_date": "2026-11-30",
-                                                             "adhoc_time": "13:00",
-                                                             "adhoc_facilitator": "marcus.fenwick"})
+    status, body = await click(
+        teams,
+        amara,
+        adhoc,
+        "Next",
+        {
+            "adhoc_kind": "emergency",
+            "adhoc_date": "2026-11-30",
+            "adhoc_time": "13:00",
+            "adhoc_facilitator": "marcus.fenwick",
+        },
+    )
     again = card_of(body)
     flat = json.dumps(again)
     assert "in the future" in flat and "Choose the group." in flat
     assert inputs(again)["adhoc_kind"]["value"] == "emergency"
-    status, body = await click(teams, amara, again, "Next", {
-        "adhoc_kind": "emergency", "adhoc_date": "2026-11-20", "adhoc_time": "13:00", "adhoc_group": "health",
-        "adhoc_facilitator": "marcus.fenwick"})
+    status, body = await click(
+        teams,
+        amara,
+        again,
+        "Next",
+        {
+            "adhoc_kind": "emergency",
+            "adhoc_date": "2026-11-20",
+            "adhoc_time": "13:00",
+            "adhoc_group": "health",
+            "adhoc_facilitator": "marcus.fenwick",
+        },
+    )
     card = card_of(body)
     assert "Emergency group session" in json.dumps(card) and "Marcus Fenwick" in json.dumps(card)
     assert [c["value"] for c in inputs(card)["att_group"]["choices"]] == [
-        "delia.moss", "ethan.carver", "fiona.reid", "gareth.poole", "grace.mensah"]
-    assert await count(db, GroupSession) == 0                         # nothing made until submit
-    status, body = await click(teams, amara, card, "Submit record", {
-        "att_group": "delia.moss,grace.mensah", "f_summary": "Support after an incident.",
-        "f_confidentiality": "true"})
+        "delia.moss",
+        "ethan.carver",
+        "fiona.reid",
+        "gareth.poole",
+        "grace.mensah",
+    ]
+    assert await count(db, GroupSession) == 0  # nothing made until submit
+    status, body = await click(
+        teams,
+        amara,
+        card,
+        "Submit record",
+        {
+            "att_group": "delia.moss,grace.mensah",
+            "f_summary": "Support after an incident.",
+            "f_confidentiality": "true",
+        },
+    )
     assert "Record submitted" in json.dumps(card_of(body))
     async with db.session() as s:
         sess = (await s.execute(select(GroupSession))).scalar_one()
         att = (await s.execute(select(Attendance))).scalars().all()
     assert (sess.kind, sess.group_id, sess.facilitator_id, sess.status, sess.half_term, sess.local_date) == (
-        "emergency", "health", "marcus.fenwick", "recorded", "2026-27 Autumn 2", dt.date(2026, 11, 20))
-    assert sess.starts_at == dt.datetime(2026, 11, 20, 13, 0, tzinfo=dt.timezone.utc)   # 13:00 London in winter
+        "emergency",
+        "health",
+        "marcus.fenwick",
+        "recorded",
+        "2026-27 Autumn 2",
+        dt.date(2026, 11, 20),
+    )
+    assert sess.starts_at == dt.datetime(2026, 11, 20, 13, 0, tzinfo=dt.timezone.utc)  # 13:00 London in winter
     assert sorted(a.staff_id for a in att) == ["delia.moss", "grace.mensah"]
     await delivery.run()
     assert [p.name for p in delivery.channel_dir.iterdir()] == [
-        "2026-11-20 Group supervision - Nursing and therapy support.docx"]
+        "2026-11-20 Group supervision - Nursing and therapy support.docx"
+    ]
 
 
 async def test_adhoc_details_on_a_record_card_are_rechecked(teams, db, school):
     amara = person(school, "amara.okafor")
-    adhoc = {"kind": "ad_hoc", "date": "2026-11-20", "time": "13:00", "group": "willow",
-             "facilitator": "tom.hollis"}    # not DSL team
-    status, body = await teams.submit(amara, "grouprec.submit", {"adhoc": adhoc, "draft_key": "e" * 32,
-                                                                 **filled()})
+    adhoc = {
+        "kind": "ad_hoc",
+        "date": "2026-11-20",
+        "time": "13:00",
+        "group": "willow",
+        "facilitator": "tom.hollis",
+    }  # not DSL team
+    status, body = await teams.submit(amara, "grouprec.submit", {"adhoc": adhoc, "draft_key": "e" * 32, **filled()})
     assert "can't do that" in text_of(body) and await count(db, GroupSession) == 0
 
 
@@ -480,9 +573,15 @@ async def test_amendment_makes_v2_keeps_v1_and_notes_it_in_the_channel(teams, co
     # Without saying what changed: an error beside the note, nothing filed.
     status, body = await click(teams, marcus, amend, "Save version 2", values | {"att_group": "isla.brennan"})
     assert "what changed" in json.dumps(card_of(body))
-    changes = values | {"att_group": "isla.brennan,nadia.farouk,tom.hollis,yasmin.shah", "att_other": "",
-                        "act_0_due": "2026-12-04", "act_1_text": "New action", "act_1_owner": "marcus.fenwick",
-                        "act_1_due": "2026-12-02", "amend_note": "Yasmin was there; Grace was not."}
+    changes = values | {
+        "att_group": "isla.brennan,nadia.farouk,tom.hollis,yasmin.shah",
+        "att_other": "",
+        "act_0_due": "2026-12-04",
+        "act_1_text": "New action",
+        "act_1_owner": "marcus.fenwick",
+        "act_1_due": "2026-12-02",
+        "amend_note": "Yasmin was there; Grace was not.",
+    }
     status, body = await click(teams, marcus, amend, "Save version 2", changes)
     assert "Version 2 saved" in json.dumps(card_of(body))
     async with db.session() as s:
@@ -490,20 +589,25 @@ async def test_amendment_makes_v2_keeps_v1_and_notes_it_in_the_channel(teams, co
         acts = (await s.execute(select(RecordAction).order_by(RecordAction.id))).scalars().all()
         rec = (await s.execute(select(GroupRecord))).scalar_one()
     assert att == ["isla.brennan", "nadia.farouk", "tom.hollis", "yasmin.shah"]
-    assert [(a.text, a.due_on) for a in acts] == [("Check the lunchtime rota", dt.date(2026, 12, 4)),
-                                                  ("New action", dt.date(2026, 12, 2))]
+    assert [(a.text, a.due_on) for a in acts] == [
+        ("Check the lunchtime rota", dt.date(2026, 12, 4)),
+        ("New action", dt.date(2026, 12, 2)),
+    ]
     assert rec.current_version == 2
 
     await delivery.run()
     assert sorted(p.name for p in delivery.channel_dir.iterdir()) == [
-        "2026-11-23 Group supervision - Willow Class-v2.docx", "2026-11-23 Group supervision - Willow Class.docx"]
+        "2026-11-23 Group supervision - Willow Class-v2.docx",
+        "2026-11-23 Group supervision - Willow Class.docx",
+    ]
     v2 = Document(str(delivery.channel_dir / "2026-11-23 Group supervision - Willow Class-v2.docx"))
     text = "\n".join(p.text for p in v2.paragraphs)
     assert "What changed: Yasmin was there; Grace was not." in text
-    posted = [s.activity["attachments"][0]["content"] for s in connector.sent
-              if s.conversation_id.startswith(CHANNEL["id"])]
+    posted = [
+        s.activity["attachments"][0]["content"] for s in connector.sent if s.conversation_id.startswith(CHANNEL["id"])
+    ]
     assert len(posted) == 1 and "amended (version 2)" in json.dumps(posted[0])
-    assert "2026-11-23 Group supervision - Willow Class.docx" in json.dumps(posted[0])   # earlier one is kept
+    assert "2026-11-23 Group supervision - Willow Class.docx" in json.dumps(posted[0])  # earlier one is kept
 
 
 async def test_amending_before_delivery_reads_the_text_from_the_outbox(teams, db, school):
@@ -526,9 +630,16 @@ async def test_amendment_refuses_actions_of_another_record(teams, db, school):
     async with db.session() as s:
         r1 = (await s.execute(select(GroupRecord).where(GroupRecord.session_id == s1))).scalar_one()
         other = (await s.execute(select(RecordAction).where(RecordAction.record_id != r1.id))).scalar_one()
-    status, body = await teams.submit(amara, "grouprec.submit", {
-        "record_id": r1.id, "draft_key": "f" * 32, "action_ids": {"0": other.id},
-        **filled(att_group="tom.hollis", amend_note="x")})
+    status, body = await teams.submit(
+        amara,
+        "grouprec.submit",
+        {
+            "record_id": r1.id,
+            "draft_key": "f" * 32,
+            "action_ids": {"0": other.id},
+            **filled(att_group="tom.hollis", amend_note="x"),
+        },
+    )
     assert "can't do that" in text_of(body)
 
 
@@ -565,7 +676,7 @@ async def test_dead_lettered_upload_is_marked_and_the_submitter_told(teams, db, 
     card = await open_record(teams, amara, sid)
     await click(teams, amara, card, "Submit record", filled())
     services = teams.app[SERVICES]
-    hooks = services.router.hooks.dead["files.channel_upload"]   # the journey's own, as it registered them
+    hooks = services.router.hooks.dead["files.channel_upload"]  # the journey's own, as it registered them
 
     async def on_dead(row):
         for hook in hooks:
@@ -573,6 +684,7 @@ async def test_dead_lettered_upload_is_marked_and_the_submitter_told(teams, db, 
 
     async def broken(payload):
         from bot.outbox import PermanentFailure
+
         raise PermanentFailure("access refused")
 
     worker = OutboxWorker(db, {"files.channel_upload": broken}, clock=services.clock, on_dead_letter=on_dead)
@@ -584,7 +696,7 @@ async def test_dead_lettered_upload_is_marked_and_the_submitter_told(teams, db, 
         upload = (await s.execute(select(OutboxRow).where(OutboxRow.kind == "files.channel_upload"))).scalar_one()
     assert v.status == "failed" and note.payload["staff_id"] == "amara.okafor"
     assert "lunchtime" not in json.dumps(note.payload)
-    assert upload.payload["content_b64"]          # the only copy is still there to requeue
+    assert upload.payload["content_b64"]  # the only copy is still there to requeue
 
 
 async def test_on_record_delivered_is_idempotent(teams, db, school):
@@ -596,13 +708,16 @@ async def test_on_record_delivered_is_idempotent(teams, db, school):
         vid = (await s.execute(select(GroupRecordVersion.id))).scalar_one()
     for _ in range(2):
         async with db.session() as s:
-            await journey.on_record_delivered(s, vid, {"web_url": "https://files.example/r.docx",
-                                                      "name": "r.docx", "item_id": "r.docx"}, school=school)
+            await journey.on_record_delivered(
+                s,
+                vid,
+                {"web_url": "https://files.example/r.docx", "name": "r.docx", "item_id": "r.docx"},
+                school=school,
+            )
     assert await count(db, OutboxRow, OutboxRow.kind == "teams.channel") == 1
     async with db.session() as s:
         row = (await s.execute(select(OutboxRow).where(OutboxRow.kind == "teams.channel"))).scalar_one()
-    assert row.payload["fallback_staff_ids"] == [m.id for m in school.data.staff if "dsl" in
-                                                 {r.value for r in m.roles}]
+    assert row.payload["fallback_staff_ids"] == [m.id for m in school.data.staff if "dsl" in {r.value for r in m.roles}]
     assert "https://files.example/r.docx" in row.payload["fallback_text"]
 
 
@@ -614,8 +729,9 @@ async def test_delivered_hook_ignores_other_journeys_uploads(teams, db, school):
     async with db.session() as s:
         vid = (await s.execute(select(GroupRecordVersion.id))).scalar_one()
         # Another journey's channel upload that happens to carry the same record_id number.
-        await journey.on_record_delivered(s, vid, {"web_url": "https://elsewhere.example/x", "name": "x.docx"},
-                                          school=school, key="one_to_one:file:1")
+        await journey.on_record_delivered(
+            s, vid, {"web_url": "https://elsewhere.example/x", "name": "x.docx"}, school=school, key="one_to_one:file:1"
+        )
         await journey.on_record_failed(s, vid, school=school, key="one_to_one:file:1")
     async with db.session() as s:
         v = await s.get(GroupRecordVersion, vid)

@@ -7,6 +7,7 @@ supervision pairings between those people (a store insert, as in tests/journeys/
 makes a pairing without an allocator, and the allocators are personas). What the seed could not reach is reported
 by `missing_kinds`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,30 +24,51 @@ PAIRINGS = [("kate.lowther", "isla.brennan"), ("marcus.fenwick", "joseph.adeyemi
 
 #: Every kind of object the matrix names (table → what it is); each must exist for someone else after seeding.
 KINDS = {
-    "supervision_requests": "requests", "slot_offers": "slot offers", "supervision_meetings": "meetings",
-    "group_sessions": "group sessions", "group_records": "group records",
-    "group_record_versions": "group record versions", "record_actions": "group record actions",
-    "group_record_drafts": "group-record drafts", "targeted_records": "1:1 records",
-    "targeted_record_drafts": "1:1 drafts", "targeted_actions": "1:1 actions",
-    "supervision_agreements": "agreements", "supervisor_pool": "pool members", "mop_up_proposals": "mop-up proposals",
+    "supervision_requests": "requests",
+    "slot_offers": "slot offers",
+    "supervision_meetings": "meetings",
+    "group_sessions": "group sessions",
+    "group_records": "group records",
+    "group_record_versions": "group record versions",
+    "record_actions": "group record actions",
+    "group_record_drafts": "group-record drafts",
+    "targeted_records": "1:1 records",
+    "targeted_record_drafts": "1:1 drafts",
+    "targeted_actions": "1:1 actions",
+    "supervision_agreements": "agreements",
+    "supervisor_pool": "pool members",
+    "mop_up_proposals": "mop-up proposals",
 }
 
 
 async def pair(db, supervisor: str, supervisee: str) -> int:
     from bot.store.models_request import Meeting, Pairing
+
     started = dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc)
     async with db.session() as s:
         p = Pairing(supervisee_id=supervisee, supervisor_id=supervisor, started_at=started)
         s.add(p)
         await s.flush()
         n = (await s.execute(select(func.count()).select_from(Meeting))).scalar_one()
-        for i, day in enumerate((12, 19, 33)):      # two that happened, one still to come (3 December)
+        for i, day in enumerate((12, 19, 33)):  # two that happened, one still to come (3 December)
             start = dt.datetime(2026, 11, 1, 14, tzinfo=dt.timezone.utc) + dt.timedelta(days=day - 1)
-            s.add(Meeting(kind="one_to_one", pairing_id=p.id, supervisor_id=supervisor, supervisee_id=supervisee,
-                          starts_at=start, ends_at=start + dt.timedelta(hours=1), local_date=start.date(),
-                          half_term="2026-27 Autumn 2", status="booked", event_key=f"seed-m{n + i}",
-                          offer_nonce=f"seed-o{n + i}", booked_by=supervisor,
-                          booked_at=start - dt.timedelta(days=3)))
+            s.add(
+                Meeting(
+                    kind="one_to_one",
+                    pairing_id=p.id,
+                    supervisor_id=supervisor,
+                    supervisee_id=supervisee,
+                    starts_at=start,
+                    ends_at=start + dt.timedelta(hours=1),
+                    local_date=start.date(),
+                    half_term="2026-27 Autumn 2",
+                    status="booked",
+                    event_key=f"seed-m{n + i}",
+                    offer_nonce=f"seed-o{n + i}",
+                    booked_by=supervisor,
+                    booked_at=start - dt.timedelta(days=3),
+                )
+            )
         return p.id
 
 
@@ -75,24 +97,54 @@ async def press(driver, who, card: dict, verb: str, answers: dict) -> dict:
     return _card(body)
 
 
-GROUP_ANSWERS = {"f_summary": "Seeded group discussion.", "f_confidentiality": "true",
-                 "act_0_text": "Seeded group action", "act_0_due": "2026-12-01"}
-ONE_TO_ONE_ANSWERS = {"sess_date": "2026-11-19", "f_previous_actions": "None.", "f_discussion": "Seeded 1:1 talk.",
-                      "f_wellbeing": "Fine.", "f_reflections": "Seeded.", "f_confidentiality": "true",
-                      "f_next_session": "2026-12-03", "act_0_text": "Seeded 1:1 action", "act_0_due": "2026-12-01"}
-AGREE = {"ag_date": "2026-11-19", "ag_frequency": "half_termly", "ag_minutes": "60", "ag_confidential": "true",
-         "ag_records": "true", "ag_cancel": "true", "ag_difficulty": "true"}
+GROUP_ANSWERS = {
+    "f_summary": "Seeded group discussion.",
+    "f_confidentiality": "true",
+    "act_0_text": "Seeded group action",
+    "act_0_due": "2026-12-01",
+}
+ONE_TO_ONE_ANSWERS = {
+    "sess_date": "2026-11-19",
+    "f_previous_actions": "None.",
+    "f_discussion": "Seeded 1:1 talk.",
+    "f_wellbeing": "Fine.",
+    "f_reflections": "Seeded.",
+    "f_confidentiality": "true",
+    "f_next_session": "2026-12-03",
+    "act_0_text": "Seeded 1:1 action",
+    "act_0_due": "2026-12-01",
+}
+AGREE = {
+    "ag_date": "2026-11-19",
+    "ag_frequency": "half_termly",
+    "ag_minutes": "60",
+    "ag_confidential": "true",
+    "ag_records": "true",
+    "ag_cancel": "true",
+    "ag_difficulty": "true",
+}
 
 
 async def group_session(db, day: int, facilitator: str) -> int:
     """A scheduled class session (a store insert, as tests/journeys/test_group_record.py does)."""
     from bot.store.models_sessions import GroupSession
+
     start = dt.datetime(2026, 11, day, 9, tzinfo=dt.timezone.utc)
     async with db.session() as s:
-        row = GroupSession(kind="class", group_id="birch", title="Group supervision", starts_at=start,
-                           ends_at=start + dt.timedelta(hours=1), local_date=start.date(), half_term="2026-27 Autumn 2",
-                           facilitator_id=facilitator, status="scheduled", external_support=False,
-                           created_by=facilitator, created_at=start - dt.timedelta(days=7))
+        row = GroupSession(
+            kind="class",
+            group_id="birch",
+            title="Group supervision",
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=1),
+            local_date=start.date(),
+            half_term="2026-27 Autumn 2",
+            facilitator_id=facilitator,
+            status="scheduled",
+            external_support=False,
+            created_by=facilitator,
+            created_at=start - dt.timedelta(days=7),
+        )
         s.add(row)
         await s.flush()
         return row.id
@@ -104,6 +156,7 @@ async def _drafts(driver, db, school) -> None:
     supervises Nadia Farouk) with a session to come, his 1:1 draft and the agreement he proposed, and a request
     Isla Brennan has just made."""
     from tests.fakes.teams import person
+
     marcus, samuel = person(school, "marcus.fenwick"), person(school, "samuel.kerr")
     isla = person(school, "isla.brennan")
     sid = await group_session(db, 18, "marcus.fenwick")
@@ -121,6 +174,7 @@ async def _drafts(driver, db, school) -> None:
 async def _journeys(driver, db, school, services) -> None:
     """The objects the button sweep does not reach, made by the journeys themselves (as the journey tests do)."""
     from tests.fakes.teams import person
+
     sessions = [await group_session(db, 16, "helen.ashdown"), await group_session(db, 17, "marcus.fenwick")]
     helen, marcus = person(school, "helen.ashdown"), person(school, "marcus.fenwick")
     kate = person(school, "kate.lowther")
@@ -170,8 +224,11 @@ def files_snapshot(root: Path) -> dict[str, str]:
     """Every file under LOCAL_M365_DIR (uploaded documents, the local backend's own state), by content hash."""
     if not root.exists():
         return {}
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 async def snapshot(db, m365_dir: Path) -> tuple[dict, dict]:
@@ -181,7 +238,10 @@ async def snapshot(db, m365_dir: Path) -> tuple[dict, dict]:
 def diff(before: tuple[dict, dict], after: tuple[dict, dict]) -> list[str]:
     """What changed, by table and file name and row count only (never content: it is safeguarding data)."""
     (sb, fb), (sa, fa) = before, after
-    out = [f"{t}: {len(sb.get(t, []))}→{len(sa.get(t, []))} rows" for t in sorted(set(sb) | set(sa))
-           if sb.get(t) != sa.get(t)]
+    out = [
+        f"{t}: {len(sb.get(t, []))}→{len(sa.get(t, []))} rows"
+        for t in sorted(set(sb) | set(sa))
+        if sb.get(t) != sa.get(t)
+    ]
     out += [f"file {name}" for name in sorted(set(fb) | set(fa)) if fb.get(name) != fa.get(name)]
     return out

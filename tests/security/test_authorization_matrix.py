@@ -24,6 +24,7 @@ store (so the refusals are about whose object it is, not about data that could n
 after every refusal (they may change the store) and must answer 200 too. Run with -s for the figure. SQLite runs
 the whole matrix; PostgreSQL a smoke subset.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,12 +48,13 @@ PERSONAS = ["grace.mensah", "tom.hollis", "priya.raman", "daniel.whitcombe", "am
 @dataclass(frozen=True)
 class Row:
     """What acting on someone else's object means for this verb: `others` says who may (None: nobody)."""
+
     kind: str
     others: Callable[[StaffMember], bool] | None = None
 
     def allowed(self, actor: StaffMember | None) -> bool:
         if actor is None:
-            return False          # not on the staff list: nothing that names an object, nothing that writes
+            return False  # not on the staff list: nothing that names an object, nothing that writes
         if self.kind == "self":
             return True
         return self.others is not None and self.others(actor)
@@ -76,37 +78,96 @@ def allocator(a: StaffMember) -> bool:
 
 ROWS: dict[str, Row] = {
     # requests
-    "request.open": SELF, "request.list": SELF, "request.submit": OWN, "request.status": OWN,
-    "request.withdraw": OWN, "request.allocation": TEAM(allocator), "request.allocate": TEAM(allocator),
+    "request.open": SELF,
+    "request.list": SELF,
+    "request.submit": OWN,
+    "request.status": OWN,
+    "request.withdraw": OWN,
+    "request.allocation": TEAM(allocator),
+    "request.allocate": TEAM(allocator),
     # scheduling
-    "schedule.mine": SELF, "schedule.offer": OWN, "schedule.book": OWN, "meeting.view": OWN,
-    "meeting.rearrange": OWN, "meeting.cancel_start": OWN, "meeting.cancel": OWN, "schedule.pairing_offer": OWN,
+    "schedule.mine": SELF,
+    "schedule.offer": OWN,
+    "schedule.book": OWN,
+    "meeting.view": OWN,
+    "meeting.rearrange": OWN,
+    "meeting.cancel_start": OWN,
+    "meeting.cancel": OWN,
+    "schedule.pairing_offer": OWN,
     "schedule.pairing_end": OWN,
     # group records (the DSL team's: any of them may record a session or amend a record; drafts are their owner's)
-    "grouprec.start": SELF, "grouprec.open": TEAM(dsl), "grouprec.resume": OWN, "grouprec.adhoc": SELF,
-    "grouprec.adhoc_next": SELF, "grouprec.save": OWN, "grouprec.submit": OWN, "grouprec.discard": OWN,
-    "grouprec.amend": TEAM(dsl), "grouprec.schedule": SELF, "grouprec.schedule_submit": SELF,
-    "actions.list": SELF, "actions.done": TEAM(dsl), "actions.reopen": TEAM(dsl),
+    "grouprec.start": SELF,
+    "grouprec.open": TEAM(dsl),
+    "grouprec.resume": OWN,
+    "grouprec.adhoc": SELF,
+    "grouprec.adhoc_next": SELF,
+    "grouprec.save": OWN,
+    "grouprec.submit": OWN,
+    "grouprec.discard": OWN,
+    "grouprec.amend": TEAM(dsl),
+    "grouprec.schedule": SELF,
+    "grouprec.schedule_submit": SELF,
+    "actions.list": SELF,
+    "actions.done": TEAM(dsl),
+    "actions.reopen": TEAM(dsl),
     # compliance and reminders
-    "compliance.attendance": SELF, "compliance.attend": SELF, "compliance.mopup.propose": TEAM(dsl),
-    "compliance.mopup.confirm": TEAM(dsl), "compliance.mopup.decline": TEAM(dsl), "reminders.preview": SELF,
+    "compliance.attendance": SELF,
+    "compliance.attend": SELF,
+    "compliance.mopup.propose": TEAM(dsl),
+    "compliance.mopup.confirm": TEAM(dsl),
+    "compliance.mopup.decline": TEAM(dsl),
+    "reminders.preview": SELF,
     "reminders.send": TEAM(dsl),
     # specialist and enrichment sessions
-    "specialist.setup": SELF, "specialist.find": OWN, "specialist.book": OWN, "specialist.view": OWN,
-    "specialist.cancel": OWN, "enrichment.open": SELF, "enrichment.find": SELF,
+    "specialist.setup": SELF,
+    "specialist.find": OWN,
+    "specialist.book": OWN,
+    "specialist.view": OWN,
+    "specialist.cancel": OWN,
+    "enrichment.open": SELF,
+    "enrichment.find": SELF,
     # the supervisor pool (kept by the DSL team)
-    "pool.show": SELF, "pool.add": TEAM(dsl), "pool.retire": TEAM(dsl),
+    "pool.show": SELF,
+    "pool.add": TEAM(dsl),
+    "pool.retire": TEAM(dsl),
     # 1:1 records, agreements, agreed actions: the two people in the pairing only
-    "targeted.start": SELF, "targeted.open": OWN, "targeted.resume": OWN, "targeted.save": OWN,
-    "targeted.submit": OWN, "targeted.discard": OWN, "targeted.file": OWN, "agreement.show": SELF,
-    "agreement.form": OWN, "agreement.submit": OWN, "agreement.confirm": OWN, "targeted.actions": SELF,
-    "targeted.action_done": OWN, "targeted.action_reopen": OWN,
+    "targeted.start": SELF,
+    "targeted.open": OWN,
+    "targeted.resume": OWN,
+    "targeted.save": OWN,
+    "targeted.submit": OWN,
+    "targeted.discard": OWN,
+    "targeted.file": OWN,
+    "agreement.show": SELF,
+    "agreement.form": OWN,
+    "agreement.submit": OWN,
+    "agreement.confirm": OWN,
+    "targeted.actions": SELF,
+    "targeted.action_done": OWN,
+    "targeted.action_reopen": OWN,
     "help.show": SELF,
 }
 #: Typed commands (by their first word): none names an object; the permission decides.
-COMMAND_ROWS: dict[str, Row] = {w: SELF for w in (
-    "request", "requests", "sessions", "record", "schedule", "actions", "attendance", "reminders", "specialist",
-    "enrichment", "pool", "note", "agreement", "myactions", "help")}
+COMMAND_ROWS: dict[str, Row] = {
+    w: SELF
+    for w in (
+        "request",
+        "requests",
+        "sessions",
+        "record",
+        "schedule",
+        "actions",
+        "attendance",
+        "reminders",
+        "specialist",
+        "enrichment",
+        "pool",
+        "note",
+        "agreement",
+        "myactions",
+        "help",
+    )
+}
 
 
 def _router(teams):
@@ -116,6 +177,7 @@ def _router(teams):
 def test_every_verb_and_command_has_a_row():
     """A new verb or command without a row fails here, before it can ship without a decision."""
     from bot.journeys import build_router
+
     router = build_router()
     assert sorted(set(router.verbs) - set(ROWS)) == [], "verbs without a row in ROWS"
     assert sorted(set(ROWS) - set(router.verbs)) == [], "rows for verbs the router no longer has"
@@ -126,7 +188,7 @@ def test_every_verb_and_command_has_a_row():
 
 # ---- other people's real objects, by the field names the verbs read ----------------------------------------
 NOT_PERSONAS = set(matrix_kit.SEED_PEOPLE) | {"nadia.farouk"}
-NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)     # the `clock` fixture's
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)  # the `clock` fixture's
 
 
 #: Controls, filled in by `real_ids`: the owner of the object a verb's data names. With the very data every
@@ -146,13 +208,21 @@ async def real_ids(db) -> dict[str, dict]:
         async with db.session() as s:
             return (await s.execute(query.limit(1))).scalars().first()
 
-    req = await first(select(SupervisionRequest).where(SupervisionRequest.requester_id.in_(NOT_PERSONAS),
-                                                       SupervisionRequest.status.in_(("submitted", "allocated")))
-                      .order_by(SupervisionRequest.id))
-    meeting = await first(select(Meeting).where(Meeting.supervisor_id.in_(NOT_PERSONAS), Meeting.status == "booked",
-                                                Meeting.starts_at > NOW).order_by(Meeting.id))
-    pairing = await first(select(Pairing).where(Pairing.supervisor_id.in_(NOT_PERSONAS), Pairing.ended_at.is_(None))
-                          .order_by(Pairing.id))
+    req = await first(
+        select(SupervisionRequest)
+        .where(
+            SupervisionRequest.requester_id.in_(NOT_PERSONAS), SupervisionRequest.status.in_(("submitted", "allocated"))
+        )
+        .order_by(SupervisionRequest.id)
+    )
+    meeting = await first(
+        select(Meeting)
+        .where(Meeting.supervisor_id.in_(NOT_PERSONAS), Meeting.status == "booked", Meeting.starts_at > NOW)
+        .order_by(Meeting.id)
+    )
+    pairing = await first(
+        select(Pairing).where(Pairing.supervisor_id.in_(NOT_PERSONAS), Pairing.ended_at.is_(None)).order_by(Pairing.id)
+    )
     grec = await first(select(GroupRecord).order_by(GroupRecord.id))
     gdraft = await first(select(GroupRecordDraft).order_by(GroupRecordDraft.id))
     gaction = await first(select(RecordAction).order_by(RecordAction.id))
@@ -161,31 +231,55 @@ async def real_ids(db) -> dict[str, dict]:
     taction = await first(select(TargetedAction).order_by(TargetedAction.id))
     agreement = await first(select(SupervisionAgreement).order_by(SupervisionAgreement.id.desc()))
     proposal = await first(select(MopUpProposal).order_by(MopUpProposal.id))
-    assert all(o is not None for o in (req, meeting, pairing, grec, gdraft, gaction, trec, tdraft, taction,
-                                      agreement, proposal))
+    assert all(
+        o is not None
+        for o in (req, meeting, pairing, grec, gdraft, gaction, trec, tdraft, taction, agreement, proposal)
+    )
     assert gdraft.owner_id in NOT_PERSONAS and tdraft.owner_id in NOT_PERSONAS
-    assert {trec.supervisor_id, trec.supervisee_id, taction.supervisor_id, taction.supervisee_id,
-            agreement.supervisor_id, agreement.supervisee_id} <= NOT_PERSONAS
+    assert {
+        trec.supervisor_id,
+        trec.supervisee_id,
+        taction.supervisor_id,
+        taction.supervisee_id,
+        agreement.supervisor_id,
+        agreement.supervisee_id,
+    } <= NOT_PERSONAS
     owners.clear()
-    owners.update({
-        "request.withdraw": req.requester_id, "grouprec.save": gdraft.owner_id, "grouprec.submit": gdraft.owner_id,
-        "targeted.save": tdraft.owner_id, "targeted.submit": tdraft.owner_id,
-        "agreement.confirm": agreement.supervisee_id, "targeted.action_done": taction.owner_id,
-        "meeting.cancel": meeting.supervisor_id, "schedule.pairing_end": pairing.supervisor_id,
-    })
+    owners.update(
+        {
+            "request.withdraw": req.requester_id,
+            "grouprec.save": gdraft.owner_id,
+            "grouprec.submit": gdraft.owner_id,
+            "targeted.save": tdraft.owner_id,
+            "targeted.submit": tdraft.owner_id,
+            "agreement.confirm": agreement.supervisee_id,
+            "targeted.action_done": taction.owner_id,
+            "meeting.cancel": meeting.supervisor_id,
+            "schedule.pairing_end": pairing.supervisor_id,
+        }
+    )
     return {
         "request": {"request_id": req.id, "supervisor_id": "kate.lowther"},
         "schedule": {"request_id": req.id, "pairing_id": pairing.id, "meeting_id": meeting.id, "confirm": True},
         "meeting": {"meeting_id": meeting.id, "cancelling": True},
-        "grouprec": {**matrix_kit.PRESSED["grouprec.save"], "session_id": gdraft.session_id,
-                     "draft_key": gdraft.draft_key, "record_id": None},
+        "grouprec": {
+            **matrix_kit.PRESSED["grouprec.save"],
+            "session_id": gdraft.session_id,
+            "draft_key": gdraft.draft_key,
+            "record_id": None,
+        },
         # A record card carries the record instead of the session (amending: bot/journeys/group_record.py).
         "grouprec.amend": {"record_id": grec.id},
         "actions": {"action_id": gaction.id, "action_ids": [gaction.id]},
         "compliance": {"proposal": proposal.id},
         "pool": {"staff_id": "kate.lowther"},
-        "targeted": {**matrix_kit.PRESSED["targeted.save"], "draft_key": tdraft.draft_key,
-                     "supervisee": tdraft.supervisee_id, "record_id": trec.id, "action_id": taction.id},
+        "targeted": {
+            **matrix_kit.PRESSED["targeted.save"],
+            "draft_key": tdraft.draft_key,
+            "supervisee": tdraft.supervisee_id,
+            "record_id": trec.id,
+            "action_id": taction.id,
+        },
         "agreement": {"pairing_id": agreement.pairing_id, "agreement_id": agreement.id, **matrix_kit.AGREE},
     }
 
@@ -212,13 +306,13 @@ def _answered(status: int, body, sent: list) -> bool:
 
 
 LAST_SHOWN: list[str] = [""]
-SEEDED = "Seeded"      # in every text the seed typed (matrix_kit answers, hostile._filled)
+SEEDED = "Seeded"  # in every text the seed typed (matrix_kit answers, hostile._filled)
 MATRIX_TEXT = "Typed during the matrix."
 
 
 async def attempt(teams, who: Person, what: str, data: dict | None) -> tuple[int, bool]:
     teams.connector.clear()
-    if data is None:   # a typed command
+    if data is None:  # a typed command
         status = await teams.say(who, what)
         body = None
     else:
@@ -241,8 +335,9 @@ async def controls(teams, db, school, m365: Path, harvested, ids, failures: list
             failures.append(f"control: {verb} by its owner {owner} with the same data changed nothing")
 
 
-async def _matrix(teams, db, school, settings, *, only: set[str] | None = None,
-                  personas: list[str] = PERSONAS) -> tuple[int, int, list[str]]:
+async def _matrix(
+    teams, db, school, settings, *, only: set[str] | None = None, personas: list[str] = PERSONAS
+) -> tuple[int, int, list[str]]:
     """The matrix (every verb and command × `personas`, or only the verbs and commands in `only`)."""
     router = _router(teams)
     harvest = await matrix_kit.seed(teams, db, school, router, teams.app[SERVICES])
@@ -279,7 +374,7 @@ async def _matrix(teams, db, school, settings, *, only: set[str] | None = None,
     refused_n = 0
     refused_first = sorted(attempts, key=lambda a: not a[3])
     allowed_from = next(i for i, a in enumerate(refused_first) if not a[3])
-    for i, (what, data, p, refused, by_router) in enumerate(refused_first):   # every refused pair first
+    for i, (what, data, p, refused, by_router) in enumerate(refused_first):  # every refused pair first
         if i == allowed_from:
             await controls(teams, db, school, m365, harvested, ids, failures)
         before = await matrix_kit.snapshot(db, m365) if refused else None
@@ -310,16 +405,36 @@ async def test_role_by_action_matrix(teams, db, school, settings):
 
 #: The PostgreSQL smoke subset: the object-owning verbs (drafts, records, requests, meetings, agreements, actions)
 #: and a few team-wide ones, by a member of staff, a supervisor, the DSL and someone not on the staff list.
-SMOKE = {"request.status", "request.withdraw", "request.allocate", "meeting.view", "meeting.cancel",
-         "schedule.pairing_end", "grouprec.save", "grouprec.submit", "grouprec.discard", "grouprec.amend",
-         "actions.done", "targeted.open", "targeted.save", "targeted.submit", "targeted.file", "agreement.confirm",
-         "targeted.action_done", "pool.retire", "compliance.mopup.confirm", "record", "note"}
+SMOKE = {
+    "request.status",
+    "request.withdraw",
+    "request.allocate",
+    "meeting.view",
+    "meeting.cancel",
+    "schedule.pairing_end",
+    "grouprec.save",
+    "grouprec.submit",
+    "grouprec.discard",
+    "grouprec.amend",
+    "actions.done",
+    "targeted.open",
+    "targeted.save",
+    "targeted.submit",
+    "targeted.file",
+    "agreement.confirm",
+    "targeted.action_done",
+    "pool.retire",
+    "compliance.mopup.confirm",
+    "record",
+    "note",
+}
 
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("db", ["postgres"], indirect=True)
 async def test_role_by_action_matrix_smoke_on_postgres(teams, db, school, settings):
-    n, refused, failures = await _matrix(teams, db, school, settings, only=SMOKE,
-                                         personas=["tom.hollis", "priya.raman", "amara.okafor", "stranger"])
+    n, refused, failures = await _matrix(
+        teams, db, school, settings, only=SMOKE, personas=["tom.hollis", "priya.raman", "amara.okafor", "stranger"]
+    )
     assert not failures, "\n".join(failures)
     assert n == len(SMOKE) * 4 and refused > n // 2
