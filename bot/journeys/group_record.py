@@ -316,6 +316,12 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply:
     done = await GROUP.submitted(s, key)
     if done is not None:
         return Reply.of(await view.submitted_card(services, s, done, already=True))
+    try:
+        # A card's key is its owner's: submitting under another DSL's draft key would file under their key and
+        # delete their draft (found by tests/security/test_authorization_matrix.py).
+        await GROUP.find_own(s, key, turn.actor.id)
+    except NotYours:
+        return tampered(turn, "someone else's draft")
     target = await _target_from_data(services, turn, s)
     if isinstance(target, Reply):
         return target

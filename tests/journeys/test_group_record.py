@@ -301,6 +301,13 @@ async def test_a_draft_belongs_to_the_dsl_who_started_it(teams, db, school):
         marcus, "grouprec.save", {"session_id": sid, "draft_key": key, "f_summary": "overwritten"}
     )
     assert "can't do that" in text_of(body)
+    # Nor can he file a record under her key (it filed under her key and deleted her draft: found by the
+    # authorisation matrix, tests/security/test_authorization_matrix.py).
+    status, body = await teams.submit(
+        marcus, "grouprec.submit", {"session_id": sid, "draft_key": key, **filled(act_0_owner="marcus.fenwick")}
+    )
+    assert "can't do that" in text_of(body)
+    assert await count(db, GroupRecord) == 0 and await count(db, GroupRecordDraft) == 1
     async with db.session() as s:
         d = (await s.execute(select(GroupRecordDraft))).scalar_one()
     assert d.content["f_summary"] == "Amara's words"
