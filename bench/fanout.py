@@ -266,7 +266,8 @@ async def spawn(args, tmp: Path, url: str, schema: str, teams_url: str):
         stdout=asyncio.subprocess.PIPE, env=os.environ | {"PYTHONPATH": str(ROOT)})
 
 
-async def main(args) -> None:
+async def main(args) -> dict:
+    """The run; prints the figures and returns them (tests/faults runs a small one)."""
     import logging
     logging.disable(logging.WARNING)
     teams = await TeamsDouble(args.inject_429).start()
@@ -315,6 +316,8 @@ async def main(args) -> None:
             print(f"  {5 * k:4d}s  {sum(1 for t in times if a <= t < b) / 5:5.1f}/s  "
                   f"429s={sum(1 for t in teams.rejected if a <= t < b)}")
     print(f"msgs_per_s={rate:.1f} lost={lost} duplicates={duplicates}")
+    return {"staff": args.staff, "killed_at": killed_at, "accepted": len(times), "unique": len(per_conv),
+            "msgs_per_s": rate, "lost": lost, "duplicates": duplicates}
 
 
 def parse(argv=None):
