@@ -17,8 +17,7 @@ from sqlalchemy import text, update
 
 from bot.store import Database
 from bot.store.models_outbox import OutboxRow
-from tests.app.test_shutdown import (BURST, Bot, delivered_markers, marker, outbox_rows, seed_burst,  # noqa: F401
-                                     store_url, wait_for)
+from tests.app.test_shutdown import BURST, Bot, delivered_markers, marker, outbox_rows, seed_burst, store_url, wait_for  # noqa: F401
 from tests.fakes.connector import ConnectorDouble
 
 
