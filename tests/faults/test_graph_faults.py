@@ -74,8 +74,12 @@ async def run_until_settled(worker, db, clock, *, step_seconds: float = 5, max_m
     raise AssertionError({r.key: (r.status, r.attempts, r.last_error) for r in await rows(db)})
 
 
-def assert_each_delivered_once(double, n: int = 4) -> None:
+def assert_each_delivered_once(double, n: int = 4, record=None) -> None:
     """From the double's own state: n events (one per booking), n files, each once, none renamed, none partial."""
+    if record is not None:
+        record("graph_requests", len(double.requests))
+        record("faults_injected", sum(f.hits for f in double.faults))
+        record("events", len(double.events))
     assert len(double.events) == n, sorted(double.events)
     drive_id, _ = double.channels[(TEAM_ID, CHANNEL_ID)]
     files = double.files(drive_id)
@@ -85,7 +89,8 @@ def assert_each_delivered_once(double, n: int = 4) -> None:
 
 
 @pytest.mark.parametrize("minutes", [20, 90])
-async def test_graph_down_for_minutes_then_everything_once(graph_backend, double, school, sqlite_db, clock, minutes):
+async def test_graph_down_for_minutes_then_everything_once(graph_backend, double, school, sqlite_db,
+                                                         clock, minutes, record_property):
     """Every Graph route answers 503 for 20 or 90 minutes (moved clock): rows wait and back off, none is
     dead-lettered (8 attempts are used up in about 10 minutes: attempts alone must not kill a row during an
     outage); when Graph is back every meeting and every file exists exactly once."""
@@ -103,12 +108,14 @@ async def test_graph_down_for_minutes_then_everything_once(graph_backend, double
     assert outage.hits < 16 * minutes                   # …with backoff, not every 10 s tick (8 rows)
     assert not double.events
     double.up()
+    record_property("outage_answers", outage.hits)
     await run_until_settled(worker, sqlite_db, clock)
-    assert_each_delivered_once(double)
+    assert_each_delivered_once(double, record=record_property)
     assert all(not r.last_error or "503" in r.last_error for r in await rows(sqlite_db))
 
 
-async def test_an_outage_longer_than_the_patience_dead_letters(graph_backend, double, school, sqlite_db, clock):
+async def test_an_outage_longer_than_the_patience_dead_letters(graph_backend, double, school, sqlite_db, clock,
+                                                               record_property):
     """The other side of the patience: a row that has failed for longer than OUTAGE_PATIENCE is dead-lettered (the
     DSL team is told), rather than retried for ever."""
     backend = graph_backend.default
@@ -121,9 +128,11 @@ async def test_an_outage_longer_than_the_patience_dead_letters(graph_backend, do
         clock.advance(minutes=5)
     assert {r.status for r in await rows(sqlite_db)} == {"dead"}
     assert not double.events
+    record_property("dead_lettered", 1)
 
 
-async def test_429_storm_honours_retry_after_and_delivers_once(graph_backend, double, school, sqlite_db, clock):
+async def test_429_storm_honours_retry_after_and_delivers_once(graph_backend, double, school, sqlite_db, clock,
+                                                               record_property):
     """Every event create and every upload is throttled with Retry-After: 30 for a while. No row is tried again
     before its 30 s (the double saw no request in between), then each is delivered once."""
     backend = graph_backend.default
@@ -142,10 +151,11 @@ async def test_429_storm_honours_retry_after_and_delivers_once(graph_backend, do
     assert len(double.requests) > first
     await run_until_settled(worker, sqlite_db, clock)
     assert sum(f.hits for f in storm) == 24             # the whole storm was weathered
-    assert_each_delivered_once(double)
+    assert_each_delivered_once(double, record=record_property)
 
 
-async def test_timeouts_whose_work_went_through_are_not_repeated(graph_backend, double, school, sqlite_db, clock):
+async def test_timeouts_whose_work_went_through_are_not_repeated(graph_backend, double, school, sqlite_db, clock,
+                                                                 record_property):
     """Graph answers too slowly (after the client's 1 s timeout) but does the work: the event and the file exist.
     The retry finds them (transactionId; same name and hash) instead of booking or uploading a second copy."""
     backend = graph_backend(timeout_seconds=1)
@@ -161,11 +171,12 @@ async def test_timeouts_whose_work_went_through_are_not_repeated(graph_backend, 
         await asyncio.sleep(0.05)
     await run_until_settled(worker, sqlite_db, clock)
     assert len(double.find("POST", r"/events$")) >= 3                    # asked again…
-    assert_each_delivered_once(double, n=2)                               # …and still one of each
+    assert_each_delivered_once(double, n=2, record=record_property)   # …and still one of each
 
 
 @pytest.mark.parametrize("answer", ["refused", "lost"])
-async def test_5xx_on_the_last_chunk_of_an_upload_session(graph_backend, double, school, sqlite_db, clock, answer):
+async def test_5xx_on_the_last_chunk_of_an_upload_session(graph_backend, double, school, sqlite_db, clock, answer,
+                                                         record_property):
     """A 500 on the final byte range (only that one: matched on its Content-Range), repeatedly, so the inline
     resume gives up and the outbox tries again later. "refused": Graph kept nothing. "lost": Graph completed the
     file and the 500 is what came back. Either way the channel ends with one copy, whole, under its own name."""
@@ -185,5 +196,7 @@ async def test_5xx_on_the_last_chunk_of_an_upload_session(graph_backend, double,
     assert all(c.headers["Content-Range"].startswith(f"bytes {3 * CHUNK}-") for c in chunks if c.status == 500)
     await run_until_settled(worker, sqlite_db, clock)
     drive_id, _ = double.channels[(TEAM_ID, CHANNEL_ID)]
+    record_property("last_chunk_500s", fault.hits)
+    record_property("files", len(double.files(drive_id)))
     assert double.files(drive_id) == {"Safeguarding/Record 0.docx": blob(0)}
     assert not double.sessions

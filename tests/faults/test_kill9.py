@@ -33,7 +33,7 @@ async def expire_leases(url: str) -> int:
         await db.close()
 
 
-async def test_kill_9_during_an_outbox_drain_delivers_every_message_once(store_url, tmp_path):
+async def test_kill_9_during_an_outbox_drain_delivers_every_message_once(store_url, tmp_path, record_property):
     connector = await ConnectorDouble(delay=1.0).start()     # each message is accepted, then answered 1 s later
     first = second = None
     try:
@@ -62,6 +62,10 @@ async def test_kill_9_during_an_outbox_drain_delivers_every_message_once(store_u
         sent = delivered_markers(connector)
         assert set(sent) == {marker(i) for i in range(BURST)}             # nothing lost
         twice = sorted(m for m, n in sent.items() if n > 1)
+        record_property("messages", BURST)
+        record_property("on_the_wire_at_kill", sum(by_first.values()))
+        record_property("lost", BURST - len(sent))
+        record_property("duplicates", sum(n - 1 for n in sent.values()))
         # Only a message Teams had accepted when the bot died can come twice (the answer never reached the bot);
         # none that had not been sent yet.
         assert set(twice) <= set(by_first), twice
@@ -76,7 +80,7 @@ async def test_kill_9_during_an_outbox_drain_delivers_every_message_once(store_u
 
 
 @pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def test_kill_9_during_a_reminder_fan_out_sends_each_reminder_once(store):
+async def test_kill_9_during_a_reminder_fan_out_sends_each_reminder_once(store, record_property):
     from bench.fanout import main, parse
 
     argv = ["--staff", "240", "--kill-at", "0.4", "--inject-429", "0.02"] + (["--sqlite"] if store == "sqlite" else [])
@@ -84,6 +88,8 @@ async def test_kill_9_during_a_reminder_fan_out_sends_each_reminder_once(store):
         figures = await main(parse(argv))
     finally:
         logging.disable(logging.NOTSET)       # the bench silences logging for its own output
+    for k in ("staff", "killed_at", "lost", "duplicates"):
+        record_property(k, figures[k])
     assert 0 < figures["killed_at"] < figures["staff"]                  # killed part-way
     assert figures["lost"] == 0 and figures["unique"] == figures["staff"]
     assert figures["duplicates"] == 0
