@@ -54,6 +54,11 @@ def _title(body) -> str:
         return ""
 
 
+def _error_type(error: str | None) -> str:
+    words = (error or "").replace("gave up after", "").split(":")
+    return next((w.strip().split()[-1] for w in words if w.strip() and w.strip().split()[-1][:1].isupper()), "?")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -169,9 +174,11 @@ async def run(n: int, store: str, tmp: Path) -> dict:
     async with db.session() as s:
         requests = (await s.execute(select(func.count()).select_from(SupervisionRequest))).scalar_one()
         records = (await s.execute(select(func.count()).select_from(GroupRecordVersion))).scalar_one()
+        # kind:status, and for a dead row the error's type only (its text may name a file).
         pending = dict(collections.Counter(
-            f"{r.kind}:{r.status}" for r in (await s.execute(select(OutboxRow.kind, OutboxRow.status)
-                                                             .where(OutboxRow.status != "delivered"))).all()))
+            f"{r.kind}:{r.status}" + (f":{_error_type(r.last_error)}" if r.status == "dead" else "")
+            for r in (await s.execute(select(OutboxRow.kind, OutboxRow.status, OutboxRow.last_error)
+                                      .where(OutboxRow.status != "delivered"))).all()))
     posts = collections.Counter((p.conversation_id, str(p.activity.get("attachments"))) for p in connector.sent
                                 if p.reply_to is None and not p.updated)
     duplicates = sum(c - 1 for c in posts.values() if c > 1)
