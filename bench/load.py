@@ -86,7 +86,9 @@ async def seed_sessions(db, n: int) -> list[int]:
     ids = []
     async with db.session() as s:
         for i in range(n):
-            start = NOW - dt.timedelta(days=1, minutes=i)
+            # Spread over ten days: a record's file is named by group and date, and a hundred of one group on
+            # one day would run out of "(2)" … "(99)" names.
+            start = NOW - dt.timedelta(days=1 + i % 10, minutes=i)
             row = GroupSession(kind="class", group_id="willow", title="Group supervision", starts_at=start,
                                ends_at=start + dt.timedelta(hours=1), local_date=start.date(),
                                half_term="2026-27 Autumn 2", facilitator_id=RECORDER, status="scheduled",
