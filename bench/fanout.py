@@ -15,6 +15,7 @@
 
 Last line: ``msgs_per_s=… lost=… duplicates=…``. Prints figures; never a pass/fail.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,13 @@ def make_school(n: int, path: Path) -> None:
     groups += [{"id": f"team{i:02d}", "name": f"Team {i:02d}", "kind": "non_class"} for i in range(10)]
     staff = []
     for i in range(n):
-        member = {"id": f"staff{i:05d}", "name": f"Bench Person{i:05d}", "email": f"staff{i:05d}@bench.example",
-                  "aad_object_id": str(uuid.UUID(int=i + 1)), "group": groups[i % len(groups)]["id"]}
+        member = {
+            "id": f"staff{i:05d}",
+            "name": f"Bench Person{i:05d}",
+            "email": f"staff{i:05d}@bench.example",
+            "aad_object_id": str(uuid.UUID(int=i + 1)),
+            "group": groups[i % len(groups)]["id"],
+        }
         if i < DSL_COUNT:
             member["roles"] = ["dsl", "allocator"] if i == 0 else ["dsl"]
         staff.append(member)
@@ -68,6 +74,7 @@ def make_school(n: int, path: Path) -> None:
 def load_bench_school(path: str):
     """The same School the YAML gives, validated by the same model, read from the JSON copy."""
     from bot.school.config import School, SchoolFile
+
     return School(SchoolFile.model_validate(json.loads(Path(path).with_suffix(".json").read_text())), Path(path))
 
 
@@ -81,7 +88,7 @@ class TeamsDouble:
         self.inject_429 = inject_429
         self.app_times: collections.deque[float] = collections.deque()
         self.conv_times: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
-        self.accepted: list[tuple[float, str, str, str | None]] = []   # (t, conversation, title, marker)
+        self.accepted: list[tuple[float, str, str, str | None]] = []  # (t, conversation, title, marker)
         self.by_conv: dict[str, list[str]] = collections.defaultdict(list)
         self.limit_429 = 0
         self.limit_429_app = 0
@@ -103,6 +110,7 @@ class TeamsDouble:
 
     async def post(self, request):
         from aiohttp import web
+
         self.requests += 1
         now = time.monotonic()
         cid = request.match_info["cid"]
@@ -116,8 +124,9 @@ class TeamsDouble:
             self.limit_429 += 1
             self.limit_429_app += app_wait > 0
             self.rejected.append(now)
-            return web.json_response({"error": {"code": "Throttled"}}, status=429,
-                                     headers={"Retry-After": str(max(1, math.ceil(wait)))})
+            return web.json_response(
+                {"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": str(max(1, math.ceil(wait)))}
+            )
         if self.rng.random() < self.inject_429:
             self.injected_429 += 1
             return web.json_response({"error": {"code": "Throttled"}}, status=429, headers={"Retry-After": "1"})
@@ -137,10 +146,12 @@ class TeamsDouble:
     async def chat_messages(self, request):
         """A Graph-like read of one chat: the markers of the cards in it (what reconcile needs)."""
         from aiohttp import web
+
         return web.json_response({"value": self.by_conv.get(request.match_info["cid"], [])})
 
-    async def start(self) -> "TeamsDouble":
+    async def start(self) -> TeamsDouble:
         from aiohttp import web
+
         app = web.Application()
         app.router.add_post("/v3/conversations/{cid}/activities", self.post)
         app.router.add_get("/v1.0/chats/{cid}/messages", self.chat_messages)
@@ -182,12 +193,16 @@ async def sender_main(args) -> None:
         return NOW
 
     services = Services(school=school, db=db, clock=clock, calendar=TermCalendar.from_school(school))
-    settings = load_settings(DATABASE_URL=args.db_url if args.db_url.startswith("sqlite") else
-                             "sqlite+aiosqlite:///:memory:", SCHOOL_CONFIG=args.school, WORKERS=False)
+    settings = load_settings(
+        DATABASE_URL=args.db_url if args.db_url.startswith("sqlite") else "sqlite+aiosqlite:///:memory:",
+        SCHOOL_CONFIG=args.school,
+        WORKERS=False,
+    )
     _, auth = build_adapter(settings)
     send = BotFrameworkSender(auth, settings.app_id)
     sender = ThrottledSender(send, limiter=RateLimiter(headroom=args.headroom), concurrency=48)
     async with ClientSession() as http:
+
         async def reconcile(rows):
             async with db.session() as s:
                 refs = await facts.personal_refs(s, [r.staff_id for r in rows])
@@ -198,15 +213,28 @@ async def sender_main(args) -> None:
                     return r.claim_id, None
                 async with http.get(f"{args.teams}/v1.0/chats/{ref.conversation_id}/messages") as resp:
                     return r.claim_id, r.marker in (await resp.json())["value"]
+
             return dict(await asyncio.gather(*(one(r) for r in rows)))
 
         scheduler = Scheduler(services, clock, sender=sender, owner="bench-sender", reconcile=reconcile)
         t0 = time.monotonic()
         report = await scheduler.tick(NOW)
         d = report.delivery
-        print(json.dumps({"seconds": round(time.monotonic() - t0, 2), "planned": report.planned,
-                          "sent": d.sent, "unreachable": d.unreachable, "failed": d.failed, "later": d.later,
-                          "in_doubt": d.in_doubt, "reconciled": d.reconciled}), flush=True)
+        print(
+            json.dumps(
+                {
+                    "seconds": round(time.monotonic() - t0, 2),
+                    "planned": report.planned,
+                    "sent": d.sent,
+                    "unreachable": d.unreachable,
+                    "failed": d.failed,
+                    "later": d.later,
+                    "in_doubt": d.in_doubt,
+                    "reconciled": d.reconciled,
+                }
+            ),
+            flush=True,
+        )
     await auth.close()
     await db.close()
 
@@ -235,14 +263,26 @@ async def prepare(args, tmp: Path, teams_url: str) -> tuple[str, str]:
     for i in range(args.staff):
         sid = f"staff{i:05d}"
         conv = f"a:personal-{sid}"
-        rows.append(dict(kind="personal", key=sid, staff_id=sid, conversation_id=conv, service_url=teams_url,
-                         reference={"channelId": "msteams", "serviceUrl": teams_url,
-                                    "conversation": {"id": conv, "conversationType": "personal"},
-                                    "user": {"id": f"29:{sid}"}, "bot": {"id": "28:bench-bot"}},
-                         updated_at=NOW))
+        rows.append(
+            dict(
+                kind="personal",
+                key=sid,
+                staff_id=sid,
+                conversation_id=conv,
+                service_url=teams_url,
+                reference={
+                    "channelId": "msteams",
+                    "serviceUrl": teams_url,
+                    "conversation": {"id": conv, "conversationType": "personal"},
+                    "user": {"id": f"29:{sid}"},
+                    "bot": {"id": "28:bench-bot"},
+                },
+                updated_at=NOW,
+            )
+        )
     async with db.session() as s:
         for i in range(0, len(rows), 1000):
-            await s.execute(ConversationRef.__table__.insert(), rows[i:i + 1000])
+            await s.execute(ConversationRef.__table__.insert(), rows[i : i + 1000])
     await db.close()
     return url, schema
 
@@ -253,6 +293,7 @@ async def drop_schema(url: str, schema: str) -> None:
     from sqlalchemy import text
 
     from bot.store import Database
+
     admin = Database(url)
     async with admin.engine.begin() as conn:
         await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -261,21 +302,39 @@ async def drop_schema(url: str, schema: str) -> None:
 
 async def spawn(args, tmp: Path, url: str, schema: str, teams_url: str):
     return await asyncio.create_subprocess_exec(
-        sys.executable, str(Path(__file__).resolve()), "--sender", "--school", str(tmp / "school.yaml"),
-        "--db-url", url, "--schema", schema, "--teams", teams_url, "--headroom", str(args.headroom), cwd=str(ROOT),
-        stdout=asyncio.subprocess.PIPE, env=os.environ | {"PYTHONPATH": str(ROOT)})
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--sender",
+        "--school",
+        str(tmp / "school.yaml"),
+        "--db-url",
+        url,
+        "--schema",
+        schema,
+        "--teams",
+        teams_url,
+        "--headroom",
+        str(args.headroom),
+        cwd=str(ROOT),
+        stdout=asyncio.subprocess.PIPE,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )
 
 
 async def main(args) -> dict:
     """The run; prints the figures and returns them (tests/faults runs a small one)."""
     import logging
+
     logging.disable(logging.WARNING)
     teams = await TeamsDouble(args.inject_429).start()
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         url, schema = await prepare(args, tmp, teams.url)
-        print(f"staff={args.staff} store={'sqlite' if args.sqlite else 'postgresql'} "
-              f"kill_at={args.kill_at:.0%} injected_429_rate={args.inject_429:.1%}", flush=True)
+        print(
+            f"staff={args.staff} store={'sqlite' if args.sqlite else 'postgresql'} "
+            f"kill_at={args.kill_at:.0%} injected_429_rate={args.inject_429:.1%}",
+            flush=True,
+        )
         try:
             t0 = time.monotonic()
             first = await spawn(args, tmp, url, schema, teams.url)
@@ -304,20 +363,33 @@ async def main(args) -> dict:
     span = max(times) - min(times) if len(times) > 1 else float("nan")
     rate = len(per_conv) / span
     gap = [b - a for a, b in zip(sorted(times), sorted(times)[1:])]
-    print(f"reminders accepted={len(times)} unique={len(per_conv)} digests={digests} "
-          f"requests={teams.requests} limit_429={teams.limit_429} (app {teams.limit_429_app}) "
-          f"injected_429={teams.injected_429}")
-    print(f"first-to-last reminder {span:.1f} s (largest gap {max(gap):.1f} s: the restart); "
-          f"rate excluding the gap {len(per_conv) / (span - max(gap)):.1f} msgs/s; wall clock {t_end - t0:.1f} s")
+    print(
+        f"reminders accepted={len(times)} unique={len(per_conv)} digests={digests} "
+        f"requests={teams.requests} limit_429={teams.limit_429} (app {teams.limit_429_app}) "
+        f"injected_429={teams.injected_429}"
+    )
+    print(
+        f"first-to-last reminder {span:.1f} s (largest gap {max(gap):.1f} s: the restart); "
+        f"rate excluding the gap {len(per_conv) / (span - max(gap)):.1f} msgs/s; wall clock {t_end - t0:.1f} s"
+    )
     if os.environ.get("FANOUT_TIMELINE"):
         t0_ = min(times)
         for k in range(int(span // 5) + 1):
             a, b = t0_ + 5 * k, t0_ + 5 * (k + 1)
-            print(f"  {5 * k:4d}s  {sum(1 for t in times if a <= t < b) / 5:5.1f}/s  "
-                  f"429s={sum(1 for t in teams.rejected if a <= t < b)}")
+            print(
+                f"  {5 * k:4d}s  {sum(1 for t in times if a <= t < b) / 5:5.1f}/s  "
+                f"429s={sum(1 for t in teams.rejected if a <= t < b)}"
+            )
     print(f"msgs_per_s={rate:.1f} lost={lost} duplicates={duplicates}")
-    return {"staff": args.staff, "killed_at": killed_at, "accepted": len(times), "unique": len(per_conv),
-            "msgs_per_s": rate, "lost": lost, "duplicates": duplicates}
+    return {
+        "staff": args.staff,
+        "killed_at": killed_at,
+        "accepted": len(times),
+        "unique": len(per_conv),
+        "msgs_per_s": rate,
+        "lost": lost,
+        "duplicates": duplicates,
+    }
 
 
 def parse(argv=None):
@@ -325,9 +397,13 @@ def parse(argv=None):
     p.add_argument("--staff", type=int, default=5000)
     p.add_argument("--kill-at", type=float, default=0.4, help="fraction of reminders delivered before SIGKILL")
     p.add_argument("--inject-429", type=float, default=0.01, help="share of requests answered 429 at random")
-    p.add_argument("--headroom", type=float, default=0.97,
-                   help="share of Teams' app limit the sender aims for (the app uses 0.95, leaving room for "
-                        "replies to people's own turns; here nothing else is talking)")
+    p.add_argument(
+        "--headroom",
+        type=float,
+        default=0.97,
+        help="share of Teams' app limit the sender aims for (the app uses 0.95, leaving room for "
+        "replies to people's own turns; here nothing else is talking)",
+    )
     p.add_argument("--sqlite", action="store_true", help="claims in SQLite instead of PostgreSQL")
     p.add_argument("--sender", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--school", help=argparse.SUPPRESS)

@@ -12,6 +12,7 @@ held (passed), xfail (a known gap, with its reason), failed, and the sums of the
 (lost, duplicates, graph_requests, faults_injected …). Last line: ``faults= runs= held= xfail= failed=``.
 Prints figures; never a pass/fail.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,20 @@ ROOT = Path(__file__).resolve().parent.parent
 def one_round(k: str | None) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / "faults.xml"
-        cmd = [sys.executable, "-m", "pytest", "-m", "not e2e", "-q", "-p", "no:cacheprovider",
-               "tests/faults", f"--junitxml={xml}", "-o", "junit_family=xunit1"] + (["-k", k] if k else [])
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "not e2e",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/faults",
+            f"--junitxml={xml}",
+            "-o",
+            "junit_family=xunit1",
+        ] + (["-k", k] if k else [])
         subprocess.run(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         if not xml.exists():
             raise SystemExit("pytest produced no report (run the command above by hand to see why)")
@@ -45,8 +58,15 @@ def one_round(k: str | None) -> list[dict]:
                 is_xfail = (skipped.get("type") or "").endswith("xfail")
                 outcome, reason = ("xfail" if is_xfail else "skipped"), (skipped.get("message") or "")[:160]
             props = {p.get("name"): p.get("value") for p in case.iter("property")}
-            out.append({"fault": case.get("name"), "outcome": outcome, "reason": reason, "props": props,
-                        "seconds": float(case.get("time") or 0)})
+            out.append(
+                {
+                    "fault": case.get("name"),
+                    "outcome": outcome,
+                    "reason": reason,
+                    "props": props,
+                    "seconds": float(case.get("time") or 0),
+                }
+            )
         return out
 
 
@@ -78,12 +98,16 @@ def main() -> None:
         c = counts[f]
         total.update(c)
         figures = " ".join(f"{k}={v}" for k, v in sorted(sums[f].items()))
-        print(f"{f}: runs={sum(c.values())} held={c['held']} xfail={c['xfail']} failed={c['failed']} "
-              f"mean_s={seconds[f] / sum(c.values()):.1f} {figures}".rstrip())
+        print(
+            f"{f}: runs={sum(c.values())} held={c['held']} xfail={c['xfail']} failed={c['failed']} "
+            f"mean_s={seconds[f] / sum(c.values()):.1f} {figures}".rstrip()
+        )
         for reason in sorted(reasons[f]):
             print(f"    {reason}")
-    print(f"faults={len(counts)} runs={sum(total.values())} held={total['held']} xfail={total['xfail']} "
-          f"failed={total['failed']}")
+    print(
+        f"faults={len(counts)} runs={sum(total.values())} held={total['held']} xfail={total['xfail']} "
+        f"failed={total['failed']}"
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ Last line per store: ``store= submits= p50_ms= p99_ms= errors= duplicates= peak_
 
 Not covered yet: 1:1 record notes in the mix; 200 distinct (generated) staff; instances as separate processes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,12 +38,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)       # a school-day morning in Autumn 2
-REQUEST = {"kind": "one_to_one", "preferred": "priya.raman", "topics": "wellbeing,safeguarding", "urgency": "week",
-           "times": "afternoon", "days": "", "note": "Load note."}
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)  # a school-day morning in Autumn 2
+REQUEST = {
+    "kind": "one_to_one",
+    "preferred": "priya.raman",
+    "topics": "wellbeing,safeguarding",
+    "urgency": "week",
+    "times": "afternoon",
+    "days": "",
+    "note": "Load note.",
+}
 RECORDER = "amara.okafor"
-GROUP_RECORD = {"att_group": "tom.hollis,isla.brennan,nadia.farouk", "att_other": "grace.mensah",
-                "f_summary": "Load summary.", "f_confidentiality": "true"}
+GROUP_RECORD = {
+    "att_group": "tom.hollis,isla.brennan,nadia.farouk",
+    "att_other": "grace.mensah",
+    "f_summary": "Load summary.",
+    "f_confidentiality": "true",
+}
 
 
 def _title(body) -> str:
@@ -67,6 +79,7 @@ async def _schema(url: str):
     from sqlalchemy import text
 
     from bot.store import Database
+
     schema = f"bench_load_{secrets.token_hex(5)}"
     admin = Database(url)
     async with admin.engine.begin() as conn:
@@ -78,21 +91,33 @@ async def _schema(url: str):
         async with admin.engine.begin() as conn:
             await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         await admin.close()
+
     return schema, drop
 
 
 async def seed_sessions(db, n: int) -> list[int]:
     from bot.store.models_sessions import GroupSession
+
     ids = []
     async with db.session() as s:
         for i in range(n):
             # Spread over ten days: a record's file is named by group and date, and a hundred of one group on
             # one day would run out of "(2)" … "(99)" names.
             start = NOW - dt.timedelta(days=1 + i % 10, minutes=i)
-            row = GroupSession(kind="class", group_id="willow", title="Group supervision", starts_at=start,
-                               ends_at=start + dt.timedelta(hours=1), local_date=start.date(),
-                               half_term="2026-27 Autumn 2", facilitator_id=RECORDER, status="scheduled",
-                               external_support=False, created_by=RECORDER, created_at=start - dt.timedelta(days=7))
+            row = GroupSession(
+                kind="class",
+                group_id="willow",
+                title="Group supervision",
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=1),
+                local_date=start.date(),
+                half_term="2026-27 Autumn 2",
+                facilitator_id=RECORDER,
+                status="scheduled",
+                external_support=False,
+                created_by=RECORDER,
+                created_at=start - dt.timedelta(days=7),
+            )
             s.add(row)
             await s.flush()
             ids.append(row.id)
@@ -115,8 +140,11 @@ async def run(n: int, store: str, tmp: Path) -> dict:
     connector = await ConnectorDouble().start()
     drop = None
     instances = 2 if store == "two" else 1
-    settings = load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/load-{store}.sqlite3", WORKERS=True,
-                             LOCAL_M365_DIR=f"{tmp}/m365-{store}")
+    settings = load_settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/load-{store}.sqlite3",
+        WORKERS=True,
+        LOCAL_M365_DIR=f"{tmp}/m365-{store}",
+    )
     dbs: list = [None]
     if store != "sqlite":
         schema, drop = await _schema(PG_URL)
@@ -142,7 +170,10 @@ async def run(n: int, store: str, tmp: Path) -> dict:
         driver = drivers[i % instances]
         if i % 2 and sessions:
             kind, who = "group record", RECORDER
-            verb, data = "grouprec.submit", dict(GROUP_RECORD, session_id=sessions.pop(), draft_key=secrets.token_hex(16))
+            verb, data = (
+                "grouprec.submit",
+                dict(GROUP_RECORD, session_id=sessions.pop(), draft_key=secrets.token_hex(16)),
+            )
             want = "Record submitted"
         else:
             kind, who = "request", requesters[(i // 2) % len(requesters)]
@@ -168,8 +199,9 @@ async def run(n: int, store: str, tmp: Path) -> dict:
         for d in drivers:
             await d.app[SERVICES].outbox_worker.drain()
         async with db.session() as s:
-            left = (await s.execute(select(func.count()).select_from(OutboxRow)
-                                    .where(OutboxRow.status == "pending"))).scalar_one()
+            left = (
+                await s.execute(select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending"))
+            ).scalar_one()
         if not left:
             break
         await asyncio.sleep(0.5)
@@ -177,12 +209,23 @@ async def run(n: int, store: str, tmp: Path) -> dict:
         requests = (await s.execute(select(func.count()).select_from(SupervisionRequest))).scalar_one()
         records = (await s.execute(select(func.count()).select_from(GroupRecordVersion))).scalar_one()
         # kind:status, and for a dead row the error's type only (its text may name a file).
-        pending = dict(collections.Counter(
-            f"{r.kind}:{r.status}" + (f":{_error_type(r.last_error)}" if r.status == "dead" else "")
-            for r in (await s.execute(select(OutboxRow.kind, OutboxRow.status, OutboxRow.last_error)
-                                      .where(OutboxRow.status != "delivered"))).all()))
-    posts = collections.Counter((p.conversation_id, str(p.activity.get("attachments"))) for p in connector.sent
-                                if p.reply_to is None and not p.updated)
+        pending = dict(
+            collections.Counter(
+                f"{r.kind}:{r.status}" + (f":{_error_type(r.last_error)}" if r.status == "dead" else "")
+                for r in (
+                    await s.execute(
+                        select(OutboxRow.kind, OutboxRow.status, OutboxRow.last_error).where(
+                            OutboxRow.status != "delivered"
+                        )
+                    )
+                ).all()
+            )
+        )
+    posts = collections.Counter(
+        (p.conversation_id, str(p.activity.get("attachments")))
+        for p in connector.sent
+        if p.reply_to is None and not p.updated
+    )
     duplicates = sum(c - 1 for c in posts.values() if c > 1)
     for d in drivers:
         await d.stop()
@@ -193,22 +236,40 @@ async def run(n: int, store: str, tmp: Path) -> dict:
 
     def pct(xs, q):
         return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000 if xs else float("nan")
-    return {"store": store, "instances": instances, "submits": n, "wall_s": wall, "p50_ms": pct(every, .5),
-            "p99_ms": pct(every, .99), "errors": sum(errors.values()), "error_kinds": dict(errors),
-            "requests_stored": requests, "records_stored": records, "outbox_not_delivered": pending,
-            "by_kind": {k: (len(v), pct(sorted(v), .5), pct(sorted(v), .99)) for k, v in latencies.items()},
-            "duplicates": duplicates, "notices_posted": sum(posts.values()), "peak_rss_mb": peak_rss_mb()}
+
+    return {
+        "store": store,
+        "instances": instances,
+        "submits": n,
+        "wall_s": wall,
+        "p50_ms": pct(every, 0.5),
+        "p99_ms": pct(every, 0.99),
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+        "requests_stored": requests,
+        "records_stored": records,
+        "outbox_not_delivered": pending,
+        "by_kind": {k: (len(v), pct(sorted(v), 0.5), pct(sorted(v), 0.99)) for k, v in latencies.items()},
+        "duplicates": duplicates,
+        "notices_posted": sum(posts.values()),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def report(r: dict) -> None:
     for k, (count, p50, p99) in sorted(r["by_kind"].items()):
         print(f"  {k}: {count} submits p50_ms={p50:.0f} p99_ms={p99:.0f}")
-    print(f"  stored: requests={r['requests_stored']} group_records={r['records_stored']} "
-          f"notices_posted={r['notices_posted']} outbox_not_delivered={r['outbox_not_delivered']} "
-          f"wall_s={r['wall_s']:.1f} errors_by_kind={r['error_kinds']}")
-    print(f"store={r['store']} instances={r['instances']} submits={r['submits']} p50_ms={r['p50_ms']:.0f} "
-          f"p99_ms={r['p99_ms']:.0f} errors={r['errors']} duplicates={r['duplicates']} "
-          f"peak_rss_mb={r['peak_rss_mb']:.0f}", flush=True)
+    print(
+        f"  stored: requests={r['requests_stored']} group_records={r['records_stored']} "
+        f"notices_posted={r['notices_posted']} outbox_not_delivered={r['outbox_not_delivered']} "
+        f"wall_s={r['wall_s']:.1f} errors_by_kind={r['error_kinds']}"
+    )
+    print(
+        f"store={r['store']} instances={r['instances']} submits={r['submits']} p50_ms={r['p50_ms']:.0f} "
+        f"p99_ms={r['p99_ms']:.0f} errors={r['errors']} duplicates={r['duplicates']} "
+        f"peak_rss_mb={r['peak_rss_mb']:.0f}",
+        flush=True,
+    )
 
 
 async def main(args) -> None:

@@ -6,9 +6,23 @@ delivered later by `OutboxWorker` with retries, so the user never waits on Graph
         await enqueue(s, "channel_file.upload", {"record_id": 42}, key="record:42:upload")
     worker.wake()
 """
+
 from bot.outbox.api import MAX_PAYLOAD_BYTES, Effect, OutboxMessage, enqueue, enqueue_many, get, requeue
 from bot.outbox.errors import DeliveryError, PermanentFailure, RetryLater
 from bot.outbox.worker import OUTAGE_PATIENCE, OutboxWorker, utcnow
 
-__all__ = ["MAX_PAYLOAD_BYTES", "DeliveryError", "Effect", "OutboxMessage", "OutboxWorker", "PermanentFailure",
-           "OUTAGE_PATIENCE", "RetryLater", "enqueue", "enqueue_many", "get", "requeue", "utcnow"]
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "DeliveryError",
+    "Effect",
+    "OutboxMessage",
+    "OutboxWorker",
+    "PermanentFailure",
+    "OUTAGE_PATIENCE",
+    "RetryLater",
+    "enqueue",
+    "enqueue_many",
+    "get",
+    "requeue",
+    "utcnow",
+]

@@ -4,6 +4,7 @@ Delivery is at-least-once (a crash after the side effect but before the commit r
 idempotent: the Graph backend uses transactionId for events, conflictBehavior=fail plus a content check for files,
 and treats "already installed" / "already cancelled" as success.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +15,9 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Mapping
+from typing import Any
 
 from sqlalchemy import and_, case, exists, or_, select, update
 from sqlalchemy.orm import aliased
@@ -62,14 +64,27 @@ class OutboxWorker:
     the hook wrote there, so a failing hook is retried and a successful one never runs twice.
     """
 
-    def __init__(self, db: Database, handlers: Mapping[str, Handler], *, clock: Clock = utcnow,
-                 on_delivered: DeliveredHook | Mapping[str, DeliveredHook] | None = None,
-                 on_dead_letter: DeadLetterHook | Mapping[str, DeadLetterHook] | None = None,
-                 max_attempts: int = 8, lease_seconds: float = 600.0, batch_size: int = 10,
-                 concurrency: int = 4, base_delay: float = 5.0, max_delay: float = 3600.0,
-                 max_retry_after: float = 86_400.0, hook_retry_delay: float = 60.0,
-                 poll_interval: float = 2.0, rng: random.Random | None = None, name: str | None = None,
-                 patience: float = 0.0):
+    def __init__(
+        self,
+        db: Database,
+        handlers: Mapping[str, Handler],
+        *,
+        clock: Clock = utcnow,
+        on_delivered: DeliveredHook | Mapping[str, DeliveredHook] | None = None,
+        on_dead_letter: DeadLetterHook | Mapping[str, DeadLetterHook] | None = None,
+        max_attempts: int = 8,
+        lease_seconds: float = 600.0,
+        batch_size: int = 10,
+        concurrency: int = 4,
+        base_delay: float = 5.0,
+        max_delay: float = 3600.0,
+        max_retry_after: float = 86_400.0,
+        hook_retry_delay: float = 60.0,
+        poll_interval: float = 2.0,
+        rng: random.Random | None = None,
+        name: str | None = None,
+        patience: float = 0.0,
+    ):
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if lease_seconds <= 0 or batch_size < 1 or concurrency < 1:
@@ -97,7 +112,7 @@ class OutboxWorker:
         self.name = name or f"outbox-{uuid.uuid4().hex[:8]}"
         self._task: asyncio.Task | None = None
         self._stopping = asyncio.Event()
-        self._deadline: float | None = None     # monotonic time after which in-flight deliveries are cancelled
+        self._deadline: float | None = None  # monotonic time after which in-flight deliveries are cancelled
         self._wake = asyncio.Event()
         self._last_logged: dict[str, float] = {}
         self._shutdown = _ShutdownCounts()
@@ -150,7 +165,7 @@ class OutboxWorker:
         remaining = max(0.0, self._deadline - time.monotonic())
         try:
             await asyncio.wait_for(asyncio.shield(self._task), remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._task.cancel()
             try:
                 await self._task
@@ -159,8 +174,13 @@ class OutboxWorker:
         finally:
             self._task = None
         c = self._shutdown
-        log.info("outbox worker %s stopped: finished=%d handed_back=%d cancelled=%d", self.name, c.finished,
-                 c.handed_back, c.cancelled)
+        log.info(
+            "outbox worker %s stopped: finished=%d handed_back=%d cancelled=%d",
+            self.name,
+            c.finished,
+            c.handed_back,
+            c.cancelled,
+        )
 
     # ---------------------------------------------------------------- loop
 
@@ -185,12 +205,12 @@ class OutboxWorker:
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     async def _run_batch(self) -> tuple[int, int]:
         if self._stopping.is_set():
-            return 0, 0            # a stopping (or stopped) worker claims nothing
+            return 0, 0  # a stopping (or stopped) worker claims nothing
         claimed = await self._claim()
         if not claimed:
             return 0, 0
@@ -239,29 +259,61 @@ class OutboxWorker:
         cand = aliased(OutboxRow)
         older = aliased(OutboxRow)
         # A chain's next row waits until every earlier row of the chain is finished and its hook has run.
-        chain_free = or_(cand.chain.is_(None), ~exists().where(
-            older.chain == cand.chain, older.id < cand.id,
-            or_(older.status == PENDING, older.hook_done.is_(False))))
-        due_delivery = and_(cand.status == PENDING, cand.kind.in_(list(self.handlers) or [""]),
-                            or_(cand.not_before.is_(None), cand.not_before <= now), chain_free)
+        chain_free = or_(
+            cand.chain.is_(None),
+            ~exists().where(
+                older.chain == cand.chain, older.id < cand.id, or_(older.status == PENDING, older.hook_done.is_(False))
+            ),
+        )
+        due_delivery = and_(
+            cand.status == PENDING,
+            cand.kind.in_(list(self.handlers) or [""]),
+            or_(cand.not_before.is_(None), cand.not_before <= now),
+            chain_free,
+        )
         due_hook = and_(cand.status.in_([DELIVERED, DEAD]), cand.hook_done.is_(False))
         lease_free = or_(cand.claimed_until.is_(None), cand.claimed_until <= now)
-        pick = (select(cand.id).where(or_(due_delivery, due_hook), lease_free)
-                .order_by(cand.id).limit(self.batch_size))
+        pick = select(cand.id).where(or_(due_delivery, due_hook), lease_free).order_by(cand.id).limit(self.batch_size)
         if not self.db.is_sqlite:
             # Two workers on one PostgreSQL: each skips the rows the other is claiming right now.
             pick = pick.with_for_update(skip_locked=True, of=cand)
         # One statement: on SQLite it takes the write lock before reading, so two claimers serialise.
-        stmt = (update(OutboxRow).where(OutboxRow.id.in_(pick.scalar_subquery()))
-                .values(claimed_until=now + self.lease, claim_token=token,
-                        attempts=case((OutboxRow.status == PENDING, OutboxRow.attempts + 1),
-                                      else_=OutboxRow.attempts))
-                .returning(OutboxRow.id, OutboxRow.key, OutboxRow.kind, OutboxRow.payload, OutboxRow.status,
-                           OutboxRow.attempts, OutboxRow.created_at))
+        stmt = (
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(pick.scalar_subquery()))
+            .values(
+                claimed_until=now + self.lease,
+                claim_token=token,
+                attempts=case((OutboxRow.status == PENDING, OutboxRow.attempts + 1), else_=OutboxRow.attempts),
+            )
+            .returning(
+                OutboxRow.id,
+                OutboxRow.key,
+                OutboxRow.kind,
+                OutboxRow.payload,
+                OutboxRow.status,
+                OutboxRow.attempts,
+                OutboxRow.created_at,
+            )
+        )
         async with self.db.session() as s:
             rows = (await s.execute(stmt)).all()
-        return sorted((_Claimed(id=r.id, key=r.key, kind=r.kind, payload=dict(r.payload or {}), status=r.status,
-                                attempts=r.attempts, token=token, created=r.created_at) for r in rows), key=lambda c: c.id)
+        return sorted(
+            (
+                _Claimed(
+                    id=r.id,
+                    key=r.key,
+                    kind=r.kind,
+                    payload=dict(r.payload or {}),
+                    status=r.status,
+                    attempts=r.attempts,
+                    token=token,
+                    created=r.created_at,
+                )
+                for r in rows
+            ),
+            key=lambda c: c.id,
+        )
 
     # ---------------------------------------------------------------- deliver
 
@@ -280,12 +332,11 @@ class OutboxWorker:
         try:
             result = await asyncio.wait_for(handler(dict(c.payload)), self.handler_timeout)
         except RetryLater as exc:
-            return await self._retry(c, exc.seconds, f"{type(exc).__name__}: {exc}",
-                                     counts=exc.counts_as_attempt)
+            return await self._retry(c, exc.seconds, f"{type(exc).__name__}: {exc}", counts=exc.counts_as_attempt)
         except PermanentFailure as exc:
             self._log_limited(logging.WARNING, f"outbox {c.kind} {c.key}: permanent failure: {exc}")
             return await self._finish(c, DEAD, error=f"{type(exc).__name__}: {exc}")
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return await self._retry(c, None, f"timed out after {self.handler_timeout:g} s", counts=True)
         except Exception as exc:  # noqa: BLE001 - an unexpected error is a transient failure, logged in full once
             if self._should_log(f"{c.kind}:{type(exc).__name__}:{exc}"):
@@ -307,23 +358,30 @@ class OutboxWorker:
     async def _retry(self, c: _Claimed, seconds: float | None, error: str, *, counts: bool) -> str | None:
         attempts = c.attempts if counts else max(0, c.attempts - 1)
         if counts and attempts >= self.max_attempts and self._out_of_patience(c):
-            self._log_limited(logging.WARNING, f"outbox {c.kind} {c.key}: giving up after {attempts} attempts: "
-                                               f"{error}")
+            self._log_limited(logging.WARNING, f"outbox {c.kind} {c.key}: giving up after {attempts} attempts: {error}")
             return await self._finish(c, DEAD, error=f"gave up after {attempts} attempts: {error}")
         delay = self._backoff(attempts) if seconds is None else min(seconds, self.max_retry_after)
         # One line per distinct cause, not one per row: an expired secret must not flood the log.
         self._log_limited(logging.WARNING, f"outbox {c.kind}: will retry: {error}")
         now = self.clock()
-        ok = await self._guarded_update(c, status=PENDING, attempts=attempts,
-                                        not_before=now + dt.timedelta(seconds=delay), claimed_until=None,
-                                        claim_token=None, last_error=error[:4000])
+        ok = await self._guarded_update(
+            c,
+            status=PENDING,
+            attempts=attempts,
+            not_before=now + dt.timedelta(seconds=delay),
+            claimed_until=None,
+            claim_token=None,
+            last_error=error[:4000],
+        )
         return PENDING if ok else None
 
-    async def _finish(self, c: _Claimed, status: str, *, result: dict | None = None,
-                      error: str | None = None) -> str | None:
+    async def _finish(
+        self, c: _Claimed, status: str, *, result: dict | None = None, error: str | None = None
+    ) -> str | None:
         has_hook = self._hook_for(status, c.kind) is not None
-        values: dict[str, Any] = dict(status=status, finished_at=self.clock(), last_error=error[:4000] if error
-                                      else None, hook_done=not has_hook)
+        values: dict[str, Any] = dict(
+            status=status, finished_at=self.clock(), last_error=error[:4000] if error else None, hook_done=not has_hook
+        )
         if status == DELIVERED:
             values["result"] = result
         if not has_hook:  # nothing more to do: release the lease now
@@ -338,8 +396,11 @@ class OutboxWorker:
             values.setdefault("not_before", self.clock())
         try:
             async with self.db.session() as s:
-                res = await s.execute(update(OutboxRow).where(OutboxRow.id == c.id, OutboxRow.claim_token == c.token)
-                                      .values(claimed_until=None, claim_token=None, **values))
+                res = await s.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id == c.id, OutboxRow.claim_token == c.token)
+                    .values(claimed_until=None, claim_token=None, **values)
+                )
             if res.rowcount == 1:
                 self._shutdown.handed_back += 1
         except Exception:  # noqa: BLE001 - best effort; the lease expires anyway
@@ -352,11 +413,13 @@ class OutboxWorker:
 
     async def _guarded_update(self, c: _Claimed, **values) -> bool:
         async with self.db.session() as s:
-            res = await s.execute(update(OutboxRow).where(OutboxRow.id == c.id, OutboxRow.claim_token == c.token)
-                                  .values(**values))
+            res = await s.execute(
+                update(OutboxRow).where(OutboxRow.id == c.id, OutboxRow.claim_token == c.token).values(**values)
+            )
         if res.rowcount != 1:
-            log.warning("outbox %s %s: lease expired before the outcome was recorded (another worker owns it)",
-                        c.kind, c.key)
+            log.warning(
+                "outbox %s %s: lease expired before the outcome was recorded (another worker owns it)", c.kind, c.key
+            )
             return False
         return True
 
@@ -372,9 +435,9 @@ class OutboxWorker:
         hook = self._hook_for(status, c.kind)
         try:
             async with self.db.session() as s:
-                row = (await s.execute(select(OutboxRow).where(OutboxRow.id == c.id,
-                                                               OutboxRow.claim_token == c.token))
-                       ).scalar_one_or_none()
+                row = (
+                    await s.execute(select(OutboxRow).where(OutboxRow.id == c.id, OutboxRow.claim_token == c.token))
+                ).scalar_one_or_none()
                 if row is None or row.hook_done:
                     return
                 if hook is not None:
@@ -389,12 +452,16 @@ class OutboxWorker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a journey's hook failed; retry it later, never redeliver
-            log.exception("outbox %s %s: %s hook failed", c.kind, c.key,
-                          "on_delivered" if status == DELIVERED else "on_dead_letter")
+            log.exception(
+                "outbox %s %s: %s hook failed",
+                c.kind,
+                c.key,
+                "on_delivered" if status == DELIVERED else "on_dead_letter",
+            )
             async with self.db.session() as s:
-                row = (await s.execute(select(OutboxRow).where(OutboxRow.id == c.id,
-                                                               OutboxRow.claim_token == c.token))
-                       ).scalar_one_or_none()
+                row = (
+                    await s.execute(select(OutboxRow).where(OutboxRow.id == c.id, OutboxRow.claim_token == c.token))
+                ).scalar_one_or_none()
                 if row is None:
                     return
                 row.hook_attempts += 1
@@ -425,9 +492,9 @@ class OutboxWorker:
 
 @dataclass
 class _ShutdownCounts:
-    finished: int = 0       # rows whose delivery (or hook) was under way at stop and finished within the grace
-    handed_back: int = 0    # rows unclaimed at stop: never started, or cancelled when the grace ran out
-    cancelled: int = 0      # deliveries or hooks cancelled when the grace ran out
+    finished: int = 0  # rows whose delivery (or hook) was under way at stop and finished within the grace
+    handed_back: int = 0  # rows unclaimed at stop: never started, or cancelled when the grace ran out
+    cancelled: int = 0  # deliveries or hooks cancelled when the grace ran out
 
 
 def _jsonable(result: Any) -> dict | None:

@@ -28,6 +28,7 @@ requests whose header matches, `lose_answer=True` makes the change and then answ
 lost on the way back). `down()` / `up()`: every route answers 503 until brought back. Every request is recorded (method, path, query, json body, headers,
 whether it came inside a $batch) for assertions by URL, method and body.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -37,7 +38,8 @@ import datetime as dt
 import json
 import re
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -53,10 +55,10 @@ Response = tuple[int, Any, dict[str, str]]
 @dataclasses.dataclass
 class Recorded:
     method: str
-    path: str                      # relative to /v1.0 (or /upload/<id> for upload sessions), decoded
+    path: str  # relative to /v1.0 (or /upload/<id> for upload sessions), decoded
     query: dict[str, str]
     json: Any
-    headers: CIMultiDict           # case-insensitive, as HTTP headers are
+    headers: CIMultiDict  # case-insensitive, as HTTP headers are
     in_batch: bool = False
     body_size: int = 0
     status: int | None = None
@@ -81,8 +83,9 @@ class Fault:
     def matches(self, method: str, path: str, in_batch: bool, headers=None) -> bool:
         if self.times is not None and self.hits >= self.times:
             return False
-        if self.header is not None and not (headers is not None
-                                            and self.header[1].search(headers.get(self.header[0], ""))):
+        if self.header is not None and not (
+            headers is not None and self.header[1].search(headers.get(self.header[0], ""))
+        ):
             return False
         if self.method not in ("*", method):
             return False
@@ -104,7 +107,7 @@ class Item:
 @dataclasses.dataclass
 class Drive:
     id: str
-    owner: str | None              # user id for a OneDrive, None for a channel's document library
+    owner: str | None  # user id for a OneDrive, None for a channel's document library
     site: str
     items: dict[str, Item] = dataclasses.field(default_factory=dict)
 
@@ -114,8 +117,17 @@ class Drive:
 
 
 def _err(status: int, code: str, message: str, headers: dict | None = None) -> Response:
-    return status, {"error": {"code": code, "message": message,
-                              "innerError": {"request-id": str(uuid.uuid4()), "date": _now_iso()}}}, headers or {}
+    return (
+        status,
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "innerError": {"request-id": str(uuid.uuid4()), "date": _now_iso()},
+            }
+        },
+        headers or {},
+    )
 
 
 def _ci(body: Any) -> dict:
@@ -165,7 +177,7 @@ class GraphDouble:
         self.catalog: set[str] = set()
         # Membership change log for group delta: (seq, group id, member id, "user" | "group", removed).
         self.member_log: list[tuple[int, str, str, str, bool]] = []
-        self.delta_epoch = 0             # bumped by expire_delta_tokens: links from an older epoch answer 410
+        self.delta_epoch = 0  # bumped by expire_delta_tokens: links from an older epoch answer 410
         self.installed: dict[str, set[str]] = {}
         self.sessions: dict[str, dict] = {}
         self._runner: web.AppRunner | None = None
@@ -174,8 +186,14 @@ class GraphDouble:
             ("GET", re.compile(r"^/users/(?P<u>[^/]+)$"), self._get_user),
             ("GET", re.compile(r"^/users/(?P<u>[^/]+)/manager$"), self._get_manager),
             ("GET", re.compile(r"^/groups/(?:microsoft\.graph\.)?delta(?:\(\))?$"), self._groups_delta),
-            ("GET", re.compile(r"^/groups/(?P<g>[^/]+)/(?P<rel>transitiveMembers|members)"
-                               r"/(?:microsoft\.)?graph\.user$"), self._group_members),
+            (
+                "GET",
+                re.compile(
+                    r"^/groups/(?P<g>[^/]+)/(?P<rel>transitiveMembers|members)"
+                    r"/(?:microsoft\.)?graph\.user$"
+                ),
+                self._group_members,
+            ),
             ("POST", re.compile(r"^/users/(?P<u>[^/]+)/calendar/getSchedule$"), self._get_schedule),
             ("POST", re.compile(r"^/users/(?P<u>[^/]+)/events$"), self._create_event),
             ("GET", re.compile(r"^/users/(?P<u>[^/]+)/events/(?P<e>[^/]+)$"), self._get_event),
@@ -191,7 +209,7 @@ class GraphDouble:
 
     # ------------------------------------------------------------ lifecycle
 
-    async def start(self) -> "GraphDouble":
+    async def start(self) -> GraphDouble:
         app = web.Application(client_max_size=200 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._entry)
         self._runner = web.AppRunner(app, access_log=None)
@@ -207,7 +225,7 @@ class GraphDouble:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "GraphDouble":
+    async def __aenter__(self) -> GraphDouble:
         return await self.start()
 
     async def __aexit__(self, *exc) -> None:
@@ -215,10 +233,25 @@ class GraphDouble:
 
     # ------------------------------------------------------------ seeding
 
-    def add_user(self, id: str, display_name: str, mail: str, *, upn: str | None = None, job_title: str | None = None,
-                 account_enabled: bool = True, manager: str | None = None) -> dict:
-        self.users[id] = {"id": id, "displayName": display_name, "mail": mail, "userPrincipalName": upn or mail,
-                          "jobTitle": job_title, "accountEnabled": account_enabled}
+    def add_user(
+        self,
+        id: str,
+        display_name: str,
+        mail: str,
+        *,
+        upn: str | None = None,
+        job_title: str | None = None,
+        account_enabled: bool = True,
+        manager: str | None = None,
+    ) -> dict:
+        self.users[id] = {
+            "id": id,
+            "displayName": display_name,
+            "mail": mail,
+            "userPrincipalName": upn or mail,
+            "jobTitle": job_title,
+            "accountEnabled": account_enabled,
+        }
         if manager:
             self.managers[id] = manager
         return self.users[id]
@@ -259,11 +292,32 @@ class GraphDouble:
 
     # ------------------------------------------------------------ faults and inspection
 
-    def fail(self, method: str, path: str, *, status: int = 429, retry_after: float | None = None,
-             times: int | None = 1, delay: float = 0.0, body: Any = None, in_batch: bool | None = None,
-             header: tuple[str, str] | None = None, lose_answer: bool = False) -> Fault:
-        f = Fault(method.upper(), re.compile(path), status, retry_after, times, delay, body, in_batch,
-                  header=(header[0], re.compile(header[1])) if header else None, lose_answer=lose_answer)
+    def fail(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int = 429,
+        retry_after: float | None = None,
+        times: int | None = 1,
+        delay: float = 0.0,
+        body: Any = None,
+        in_batch: bool | None = None,
+        header: tuple[str, str] | None = None,
+        lose_answer: bool = False,
+    ) -> Fault:
+        f = Fault(
+            method.upper(),
+            re.compile(path),
+            status,
+            retry_after,
+            times,
+            delay,
+            body,
+            in_batch,
+            header=(header[0], re.compile(header[1])) if header else None,
+            lose_answer=lose_answer,
+        )
         self.faults.append(f)
         return f
 
@@ -284,8 +338,11 @@ class GraphDouble:
 
     def find(self, method: str, path: str, *, in_batch: bool | None = None) -> list[Recorded]:
         pat = re.compile(path)
-        return [r for r in self.requests if r.method == method.upper() and pat.search(r.path)
-                and (in_batch is None or r.in_batch == in_batch)]
+        return [
+            r
+            for r in self.requests
+            if r.method == method.upper() and pat.search(r.path) and (in_batch is None or r.in_batch == in_batch)
+        ]
 
     def files(self, drive_id: str) -> dict[str, bytes]:
         """Every file in a drive by its path from the drive root ("Safeguarding/Record.docx")."""
@@ -302,11 +359,13 @@ class GraphDouble:
         raw = await request.read()
         path = request.path
         if path.startswith("/upload/"):
-            rec = Recorded(request.method, path, dict(request.query), None, CIMultiDict(request.headers), body_size=len(raw))
+            rec = Recorded(
+                request.method, path, dict(request.query), None, CIMultiDict(request.headers), body_size=len(raw)
+            )
             self.requests.append(rec)
-            status, body, headers = await self._with_faults(request.method, path, False,
-                                                            lambda: self._upload_chunk(request, path, raw),
-                                                            request.headers)
+            status, body, headers = await self._with_faults(
+                request.method, path, False, lambda: self._upload_chunk(request, path, raw), request.headers
+            )
             rec.status = status
             return self._respond(status, body, headers)
         if path.startswith("/download/"):
@@ -320,14 +379,16 @@ class GraphDouble:
             return web.Response(status=200, body=item.content, content_type="application/octet-stream")
         if not path.startswith("/v1.0/"):
             return self._respond(*_err(404, "UnknownVersion", "Only /v1.0 is served by the double"))
-        path = path[len("/v1.0"):]
+        path = path[len("/v1.0") :]
         body = None
         if raw and "json" in (request.headers.get("Content-Type") or ""):
             try:
                 body = json.loads(raw)
             except ValueError:
                 return self._respond(*_err(400, "BadRequest", "Invalid JSON body"))
-        rec = Recorded(request.method, path, dict(request.query), body, CIMultiDict(request.headers), body_size=len(raw))
+        rec = Recorded(
+            request.method, path, dict(request.query), body, CIMultiDict(request.headers), body_size=len(raw)
+        )
         self.requests.append(rec)
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             rec.status = 401
@@ -336,17 +397,19 @@ class GraphDouble:
             status, out, headers = await self._with_faults("POST", path, False, lambda: self._batch(body))
         else:
             status, out, headers = await self._with_faults(
-                request.method, path, False,
+                request.method,
+                path,
+                False,
                 lambda: self._dispatch(request.method, path, dict(request.query), body, raw, request.headers),
-                request.headers)
+                request.headers,
+            )
         rec.status = status
         return self._respond(status, out, headers)
 
     def _respond(self, status: int, body: Any, headers: dict[str, str]) -> web.Response:
         if body is None:
             return web.Response(status=status, headers=headers)
-        return web.Response(status=status, text=json.dumps(body), content_type="application/json",
-                            headers=headers)
+        return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=headers)
 
     async def _with_faults(self, method: str, path: str, in_batch: bool, call, headers=None) -> Response:
         for f in self.faults:
@@ -362,8 +425,14 @@ class GraphDouble:
                     headers = {"Retry-After": f"{f.retry_after:g}"} if f.retry_after is not None else {}
                     if f.body is not None:
                         return f.status, f.body, headers
-                    code = {429: "TooManyRequests", 503: "ServiceUnavailable", 504: "GatewayTimeout",
-                            500: "InternalServerError", 403: "Forbidden", 401: "InvalidAuthenticationToken"}
+                    code = {
+                        429: "TooManyRequests",
+                        503: "ServiceUnavailable",
+                        504: "GatewayTimeout",
+                        500: "InternalServerError",
+                        403: "Forbidden",
+                        401: "InvalidAuthenticationToken",
+                    }
                     return _err(f.status, code.get(f.status, "generalException"), "Injected fault", headers)
                 break
         result = call()
@@ -377,8 +446,9 @@ class GraphDouble:
                 continue
             match = pat.match(path)
             if match:
-                return await handler(method=method, query=query, body=body, raw=raw, headers=headers,
-                                     **match.groupdict())
+                return await handler(
+                    method=method, query=query, body=body, raw=raw, headers=headers, **match.groupdict()
+                )
         return _err(400, "BadRequest", f"Resource not found for the segment in {method} {path}")
 
     # ------------------------------------------------------------ $batch
@@ -407,8 +477,11 @@ class GraphDouble:
             rec = Recorded(method, sub_path, sub_query, sub_body, CIMultiDict(r.get("headers") or {}), in_batch=True)
             self.requests.append(rec)
             status, out, headers = await self._with_faults(
-                method, sub_path, True,
-                lambda m=method, p=sub_path, q=sub_query, b=sub_body: self._dispatch(m, p, q, b, b"", {}))
+                method,
+                sub_path,
+                True,
+                lambda m=method, p=sub_path, q=sub_query, b=sub_body: self._dispatch(m, p, q, b, b"", {}),
+            )
             rec.status = status
             h = {"Content-Type": "application/json"} if out is not None else {}
             h.update(headers)
@@ -436,15 +509,21 @@ class GraphDouble:
     async def _get_user(self, u: str, **_) -> Response:
         user = self._user(u)
         if user is None:
-            return _err(404, "Request_ResourceNotFound", f"Resource '{u}' does not exist or one of its queried "
-                                                         "reference-property objects are not present.")
+            return _err(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{u}' does not exist or one of its queried reference-property objects are not present.",
+            )
         return 200, self._user_json(user), {}
 
     async def _get_manager(self, u: str, **_) -> Response:
         user = self._user(u)
         if user is None or user["id"] not in self.managers:
-            return _err(404, "Request_ResourceNotFound", "Resource 'manager' does not exist or one of its queried "
-                                                         "reference-property objects are not present.")
+            return _err(
+                404,
+                "Request_ResourceNotFound",
+                "Resource 'manager' does not exist or one of its queried reference-property objects are not present.",
+            )
         return 200, self._user_json(self.users[self.managers[user["id"]]]), {}
 
     def _expand(self, gid: str, transitive: bool, seen: set[str]) -> list[str]:
@@ -460,6 +539,7 @@ class GraphDouble:
 
     async def _groups_delta(self, query: dict, **_) -> Response:
         """Graph's group delta, limited to what a roster sync uses: filtered ids, members only."""
+
         def token(data: dict) -> str:
             return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
 
@@ -469,8 +549,13 @@ class GraphDouble:
             except ValueError:
                 return _err(400, "BadRequest", "Invalid state token")
             if "$deltatoken" in query:
-                state = {"ids": state["ids"], "since": state["seq"], "upto": len(self.member_log), "offset": 0,
-                         "epoch": state["epoch"]}
+                state = {
+                    "ids": state["ids"],
+                    "since": state["seq"],
+                    "upto": len(self.member_log),
+                    "offset": 0,
+                    "epoch": state["epoch"],
+                }
         else:
             flt = query.get("$filter", "")
             ids = re.findall(r"id eq '([^']+)'", flt)
@@ -490,7 +575,7 @@ class GraphDouble:
         if initial:  # the initial round: current members only, no removals
             net = {k: v for k, v in net.items() if not v[1]}
         entries = sorted(net.items(), key=lambda kv: (state["ids"].index(kv[0][0]), kv[0][1]))
-        page = entries[state["offset"]: state["offset"] + self.page_size]
+        page = entries[state["offset"] : state["offset"] + self.page_size]
         value: list[dict] = []
         for (g, m), (kind, removed) in page:
             if not value or value[-1]["id"] != g:
@@ -501,8 +586,7 @@ class GraphDouble:
             value[-1]["members@delta"].append(item)
         if initial:  # groups with no members still appear once in the initial round
             shown = {g for (g, _m), _ in entries}
-            value += [{"id": g} for g in state["ids"] if g in self.groups and g not in shown
-                      and state["offset"] == 0]
+            value += [{"id": g} for g in state["ids"] if g in self.groups and g not in shown and state["offset"] == 0]
         out: dict[str, Any] = {"@odata.context": f"{self.url}/v1.0/$metadata#groups", "value": value}
         if state["offset"] + self.page_size < len(entries):
             nxt = dict(state, offset=state["offset"] + self.page_size)
@@ -514,17 +598,23 @@ class GraphDouble:
 
     async def _group_members(self, g: str, rel: str, query: dict, **_) -> Response:
         if g not in self.groups:
-            return _err(404, "Request_ResourceNotFound", f"Resource '{g}' does not exist or one of its queried "
-                                                         "reference-property objects are not present.")
+            return _err(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{g}' does not exist or one of its queried reference-property objects are not present.",
+            )
         members = [self.users[m] for m in self._expand(g, rel == "transitiveMembers", {g}) if m in self.users]
         top = min(int(query.get("$top") or self.page_size), self.page_size)
         skip = int(query.get("$skiptoken") or 0)
-        page = members[skip: skip + top]
-        out: dict[str, Any] = {"@odata.context": f"{self.url}/v1.0/$metadata#users",
-                               "value": [self._user_json(u) for u in page]}
+        page = members[skip : skip + top]
+        out: dict[str, Any] = {
+            "@odata.context": f"{self.url}/v1.0/$metadata#users",
+            "value": [self._user_json(u) for u in page],
+        }
         if skip + top < len(members):
-            out["@odata.nextLink"] = (f"{self.url}/v1.0/groups/{g}/{rel}/microsoft.graph.user"
-                                      f"?$top={top}&$skiptoken={skip + top}")
+            out["@odata.nextLink"] = (
+                f"{self.url}/v1.0/groups/{g}/{rel}/microsoft.graph.user?$top={top}&$skiptoken={skip + top}"
+            )
         return 200, out, {}
 
     # ------------------------------------------------------------ calendar
@@ -538,9 +628,16 @@ class GraphDouble:
                 continue
             attendees = {a["emailAddress"]["address"].lower() for a in ev.get("attendees", [])}
             if ev["_organizer"] == user["id"] or email in attendees:
-                out.append({"isPrivate": ev.get("sensitivity") == "private", "status": ev.get("showAs", "busy"),
-                            "subject": "" if ev.get("sensitivity") == "private" else ev.get("subject", ""),
-                            "location": "", "start": _dtz(s), "end": _dtz(e)})
+                out.append(
+                    {
+                        "isPrivate": ev.get("sensitivity") == "private",
+                        "status": ev.get("showAs", "busy"),
+                        "subject": "" if ev.get("sensitivity") == "private" else ev.get("subject", ""),
+                        "location": "",
+                        "start": _dtz(s),
+                        "end": _dtz(e),
+                    }
+                )
         return sorted(out, key=lambda i: i["start"]["dateTime"])
 
     async def _get_schedule(self, u: str, body: Any, **_) -> Response:
@@ -564,9 +661,16 @@ class GraphDouble:
         for sid in schedules:
             user = self._user(sid)
             if user is None:
-                value.append({"scheduleId": sid, "availabilityView": "",
-                              "error": {"message": f"The user '{sid}' could not be found.",
-                                        "responseCode": "ErrorMailRecipientNotFound"}})
+                value.append(
+                    {
+                        "scheduleId": sid,
+                        "availabilityView": "",
+                        "error": {
+                            "message": f"The user '{sid}' could not be found.",
+                            "responseCode": "ErrorMailRecipientNotFound",
+                        },
+                    }
+                )
                 continue
             items = self._busy_for(user, start, end)
             view = []
@@ -576,12 +680,27 @@ class GraphDouble:
                 busy = any(_parse_dtz(i["start"]) < nxt and _parse_dtz(i["end"]) > t for i in items)
                 view.append("2" if busy else "0")
                 t = nxt
-            value.append({"scheduleId": sid, "availabilityView": "".join(view), "scheduleItems": items,
-                          "workingHours": {"daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
-                                           "startTime": "08:00:00.0000000", "endTime": "17:00:00.0000000",
-                                           "timeZone": {"name": "GMT Standard Time"}}})
-        return 200, {"@odata.context": f"{self.url}/v1.0/$metadata#Collection(microsoft.graph.scheduleInformation)",
-                     "value": value}, {}
+            value.append(
+                {
+                    "scheduleId": sid,
+                    "availabilityView": "".join(view),
+                    "scheduleItems": items,
+                    "workingHours": {
+                        "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"],
+                        "startTime": "08:00:00.0000000",
+                        "endTime": "17:00:00.0000000",
+                        "timeZone": {"name": "GMT Standard Time"},
+                    },
+                }
+            )
+        return (
+            200,
+            {
+                "@odata.context": f"{self.url}/v1.0/$metadata#Collection(microsoft.graph.scheduleInformation)",
+                "value": value,
+            },
+            {},
+        )
 
     def _event_json(self, ev: dict) -> dict:
         return {k: v for k, v in ev.items() if not k.startswith("_")}
@@ -600,20 +719,35 @@ class GraphDouble:
             return _err(400, "ErrorInvalidRequest", "start and end are required")
         eid = "AAMk" + base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         ev = dict(body)
-        ev.update({
-            "@odata.etag": f'W/"{uuid.uuid4().hex[:12]}"', "id": eid, "iCalUId": "040000008200E0" + uuid.uuid4().hex,
-            "webLink": f"https://outlook.office365.com/owa/?itemid={quote(eid)}&exvsurl=1&path=/calendar/item",
-            "createdDateTime": _now_iso(), "lastModifiedDateTime": _now_iso(), "isCancelled": False,
-            "isOrganizer": True, "showAs": body.get("showAs", "busy"), "_organizer": user["id"],
-            "organizer": {"emailAddress": {"name": user["displayName"], "address": user["mail"]}},
-            "start": _dtz(_parse_dtz(body["start"])), "end": _dtz(_parse_dtz(body["end"])),
-            "attendees": [{"type": a.get("type", "required"),
-                           "status": {"response": "none", "time": "0001-01-01T00:00:00Z"},
-                           "emailAddress": a.get("emailAddress", {})} for a in body.get("attendees", [])],
-        })
+        ev.update(
+            {
+                "@odata.etag": f'W/"{uuid.uuid4().hex[:12]}"',
+                "id": eid,
+                "iCalUId": "040000008200E0" + uuid.uuid4().hex,
+                "webLink": f"https://outlook.office365.com/owa/?itemid={quote(eid)}&exvsurl=1&path=/calendar/item",
+                "createdDateTime": _now_iso(),
+                "lastModifiedDateTime": _now_iso(),
+                "isCancelled": False,
+                "isOrganizer": True,
+                "showAs": body.get("showAs", "busy"),
+                "_organizer": user["id"],
+                "organizer": {"emailAddress": {"name": user["displayName"], "address": user["mail"]}},
+                "start": _dtz(_parse_dtz(body["start"])),
+                "end": _dtz(_parse_dtz(body["end"])),
+                "attendees": [
+                    {
+                        "type": a.get("type", "required"),
+                        "status": {"response": "none", "time": "0001-01-01T00:00:00Z"},
+                        "emailAddress": a.get("emailAddress", {}),
+                    }
+                    for a in body.get("attendees", [])
+                ],
+            }
+        )
         if body.get("isOnlineMeeting") and body.get("onlineMeetingProvider") == "teamsForBusiness":
-            ev["onlineMeeting"] = {"joinUrl": f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{uuid.uuid4().hex}"
-                                              "%40thread.v2/0"}
+            ev["onlineMeeting"] = {
+                "joinUrl": f"https://teams.microsoft.com/l/meetup-join/19%3ameeting_{uuid.uuid4().hex}%40thread.v2/0"
+            }
         self.events[eid] = ev
         return 201, self._event_json(ev), {}
 
@@ -642,8 +776,14 @@ class GraphDouble:
                     return _err(400, "ErrorInvalidRequest", f"{k} is malformed")
                 ev[k] = _dtz(parsed)
             elif k == "attendees":
-                ev[k] = [{"type": a.get("type", "required"), "status": {"response": "none"},
-                          "emailAddress": a.get("emailAddress", {})} for a in v]
+                ev[k] = [
+                    {
+                        "type": a.get("type", "required"),
+                        "status": {"response": "none"},
+                        "emailAddress": a.get("emailAddress", {}),
+                    }
+                    for a in v
+                ]
             elif k not in ("id", "transactionId"):
                 ev[k] = v
         if _parse_dtz(ev["end"]) <= _parse_dtz(ev["start"]):
@@ -696,21 +836,30 @@ class GraphDouble:
     def _item_json(self, d: Drive, it: Item) -> dict:
         path = self._path_of(d, it)
         out: dict[str, Any] = {
-            "id": it.id, "name": it.name, "createdDateTime": it.created, "lastModifiedDateTime": it.created,
+            "id": it.id,
+            "name": it.name,
+            "createdDateTime": it.created,
+            "lastModifiedDateTime": it.created,
             "webUrl": f"https://{self.tenant_domain}.sharepoint.com/sites/{quote(d.site)}/Shared%20Documents/"
-                      f"{quote(path)}" if d.owner is None else
-                      f"https://{self.tenant_domain}-my.sharepoint.com/personal/{quote(d.owner)}/Documents/"
-                      f"{quote(path)}",
-            "parentReference": {"driveId": d.id, "driveType": "business" if d.owner else "documentLibrary",
-                                "id": it.parent or "", "path": f"/drives/{d.id}/root:"},
+            f"{quote(path)}"
+            if d.owner is None
+            else f"https://{self.tenant_domain}-my.sharepoint.com/personal/{quote(d.owner)}/Documents/{quote(path)}",
+            "parentReference": {
+                "driveId": d.id,
+                "driveType": "business" if d.owner else "documentLibrary",
+                "id": it.parent or "",
+                "path": f"/drives/{d.id}/root:",
+            },
         }
         if it.folder:
             out["folder"] = {"childCount": sum(1 for x in d.items.values() if x.parent == it.id)}
             out["size"] = 0
         else:
             out["size"] = len(it.content)
-            out["file"] = {"mimeType": "application/octet-stream",
-                           "hashes": {"quickXorHash": quickxor_hash(it.content)}}
+            out["file"] = {
+                "mimeType": "application/octet-stream",
+                "hashes": {"quickXorHash": quickxor_hash(it.content)},
+            }
         return out
 
     def _resolve_ref(self, d: Drive, ref: str) -> Item | None:
@@ -733,8 +882,9 @@ class GraphDouble:
             folder = nxt
         return folder, segments[-1] if segments else ""
 
-    async def _drive_items(self, d: str, rest: str, method: str, query: dict, body: Any, raw: bytes,
-                           headers, **_) -> Response:
+    async def _drive_items(
+        self, d: str, rest: str, method: str, query: dict, body: Any, raw: bytes, headers, **_
+    ) -> Response:
         drive = self.drives.get(d)
         if drive is None:
             return _err(404, "itemNotFound", "The drive could not be found.")
@@ -800,11 +950,25 @@ class GraphDouble:
             return _err(409, "nameAlreadyExists", f"The specified item name already exists. Name: {name}")
         sid = uuid.uuid4().hex
         expires = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.sessions[sid] = {"drive": d.id, "folder": folder.id, "name": name, "behaviour": behaviour,
-                              "data": bytearray(), "total": None, "expires": expires}
-        return 200, {"@odata.context": f"{self.url}/v1.0/$metadata#microsoft.graph.uploadSession",
-                     "uploadUrl": f"{self.url}/upload/{sid}", "expirationDateTime": expires,
-                     "nextExpectedRanges": ["0-"]}, {}
+        self.sessions[sid] = {
+            "drive": d.id,
+            "folder": folder.id,
+            "name": name,
+            "behaviour": behaviour,
+            "data": bytearray(),
+            "total": None,
+            "expires": expires,
+        }
+        return (
+            200,
+            {
+                "@odata.context": f"{self.url}/v1.0/$metadata#microsoft.graph.uploadSession",
+                "uploadUrl": f"{self.url}/upload/{sid}",
+                "expirationDateTime": expires,
+                "nextExpectedRanges": ["0-"],
+            },
+            {},
+        )
 
     async def _upload_chunk(self, request: web.Request, path: str, raw: bytes) -> Response:
         sid = path.rsplit("/", 1)[-1]
@@ -829,8 +993,7 @@ class GraphDouble:
         if total != s["total"] or b < a or b >= total or len(raw) != b - a + 1:
             return _err(400, "invalidRequest", "Content-Range does not match the body or the declared size")
         if a != len(s["data"]):
-            return _err(416, "invalidRange", "The uploaded fragment does not start at the next expected byte.",
-                        {})
+            return _err(416, "invalidRange", "The uploaded fragment does not start at the next expected byte.", {})
         last = b + 1 == total
         if not last and len(raw) % CHUNK_UNIT:
             return _err(400, "invalidRequest", "Fragments other than the last must be multiples of 320 KiB.")
@@ -863,9 +1026,17 @@ class GraphDouble:
         if did is None:
             did = self._new_drive(owner=user["id"], site=user["userPrincipalName"]).id
             self.user_drives[user["id"]] = did
-        return 200, {"id": did, "driveType": "business", "name": "OneDrive",
-                     "owner": {"user": {"id": user["id"], "displayName": user["displayName"]}},
-                     "webUrl": f"https://{self.tenant_domain}-my.sharepoint.com/personal/{quote(user['id'])}/Documents"}, {}
+        return (
+            200,
+            {
+                "id": did,
+                "driveType": "business",
+                "name": "OneDrive",
+                "owner": {"user": {"id": user["id"], "displayName": user["displayName"]}},
+                "webUrl": f"https://{self.tenant_domain}-my.sharepoint.com/personal/{quote(user['id'])}/Documents",
+            },
+            {},
+        )
 
     def _invite(self, d: Drive, item: Item, body: Any) -> Response:
         body = _ci(body)
@@ -883,12 +1054,17 @@ class GraphDouble:
                 return _err(400, "invalidRequest", "The recipient could not be resolved.")
             perm = next((p for p in perms if p["grantedToV2"]["user"]["id"] == user["id"]), None)
             if perm is None:
-                perm = {"id": uuid.uuid4().hex, "roles": list(roles),
-                        "grantedToV2": {"user": {"id": user["id"], "displayName": user["displayName"],
-                                                 "email": user["mail"]}},
-                        "grantedTo": {"user": {"id": user["id"], "displayName": user["displayName"],
-                                               "email": user["mail"]}},
-                        "invitation": {"email": user["mail"], "signInRequired": bool(body.get("requireSignIn"))}}
+                perm = {
+                    "id": uuid.uuid4().hex,
+                    "roles": list(roles),
+                    "grantedToV2": {
+                        "user": {"id": user["id"], "displayName": user["displayName"], "email": user["mail"]}
+                    },
+                    "grantedTo": {
+                        "user": {"id": user["id"], "displayName": user["displayName"], "email": user["mail"]}
+                    },
+                    "invitation": {"email": user["mail"], "signInRequired": bool(body.get("requireSignIn"))},
+                }
                 perms.append(perm)
             else:
                 perm["roles"] = list(roles)
@@ -899,9 +1075,15 @@ class GraphDouble:
         value = []
         if d.owner:
             owner = self.users.get(d.owner, {"id": d.owner, "displayName": "", "mail": ""})
-            value.append({"id": "owner", "roles": ["owner"],
-                          "grantedToV2": {"user": {"id": owner["id"], "displayName": owner["displayName"],
-                                                   "email": owner["mail"]}}})
+            value.append(
+                {
+                    "id": "owner",
+                    "roles": ["owner"],
+                    "grantedToV2": {
+                        "user": {"id": owner["id"], "displayName": owner["displayName"], "email": owner["mail"]}
+                    },
+                }
+            )
         value.extend(self.permissions.get((d.id, item.id), []))
         return 200, {"value": value}, {}
 
@@ -928,8 +1110,16 @@ class GraphDouble:
         user = self._user(u)
         if user is None:
             return _err(404, "NotFound", "User not found")
-        return 200, {"value": [{"id": f"{user['id']}##{a}", "teamsApp": {"id": a}}
-                               for a in sorted(self.installed.get(user["id"], set()))]}, {}
+        return (
+            200,
+            {
+                "value": [
+                    {"id": f"{user['id']}##{a}", "teamsApp": {"id": a}}
+                    for a in sorted(self.installed.get(user["id"], set()))
+                ]
+            },
+            {},
+        )
 
 
 class StaticTokenCredential:
@@ -942,8 +1132,9 @@ class StaticTokenCredential:
         self.calls = 0
 
     async def get_token(self, *scopes, **kwargs):
-        from azure.core.credentials import AccessToken
         import time
+
+        from azure.core.credentials import AccessToken
 
         self.calls += 1
         if self.error is not None:
@@ -954,8 +1145,9 @@ class StaticTokenCredential:
         return None
 
 
-def seed_from_school(double: GraphDouble, school, *, all_staff_group: str, managers: dict[str, str] | None = None,
-                     nested: bool = True) -> None:
+def seed_from_school(
+    double: GraphDouble, school, *, all_staff_group: str, managers: dict[str, str] | None = None, nested: bool = True
+) -> None:
     """Users from the school roster (object id = aad_object_id). The all-staff group holds the leaders through a
     nested group, as a real tenant's groups often do. `managers`: staff id → manager's staff id."""
     for s in school.staff.values():

@@ -2,6 +2,7 @@
 Graph down for minutes, a 429 storm with Retry-After, timeouts whose work went through anyway, and a 5xx on the
 upload session's last chunk. The clock is injected and moved (no real minutes pass); what was delivered is read
 from the double's own log and store (events, files, requests), never from our rows alone."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.graph
 UTC = dt.timezone.utc
 MON = dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CHUNK = 320 * 1024
-BIG = 3 * CHUNK + 10                     # four chunks through an upload session (simple uploads stop at 256 KiB)
+BIG = 3 * CHUNK + 10  # four chunks through an upload session (simple uploads stop at 256 KiB)
 PEOPLE = ["tom.hollis", "grace.mensah", "amara.okafor", "daniel.whitcombe"]
 
 
@@ -43,20 +44,33 @@ async def seed(db, clock, n: int = 4) -> None:
     async with db.session() as s:
         for i in range(n):
             start = MON + dt.timedelta(hours=i)
-            await enqueue(s, *calendar_create(f"booking:{i}", organizer_id="priya.raman", attendees=[PEOPLE[i % 4]],
-                                              start=start, end=start + dt.timedelta(hours=1)), key=f"cal:{i}",
-                          now=clock.now)
-            await enqueue(s, *channel_upload(f"Record {i}.docx", content_ref={"i": i}), key=f"file:{i}",
-                          now=clock.now)
+            await enqueue(
+                s,
+                *calendar_create(
+                    f"booking:{i}",
+                    organizer_id="priya.raman",
+                    attendees=[PEOPLE[i % 4]],
+                    start=start,
+                    end=start + dt.timedelta(hours=1),
+                ),
+                key=f"cal:{i}",
+                now=clock.now,
+            )
+            await enqueue(s, *channel_upload(f"Record {i}.docx", content_ref={"i": i}), key=f"file:{i}", now=clock.now)
 
 
 def worker_for(backend, db, school, clock) -> OutboxWorker:
     async def load_content(ref):
         return blob(ref["i"])
+
     backend.channel_files.uploader.sleep = Sleeps()
     # As bot/app.py builds it: an outage does not dead-letter rows before OUTAGE_PATIENCE.
-    return OutboxWorker(db, graph_handlers(backend, db=db, school=school, load_content=load_content), clock=clock,
-                        patience=OUTAGE_PATIENCE)
+    return OutboxWorker(
+        db,
+        graph_handlers(backend, db=db, school=school, load_content=load_content),
+        clock=clock,
+        patience=OUTAGE_PATIENCE,
+    )
 
 
 async def rows(db) -> list[OutboxRow]:
@@ -85,12 +99,13 @@ def assert_each_delivered_once(double, n: int = 4, record=None) -> None:
     files = double.files(drive_id)
     assert sorted(files) == sorted(f"Safeguarding/Record {i}.docx" for i in range(n)), sorted(files)
     assert all(files[f"Safeguarding/Record {i}.docx"] == blob(i) for i in range(n))
-    assert not double.sessions                          # no upload session left open
+    assert not double.sessions  # no upload session left open
 
 
 @pytest.mark.parametrize("minutes", [20, 90])
-async def test_graph_down_for_minutes_then_everything_once(graph_backend, double, school, sqlite_db,
-                                                         clock, minutes, record_property):
+async def test_graph_down_for_minutes_then_everything_once(
+    graph_backend, double, school, sqlite_db, clock, minutes, record_property
+):
     """Every Graph route answers 503 for 20 or 90 minutes (moved clock): rows wait and back off, none is
     dead-lettered (8 attempts are used up in about 10 minutes: attempts alone must not kill a row during an
     outage); when Graph is back every meeting and every file exists exactly once."""
@@ -104,8 +119,8 @@ async def test_graph_down_for_minutes_then_everything_once(graph_backend, double
         clock.advance(seconds=10)
     during = await rows(sqlite_db)
     assert outage.hits > 8 and all(r.status == "pending" for r in during), [(r.key, r.status) for r in during]
-    assert all(r.attempts >= 2 for r in during)         # tried again…
-    assert outage.hits < 16 * minutes                   # …with backoff, not every 10 s tick (8 rows)
+    assert all(r.attempts >= 2 for r in during)  # tried again…
+    assert outage.hits < 16 * minutes  # …with backoff, not every 10 s tick (8 rows)
     assert not double.events
     double.up()
     record_property("outage_answers", outage.hits)
@@ -114,8 +129,9 @@ async def test_graph_down_for_minutes_then_everything_once(graph_backend, double
     assert all(not r.last_error or "503" in r.last_error for r in await rows(sqlite_db))
 
 
-async def test_an_outage_longer_than_the_patience_dead_letters(graph_backend, double, school, sqlite_db, clock,
-                                                               record_property):
+async def test_an_outage_longer_than_the_patience_dead_letters(
+    graph_backend, double, school, sqlite_db, clock, record_property
+):
     """The other side of the patience: a row that has failed for longer than OUTAGE_PATIENCE is dead-lettered (the
     DSL team is told), rather than retried for ever."""
     backend = graph_backend.default
@@ -131,31 +147,35 @@ async def test_an_outage_longer_than_the_patience_dead_letters(graph_backend, do
     record_property("dead_lettered", 1)
 
 
-async def test_429_storm_honours_retry_after_and_delivers_once(graph_backend, double, school, sqlite_db, clock,
-                                                               record_property):
+async def test_429_storm_honours_retry_after_and_delivers_once(
+    graph_backend, double, school, sqlite_db, clock, record_property
+):
     """Every event create and every upload is throttled with Retry-After: 30 for a while. No row is tried again
     before its 30 s (the double saw no request in between), then each is delivered once."""
     backend = graph_backend.default
     await seed(sqlite_db, clock)
     worker = worker_for(backend, sqlite_db, school, clock)
-    storm = [double.fail("POST", r"/events$", status=429, retry_after=30, times=12),
-             double.fail("*", r"createUploadSession$", status=429, retry_after=30, times=12)]
+    storm = [
+        double.fail("POST", r"/events$", status=429, retry_after=30, times=12),
+        double.fail("*", r"createUploadSession$", status=429, retry_after=30, times=12),
+    ]
     await worker.run_once()
     first = len(double.requests)
     assert sum(f.hits for f in storm) == 8 and not double.events and not double.sessions
     clock.advance(seconds=29)
     await worker.run_once()
-    assert len(double.requests) == first               # nobody came back before Retry-After
+    assert len(double.requests) == first  # nobody came back before Retry-After
     clock.advance(seconds=1)
     await worker.run_once()
     assert len(double.requests) > first
     await run_until_settled(worker, sqlite_db, clock)
-    assert sum(f.hits for f in storm) == 24             # the whole storm was weathered
+    assert sum(f.hits for f in storm) == 24  # the whole storm was weathered
     assert_each_delivered_once(double, record=record_property)
 
 
-async def test_timeouts_whose_work_went_through_are_not_repeated(graph_backend, double, school, sqlite_db, clock,
-                                                                 record_property):
+async def test_timeouts_whose_work_went_through_are_not_repeated(
+    graph_backend, double, school, sqlite_db, clock, record_property
+):
     """Graph answers too slowly (after the client's 1 s timeout) but does the work: the event and the file exist.
     The retry finds them (transactionId; same name and hash) instead of booking or uploading a second copy."""
     backend = graph_backend(timeout_seconds=1)
@@ -164,34 +184,36 @@ async def test_timeouts_whose_work_went_through_are_not_repeated(graph_backend, 
     double.slow("POST", r"/events$", delay=1.5, times=2)
     double.slow("PUT", r"^/upload/", delay=1.5, times=1)
     await worker.run_once()
-    assert {r.status for r in await rows(sqlite_db) if r.key.startswith("cal:")} == {"pending"}   # timed out
-    for _ in range(60):                                                   # the double finishes its slow work
+    assert {r.status for r in await rows(sqlite_db) if r.key.startswith("cal:")} == {"pending"}  # timed out
+    for _ in range(60):  # the double finishes its slow work
         if len(double.events) == 2:
             break
         await asyncio.sleep(0.05)
     await run_until_settled(worker, sqlite_db, clock)
-    assert len(double.find("POST", r"/events$")) >= 3                    # asked again…
-    assert_each_delivered_once(double, n=2, record=record_property)   # …and still one of each
+    assert len(double.find("POST", r"/events$")) >= 3  # asked again…
+    assert_each_delivered_once(double, n=2, record=record_property)  # …and still one of each
 
 
 @pytest.mark.parametrize("answer", ["refused", "lost"])
-async def test_5xx_on_the_last_chunk_of_an_upload_session(graph_backend, double, school, sqlite_db, clock, answer,
-                                                         record_property):
+async def test_5xx_on_the_last_chunk_of_an_upload_session(
+    graph_backend, double, school, sqlite_db, clock, answer, record_property
+):
     """A 500 on the final byte range (only that one: matched on its Content-Range), repeatedly, so the inline
     resume gives up and the outbox tries again later. "refused": Graph kept nothing. "lost": Graph completed the
     file and the 500 is what came back. Either way the channel ends with one copy, whole, under its own name."""
     backend = graph_backend.default
     await seed(sqlite_db, clock, n=1)
-    async with sqlite_db.session() as s:          # only the file
+    async with sqlite_db.session() as s:  # only the file
         (await s.execute(select(OutboxRow).where(OutboxRow.key == "cal:0"))).scalar_one().status = "delivered"
     worker = worker_for(backend, sqlite_db, school, clock)
     last = rf"^bytes {3 * CHUNK}-{BIG - 1}/{BIG}$"
-    fault = double.fail("PUT", r"^/upload/", status=500, times=6, header=("Content-Range", last),
-                        lose_answer=answer == "lost")
+    fault = double.fail(
+        "PUT", r"^/upload/", status=500, times=6, header=("Content-Range", last), lose_answer=answer == "lost"
+    )
     await worker.run_once()
     [row] = [r for r in await rows(sqlite_db) if r.key == "file:0"]
     assert row.status == "pending" and "500" in (row.last_error or "")
-    assert fault.hits >= (2 if answer == "refused" else 1)      # "refused": resumed in place before giving up
+    assert fault.hits >= (2 if answer == "refused" else 1)  # "refused": resumed in place before giving up
     chunks = double.find("PUT", r"^/upload/")
     assert all(c.headers["Content-Range"].startswith(f"bytes {3 * CHUNK}-") for c in chunks if c.status == 500)
     await run_until_settled(worker, sqlite_db, clock)

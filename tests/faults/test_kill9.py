@@ -7,6 +7,7 @@
 * during a reminder fan-out: bench/fanout.py at a small size (the real scheduler tick in a separate process,
   SIGKILLed part-way, restarted with the same owner; in-doubt sends reconciled from the chat double).
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,15 +27,16 @@ async def expire_leases(url: str) -> int:
     db = Database(url)
     try:
         async with db.session() as s:
-            res = await s.execute(update(OutboxRow).where(OutboxRow.claimed_until.is_not(None))
-                                  .values(claimed_until=text("NULL")))
+            res = await s.execute(
+                update(OutboxRow).where(OutboxRow.claimed_until.is_not(None)).values(claimed_until=text("NULL"))
+            )
             return res.rowcount
     finally:
         await db.close()
 
 
 async def test_kill_9_during_an_outbox_drain_delivers_every_message_once(store_url, tmp_path, record_property):
-    connector = await ConnectorDouble(delay=1.0).start()     # each message is accepted, then answered 1 s later
+    connector = await ConnectorDouble(delay=1.0).start()  # each message is accepted, then answered 1 s later
     first = second = None
     try:
         db = Database(store_url)
@@ -48,9 +50,9 @@ async def test_kill_9_during_an_outbox_drain_delivers_every_message_once(store_u
         first.proc.send_signal(signal.SIGKILL)
         await first.proc.wait()
         by_first = delivered_markers(connector)
-        assert 2 <= sum(by_first.values()) < BURST                       # killed mid-drain
+        assert 2 <= sum(by_first.values()) < BURST  # killed mid-drain
         in_doubt = [r for r in await outbox_rows(store_url) if r.status == "pending" and r.claimed_until]
-        assert in_doubt                                                    # claims left behind by the kill
+        assert in_doubt  # claims left behind by the kill
         await expire_leases(store_url)
 
         connector.delay = 0
@@ -60,7 +62,7 @@ async def test_kill_9_during_an_outbox_drain_delivers_every_message_once(store_u
         assert {r.status for r in rows} == {"delivered"}, [(r.key, r.status) for r in rows]
         await second.terminate()
         sent = delivered_markers(connector)
-        assert set(sent) == {marker(i) for i in range(BURST)}             # nothing lost
+        assert set(sent) == {marker(i) for i in range(BURST)}  # nothing lost
         twice = sorted(m for m, n in sent.items() if n > 1)
         record_property("messages", BURST)
         record_property("on_the_wire_at_kill", sum(by_first.values()))
@@ -70,8 +72,10 @@ async def test_kill_9_during_an_outbox_drain_delivers_every_message_once(store_u
         # none that had not been sent yet.
         assert set(twice) <= set(by_first), twice
         if twice:
-            pytest.xfail(f"{len(twice)} of {BURST} Teams messages delivered twice after kill -9: teams.notify has no "
-                         f"in-doubt check (the reminder fan-out has one)")
+            pytest.xfail(
+                f"{len(twice)} of {BURST} Teams messages delivered twice after kill -9: teams.notify has no "
+                f"in-doubt check (the reminder fan-out has one)"
+            )
     finally:
         for bot in (first, second):
             if bot is not None:
@@ -87,9 +91,9 @@ async def test_kill_9_during_a_reminder_fan_out_sends_each_reminder_once(store, 
     try:
         figures = await main(parse(argv))
     finally:
-        logging.disable(logging.NOTSET)       # the bench silences logging for its own output
+        logging.disable(logging.NOTSET)  # the bench silences logging for its own output
     for k in ("staff", "killed_at", "lost", "duplicates"):
         record_property(k, figures[k])
-    assert 0 < figures["killed_at"] < figures["staff"]                  # killed part-way
+    assert 0 < figures["killed_at"] < figures["staff"]  # killed part-way
     assert figures["lost"] == 0 and figures["unique"] == figures["staff"]
     assert figures["duplicates"] == 0

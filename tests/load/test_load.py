@@ -1,6 +1,7 @@
 """bench/load.py scaled down: 20 card submits at once (requests and group records) against the real app over HTTP,
 on SQLite, on PostgreSQL, and on two instances sharing one PostgreSQL schema. No errors, every submit stored
 once, no Teams notice posted twice (the connector double's own log). Never asserts on time."""
+
 from __future__ import annotations
 
 import logging
@@ -12,8 +13,10 @@ from bench.load import run
 N = 20
 
 
-@pytest.mark.parametrize("store", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres),
-                                   pytest.param("two", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "store",
+    ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("two", marks=pytest.mark.postgres)],
+)
 async def test_twenty_submits_at_once_no_errors_no_duplicates(store, tmp_path):
     try:
         r = await run(N, store, tmp_path)
