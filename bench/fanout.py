@@ -321,7 +321,8 @@ async def spawn(args, tmp: Path, url: str, schema: str, teams_url: str):
     )
 
 
-async def main(args) -> None:
+async def main(args) -> dict:
+    """The run; prints the figures and returns them (tests/faults runs a small one)."""
     import logging
 
     logging.disable(logging.WARNING)
@@ -380,6 +381,15 @@ async def main(args) -> None:
                 f"429s={sum(1 for t in teams.rejected if a <= t < b)}"
             )
     print(f"msgs_per_s={rate:.1f} lost={lost} duplicates={duplicates}")
+    return {
+        "staff": args.staff,
+        "killed_at": killed_at,
+        "accepted": len(times),
+        "unique": len(per_conv),
+        "msgs_per_s": rate,
+        "lost": lost,
+        "duplicates": duplicates,
+    }
 
 
 def parse(argv=None):

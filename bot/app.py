@@ -51,7 +51,7 @@ def create_app(
     # Bot Framework lives only in bot/teams; imported here, at build time, never at module import.
     from bot.delivery import RateLimiter, ThrottledMessenger
     from bot.effects import outbox_hooks, teams_handlers
-    from bot.outbox import OutboxWorker
+    from bot.outbox import OUTAGE_PATIENCE, OutboxWorker
     from bot.reminders.scheduler import Scheduler
     from bot.teams.adapter import TeamsMessenger, build_adapter, messages_handler
     from bot.teams.handler import SupervisionBot
@@ -94,7 +94,13 @@ def create_app(
     on_delivered, on_dead_letter = outbox_hooks(services, router.hooks)
     handlers = {**teams_handlers(services, services.messenger), **graph_handlers(m365, db=db, school=school)}
     worker = OutboxWorker(
-        db, handlers, clock=clock, name="outbox", on_delivered=on_delivered, on_dead_letter=on_dead_letter
+        db,
+        handlers,
+        clock=clock,
+        name="outbox",
+        on_delivered=on_delivered,
+        on_dead_letter=on_dead_letter,
+        patience=OUTAGE_PATIENCE,
     )
     services.outbox_worker = worker
     app[OUTBOX] = worker

@@ -9,7 +9,7 @@ delivered later by `OutboxWorker` with retries, so the user never waits on Graph
 
 from bot.outbox.api import MAX_PAYLOAD_BYTES, Effect, OutboxMessage, enqueue, enqueue_many, get, requeue
 from bot.outbox.errors import DeliveryError, PermanentFailure, RetryLater
-from bot.outbox.worker import OutboxWorker, utcnow
+from bot.outbox.worker import OUTAGE_PATIENCE, OutboxWorker, utcnow
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -18,6 +18,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxWorker",
     "PermanentFailure",
+    "OUTAGE_PATIENCE",
     "RetryLater",
     "enqueue",
     "enqueue_many",

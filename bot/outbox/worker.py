@@ -48,6 +48,11 @@ class _Claimed:
     status: str
     attempts: int
     token: str
+    created: dt.datetime | None = None
+
+
+#: How long the app keeps retrying a row through outages before attempts may dead-letter it (seconds).
+OUTAGE_PATIENCE = 6 * 3600.0
 
 
 class OutboxWorker:
@@ -78,6 +83,7 @@ class OutboxWorker:
         poll_interval: float = 2.0,
         rng: random.Random | None = None,
         name: str | None = None,
+        patience: float = 0.0,
     ):
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -89,6 +95,9 @@ class OutboxWorker:
         self.on_delivered = on_delivered
         self.on_dead_letter = on_dead_letter
         self.max_attempts = max_attempts
+        # Attempts alone do not dead-letter a row younger than this (seconds): an outage of Graph or Teams lasting
+        # minutes to hours uses up max_attempts quickly, and is no fault of the row. The backoff keeps growing.
+        self.patience = dt.timedelta(seconds=patience)
         self.lease = dt.timedelta(seconds=lease_seconds)
         # The handler must finish well inside its lease, or another worker could claim the row meanwhile.
         self.handler_timeout = max(1.0, lease_seconds * 0.8)
@@ -278,7 +287,13 @@ class OutboxWorker:
                 attempts=case((OutboxRow.status == PENDING, OutboxRow.attempts + 1), else_=OutboxRow.attempts),
             )
             .returning(
-                OutboxRow.id, OutboxRow.key, OutboxRow.kind, OutboxRow.payload, OutboxRow.status, OutboxRow.attempts
+                OutboxRow.id,
+                OutboxRow.key,
+                OutboxRow.kind,
+                OutboxRow.payload,
+                OutboxRow.status,
+                OutboxRow.attempts,
+                OutboxRow.created_at,
             )
         )
         async with self.db.session() as s:
@@ -293,6 +308,7 @@ class OutboxWorker:
                     status=r.status,
                     attempts=r.attempts,
                     token=token,
+                    created=r.created_at,
                 )
                 for r in rows
             ),
@@ -328,6 +344,12 @@ class OutboxWorker:
             return await self._retry(c, None, f"{type(exc).__name__}: {exc}", counts=True)
         return await self._finish(c, DELIVERED, result=_jsonable(result))
 
+    def _out_of_patience(self, c: _Claimed) -> bool:
+        if not self.patience or c.created is None:
+            return True
+        created = c.created if c.created.tzinfo else c.created.replace(tzinfo=dt.timezone.utc)
+        return self.clock() - created >= self.patience
+
     def _backoff(self, attempts: int) -> float:
         """Exponential backoff with "equal jitter": half the step fixed, half random, so retries spread out."""
         step = min(self.max_delay, self.base_delay * (2 ** max(0, attempts - 1)))
@@ -335,7 +357,7 @@ class OutboxWorker:
 
     async def _retry(self, c: _Claimed, seconds: float | None, error: str, *, counts: bool) -> str | None:
         attempts = c.attempts if counts else max(0, c.attempts - 1)
-        if counts and attempts >= self.max_attempts:
+        if counts and attempts >= self.max_attempts and self._out_of_patience(c):
             self._log_limited(logging.WARNING, f"outbox {c.kind} {c.key}: giving up after {attempts} attempts: {error}")
             return await self._finish(c, DEAD, error=f"gave up after {attempts} attempts: {error}")
         delay = self._backoff(attempts) if seconds is None else min(seconds, self.max_retry_after)

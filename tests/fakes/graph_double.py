@@ -23,7 +23,9 @@ where our code depends on it:
   `@odata.deltaLink` whose token carries the filter; `expire_delta_tokens()` makes older links answer 410.
 
 Fault injection per route: `double.fail("POST", r"/users/.*/events", status=429, retry_after=3, times=2)`,
-`double.slow("GET", r"/users/", delay=2.0)`. Every request is recorded (method, path, query, json body, headers,
+`double.slow("GET", r"/users/", delay=2.0)`; `header=("Content-Range", "<regex>")` narrows a fault to
+requests whose header matches, `lose_answer=True` makes the change and then answers with the fault (the answer
+lost on the way back). `down()` / `up()`: every route answers 503 until brought back. Every request is recorded (method, path, query, json body, headers,
 whether it came inside a $batch) for assertions by URL, method and body.
 """
 
@@ -73,9 +75,17 @@ class Fault:
     body: Any
     in_batch: bool | None
     hits: int = 0
+    #: Only requests whose header matches: (name, regex), e.g. the last chunk's Content-Range.
+    header: tuple[str, re.Pattern] | None = None
+    #: Do the work, then answer with the fault: the change is made but the caller never hears of it.
+    lose_answer: bool = False
 
-    def matches(self, method: str, path: str, in_batch: bool) -> bool:
+    def matches(self, method: str, path: str, in_batch: bool, headers=None) -> bool:
         if self.times is not None and self.hits >= self.times:
+            return False
+        if self.header is not None and not (
+            headers is not None and self.header[1].search(headers.get(self.header[0], ""))
+        ):
             return False
         if self.method not in ("*", method):
             return False
@@ -293,8 +303,21 @@ class GraphDouble:
         delay: float = 0.0,
         body: Any = None,
         in_batch: bool | None = None,
+        header: tuple[str, str] | None = None,
+        lose_answer: bool = False,
     ) -> Fault:
-        f = Fault(method.upper(), re.compile(path), status, retry_after, times, delay, body, in_batch)
+        f = Fault(
+            method.upper(),
+            re.compile(path),
+            status,
+            retry_after,
+            times,
+            delay,
+            body,
+            in_batch,
+            header=(header[0], re.compile(header[1])) if header else None,
+            lose_answer=lose_answer,
+        )
         self.faults.append(f)
         return f
 
@@ -302,6 +325,16 @@ class GraphDouble:
         f = Fault(method.upper(), re.compile(path), None, None, times, delay, None, None)
         self.faults.append(f)
         return f
+
+    def down(self, status: int = 503, retry_after: float | None = None) -> Fault:
+        """Graph unavailable on every route (including upload sessions) until `up()`."""
+        self._outage = self.fail("*", r".", status=status, retry_after=retry_after, times=None)
+        return self._outage
+
+    def up(self) -> None:
+        outage = getattr(self, "_outage", None)
+        if outage in self.faults:
+            self.faults.remove(outage)
 
     def find(self, method: str, path: str, *, in_batch: bool | None = None) -> list[Recorded]:
         pat = re.compile(path)
@@ -331,7 +364,7 @@ class GraphDouble:
             )
             self.requests.append(rec)
             status, body, headers = await self._with_faults(
-                request.method, path, False, lambda: self._upload_chunk(request, path, raw)
+                request.method, path, False, lambda: self._upload_chunk(request, path, raw), request.headers
             )
             rec.status = status
             return self._respond(status, body, headers)
@@ -368,6 +401,7 @@ class GraphDouble:
                 path,
                 False,
                 lambda: self._dispatch(request.method, path, dict(request.query), body, raw, request.headers),
+                request.headers,
             )
         rec.status = status
         return self._respond(status, out, headers)
@@ -377,13 +411,17 @@ class GraphDouble:
             return web.Response(status=status, headers=headers)
         return web.Response(status=status, text=json.dumps(body), content_type="application/json", headers=headers)
 
-    async def _with_faults(self, method: str, path: str, in_batch: bool, call) -> Response:
+    async def _with_faults(self, method: str, path: str, in_batch: bool, call, headers=None) -> Response:
         for f in self.faults:
-            if f.matches(method, path, in_batch):
+            if f.matches(method, path, in_batch, headers):
                 f.hits += 1
                 if f.delay:
                     await asyncio.sleep(f.delay)
                 if f.status is not None:
+                    if f.lose_answer:
+                        done = call()
+                        if asyncio.iscoroutine(done):
+                            await done
                     headers = {"Retry-After": f"{f.retry_after:g}"} if f.retry_after is not None else {}
                     if f.body is not None:
                         return f.status, f.body, headers

@@ -1,0 +1,287 @@
+"""Load: N card submits at once (default 200) against the real app over HTTP, on SQLite and PostgreSQL, and on two
+bot instances sharing one PostgreSQL schema. Prints p50, p99, errors, duplicates and peak RSS; never pass/fail.
+
+The mix, all Action.Execute invokes posted together (one asyncio.gather) from the demo school's 40 staff:
+* "request" — a supervision request (request.submit, a new draft id each: each one really writes a request and
+  its allocation notices to the outbox);
+* "group record" — a DSL records a group session (grouprec.submit; one seeded session per submit).
+The app runs in-process (create_app, a real aiohttp server on loopback) with its outbox worker on, delivering the
+notices to a Bot Framework connector double; after the load the outbox is drained and the double's own log is
+checked for duplicates (a notice to one person about one request twice), the store for requests and records
+stored once per submit.
+
+    .venv/bin/python bench/load.py [--n 200] [--store sqlite|postgres|two|all]
+
+Peak RSS is this process's (resource.getrusage, which includes the doubles and the client, so it is an upper
+bound for one instance); with --store two both instances share the process, so the figure is for the pair.
+Last line per store: ``store= submits= p50_ms= p99_ms= errors= duplicates= peak_rss_mb=``.
+
+Not covered yet: 1:1 record notes in the mix; 200 distinct (generated) staff; instances as separate processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import datetime as dt
+import logging
+import os
+import resource
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)  # a school-day morning in Autumn 2
+REQUEST = {
+    "kind": "one_to_one",
+    "preferred": "priya.raman",
+    "topics": "wellbeing,safeguarding",
+    "urgency": "week",
+    "times": "afternoon",
+    "days": "",
+    "note": "Load note.",
+}
+RECORDER = "amara.okafor"
+GROUP_RECORD = {
+    "att_group": "tom.hollis,isla.brennan,nadia.farouk",
+    "att_other": "grace.mensah",
+    "f_summary": "Load summary.",
+    "f_confidentiality": "true",
+}
+
+
+def _title(body) -> str:
+    """The answered card's first text block (a title such as "Request sent"; never what anyone wrote)."""
+    try:
+        card = body.get("value", body)
+        return str(card["body"][0].get("text", ""))[:60]
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return ""
+
+
+def _error_type(error: str | None) -> str:
+    words = (error or "").replace("gave up after", "").split(":")
+    return next((w.strip().split()[-1] for w in words if w.strip() and w.strip().split()[-1][:1].isupper()), "?")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _schema(url: str):
+    from sqlalchemy import text
+
+    from bot.store import Database
+
+    schema = f"bench_load_{secrets.token_hex(5)}"
+    admin = Database(url)
+    async with admin.engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    await admin.close()
+
+    async def drop() -> None:
+        admin = Database(url)
+        async with admin.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.close()
+
+    return schema, drop
+
+
+async def seed_sessions(db, n: int) -> list[int]:
+    from bot.store.models_sessions import GroupSession
+
+    ids = []
+    async with db.session() as s:
+        for i in range(n):
+            # Spread over ten days: a record's file is named by group and date, and a hundred of one group on
+            # one day would run out of "(2)" … "(99)" names.
+            start = NOW - dt.timedelta(days=1 + i % 10, minutes=i)
+            row = GroupSession(
+                kind="class",
+                group_id="willow",
+                title="Group supervision",
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=1),
+                local_date=start.date(),
+                half_term="2026-27 Autumn 2",
+                facilitator_id=RECORDER,
+                status="scheduled",
+                external_support=False,
+                created_by=RECORDER,
+                created_at=start - dt.timedelta(days=7),
+            )
+            s.add(row)
+            await s.flush()
+            ids.append(row.id)
+    return ids
+
+
+async def run(n: int, store: str, tmp: Path) -> dict:
+    """One load run: `store` is "sqlite", "postgres" or "two" (two instances on one PostgreSQL schema)."""
+    from sqlalchemy import func, select
+
+    from bot.app import DB, SERVICES, create_app
+    from bot.settings import load_settings
+    from bot.store import Database
+    from bot.store.models_group_record import GroupRecordVersion
+    from bot.store.models_outbox import OutboxRow
+    from bot.store.models_request import SupervisionRequest
+    from tests.fakes.connector import ConnectorDouble
+    from tests.fakes.teams import TeamsDriver, person
+
+    connector = await ConnectorDouble().start()
+    drop = None
+    instances = 2 if store == "two" else 1
+    settings = load_settings(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/load-{store}.sqlite3",
+        WORKERS=True,
+        LOCAL_M365_DIR=f"{tmp}/m365-{store}",
+    )
+    dbs: list = [None]
+    if store != "sqlite":
+        schema, drop = await _schema(PG_URL)
+        dbs = [Database(PG_URL, schema=schema) for _ in range(instances)]
+    drivers = []
+    for i in range(instances):
+        app = create_app(settings, clock=lambda: NOW, db=dbs[i])
+        drivers.append(await TeamsDriver(app, connector).start())
+    db = drivers[0].app[DB]
+    school = drivers[0].app[SERVICES].school
+    staff = list(school.staff)
+    # Requesters: ordinary staff (a supervisor asking for supervision from themselves gets the form back).
+    requesters = [sid for sid in staff if sid not in {RECORDER, "priya.raman", "daniel.whitcombe"}]
+    for sid in staff:
+        await drivers[0].install(person(school, sid))
+    sessions = await seed_sessions(db, n // 2)
+    connector.clear()
+
+    latencies: dict[str, list[float]] = collections.defaultdict(list)
+    errors: collections.Counter = collections.Counter()
+
+    async def one(i: int) -> None:
+        driver = drivers[i % instances]
+        if i % 2 and sessions:
+            kind, who = "group record", RECORDER
+            verb, data = (
+                "grouprec.submit",
+                dict(GROUP_RECORD, session_id=sessions.pop(), draft_key=secrets.token_hex(16)),
+            )
+            want = "Record submitted"
+        else:
+            kind, who = "request", requesters[(i // 2) % len(requesters)]
+            verb, data = "request.submit", dict(REQUEST, draft_id=secrets.token_hex(16))
+            want = "Request sent"
+        t = time.perf_counter()
+        try:
+            status, body = await driver.submit(person(school, who), verb, data)
+        except Exception as exc:  # noqa: BLE001 - counted, by type only
+            errors[f"{kind}: {type(exc).__name__}"] += 1
+            return
+        latencies[kind].append(time.perf_counter() - t)
+        if status != 200:
+            errors[f"{kind}: HTTP {status}"] += 1
+        elif want not in str(body):
+            errors[f"{kind}: unexpected card {_title(body)!r}"] += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    wall = time.perf_counter() - t0
+    # Let the outbox workers deliver the notices (their background loops may hold some claims for a while).
+    for _ in range(60):
+        for d in drivers:
+            await d.app[SERVICES].outbox_worker.drain()
+        async with db.session() as s:
+            left = (
+                await s.execute(select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending"))
+            ).scalar_one()
+        if not left:
+            break
+        await asyncio.sleep(0.5)
+    async with db.session() as s:
+        requests = (await s.execute(select(func.count()).select_from(SupervisionRequest))).scalar_one()
+        records = (await s.execute(select(func.count()).select_from(GroupRecordVersion))).scalar_one()
+        # kind:status, and for a dead row the error's type only (its text may name a file).
+        pending = dict(
+            collections.Counter(
+                f"{r.kind}:{r.status}" + (f":{_error_type(r.last_error)}" if r.status == "dead" else "")
+                for r in (
+                    await s.execute(
+                        select(OutboxRow.kind, OutboxRow.status, OutboxRow.last_error).where(
+                            OutboxRow.status != "delivered"
+                        )
+                    )
+                ).all()
+            )
+        )
+    posts = collections.Counter(
+        (p.conversation_id, str(p.activity.get("attachments")))
+        for p in connector.sent
+        if p.reply_to is None and not p.updated
+    )
+    duplicates = sum(c - 1 for c in posts.values() if c > 1)
+    for d in drivers:
+        await d.stop()
+    await connector.stop()
+    if drop is not None:
+        await drop()
+    every = sorted(x for v in latencies.values() for x in v)
+
+    def pct(xs, q):
+        return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000 if xs else float("nan")
+
+    return {
+        "store": store,
+        "instances": instances,
+        "submits": n,
+        "wall_s": wall,
+        "p50_ms": pct(every, 0.5),
+        "p99_ms": pct(every, 0.99),
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+        "requests_stored": requests,
+        "records_stored": records,
+        "outbox_not_delivered": pending,
+        "by_kind": {k: (len(v), pct(sorted(v), 0.5), pct(sorted(v), 0.99)) for k, v in latencies.items()},
+        "duplicates": duplicates,
+        "notices_posted": sum(posts.values()),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def report(r: dict) -> None:
+    for k, (count, p50, p99) in sorted(r["by_kind"].items()):
+        print(f"  {k}: {count} submits p50_ms={p50:.0f} p99_ms={p99:.0f}")
+    print(
+        f"  stored: requests={r['requests_stored']} group_records={r['records_stored']} "
+        f"notices_posted={r['notices_posted']} outbox_not_delivered={r['outbox_not_delivered']} "
+        f"wall_s={r['wall_s']:.1f} errors_by_kind={r['error_kinds']}"
+    )
+    print(
+        f"store={r['store']} instances={r['instances']} submits={r['submits']} p50_ms={r['p50_ms']:.0f} "
+        f"p99_ms={r['p99_ms']:.0f} errors={r['errors']} duplicates={r['duplicates']} "
+        f"peak_rss_mb={r['peak_rss_mb']:.0f}",
+        flush=True,
+    )
+
+
+async def main(args) -> None:
+    logging.disable(logging.WARNING)
+    stores = ["sqlite", "postgres", "two"] if args.store == "all" else [args.store]
+    with tempfile.TemporaryDirectory() as tmp:
+        for store in stores:
+            report(await run(args.n, store, Path(tmp)))
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=200)
+    p.add_argument("--store", default="all", choices=["sqlite", "postgres", "two", "all"])
+    asyncio.run(main(p.parse_args()))

@@ -1,0 +1,28 @@
+"""bench/load.py scaled down: 20 card submits at once (requests and group records) against the real app over HTTP,
+on SQLite, on PostgreSQL, and on two instances sharing one PostgreSQL schema. No errors, every submit stored
+once, no Teams notice posted twice (the connector double's own log). Never asserts on time."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bench.load import run
+
+N = 20
+
+
+@pytest.mark.parametrize(
+    "store",
+    ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("two", marks=pytest.mark.postgres)],
+)
+async def test_twenty_submits_at_once_no_errors_no_duplicates(store, tmp_path):
+    try:
+        r = await run(N, store, tmp_path)
+    finally:
+        logging.disable(logging.NOTSET)
+    assert r["errors"] == 0, r["error_kinds"]
+    assert r["requests_stored"] == N // 2 and r["records_stored"] == N // 2
+    assert r["notices_posted"] > 0 and r["duplicates"] == 0
+    assert r["outbox_not_delivered"] == {}
