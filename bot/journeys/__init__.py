@@ -10,12 +10,27 @@ from bot.journeys.router import Router
 
 
 def build_router() -> Router:
-    from bot.journeys import (actions, agreements, compliance, group_record, group_sessions, help, myactions,
-                              one_to_one, reminders_now, request, scheduling, specialist, supervisor_pool, understood)
+    from bot.journeys import (
+        actions,
+        agreements,
+        audit_trail,
+        compliance,
+        group_record,
+        group_sessions,
+        help,
+        myactions,
+        one_to_one,
+        reminders_now,
+        request,
+        scheduling,
+        specialist,
+        supervisor_pool,
+        understood,
+    )
 
     router = Router()
     for journey in (request, scheduling, group_record, group_sessions, actions, compliance, reminders_now, specialist,
-                    supervisor_pool, one_to_one, agreements, myactions):
+                    supervisor_pool, one_to_one, agreements, myactions, audit_trail):
         journey.register(router)
     help.register(router)
     understood.register(router)   # last: free text is matched against every command registered above

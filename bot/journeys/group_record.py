@@ -23,7 +23,7 @@ from bot.journeys import group_record_view as view
 from bot.journeys import permissions
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.group_record_view import GONE, NOT_DSL, Target, tampered
-from bot.journeys.kit import parse_id, parse_index, parse_key
+from bot.journeys.kit import audited, parse_id, parse_index, parse_key
 from bot.journeys.router import Router
 from bot.outbox import effects
 from bot.outbox import get as outbox_row
@@ -42,7 +42,7 @@ from bot.records.rules import (
 )
 from bot.records.templates import RecordTemplate
 from bot.school import Role
-from bot.store import group_records, sessions
+from bot.store import audit, group_records, sessions
 from bot.store.errors import AlreadyRecorded, AlreadySubmitted, Concurrent, NotFound, NotYours, RecordedMeanwhile
 from bot.store.models_group_record import DELIVERED, GroupRecordVersion
 from cards import group_record as cards
@@ -353,6 +353,7 @@ async def _file_record(services: Services, turn: Turn, s, target: Target, templa
                                                 chain=f"{KEY_PREFIX}{record.id}", record_id=version.id), now=turn.now)
     # The draft (narrative) goes now: from here the text lives only in that outbox row, then in the channel.
     await GROUP.consume(s, key)
+    await audited(services, turn, s, audit.CREATED if number == 1 else audit.CHANGED, audit.GROUP_RECORD, record.id)
     log.info("group record filed: record=%s version=%s attendees=%s actions=%s", record.id, number,
              len(form.attendees), len(form.actions))
     return version

@@ -9,7 +9,8 @@ import logging
 import re
 from typing import Any
 
-from bot.journeys.base import Reply, Turn
+from bot.journeys.base import Reply, Services, Turn
+from bot.store import audit
 
 log = logging.getLogger("bot.journeys")
 
@@ -49,6 +50,19 @@ def parse_index(value: Any, limit: int = MAX_ROWS) -> int | None:
 def refuse(turn: Turn, what: str) -> None:
     """Log a refused action without any content from the payload (safeguarding data never reaches logs)."""
     log.warning("refused %s for actor=%s verb=%s", what, turn.actor.id if turn.actor else "not-on-roster", turn.verb)
+
+
+async def audited(services: Services, turn: Turn, s, action: str, kind: str, object_id: str | int | None) -> None:
+    """Put "this actor did `action` to this object" in the turn's own transaction (bot/store/audit.py): it is
+    committed with the change, or rolled back with it. Ids only."""
+    await audit.record(s, actor_id=turn.actor.id if turn.actor else None, action=action, kind=kind,
+                       object_id=object_id, at=turn.now, tz=services.school.tz)
+
+
+async def audit_refusal(services: Services, turn: Turn, kind: str, name: str) -> None:
+    """A refused turn changes nothing, so it has no transaction: the refusal gets a small one of its own."""
+    async with services.db.session() as s:
+        await audited(services, turn, s, audit.REFUSED, kind, name)
 
 
 def say(turn: Turn, message: str, heading: str = "Not available", *, back_verb: str | None = None,

@@ -9,8 +9,9 @@ How a turn is routed:
 - anything else goes to `fallback` (the help card).
 
 Before a handler runs, `dispatch` checks the verb's or command's `Permission` against the turn's actor (the
-roster entry of the Teams user, never anything in the card payload). A refused turn is logged without content and
-answered with the permission's own sentence; the handler never sees it. Checks that depend on the object (is this
+roster entry of the Teams user, never anything in the card payload). A refused turn is logged without content,
+written to the audit trail (bot/store/audit.py: actor, "refused", the verb or command word) and answered with the
+permission's own sentence; the handler never sees it. Checks that depend on the object (is this
 *your* request, are you *this* person's supervisor) stay in the journey, where the object is loaded.
 
 Journeys register themselves in bot/journeys/__init__.py (one `register(router)` per module). Registration order
@@ -18,13 +19,14 @@ is the help card's order; a word or verb registered twice is an error at start-u
 """
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from bot.journeys.base import Handler, Reply, Services, Turn
-from bot.journeys.kit import refuse, say
+from bot.journeys.kit import audit_refusal, refuse, say
 from bot.school import StaffMember
 from bot.scopes import SCOPES, allowed_in
+from bot.store import audit
 from cards.base import message_card
 
 ELSEWHERE = "That isn't something I do here. Message me in our 1:1 chat and type \u201c{word}\u201d there."
@@ -169,9 +171,11 @@ class Router:
             # bot/scopes.py: record content stays in personal chat (and, for group records, the Safeguarding
             # channel); a group chat may only ask for help or make a request.
             refuse(turn, f"{name}: not in a {turn.conversation_kind} conversation")
+            await audit_refusal(services, turn, audit.COMMAND, name)
             return Reply(text=ELSEWHERE.format(word=name))
         if not allowed.allows(turn.actor):
             refuse(turn, f"{name}: needs {allowed.name}")
+            await audit_refusal(services, turn, audit.VERB if turn.verb else audit.COMMAND, name)
             if allowed.as_card and not turn.invoke:
                 return Reply.of(message_card("Not available", allowed.refusal))
             return say(turn, allowed.refusal)
