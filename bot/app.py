@@ -111,6 +111,19 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
 
     app.cleanup_ctx.append(scheduler_ctx)
 
+    # Retention (bot/store/datamap.py): expired drafts, outbox payloads and audit events, once a day.
+    from bot.store.retention import RetentionJob
+
+    retention = RetentionJob(services, clock)
+
+    async def retention_ctx(app_: web.Application):
+        if settings.workers:
+            retention.start()
+        yield
+        await retention.stop()
+
+    app.cleanup_ctx.append(retention_ctx)
+
     async def stop_taking_work(app_: web.Application):
         """Shutdown has begun: take no new outbox rows or reminder batches while in-flight turns finish."""
         worker.begin_stop(SHUTDOWN_GRACE)
