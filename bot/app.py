@@ -139,6 +139,9 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
                                  status=200 if ok else 503)
 
     app.router.add_get("/healthz", healthz)
+    from bot.dashboard.web import handler as dashboard_handler
+
+    app.router.add_get("/dashboard", dashboard_handler(services, local_mode=settings.local_mode))
     app.router.add_post("/api/messages", messages_handler(adapter, bot))
     return app
 

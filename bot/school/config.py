@@ -112,6 +112,9 @@ class SchoolSettings(_Model):
     long_term_absence_exempts: bool = True
     reminders: Reminders = Field(default_factory=Reminders)
     retention: Retention = Field(default_factory=Retention)
+    # The dashboard (issue 12): who besides the DSL team may open it, and the small-number threshold.
+    senior_leaders_group: str | None = None
+    small_number_threshold: int = Field(5, ge=2, le=50)
     safeguarding_channel: SafeguardingChannel
     safeguarding_system: SafeguardingSystem = Field(default_factory=SafeguardingSystem)
 
