@@ -20,6 +20,26 @@ def protect(n: int, threshold: int) -> str:
     return f"fewer than {threshold}" if n < threshold else str(n)
 
 
+LOAD_BANDS = ("Under half", "Half or more", "At capacity", "Over capacity")
+
+
+def load_bands(d: Dashboard) -> dict[str, tuple[str, int | None]]:
+    """Parity: how many supervisors carry under half, half or more, all or more than their capacity (protected)."""
+    counts = dict.fromkeys(LOAD_BANDS, 0)
+    for _name, pct in d.load:
+        band = 0 if pct < 50 else 1 if pct < 100 else 2 if pct == 100 else 3
+        counts[LOAD_BANDS[band]] += 1
+    return {k: _shown(n, d.threshold) for k, n in counts.items()}
+
+
+def lowest_groups(d: Dashboard, n: int) -> list[str]:
+    """The `n` groups with the lowest attendance in the latest half term that has started (the chart's lines)."""
+    last = max((i for row in d.attendance.values() for i, v in enumerate(row) if v is not None), default=None)
+    if last is None:
+        return list(d.attendance)[:n]
+    return sorted(d.attendance, key=lambda g: (d.attendance[g][last] or 0.0, g))[:n]
+
+
 @dataclass(frozen=True)
 class HalfTermRef:
     label: str            # "2026-27 Autumn 2" (the label attendance rows carry)
@@ -46,6 +66,7 @@ class Dashboard:
     agreements: dict[str, tuple[str, int | None]]         # label → (protected count, value to plot or None)
     actions: dict[str, tuple[str, int | None]]
     load: list[tuple[str, float]]                         # (supervisor name, % of capacity in use)
+    whole_school: list[float | None] = field(default_factory=list)   # % per half term, everyone
     current: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -89,6 +110,12 @@ def build(*, threshold: int, today: dt.date, half_terms: Sequence[HalfTermRef], 
             row.append(round(100.0 * sum(1 for p in people if p.id in came) / len(people), 1))
         attendance[name] = row
 
+    whole: list[float | None] = []
+    for ht in half_terms:
+        came = seen.get(ht.label, set())
+        whole.append(None if ht.start > today or not staff else
+                     round(100.0 * sum(1 for p in staff if p.id in came) / len(staff), 1))
+
     current = next((ht for ht in half_terms if ht.start <= today <= ht.end), None)
     missing = [p for p in staff if current is not None and p.id not in seen.get(current.label, set())]
     missing_groups: dict[str, list[Person]] = {}
@@ -114,4 +141,5 @@ def build(*, threshold: int, today: dt.date, half_terms: Sequence[HalfTermRef], 
                     "Overdue for review": _shown(overdue_reviews, threshold)},
         actions={"Open": _shown(len(dues), threshold), "Overdue": _shown(overdue_actions, threshold)},
         # Load as a share of capacity (parity between supervisors): a ratio, never a count of supervisees.
-        load=[(name, round(100.0 * n / cap, 1) if cap else 0.0) for name, n, cap in load], current=current.short if current else None, notes=notes)
+        load=[(name, round(100.0 * n / cap, 1) if cap else 0.0) for name, n, cap in load], whole_school=whole,
+        current=current.short if current else None, notes=notes)

@@ -8,7 +8,7 @@ from html import escape
 import pygal
 from pygal.style import Style
 
-from bot.dashboard.figures import Dashboard
+from bot.dashboard.figures import Dashboard, load_bands, lowest_groups
 
 STYLE = Style(background="transparent", plot_background="transparent", font_family="Segoe UI, sans-serif",
               colors=("#5b5fc7", "#c4314b", "#237b4b", "#8f6200", "#0f6cbd", "#7f85f5", "#986f0b", "#4f52b2"))
@@ -27,25 +27,44 @@ def _svg(chart) -> str:
     return _COMMENT.sub("", _SCRIPT.sub("", chart.render(is_unicode=True)))
 
 
+#: Lines on the attendance chart besides the whole school: more is unreadable (and pygal's cost is per line).
+LINES = 6
+
+
 def attendance_chart(d: Dashboard) -> str:
+    """The whole school and the groups attending least, per half term; every group is in the grid below it."""
     chart = pygal.Line(title="Group supervision attendance (%) by half term", range=(0, 100), **_COMMON)
     chart.x_labels = d.half_terms
-    for group, row in d.attendance.items():
-        chart.add(group, row)
+    chart.add("Whole school", d.whole_school, stroke_style={"width": 4})
+    for group in lowest_groups(d, LINES):
+        chart.add(group, d.attendance[group])
     return _svg(chart)
+
+
+def _shade(pct: float | None) -> str:
+    if pct is None:
+        return "#f5f5f5"
+    return "#d1e7dd" if pct >= 90 else "#fff3cd" if pct >= 70 else "#f8d7da"
+
+
+def attendance_grid(d: Dashboard) -> str:
+    """Every group's attendance % per half term as a shaded grid (a heat map that reflows on a phone)."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in d.half_terms)
+    rows = "".join(
+        f"<tr><th>{escape(g)}</th>" + "".join(
+            f'<td style="background:{_shade(v)}">{"" if v is None else f"{v:.0f}%"}</td>' for v in row) + "</tr>"
+        for g, row in d.attendance.items())
+    return f'<div class=grid><table><thead><tr><th>Group</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+
+
+def load_band_chart(d: Dashboard) -> str:
+    return counts_chart("Supervisor load against capacity (supervisors per band)", load_bands(d))
 
 
 def counts_chart(title: str, counts: dict[str, tuple[str, int | None]]) -> str:
     chart = pygal.Bar(title=title, **_COMMON)
     chart.x_labels = [f"{k}: {label}" for k, (label, _v) in counts.items()]
     chart.add("Count", [v for _label, v in counts.values()])
-    return _svg(chart)
-
-
-def load_chart(d: Dashboard) -> str:
-    chart = pygal.HorizontalBar(title="Supervisor load (% of capacity in use)", range=(0, 150), **_COMMON)
-    chart.x_labels = [name for name, _pct in d.load]
-    chart.add("Load", [pct for _name, pct in d.load])
     return _svg(chart)
 
 
@@ -59,18 +78,21 @@ def page(d: Dashboard, *, school_name: str, viewer: str) -> str:
         out.append("<details><summary>Who is outstanding</summary><p>"
                    + ", ".join(escape(n) for n in d.outstanding_names) + "</p></details>")
     charts = [attendance_chart(d), counts_chart("1:1 supervision agreements", d.agreements),
-              counts_chart("Actions from supervision records", d.actions), load_chart(d)]
+              counts_chart("Actions from supervision records", d.actions), load_band_chart(d)]
     notes = "".join(f"<p class=note>{escape(n)}</p>" for n in d.notes)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Supervision dashboard – {escape(school_name)}</title>
 <style>body{{font-family:"Segoe UI",sans-serif;margin:1rem;color:#242424;max-width:60rem}}
-figure{{margin:0 0 1.5rem}}figure svg{{width:100%;height:auto}}.big{{font-size:1.2rem}}.note{{color:#616161}}
+figure{{margin:0 0 1.5rem}}.grid{{overflow-x:auto}}table{{border-collapse:collapse}}
+td,th{{padding:.2rem .5rem;text-align:right;font-size:.9rem}}th:first-child{{text-align:left}}figure svg{{width:100%;height:auto}}.big{{font-size:1.2rem}}.note{{color:#616161}}
 </style></head><body>
 <h1>Supervision at a glance</h1><p class=note>{escape(school_name)} · for {escape(viewer)} · counts below
 {d.threshold} are shown as \u201cfewer than {d.threshold}\u201d.</p>
 {''.join(out)}
-{''.join(f'<figure>{c}</figure>' for c in charts)}
+<figure>{charts[0]}</figure>
+{attendance_grid(d)}
+{''.join(f'<figure>{c}</figure>' for c in charts[1:])}
 {notes}
 </body></html>
 """

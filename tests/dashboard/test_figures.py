@@ -57,3 +57,19 @@ def test_the_page_is_svg_without_scripts_or_remote_assets_and_keeps_protection()
         and "https://" not in html
     assert "fewer than 5" in html and "Willow Class" in html and "Nursing" not in html
     assert 'name="viewport"' in html
+
+
+def test_supervisor_parity_is_shown_in_protected_bands():
+    load = [(f"S{i}", 1, 4) for i in range(6)] + [("Full", 4, 4), ("Over", 5, 4)]
+    bands = figures.load_bands(_build(load=load))
+    assert bands == {"Under half": ("6", 6), "Half or more": ("fewer than 5", None),
+                     "At capacity": ("fewer than 5", None), "Over capacity": ("fewer than 5", None)}
+
+
+def test_the_chart_draws_the_whole_school_and_the_lowest_groups_the_grid_every_group():
+    more = _staff() + [Person(f"r{i}", f"Rowan {i}", "Rowan Class") for i in range(5)]
+    d = _build(staff=more)
+    assert figures.lowest_groups(d, 1) == ["Rowan Class"]
+    assert d.whole_school[0] == round(100 * 8 / 17, 1)
+    grid = render.attendance_grid(d)
+    assert "Rowan Class" in grid and "Willow Class" in grid and "80%" in grid
