@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextvars import ContextVar
 from typing import Any
 
 from bot.journeys.base import Reply, Services, Turn
@@ -47,8 +48,15 @@ def parse_index(value: Any, limit: int = MAX_ROWS) -> int | None:
     return int(v) if v.isdigit() and int(v) < limit else None
 
 
+#: Set by `refuse` during a turn, so the router can write a journey's own refusal (is this *your* draft, *your*
+#: supervisee) to the audit trail once the handler returns — without every journey opening a transaction for it.
+REFUSED_IN_TURN: ContextVar[bool] = ContextVar("refused_in_turn", default=False)
+
+
 def refuse(turn: Turn, what: str) -> None:
-    """Log a refused action without any content from the payload (safeguarding data never reaches logs)."""
+    """Log a refused action without any content from the payload (safeguarding data never reaches logs); the router
+    audits it (ids only) when the turn ends."""
+    REFUSED_IN_TURN.set(True)
     log.warning("refused %s for actor=%s verb=%s", what, turn.actor.id if turn.actor else "not-on-roster", turn.verb)
 
 

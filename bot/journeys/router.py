@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.journeys.base import Handler, Reply, Services, Turn
-from bot.journeys.kit import audit_refusal, refuse, say
+from bot.journeys.kit import REFUSED_IN_TURN, audit_refusal, refuse, say
 from bot.school import StaffMember
 from bot.scopes import SCOPES, allowed_in
 from bot.store import audit
@@ -179,4 +179,13 @@ class Router:
             if allowed.as_card and not turn.invoke:
                 return Reply.of(message_card("Not available", allowed.refusal))
             return say(turn, allowed.refusal)
-        return await handler(services, turn)
+        token = REFUSED_IN_TURN.set(False)
+        try:
+            reply = await handler(services, turn)
+            refused = REFUSED_IN_TURN.get()
+        finally:
+            REFUSED_IN_TURN.reset(token)
+        if refused:
+            # A journey's own check (is this *your* draft, *your* supervisee) refused a card: audited the same way.
+            await audit_refusal(services, turn, audit.VERB if turn.verb else audit.COMMAND, name)
+        return reply

@@ -91,3 +91,9 @@ async def test_an_id_that_is_not_one_gets_the_form_back(kit, pairs):  # noqa: F8
     card = await kit.click(DSL, "audit.show", {"audit_kind": "targeted_record", "audit_id": "twelve; drop"})
     assert "Choose what to look up" in texts_of(card)
     assert await _events(kit.db) == []
+
+
+async def test_a_card_refused_by_the_journey_own_check_is_audited(kit, pairs):  # noqa: F811
+    # Grace's supervisor is Marcus, not Priya: opening her record from a forged card is refused by the journey.
+    await kit.click(SUP, "targeted.open", {"supervisee": "grace.mensah"})
+    assert [_row(e) for e in await _events(kit.db)] == [(SUP, "refused", "verb", "targeted.open")]
