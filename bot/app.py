@@ -1,4 +1,5 @@
 """create_app(settings) → the aiohttp Application: routes plus cleanup contexts that own every resource."""
+
 from __future__ import annotations
 
 import logging
@@ -85,8 +86,9 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
     # The journeys registered their delivery hooks on the router next to their verbs.
     on_delivered, on_dead_letter = outbox_hooks(services, router.hooks)
     handlers = {**teams_handlers(services, services.messenger), **graph_handlers(m365, db=db, school=school)}
-    worker = OutboxWorker(db, handlers, clock=clock, name="outbox", on_delivered=on_delivered,
-                          on_dead_letter=on_dead_letter)
+    worker = OutboxWorker(
+        db, handlers, clock=clock, name="outbox", on_delivered=on_delivered, on_dead_letter=on_dead_letter
+    )
     services.outbox_worker = worker
     app[OUTBOX] = worker
 
@@ -133,10 +135,15 @@ def create_app(settings: Settings, *, clock=utc_now, db: Database | None = None)
 
     async def healthz(request: web.Request) -> web.Response:
         ok = await db.healthy()
-        return web.json_response({"status": "ok" if ok else "degraded", "version": __version__,
-                                  "store": "reachable" if ok else "unreachable",
-                                  "mode": "local" if settings.local_mode else "bot-framework-auth"},
-                                 status=200 if ok else 503)
+        return web.json_response(
+            {
+                "status": "ok" if ok else "degraded",
+                "version": __version__,
+                "store": "reachable" if ok else "unreachable",
+                "mode": "local" if settings.local_mode else "bot-framework-auth",
+            },
+            status=200 if ok else 503,
+        )
 
     app.router.add_get("/healthz", healthz)
     from bot.dashboard.web import handler as dashboard_handler

@@ -8,6 +8,7 @@ The rule behind it: record content (group records, 1:1 notes, action lists, atte
 belongs to or the DSL team, so it lives in personal chat and, for group records, the Safeguarding channel. A group
 chat with the bot may only ask for help or make a request; it never shows record content.
 """
+
 from __future__ import annotations
 
 PERSONAL, TEAM, GROUP_CHAT = "personal", "team", "groupChat"
@@ -18,21 +19,21 @@ SCOPE_OF_CONVERSATION = {"personal": PERSONAL, "channel": TEAM, "groupChat": GRO
 # Command word (the first word the router registers) → the scopes where it may be used.
 SCOPES: dict[str, tuple[str, ...]] = {
     "help": (PERSONAL, TEAM, GROUP_CHAT),
-    "request": (PERSONAL, GROUP_CHAT),        # the form is sent to the requester privately
-    "requests": (PERSONAL,),                  # names of people waiting: allocators only, in private
+    "request": (PERSONAL, GROUP_CHAT),  # the form is sent to the requester privately
+    "requests": (PERSONAL,),  # names of people waiting: allocators only, in private
     "sessions": (PERSONAL,),
-    "record": (PERSONAL, TEAM),               # the DSL team, in the Safeguarding channel
+    "record": (PERSONAL, TEAM),  # the DSL team, in the Safeguarding channel
     "schedule": (PERSONAL, TEAM),
-    "actions": (PERSONAL, TEAM),              # group-record actions, for the DSL meeting
-    "attendance": (PERSONAL,),                # who has not attended is not for a channel
-    "reminders": (PERSONAL,),                 # who would be reminded: names, for the DSL team in private
+    "actions": (PERSONAL, TEAM),  # group-record actions, for the DSL meeting
+    "attendance": (PERSONAL,),  # who has not attended is not for a channel
+    "reminders": (PERSONAL,),  # who would be reminded: names, for the DSL team in private
     "specialist": (PERSONAL,),
     "enrichment": (PERSONAL,),
     "pool": (PERSONAL,),
     "note": (PERSONAL,),
     "agreement": (PERSONAL,),
     "myactions": (PERSONAL,),
-    "audit": (PERSONAL,),                     # who looked at what: names, for the DSL team in private
+    "audit": (PERSONAL,),  # who looked at what: names, for the DSL team in private
 }
 
 # Teams lists at most 12 commands per scope (manifest schema 1.29: commandLists[].commands maxItems 12). These are

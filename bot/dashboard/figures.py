@@ -5,6 +5,7 @@ Small-number protection (issue 12): a count below the threshold (a school settin
 "fewer than 5", and a breakdown that would point at a person is not offered: a group with fewer people than the
 threshold is folded into "Smaller groups" (and that too is left out if it is still too small).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,8 +43,8 @@ def lowest_groups(d: Dashboard, n: int) -> list[str]:
 
 @dataclass(frozen=True)
 class HalfTermRef:
-    label: str            # "2026-27 Autumn 2" (the label attendance rows carry)
-    short: str            # "Autumn 2"
+    label: str  # "2026-27 Autumn 2" (the label attendance rows carry)
+    short: str  # "Autumn 2"
     start: dt.date
     end: dt.date
 
@@ -52,21 +53,21 @@ class HalfTermRef:
 class Person:
     id: str
     name: str
-    group: str            # group name
+    group: str  # group name
 
 
 @dataclass
 class Dashboard:
     threshold: int
-    half_terms: list[str]                                 # short labels, in order
-    attendance: dict[str, list[float | None]]             # group → % per half term (None: not yet started)
-    outstanding_label: str                                # "12" / "fewer than 5"
-    outstanding_by_group: dict[str, str]                  # group → protected count
-    outstanding_names: list[str]                          # the DSL acts on names (seed 001 §3.1)
-    agreements: dict[str, tuple[str, int | None]]         # label → (protected count, value to plot or None)
+    half_terms: list[str]  # short labels, in order
+    attendance: dict[str, list[float | None]]  # group → % per half term (None: not yet started)
+    outstanding_label: str  # "12" / "fewer than 5"
+    outstanding_by_group: dict[str, str]  # group → protected count
+    outstanding_names: list[str]  # the DSL acts on names (seed 001 §3.1)
+    agreements: dict[str, tuple[str, int | None]]  # label → (protected count, value to plot or None)
     actions: dict[str, tuple[str, int | None]]
-    load: list[tuple[str, float]]                         # (supervisor name, % of capacity in use)
-    whole_school: list[float | None] = field(default_factory=list)   # % per half term, everyone
+    load: list[tuple[str, float]]  # (supervisor name, % of capacity in use)
+    whole_school: list[float | None] = field(default_factory=list)  # % per half term, everyone
     current: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -87,9 +88,18 @@ def _fold(groups: dict[str, list[Person]], threshold: int) -> dict[str, list[Per
     return out
 
 
-def build(*, threshold: int, today: dt.date, half_terms: Sequence[HalfTermRef], staff: Iterable[Person],
-          attended: Iterable[tuple[str, str]], reviews: Iterable[dt.date], action_dues: Iterable[dt.date | None],
-          load: Iterable[tuple[str, int, int]], show_names: bool = True) -> Dashboard:
+def build(
+    *,
+    threshold: int,
+    today: dt.date,
+    half_terms: Sequence[HalfTermRef],
+    staff: Iterable[Person],
+    attended: Iterable[tuple[str, str]],
+    reviews: Iterable[dt.date],
+    action_dues: Iterable[dt.date | None],
+    load: Iterable[tuple[str, int, int]],
+    show_names: bool = True,
+) -> Dashboard:
     staff = list(staff)
     by_group: dict[str, list[Person]] = {}
     for p in staff:
@@ -113,16 +123,22 @@ def build(*, threshold: int, today: dt.date, half_terms: Sequence[HalfTermRef], 
     whole: list[float | None] = []
     for ht in half_terms:
         came = seen.get(ht.label, set())
-        whole.append(None if ht.start > today or not staff else
-                     round(100.0 * sum(1 for p in staff if p.id in came) / len(staff), 1))
+        whole.append(
+            None
+            if ht.start > today or not staff
+            else round(100.0 * sum(1 for p in staff if p.id in came) / len(staff), 1)
+        )
 
     current = next((ht for ht in half_terms if ht.start <= today <= ht.end), None)
     missing = [p for p in staff if current is not None and p.id not in seen.get(current.label, set())]
     missing_groups: dict[str, list[Person]] = {}
     for p in missing:
         missing_groups.setdefault(p.group, []).append(p)
-    out_by_group = {g: protect(len(ps), threshold) for g, ps in sorted(missing_groups.items())
-                    if len(by_group.get(g, ())) >= threshold}
+    out_by_group = {
+        g: protect(len(ps), threshold)
+        for g, ps in sorted(missing_groups.items())
+        if len(by_group.get(g, ())) >= threshold
+    }
 
     reviews = list(reviews)
     overdue_reviews = sum(1 for d in reviews if d < today)
@@ -131,15 +147,25 @@ def build(*, threshold: int, today: dt.date, half_terms: Sequence[HalfTermRef], 
     overdue_actions = sum(1 for d in dues if d is not None and d < today)
     notes = []
     if any(len(ps) < threshold for ps in by_group.values()):
-        notes.append(f"Groups of fewer than {threshold} people are shown together as \u201c{SMALL_GROUPS}\u201d "
-                     "(or not at all), so no figure points at one person.")
+        notes.append(
+            f"Groups of fewer than {threshold} people are shown together as \u201c{SMALL_GROUPS}\u201d "
+            "(or not at all), so no figure points at one person."
+        )
     return Dashboard(
-        threshold=threshold, half_terms=[ht.short for ht in half_terms], attendance=attendance,
-        outstanding_label=protect(len(missing), threshold), outstanding_by_group=out_by_group,
+        threshold=threshold,
+        half_terms=[ht.short for ht in half_terms],
+        attendance=attendance,
+        outstanding_label=protect(len(missing), threshold),
+        outstanding_by_group=out_by_group,
         outstanding_names=sorted(p.name for p in missing) if show_names else [],
-        agreements={"Due for review within 30 days": _shown(due_reviews, threshold),
-                    "Overdue for review": _shown(overdue_reviews, threshold)},
+        agreements={
+            "Due for review within 30 days": _shown(due_reviews, threshold),
+            "Overdue for review": _shown(overdue_reviews, threshold),
+        },
         actions={"Open": _shown(len(dues), threshold), "Overdue": _shown(overdue_actions, threshold)},
         # Load as a share of capacity (parity between supervisors): a ratio, never a count of supervisees.
-        load=[(name, round(100.0 * n / cap, 1) if cap else 0.0) for name, n, cap in load], whole_school=whole,
-        current=current.short if current else None, notes=notes)
+        load=[(name, round(100.0 * n / cap, 1) if cap else 0.0) for name, n, cap in load],
+        whole_school=whole,
+        current=current.short if current else None,
+        notes=notes,
+    )

@@ -1,5 +1,6 @@
 """The dashboard page: server-rendered SVG charts (pygal, pinned; no JavaScript, nothing from a CDN) in one small
 HTML page that reflows to a phone-sized Teams window."""
+
 from __future__ import annotations
 
 import re
@@ -10,11 +11,24 @@ from pygal.style import Style
 
 from bot.dashboard.figures import Dashboard, load_bands, lowest_groups
 
-STYLE = Style(background="transparent", plot_background="transparent", font_family="Segoe UI, sans-serif",
-              colors=("#5b5fc7", "#c4314b", "#237b4b", "#8f6200", "#0f6cbd", "#7f85f5", "#986f0b", "#4f52b2"))
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    font_family="Segoe UI, sans-serif",
+    colors=("#5b5fc7", "#c4314b", "#237b4b", "#8f6200", "#0f6cbd", "#7f85f5", "#986f0b", "#4f52b2"),
+)
 #: pygal's tooltips load a script from the web by default: none here (the page must work offline).
-_COMMON = dict(style=STYLE, js=[], disable_xml_declaration=True, width=720, height=360, explicit_size=False,
-               legend_at_bottom=True, print_values=False, show_y_guides=True)
+_COMMON = dict(
+    style=STYLE,
+    js=[],
+    disable_xml_declaration=True,
+    width=720,
+    height=360,
+    explicit_size=False,
+    legend_at_bottom=True,
+    print_values=False,
+    show_y_guides=True,
+)
 
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
@@ -51,9 +65,11 @@ def attendance_grid(d: Dashboard) -> str:
     """Every group's attendance % per half term as a shaded grid (a heat map that reflows on a phone)."""
     head = "".join(f"<th>{escape(h)}</th>" for h in d.half_terms)
     rows = "".join(
-        f"<tr><th>{escape(g)}</th>" + "".join(
-            f'<td style="background:{_shade(v)}">{"" if v is None else f"{v:.0f}%"}</td>' for v in row) + "</tr>"
-        for g, row in d.attendance.items())
+        f"<tr><th>{escape(g)}</th>"
+        + "".join(f'<td style="background:{_shade(v)}">{"" if v is None else f"{v:.0f}%"}</td>' for v in row)
+        + "</tr>"
+        for g, row in d.attendance.items()
+    )
     return f'<div class=grid><table><thead><tr><th>Group</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
 
 
@@ -69,16 +85,26 @@ def counts_chart(title: str, counts: dict[str, tuple[str, int | None]]) -> str:
 
 
 def page(d: Dashboard, *, school_name: str, viewer: str) -> str:
-    out = [f"<p class=big>Outstanding this half term ({escape(d.current or 'no half term')}): "
-           f"<strong>{escape(d.outstanding_label)}</strong></p>"]
+    out = [
+        f"<p class=big>Outstanding this half term ({escape(d.current or 'no half term')}): "
+        f"<strong>{escape(d.outstanding_label)}</strong></p>"
+    ]
     if d.outstanding_by_group:
-        out.append("<ul>" + "".join(f"<li>{escape(g)}: {escape(n)}</li>" for g, n in d.outstanding_by_group.items())
-                   + "</ul>")
+        out.append(
+            "<ul>" + "".join(f"<li>{escape(g)}: {escape(n)}</li>" for g, n in d.outstanding_by_group.items()) + "</ul>"
+        )
     if d.outstanding_names:
-        out.append("<details><summary>Who is outstanding</summary><p>"
-                   + ", ".join(escape(n) for n in d.outstanding_names) + "</p></details>")
-    charts = [attendance_chart(d), counts_chart("1:1 supervision agreements", d.agreements),
-              counts_chart("Actions from supervision records", d.actions), load_band_chart(d)]
+        out.append(
+            "<details><summary>Who is outstanding</summary><p>"
+            + ", ".join(escape(n) for n in d.outstanding_names)
+            + "</p></details>"
+        )
+    charts = [
+        attendance_chart(d),
+        counts_chart("1:1 supervision agreements", d.agreements),
+        counts_chart("Actions from supervision records", d.actions),
+        load_band_chart(d),
+    ]
     notes = "".join(f"<p class=note>{escape(n)}</p>" for n in d.notes)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

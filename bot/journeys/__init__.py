@@ -4,6 +4,7 @@ Each module's `register(router)` declares its commands, its card verbs with the 
 outbox delivery hooks it owns. Order matters only for the help card: commands are listed in registration order,
 and help comes last (it lists the others, and is the fallback for anything not understood).
 """
+
 from __future__ import annotations
 
 from bot.journeys.router import Router
@@ -29,9 +30,22 @@ def build_router() -> Router:
     )
 
     router = Router()
-    for journey in (request, scheduling, group_record, group_sessions, actions, compliance, reminders_now, specialist,
-                    supervisor_pool, one_to_one, agreements, myactions, audit_trail):
+    for journey in (
+        request,
+        scheduling,
+        group_record,
+        group_sessions,
+        actions,
+        compliance,
+        reminders_now,
+        specialist,
+        supervisor_pool,
+        one_to_one,
+        agreements,
+        myactions,
+        audit_trail,
+    ):
         journey.register(router)
     help.register(router)
-    understood.register(router)   # last: free text is matched against every command registered above
+    understood.register(router)  # last: free text is matched against every command registered above
     return router

@@ -8,6 +8,7 @@ confirms with one click; the review falls due a year from the date agreed. Only 
 never typed text. The DSL attendance card shows only that a pair's review is overdue
 (`bot.store.one_to_one.overdue_agreement_items`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,10 +36,16 @@ LENGTH_VALUES = {int(v) for v, _ in cards.LENGTHS}
 
 
 def register(router: Router) -> None:
-    router.command("agreement", "agreements", title="Supervision agreement",
-                   description="Record or confirm the agreement with your supervisor or supervisee, and see when "
-                               "it is due for review.",
-                   handler=show_agreements, allowed=STAFF, verb=cards.V_AGREEMENTS)
+    router.command(
+        "agreement",
+        "agreements",
+        title="Supervision agreement",
+        description="Record or confirm the agreement with your supervisor or supervisee, and see when "
+        "it is due for review.",
+        handler=show_agreements,
+        allowed=STAFF,
+        verb=cards.V_AGREEMENTS,
+    )
     router.verb(cards.V_AGREEMENT_FORM, agreement_form, allowed=STAFF)
     router.verb(cards.V_AGREEMENT_SUBMIT, agreement_submit, allowed=STAFF)
     router.verb(cards.V_AGREEMENT_CONFIRM, agreement_confirm, allowed=STAFF)
@@ -62,6 +69,7 @@ def _name(services: Services, staff_id: str) -> str:
 
 # ---- the person's agreements --------------------------------------------------------------------------------
 
+
 async def show_agreements(services: Services, turn: Turn) -> Reply:
     """Each of the person's active 1:1 supervisions: agreement made? confirmed by both? review due when?"""
     async with services.db.session() as s:
@@ -75,25 +83,36 @@ async def _agreements_card(services: Services, turn: Turn, s, notice: str | None
     for p in await store.pairings_of(s, me):
         agreed, waiting = await store.agreements_of(s, p)
         other = p.supervisee_id if p.supervisor_id == me else p.supervisor_id
-        label = (f"{_name(services, other)} (you supervise them)" if p.supervisor_id == me
-                 else f"{_name(services, other)} (your supervisor)")
+        label = (
+            f"{_name(services, other)} (you supervise them)"
+            if p.supervisor_id == me
+            else f"{_name(services, other)} (your supervisor)"
+        )
         parts: list[str] = []
         overdue = False
         if agreed is not None:
             overdue = agreed.review_due < today
-            parts.append(f"Agreed {date_label(agreed.agreed_on)}, confirmed by both. "
-                         + (f"Review overdue since {date_label(agreed.review_due)}." if overdue
-                            else f"Review due by {date_label(agreed.review_due)}."))
+            parts.append(
+                f"Agreed {date_label(agreed.agreed_on)}, confirmed by both. "
+                + (
+                    f"Review overdue since {date_label(agreed.review_due)}."
+                    if overdue
+                    else f"Review due by {date_label(agreed.review_due)}."
+                )
+            )
         confirm_id = None
         if waiting is not None:
             who = store.waiting_for(waiting)
             if who == me:
                 confirm_id = waiting.id
-                parts.append(f"{_name(services, waiting.proposed_by)} recorded an agreement made "
-                             f"{date_label(waiting.agreed_on)}: waiting for you to confirm.")
+                parts.append(
+                    f"{_name(services, waiting.proposed_by)} recorded an agreement made "
+                    f"{date_label(waiting.agreed_on)}: waiting for you to confirm."
+                )
             else:
-                parts.append(f"Agreement of {date_label(waiting.agreed_on)} waiting for "
-                             f"{_name(services, who)} to confirm.")
+                parts.append(
+                    f"Agreement of {date_label(waiting.agreed_on)} waiting for {_name(services, who)} to confirm."
+                )
         if not parts:
             parts.append("No agreement recorded yet: make one together at the start of your supervision.")
         view.lines.append(cards.AgreementLine(p.id, label, " ".join(parts), overdue=overdue, confirm_id=confirm_id))
@@ -116,13 +135,27 @@ async def _pair_for_actor(services: Services, turn: Turn, s) -> Pairing | Reply:
 
 # ---- recording one -------------------------------------------------------------------------------------------
 
-def _form_view(services: Services, turn: Turn, p: Pairing, nonce: str, values: dict,
-               errors: dict | None = None, review: bool = False) -> cards.AgreementFormView:
+
+def _form_view(
+    services: Services,
+    turn: Turn,
+    p: Pairing,
+    nonce: str,
+    values: dict,
+    errors: dict | None = None,
+    review: bool = False,
+) -> cards.AgreementFormView:
     is_sup = turn.actor.id == p.supervisor_id
     return cards.AgreementFormView(
-        pairing_id=p.id, other_name=_name(services, p.supervisee_id if is_sup else p.supervisor_id),
-        other_label="Supervisee" if is_sup else "Supervisor", nonce=nonce,
-        max_date=_today(services, turn).isoformat(), values=values, errors=errors or {}, review=review)
+        pairing_id=p.id,
+        other_name=_name(services, p.supervisee_id if is_sup else p.supervisor_id),
+        other_label="Supervisee" if is_sup else "Supervisor",
+        nonce=nonce,
+        max_date=_today(services, turn).isoformat(),
+        values=values,
+        errors=errors or {},
+        review=review,
+    )
 
 
 async def agreement_form(services: Services, turn: Turn) -> Reply:
@@ -134,10 +167,17 @@ async def agreement_form(services: Services, turn: Turn) -> Reply:
         agreed, _ = await store.agreements_of(s, p)
     values = {"ag_date": _today(services, turn).isoformat()}
     if agreed is not None:
-        values |= {k: v for k, v in (("ag_frequency", agreed.frequency),
-                                     ("ag_minutes", str(agreed.minutes) if agreed.minutes else None)) if v}
-    return Reply.of(cards.agreement_form_card(_form_view(services, turn, p, uuid.uuid4().hex, values,
-                                                         review=agreed is not None)))
+        values |= {
+            k: v
+            for k, v in (
+                ("ag_frequency", agreed.frequency),
+                ("ag_minutes", str(agreed.minutes) if agreed.minutes else None),
+            )
+            if v
+        }
+    return Reply.of(
+        cards.agreement_form_card(_form_view(services, turn, p, uuid.uuid4().hex, values, review=agreed is not None))
+    )
 
 
 async def agreement_submit(services: Services, turn: Turn) -> Reply:
@@ -145,7 +185,7 @@ async def agreement_submit(services: Services, turn: Turn) -> Reply:
     try:
         async with services.db.session() as s:
             return await _record_agreement(services, turn, s)
-    except AlreadyRecorded:          # a second click raced the first: this one's transaction was rolled back
+    except AlreadyRecorded:  # a second click raced the first: this one's transaction was rolled back
         async with services.db.session() as s:
             return Reply.of(await _agreements_card(services, turn, s, "That agreement was already recorded."))
 
@@ -179,27 +219,55 @@ async def _record_agreement(services: Services, turn: Turn, s) -> Reply:
     for key, _ in cards.AGREEMENT_POINTS:
         if str(d.get(key)).lower() != "true":
             errors[key] = "Tick this once you have both agreed it."
-    values = {k: clean_text(d.get(k), multiline=False) for k in
-              ("ag_date", "ag_frequency", "ag_minutes", *(k for k, _ in cards.AGREEMENT_POINTS)) if d.get(k)}
+    values = {
+        k: clean_text(d.get(k), multiline=False)
+        for k in ("ag_date", "ag_frequency", "ag_minutes", *(k for k, _ in cards.AGREEMENT_POINTS))
+        if d.get(k)
+    }
     if errors:
         return Reply.of(cards.agreement_form_card(_form_view(services, turn, p, nonce, values, errors)))
     me = turn.actor.id
     other = p.supervisee_id if me == p.supervisor_id else p.supervisor_id
-    row = await store.propose_agreement(s, p, nonce=nonce, proposed_by=me, agreed_on=day, review_due=add_year(day),
-                                        frequency=freq or None, minutes=minutes, now=turn.now)
-    arrangements = ", ".join(x for x in (FREQ_LABELS.get(freq or ""), f"{minutes} minutes" if minutes else "")
-                             if x) or "not set"
-    await effects.add(s, effects.notify(other, cards.confirm_request_card(
-        agreement_id=row.id, proposer=turn.actor.name, agreed_on=date_label(day),
-        review_due=date_label(row.review_due), arrangements=arrangements), key=f"agreement:{row.id}:confirm"),
-        now=turn.now)
+    row = await store.propose_agreement(
+        s,
+        p,
+        nonce=nonce,
+        proposed_by=me,
+        agreed_on=day,
+        review_due=add_year(day),
+        frequency=freq or None,
+        minutes=minutes,
+        now=turn.now,
+    )
+    arrangements = (
+        ", ".join(x for x in (FREQ_LABELS.get(freq or ""), f"{minutes} minutes" if minutes else "") if x) or "not set"
+    )
+    await effects.add(
+        s,
+        effects.notify(
+            other,
+            cards.confirm_request_card(
+                agreement_id=row.id,
+                proposer=turn.actor.name,
+                agreed_on=date_label(day),
+                review_due=date_label(row.review_due),
+                arrangements=arrangements,
+            ),
+            key=f"agreement:{row.id}:confirm",
+        ),
+        now=turn.now,
+    )
     await audited(services, turn, s, audit.CREATED, audit.AGREEMENT, row.id)
     log.info("supervision agreement recorded: agreement=%s", row.id)
-    return Reply.of(await _agreements_card(services, turn, s, f"Recorded and confirmed by you. I've asked "
-                                                              f"{_name(services, other)} to confirm."))
+    return Reply.of(
+        await _agreements_card(
+            services, turn, s, f"Recorded and confirmed by you. I've asked {_name(services, other)} to confirm."
+        )
+    )
 
 
 # ---- confirming one -------------------------------------------------------------------------------------------
+
 
 async def agreement_confirm(services: Services, turn: Turn) -> Reply:
     """The other person's one click: the agreement is then signed by both and the review date set."""
@@ -220,11 +288,21 @@ async def agreement_confirm(services: Services, turn: Turn) -> Reply:
             notice = f"You've confirmed this already; it's waiting for {_name(services, store.waiting_for(row))}."
         else:
             other = row.supervisee_id if me == row.supervisor_id else row.supervisor_id
-            await effects.add(s, effects.notify(other, cards.message_card(
-                "Supervision agreement confirmed",
-                f"{turn.actor.name} confirmed your supervision agreement of {date_label(row.agreed_on)}. It is "
-                f"due for review by {date_label(row.review_due)}.", back_verb=cards.V_AGREEMENTS,
-                back="Agreements"), key=f"agreement:{row.id}:confirmed"), now=turn.now)
+            await effects.add(
+                s,
+                effects.notify(
+                    other,
+                    cards.message_card(
+                        "Supervision agreement confirmed",
+                        f"{turn.actor.name} confirmed your supervision agreement of {date_label(row.agreed_on)}. It is "
+                        f"due for review by {date_label(row.review_due)}.",
+                        back_verb=cards.V_AGREEMENTS,
+                        back="Agreements",
+                    ),
+                    key=f"agreement:{row.id}:confirmed",
+                ),
+                now=turn.now,
+            )
             notice = f"Confirmed by both of you. Review due by {date_label(row.review_due)}."
             await audited(services, turn, s, audit.CHANGED, audit.AGREEMENT, row.id)
             log.info("supervision agreement confirmed: agreement=%s", row.id)

@@ -4,6 +4,7 @@ record or one person. Issue 12: records are subject to inspection and audit (see
 The trail holds ids and action names only (bot/store/audit.py); this card puts roster names to the staff ids
 for the DSL team, who already see names everywhere else. Looking at a trail is itself audited.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,17 +21,29 @@ DSL_ONLY = "Only the DSL team can see the audit trail."
 DSL_TEAM = permissions.role(Role.DSL, DSL_ONLY, "DSL team")
 SHOWN = 30
 
-KIND_LABELS = {audit.PERSON: "person", audit.TARGETED_RECORD: "1:1 record", audit.GROUP_RECORD: "group record",
-               audit.AGREEMENT: "supervision agreement", audit.REQUEST: "supervision request",
-               audit.COMMAND: "command", audit.VERB: "card action", audit.DASHBOARD: "dashboard",
-               audit.AUDIT_TRAIL: "audit trail"}
+KIND_LABELS = {
+    audit.PERSON: "person",
+    audit.TARGETED_RECORD: "1:1 record",
+    audit.GROUP_RECORD: "group record",
+    audit.AGREEMENT: "supervision agreement",
+    audit.REQUEST: "supervision request",
+    audit.COMMAND: "command",
+    audit.VERB: "card action",
+    audit.DASHBOARD: "dashboard",
+    audit.AUDIT_TRAIL: "audit trail",
+}
 _STAFF_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,120}$")
 
 
 def register(router: Router) -> None:
-    router.command("audit", title="Audit trail",
-                   description="Who created, viewed, changed or was refused what: one record or one person.",
-                   handler=show_trail, allowed=DSL_TEAM, verb=cards.SHOW)
+    router.command(
+        "audit",
+        title="Audit trail",
+        description="Who created, viewed, changed or was refused what: one record or one person.",
+        handler=show_trail,
+        allowed=DSL_TEAM,
+        verb=cards.SHOW,
+    )
 
 
 def _who(services: Services, staff_id: str | None) -> str:
@@ -84,5 +97,8 @@ async def show_trail(services: Services, turn: Turn) -> Reply:
         await audited(services, turn, s, audit.VIEWED, audit.AUDIT_TRAIL, f"{kind}:{object_id}")
     label = _who(services, object_id) if kind == audit.PERSON else f"{KIND_LABELS[kind]} {object_id}"
     lines = [cards.EventLine(_when(services, e), _who(services, e.actor_id), _what(e)) for e in events[:SHOWN]]
-    return Reply.of(cards.trail_card(cards.TrailView(subject_label=label, lines=lines, kind=kind,
-                                                     object_id=object_id, more=len(events) > SHOWN)))
+    return Reply.of(
+        cards.trail_card(
+            cards.TrailView(subject_label=label, lines=lines, kind=kind, object_id=object_id, more=len(events) > SHOWN)
+        )
+    )

@@ -11,6 +11,7 @@ sessions is bot/journeys/group_sessions.py; what the cards show is bot/journeys/
 
 Only the DSL team may do any of this (the router checks every click). Nothing from a record is logged.
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,31 +50,52 @@ from cards import group_record as cards
 
 log = logging.getLogger("bot.journeys.group_record")
 
-KEY_PREFIX = GROUP.prefix              # outbox keys of this journey ("group_record:")
+KEY_PREFIX = GROUP.prefix  # outbox keys of this journey ("group_record:")
 RECORDERS = permissions.role(Role.DSL, NOT_DSL, "DSL team")
 
 # Kept importable from here for bot/journeys/actions.py (the DSL action list).
 is_dsl = permissions.is_dsl
 plain = view.plain
 
-__all__ = ["KEY_PREFIX", "NOT_DSL", "RECORDERS", "is_dsl", "on_record_delivered", "on_record_failed", "plain",
-           "register"]
+__all__ = [
+    "KEY_PREFIX",
+    "NOT_DSL",
+    "RECORDERS",
+    "is_dsl",
+    "on_record_delivered",
+    "on_record_failed",
+    "plain",
+    "register",
+]
 
 
 def register(router: Router) -> None:
-    router.command("record", title="Record group supervision",
-                   description="Record who came to a group session, the discussion and actions; it goes to the "
-                               "Safeguarding channel.",
-                   handler=start, allowed=RECORDERS, verb=cards.V_START)
-    for verb, handler in ((cards.V_OPEN, open_session), (cards.V_RESUME, resume_draft), (cards.V_ADHOC, adhoc),
-                          (cards.V_ADHOC_NEXT, adhoc_next), (cards.V_SAVE, save_draft), (cards.V_SUBMIT, submit),
-                          (cards.V_DISCARD, discard_draft), (cards.V_AMEND, amend)):
+    router.command(
+        "record",
+        title="Record group supervision",
+        description="Record who came to a group session, the discussion and actions; it goes to the "
+        "Safeguarding channel.",
+        handler=start,
+        allowed=RECORDERS,
+        verb=cards.V_START,
+    )
+    for verb, handler in (
+        (cards.V_OPEN, open_session),
+        (cards.V_RESUME, resume_draft),
+        (cards.V_ADHOC, adhoc),
+        (cards.V_ADHOC_NEXT, adhoc_next),
+        (cards.V_SAVE, save_draft),
+        (cards.V_SUBMIT, submit),
+        (cards.V_DISCARD, discard_draft),
+        (cards.V_AMEND, amend),
+    ):
         router.verb(verb, handler, allowed=RECORDERS)
     router.on_delivered(effects.CHANNEL_UPLOAD, _upload_delivered)
     router.on_dead_letter(effects.CHANNEL_UPLOAD, _upload_dead)
 
 
 # ---- 1. the start card and opening a record card --------------------------------------------------------------
+
 
 async def start(services: Services, turn: Turn) -> Reply:
     """Shows the DSL the half term's sessions waiting to be recorded, their drafts and recent records."""
@@ -96,23 +118,46 @@ async def open_session(services: Services, turn: Turn) -> Reply:
         except NotFound:
             return tampered(turn, "unknown or unrecordable session")
         except AlreadyRecorded:
-            return Reply.of(cards.message_card(
-                "Already recorded", f"{view.session_label(services.school, sess)} on "
-                f"{labels.date_label(sess.local_date)} has been recorded. To change it, choose Amend beside it on "
-                "the group records card."))
+            return Reply.of(
+                cards.message_card(
+                    "Already recorded",
+                    f"{view.session_label(services.school, sess)} on "
+                    f"{labels.date_label(sess.local_date)} has been recorded. To change it, choose Amend beside it on "
+                    "the group records card.",
+                )
+            )
         if sess.status == sessions.CANCELLED:
-            return Reply.of(cards.message_card("Session cancelled", "That session was cancelled, so there is "
-                                               "nothing to record. If it went ahead after all, use Session not "
-                                               "listed."))
+            return Reply.of(
+                cards.message_card(
+                    "Session cancelled",
+                    "That session was cancelled, so there is "
+                    "nothing to record. If it went ahead after all, use Session not "
+                    "listed.",
+                )
+            )
         if sess.starts_at > turn.now:
-            return Reply.of(cards.message_card(
-                "Not started yet", f"That session starts {labels.date_label(sess.local_date)} at "
-                f"{view.local(services, sess.starts_at):%H:%M}. Record it once it has happened."))
+            return Reply.of(
+                cards.message_card(
+                    "Not started yet",
+                    f"That session starts {labels.date_label(sess.local_date)} at "
+                    f"{view.local(services, sess.starts_at):%H:%M}. Record it once it has happened.",
+                )
+            )
         target = Target(session=sess)
         draft = await GROUP.latest_for(s, turn.actor.id, session_id=sid)
         if draft is not None:
-            return Reply.of(await view.record_card(services, s, turn, target, draft.draft_key, dict(draft.content),
-                                                   has_draft=True, notice="Your draft is back where you left it."))
+            return Reply.of(
+                await view.record_card(
+                    services,
+                    s,
+                    turn,
+                    target,
+                    draft.draft_key,
+                    dict(draft.content),
+                    has_draft=True,
+                    notice="Your draft is back where you left it.",
+                )
+            )
         return Reply.of(await view.record_card(services, s, turn, target, uuid.uuid4().hex, {}))
 
 
@@ -124,8 +169,13 @@ async def adhoc(services: Services, turn: Turn) -> Reply:
 async def adhoc_next(services: Services, turn: Turn) -> Reply:
     """Checks the ad-hoc session details and opens its record card."""
     d = turn.data
-    raw = {"kind": d.get("adhoc_kind"), "date": d.get("adhoc_date"), "time": d.get("adhoc_time"),
-           "group": d.get("adhoc_group"), "facilitator": d.get("adhoc_facilitator")}
+    raw = {
+        "kind": d.get("adhoc_kind"),
+        "date": d.get("adhoc_date"),
+        "time": d.get("adhoc_time"),
+        "group": d.get("adhoc_group"),
+        "facilitator": d.get("adhoc_facilitator"),
+    }
     try:
         details, errors = view.check_adhoc(services, turn, raw)
     except Tampered as exc:
@@ -138,6 +188,7 @@ async def adhoc_next(services: Services, turn: Turn) -> Reply:
 
 
 # ---- 2. drafts ----------------------------------------------------------------------------------------------------
+
 
 async def _target_from_data(services: Services, turn: Turn, s) -> Target | Reply:
     """The session / ad-hoc details / record a record card is about, re-checked against the store."""
@@ -183,8 +234,11 @@ async def save_draft(services: Services, turn: Turn) -> Reply:
         except NotYours:
             return tampered(turn, "someone else's draft")
         except AlreadySubmitted:
-            return Reply.of(cards.message_card("Already submitted", "This record was submitted already, so there "
-                                               "is no draft to save."))
+            return Reply.of(
+                cards.message_card(
+                    "Already submitted", "This record was submitted already, so there is no draft to save."
+                )
+            )
         saved = f"Draft saved at {view.local(services, turn.now):%H:%M}. Type record to come back to it."
         return Reply.of(await view.record_card(services, s, turn, target, key, values, notice=saved, has_draft=True))
 
@@ -207,8 +261,18 @@ async def resume_draft(services: Services, turn: Turn) -> Reply:
         target = Target(session=sess, record=rec, adhoc=draft.adhoc if not sess else None)
         if target.session is None and not target.adhoc:
             return Reply.of(cards.message_card("Draft not found", GONE))
-        return Reply.of(await view.record_card(services, s, turn, target, key, dict(draft.content), has_draft=True,
-                                               notice="Your draft is back where you left it."))
+        return Reply.of(
+            await view.record_card(
+                services,
+                s,
+                turn,
+                target,
+                key,
+                dict(draft.content),
+                has_draft=True,
+                notice="Your draft is back where you left it.",
+            )
+        )
 
 
 async def discard_draft(services: Services, turn: Turn) -> Reply:
@@ -225,6 +289,7 @@ async def discard_draft(services: Services, turn: Turn) -> Reply:
 
 
 # ---- 3. submit: one transaction --------------------------------------------------------------------------------
+
 
 async def submit(services: Services, turn: Turn) -> Reply:
     """Checks the record, then files it: .docx to the Safeguarding channel, attendance, actions."""
@@ -263,19 +328,34 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply:
         return action_ids
     try:
         form = parse_record_form(
-            template, turn.data, group_ids=[m.id for m in ticks],
+            template,
+            turn.data,
+            group_ids=[m.id for m in ticks],
             others=[Person(m.id, m.name, m.email) for m in others],
-            owner_ids=[m.id for m in view.dsl_team(services)], session_date=target.local_date,
-            amending=target.record is not None, action_ids=action_ids)
+            owner_ids=[m.id for m in view.dsl_team(services)],
+            session_date=target.local_date,
+            amending=target.record is not None,
+            action_ids=action_ids,
+        )
     except Tampered as exc:
         return tampered(turn, str(exc))
     values = draft_values(template, turn.data)
     if not form.ok:
         n = len(form.errors)
-        return Reply.of(await view.record_card(
-            services, s, turn, target, key, values, errors=form.errors, has_draft=await GROUP.has(s, key),
-            top_error=f"Please check {'the field' if n == 1 else f'{n} fields'} marked below; "
-                      "nothing you typed has been lost."))
+        return Reply.of(
+            await view.record_card(
+                services,
+                s,
+                turn,
+                target,
+                key,
+                values,
+                errors=form.errors,
+                has_draft=await GROUP.has(s, key),
+                top_error=f"Please check {'the field' if n == 1 else f'{n} fields'} marked below; "
+                "nothing you typed has been lost.",
+            )
+        )
     try:
         version = await _file_record(services, turn, s, target, template, form, key)
     except RecordedMeanwhile:
@@ -287,11 +367,18 @@ async def _conflict(s, turn: Turn, target: Target, key: str, values: dict) -> Re
     """Someone else recorded the session (or amended the record) since this card was opened: keep the DSL's text
     as their draft and explain; nothing is lost and nothing is recorded twice."""
     await GROUP.keep(s, key, turn.actor.id, values, now=turn.now, **target.columns)
-    what = ("Someone else saved a new version of this record a moment ago" if target.record is not None
-            else "Someone else recorded this session a moment ago")
-    return Reply.of(cards.message_card(
-        "Not filed: recorded meanwhile", f"{what}. Your text is kept as your draft; open the record's Amend "
-        "from the group records card to add your changes."))
+    what = (
+        "Someone else saved a new version of this record a moment ago"
+        if target.record is not None
+        else "Someone else recorded this session a moment ago"
+    )
+    return Reply.of(
+        cards.message_card(
+            "Not filed: recorded meanwhile",
+            f"{what}. Your text is kept as your draft; open the record's Amend "
+            "from the group records card to add your changes.",
+        )
+    )
 
 
 async def _action_ids(s, turn: Turn, target: Target) -> dict[int, int] | Reply:
@@ -312,8 +399,9 @@ async def _action_ids(s, turn: Turn, target: Target) -> dict[int, int] | Reply:
     return out
 
 
-async def _file_record(services: Services, turn: Turn, s, target: Target, template: RecordTemplate, form,
-                       key: str) -> GroupRecordVersion:
+async def _file_record(
+    services: Services, turn: Turn, s, target: Target, template: RecordTemplate, form, key: str
+) -> GroupRecordVersion:
     """Session (ad hoc), record, version, attendance, actions, outbox upload, draft deleted — in the caller's
     transaction. RecordedMeanwhile (before anything is written) if someone else got there first."""
     actor, school = turn.actor, services.school
@@ -324,14 +412,23 @@ async def _file_record(services: Services, turn: Turn, s, target: Target, templa
             starts = dt.datetime.combine(day, parse_time(a["time"]), school.tz).astimezone(dt.timezone.utc)
             group = view.group_name(school, target.group_id)
             sess = await sessions.add_recorded(
-                s, kind=a["kind"], group_id=target.group_id, title=f"Group supervision – {group or 'mixed group'}",
-                starts_at=starts, ends_at=starts + dt.timedelta(minutes=school.settings.session_minutes),
-                local_date=day, half_term=view.ht_label(services, day), facilitator_id=a["facilitator"],
-                created_by=actor.id, now=turn.now)
+                s,
+                kind=a["kind"],
+                group_id=target.group_id,
+                title=f"Group supervision – {group or 'mixed group'}",
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(minutes=school.settings.session_minutes),
+                local_date=day,
+                half_term=view.ht_label(services, day),
+                facilitator_id=a["facilitator"],
+                created_by=actor.id,
+                now=turn.now,
+            )
         else:
             sess = await sessions.claim_for_record(s, target.session.id)
-        record = await group_records.new_record(s, sess, template_id=school.settings.record_template,
-                                                created_by=actor.id, now=turn.now)
+        record = await group_records.new_record(
+            s, sess, template_id=school.settings.record_template, created_by=actor.id, now=turn.now
+        )
         number, previous_file = 1, None
     else:
         sess = target.session
@@ -341,25 +438,45 @@ async def _file_record(services: Services, turn: Turn, s, target: Target, templa
 
     file_name = record_file_name(sess.local_date, view.session_label(school, sess), number)
     version = await group_records.add_version(
-        s, record, number=number, submit_key=key, file_name=file_name, attendee_count=len(form.attendees),
-        action_count=len(form.actions), submitted_by=actor.id, now=turn.now)
+        s,
+        record,
+        number=number,
+        submit_key=key,
+        file_name=file_name,
+        attendee_count=len(form.attendees),
+        action_count=len(form.actions),
+        submitted_by=actor.id,
+        now=turn.now,
+    )
     # Attendance for the half term the session falls in (the shared table; unique per person and session).
     await sessions.set_attendance(s, sess, form.attendees, recorded_by=actor.id, now=turn.now)
-    await group_records.save_actions(s, record.id, form.actions, amending=target.record is not None,
-                                     created_by=actor.id, now=turn.now)
+    await group_records.save_actions(
+        s, record.id, form.actions, amending=target.record is not None, created_by=actor.id, now=turn.now
+    )
     # The document: built now, carried by the outbox row (the only copy until it is in the channel's files).
     content = docx_writer.render_docx(view.document(services, turn, sess, template, form, number, previous_file))
-    await effects.add(s, effects.channel_upload(file_name, content, key=GROUP.file_key(version.id),
-                                                chain=f"{KEY_PREFIX}{record.id}", record_id=version.id), now=turn.now)
+    await effects.add(
+        s,
+        effects.channel_upload(
+            file_name, content, key=GROUP.file_key(version.id), chain=f"{KEY_PREFIX}{record.id}", record_id=version.id
+        ),
+        now=turn.now,
+    )
     # The draft (narrative) goes now: from here the text lives only in that outbox row, then in the channel.
     await GROUP.consume(s, key)
     await audited(services, turn, s, audit.CREATED if number == 1 else audit.CHANGED, audit.GROUP_RECORD, record.id)
-    log.info("group record filed: record=%s version=%s attendees=%s actions=%s", record.id, number,
-             len(form.attendees), len(form.actions))
+    log.info(
+        "group record filed: record=%s version=%s attendees=%s actions=%s",
+        record.id,
+        number,
+        len(form.attendees),
+        len(form.actions),
+    )
     return version
 
 
 # ---- 4. amendments -----------------------------------------------------------------------------------------------
+
 
 async def amend(services: Services, turn: Turn) -> Reply:
     """Opens a submitted record again, filled in, to save a new version (the earlier file is kept)."""
@@ -371,20 +488,34 @@ async def amend(services: Services, turn: Turn) -> Reply:
         target = Target(session=sess, record=record)
         draft = await GROUP.latest_for(s, turn.actor.id, record_id=record.id)
         if draft is not None:
-            return Reply.of(await view.record_card(services, s, turn, target, draft.draft_key, dict(draft.content),
-                                                   has_draft=True, notice="Your draft amendment is back."))
+            return Reply.of(
+                await view.record_card(
+                    services,
+                    s,
+                    turn,
+                    target,
+                    draft.draft_key,
+                    dict(draft.content),
+                    has_draft=True,
+                    notice="Your draft amendment is back.",
+                )
+            )
         attendees = await sessions.attendee_ids(s, sess.id)
         acts = await group_records.actions(s, record.id, open_only=True)
         current = await group_records.version(s, record.id, record.current_version)
         ticks, _ = await view.people_for(services, s, target)
         content = await _outbox_copy(s, current)
     if current is not None and current.status == DELIVERED:
-        content = await _channel_copy(services, current)       # outside the transaction: a network read
+        content = await _channel_copy(services, current)  # outside the transaction: a network read
     template = view.template_for(services, record.template_id)
     answers, note = _read_back(current, content, template)
     values = form_values_from_record(
-        template, attendees=attendees, group_ids=[m.id for m in ticks], answers=answers,
-        actions=[ActionItem(a.text, a.owner_id, a.due_on, a.id) for a in acts])
+        template,
+        attendees=attendees,
+        group_ids=[m.id for m in ticks],
+        answers=answers,
+        actions=[ActionItem(a.text, a.owner_id, a.due_on, a.id) for a in acts],
+    )
     async with services.db.session() as s:
         return Reply.of(await view.record_card(services, s, turn, target, uuid.uuid4().hex, values, notice=note))
 
@@ -410,8 +541,9 @@ async def _channel_copy(services: Services, version: GroupRecordVersion) -> byte
         return None
 
 
-def _read_back(version: GroupRecordVersion | None, content: bytes | None,
-               template: RecordTemplate) -> tuple[dict[str, str], str | None]:
+def _read_back(
+    version: GroupRecordVersion | None, content: bytes | None, template: RecordTemplate
+) -> tuple[dict[str, str], str | None]:
     """The current version's answers from its .docx, or none and a note saying where the earlier text is."""
     if version is None:
         return {}, None
@@ -420,16 +552,26 @@ def _read_back(version: GroupRecordVersion | None, content: bytes | None,
             return docx_writer.read_answers(content, template), None
         except Exception:  # noqa: BLE001 - a file edited by hand in SharePoint may not parse
             log.warning("record version %s could not be read back", version.id)
-    return {}, ("Who came and the actions are filled in. The earlier text is in "
-                f"{version.delivered_name or version.file_name} in the channel's files: write the full corrected "
-                "record here.")
+    return {}, (
+        "Who came and the actions are filled in. The earlier text is in "
+        f"{version.delivered_name or version.file_name} in the channel's files: write the full corrected "
+        "record here."
+    )
 
 
 # ---- 5. delivery hooks (run by the outbox worker, in its transaction) ----------------------------------------------
 
-async def on_record_delivered(session, record_id: int, result: dict | None, *,
-                              services: Services | None = None, now: dt.datetime | None = None,
-                              school=None, key: str | None = None) -> None:
+
+async def on_record_delivered(
+    session,
+    record_id: int,
+    result: dict | None,
+    *,
+    services: Services | None = None,
+    now: dt.datetime | None = None,
+    school=None,
+    key: str | None = None,
+) -> None:
     """The .docx reached the channel's files: keep where it is, and post the summary to the Safeguarding channel.
 
     `record_id` is the payload's record_id (a group_record_versions id). Pass the outbox row's `key` when the hook
@@ -454,21 +596,47 @@ async def on_record_delivered(session, record_id: int, result: dict | None, *,
     group = view.session_label(school, sess)
     fac = school.staff.get(sess.facilitator_id)
     day = labels.date_label(sess.local_date)
-    card = cards.channel_summary_card(cards.ChannelSummaryView(
-        group_label=group, date_label=day, facilitator=fac.name if fac else "",
-        attendee_count=version.attendee_count, action_count=version.action_count,
-        file_name=version.delivered_name, web_url=version.web_url, version=version.version, previous_file=prev_name))
+    card = cards.channel_summary_card(
+        cards.ChannelSummaryView(
+            group_label=group,
+            date_label=day,
+            facilitator=fac.name if fac else "",
+            attendee_count=version.attendee_count,
+            action_count=version.action_count,
+            file_name=version.delivered_name,
+            web_url=version.web_url,
+            version=version.version,
+            previous_file=prev_name,
+        )
+    )
     what = f"amended (version {version.version})" if version.version > 1 else "saved"
-    fallback = (f"Group supervision record {what}: {group}, {day}, {version.attendee_count} attended, "
-                f"{version.action_count} actions. File: {version.delivered_name}"
-                + (f" {version.web_url}" if version.web_url else ""))
-    await effects.add(session, effects.channel_post(
-        card, fallback_staff_ids=[m.id for m in school.with_role(Role.DSL)], fallback_text=fallback,
-        key=f"{KEY_PREFIX}channel:{version.id}", chain=f"{KEY_PREFIX}channel:{record.id}"), now=now)
+    fallback = (
+        f"Group supervision record {what}: {group}, {day}, {version.attendee_count} attended, "
+        f"{version.action_count} actions. File: {version.delivered_name}"
+        + (f" {version.web_url}" if version.web_url else "")
+    )
+    await effects.add(
+        session,
+        effects.channel_post(
+            card,
+            fallback_staff_ids=[m.id for m in school.with_role(Role.DSL)],
+            fallback_text=fallback,
+            key=f"{KEY_PREFIX}channel:{version.id}",
+            chain=f"{KEY_PREFIX}channel:{record.id}",
+        ),
+        now=now,
+    )
 
 
-async def on_record_failed(session, record_id: int, *, services: Services | None = None,
-                           now: dt.datetime | None = None, school=None, key: str | None = None) -> None:
+async def on_record_failed(
+    session,
+    record_id: int,
+    *,
+    services: Services | None = None,
+    now: dt.datetime | None = None,
+    school=None,
+    key: str | None = None,
+) -> None:
     """The upload was dead-lettered: mark it and tell the person who submitted it (the outbox keeps the file)."""
     if key is not None and GROUP.file_id(key) is None:
         return
@@ -482,18 +650,23 @@ async def on_record_failed(session, record_id: int, *, services: Services | None
         "Record not saved to the channel yet",
         f"I couldn't save the record for {group} on {labels.date_label(sess.local_date)} to the Safeguarding "
         "channel after several tries. It is kept safely and can be retried: please ask whoever looks after the bot "
-        "to check the outbox.", back=False)
-    await effects.add(session, effects.notify(version.submitted_by, card, key=f"{KEY_PREFIX}failed:{version.id}"),
-                      now=now)
+        "to check the outbox.",
+        back=False,
+    )
+    await effects.add(
+        session, effects.notify(version.submitted_by, card, key=f"{KEY_PREFIX}failed:{version.id}"), now=now
+    )
 
 
 async def _upload_delivered(services: Services, msg, result) -> None:
     """The record's .docx is in the channel's files: keep its URL, then post the summary to the channel."""
-    await on_record_delivered(msg.session, msg.payload.get("record_id"), result, services=services,
-                              now=services.clock(), key=msg.key)
+    await on_record_delivered(
+        msg.session, msg.payload.get("record_id"), result, services=services, now=services.clock(), key=msg.key
+    )
 
 
 async def _upload_dead(services: Services, msg) -> None:
     """The upload gave up: mark the version failed and tell whoever submitted it."""
-    await on_record_failed(msg.session, msg.payload.get("record_id"), services=services, now=services.clock(),
-                           key=msg.key)
+    await on_record_failed(
+        msg.session, msg.payload.get("record_id"), services=services, now=services.clock(), key=msg.key
+    )

@@ -3,6 +3,7 @@
 Card payloads come from the client and are never trusted: every id, key and row number goes through one parser
 here, and a value that does not parse is treated as a tampered card (refused, logged without content).
 """
+
 from __future__ import annotations
 
 import logging
@@ -63,8 +64,15 @@ def refuse(turn: Turn, what: str) -> None:
 async def audited(services: Services, turn: Turn, s, action: str, kind: str, object_id: str | int | None) -> None:
     """Put "this actor did `action` to this object" in the turn's own transaction (bot/store/audit.py): it is
     committed with the change, or rolled back with it. Ids only."""
-    await audit.record(s, actor_id=turn.actor.id if turn.actor else None, action=action, kind=kind,
-                       object_id=object_id, at=turn.now, tz=services.school.tz)
+    await audit.record(
+        s,
+        actor_id=turn.actor.id if turn.actor else None,
+        action=action,
+        kind=kind,
+        object_id=object_id,
+        at=turn.now,
+        tz=services.school.tz,
+    )
 
 
 async def audit_refusal(services: Services, turn: Turn, kind: str, name: str) -> None:
@@ -73,8 +81,15 @@ async def audit_refusal(services: Services, turn: Turn, kind: str, name: str) ->
         await audited(services, turn, s, audit.REFUSED, kind, name)
 
 
-def say(turn: Turn, message: str, heading: str = "Not available", *, back_verb: str | None = None,
-        back_label: str = "Back", as_card: bool = False) -> Reply:
+def say(
+    turn: Turn,
+    message: str,
+    heading: str = "Not available",
+    *,
+    back_verb: str | None = None,
+    back_label: str = "Back",
+    as_card: bool = False,
+) -> Reply:
     """A short answer: as text to a typed command; as a small card in place of a clicked one (Teams shows an
     Action.Execute answer where the card was, so the person sees why nothing happened). `as_card` answers a
     typed command with the card too (as `Permission.as_card` does for the journeys whose commands answer cards)."""

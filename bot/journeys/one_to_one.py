@@ -13,6 +13,7 @@ channel or to the DSL team; nothing from a record is logged. Drafts, the submit 
 the record lifecycle shared with group records (bot/records/lifecycle.py). The agreed actions:
 bot/journeys/myactions.py; the supervision agreement: bot/journeys/agreements.py.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,11 +43,15 @@ from cards import targeted as cards
 
 log = logging.getLogger("bot.journeys.one_to_one")
 
-NOT_SUPERVISOR = ("Only someone's allocated supervisor can write up their 1:1 supervision. If you supervise "
-                  "someone, ask the DSL team to check the allocation.")
+NOT_SUPERVISOR = (
+    "Only someone's allocated supervisor can write up their 1:1 supervision. If you supervise "
+    "someone, ask the DSL team to check the allocation."
+)
 NOT_ALLOCATED = "You can only write up 1:1 supervision for people currently allocated to you."
-ENDED = ("You no longer supervise this person, so the record can't be shared from here. Delete the draft, or ask "
-         "the DSL team.")
+ENDED = (
+    "You no longer supervise this person, so the record can't be shared from here. Delete the draft, or ask "
+    "the DSL team."
+)
 TAMPERED = "Sorry, I can't do that with this card. Type note to start again."
 FORMER = "a former member of staff"
 FOLDER = "Supervision records"
@@ -65,10 +70,16 @@ def may_supervise(actor: StaffMember | None) -> bool:
 
 
 def register(router: Router) -> None:
-    router.command("note", "1to1", title="Write up 1:1 supervision",
-                   description="Record a 1:1 session with someone you supervise; it is shared with them only, from "
-                               "your OneDrive.",
-                   handler=start, allowed=STAFF, listed=may_supervise, verb=cards.V_START)
+    router.command(
+        "note",
+        "1to1",
+        title="Write up 1:1 supervision",
+        description="Record a 1:1 session with someone you supervise; it is shared with them only, from your OneDrive.",
+        handler=start,
+        allowed=STAFF,
+        listed=may_supervise,
+        verb=cards.V_START,
+    )
     router.verb(cards.V_OPEN, open_record, allowed=RECORDER)
     router.verb(cards.V_RESUME, resume_draft, allowed=RECORDER)
     router.verb(cards.V_SAVE, save_draft, allowed=RECORDER)
@@ -80,6 +91,7 @@ def register(router: Router) -> None:
 
 
 # ---- small helpers --------------------------------------------------------------------------------------------
+
 
 def _today(services: Services, turn: Turn) -> dt.date:
     return turn.now.astimezone(services.school.tz).date()
@@ -107,7 +119,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9 ._()&'+-]+")
 
 
 def file_name(day: dt.date, supervisee_name: str) -> str:
-    """"2026-11-23 Supervision record - Tom Hollis.docx": safe on OneDrive and on disk."""
+    """ "2026-11-23 Supervision record - Tom Hollis.docx": safe on OneDrive and on disk."""
     label = unicodedata.normalize("NFKD", supervisee_name).encode("ascii", "ignore").decode()
     label = " ".join(_UNSAFE.sub("-", label).split()).strip(" .-")[:80].rstrip(" .-") or "supervisee"
     return f"{day.isoformat()} Supervision record - {label}.docx"
@@ -129,6 +141,7 @@ async def _supervision(s, turn: Turn) -> Pairing | Reply | None:
 
 # ---- 1. the start card ------------------------------------------------------------------------------------------
 
+
 async def start(services: Services, turn: Turn) -> Reply:
     """Shows the supervisor their supervisees, their drafts and recent records."""
     async with services.db.session() as s:
@@ -139,8 +152,15 @@ async def start(services: Services, turn: Turn) -> Reply:
         return Reply.of(await _picker(services, turn, s, supervisees=sees))
 
 
-async def _picker(services: Services, turn: Turn, s, *, supervisees: list[str] | None = None,
-                  notice: str | None = None, error: str | None = None) -> dict:
+async def _picker(
+    services: Services,
+    turn: Turn,
+    s,
+    *,
+    supervisees: list[str] | None = None,
+    notice: str | None = None,
+    error: str | None = None,
+) -> dict:
     me = turn.actor.id
     sees = supervisees if supervisees is not None else await store.supervisees(s, me)
     drafts = await ONE_TO_ONE.recent(s, me)
@@ -148,38 +168,72 @@ async def _picker(services: Services, turn: Turn, s, *, supervisees: list[str] |
     tz = services.school.tz
     view = cards.PickerView(
         supervisees=[(sid, _name(services, sid)) for sid in sees],
-        drafts=[(d.draft_key, f"{_name(services, d.supervisee_id)}, saved "
-                              f"{short_date(d.updated_at.astimezone(tz).date())}") for d in drafts],
-        recent=[cards.RecordLine(r.id, f"{_name(services, r.supervisee_id)} · {short_date(r.session_date)} · "
-                                       f"{STATE.get(r.status, r.status)}",
-                                 r.web_url if r.status == DELIVERED else None) for r in recent],
-        notice=notice, error=error)
+        drafts=[
+            (d.draft_key, f"{_name(services, d.supervisee_id)}, saved {short_date(d.updated_at.astimezone(tz).date())}")
+            for d in drafts
+        ],
+        recent=[
+            cards.RecordLine(
+                r.id,
+                f"{_name(services, r.supervisee_id)} · {short_date(r.session_date)} · {STATE.get(r.status, r.status)}",
+                r.web_url if r.status == DELIVERED else None,
+            )
+            for r in recent
+        ],
+        notice=notice,
+        error=error,
+    )
     return cards.picker_card(view)
 
 
 # ---- 2. the record card and its draft -------------------------------------------------------------------------
 
-async def _record_card(services: Services, turn: Turn, s, supervisee_id: str, draft_key: str, values: dict, *,
-                       errors: dict | None = None, top_error: str | None = None, notice: str | None = None,
-                       has_draft: bool = False) -> dict:
+
+async def _record_card(
+    services: Services,
+    turn: Turn,
+    s,
+    supervisee_id: str,
+    draft_key: str,
+    values: dict,
+    *,
+    errors: dict | None = None,
+    top_error: str | None = None,
+    notice: str | None = None,
+    has_draft: bool = False,
+) -> dict:
     actor = turn.actor
     meeting = await store.latest_meeting(s, actor.id, supervisee_id, turn.now)
     agreed = await store.agreement_in_force(s, actor.id, supervisee_id)
     today = _today(services, turn)
     default_date = meeting.local_date if meeting else today
-    agreement = (f"agreed {short_date(agreed.agreed_on)}, review due {date_label(agreed.review_due)}" if agreed
-                 else "none recorded yet (type agreement)")
+    agreement = (
+        f"agreed {short_date(agreed.agreed_on)}, review due {date_label(agreed.review_due)}"
+        if agreed
+        else "none recorded yet (type agreement)"
+    )
     view = cards.RecordView(
         template=one_to_one_template(),
-        heading=[("Supervisor", actor.name), ("Supervisee", _name(services, supervisee_id)),
-                 ("Last booked session", date_label(meeting.local_date) if meeting else "none booked here"),
-                 ("Agreement", agreement)],
-        owners=[(actor.id, f"{actor.name} (supervisor)"),
-                (supervisee_id, f"{_name(services, supervisee_id)} (supervisee)")],
+        heading=[
+            ("Supervisor", actor.name),
+            ("Supervisee", _name(services, supervisee_id)),
+            ("Last booked session", date_label(meeting.local_date) if meeting else "none booked here"),
+            ("Agreement", agreement),
+        ],
+        owners=[
+            (actor.id, f"{actor.name} (supervisor)"),
+            (supervisee_id, f"{_name(services, supervisee_id)} (supervisee)"),
+        ],
         default_owner=supervisee_id,
         data={"draft_key": draft_key, "supervisee": supervisee_id},
-        session_date=default_date.isoformat(), max_date=today.isoformat(), values=values, errors=errors or {},
-        top_error=top_error, notice=notice, has_draft=has_draft)
+        session_date=default_date.isoformat(),
+        max_date=today.isoformat(),
+        values=values,
+        errors=errors or {},
+        top_error=top_error,
+        notice=notice,
+        has_draft=has_draft,
+    )
     return cards.record_card(view)
 
 
@@ -194,8 +248,18 @@ async def open_record(services: Services, turn: Turn) -> Reply:
         sid = pairing.supervisee_id
         draft = await ONE_TO_ONE.latest_for(s, turn.actor.id, supervisee_id=sid)
         if draft is not None:
-            return Reply.of(await _record_card(services, turn, s, sid, draft.draft_key, dict(draft.content),
-                                               has_draft=True, notice="Your draft is back where you left it."))
+            return Reply.of(
+                await _record_card(
+                    services,
+                    turn,
+                    s,
+                    sid,
+                    draft.draft_key,
+                    dict(draft.content),
+                    has_draft=True,
+                    notice="Your draft is back where you left it.",
+                )
+            )
         return Reply.of(await _record_card(services, turn, s, sid, uuid.uuid4().hex, {}))
 
 
@@ -222,8 +286,11 @@ async def save_draft(services: Services, turn: Turn) -> Reply:
         try:
             await ONE_TO_ONE.save(s, key, turn.actor.id, values, now=turn.now, supervisee_id=sid)
         except AlreadySubmitted:
-            return Reply.of(cards.message_card("Already submitted", "This record was submitted already, so there "
-                                               "is no draft to save."))
+            return Reply.of(
+                cards.message_card(
+                    "Already submitted", "This record was submitted already, so there is no draft to save."
+                )
+            )
         except NotYours:
             return tampered(turn, "1:1 record: someone else's draft", TAMPERED)
         saved = f"Draft saved at {turn.now.astimezone(services.school.tz):%H:%M}. Type note to come back to it."
@@ -244,8 +311,18 @@ async def resume_draft(services: Services, turn: Turn) -> Reply:
             return Reply.of(cards.message_card("Draft not found", "That draft has been submitted or deleted."))
         if await store.find_supervision(s, turn.actor.id, draft.supervisee_id) is None:
             return Reply.of(cards.message_card("Supervision ended", ENDED, back_verb=cards.V_START))
-        return Reply.of(await _record_card(services, turn, s, draft.supervisee_id, key, dict(draft.content),
-                                           has_draft=True, notice="Your draft is back where you left it."))
+        return Reply.of(
+            await _record_card(
+                services,
+                turn,
+                s,
+                draft.supervisee_id,
+                key,
+                dict(draft.content),
+                has_draft=True,
+                notice="Your draft is back where you left it.",
+            )
+        )
 
 
 async def discard_draft(services: Services, turn: Turn) -> Reply:
@@ -263,6 +340,7 @@ async def discard_draft(services: Services, turn: Turn) -> Reply:
 
 # ---- 3. submit ---------------------------------------------------------------------------------------------------
 
+
 async def submit(services: Services, turn: Turn) -> Reply:
     """Checks the record, then files it: metadata and actions here, the .docx to the supervisor's OneDrive shared
     with the supervisee only (one outbox row), and the supervisee told once it is there."""
@@ -272,7 +350,7 @@ async def submit(services: Services, turn: Turn) -> Reply:
     try:
         async with services.db.session() as s:
             filed = await _submit(services, turn, s, key)
-    except AlreadyRecorded:      # a second click raced the first: this one's transaction was rolled back
+    except AlreadyRecorded:  # a second click raced the first: this one's transaction was rolled back
         async with services.db.session() as s:
             done = await ONE_TO_ONE.submitted(s, key)
         if done is None:
@@ -303,11 +381,20 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | Target
         return tampered(turn, f"1:1 record: {exc}", TAMPERED)
     if errors:
         n = len(errors)
-        return Reply.of(await _record_card(
-            services, turn, s, pairing.supervisee_id, key, _values(turn.data), errors=errors,
-            has_draft=await ONE_TO_ONE.has(s, key),
-            top_error=f"Please check {'the field' if n == 1 else f'{n} fields'} marked below; nothing you typed "
-                      "has been lost."))
+        return Reply.of(
+            await _record_card(
+                services,
+                turn,
+                s,
+                pairing.supervisee_id,
+                key,
+                _values(turn.data),
+                errors=errors,
+                has_draft=await ONE_TO_ONE.has(s, key),
+                top_error=f"Please check {'the field' if n == 1 else f'{n} fields'} marked below; nothing you typed "
+                "has been lost.",
+            )
+        )
     return await _file(services, turn, s, pairing, day, template, answers, actions, key)
 
 
@@ -325,38 +412,86 @@ def _read_record(services: Services, turn: Turn, template: RecordTemplate, super
     elif day < today - OLDEST_SESSION:
         errors["sess_date"] = "That is more than a year ago. Check the date."
     answers = parse_answers(template, turn.data, errors)
-    actions = parse_actions(template, turn.data, errors, owner_ids=[turn.actor.id, supervisee_id],
-                            session_date=day or today, owner_prompt="Choose who will do this.",
-                            owner_scope="the supervisor and supervisee")
+    actions = parse_actions(
+        template,
+        turn.data,
+        errors,
+        owner_ids=[turn.actor.id, supervisee_id],
+        session_date=day or today,
+        owner_prompt="Choose who will do this.",
+        owner_scope="the supervisor and supervisee",
+    )
     return day, answers, actions, errors
 
 
 def _submitted_card(services: Services, r: TargetedRecord, *, already: bool = False) -> dict:
-    return cards.submitted_card(cards.SubmittedView(
-        supervisee=_name(services, r.supervisee_id), date_label=date_label(r.session_date),
-        action_count=r.action_count, file_name=r.file_name, already=already))
+    return cards.submitted_card(
+        cards.SubmittedView(
+            supervisee=_name(services, r.supervisee_id),
+            date_label=date_label(r.session_date),
+            action_count=r.action_count,
+            file_name=r.file_name,
+            already=already,
+        )
+    )
 
 
-async def _file(services: Services, turn: Turn, s, pairing: Pairing, day: dt.date, template: RecordTemplate,
-                answers: dict[str, str], actions, key: str) -> TargetedRecord:
+async def _file(
+    services: Services,
+    turn: Turn,
+    s,
+    pairing: Pairing,
+    day: dt.date,
+    template: RecordTemplate,
+    answers: dict[str, str],
+    actions,
+    key: str,
+) -> TargetedRecord:
     """In the submit's transaction: record metadata, actions, the share (outbox), the supervisee's notice chained
     after it, and the draft deleted."""
     actor, sid = turn.actor, pairing.supervisee_id
     name = file_name(day, _name(services, sid))
-    record = await store.file_record(s, pairing, session_date=day, next_session_on=parse_date(answers.get(
-        "next_session")), template_id=template.id, submit_key=key, file_name=name, actions=actions, now=turn.now)
-    content = docx_writer.render_targeted_docx(docx_writer.TargetedDocument(
-        school_name=services.school.name, supervisor=_name_and_role(services, actor.id),
-        supervisee=_name_and_role(services, sid), local_date=day, template=template, answers=answers,
-        actions=[docx_writer.ActionRow(a.text, _name(services, a.owner_id), a.due_on) for a in actions],
-        recorded_at=stamp(turn.now, services.school.tz)))
+    record = await store.file_record(
+        s,
+        pairing,
+        session_date=day,
+        next_session_on=parse_date(answers.get("next_session")),
+        template_id=template.id,
+        submit_key=key,
+        file_name=name,
+        actions=actions,
+        now=turn.now,
+    )
+    content = docx_writer.render_targeted_docx(
+        docx_writer.TargetedDocument(
+            school_name=services.school.name,
+            supervisor=_name_and_role(services, actor.id),
+            supervisee=_name_and_role(services, sid),
+            local_date=day,
+            template=template,
+            answers=answers,
+            actions=[docx_writer.ActionRow(a.text, _name(services, a.owner_id), a.due_on) for a in actions],
+            recorded_at=stamp(turn.now, services.school.tz),
+        )
+    )
     chain = _chain(record.id)
     # The notice is chained after the share: sent once the file is in place. It names who and when, never content.
     notice = cards.shared_notice_card(record_id=record.id, supervisor=actor.name, date_label=date_label(day))
-    await effects.add(s, effects.personal_share(name, content, owner_id=actor.id, share_with_id=sid,
-                                                key=ONE_TO_ONE.file_key(record.id), folder=FOLDER, chain=chain,
-                                                targeted_record_id=record.id),
-                      effects.notify(sid, notice, key=_told_key(record.id), chain=chain), now=turn.now)
+    await effects.add(
+        s,
+        effects.personal_share(
+            name,
+            content,
+            owner_id=actor.id,
+            share_with_id=sid,
+            key=ONE_TO_ONE.file_key(record.id),
+            folder=FOLDER,
+            chain=chain,
+            targeted_record_id=record.id,
+        ),
+        effects.notify(sid, notice, key=_told_key(record.id), chain=chain),
+        now=turn.now,
+    )
     # The narrative now lives only in that outbox row (scrubbed once delivered) and then in the file; drafts about
     # the same person untouched for over a year go too.
     await ONE_TO_ONE.consume(s, key)
@@ -367,6 +502,7 @@ async def _file(services: Services, turn: Turn, s, pairing: Pairing, day: dt.dat
 
 
 # ---- 4. delivery: the file's link ---------------------------------------------------------------------------------
+
 
 async def on_share_failed(session, key: str, *, now: dt.datetime) -> None:
     """Outbox dead-letter hook: mark the record, hold back the supervisee's "shared with you" notice (chained after
@@ -379,12 +515,16 @@ async def on_share_failed(session, key: str, *, now: dt.datetime) -> None:
     # notice must not go out, and the supervisor hears once (the notice's key makes it once).
     ONE_TO_ONE.mark_failed(record)
     await withdraw(session, _told_key(record.id))
-    card = cards.message_card("1:1 record not shared yet", f"I couldn't save the record of your session on "
-                              f"{date_label(record.session_date)} to your OneDrive after several tries. It is kept "
-                              "safely and can be retried: please ask whoever looks after the bot to check the outbox.",
-                              back_verb=None)
-    await effects.add(session, effects.notify(record.supervisor_id, card, key=f"{ONE_TO_ONE.prefix}failed:{record.id}"),
-                      now=now)
+    card = cards.message_card(
+        "1:1 record not shared yet",
+        f"I couldn't save the record of your session on "
+        f"{date_label(record.session_date)} to your OneDrive after several tries. It is kept "
+        "safely and can be retried: please ask whoever looks after the bot to check the outbox.",
+        back_verb=None,
+    )
+    await effects.add(
+        session, effects.notify(record.supervisor_id, card, key=f"{ONE_TO_ONE.prefix}failed:{record.id}"), now=now
+    )
 
 
 async def _share_delivered(services: Services, msg, result) -> None:
@@ -410,8 +550,16 @@ async def show_file(services: Services, turn: Turn) -> Reply:
         await ONE_TO_ONE.sync(s, record, turn.now)
         await audited(services, turn, s, audit.VIEWED, audit.TARGETED_RECORD, record.id)
     mine = turn.actor.id == record.supervisor_id
-    return Reply.of(cards.file_card(cards.FileView(
-        record_id=record.id, other_label="Supervisee" if mine else "Supervisor",
-        other_name=_name(services, record.supervisee_id if mine else record.supervisor_id),
-        date_label=date_label(record.session_date), state=record.status, web_url=record.web_url,
-        file_name=record.delivered_name or record.file_name)))
+    return Reply.of(
+        cards.file_card(
+            cards.FileView(
+                record_id=record.id,
+                other_label="Supervisee" if mine else "Supervisor",
+                other_name=_name(services, record.supervisee_id if mine else record.supervisor_id),
+                date_label=date_label(record.session_date),
+                state=record.status,
+                web_url=record.web_url,
+                file_name=record.delivered_name or record.file_name,
+            )
+        )
+    )

@@ -17,6 +17,7 @@ permission's own sentence; the handler never sees it. Checks that depend on the 
 Journeys register themselves in bot/journeys/__init__.py (one `register(router)` per module). Registration order
 is the help card's order; a word or verb registered twice is an error at start-up.
 """
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
@@ -52,7 +53,7 @@ class Permission:
     check: Check
     refusal: str = "Sorry, that isn't something you can do here."
     off_roster_ok: bool = False
-    as_card: bool = False     # answer a typed command with a small card too (the request-side journeys' style)
+    as_card: bool = False  # answer a typed command with a small card too (the request-side journeys' style)
 
     def allows(self, actor: StaffMember | None) -> bool:
         if actor is None:
@@ -71,7 +72,7 @@ class Command:
     description: str
     handler: Handler
     allowed: Permission = ANYONE
-    verb: str | None = None     # the Action.Execute verb that opens it from the help card
+    verb: str | None = None  # the Action.Execute verb that opens it from the help card
     listed: Check | None = None  # who sees it on the help card, when narrower than who may use it
 
 
@@ -100,8 +101,16 @@ class Router:
         self.understand: Understand | None = None
 
     # ---- registration ----------------------------------------------------------------------------------
-    def command(self, *words: str, title: str, description: str, handler: Handler,
-                allowed: Permission = ANYONE, verb: str | None = None, listed: Check | None = None) -> None:
+    def command(
+        self,
+        *words: str,
+        title: str,
+        description: str,
+        handler: Handler,
+        allowed: Permission = ANYONE,
+        verb: str | None = None,
+        listed: Check | None = None,
+    ) -> None:
         """A typed command (its first word is the one shown on the help card), optionally also a card verb.
 
         `listed` narrows who sees it on the help card (e.g. `note` is listed for supervisors, but whoever is

@@ -1,4 +1,5 @@
 """School config: a YAML file validated with pydantic; errors name the file and the field."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,15 +21,15 @@ class SchoolConfigError(Exception):
 
 
 class Role(str, enum.Enum):
-    DSL = "dsl"                # DSL team: facilitates group supervision, keeps group records (seed 001 SOP §2)
-    ALLOCATOR = "allocator"    # allocates a supervisor to each request (seed 001 §3.2: the co-heads)
+    DSL = "dsl"  # DSL team: facilitates group supervision, keeps group records (seed 001 SOP §2)
+    ALLOCATOR = "allocator"  # allocates a supervisor to each request (seed 001 §3.2: the co-heads)
     SUPERVISOR = "supervisor"  # trained supervisor pool (seed 001 §3.2)
-    GOVERNOR = "governor"      # safeguarding governor: sees the compliance picture, no records (seed 004 §4)
+    GOVERNOR = "governor"  # safeguarding governor: sees the compliance picture, no records (seed 004 §4)
 
 
 class GroupKind(str, enum.Enum):
-    CLASS = "class"            # class-based staff attend their class group session (seed 001 §3.1)
-    NON_CLASS = "non_class"    # small groups for staff outside classroom teams (nurses, admin, SMT)
+    CLASS = "class"  # class-based staff attend their class group session (seed 001 §3.1)
+    NON_CLASS = "non_class"  # small groups for staff outside classroom teams (nurses, admin, SMT)
 
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -71,9 +72,9 @@ class Reminders(_Model):
 class Retention(_Model):
     """How long the bot keeps what it holds (bot/store/datamap.py; the daily job in bot/store/retention.py)."""
 
-    abandoned_draft_days: int = Field(30, ge=1, le=3650)      # a draft untouched this long is deleted
-    dead_letter_grace_days: int = Field(30, ge=1, le=365)     # a dead outbox row's payload is kept for a retry
-    audit_days: int = Field(2555, ge=365, le=9125)           # the audit trail (default 7 years; inspection)
+    abandoned_draft_days: int = Field(30, ge=1, le=3650)  # a draft untouched this long is deleted
+    dead_letter_grace_days: int = Field(30, ge=1, le=365)  # a dead outbox row's payload is kept for a retry
+    audit_days: int = Field(2555, ge=365, le=9125)  # the audit trail (default 7 years; inspection)
 
 
 class SafeguardingChannel(_Model):
@@ -169,8 +170,9 @@ class Terms(_Model):
         hts = self.half_terms
         for a, b in zip(hts, hts[1:]):
             if b.start <= a.end:
-                raise ValueError(f"half terms overlap or are out of order: {a.name} ends {a.end}, "
-                                 f"{b.name} starts {b.start}")
+                raise ValueError(
+                    f"half terms overlap or are out of order: {a.name} ends {a.end}, {b.name} starts {b.start}"
+                )
         first, last = hts[0].start, hts[-1].end
         for c in self.closures:
             if not first <= c.date <= last:
@@ -238,7 +240,7 @@ class DirectoryGroups(_Model):
     supervisors: str | None = None
     governors: str | None = None
     groups: dict[str, str] = Field(default_factory=dict)
-    default_group: str | None = None   # the school group for a new member of staff in none of `groups`
+    default_group: str | None = None  # the school group for a new member of staff in none of `groups`
 
 
 class SchoolFile(_Model):
@@ -267,8 +269,10 @@ class SchoolFile(_Model):
             if sup is None or Role.SUPERVISOR not in sup.roles:
                 raise ValueError(f"terms.enrichment_weeks: {w.supervisor!r} is not a trained supervisor on the roster")
         if self.directory is not None:
-            for gid in [*self.directory.groups, *([self.directory.default_group] if self.directory.default_group
-                                                 else [])]:
+            for gid in [
+                *self.directory.groups,
+                *([self.directory.default_group] if self.directory.default_group else []),
+            ]:
                 if gid not in gids:
                     raise ValueError(f"directory: {gid!r} is not one of the school's groups")
         if not any(Role.DSL in s.roles for s in self.staff):
@@ -289,7 +293,7 @@ class School:
         self.groups = {g.id: g for g in data.groups}
         self.staff = {s.id: s for s in data.staff}
         self._by_aad = {s.aad_object_id.lower(): s for s in data.staff}
-        self.roster_source: Path | None = path   # the file the staff list came from (the YAML or the synced roster)
+        self.roster_source: Path | None = path  # the file the staff list came from (the YAML or the synced roster)
 
     @property
     def name(self) -> str:

@@ -7,6 +7,7 @@ router writes its refusal in a small one (`record_refusal`).
 Only ids and action names go in: every field is checked against a narrow pattern, so free text (a record's
 content, a card's payload, a name) cannot reach the table even by mistake.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,8 +30,8 @@ TARGETED_RECORD = "targeted_record"
 GROUP_RECORD = "group_record"
 AGREEMENT = "agreement"
 REQUEST = "request"
-COMMAND = "command"      # a refused typed command: object_id is the command word
-VERB = "verb"            # a refused card verb: object_id is the verb
+COMMAND = "command"  # a refused typed command: object_id is the command word
+VERB = "verb"  # a refused card verb: object_id is the verb
 DASHBOARD = "dashboard"
 AUDIT_TRAIL = "audit_trail"
 
@@ -55,16 +56,27 @@ def school_time(at: dt.datetime, tz: ZoneInfo) -> str:
     return at.astimezone(tz).isoformat(timespec="seconds")
 
 
-async def record(s: AsyncSession, *, actor_id: str | None, action: str, kind: str, object_id: str | int | None,
-                 at: dt.datetime, tz: ZoneInfo) -> AuditEvent:
+async def record(
+    s: AsyncSession,
+    *,
+    actor_id: str | None,
+    action: str,
+    kind: str,
+    object_id: str | int | None,
+    at: dt.datetime,
+    tz: ZoneInfo,
+) -> AuditEvent:
     """Add one event to the caller's transaction (committed or rolled back with the change it records)."""
     if action not in ACTIONS:
         raise NotAnId("audit action is not one of the known actions")
     row = AuditEvent(
-        at=at, school_time=school_time(at, tz),
+        at=at,
+        school_time=school_time(at, tz),
         actor_id=_check(_ID, actor_id, "actor") if actor_id is not None else None,
-        action=action, object_kind=_check(_NAME, kind, "object kind"),
-        object_id=_check(_ID, str(object_id), "object id") if object_id is not None else None)
+        action=action,
+        object_kind=_check(_NAME, kind, "object kind"),
+        object_id=_check(_ID, str(object_id), "object id") if object_id is not None else None,
+    )
     s.add(row)
     await s.flush()
     return row
@@ -72,17 +84,28 @@ async def record(s: AsyncSession, *, actor_id: str | None, action: str, kind: st
 
 async def for_object(s: AsyncSession, kind: str, object_id: str | int, *, limit: int = 50) -> Sequence[AuditEvent]:
     """The trail of one object (a record, an agreement …), newest first."""
-    q = (select(AuditEvent).where(AuditEvent.object_kind == kind, AuditEvent.object_id == str(object_id))
-         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
+    q = (
+        select(AuditEvent)
+        .where(AuditEvent.object_kind == kind, AuditEvent.object_id == str(object_id))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
     return (await s.scalars(q)).all()
 
 
 async def for_person(s: AsyncSession, staff_id: str, *, limit: int = 50) -> Sequence[AuditEvent]:
     """What one person did or was refused, and what was done to them as a person, newest first."""
-    q = (select(AuditEvent)
-         .where(or_(AuditEvent.actor_id == staff_id,
-                    and_(AuditEvent.object_kind == PERSON, AuditEvent.object_id == staff_id)))
-         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
+    q = (
+        select(AuditEvent)
+        .where(
+            or_(
+                AuditEvent.actor_id == staff_id,
+                and_(AuditEvent.object_kind == PERSON, AuditEvent.object_id == staff_id),
+            )
+        )
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
     return (await s.scalars(q)).all()
 
 

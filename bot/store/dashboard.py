@@ -1,4 +1,5 @@
 """The dashboard's reads: a handful of aggregate queries (ids, dates and counts — never content)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,9 +35,16 @@ async def open_action_dues(s: AsyncSession) -> list[dt.date | None]:
 
 async def supervisor_load(s: AsyncSession) -> list[tuple[str, int, int | None]]:
     """(supervisor id, active supervisees, capacity or None for the school default) for the active pool."""
-    load = (select(Pairing.supervisor_id, func.count().label("n")).where(Pairing.ended_at.is_(None))
-            .group_by(Pairing.supervisor_id).subquery())
-    q = (select(PoolMember.staff_id, func.coalesce(load.c.n, 0), PoolMember.capacity)
-         .outerjoin(load, load.c.supervisor_id == PoolMember.staff_id).where(PoolMember.active.is_(True))
-         .order_by(PoolMember.staff_id))
+    load = (
+        select(Pairing.supervisor_id, func.count().label("n"))
+        .where(Pairing.ended_at.is_(None))
+        .group_by(Pairing.supervisor_id)
+        .subquery()
+    )
+    q = (
+        select(PoolMember.staff_id, func.coalesce(load.c.n, 0), PoolMember.capacity)
+        .outerjoin(load, load.c.supervisor_id == PoolMember.staff_id)
+        .where(PoolMember.active.is_(True))
+        .order_by(PoolMember.staff_id)
+    )
     return [(sid, int(n), cap) for sid, n, cap in (await s.execute(q)).all()]

@@ -3,6 +3,7 @@
 Append-only: rows are inserted by bot/store/audit.py and never updated (a trigger refuses an UPDATE on both
 backends); only the retention job deletes them, once they are older than the school's audit retention.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,9 +24,9 @@ class AuditEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())            # the instant, aware UTC
-    school_time: Mapped[str] = mapped_column(String(32))               # the same instant in the school's zone
-    actor_id: Mapped[str | None] = mapped_column(String(120), nullable=True)   # None: not on the roster
-    action: Mapped[str] = mapped_column(String(40))                    # created | viewed | changed | exported | refused …
-    object_kind: Mapped[str] = mapped_column(String(40))               # targeted_record | group_record | command …
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())  # the instant, aware UTC
+    school_time: Mapped[str] = mapped_column(String(32))  # the same instant in the school's zone
+    actor_id: Mapped[str | None] = mapped_column(String(120), nullable=True)  # None: not on the roster
+    action: Mapped[str] = mapped_column(String(40))  # created | viewed | changed | exported | refused …
+    object_kind: Mapped[str] = mapped_column(String(40))  # targeted_record | group_record | command …
     object_id: Mapped[str | None] = mapped_column(String(120), nullable=True)

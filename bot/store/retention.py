@@ -9,6 +9,7 @@
 Each rule runs in its own transaction and is idempotent, so two instances running it, or a run cut short, do no
 harm. What it deleted is counted in the log and the audit trail (counts and rule names only).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,33 +50,43 @@ async def run(services, now: dt.datetime) -> RetentionReport:
         for model in (GroupRecordDraft, TargetedRecordDraft):
             report.drafts += (await s.execute(delete(model).where(model.updated_at < cut))).rowcount or 0
     async with db.session() as s:
-        report.outbox_delivered = await _clear_payloads(s, OutboxRow.status == DELIVERED,
-                                                        OutboxRow.finished_at < now - DAY)
+        report.outbox_delivered = await _clear_payloads(
+            s, OutboxRow.status == DELIVERED, OutboxRow.finished_at < now - DAY
+        )
     async with db.session() as s:
         report.outbox_dead = await _clear_payloads(
-            s, OutboxRow.status == DEAD, OutboxRow.finished_at < now - dt.timedelta(days=r.dead_letter_grace_days))
+            s, OutboxRow.status == DEAD, OutboxRow.finished_at < now - dt.timedelta(days=r.dead_letter_grace_days)
+        )
     async with db.session() as s:
         report.audit = await audit.expire(s, before=now - dt.timedelta(days=r.audit_days))
-        for rule, n in ((datamap.R_DRAFTS, report.drafts), (datamap.R_OUTBOX,
-                                                            report.outbox_delivered + report.outbox_dead),
-                        (datamap.R_AUDIT, report.audit)):
+        for rule, n in (
+            (datamap.R_DRAFTS, report.drafts),
+            (datamap.R_OUTBOX, report.outbox_delivered + report.outbox_dead),
+            (datamap.R_AUDIT, report.audit),
+        ):
             if n:
-                await audit.record(s, actor_id=None, action=audit.DELETED, kind="retention", object_id=rule,
-                                   at=now, tz=tz)
-    log.info("retention: drafts=%s outbox_delivered=%s outbox_dead=%s audit=%s", report.drafts,
-             report.outbox_delivered, report.outbox_dead, report.audit)
+                await audit.record(
+                    s, actor_id=None, action=audit.DELETED, kind="retention", object_id=rule, at=now, tz=tz
+                )
+    log.info(
+        "retention: drafts=%s outbox_delivered=%s outbox_dead=%s audit=%s",
+        report.drafts,
+        report.outbox_delivered,
+        report.outbox_dead,
+        report.audit,
+    )
     return report
 
 
 async def _clear_payloads(s, *where) -> int:
     """Replace the payload (and error) of finished rows whose hooks have run; the row stays. JSON has no equality
     on PostgreSQL, so rows already cleared are told apart here rather than in SQL."""
-    rows = (await s.execute(select(OutboxRow.id, OutboxRow.payload)
-                            .where(OutboxRow.hook_done.is_(True), *where))).all()
+    rows = (await s.execute(select(OutboxRow.id, OutboxRow.payload).where(OutboxRow.hook_done.is_(True), *where))).all()
     ids = [i for i, payload in rows if payload != REMOVED]
     for start in range(0, len(ids), 500):
-        await s.execute(update(OutboxRow).where(OutboxRow.id.in_(ids[start:start + 500]))
-                        .values(payload=REMOVED, last_error=None))
+        await s.execute(
+            update(OutboxRow).where(OutboxRow.id.in_(ids[start : start + 500])).values(payload=REMOVED, last_error=None)
+        )
     return len(ids)
 
 
@@ -83,8 +94,14 @@ class RetentionJob:
     """Runs `run` at start-up and then once a day, until stopped. The database is the source of truth: nothing is
     remembered between runs, so a restart simply runs it again."""
 
-    def __init__(self, services, clock: Callable[[], dt.datetime], *,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, every: dt.timedelta = DAY):
+    def __init__(
+        self,
+        services,
+        clock: Callable[[], dt.datetime],
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        every: dt.timedelta = DAY,
+    ):
         self.services, self.clock, self.sleep, self.every = services, clock, sleep, every
         self._task: asyncio.Task | None = None
 

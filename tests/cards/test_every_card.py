@@ -2,6 +2,7 @@
 card validates against Teams' v1.5 schema, and no input carries two required-field markers. Teams draws its own
 marker beside the label of an input with `isRequired`; our own "*" or "(required)" is only for inputs that cannot
 be `isRequired` (a record draft must save half-written), never both. A new builder without samples fails here."""
+
 from __future__ import annotations
 
 import importlib
@@ -49,158 +50,399 @@ def _samples() -> dict[str, list]:
     t1 = one_to_one_template()
     reqs = [request.WaitingRequest(i, f"Person {i}", "one_to_one", "urgent", "Mon") for i in range(4)]
     choices = [request.PoolChoice(i, n, load=1, capacity=4, full=False) for i, n in tr.POOL[:5]]
-    alloc = dict(request_id=9, requester_name="Tom Hollis", requester_role="Teaching assistant", kind="one_to_one",
-                 topics=["wellbeing"], urgency="routine", preferred_name=None, continue_name=None,
-                 suggested_id="sup.2", suggested_name="Supervisor 2", suggestion_reason="lightest caseload",
-                 choices=choices, created_label="Mon 23 Nov, 10:00")
+    alloc = dict(
+        request_id=9,
+        requester_name="Tom Hollis",
+        requester_role="Teaching assistant",
+        kind="one_to_one",
+        topics=["wellbeing"],
+        urgency="routine",
+        preferred_name=None,
+        continue_name=None,
+        suggested_id="sup.2",
+        suggested_name="Supervisor 2",
+        suggestion_reason="lightest caseload",
+        choices=choices,
+        created_label="Mon 23 Nov, 10:00",
+    )
     return {
         "cards.audit.trail_card": [
             audit_cards.trail_card(audit_cards.TrailView()),
             audit_cards.trail_card(audit_cards.TrailView(error="Choose what to look up and give its id.")),
-            audit_cards.trail_card(audit_cards.TrailView(subject_label="1:1 record 3", kind="targeted_record",
-                                                         object_id="3")),
-            audit_cards.trail_card(audit_cards.TrailView(
-                subject_label="Tom Hollis", object_id="tom.hollis", more=True,
-                lines=[audit_cards.EventLine("Mon 23 Nov 2026, 10:00", f"Person {i}", "viewed 1:1 record 3")
-                       for i in range(30)]))],
+            audit_cards.trail_card(
+                audit_cards.TrailView(subject_label="1:1 record 3", kind="targeted_record", object_id="3")
+            ),
+            audit_cards.trail_card(
+                audit_cards.TrailView(
+                    subject_label="Tom Hollis",
+                    object_id="tom.hollis",
+                    more=True,
+                    lines=[
+                        audit_cards.EventLine("Mon 23 Nov 2026, 10:00", f"Person {i}", "viewed 1:1 record 3")
+                        for i in range(30)
+                    ],
+                )
+            ),
+        ],
         "cards.actions.action_list_card": [
             action_cards.action_list_card(action_cards.ActionListView()),
-            action_cards.action_list_card(action_cards.ActionListView(mine=[tg._line(1, overdue=True)],
-                                                                      others=[tg._line(i) for i in range(2, 9)])),
+            action_cards.action_list_card(
+                action_cards.ActionListView(mine=[tg._line(1, overdue=True)], others=[tg._line(i) for i in range(2, 9)])
+            ),
         ],
         "cards.compliance.notice_card": [comp.notice_card("Only the DSL team can do that.")],
         "cards.compliance.reminder_card": [tc._reminder(), tc._reminder(choices=(), error="Cancelled.")],
-        "cards.compliance.attend_done_card": [comp.attend_done_card(comp.AttendDoneView("Tom", "Mop-up", "Autumn 2",
-                                                                                       False))],
+        "cards.compliance.attend_done_card": [
+            comp.attend_done_card(comp.AttendDoneView("Tom", "Mop-up", "Autumn 2", False))
+        ],
         "cards.compliance.attendance_card": [tc._attendance(), tc._attendance(n_people=400)],
-        "cards.compliance.governor_card": [comp.governor_card(comp.GovernorView(
-            half_term_name="Autumn 2", half_term_index=1, phase="current", deadline_label="Fri 18 Dec", days_left=20,
-            mop_up_week_label="Mon 14 Dec – Fri 18 Dec", compliant=24, due=39, percent=61.5, exempt=1,
-            groups=(comp.SummaryGroupRow("Willow Class", 3, 5, 60.0),), mop_up="booked.", suppressed_below=3))],
-        "cards.compliance.mop_up_proposal_card": [tc._proposal(), tc._proposal(options=()),
-                                                  tc._proposal(errors={"facilitator": "Busy then."})],
-        "cards.compliance.mop_up_outcome_card": [comp.mop_up_outcome_card(comp.MopUpOutcomeView(
-            "Autumn 2", True, "Tue 15 Dec, 15:30–16:30", "Marcus Fenwick", 12, "Daniel Whitcombe"))],
-        "cards.compliance.mop_up_invite_card": [comp.mop_up_invite_card(comp.MopUpInviteView(
-            "Tom", "Autumn 2", "Tue 15 Dec, 15:30–16:30", "Marcus Fenwick"))],
+        "cards.compliance.governor_card": [
+            comp.governor_card(
+                comp.GovernorView(
+                    half_term_name="Autumn 2",
+                    half_term_index=1,
+                    phase="current",
+                    deadline_label="Fri 18 Dec",
+                    days_left=20,
+                    mop_up_week_label="Mon 14 Dec – Fri 18 Dec",
+                    compliant=24,
+                    due=39,
+                    percent=61.5,
+                    exempt=1,
+                    groups=(comp.SummaryGroupRow("Willow Class", 3, 5, 60.0),),
+                    mop_up="booked.",
+                    suppressed_below=3,
+                )
+            )
+        ],
+        "cards.compliance.mop_up_proposal_card": [
+            tc._proposal(),
+            tc._proposal(options=()),
+            tc._proposal(errors={"facilitator": "Busy then."}),
+        ],
+        "cards.compliance.mop_up_outcome_card": [
+            comp.mop_up_outcome_card(
+                comp.MopUpOutcomeView(
+                    "Autumn 2", True, "Tue 15 Dec, 15:30–16:30", "Marcus Fenwick", 12, "Daniel Whitcombe"
+                )
+            )
+        ],
+        "cards.compliance.mop_up_invite_card": [
+            comp.mop_up_invite_card(
+                comp.MopUpInviteView("Tom", "Autumn 2", "Tue 15 Dec, 15:30–16:30", "Marcus Fenwick")
+            )
+        ],
         "cards.compliance.digest_card": [tc._digest(), tc._digest(0, 0)],
         "cards.group_record.picker_card": [
             grec.picker_card(grec.PickerView(half_term="2026-27 Autumn 2", upcoming=2)),
-            grec.picker_card(grec.PickerView(half_term="2026-27 Autumn 2",
-                                             sessions=[grec.SessionChoice(1, "Willow Class · Mon 23 Nov")],
-                                             error="Choose the session.")),
+            grec.picker_card(
+                grec.PickerView(
+                    half_term="2026-27 Autumn 2",
+                    sessions=[grec.SessionChoice(1, "Willow Class · Mon 23 Nov")],
+                    error="Choose the session.",
+                )
+            ),
         ],
-        "cards.group_record.adhoc_card": [grec.adhoc_card(grec.AdhocView(
-            groups=[("willow", "Willow Class")], facilitators=tg.OWNERS, errors={"adhoc_time": "Give the time"},
-            max_date="2026-11-23"))],
-        "cards.group_record.record_card": [grec.record_card(tg._view(t)) for t in builtin_templates()] + [
-            grec.record_card(tg._view(amend_version=2, previous_file="x.docx", has_draft=True,
-                                      errors={"f_summary": "Please fill this in."}))],
-        "cards.group_record.submitted_card": [grec.submitted_card(grec.SubmittedView(
-            "Willow Class", "Mon 23 Nov 2026", 9, 2, 1, "f.docx"))],
-        "cards.group_record.channel_summary_card": [grec.channel_summary_card(grec.ChannelSummaryView(
-            group_label="Willow Class", date_label="Mon 23 Nov 2026", facilitator="Amara Okafor", attendee_count=9,
-            action_count=2, file_name="f.docx", web_url="https://files.example/f.docx"))],
-        "cards.group_record.record_prompt_card": [grec.record_prompt_card(session_id=3, group_label="Willow Class",
-                                                                          date_label="Mon 23 Nov, 14:00")],
-        "cards.group_record.schedule_card": [grec.schedule_card(grec.ScheduleView(
-            half_term="2026-27 Autumn 2", groups=[("willow", "Willow Class")], facilitators=tg.OWNERS,
-            durations=[("60", "60 minutes")], nonce="c" * 32, errors={"sched_date": "Not a school day"}))],
+        "cards.group_record.adhoc_card": [
+            grec.adhoc_card(
+                grec.AdhocView(
+                    groups=[("willow", "Willow Class")],
+                    facilitators=tg.OWNERS,
+                    errors={"adhoc_time": "Give the time"},
+                    max_date="2026-11-23",
+                )
+            )
+        ],
+        "cards.group_record.record_card": [grec.record_card(tg._view(t)) for t in builtin_templates()]
+        + [
+            grec.record_card(
+                tg._view(
+                    amend_version=2,
+                    previous_file="x.docx",
+                    has_draft=True,
+                    errors={"f_summary": "Please fill this in."},
+                )
+            )
+        ],
+        "cards.group_record.submitted_card": [
+            grec.submitted_card(grec.SubmittedView("Willow Class", "Mon 23 Nov 2026", 9, 2, 1, "f.docx"))
+        ],
+        "cards.group_record.channel_summary_card": [
+            grec.channel_summary_card(
+                grec.ChannelSummaryView(
+                    group_label="Willow Class",
+                    date_label="Mon 23 Nov 2026",
+                    facilitator="Amara Okafor",
+                    attendee_count=9,
+                    action_count=2,
+                    file_name="f.docx",
+                    web_url="https://files.example/f.docx",
+                )
+            )
+        ],
+        "cards.group_record.record_prompt_card": [
+            grec.record_prompt_card(session_id=3, group_label="Willow Class", date_label="Mon 23 Nov, 14:00")
+        ],
+        "cards.group_record.schedule_card": [
+            grec.schedule_card(
+                grec.ScheduleView(
+                    half_term="2026-27 Autumn 2",
+                    groups=[("willow", "Willow Class")],
+                    facilitators=tg.OWNERS,
+                    durations=[("60", "60 minutes")],
+                    nonce="c" * 32,
+                    errors={"sched_date": "Not a school day"},
+                )
+            )
+        ],
         "cards.group_record.message_card": [grec.message_card("Already recorded", "Use Amend.")],
         "cards.help.help_card": [
             help_cards.help_card(school_name="Kestrel Brook School", person_name=None, role_names=[], commands=[]),
-            help_cards.help_card(school_name="Kestrel Brook School", person_name="Tom", role_names=[],
-                                 commands=[("Request supervision", "Ask", "request", "request.open")],
-                                 unknown_text="x")],
-        "cards.pool.pool_card": [pool.pool_card(pool.PoolView(
-            active=[pool.PoolRow(i, n, "Teacher", "1 Sep 2024", 2, 4, True) for i, n in tr.POOL[:3]], retired=[],
-            candidates=tr.ROSTER[:10], today_iso="2026-11-23", default_capacity=4, errors=tr.ERRS))],
+            help_cards.help_card(
+                school_name="Kestrel Brook School",
+                person_name="Tom",
+                role_names=[],
+                commands=[("Request supervision", "Ask", "request", "request.open")],
+                unknown_text="x",
+            ),
+        ],
+        "cards.pool.pool_card": [
+            pool.pool_card(
+                pool.PoolView(
+                    active=[pool.PoolRow(i, n, "Teacher", "1 Sep 2024", 2, 4, True) for i, n in tr.POOL[:3]],
+                    retired=[],
+                    candidates=tr.ROSTER[:10],
+                    today_iso="2026-11-23",
+                    default_capacity=4,
+                    errors=tr.ERRS,
+                )
+            )
+        ],
         "cards.pool.retire_confirm": [pool.retire_confirm(staff_id="x", name="Priya", load=3)],
         "cards.request.request_form": [
-            request.request_form(request.RequestFormView(draft_id="abcdefgh1234", pool=tr.POOL,
-                                                         colleagues=tr.ROSTER[:20], current_supervisor=None,
-                                                         enrichment=None)),
-            request.request_form(request.RequestFormView(draft_id="abcdefgh1234", pool=tr.POOL,
-                                                         colleagues=tr.ROSTER[:20], current_supervisor=("sup.1", "S"),
-                                                         enrichment="Enrichment week", errors=tr.ERRS,
-                                                         top_error="Check"))],
-        "cards.request.request_status": [request.request_status(request.RequestStatusView(
-            request_id=7, status="submitted", kind="one_to_one", topics=["wellbeing"], urgency="week",
-            supervisor_name=None, meeting_label=None, meeting_id=None))],
+            request.request_form(
+                request.RequestFormView(
+                    draft_id="abcdefgh1234",
+                    pool=tr.POOL,
+                    colleagues=tr.ROSTER[:20],
+                    current_supervisor=None,
+                    enrichment=None,
+                )
+            ),
+            request.request_form(
+                request.RequestFormView(
+                    draft_id="abcdefgh1234",
+                    pool=tr.POOL,
+                    colleagues=tr.ROSTER[:20],
+                    current_supervisor=("sup.1", "S"),
+                    enrichment="Enrichment week",
+                    errors=tr.ERRS,
+                    top_error="Check",
+                )
+            ),
+        ],
+        "cards.request.request_status": [
+            request.request_status(
+                request.RequestStatusView(
+                    request_id=7,
+                    status="submitted",
+                    kind="one_to_one",
+                    topics=["wellbeing"],
+                    urgency="week",
+                    supervisor_name=None,
+                    meeting_label=None,
+                    meeting_id=None,
+                )
+            )
+        ],
         "cards.request.allocation_card": [
             request.allocation_card(request.AllocationView(status="submitted", can_allocate=True, **alloc)),
-            request.allocation_card(request.AllocationView(status="allocated", supervisor_name="Priya Raman",
-                                                           allocated_by_name="Daniel Whitcombe", **alloc))],
-        "cards.request.allocation_notice": [request.allocation_notice(request_id=4, requester_name="Tom Hollis",
-                                                                      kind="specialist", urgency="urgent")],
-        "cards.request.requests_list": [request.requests_list(reqs, total_open=4),
-                                        request.requests_list([], total_open=0)],
-        "cards.request.supervisor_allocated_notice": [request.supervisor_allocated_notice(
-            request_id=4, supervisee_name="Tom", kind="one_to_one", urgency="urgent", route="enrichment")],
-        "cards.request.requester_allocated_notice": [request.requester_allocated_notice(
-            request_id=4, supervisor_name="Priya", route="continue")],
+            request.allocation_card(
+                request.AllocationView(
+                    status="allocated", supervisor_name="Priya Raman", allocated_by_name="Daniel Whitcombe", **alloc
+                )
+            ),
+        ],
+        "cards.request.allocation_notice": [
+            request.allocation_notice(request_id=4, requester_name="Tom Hollis", kind="specialist", urgency="urgent")
+        ],
+        "cards.request.requests_list": [
+            request.requests_list(reqs, total_open=4),
+            request.requests_list([], total_open=0),
+        ],
+        "cards.request.supervisor_allocated_notice": [
+            request.supervisor_allocated_notice(
+                request_id=4, supervisee_name="Tom", kind="one_to_one", urgency="urgent", route="enrichment"
+            )
+        ],
+        "cards.request.requester_allocated_notice": [
+            request.requester_allocated_notice(request_id=4, supervisor_name="Priya", route="continue")
+        ],
         "cards.scheduling.offer_card": [
-            scheduling.offer_card(scheduling.OfferView(nonce="n", heading="Book", slots=tr.SLOTS, minutes=60,
-                                                       errors={"slot": "Choose"})),
-            scheduling.offer_card(scheduling.OfferView(nonce="n", heading="Book", slots=[], minutes=60))],
-        "cards.scheduling.meeting_card": [scheduling.meeting_card(scheduling.MeetingView(
-            meeting_id=5, status="booked", when="Tue 24 Nov, 14:00–15:00", other_name="Priya Raman",
-            viewer_is_supervisor=False))],
-        "cards.scheduling.change_notice": [scheduling.change_notice(meeting_id=5, actor_name="Tom", old_when="Tue",
-                                                                    new_when="Wed", supervisor_will_propose=False)],
-        "cards.scheduling.mine_card": [scheduling.mine_card(scheduling.MineView(
-            person_name="Tom", supervisor_name=None, upcoming=[], open_requests=[], supervisees=None))],
-        "cards.scheduling.pairing_end_confirm": [scheduling.pairing_end_confirm(
-            pairing_id=1, supervisee_name="Tom", supervisor_name="Priya", viewer_is_supervisor=True)],
-        "cards.specialist.setup_card": [specialist.setup_card(specialist.SetupView(
-            nonce="n", staff=tr.ROSTER[:10], supervisors=tr.POOL[:4], errors=tr.ERRS))],
-        "cards.specialist.group_offer_card": [specialist.group_offer_card(specialist.GroupOfferView(
-            nonce="n", heading="Book", people=["A"], leaders=["B"], minutes=60, slots=tr.SLOTS, errors=tr.ERRS,
-            min_date="2026-11-23", max_date="2026-12-18"))],
-        "cards.specialist.group_session_card": [specialist.group_session_card(specialist.GroupSessionView(
-            session_id=1, heading="Emergency", when="Tue", leaders=["A"], people_count=4, status="scheduled",
-            external=False, can_cancel=True))],
-        "cards.specialist.enrichment_card": [specialist.enrichment_card(specialist.EnrichmentView(
-            week_label="8–12 Feb 2027", requested=1, errors=tr.ERRS))],
+            scheduling.offer_card(
+                scheduling.OfferView(nonce="n", heading="Book", slots=tr.SLOTS, minutes=60, errors={"slot": "Choose"})
+            ),
+            scheduling.offer_card(scheduling.OfferView(nonce="n", heading="Book", slots=[], minutes=60)),
+        ],
+        "cards.scheduling.meeting_card": [
+            scheduling.meeting_card(
+                scheduling.MeetingView(
+                    meeting_id=5,
+                    status="booked",
+                    when="Tue 24 Nov, 14:00–15:00",
+                    other_name="Priya Raman",
+                    viewer_is_supervisor=False,
+                )
+            )
+        ],
+        "cards.scheduling.change_notice": [
+            scheduling.change_notice(
+                meeting_id=5, actor_name="Tom", old_when="Tue", new_when="Wed", supervisor_will_propose=False
+            )
+        ],
+        "cards.scheduling.mine_card": [
+            scheduling.mine_card(
+                scheduling.MineView(
+                    person_name="Tom", supervisor_name=None, upcoming=[], open_requests=[], supervisees=None
+                )
+            )
+        ],
+        "cards.scheduling.pairing_end_confirm": [
+            scheduling.pairing_end_confirm(
+                pairing_id=1, supervisee_name="Tom", supervisor_name="Priya", viewer_is_supervisor=True
+            )
+        ],
+        "cards.specialist.setup_card": [
+            specialist.setup_card(
+                specialist.SetupView(nonce="n", staff=tr.ROSTER[:10], supervisors=tr.POOL[:4], errors=tr.ERRS)
+            )
+        ],
+        "cards.specialist.group_offer_card": [
+            specialist.group_offer_card(
+                specialist.GroupOfferView(
+                    nonce="n",
+                    heading="Book",
+                    people=["A"],
+                    leaders=["B"],
+                    minutes=60,
+                    slots=tr.SLOTS,
+                    errors=tr.ERRS,
+                    min_date="2026-11-23",
+                    max_date="2026-12-18",
+                )
+            )
+        ],
+        "cards.specialist.group_session_card": [
+            specialist.group_session_card(
+                specialist.GroupSessionView(
+                    session_id=1,
+                    heading="Emergency",
+                    when="Tue",
+                    leaders=["A"],
+                    people_count=4,
+                    status="scheduled",
+                    external=False,
+                    can_cancel=True,
+                )
+            )
+        ],
+        "cards.specialist.enrichment_card": [
+            specialist.enrichment_card(
+                specialist.EnrichmentView(week_label="8–12 Feb 2027", requested=1, errors=tr.ERRS)
+            )
+        ],
         "cards.targeted.message_card": [tgt.message_card("Heading", "Message")],
-        "cards.targeted.picker_card": [tgt.picker_card(tgt.PickerView(supervisees=[("tom.hollis", "Tom Hollis")],
-                                                                      error="Choose")),
-                                       tgt.picker_card(tgt.PickerView(supervisees=[]))],
-        "cards.targeted.record_card": [tgt.record_card(tgt.RecordView(
-            template=t1, heading=[("Supervisee", "Tom Hollis")], owners=[("tom.hollis", "Tom Hollis")],
-            default_owner="tom.hollis", data={"draft_key": "a" * 32}, session_date="2026-11-19",
-            max_date="2026-11-23", values=tt._full_values(), errors={f.input_id: "Fill this in." for f in t1.fields},
-            has_draft=True))],
-        "cards.targeted.submitted_card": [tgt.submitted_card(tgt.SubmittedView("Tom Hollis", "Thu 19 Nov 2026", 2,
-                                                                               "x.docx"))],
-        "cards.targeted.shared_notice_card": [tgt.shared_notice_card(record_id=3, supervisor="Priya Raman",
-                                                                     date_label="Thu 19 Nov 2026")],
-        "cards.targeted.file_card": [tgt.file_card(tgt.FileView(3, "Supervisee", "Tom Hollis", "Thu 19 Nov",
-                                                                "pending"))],
+        "cards.targeted.picker_card": [
+            tgt.picker_card(tgt.PickerView(supervisees=[("tom.hollis", "Tom Hollis")], error="Choose")),
+            tgt.picker_card(tgt.PickerView(supervisees=[])),
+        ],
+        "cards.targeted.record_card": [
+            tgt.record_card(
+                tgt.RecordView(
+                    template=t1,
+                    heading=[("Supervisee", "Tom Hollis")],
+                    owners=[("tom.hollis", "Tom Hollis")],
+                    default_owner="tom.hollis",
+                    data={"draft_key": "a" * 32},
+                    session_date="2026-11-19",
+                    max_date="2026-11-23",
+                    values=tt._full_values(),
+                    errors={f.input_id: "Fill this in." for f in t1.fields},
+                    has_draft=True,
+                )
+            )
+        ],
+        "cards.targeted.submitted_card": [
+            tgt.submitted_card(tgt.SubmittedView("Tom Hollis", "Thu 19 Nov 2026", 2, "x.docx"))
+        ],
+        "cards.targeted.shared_notice_card": [
+            tgt.shared_notice_card(record_id=3, supervisor="Priya Raman", date_label="Thu 19 Nov 2026")
+        ],
+        "cards.targeted.file_card": [
+            tgt.file_card(tgt.FileView(3, "Supervisee", "Tom Hollis", "Thu 19 Nov", "pending"))
+        ],
         "cards.targeted.actions_card": [tgt.actions_card(tgt.ActionsView())],
-        "cards.targeted.agreements_card": [tgt.agreements_card(tgt.AgreementsView(lines=[
-            tgt.AgreementLine(2, "Priya", "Review overdue", overdue=True, confirm_id=4)]))],
-        "cards.targeted.agreement_form_card": [tgt.agreement_form_card(tgt.AgreementFormView(
-            1, "Tom Hollis", "Supervisee", "a" * 32, "2026-11-23", errors={"ag_cancel": "Tick this"}, review=True))],
-        "cards.targeted.confirm_request_card": [tgt.confirm_request_card(
-            agreement_id=1, proposer="Priya Raman", agreed_on="Thu 19 Nov 2026", review_due="Fri 19 Nov 2027",
-            arrangements="Once a half term, 60 minutes")],
+        "cards.targeted.agreements_card": [
+            tgt.agreements_card(
+                tgt.AgreementsView(lines=[tgt.AgreementLine(2, "Priya", "Review overdue", overdue=True, confirm_id=4)])
+            )
+        ],
+        "cards.targeted.agreement_form_card": [
+            tgt.agreement_form_card(
+                tgt.AgreementFormView(
+                    1,
+                    "Tom Hollis",
+                    "Supervisee",
+                    "a" * 32,
+                    "2026-11-23",
+                    errors={"ag_cancel": "Tick this"},
+                    review=True,
+                )
+            )
+        ],
+        "cards.targeted.confirm_request_card": [
+            tgt.confirm_request_card(
+                agreement_id=1,
+                proposer="Priya Raman",
+                agreed_on="Thu 19 Nov 2026",
+                review_due="Fri 19 Nov 2027",
+                arrangements="Once a half term, 60 minutes",
+            )
+        ],
         "cards.reminders.preview_card": [
             reminders.preview_card(reminders.PreviewView(None)),
-            reminders.preview_card(reminders.PreviewView(
-                "Autumn 2", facts=(("Last day", "Fri 18 Dec"),), round_line="Send now sends today's round.",
-                reachable=tuple(n for _, n in tr.ROSTER), unreachable=tuple((n, "hasn't opened the bot in Teams")
-                                                                            for _, n in tr.ROSTER[:60]),
-                already_line="Already reminded: 3.", progress=("Reminders at 10 school days left: 4 sent.",),
-                notice="Sent 4 reminders.", send_data={"ht": "2026-27 Autumn 2", "point": 10})),
-            reminders.preview_card(reminders.PreviewView("Autumn 2", window_line="Reminders go on school days."))],
-        "cards.understanding.choice_card": [understanding.choice_card(person_name="Tom", options=[
-            understanding.Option("Request supervision", "Ask for 1:1 support.", "request.open"),
-            understanding.Option("My supervision", "Your sessions.", "schedule.mine")])],
+            reminders.preview_card(
+                reminders.PreviewView(
+                    "Autumn 2",
+                    facts=(("Last day", "Fri 18 Dec"),),
+                    round_line="Send now sends today's round.",
+                    reachable=tuple(n for _, n in tr.ROSTER),
+                    unreachable=tuple((n, "hasn't opened the bot in Teams") for _, n in tr.ROSTER[:60]),
+                    already_line="Already reminded: 3.",
+                    progress=("Reminders at 10 school days left: 4 sent.",),
+                    notice="Sent 4 reminders.",
+                    send_data={"ht": "2026-27 Autumn 2", "point": 10},
+                )
+            ),
+            reminders.preview_card(reminders.PreviewView("Autumn 2", window_line="Reminders go on school days.")),
+        ],
+        "cards.understanding.choice_card": [
+            understanding.choice_card(
+                person_name="Tom",
+                options=[
+                    understanding.Option("Request supervision", "Ask for 1:1 support.", "request.open"),
+                    understanding.Option("My supervision", "Your sessions.", "schedule.mine"),
+                ],
+            )
+        ],
         "cards.understanding.safeguarding_card": [
             understanding.safeguarding_card(understanding.SafeguardingView("your school's safeguarding system")),
-            understanding.safeguarding_card(understanding.SafeguardingView(
-                "the concerns log", "https://concerns.example/log", ("Amara Okafor", "Marcus Fenwick")))],
+            understanding.safeguarding_card(
+                understanding.SafeguardingView(
+                    "the concerns log", "https://concerns.example/log", ("Amara Okafor", "Marcus Fenwick")
+                )
+            ),
+        ],
     }
 
 
@@ -216,8 +458,9 @@ def doubled_markers(card_dict: dict) -> list[str]:
             if str(n.get("type", "")).startswith("Input."):
                 for key in ("label", "title"):
                     label = n.get(key) or ""
-                    marks = sum(1 for m in MARKERS if m.search(label)) + (1 if n.get("isRequired") and key == "label"
-                                                                          else 0)
+                    marks = sum(1 for m in MARKERS if m.search(label)) + (
+                        1 if n.get("isRequired") and key == "label" else 0
+                    )
                     if marks > 1 or label.count("*") > 1:
                         bad.append(f"{n.get('id')}: {label!r}{' (isRequired)' if n.get('isRequired') else ''}")
             for v in n.values():
@@ -225,6 +468,7 @@ def doubled_markers(card_dict: dict) -> list[str]:
         elif isinstance(n, list):
             for v in n:
                 walk(v)
+
     walk(card_dict)
     return bad
 

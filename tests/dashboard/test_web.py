@@ -1,5 +1,6 @@
 """GET /dashboard through the real app, on SQLite and PostgreSQL: the DSL team and senior leaders see the page
 (SVG charts, no scripts), everyone else gets 403, and every view and refusal is in the audit trail."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,6 +14,7 @@ from bot.store.models_audit import AuditEvent
 @pytest.fixture
 async def client(settings, db, clock):
     from bot.app import create_app
+
     app = create_app(settings, clock=clock, db=db)
     c = TestClient(TestServer(app, host="127.0.0.1"))
     await c.start_server()
@@ -40,7 +42,7 @@ async def test_a_senior_leader_by_aad_id_in_the_header_may_view(client, db, scho
     leader = next(p for p in school.staff.values() if p.group == "leaders" and not p.roles)
     r = await client.get("/dashboard", headers={dashboard_web.HEADER: leader.aad_object_id})
     assert r.status == 200
-    assert "Who is outstanding" not in await r.text()      # figures for leaders; names are for the DSL team
+    assert "Who is outstanding" not in await r.text()  # figures for leaders; names are for the DSL team
     assert await _trail(db) == [(leader.id, "viewed", "dashboard")]
 
 
@@ -55,9 +57,9 @@ async def test_everyone_else_is_refused_and_the_refusal_audited(client, db, who)
 
 async def test_off_loopback_or_outside_local_mode_nobody_is_believed(db, school, clock):
     from bot.journeys.base import Services
+
     services = Services(school=school, db=db, clock=clock)
-    remote = make_mocked_request("GET", "/dashboard?as=amara.okafor",
-                                 transport=_Transport(("203.0.113.9", 4000)))
+    remote = make_mocked_request("GET", "/dashboard?as=amara.okafor", transport=_Transport(("203.0.113.9", 4000)))
     assert (await dashboard_web.handler(services, local_mode=True)(remote)).status == 403
     local = make_mocked_request("GET", "/dashboard?as=amara.okafor", transport=_Transport(("127.0.0.1", 4000)))
     r = await dashboard_web.handler(services, local_mode=False)(local)

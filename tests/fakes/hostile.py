@@ -10,6 +10,7 @@ Judging one case:
 - partial write: a case where no write may happen (refused with a 4xx, dropped with 202, or sent by someone not
   on the staff list) changed the row count of any table.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,61 +22,193 @@ from dataclasses import dataclass, field
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from tests.fakes.teams import BOT, TENANT, Person, person
+from tests.fakes.teams import BOT, Person, person
 
 HANG_GUARD = 2.0
 
 # ---- text ---------------------------------------------------------------------------------------------------
-RTL = "\u202e"                 # right-to-left override
+RTL = "\u202e"  # right-to-left override
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 COMBINING = "e" + "\u0301\u0302\u0303\u0308" * 8
 EMOJI = "👩‍👩‍👧‍👦🏳️‍🌈🧑🏽‍🏫🇬🇧"
 NASTY_TEXT = [
-    "", " ", "\x00", "a\x00b", "\x00" * 64, "\r\n\t\v\f", RTL + "gpj.exe", "abc" + RTL + "def", ZERO_WIDTH,
-    "he" + ZERO_WIDTH + "lp", COMBINING, EMOJI, EMOJI * 50, "\ud800", "x\udfffy",        # lone surrogates
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "<at>Supervision</at>", "<at>", "</at><at>",
-    "[click](javascript:alert(1))", "**bold** _it_ `code` # h1", "${{7*7}} {{7*7}} {% raw %} #{7*7}",
-    "'; DROP TABLE supervision_requests; --", "\" OR 1=1 --", "../../../../etc/passwd", "C:\\Windows\\win.ini",
-    "%00%2e%2e%2f", "\\u0000", "null", "None", "undefined", "NaN", "true", "0", "-1", "1e309", "0x10",
-    "help", "HELP", " help ", "request", "record", "note", "agreement", "?", "menu",
-    "٠١٢٣٤٥٦٧٨٩", "Ω≈ç√∫", "𝕿𝖊𝖘𝖙", "ﷺ", "ǅ", "İ", "ß", "\u0345", "\uffff", "\U0010ffff",
-    "x" * 4000, "x" * 4001,
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\x00" * 64,
+    "\r\n\t\v\f",
+    RTL + "gpj.exe",
+    "abc" + RTL + "def",
+    ZERO_WIDTH,
+    "he" + ZERO_WIDTH + "lp",
+    COMBINING,
+    EMOJI,
+    EMOJI * 50,
+    "\ud800",
+    "x\udfffy",  # lone surrogates
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "<at>Supervision</at>",
+    "<at>",
+    "</at><at>",
+    "[click](javascript:alert(1))",
+    "**bold** _it_ `code` # h1",
+    "${{7*7}} {{7*7}} {% raw %} #{7*7}",
+    "'; DROP TABLE supervision_requests; --",
+    "\" OR 1=1 --",
+    "../../../../etc/passwd",
+    "C:\\Windows\\win.ini",
+    "%00%2e%2e%2f",
+    "\\u0000",
+    "null",
+    "None",
+    "undefined",
+    "NaN",
+    "true",
+    "0",
+    "-1",
+    "1e309",
+    "0x10",
+    "help",
+    "HELP",
+    " help ",
+    "request",
+    "record",
+    "note",
+    "agreement",
+    "?",
+    "menu",
+    "٠١٢٣٤٥٦٧٨٩",
+    "Ω≈ç√∫",
+    "𝕿𝖊𝖘𝖙",
+    "ﷺ",
+    "ǅ",
+    "İ",
+    "ß",
+    "\u0345",
+    "\uffff",
+    "\U0010ffff",
+    "x" * 4000,
+    "x" * 4001,
 ]
-HUGE_TEXT = ["x" * 100_000, "é" * 100_000, (RTL + "a") * 50_000, ("a" + "\u0301" * 3) * 25_000,
-             "<script>" * 12_500, "\x00" * 100_000]
-DATES = ["2026-11-23", "2026-13-45", "2026-02-30", "0000-01-01", "0001-01-01", "9999-12-31", "10000-01-01",
-         "1900-01-01", "2026-11-23T25:61:61Z", "2026-W48", "23/11/2026", "-2026-01-01", "yesterday", "",
-         "2026-11-23T10:00:00+14:00", "2026-11-23T10:00:00-12:00", "1970-01-01T00:00:00Z"]
+HUGE_TEXT = [
+    "x" * 100_000,
+    "é" * 100_000,
+    (RTL + "a") * 50_000,
+    ("a" + "\u0301" * 3) * 25_000,
+    "<script>" * 12_500,
+    "\x00" * 100_000,
+]
+DATES = [
+    "2026-11-23",
+    "2026-13-45",
+    "2026-02-30",
+    "0000-01-01",
+    "0001-01-01",
+    "9999-12-31",
+    "10000-01-01",
+    "1900-01-01",
+    "2026-11-23T25:61:61Z",
+    "2026-W48",
+    "23/11/2026",
+    "-2026-01-01",
+    "yesterday",
+    "",
+    "2026-11-23T10:00:00+14:00",
+    "2026-11-23T10:00:00-12:00",
+    "1970-01-01T00:00:00Z",
+]
 TIMES = ["10:00", "24:00", "23:59:60", "-01:00", "9:5", "noon", "10:00:00.123456789", "99:99"]
-NUMBERS = [0, -1, 1, 2**31 - 1, 2**31, -(2**31) - 1, 2**53, 2**63, -(2**63) - 1, 2**70, 10**30, 1e308, -1e308, 0.5,
-           -0.0, float("nan"), float("inf")]
+NUMBERS = [
+    0,
+    -1,
+    1,
+    2**31 - 1,
+    2**31,
+    -(2**31) - 1,
+    2**53,
+    2**63,
+    -(2**63) - 1,
+    2**70,
+    10**30,
+    1e308,
+    -1e308,
+    0.5,
+    -0.0,
+    float("nan"),
+    float("inf"),
+]
 # What goes into an id field: the forms an id can take, at and past every integer width the store uses.
-ID_ATTACKS = [0, -1, 1, 2**31 - 1, 2**31, 2**32, 2**53, 2**53 + 1, 2**63, 2**70, "0", "-1", "00001", "1.0", "1e3",
-              " 1 ", "2147483647", "2147483648", "4294967296", "99999999999", "9" * 19, "9" * 40, "", None, True,
-              [1], {"id": 1}, "1; DROP TABLE outbox", "١٢", "¹", "1\x00"]
+ID_ATTACKS = [
+    0,
+    -1,
+    1,
+    2**31 - 1,
+    2**31,
+    2**32,
+    2**53,
+    2**53 + 1,
+    2**63,
+    2**70,
+    "0",
+    "-1",
+    "00001",
+    "1.0",
+    "1e3",
+    " 1 ",
+    "2147483647",
+    "2147483648",
+    "4294967296",
+    "99999999999",
+    "9" * 19,
+    "9" * 40,
+    "",
+    None,
+    True,
+    [1],
+    {"id": 1},
+    "1; DROP TABLE outbox",
+    "١٢",
+    "¹",
+    "1\x00",
+]
 
 
 # Cached: a strategy built once is validated once (building them inside each draw made drawing 10× slower).
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def text(huge: bool = True) -> st.SearchStrategy[str]:
-    parts = [st.sampled_from(NASTY_TEXT), st.text(max_size=40),
-             st.builds(lambda a, b: a + b, st.sampled_from(NASTY_TEXT), st.sampled_from(NASTY_TEXT))]
+    parts = [
+        st.sampled_from(NASTY_TEXT),
+        st.text(max_size=40),
+        st.builds(lambda a, b: a + b, st.sampled_from(NASTY_TEXT), st.sampled_from(NASTY_TEXT)),
+    ]
     if huge:
         parts.append(st.sampled_from(HUGE_TEXT))
     return st.one_of(*parts)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def scalars(huge: bool = True) -> st.SearchStrategy:
     return st.one_of(
-        st.none(), st.booleans(), st.sampled_from(NUMBERS), st.integers(), st.floats(),   # floats: NaN, ±inf too
-        text(huge), st.sampled_from(DATES), st.sampled_from(TIMES))
+        st.none(),
+        st.booleans(),
+        st.sampled_from(NUMBERS),
+        st.integers(),
+        st.floats(),  # floats: NaN, ±inf too
+        text(huge),
+        st.sampled_from(DATES),
+        st.sampled_from(TIMES),
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def json_values(huge: bool = True) -> st.SearchStrategy:
-    return st.recursive(scalars(huge), lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)), max_leaves=8)
+    return st.recursive(
+        scalars(huge),
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+        max_leaves=8,
+    )
 
 
 # ---- what the bot itself renders: verbs, their data, inputs ------------------------------------------------
@@ -86,7 +219,7 @@ def router_verbs(router) -> list[str]:
     if callable(verbs):
         verbs = verbs()
     if verbs is None:
-        verbs = getattr(router, "_verbs")
+        verbs = router._verbs
     return sorted(verbs)
 
 
@@ -97,8 +230,9 @@ def router_commands(router) -> list[str]:
 @dataclass
 class Harvest:
     """Verbs with the data the bot put on its own buttons (real ids of real objects), and input ids by type."""
+
     actions: list[tuple[str, dict]] = field(default_factory=list)
-    inputs: dict[str, str] = field(default_factory=dict)        # input id → Input.* type
+    inputs: dict[str, str] = field(default_factory=dict)  # input id → Input.* type
 
     def add_card(self, card) -> None:
         for node in _walk(card):
@@ -184,7 +318,9 @@ async def seed(driver, school, router, *, people: list[str], depth: int = 3, rou
                         seen.add(key)
                         start = len(driver.connector.sent)
                         _, body = await driver.submit(who, node["verb"], data)
-                        nxt += _cards_in(body) + [c for s in driver.connector.sent[start:] for c in _cards_in(s.activity)]
+                        nxt += _cards_in(body) + [
+                            c for s in driver.connector.sent[start:] for c in _cards_in(s.activity)
+                        ]
                 frontier = nxt
             for card in frontier:
                 harvest.add_card(card)
@@ -193,21 +329,85 @@ async def seed(driver, school, router, *, people: list[str], depth: int = 3, rou
 
 
 # ---- cases --------------------------------------------------------------------------------------------------
-ACTIVITY_TYPES = ["message", "invoke", "conversationUpdate", "installationUpdate", "event", "messageReaction",
-                  "typing", "endOfConversation", "messageUpdate", "messageDelete", "trace", "handoff",
-                  "no-such-type", "", "MESSAGE"]
-INVOKE_NAMES = ["adaptiveCard/action", "task/fetch", "task/submit", "composeExtension/query",
-                "composeExtension/submitAction", "signin/verifyState", "signin/tokenExchange", "config/fetch",
-                "fileConsent/invoke", "actionableMessage/executeAction", "tab/fetch", "healthCheck",
-                "application/search", "handoff/action", "", "ADAPTIVECARD/ACTION", "adaptiveCard/action "]
-ENVELOPE_FIELDS = ["from", "recipient", "conversation", "channelData", "channelId", "timestamp", "localTimestamp",
-                   "locale", "id", "replyToId", "entities", "attachments", "value", "text", "name", "textFormat",
-                   "membersAdded", "membersRemoved", "action", "callerId", "deliveryMode", "importance"]
+ACTIVITY_TYPES = [
+    "message",
+    "invoke",
+    "conversationUpdate",
+    "installationUpdate",
+    "event",
+    "messageReaction",
+    "typing",
+    "endOfConversation",
+    "messageUpdate",
+    "messageDelete",
+    "trace",
+    "handoff",
+    "no-such-type",
+    "",
+    "MESSAGE",
+]
+INVOKE_NAMES = [
+    "adaptiveCard/action",
+    "task/fetch",
+    "task/submit",
+    "composeExtension/query",
+    "composeExtension/submitAction",
+    "signin/verifyState",
+    "signin/tokenExchange",
+    "config/fetch",
+    "fileConsent/invoke",
+    "actionableMessage/executeAction",
+    "tab/fetch",
+    "healthCheck",
+    "application/search",
+    "handoff/action",
+    "",
+    "ADAPTIVECARD/ACTION",
+    "adaptiveCard/action ",
+]
+ENVELOPE_FIELDS = [
+    "from",
+    "recipient",
+    "conversation",
+    "channelData",
+    "channelId",
+    "timestamp",
+    "localTimestamp",
+    "locale",
+    "id",
+    "replyToId",
+    "entities",
+    "attachments",
+    "value",
+    "text",
+    "name",
+    "textFormat",
+    "membersAdded",
+    "membersRemoved",
+    "action",
+    "callerId",
+    "deliveryMode",
+    "importance",
+]
 # serviceUrl is where the bot replies: it is only ever made malformed, never pointed at another host (tests must
 # not send anything beyond loopback) nor at a closed port (a connector outage is a fault test, not input: msrest
 # retries for ~10 s).
-BAD_SERVICE_URLS = [None, "", 42, ["x"], {"a": 1}, "not a url", "javascript:alert(1)", "http://", "ftp://127.0.0.1/",
-                    "\x00", "http://[::1", "http://127.0.0.1:99999/", "//127.0.0.1/", "http://127.0.0.1:9/" + "a" * 3000]
+BAD_SERVICE_URLS = [
+    None,
+    "",
+    42,
+    ["x"],
+    {"a": 1},
+    "not a url",
+    "javascript:alert(1)",
+    "http://",
+    "ftp://127.0.0.1/",
+    "\x00",
+    "http://[::1",
+    "http://127.0.0.1:99999/",
+    "//127.0.0.1/",
+    "http://127.0.0.1:9/" + "a" * 3000,
+]
 
 
 @dataclass
@@ -234,8 +434,9 @@ def known_journey_bug(value, *, postgres: bool) -> bool:
     return postgres and len(value.strip()) < 12 and number > 2**31 - 1
 
 
-def cases(driver, school, router, harvest: Harvest, staff_ids: list[str], *,
-          avoid_known_bugs: str | None = None) -> st.SearchStrategy[Case]:
+def cases(
+    driver, school, router, harvest: Harvest, staff_ids: list[str], *, avoid_known_bugs: str | None = None
+) -> st.SearchStrategy[Case]:
     """`avoid_known_bugs`: None (bench: try everything) or the backend ("sqlite"/"postgres") whose known journey
     bugs the in-suite run steps around (see known_journey_bug)."""
     verbs = router_verbs(router)
@@ -250,8 +451,13 @@ def cases(driver, school, router, harvest: Harvest, staff_ids: list[str], *,
     s_values = st.one_of(big, s_real)
     s_keys = st.sampled_from(sorted({k for _, d in actions for k in d} | set(inputs)))
     s_mode = st.sampled_from(["real", "real+inputs", "swapped", "ids", "random", "typed"])
-    s_id_attack = st.sampled_from([v for v in ID_ATTACKS if not (
-        avoid_known_bugs and known_journey_bug(v, postgres=avoid_known_bugs == "postgres"))])
+    s_id_attack = st.sampled_from(
+        [
+            v
+            for v in ID_ATTACKS
+            if not (avoid_known_bugs and known_journey_bug(v, postgres=avoid_known_bugs == "postgres"))
+        ]
+    )
     s_action = st.sampled_from(actions)
     s_inputs = st.lists(st.sampled_from(inputs), max_size=6, unique=True)
     s_random_data = st.dictionaries(s_keys, s_values, max_size=8)
@@ -264,8 +470,9 @@ def cases(driver, school, router, harvest: Harvest, staff_ids: list[str], *,
     s_who = st.sampled_from(staff_ids)
     s_stranger_aad = st.sampled_from(["99999999-0000-4000-8000-000000000000", "", "x" * 300])
     s_kind = st.sampled_from(["personal", "personal", "personal", "channel", "groupChat"])
-    s_channel = st.sampled_from([school.settings.safeguarding_channel.channel_id or "19:x@thread.tacv2",
-                                 "19:general@thread.tacv2"])
+    s_channel = st.sampled_from(
+        [school.settings.safeguarding_channel.channel_id or "19:x@thread.tacv2", "19:general@thread.tacv2"]
+    )
     s_type = st.sampled_from(ACTIVITY_TYPES + ["message", "invoke", "invoke", "invoke"])
     s_invoke_name = st.sampled_from(["adaptiveCard/action"] * len(INVOKE_NAMES) + INVOKE_NAMES)
     s_action_type = st.sampled_from(["Action.Execute"] * 6 + ["Action.Submit", "", None, 7])
@@ -282,26 +489,26 @@ def cases(driver, school, router, harvest: Harvest, staff_ids: list[str], *,
         if mode in ("real+inputs", "swapped", "typed"):
             for key in draw(s_inputs):
                 data[key] = draw(s_values)
-        if mode == "swapped":   # someone else's real ids in the right fields
+        if mode == "swapped":  # someone else's real ids in the right fields
             for key in list(data):
                 if draw(s_coin):
                     data[key] = draw(s_real)
-        if mode == "ids":       # every field the bot's own button carried, given an id-shaped attack
+        if mode == "ids":  # every field the bot's own button carried, given an id-shaped attack
             for key in list(data):
                 data[key] = draw(s_id_attack)
         if mode == "random":
             data = draw(s_random_data)
         for key in sorted(data):
             if draw(s_d10) == 0:
-                del data[key]                                          # missing fields
-        data.update(draw(s_extra))                                     # extra fields
+                del data[key]  # missing fields
+        data.update(draw(s_extra))  # extra fields
         if mode == "typed":
             for key in list(data):
                 if draw(s_coin):
-                    data[key] = draw(big)                              # wrong types
+                    data[key] = draw(big)  # wrong types
         pick = draw(st.integers(0, 5))
         if pick == 1:
-            verb = draw(s_verb)                                        # a real verb with the wrong data
+            verb = draw(s_verb)  # a real verb with the wrong data
         elif pick == 2:
             verb = draw(s_small_text)
         elif pick == 3:
@@ -329,7 +536,7 @@ def cases(driver, school, router, harvest: Harvest, staff_ids: list[str], *,
             if draw(s_coin):
                 act["text"] = draw(s_any_text)
             else:
-                act["value"] = card_data(draw)                          # Action.Submit arrives as a message
+                act["value"] = card_data(draw)  # Action.Submit arrives as a message
                 act["text"] = None if draw(s_coin) else draw(s_small_text)
         elif atype == "conversationUpdate":
             act["membersAdded"] = [BOT, who.account] if draw(s_coin) else draw(s_members)
@@ -365,12 +572,12 @@ class CrashCounter(logging.Handler):
 
     NAMES = ("bot.teams", "aiohttp.server")
 
-    def __enter__(self) -> "CrashCounter":
+    def __enter__(self) -> CrashCounter:
         self._levels = {}
         for name in self.NAMES:
             logger = logging.getLogger(name)
             self._levels[name] = logger.level
-            if logger.getEffectiveLevel() > logging.ERROR:   # a quiet run must not blind the counter
+            if logger.getEffectiveLevel() > logging.ERROR:  # a quiet run must not blind the counter
                 logger.setLevel(logging.ERROR)
             logger.addHandler(self)
         return self
@@ -431,7 +638,7 @@ async def run_case(driver, db, case: Case, crashes: CrashCounter) -> Verdict:
     status = None
     try:
         status = await asyncio.wait_for(_post(driver, encode(case)), HANG_GUARD)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         verdict = Verdict(None, hang=True)
     else:
         verdict = Verdict(status, error_5xx=status >= 500)
@@ -440,13 +647,13 @@ async def run_case(driver, db, case: Case, crashes: CrashCounter) -> Verdict:
         return verdict
     # Someone not on the staff list writes nothing — except that a channel the bot is in is remembered whoever
     # mentions it there (by design: the channel, not the person, is the reference).
-    no_write_expected = ((case.stranger and case.kind != "channel")
-                         or (status is not None and (400 <= status < 500 or status == 202)))
+    no_write_expected = (case.stranger and case.kind != "channel") or (
+        status is not None and (400 <= status < 500 or status == 202)
+    )
     if no_write_expected:
         after = await row_counts(db)
         # A refusal is written to the audit trail (issue 12): that row is the one write a refused turn makes.
-        verdict.changed = {t: (before[t], after[t]) for t in before
-                           if before[t] != after[t] and t != "audit_events"}
+        verdict.changed = {t: (before[t], after[t]) for t in before if before[t] != after[t] and t != "audit_events"}
         verdict.partial_write = bool(verdict.changed)
     return verdict
 
@@ -463,5 +670,7 @@ def describe(case: Case, verdict: Verdict) -> str:
     value = a.get("value") if isinstance(a.get("value"), dict) else {}
     action = value.get("action") if isinstance(value.get("action"), dict) else value
     verb = action.get("verb") if isinstance(action, dict) else None
-    return (f"{case.label} verb={str(verb)[:40]!r} stranger={case.stranger} status={verdict.status} "
-            f"crash={verdict.crash} hang={verdict.hang} changed={verdict.changed}")
+    return (
+        f"{case.label} verb={str(verb)[:40]!r} stranger={case.stranger} status={verdict.status} "
+        f"crash={verdict.crash} hang={verdict.hang} changed={verdict.changed}"
+    )

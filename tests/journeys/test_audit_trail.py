@@ -1,6 +1,7 @@
 """The audit trail through the real app (HTTP → router → journey → store), on SQLite and PostgreSQL: a filed 1:1
 record and a view of it are audited in their own transaction, a rolled-back submit leaves no row, refusals from
 the router's permission check land in the trail, no content ever does, and only the DSL team reads it."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,8 +41,10 @@ async def test_a_filed_record_and_its_viewing_are_audited_without_content(kit, p
         rid = (await s.execute(select(TargetedRecord.id))).scalar_one()
     await kit.click(SEE, "targeted.file", {"record_id": rid})
     events = await _events(kit.db)
-    assert [_row(e) for e in events] == [(SUP, "created", "targeted_record", str(rid)),
-                                         (SEE, "viewed", "targeted_record", str(rid))]
+    assert [_row(e) for e in events] == [
+        (SUP, "created", "targeted_record", str(rid)),
+        (SEE, "viewed", "targeted_record", str(rid)),
+    ]
     assert events[0].school_time.startswith("2026-11-23T10:00:00")
     stored = " ".join(str(v) for e in events for v in _row(e) + (e.school_time,))
     for content in (NARRATIVE, REFLECTION, "Ask for a lunchtime swap", "Tom Hollis", "Priya"):
@@ -57,7 +60,7 @@ async def test_a_submit_rolled_back_after_its_audit_row_leaves_neither(kit, pair
 
     # The draft clean-up runs after the audit row is added, inside the same transaction.
     monkeypatch.setattr(type(journey.ONE_TO_ONE), "drop", fail)
-    with pytest.raises(AssertionError):    # the turn fails (the bot answers 500), nothing is kept
+    with pytest.raises(AssertionError):  # the turn fails (the bot answers 500), nothing is kept
         await submitted(kit)
     assert await count(kit.db, TargetedRecord) == 0
     assert await _events(kit.db) == []
@@ -68,13 +71,15 @@ async def test_refusals_from_the_permission_check_are_audited(kit, pairs):  # no
     answer = await said(kit, SEE, "audit")
     assert "Only the DSL team" in answer
     await kit.click(SEE, "audit.show", {"audit_kind": "person", "audit_id": SUP})
-    assert [_row(e) for e in await _events(kit.db)] == [(SEE, "refused", "command", "audit"),
-                                                        (SEE, "refused", "verb", "audit.show")]
+    assert [_row(e) for e in await _events(kit.db)] == [
+        (SEE, "refused", "command", "audit"),
+        (SEE, "refused", "verb", "audit.show"),
+    ]
 
 
 async def test_the_dsl_sees_a_person_trail_and_looking_is_audited(kit, pairs):  # noqa: F811
     await kit.install(DSL)
-    await said(kit, SEE, "audit")                         # refused: in Tom's trail
+    await said(kit, SEE, "audit")  # refused: in Tom's trail
     await submitted(kit)
     card = await kit.say(DSL, f"audit {SEE}")
     shown = texts_of(card)

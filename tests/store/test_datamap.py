@@ -1,4 +1,5 @@
 """The data map (bot/store/datamap.py) matches the models column for column, and docs/DATA.md is what it prints."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -45,4 +46,5 @@ def test_every_entry_is_complete_and_content_columns_sit_in_special_category_tab
 
 def test_docs_data_md_is_generated_from_the_map():
     assert DATA_MD.read_text(encoding="utf-8") == datamap.render(), (
-        "docs/DATA.md is stale: run `python -m bot.store.datamap > docs/DATA.md`")
+        "docs/DATA.md is stale: run `python -m bot.store.datamap > docs/DATA.md`"
+    )

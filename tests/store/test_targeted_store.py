@@ -1,5 +1,6 @@
 """Migration 0600 creates exactly what the 1:1 record and agreement models describe, on SQLite and PostgreSQL,
 and every branch merges into one head (0700)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,9 +29,18 @@ async def test_migration_matches_the_models(db):
 
 
 def _record(pairing_id: int, key: str) -> TargetedRecord:
-    return TargetedRecord(pairing_id=pairing_id, supervisor_id="priya.raman", supervisee_id="tom.hollis",
-                          session_date=dt.date(2026, 11, 19), template_id="one_to_one", submit_key=key,
-                          file_name="f.docx", status="pending", action_count=1, submitted_at=NOW)
+    return TargetedRecord(
+        pairing_id=pairing_id,
+        supervisor_id="priya.raman",
+        supervisee_id="tom.hollis",
+        session_date=dt.date(2026, 11, 19),
+        template_id="one_to_one",
+        submit_key=key,
+        file_name="f.docx",
+        status="pending",
+        action_count=1,
+        submitted_at=NOW,
+    )
 
 
 async def test_submit_key_is_unique_and_actions_go_with_their_record(db):
@@ -41,13 +51,31 @@ async def test_submit_key_is_unique_and_actions_go_with_their_record(db):
         rec = _record(p.id, "k" * 32)
         s.add(rec)
         await s.flush()
-        s.add(TargetedAction(record_id=rec.id, supervisor_id="priya.raman", supervisee_id="tom.hollis",
-                             owner_id="tom.hollis", text="Ask for a swap", due_on=dt.date(2026, 12, 1),
-                             status="open", created_at=NOW))
-        s.add(SupervisionAgreement(nonce="n" * 32, pairing_id=p.id, supervisor_id="priya.raman",
-                                   supervisee_id="tom.hollis", agreed_on=dt.date(2026, 11, 19),
-                                   review_due=dt.date(2027, 11, 19), status="agreed", proposed_by="priya.raman",
-                                   created_at=NOW))
+        s.add(
+            TargetedAction(
+                record_id=rec.id,
+                supervisor_id="priya.raman",
+                supervisee_id="tom.hollis",
+                owner_id="tom.hollis",
+                text="Ask for a swap",
+                due_on=dt.date(2026, 12, 1),
+                status="open",
+                created_at=NOW,
+            )
+        )
+        s.add(
+            SupervisionAgreement(
+                nonce="n" * 32,
+                pairing_id=p.id,
+                supervisor_id="priya.raman",
+                supervisee_id="tom.hollis",
+                agreed_on=dt.date(2026, 11, 19),
+                review_due=dt.date(2027, 11, 19),
+                status="agreed",
+                proposed_by="priya.raman",
+                created_at=NOW,
+            )
+        )
         pid, rid = p.id, rec.id
     with pytest.raises(IntegrityError):
         async with db.session() as s:
@@ -73,6 +101,6 @@ def test_0600_branches_from_0300_and_one_head_merges_every_branch():
     cfg.set_main_option("script_location", str(MIGRATIONS))
     script = ScriptDirectory.from_config(cfg)
     assert script.get_revision("0600").down_revision == "0300"
-    assert script.get_heads() == ["0800"]                       # the audit trail, after the merge (issue 12)
+    assert script.get_heads() == ["0800"]  # the audit trail, after the merge (issue 12)
     assert script.get_revision("0800").down_revision == "0700"
     assert set(script.get_revision("0700").down_revision) == {"0003", "0010", "0400", "0500", "0600"}

@@ -2,6 +2,7 @@
 
 Revision ID: 0800
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -27,18 +28,26 @@ def upgrade() -> None:
     op.create_index("ix_audit_events_object", "audit_events", ["object_kind", "object_id", "at"])
     op.create_index("ix_audit_events_actor", "audit_events", ["actor_id", "at"])
     if op.get_context().dialect.name == "postgresql":
-        op.execute("CREATE FUNCTION audit_events_append_only() RETURNS trigger AS $$ BEGIN "
-                   "RAISE EXCEPTION 'audit_events is append-only'; END; $$ LANGUAGE plpgsql")
-        op.execute("CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
-                   "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()")
+        op.execute(
+            "CREATE FUNCTION audit_events_append_only() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'audit_events is append-only'; END; $$ LANGUAGE plpgsql"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+            "FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()"
+        )
     else:
-        op.execute("CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
-                   "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END")
+        op.execute(
+            "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events "
+            "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+        )
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER IF EXISTS audit_events_no_update" +
-               (" ON audit_events" if op.get_context().dialect.name == "postgresql" else ""))
+    op.execute(
+        "DROP TRIGGER IF EXISTS audit_events_no_update"
+        + (" ON audit_events" if op.get_context().dialect.name == "postgresql" else "")
+    )
     if op.get_context().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
     op.drop_index("ix_audit_events_actor", "audit_events")
