@@ -126,6 +126,19 @@ def create_app(
 
     app.cleanup_ctx.append(scheduler_ctx)
 
+    # Retention (bot/store/datamap.py): expired drafts, outbox payloads and audit events, once a day.
+    from bot.store.retention import RetentionJob
+
+    retention = RetentionJob(services, clock)
+
+    async def retention_ctx(app_: web.Application):
+        if settings.workers:
+            retention.start()
+        yield
+        await retention.stop()
+
+    app.cleanup_ctx.append(retention_ctx)
+
     async def stop_taking_work(app_: web.Application):
         """Shutdown has begun: take no new outbox rows or reminder batches while in-flight turns finish."""
         worker.begin_stop(SHUTDOWN_GRACE)
@@ -146,6 +159,9 @@ def create_app(
         )
 
     app.router.add_get("/healthz", healthz)
+    from bot.dashboard.web import handler as dashboard_handler
+
+    app.router.add_get("/dashboard", dashboard_handler(services, local_mode=settings.local_mode))
     app.router.add_post("/api/messages", messages_handler(adapter, bot))
     return app
 

@@ -15,6 +15,7 @@ def build_router() -> Router:
         actions,
         agreements,
         allocation,
+        audit_trail,
         compliance,
         group_record,
         group_sessions,
@@ -48,6 +49,7 @@ def build_router() -> Router:
         one_to_one,
         agreements,
         myactions,
+        audit_trail,
     ):
         journey.register(router)
     help.register(router)

@@ -16,12 +16,13 @@ import logging
 import uuid
 
 from bot.journeys.base import Reply, Services, Turn
-from bot.journeys.kit import parse_id, parse_key, tampered
+from bot.journeys.kit import audited, parse_id, parse_key, tampered
 from bot.journeys.one_to_one import FORMER, STAFF, TAMPERED
 from bot.journeys.router import Router
 from bot.labels import date_label, name_of
 from bot.outbox import effects
 from bot.records.rules import clean_text, parse_date
+from bot.store import audit
 from bot.store import one_to_one as store
 from bot.store.errors import AlreadyRecorded, NotFound, NotYours
 from bot.store.models_request import Pairing
@@ -256,6 +257,7 @@ async def _record_agreement(services: Services, turn: Turn, s) -> Reply:
         ),
         now=turn.now,
     )
+    await audited(services, turn, s, audit.CREATED, audit.AGREEMENT, row.id)
     log.info("supervision agreement recorded: agreement=%s", row.id)
     return Reply.of(
         await _agreements_card(
@@ -302,5 +304,6 @@ async def agreement_confirm(services: Services, turn: Turn) -> Reply:
                 now=turn.now,
             )
             notice = f"Confirmed by both of you. Review due by {date_label(row.review_due)}."
+            await audited(services, turn, s, audit.CHANGED, audit.AGREEMENT, row.id)
             log.info("supervision agreement confirmed: agreement=%s", row.id)
         return Reply.of(await _agreements_card(services, turn, s, notice))

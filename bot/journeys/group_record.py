@@ -27,7 +27,7 @@ from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.group_record_amend import amend
 from bot.journeys.group_record_delivery import on_record_delivered, on_record_failed
 from bot.journeys.group_record_view import GONE, NOT_DSL, Target, tampered
-from bot.journeys.kit import parse_id, parse_index, parse_key
+from bot.journeys.kit import audited, parse_id, parse_index, parse_key
 from bot.journeys.router import Router
 from bot.outbox import effects
 from bot.records import docx_writer
@@ -43,7 +43,7 @@ from bot.records.rules import (
 )
 from bot.records.templates import RecordTemplate
 from bot.school import Role
-from bot.store import group_records, sessions
+from bot.store import audit, group_records, sessions
 from bot.store.errors import AlreadyRecorded, AlreadySubmitted, Concurrent, NotFound, NotYours, RecordedMeanwhile
 from bot.store.models_group_record import GroupRecordVersion
 from cards import group_record as cards
@@ -470,6 +470,7 @@ async def _file_record(
     )
     # The draft (narrative) goes now: from here the text lives only in that outbox row, then in the channel.
     await GROUP.consume(s, key)
+    await audited(services, turn, s, audit.CREATED if number == 1 else audit.CHANGED, audit.GROUP_RECORD, record.id)
     log.info(
         "group record filed: record=%s version=%s attendees=%s actions=%s",
         record.id,

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import re
+from contextvars import ContextVar
 from typing import Any
 
-from bot.journeys.base import Reply, Turn
+from bot.journeys.base import Reply, Services, Turn
+from bot.store import audit
 
 log = logging.getLogger("bot.journeys")
 
@@ -47,9 +49,36 @@ def parse_index(value: Any, limit: int = MAX_ROWS) -> int | None:
     return int(v) if v.isdigit() and int(v) < limit else None
 
 
+#: Set by `refuse` during a turn, so the router can write a journey's own refusal (is this *your* draft, *your*
+#: supervisee) to the audit trail once the handler returns — without every journey opening a transaction for it.
+REFUSED_IN_TURN: ContextVar[bool] = ContextVar("refused_in_turn", default=False)
+
+
 def refuse(turn: Turn, what: str) -> None:
-    """Log a refused action without any content from the payload (safeguarding data never reaches logs)."""
+    """Log a refused action without any content from the payload (safeguarding data never reaches logs); the router
+    audits it (ids only) when the turn ends."""
+    REFUSED_IN_TURN.set(True)
     log.warning("refused %s for actor=%s verb=%s", what, turn.actor.id if turn.actor else "not-on-roster", turn.verb)
+
+
+async def audited(services: Services, turn: Turn, s, action: str, kind: str, object_id: str | int | None) -> None:
+    """Put "this actor did `action` to this object" in the turn's own transaction (bot/store/audit.py): it is
+    committed with the change, or rolled back with it. Ids only."""
+    await audit.record(
+        s,
+        actor_id=turn.actor.id if turn.actor else None,
+        action=action,
+        kind=kind,
+        object_id=object_id,
+        at=turn.now,
+        tz=services.school.tz,
+    )
+
+
+async def audit_refusal(services: Services, turn: Turn, kind: str, name: str) -> None:
+    """A refused turn changes nothing, so it has no transaction: the refusal gets a small one of its own."""
+    async with services.db.session() as s:
+        await audited(services, turn, s, audit.REFUSED, kind, name)
 
 
 def say(

@@ -24,7 +24,7 @@ import uuid
 
 from bot.journeys import permissions
 from bot.journeys.base import Reply, Services, Turn
-from bot.journeys.kit import parse_key, refuse, say, tampered
+from bot.journeys.kit import audited, parse_key, refuse, say, tampered
 from bot.journeys.router import Router
 from bot.labels import date_label, name_of, short_date, stamp
 from bot.outbox import effects
@@ -33,6 +33,7 @@ from bot.records.lifecycle import ONE_TO_ONE
 from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
 from bot.records.templates import RecordTemplate, one_to_one_template
 from bot.school import Role, StaffMember
+from bot.store import audit
 from bot.store import one_to_one as store
 from bot.store.errors import AlreadyRecorded, AlreadySubmitted, NotYours
 from bot.store.models_request import Pairing
@@ -495,6 +496,7 @@ async def _file(
     # The narrative now lives only in that outbox row (scrubbed once delivered) and then in the file; drafts about
     # the same person untouched for over a year go too.
     await ONE_TO_ONE.consume(s, key)
+    await audited(services, turn, s, audit.CREATED, audit.TARGETED_RECORD, record.id)
     await ONE_TO_ONE.drop(s, keep=key, saved_before=turn.now - OLDEST_SESSION, owner_id=actor.id, supervisee_id=sid)
     log.info("1:1 record filed: record=%s actions=%s", record.id, len(actions))
     return record

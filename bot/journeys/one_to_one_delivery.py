@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.journeys.base import Reply, Services, Turn
-from bot.journeys.kit import parse_id, tampered
+from bot.journeys.kit import audited, parse_id, tampered
 from bot.journeys.one_to_one import TAMPERED, told_key
 from bot.journeys.one_to_one import _name as name_of
 from bot.labels import date_label
 from bot.outbox import effects
 from bot.outbox.api import withdraw
 from bot.records.lifecycle import ONE_TO_ONE
+from bot.store import audit
 from bot.store import one_to_one as store
 from bot.store.errors import NotFound, NotYours
 from bot.store.models_targeted import DELIVERED
@@ -65,6 +66,7 @@ async def show_file(services: Services, turn: Turn) -> Reply:
         except (NotFound, NotYours):
             return tampered(turn, "1:1 record: file: not their record", TAMPERED)
         await ONE_TO_ONE.sync(s, record, turn.now)
+        await audited(services, turn, s, audit.VIEWED, audit.TARGETED_RECORD, record.id)
     mine = turn.actor.id == record.supervisor_id
     return Reply.of(
         cards.file_card(

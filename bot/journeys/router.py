@@ -9,8 +9,9 @@ How a turn is routed:
 - anything else goes to `fallback` (the help card).
 
 Before a handler runs, `dispatch` checks the verb's or command's `Permission` against the turn's actor (the
-roster entry of the Teams user, never anything in the card payload). A refused turn is logged without content and
-answered with the permission's own sentence; the handler never sees it. Checks that depend on the object (is this
+roster entry of the Teams user, never anything in the card payload). A refused turn is logged without content,
+written to the audit trail (bot/store/audit.py: actor, "refused", the verb or command word) and answered with the
+permission's own sentence; the handler never sees it. Checks that depend on the object (is this
 *your* request, are you *this* person's supervisor) stay in the journey, where the object is loaded.
 
 Journeys register themselves in bot/journeys/__init__.py (one `register(router)` per module). Registration order
@@ -23,9 +24,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.journeys.base import Handler, Reply, Services, Turn
-from bot.journeys.kit import refuse, say
+from bot.journeys.kit import REFUSED_IN_TURN, audit_refusal, refuse, say
 from bot.school import StaffMember
 from bot.scopes import SCOPES, allowed_in
+from bot.store import audit
 from cards.base import message_card
 
 ELSEWHERE = "That isn't something I do here. Message me in our 1:1 chat and type \u201c{word}\u201d there."
@@ -178,10 +180,21 @@ class Router:
             # bot/scopes.py: record content stays in personal chat (and, for group records, the Safeguarding
             # channel); a group chat may only ask for help or make a request.
             refuse(turn, f"{name}: not in a {turn.conversation_kind} conversation")
+            await audit_refusal(services, turn, audit.COMMAND, name)
             return Reply(text=ELSEWHERE.format(word=name))
         if not allowed.allows(turn.actor):
             refuse(turn, f"{name}: needs {allowed.name}")
+            await audit_refusal(services, turn, audit.VERB if turn.verb else audit.COMMAND, name)
             if allowed.as_card and not turn.invoke:
                 return Reply.of(message_card("Not available", allowed.refusal))
             return say(turn, allowed.refusal)
-        return await handler(services, turn)
+        token = REFUSED_IN_TURN.set(False)
+        try:
+            reply = await handler(services, turn)
+            refused = REFUSED_IN_TURN.get()
+        finally:
+            REFUSED_IN_TURN.reset(token)
+        if refused:
+            # A journey's own check (is this *your* draft, *your* supervisee) refused a card: audited the same way.
+            await audit_refusal(services, turn, audit.VERB if turn.verb else audit.COMMAND, name)
+        return reply

@@ -69,6 +69,14 @@ class Reminders(_Model):
         return sorted(set(v), reverse=True)
 
 
+class Retention(_Model):
+    """How long the bot keeps what it holds (bot/store/datamap.py; the daily job in bot/store/retention.py)."""
+
+    abandoned_draft_days: int = Field(30, ge=1, le=3650)  # a draft untouched this long is deleted
+    dead_letter_grace_days: int = Field(30, ge=1, le=365)  # a dead outbox row's payload is kept for a retry
+    audit_days: int = Field(2555, ge=365, le=9125)  # the audit trail (default 7 years; inspection)
+
+
 class SafeguardingChannel(_Model):
     team_id: str
     channel_name: str = "Safeguarding"
@@ -104,6 +112,10 @@ class SchoolSettings(_Model):
     dsl_individual_supervision: str = "half_termly"
     long_term_absence_exempts: bool = True
     reminders: Reminders = Field(default_factory=Reminders)
+    retention: Retention = Field(default_factory=Retention)
+    # The dashboard (issue 12): who besides the DSL team may open it, and the small-number threshold.
+    senior_leaders_group: str | None = None
+    small_number_threshold: int = Field(5, ge=2, le=50)
     safeguarding_channel: SafeguardingChannel
     safeguarding_system: SafeguardingSystem = Field(default_factory=SafeguardingSystem)
 

@@ -15,6 +15,7 @@ import pytest
 import cards
 from bot.records.templates import builtin_templates, one_to_one_template
 from cards import actions as action_cards
+from cards import audit as audit_cards
 from cards import compliance as comp
 from cards import group_record as grec
 from cards import help as help_cards
@@ -65,6 +66,24 @@ def _samples() -> dict[str, list]:
         created_label="Mon 23 Nov, 10:00",
     )
     return {
+        "cards.audit.trail_card": [
+            audit_cards.trail_card(audit_cards.TrailView()),
+            audit_cards.trail_card(audit_cards.TrailView(error="Choose what to look up and give its id.")),
+            audit_cards.trail_card(
+                audit_cards.TrailView(subject_label="1:1 record 3", kind="targeted_record", object_id="3")
+            ),
+            audit_cards.trail_card(
+                audit_cards.TrailView(
+                    subject_label="Tom Hollis",
+                    object_id="tom.hollis",
+                    more=True,
+                    lines=[
+                        audit_cards.EventLine("Mon 23 Nov 2026, 10:00", f"Person {i}", "viewed 1:1 record 3")
+                        for i in range(30)
+                    ],
+                )
+            ),
+        ],
         "cards.actions.action_list_card": [
             action_cards.action_list_card(action_cards.ActionListView()),
             action_cards.action_list_card(

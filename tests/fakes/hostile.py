@@ -628,7 +628,8 @@ async def run_case(driver, db, case: Case, crashes: CrashCounter) -> Verdict:
     )
     if no_write_expected:
         after = await row_counts(db)
-        verdict.changed = {t: (before[t], after[t]) for t in before if before[t] != after[t]}
+        # A refusal is written to the audit trail (issue 12): that row is the one write a refused turn makes.
+        verdict.changed = {t: (before[t], after[t]) for t in before if before[t] != after[t] and t != "audit_events"}
         verdict.partial_write = bool(verdict.changed)
     return verdict
 

@@ -235,13 +235,28 @@ async def snapshot(db, m365_dir: Path) -> tuple[dict, dict]:
     return await store_snapshot(db), files_snapshot(m365_dir)
 
 
+AUDIT_TABLE = "audit_events"
+_ACTION = 4  # the action column of audit_events (id, at, school_time, actor_id, action, …)
+
+
 def diff(before: tuple[dict, dict], after: tuple[dict, dict]) -> list[str]:
-    """What changed, by table and file name and row count only (never content: it is safeguarding data)."""
+    """What changed, by table and file name and row count only (never content: it is safeguarding data).
+
+    A refused attempt may add one row to the audit trail, saying it was refused (bot/store/audit.py): that is the
+    refusal being recorded, not a change; anything else in the trail is reported. (Not every pair the table calls
+    refused is refused by a check: a read-only card shown to someone involved, or help for a stranger, writes
+    nothing at all, which the no-change check already covers.)"""
     (sb, fb), (sa, fa) = before, after
     out = [
         f"{t}: {len(sb.get(t, []))}→{len(sa.get(t, []))} rows"
         for t in sorted(set(sb) | set(sa))
-        if sb.get(t) != sa.get(t)
+        if t != AUDIT_TABLE and sb.get(t) != sa.get(t)
     ]
+    old_audit, new_audit = sb.get(AUDIT_TABLE, []), sa.get(AUDIT_TABLE, [])
+    added = [r for r in new_audit if r not in old_audit]
+    if any(r not in new_audit for r in old_audit):
+        out.append(f"{AUDIT_TABLE}: rows changed or removed")
+    if [r[_ACTION] for r in added] not in ([], [repr("refused")]):
+        out.append(f"{AUDIT_TABLE}: {[r[_ACTION] for r in added]} added (a refusal adds at most one 'refused' row)")
     out += [f"file {name}" for name in sorted(set(fb) | set(fa)) if fb.get(name) != fa.get(name)]
     return out

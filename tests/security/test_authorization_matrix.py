@@ -146,6 +146,7 @@ ROWS: dict[str, Row] = {
     "targeted.action_done": OWN,
     "targeted.action_reopen": OWN,
     "help.show": SELF,
+    "audit.show": TEAM(dsl),  # the DSL team reads anyone's trail (ids and action names only)
 }
 #: Typed commands (by their first word): none names an object; the permission decides.
 COMMAND_ROWS: dict[str, Row] = {
@@ -165,6 +166,7 @@ COMMAND_ROWS: dict[str, Row] = {
         "note",
         "agreement",
         "myactions",
+        "audit",
         "help",
     )
 }

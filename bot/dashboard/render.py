@@ -1,0 +1,124 @@
+"""The dashboard page: server-rendered SVG charts (pygal, pinned; no JavaScript, nothing from a CDN) in one small
+HTML page that reflows to a phone-sized Teams window."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+import pygal
+from pygal.style import Style
+
+from bot.dashboard.figures import Dashboard, load_bands, lowest_groups
+
+STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    font_family="Segoe UI, sans-serif",
+    colors=("#5b5fc7", "#c4314b", "#237b4b", "#8f6200", "#0f6cbd", "#7f85f5", "#986f0b", "#4f52b2"),
+)
+#: pygal's tooltips load a script from the web by default: none here (the page must work offline).
+_COMMON = dict(
+    style=STYLE,
+    js=[],
+    disable_xml_declaration=True,
+    width=720,
+    height=360,
+    explicit_size=False,
+    legend_at_bottom=True,
+    print_values=False,
+    show_y_guides=True,
+)
+
+
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+def _svg(chart) -> str:
+    """The chart's SVG, inline, without the config script pygal always adds (the charts need no JavaScript, and
+    the page's Content-Security-Policy forbids scripts) or its comments."""
+    return _COMMENT.sub("", _SCRIPT.sub("", chart.render(is_unicode=True)))
+
+
+#: Lines on the attendance chart besides the whole school: more is unreadable (and pygal's cost is per line).
+LINES = 6
+
+
+def attendance_chart(d: Dashboard) -> str:
+    """The whole school and the groups attending least, per half term; every group is in the grid below it."""
+    chart = pygal.Line(title="Group supervision attendance (%) by half term", range=(0, 100), **_COMMON)
+    chart.x_labels = d.half_terms
+    chart.add("Whole school", d.whole_school, stroke_style={"width": 4})
+    for group in lowest_groups(d, LINES):
+        chart.add(group, d.attendance[group])
+    return _svg(chart)
+
+
+def _shade(pct: float | None) -> str:
+    if pct is None:
+        return "#f5f5f5"
+    return "#d1e7dd" if pct >= 90 else "#fff3cd" if pct >= 70 else "#f8d7da"
+
+
+def attendance_grid(d: Dashboard) -> str:
+    """Every group's attendance % per half term as a shaded grid (a heat map that reflows on a phone)."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in d.half_terms)
+    rows = "".join(
+        f"<tr><th>{escape(g)}</th>"
+        + "".join(f'<td style="background:{_shade(v)}">{"" if v is None else f"{v:.0f}%"}</td>' for v in row)
+        + "</tr>"
+        for g, row in d.attendance.items()
+    )
+    return f'<div class=grid><table><thead><tr><th>Group</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+
+
+def load_band_chart(d: Dashboard) -> str:
+    return counts_chart("Supervisor load against capacity (supervisors per band)", load_bands(d))
+
+
+def counts_chart(title: str, counts: dict[str, tuple[str, int | None]]) -> str:
+    chart = pygal.Bar(title=title, **_COMMON)
+    chart.x_labels = [f"{k}: {label}" for k, (label, _v) in counts.items()]
+    chart.add("Count", [v for _label, v in counts.values()])
+    return _svg(chart)
+
+
+def page(d: Dashboard, *, school_name: str, viewer: str) -> str:
+    out = [
+        f"<p class=big>Outstanding this half term ({escape(d.current or 'no half term')}): "
+        f"<strong>{escape(d.outstanding_label)}</strong></p>"
+    ]
+    if d.outstanding_by_group:
+        out.append(
+            "<ul>" + "".join(f"<li>{escape(g)}: {escape(n)}</li>" for g, n in d.outstanding_by_group.items()) + "</ul>"
+        )
+    if d.outstanding_names:
+        out.append(
+            "<details><summary>Who is outstanding</summary><p>"
+            + ", ".join(escape(n) for n in d.outstanding_names)
+            + "</p></details>"
+        )
+    charts = [
+        attendance_chart(d),
+        counts_chart("1:1 supervision agreements", d.agreements),
+        counts_chart("Actions from supervision records", d.actions),
+        load_band_chart(d),
+    ]
+    notes = "".join(f"<p class=note>{escape(n)}</p>" for n in d.notes)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Supervision dashboard – {escape(school_name)}</title>
+<style>body{{font-family:"Segoe UI",sans-serif;margin:1rem;color:#242424;max-width:60rem}}
+figure{{margin:0 0 1.5rem}}.grid{{overflow-x:auto}}table{{border-collapse:collapse}}
+td,th{{padding:.2rem .5rem;text-align:right;font-size:.9rem}}th:first-child{{text-align:left}}figure svg{{width:100%;height:auto}}.big{{font-size:1.2rem}}.note{{color:#616161}}
+</style></head><body>
+<h1>Supervision at a glance</h1><p class=note>{escape(school_name)} · for {escape(viewer)} · counts below
+{d.threshold} are shown as \u201cfewer than {d.threshold}\u201d.</p>
+{''.join(out)}
+<figure>{charts[0]}</figure>
+{attendance_grid(d)}
+{''.join(f'<figure>{c}</figure>' for c in charts[1:])}
+{notes}
+</body></html>
+"""

@@ -1,0 +1,78 @@
+"""GET /dashboard through the real app, on SQLite and PostgreSQL: the DSL team and senior leaders see the page
+(SVG charts, no scripts), everyone else gets 403, and every view and refusal is in the audit trail."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
+from sqlalchemy import select
+
+from bot.dashboard import web as dashboard_web
+from bot.store.models_audit import AuditEvent
+
+
+@pytest.fixture
+async def client(settings, db, clock):
+    from bot.app import create_app
+
+    app = create_app(settings, clock=clock, db=db)
+    c = TestClient(TestServer(app, host="127.0.0.1"))
+    await c.start_server()
+    yield c
+    await c.close()
+
+
+async def _trail(db) -> list[tuple]:
+    async with db.session() as s:
+        rows = (await s.execute(select(AuditEvent).order_by(AuditEvent.id))).scalars()
+        return [(e.actor_id, e.action, e.object_kind) for e in rows]
+
+
+async def test_the_dsl_sees_the_charts_and_the_view_is_audited(client, db):
+    r = await client.get("/dashboard", params={"as": "amara.okafor"})
+    assert r.status == 200 and r.content_type == "text/html"
+    html = await r.text()
+    assert html.count("<svg") == 4 and "<script" not in html
+    assert "Outstanding this half term (Autumn 2)" in html and "Who is outstanding" in html
+    assert "script-src" not in r.headers["Content-Security-Policy"]
+    assert await _trail(db) == [("amara.okafor", "viewed", "dashboard")]
+
+
+async def test_a_senior_leader_by_aad_id_in_the_header_may_view(client, db, school):
+    leader = next(p for p in school.staff.values() if p.group == "leaders" and not p.roles)
+    r = await client.get("/dashboard", headers={dashboard_web.HEADER: leader.aad_object_id})
+    assert r.status == 200
+    assert "Who is outstanding" not in await r.text()  # figures for leaders; names are for the DSL team
+    assert await _trail(db) == [(leader.id, "viewed", "dashboard")]
+
+
+@pytest.mark.parametrize("who", ["tom.hollis", "kate.lowther", "nobody.here", None])
+async def test_everyone_else_is_refused_and_the_refusal_audited(client, db, who):
+    r = await client.get("/dashboard", params={"as": who} if who else {})
+    assert r.status == 403
+    assert "DSL team and senior leaders" in await r.text()
+    known = who in ("tom.hollis", "kate.lowther")
+    assert await _trail(db) == [(who if known else None, "refused", "dashboard")]
+
+
+async def test_off_loopback_or_outside_local_mode_nobody_is_believed(db, school, clock):
+    from bot.journeys.base import Services
+
+    services = Services(school=school, db=db, clock=clock)
+    remote = make_mocked_request("GET", "/dashboard?as=amara.okafor", transport=_Transport(("203.0.113.9", 4000)))
+    assert (await dashboard_web.handler(services, local_mode=True)(remote)).status == 403
+    local = make_mocked_request("GET", "/dashboard?as=amara.okafor", transport=_Transport(("127.0.0.1", 4000)))
+    r = await dashboard_web.handler(services, local_mode=False)(local)
+    assert r.status == 403 and "single sign-on" in r.text
+    assert await _trail(db) == [(None, "refused", "dashboard"), ("amara.okafor", "refused", "dashboard")]
+
+
+class _Transport:
+    def __init__(self, peer):
+        self.peer = peer
+
+    def get_extra_info(self, name, default=None):
+        return self.peer if name == "peername" else default
+
+    def is_closing(self):
+        return False
