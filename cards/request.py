@@ -187,7 +187,8 @@ def request_form(v: RequestFormView) -> dict:
     )
     body += field_error(v.errors, "note")
     body.append(
-        text("Please don't name pupils here: your supervisor will talk it through with you.", subtle=True, size="small")
+        # The note's placeholder already asks for no names: say once, not twice, what happens next.
+        text("Your supervisor will talk it all through with you when you meet.", subtle=True, size="small")
     )
     return card(body, [act("Send request", REQUEST_SUBMIT, {"draft_id": v.draft_id}, inputs=True, style="positive")])
 
