@@ -46,7 +46,8 @@ def parse_key(value: Any) -> str | None:
 def parse_index(value: Any, limit: int = MAX_ROWS) -> int | None:
     """A row number on a card (0 ≤ n < limit), or None."""
     v = str(value).strip()
-    return int(v) if v.isdigit() and int(v) < limit else None
+    # isascii: str.isdigit() is also true of "¹" and "٣", which int() refuses or reads as another number.
+    return int(v) if v.isascii() and v.isdigit() and int(v) < limit else None
 
 
 #: Set by `refuse` during a turn, so the router can write a journey's own refusal (is this *your* draft, *your*

@@ -37,7 +37,7 @@ def register(router: Router) -> None:
             return exact  # a command word first ("record …") keeps meaning that command
         if understood.kind is Kind.COMMAND:
             return router_.command_named(understood.commands[0])
-        if understood.kind is Kind.CHOICE:
+        if understood.kind is Kind.CHOICE and exact is None:
             options = [
                 cards.Option(c.title, c.description, c.verb)
                 for c in (router_.command_named(w) for w in understood.commands)
