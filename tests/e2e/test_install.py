@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.processes import PLAYGROUND_DIR
 
@@ -27,5 +28,6 @@ def test_first_contact_gives_one_welcome_and_no_error(teams, e2e_dir):
     # Helen is not one of the five everyday Playground people, so no other test has met the bot as her.
     pg = teams("helen.ashdown", config=_config_for("helen.ashdown", e2e_dir))
 
-    assert pg.cards_titled("Welcome, Helen").count() == 1
+    # The welcome arrives after install: wait for it (up to the locator timeout), then check there is exactly one.
+    expect(pg.cards_titled("Welcome, Helen")).to_have_count(1)
     assert pg.page.get_by_text(SORRY).count() == 0
