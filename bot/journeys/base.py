@@ -94,8 +94,21 @@ class Services:
     pool: PoolState = field(default_factory=PoolState)
     # Each requester's 1:1 chat id, looked up once per process (it never changes).
     conversation_ids: dict[str, str] = field(default_factory=dict)
+    # The deployment (bot.school.trust.Deployment) and every school's services by key, itself included: the same
+    # dict for all of them. Only trust-level journeys (figures, never content) look beyond their own school.
+    deployment: Any = None
+    peers: dict[str, Services] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from bot.store.db import Database, SchoolDatabase
+
+        # Everything a journey reads or writes is its own school's (bot/store/tenancy.py).
+        if isinstance(self.db, Database):
+            self.db = self.db.for_school(self.school.key)
+        elif isinstance(self.db, SchoolDatabase) and self.db.school != self.school.key:
+            raise ValueError("these services' database view is another school's")
+        if not self.peers:
+            self.peers[self.school.key] = self
         if self.calendar is None:
             from bot.domain.calendar import TermCalendar
 

@@ -140,6 +140,9 @@ def _row(
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    school = session.sync_session.info.get("school_id")
+    if school is not None:
+        rows = [{**r, "school_id": school} for r in rows]
     return await insert_ignore(session, OutboxRow, rows, conflict=["key"])
 
 

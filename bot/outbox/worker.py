@@ -26,6 +26,7 @@ from bot.outbox.api import OutboxMessage, to_message
 from bot.outbox.errors import PermanentFailure, RetryLater
 from bot.store.db import Database
 from bot.store.models_outbox import DEAD, DELIVERED, PENDING, OutboxRow
+from bot.store.tenancy import CURRENT_SCHOOL
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class _Claimed:
     attempts: int
     token: str
     created: dt.datetime | None = None
+    school_id: str | None = None
 
 
 #: How long the app keeps retrying a row through outages before attempts may dead-letter it (seconds).
@@ -294,6 +296,7 @@ class OutboxWorker:
                 OutboxRow.status,
                 OutboxRow.attempts,
                 OutboxRow.created_at,
+                OutboxRow.school_id,
             )
         )
         async with self.db.session() as s:
@@ -309,6 +312,7 @@ class OutboxWorker:
                     attempts=r.attempts,
                     token=token,
                     created=r.created_at,
+                    school_id=r.school_id,
                 )
                 for r in rows
             ),
@@ -318,6 +322,14 @@ class OutboxWorker:
     # ---------------------------------------------------------------- deliver
 
     async def _process(self, c: _Claimed) -> bool:
+        # Handler and hook run as the row's school (its channel, roster, calendar): see bot/store/tenancy.py.
+        school = CURRENT_SCHOOL.set(c.school_id)
+        try:
+            return await self._process_as_school(c)
+        finally:
+            CURRENT_SCHOOL.reset(school)
+
+    async def _process_as_school(self, c: _Claimed) -> bool:
         delivered = False
         status = c.status
         if status == PENDING:
@@ -434,7 +446,8 @@ class OutboxWorker:
     async def _run_hook(self, c: _Claimed, status: str) -> None:
         hook = self._hook_for(status, c.kind)
         try:
-            async with self.db.session() as s:
+            # The hook writes as the row's school (a journey's follow-up), in that school's session.
+            async with self.db.session(school=c.school_id) as s:
                 row = (
                     await s.execute(select(OutboxRow).where(OutboxRow.id == c.id, OutboxRow.claim_token == c.token))
                 ).scalar_one_or_none()

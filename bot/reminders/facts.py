@@ -77,7 +77,8 @@ def sending_window(services) -> SendingWindow:
 
 
 def staff_records(school: School) -> list[rules.StaffRecord]:
-    return [rules.StaffRecord.from_member(m) for m in school.data.staff]
+    """The school's own staff (a supervisor visiting from another school or outside the trust is not counted)."""
+    return [rules.StaffRecord.from_member(m) for m in school.data.staff if not m.visiting]
 
 
 async def attendance_facts(

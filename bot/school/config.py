@@ -98,8 +98,15 @@ class SafeguardingSystem(_Model):
         return v
 
 
+#: A school's key in a trust (and on every row it owns): lower-case letters, digits and hyphens.
+KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
 class SchoolSettings(_Model):
     name: str
+    # The school's key on its rows (bot/store/tenancy.py). A school on its own may leave it out ("school"); in a
+    # trust the trust file gives it. Never change it once rows exist: they would belong to nobody.
+    key: str | None = Field(None, pattern=KEY_PATTERN)
     short_name: str | None = None
     timezone: str = "Europe/London"
     school_day: SchoolDay
@@ -196,10 +203,18 @@ class StaffMember(_Model):
     id: str
     name: str
     email: str
-    aad_object_id: str
+    # None only for an external supervisor with no Teams account (seed 004 §5): they are reached by e-mail and
+    # calendar invitation, and never act in the bot.
+    aad_object_id: str | None = None
     job_title: str = ""
-    group: str
+    # None only for a supervisor who is not on this school's staff (home_school or external below).
+    group: str | None = None
     roles: frozenset[Role] = frozenset()
+    # Seed 004 §5: internal supervision may be by a trained colleague "in the same school or another school of the
+    # trust" (home_school: that school's key), or external by a commissioned supervisor outside the trust.
+    home_school: str | None = Field(None, pattern=KEY_PATTERN)
+    external: bool = False
+    line_manager: str | None = None  # staff id: who may upload a record an external supervisor wrote
     supervisor_trained_on: dt.date | None = None
     supervisor_capacity: int | None = Field(None, ge=1, le=50)
     started_on: dt.date | None = None
@@ -210,7 +225,28 @@ class StaffMember(_Model):
     def _trained(self):
         if Role.SUPERVISOR in self.roles and self.supervisor_trained_on is None:
             raise ValueError(f"{self.id}: a supervisor needs supervisor_trained_on (the pool is trained staff only)")
+        if self.home_school and self.external:
+            raise ValueError(f"{self.id}: either home_school (another school of the trust) or external, not both")
+        if self.visiting:
+            if self.roles != frozenset({Role.SUPERVISOR}):
+                raise ValueError(
+                    f"{self.id}: a supervisor from another school or outside the trust has the supervisor role only"
+                )
+        elif self.group is None:
+            raise ValueError(f"{self.id}: group is required for a member of the school's staff")
+        if self.aad_object_id is None and not self.external:
+            raise ValueError(f"{self.id}: aad_object_id is required (only an external supervisor may have none)")
         return self
+
+    @property
+    def visiting(self) -> bool:
+        """Supervises here but is not on this school's staff (another school of the trust, or external)."""
+        return bool(self.home_school) or self.external
+
+    @property
+    def supervisor_kind(self) -> str:
+        """How seed 004 §5 tells supervisors apart: internal (this school), trust (another school), external."""
+        return "external" if self.external else "trust" if self.home_school else "internal"
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -257,12 +293,16 @@ class SchoolFile(_Model):
             raise ValueError("groups: ids must be unique")
         seen: dict[str, str] = {}
         for s in self.staff:
-            for key in (s.id, s.aad_object_id.lower(), s.email.lower()):
+            for key in (s.id, (s.aad_object_id or "").lower(), s.email.lower()):
+                if not key:
+                    continue
                 if key in seen:
                     raise ValueError(f"staff: {s.id} repeats {key!r} already used by {seen[key]}")
                 seen[key] = s.id
-            if s.group not in gids:
+            if s.group is not None and s.group not in gids:
                 raise ValueError(f"staff: {s.id} is in unknown group {s.group!r}")
+            if s.line_manager is not None and s.line_manager not in {m.id for m in self.staff}:
+                raise ValueError(f"staff: {s.id}: line_manager {s.line_manager!r} is not on the roster")
         ids = {s.id: s for s in self.staff}
         for w in self.terms.enrichment_weeks:
             sup = ids.get(w.supervisor)
@@ -285,14 +325,18 @@ class SchoolFile(_Model):
 class School:
     """The validated school config with the look-ups the rest of the bot needs."""
 
-    def __init__(self, data: SchoolFile, path: Path | None = None):
+    def __init__(self, data: SchoolFile, path: Path | None = None, *, key: str | None = None):
+        from bot.store.tenancy import DEFAULT_SCHOOL_KEY
+
         self.data = data
         self.path = path
         self.settings = data.school
+        # The key its rows carry: the trust file's, else the school file's own, else the one-school default.
+        self.key: str = key or data.school.key or DEFAULT_SCHOOL_KEY
         self.terms = data.terms
         self.groups = {g.id: g for g in data.groups}
         self.staff = {s.id: s for s in data.staff}
-        self._by_aad = {s.aad_object_id.lower(): s for s in data.staff}
+        self._by_aad = {s.aad_object_id.lower(): s for s in data.staff if s.aad_object_id}
         self.roster_source: Path | None = path  # the file the staff list came from (the YAML or the synced roster)
 
     @property
@@ -313,8 +357,9 @@ class School:
         return [s for s in self.data.staff if role in s.roles and (on is None or s.active_on(on))]
 
     def active_on(self, day: dt.date) -> list[StaffMember]:
-        """Everyone on the staff on `day`, in roster order (see StaffMember.active_on)."""
-        return [s for s in self.data.staff if s.active_on(day)]
+        """Everyone on the staff on `day`, in roster order (see StaffMember.active_on). A supervisor from another
+        school or outside the trust is not on this school's staff: they supervise here, they are not counted."""
+        return [s for s in self.data.staff if not s.visiting and s.active_on(day)]
 
     def group_members(self, group_id: str) -> list[StaffMember]:
         return [s for s in self.data.staff if s.group == group_id]
@@ -339,7 +384,7 @@ def _read_yaml(path: Path) -> dict:
     return raw
 
 
-def load_school(path: Path | str, *, roster_override: bool = True) -> School:
+def load_school(path: Path | str, *, roster_override: bool = True, key: str | None = None) -> School:
     """The school YAML, with the synced roster (roster_override_path) in place of its staff list when one exists.
     `roster_override=False` reads the YAML alone (what the sync compares against on its first run)."""
     path = Path(path)
@@ -361,6 +406,6 @@ def load_school(path: Path | str, *, roster_override: bool = True) -> School:
             where = source.get(str(err["loc"][0]) if err["loc"] else "", path)
             msgs.append(f"{where}: {loc}: {err['msg']}")
         raise SchoolConfigError("\n".join(msgs)) from None
-    school = School(data, path)
+    school = School(data, path, key=key)
     school.roster_source = source["staff"]
     return school

@@ -11,7 +11,7 @@ periods promise are done by the daily job in bot/store/retention.py (the `rule` 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Data classes (UK GDPR): staff safeguarding supervision is special-category data (Art. 9: health, and the
 # pupils' circumstances staff bring to supervision); who-supervises-whom and attendance are ordinary personal data.
@@ -375,6 +375,17 @@ TABLES: tuple[Table, ...] = (
         _cols("key meeting_id", "organizer", "", "created_at"),
     ),
 )
+
+#: Issue 10: every school-owned table carries its school (bot/store/tenancy.py: a school's session reads and writes
+#: only its own rows); the outbox row says which school's services deliver it. An id, not personal data.
+SCHOOL_COLUMN = frozenset(
+    """conversation_refs sent_cards audit_events reminder_claims digest_sends mop_up_proposals group_records
+    group_record_versions group_record_drafts record_actions group_schedule_requests supervisor_pool
+    supervision_requests supervision_pairings slot_offers supervision_meetings booked_group_sessions group_sessions
+    session_invitees attendance targeted_records targeted_record_drafts targeted_actions supervision_agreements
+    outbox""".split()
+)
+TABLES = tuple(replace(t, columns={**t.columns, "school_id": C_ID}) if t.name in SCHOOL_COLUMN else t for t in TABLES)
 
 FILE_KINDS: tuple[FileKind, ...] = (
     FileKind(

@@ -30,7 +30,14 @@ class Database:
     """Owns the engine; `session()` is one unit of work (one transaction)."""
 
     def __init__(self, url: str, *, schema: str | None = None, echo: bool = False):
+        from bot.store.tenancy import DEFAULT_SCHOOL_KEY
+
         self.url = url
+        # The school a deployment-level session stamps on new school-owned rows: set while the deployment has one
+        # school (create_app), None for a trust, where every write must come from a school's session.
+        self.default_school: str | None = DEFAULT_SCHOOL_KEY
+        # The school that rows from before issue 10 (no school column yet) are given by the migration.
+        self.legacy_school: str = DEFAULT_SCHOOL_KEY
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict = {"echo": echo}
         if self.is_sqlite:
@@ -47,18 +54,28 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed on success, rolled back on any error."""
+    async def session(self, *, school: str | None = None) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed on success, rolled back on any error.
+
+        `school`: the session reads and writes that school's rows only (bot/store/tenancy.py). Without it the
+        session is the deployment's own and sees every school."""
         async with self.sessions() as s:
+            if school is not None:
+                s.sync_session.info["school_id"] = school
+            s.sync_session.info["default_school"] = self.default_school
             async with s.begin():
                 yield s
+
+    def for_school(self, school: str) -> SchoolDatabase:
+        """This database as one school sees it: every session it opens is that school's."""
+        return SchoolDatabase(self, school)
 
     async def migrate(self) -> None:
         """Bring the schema to every head. On PostgreSQL an advisory lock stops two instances racing."""
         async with self.engine.begin() as conn:
             if not self.is_sqlite:
                 await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
-            await conn.run_sync(_upgrade)
+            await conn.run_sync(_upgrade, self.legacy_school)
 
     async def healthy(self) -> bool:
         try:
@@ -73,8 +90,31 @@ class Database:
         await self.engine.dispose()
 
 
-def _upgrade(connection) -> None:
+class SchoolDatabase:
+    """A school's view of the deployment's Database (what `services.db` is): the same engine, school-scoped
+    sessions. Everything else (engine, is_sqlite, healthy, ...) is the underlying Database's."""
+
+    def __init__(self, db: Database, school: str):
+        self.whole = db
+        self.school = school
+
+    def session(self, *, school: str | None = None):
+        if school is not None and school != self.school:
+            from bot.store.tenancy import CrossSchoolWrite
+
+            raise CrossSchoolWrite("a school's services cannot open another school's session")
+        return self.whole.session(school=self.school)
+
+    def for_school(self, school: str) -> SchoolDatabase:
+        return self.whole.for_school(school)
+
+    def __getattr__(self, name):
+        return getattr(self.whole, name)
+
+
+def _upgrade(connection, legacy_school: str) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
+    cfg.attributes["legacy_school"] = legacy_school
     command.upgrade(cfg, "head")

@@ -8,13 +8,14 @@ from sqlalchemy import JSON, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base, UTCDateTime
+from bot.store.tenancy import SchoolOwned
 
 
-class ConversationRef(Base):
+class ConversationRef(SchoolOwned, Base):
     """Where to reach a person (their 1:1 chat with the bot) or a channel. No message content is stored."""
 
     __tablename__ = "conversation_refs"
-    __table_args__ = (UniqueConstraint("kind", "key", name="uq_conversation_refs_kind_key"),)
+    __table_args__ = (UniqueConstraint("school_id", "kind", "key", name="uq_conversation_refs_school_kind_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))  # personal | channel
@@ -29,11 +30,11 @@ class ConversationRef(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
-class SentCard(Base):
+class SentCard(SchoolOwned, Base):
     """Which Teams message holds a card we may update later (e.g. a request's status card). Ids only."""
 
     __tablename__ = "sent_cards"
-    __table_args__ = (UniqueConstraint("staff_id", "ref", name="uq_sent_cards_staff_ref"),)
+    __table_args__ = (UniqueConstraint("school_id", "staff_id", "ref", name="uq_sent_cards_school_staff_ref"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     staff_id: Mapped[str] = mapped_column(String(120))

@@ -12,9 +12,10 @@ from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base, UTCDateTime
+from bot.store.tenancy import SchoolOwned
 
 
-class AuditEvent(Base):
+class AuditEvent(SchoolOwned, Base):
     """One thing someone did (or was refused) to one object. Never any content: no text, no names, no payload."""
 
     __tablename__ = "audit_events"

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base, UTCDateTime
+from bot.store.tenancy import SchoolOwned
 
 # Claim lifecycle: pending → sending (leased by one instance) → sent | unreachable | failed | skipped | expired.
 PENDING = "pending"
@@ -40,12 +41,14 @@ class _ClaimColumns:
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class ReminderClaim(_ClaimColumns, Base):
+class ReminderClaim(SchoolOwned, _ClaimColumns, Base):
     """At most one reminder per person per half term per reminder point (school days before the deadline)."""
 
     __tablename__ = "reminder_claims"
     __table_args__ = (
-        UniqueConstraint("staff_id", "half_term", "point", name="uq_reminder_claims_staff_half_term_point"),
+        UniqueConstraint(
+            "school_id", "staff_id", "half_term", "point", name="uq_reminder_claims_school_staff_half_term_point"
+        ),
         Index("ix_reminder_claims_status", "status", "lease_until"),
         Index("ix_reminder_claims_half_term_point", "half_term", "point"),
     )
@@ -56,12 +59,14 @@ class ReminderClaim(_ClaimColumns, Base):
     point: Mapped[int] = mapped_column(Integer)
 
 
-class DigestSend(_ClaimColumns, Base):
+class DigestSend(SchoolOwned, _ClaimColumns, Base):
     """One DSL-team member's digest for one reminder point of one half term."""
 
     __tablename__ = "digest_sends"
     __table_args__ = (
-        UniqueConstraint("staff_id", "half_term", "point", name="uq_digest_sends_staff_half_term_point"),
+        UniqueConstraint(
+            "school_id", "staff_id", "half_term", "point", name="uq_digest_sends_school_staff_half_term_point"
+        ),
         Index("ix_digest_sends_status", "status", "lease_until"),
     )
 
@@ -71,7 +76,7 @@ class DigestSend(_ClaimColumns, Base):
     point: Mapped[int] = mapped_column(Integer)
 
 
-class MopUpProposal(Base):
+class MopUpProposal(SchoolOwned, Base):
     """The one mop-up proposal of a half term (seed 001 §3.1), from proposal to booking.
 
     ``options`` holds the times offered (UTC ISO start/end, who of the DSL team is free, how many outstanding
@@ -79,7 +84,7 @@ class MopUpProposal(Base):
     """
 
     __tablename__ = "mop_up_proposals"
-    __table_args__ = (UniqueConstraint("half_term", name="uq_mop_up_proposals_half_term"),)
+    __table_args__ = (UniqueConstraint("school_id", "half_term", name="uq_mop_up_proposals_school_half_term"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     half_term: Mapped[str] = mapped_column(String(40))

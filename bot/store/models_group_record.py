@@ -18,6 +18,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base, UTCDateTime
+from bot.store.tenancy import SchoolOwned
 
 # Delivery status of one file version.
 PENDING = "pending"  # queued in the outbox (the .docx is in the outbox payload)
@@ -29,7 +30,7 @@ OPEN = "open"
 DONE = "done"
 
 
-class GroupRecord(Base):
+class GroupRecord(SchoolOwned, Base):
     """The record of one group session (one per session; amendments add versions)."""
 
     __tablename__ = "group_records"
@@ -43,7 +44,7 @@ class GroupRecord(Base):
     current_version: Mapped[int] = mapped_column(Integer, default=1)
 
 
-class GroupRecordVersion(Base):
+class GroupRecordVersion(SchoolOwned, Base):
     """One .docx written to the channel's files: v1 on submit, v2, v3 … on amendment. Metadata only."""
 
     __tablename__ = "group_record_versions"
@@ -66,7 +67,7 @@ class GroupRecordVersion(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class GroupRecordDraft(Base):
+class GroupRecordDraft(SchoolOwned, Base):
     """A record card saved part-way. Belongs to the DSL-team member who started it. `content` is narrative."""
 
     __tablename__ = "group_record_drafts"
@@ -82,7 +83,7 @@ class GroupRecordDraft(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
-class RecordAction(Base):
+class RecordAction(SchoolOwned, Base):
     """An action for the DSL meeting, from a group record (owner, due date, short text)."""
 
     __tablename__ = "record_actions"
@@ -99,7 +100,7 @@ class RecordAction(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class ScheduleRequest(Base):
+class ScheduleRequest(SchoolOwned, Base):
     """The one-time key of a "schedule a group session" card, so a double click books one session, not two."""
 
     __tablename__ = "group_schedule_requests"

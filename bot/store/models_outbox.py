@@ -42,3 +42,5 @@ class OutboxRow(Base):
     # The on_delivered / on_dead_letter hook has run (or there was none). Until then the row is offered again.
     hook_done: Mapped[bool] = mapped_column(Boolean, default=False)
     hook_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # The school whose services deliver the row (the enqueuing session's school); None: the deployment's own.
+    school_id: Mapped[str | None] = mapped_column(String(40), nullable=True)

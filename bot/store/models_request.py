@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base, UTCDateTime
+from bot.store.tenancy import SchoolOwned
 
 # Request states: submitted (waiting for an allocator) → allocated (supervisor to propose a time) → booked.
 # withdrawn: the requester took it back before a meeting was booked.
@@ -21,7 +22,7 @@ REQUEST_STATES = ("submitted", "allocated", "booked", "withdrawn")
 MEETING_STATES = ("booked", "cancelled", "rearranged")
 
 
-class PoolMember(Base):
+class PoolMember(SchoolOwned, Base):
     """One trained supervisor (seed 001 §3.2 "a list of trained supervisors is kept centrally").
 
     Seeded from the school config the first time the pool is read; from then on the DSL's changes here are the
@@ -29,9 +30,10 @@ class PoolMember(Base):
     """
 
     __tablename__ = "supervisor_pool"
+    __table_args__ = (UniqueConstraint("school_id", "staff_id", name="uq_supervisor_pool_school_staff"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    staff_id: Mapped[str] = mapped_column(String(120), unique=True)
+    staff_id: Mapped[str] = mapped_column(String(120))
     trained_on: Mapped[dt.date] = mapped_column(Date)
     capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the school's default
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -41,7 +43,7 @@ class PoolMember(Base):
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class SupervisionRequest(Base):
+class SupervisionRequest(SchoolOwned, Base):
     """A member of staff asking for supervision (1:1, group, or specialist after an incident)."""
 
     __tablename__ = "supervision_requests"
@@ -72,7 +74,7 @@ class SupervisionRequest(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
-class Pairing(Base):
+class Pairing(SchoolOwned, Base):
     """An ongoing supervisory relationship: the supervisor's caseload (seed 000 parity) and the supervisee's
     "current supervisor" (seed 001 §3.2 Continuity of Support). Ended by either of them or a new allocation."""
 
@@ -91,7 +93,7 @@ class Pairing(Base):
     ended_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
 
-class SlotOffer(Base):
+class SlotOffer(SchoolOwned, Base):
     """Times offered on one card. Booking must name one of them, and one offer books at most once."""
 
     __tablename__ = "slot_offers"
@@ -112,7 +114,7 @@ class SlotOffer(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class Meeting(Base):
+class Meeting(SchoolOwned, Base):
     """A booked 1:1 supervision meeting (targeted or specialist). Times and people only."""
 
     __tablename__ = "supervision_meetings"
@@ -141,7 +143,7 @@ class Meeting(Base):
     changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class BookedGroupSession(Base):
+class BookedGroupSession(SchoolOwned, Base):
     """Links a shared group session (group_sessions) to how it was booked here: the offer that booked it (so a
     double click books once), the request it answers, and its calendar event."""
 

@@ -12,11 +12,12 @@ from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base, UTCDateTime
+from bot.store.tenancy import SchoolOwned
 
 SESSION_KINDS = ("class", "non_class", "mop_up", "emergency", "specialist", "enrichment", "ad_hoc")
 
 
-class GroupSession(Base):
+class GroupSession(SchoolOwned, Base):
     """A group safeguarding supervision session (seed 001 §3.1 universal offer, §3.3 emergency group)."""
 
     __tablename__ = "group_sessions"
@@ -36,11 +37,13 @@ class GroupSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
-class SessionInvitee(Base):
+class SessionInvitee(SchoolOwned, Base):
     """Who is expected at a session (their calendars hold the booking)."""
 
     __tablename__ = "session_invitees"
-    __table_args__ = (UniqueConstraint("session_id", "staff_id", name="uq_session_invitees_session_staff"),)
+    __table_args__ = (
+        UniqueConstraint("school_id", "session_id", "staff_id", name="uq_session_invitees_school_session_staff"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("group_sessions.id", ondelete="CASCADE"))
@@ -49,7 +52,7 @@ class SessionInvitee(Base):
     added_via: Mapped[str] = mapped_column(String(30), default="invite")  # invite | self (I'll attend) | mop_up
 
 
-class Attendance(Base):
+class Attendance(SchoolOwned, Base):
     """One person attended one group safeguarding supervision session (seed 001: tracked each half term)."""
 
     __tablename__ = "attendance"

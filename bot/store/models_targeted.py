@@ -20,6 +20,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.base import Base, UTCDateTime
+from bot.store.tenancy import SchoolOwned
 
 # Delivery status of a record's file.
 PENDING = "pending"  # queued in the outbox (the .docx is in the outbox payload)
@@ -36,7 +37,7 @@ AGREED = "agreed"  # both have confirmed
 REPLACED = "replaced"  # a newer agreement for the pair (a review) was confirmed, or a pending one withdrawn
 
 
-class TargetedRecord(Base):
+class TargetedRecord(SchoolOwned, Base):
     """One 1:1 supervision session written up by the supervisor. Metadata only."""
 
     __tablename__ = "targeted_records"
@@ -67,7 +68,7 @@ class TargetedRecord(Base):
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class TargetedRecordDraft(Base):
+class TargetedRecordDraft(SchoolOwned, Base):
     """A 1:1 record card saved part-way, by its supervisor. `content` is narrative (deleted on submit)."""
 
     __tablename__ = "targeted_record_drafts"
@@ -81,7 +82,7 @@ class TargetedRecordDraft(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
-class TargetedAction(Base):
+class TargetedAction(SchoolOwned, Base):
     """An action agreed in a 1:1 session (owner: the supervisor or the supervisee). Seen by those two only."""
 
     __tablename__ = "targeted_actions"
@@ -103,7 +104,7 @@ class TargetedAction(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-class SupervisionAgreement(Base):
+class SupervisionAgreement(SchoolOwned, Base):
     """That a supervisor and supervisee made (or reviewed) their supervision agreement, and when it is next due
     for review. Practical arrangements are choices from fixed lists; nothing typed is kept."""
 

@@ -22,6 +22,11 @@ async def insert_ignore(s: AsyncSession, model: Any, rows: Sequence[dict[str, An
     Returns how many rows were inserted (the driver's rowcount; 0 when every row was already there)."""
     if not rows:
         return 0
+    from bot.store.tenancy import SchoolOwned, stamp_rows
+
+    rows = stamp_rows(s, model, list(rows))
+    if isinstance(model, type) and issubclass(model, SchoolOwned) and "school_id" not in conflict:
+        conflict = ["school_id", *conflict]  # a school-owned table's unique keys all start with its school
     insert = postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
     added = 0
     for i in range(0, len(rows), BATCH):
