@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 
@@ -10,7 +11,8 @@ from aiohttp import web
 from bot import __version__
 from bot.journeys import build_router
 from bot.journeys.base import Services, utc_now
-from bot.school import School, SchoolConfigError, load_school
+from bot.school import School, SchoolConfigError
+from bot.school.trust import Deployment, load_deployment
 from bot.settings import Settings
 from bot.store import Database
 
@@ -20,6 +22,8 @@ SERVICES = web.AppKey("services", Services)
 DB = web.AppKey("db", Database)
 SETTINGS = web.AppKey("settings", Settings)
 OUTBOX = web.AppKey("outbox", object)
+#: Every school's services by key (one entry for a school on its own; SERVICES is the first school's).
+DEPLOYMENT = web.AppKey("deployment", dict)
 #: After SIGTERM: how long in-flight turns (run_app's shutdown_timeout), outbox deliveries and reminder sends may
 #: take to finish. They run side by side, so the process exits within about this long (README "Production start").
 SHUTDOWN_GRACE = 10.0
@@ -32,17 +36,33 @@ def create_app(
 
     `graph_credential`: an azure-identity style credential for the msgraph backend instead of the one the GRAPH_*
     settings select (tests: a fixed token for the Graph double)."""
-    school = load_school(settings.school_config)
-    calendar = _term_calendar(school)
+    deployment = load_deployment(settings.school_config)
+    first = deployment.first
     app = web.Application(client_max_size=1024 * 1024)
     app[SETTINGS] = settings
     db = db or Database(settings.database_url)
+    # One school: rows written outside a school's session are that school's (as before trusts). A trust: every
+    # school-owned write must come from a school's session (bot/store/tenancy.py).
+    db.default_school = None if deployment.is_trust else first.key
+    db.legacy_school = first.key  # rows from before issue 10 belong to the school the deployment had
     app[DB] = db
-    services = Services(school=school, db=db, clock=clock, calendar=calendar)
+    peers: dict[str, Services] = {}
+    for school in deployment.schools.values():
+        peers[school.key] = Services(
+            school=school,
+            db=db,
+            clock=clock,
+            calendar=_term_calendar(school),
+            deployment=deployment,
+            peers=peers,
+        )
+    services = peers[first.key]
     app[SERVICES] = services
+    app[DEPLOYMENT] = peers
 
     async def store_ctx(app_: web.Application):
         await db.migrate()
+        await _check_school_keys(db, deployment)
         yield
         await db.close()
 
@@ -50,6 +70,7 @@ def create_app(
 
     # Bot Framework lives only in bot/teams; imported here, at build time, never at module import.
     from bot.delivery import RateLimiter, ThrottledMessenger
+    from bot.deployment import SchoolMessenger, by_school, hook_by_school, stamping_sender
     from bot.effects import outbox_hooks, teams_handlers
     from bot.outbox import OUTAGE_PATIENCE, OutboxWorker
     from bot.reminders.scheduler import Scheduler
@@ -59,14 +80,26 @@ def create_app(
 
     adapter, auth = build_adapter(settings)
     router = build_router()
-    services.router = router
-    bot = SupervisionBot(services, router)
-    # One limiter for every proactive send (outbox cards and reminder fan-out), so the app as a whole stays under
-    # Teams' per-conversation and 50 requests/s per-tenant limits; 5 % headroom for replies to people's own turns.
+    bot = SupervisionBot(peers, router)
+    # One limiter per Microsoft 365 tenant for every proactive send (outbox cards and reminder fan-out) of every
+    # school in it, so the app stays under Teams' per-conversation and 50 requests/s per-app-per-tenant limits;
+    # 5 % headroom for replies to people's own turns.
     teams_messenger = TeamsMessenger(auth, settings.app_id)
-    services.rate_limiter = RateLimiter(headroom=0.95)
-    services.messenger = ThrottledMessenger(teams_messenger, services.rate_limiter)
-    services.teams_send = teams_messenger.sender
+    limiters: dict[str | None, RateLimiter] = {}
+    messengers: dict[str | None, ThrottledMessenger] = {}
+    for key, sv in peers.items():
+        tenant = deployment.tenant_of(key)
+        if tenant not in limiters:
+            limiters[tenant] = RateLimiter(headroom=0.95)
+            messengers[tenant] = ThrottledMessenger(teams_messenger, limiters[tenant])
+        sv.router = router
+        sv.rate_limiter = limiters[tenant]
+        if deployment.is_trust:
+            sv.messenger = SchoolMessenger(messengers[tenant], key)
+            sv.teams_send = stamping_sender(teams_messenger.sender, key)
+        else:
+            sv.messenger = messengers[tenant]
+            sv.teams_send = teams_messenger.sender
 
     async def teams_ctx(app_: web.Application):
         yield
@@ -74,25 +107,55 @@ def create_app(
 
     app.cleanup_ctx.append(teams_ctx)
 
-    try:
-        m365 = build_backend(
-            settings.graph, db=db, school=school, local_dir=settings.local_m365_dir, credential=graph_credential
-        )
-    except GraphConfigError as exc:
-        raise SchoolConfigError(f"Microsoft Graph settings: {exc}") from None
-    services.m365 = m365
+    # Each school's Microsoft 365 side: its own Safeguarding channel (a trust's schools each name theirs in their
+    # own file, so the single-school GRAPH_TEAM_ID / GRAPH_SAFEGUARDING_CHANNEL_ID overrides do not apply).
+    graph_settings = settings.graph
+    if deployment.is_trust and graph_settings is not None:
+        graph_settings = graph_settings.model_copy(update={"team_id": "", "safeguarding_channel_id": ""})
+    for sv in peers.values():
+        try:
+            sv.m365 = build_backend(
+                graph_settings,
+                db=db,
+                school=sv.school,
+                local_dir=settings.local_m365_dir,
+                credential=graph_credential,
+            )
+        except GraphConfigError as exc:
+            where = f" ({sv.school.path})" if deployment.is_trust else ""
+            raise SchoolConfigError(f"Microsoft Graph settings{where}: {exc}") from None
 
     async def m365_ctx(app_: web.Application):
-        await m365.verify()
+        for sv in peers.values():
+            await sv.m365.verify()
         yield
-        await m365.close()
+        for sv in peers.values():
+            await sv.m365.close()
 
     # Registered before the outbox, so the worker stops before the backend closes.
     app.cleanup_ctx.append(m365_ctx)
 
-    # The journeys registered their delivery hooks on the router next to their verbs.
-    on_delivered, on_dead_letter = outbox_hooks(services, router.hooks)
-    handlers = {**teams_handlers(services, services.messenger), **graph_handlers(m365, db=db, school=school)}
+    # The journeys registered their delivery hooks on the router next to their verbs. Each row is delivered by its
+    # own school's handlers and hooks (the worker says which school, from the row).
+    per_school_handlers = {}
+    per_school_delivered = {}
+    per_school_dead = {}
+    for key, sv in peers.items():
+        per_school_delivered[key], per_school_dead[key] = outbox_hooks(sv, router.hooks)
+        per_school_handlers[key] = {
+            **teams_handlers(sv, sv.messenger),
+            **graph_handlers(sv.m365, db=db, school=sv.school),
+        }
+    if deployment.is_trust:
+        handlers = by_school(per_school_handlers, first.key)
+        on_delivered = hook_by_school(per_school_delivered, first.key)
+        on_dead_letter = hook_by_school(per_school_dead, first.key)
+    else:
+        handlers, on_delivered, on_dead_letter = (
+            per_school_handlers[first.key],
+            per_school_delivered[first.key],
+            per_school_dead[first.key],
+        )
     worker = OutboxWorker(
         db,
         handlers,
@@ -102,7 +165,8 @@ def create_app(
         on_dead_letter=on_dead_letter,
         patience=OUTAGE_PATIENCE,
     )
-    services.outbox_worker = worker
+    for sv in peers.values():
+        sv.outbox_worker = worker
     app[OUTBOX] = worker
 
     async def outbox_ctx(app_: web.Application):
@@ -113,36 +177,44 @@ def create_app(
 
     app.cleanup_ctx.append(outbox_ctx)
 
-    # Reminders, mop-up proposals and the DSL digest: timed work rebuilt from the database at every start.
+    # Reminders, mop-up proposals and the DSL digest: timed work rebuilt from the database at every start, one
+    # scheduler per school (each school's own half terms, reminder points and mop-up week).
     owner = settings.instance_id or f"bot@{socket.gethostname()}:{settings.port}"
-    scheduler = Scheduler(services, clock, owner=owner[:80])
-    services.scheduler = scheduler
+    schedulers = []
+    for sv in peers.values():
+        sv.scheduler = Scheduler(sv, clock, owner=owner[:80])
+        schedulers.append(sv.scheduler)
 
     async def scheduler_ctx(app_: web.Application):
         if settings.workers:
-            scheduler.start()
+            for sch in schedulers:
+                sch.start()
         yield
-        await scheduler.shutdown(SHUTDOWN_GRACE)
+        await asyncio.gather(*(sch.shutdown(SHUTDOWN_GRACE) for sch in schedulers))
 
     app.cleanup_ctx.append(scheduler_ctx)
 
-    # Retention (bot/store/datamap.py): expired drafts, outbox payloads and audit events, once a day.
+    # Retention (bot/store/datamap.py): expired drafts, outbox payloads and audit events, once a day, per school
+    # (each school's own retention settings).
     from bot.store.retention import RetentionJob
 
-    retention = RetentionJob(services, clock)
+    retentions = [RetentionJob(sv, clock) for sv in peers.values()]
 
     async def retention_ctx(app_: web.Application):
         if settings.workers:
-            retention.start()
+            for job in retentions:
+                job.start()
         yield
-        await retention.stop()
+        for job in retentions:
+            await job.stop()
 
     app.cleanup_ctx.append(retention_ctx)
 
     async def stop_taking_work(app_: web.Application):
         """Shutdown has begun: take no new outbox rows or reminder batches while in-flight turns finish."""
         worker.begin_stop(SHUTDOWN_GRACE)
-        scheduler.stop(SHUTDOWN_GRACE)
+        for sch in schedulers:
+            sch.stop(SHUTDOWN_GRACE)
 
     app.on_shutdown.append(stop_taking_work)
 
@@ -175,3 +247,24 @@ def _term_calendar(school: School):
     except CalendarError as exc:
         problems = getattr(exc, "problems", None) or [str(exc)]
         raise SchoolConfigError("\n".join(f"{school.path}: terms: {p}" for p in problems)) from None
+
+
+async def _check_school_keys(db: Database, deployment: Deployment) -> None:
+    """Refuse to start when the store holds rows of a school the config no longer lists (a renamed key would leave
+    them belonging to nobody, invisible to every school)."""
+    from sqlalchemy import distinct, select
+
+    from bot.store.models_request import SupervisionRequest
+    from bot.store.models_sessions import GroupSession
+    from bot.store.models_targeted import TargetedRecord
+
+    found: set[str] = set()
+    async with db.session() as s:
+        for model in (SupervisionRequest, GroupSession, TargetedRecord):
+            found.update((await s.execute(select(distinct(model.school_id)))).scalars())
+    unknown = sorted(found - set(deployment.schools))
+    if unknown:
+        raise SchoolConfigError(
+            f"{deployment.path}: the store has rows of school(s) {', '.join(unknown)} that the config does not list; "
+            "a school's key must not change once it has rows (see docs/TRUST.md)"
+        )

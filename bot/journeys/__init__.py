@@ -29,6 +29,7 @@ def build_router() -> Router:
         scheduling,
         specialist,
         supervisor_pool,
+        trust,
         understood,
     )
 
@@ -50,6 +51,7 @@ def build_router() -> Router:
         agreements,
         myactions,
         audit_trail,
+        trust,
     ):
         journey.register(router)
     help.register(router)

@@ -31,6 +31,7 @@ KIND_LABELS = {
     audit.VERB: "card action",
     audit.DASHBOARD: "dashboard",
     audit.AUDIT_TRAIL: "audit trail",
+    audit.TRUST_PICTURE: "trust picture",
 }
 _STAFF_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,120}$")
 

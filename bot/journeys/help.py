@@ -41,10 +41,19 @@ def register(router: Router) -> None:
 def _card(router: Router, services: Services, turn: Turn, *, welcome: bool = False) -> dict:
     actor = turn.actor
     items = [(c.title, c.description, c.words[0], c.verb) for c in router.commands_for(actor) if c.words[0] != "help"]
+    deployment = services.deployment
+    lead = deployment.trust_lead(turn.aad_object_id) if deployment is not None and deployment.is_trust else None
+    roles = _role_names(actor) if actor else []
+    if lead is not None:
+        # A trust lead is found by identity in the trust file, not by a school role (seed 004 §4).
+        trust = router.command_named("trust")
+        if trust is not None:
+            items.insert(0, (trust.title, trust.description, trust.words[0], trust.verb))
+        roles = [*roles, "trust lead"]
     return help_cards.help_card(
-        school_name=services.school.name,
-        person_name=actor.first_name if actor else None,
-        role_names=_role_names(actor) if actor else [],
+        school_name=deployment.name if lead is not None else services.school.name,
+        person_name=actor.first_name if actor else (lead.first_name if lead else None),
+        role_names=roles,
         commands=items,
         welcome=welcome,
         unknown_text=turn.text if (turn.text and not welcome and router.resolve(turn) is None) else None,

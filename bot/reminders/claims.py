@@ -109,6 +109,9 @@ async def finish(
             .where(t.c.id == bindparam("b_id"), t.c.lease_owner == owner, t.c.status == SENDING)
             .values(status=status, reason=reason, finished_at=now, lease_until=None, activity_id=bindparam("b_act"))
         )
+        school = s.sync_session.info.get("school_id")
+        if school is not None:  # a Core statement: the school scope of bot/store/tenancy.py is added by hand
+            stmt = stmt.where(t.c.school_id == school)
         conn = await s.connection()
         res = await conn.execute(stmt, [{"b_id": i, "b_act": activity_ids.get(i)} for i in ids])
         return res.rowcount or 0

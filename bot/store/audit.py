@@ -34,6 +34,7 @@ COMMAND = "command"  # a refused typed command: object_id is the command word
 VERB = "verb"  # a refused card verb: object_id is the verb
 DASHBOARD = "dashboard"
 AUDIT_TRAIL = "audit_trail"
+TRUST_PICTURE = "trust_picture"  # a trust lead looked at the trust's figures (issue 10)
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: Ids: database integers, staff ids, command words and verbs (ASCII, no spaces) — never text someone typed.

@@ -68,3 +68,11 @@ async def mop_up_proposal(s: AsyncSession, proposal_id: int) -> MopUpProposal:
 async def mop_up_proposal_for(s: AsyncSession, half_term: str) -> MopUpProposal | None:
     """The half term's mop-up proposal (there is at most one), if it has been made."""
     return (await s.execute(select(MopUpProposal).where(MopUpProposal.half_term == half_term))).scalar_one_or_none()
+
+
+async def mop_up_booked(s: AsyncSession, half_term: str) -> bool:
+    """Whether the half term's mop-up session has been booked."""
+    found = await s.scalar(
+        select(MopUpProposal.id).where(MopUpProposal.half_term == half_term, MopUpProposal.status == "booked")
+    )
+    return found is not None

@@ -46,6 +46,8 @@ def _builders() -> set[str]:
 
 
 def _samples() -> dict[str, list]:
+    from cards import trust as trust_cards
+
     """builder → cards built from it (ordinary, empty, error and large shapes)."""
     t1 = one_to_one_template()
     reqs = [request.WaitingRequest(i, f"Person {i}", "one_to_one", "urgent", "Mon") for i in range(4)]
@@ -66,6 +68,36 @@ def _samples() -> dict[str, list]:
         created_label="Mon 23 Nov, 10:00",
     )
     return {
+        "cards.trust.choose_school_card": [
+            trust_cards.choose_school_card(
+                "Heron Vale Learning Trust", [("a", "Kestrel Brook School"), ("b", "Saltmarsh Lane Primary")]
+            ),
+            trust_cards.choose_school_card("T", [("a", "A")], said="x" * 5000),
+        ],
+        "cards.trust.trust_card": [
+            trust_cards.trust_card(
+                trust_cards.TrustView(
+                    "Heron Vale Learning Trust",
+                    tuple(
+                        trust_cards.SchoolFigures(
+                            f"School {i}",
+                            "Autumn 2",
+                            "Fri 18 Dec",
+                            12,
+                            due,
+                            att,
+                            100 * att / due if due else None,
+                            due - att,
+                            (("internal", 4), ("from another school", 1), ("external", 1)),
+                            i % 2 == 0,
+                        )
+                        for i, (due, att) in enumerate([(60, 41), (3, 1), (0, 0), (200, 199)] * 5)
+                    ),
+                    5,
+                    "Trust Lead",
+                )
+            )
+        ],
         "cards.audit.trail_card": [
             audit_cards.trail_card(audit_cards.TrailView()),
             audit_cards.trail_card(audit_cards.TrailView(error="Choose what to look up and give its id.")),

@@ -147,6 +147,7 @@ ROWS: dict[str, Row] = {
     "targeted.action_reopen": OWN,
     "help.show": SELF,
     "audit.show": TEAM(dsl),  # the DSL team reads anyone's trail (ids and action names only)
+    "trust.show": SELF,  # figures only, for the trust file's leads (nobody here: one school); writes only audit
 }
 #: Typed commands (by their first word): none names an object; the permission decides.
 COMMAND_ROWS: dict[str, Row] = {
@@ -167,6 +168,7 @@ COMMAND_ROWS: dict[str, Row] = {
         "agreement",
         "myactions",
         "audit",
+        "trust",
         "help",
     )
 }
