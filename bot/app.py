@@ -252,7 +252,7 @@ def _term_calendar(school: School):
 async def _check_school_keys(db: Database, deployment: Deployment) -> None:
     """Refuse to start when the store holds rows of a school the config no longer lists (a renamed key would leave
     them belonging to nobody, invisible to every school)."""
-    from sqlalchemy import distinct, select
+    from sqlalchemy import select
 
     from bot.store.models_request import SupervisionRequest
     from bot.store.models_sessions import GroupSession
@@ -261,7 +261,7 @@ async def _check_school_keys(db: Database, deployment: Deployment) -> None:
     found: set[str] = set()
     async with db.session() as s:
         for model in (SupervisionRequest, GroupSession, TargetedRecord):
-            found.update((await s.execute(select(distinct(model.school_id)))).scalars())
+            found.update((await s.execute(select(model.school_id).distinct())).scalars())
     unknown = sorted(found - set(deployment.schools))
     if unknown:
         raise SchoolConfigError(
