@@ -13,6 +13,7 @@ def help_card(
     commands: list[tuple[str, str, str, str | None]],
     welcome: bool = False,
     unknown_text: str | None = None,
+    at_school: str | None = None,
 ) -> dict:
     """commands: (title, description, word to type, verb to open it or None)."""
     body = []
@@ -36,6 +37,11 @@ def help_card(
         )
     if unknown_text:
         body.append(text("I didn't recognise that. Here is what you can ask me:", subtle=True))
+    if at_school:
+        # In a trust, which school this conversation is for (someone on two schools' staff can switch).
+        body.append(
+            text(f"At {at_school}. Working at another school of the trust? Type **switch school**.", subtle=True)
+        )
     if role_names:
         body.append(text("Your roles: " + ", ".join(role_names), subtle=True))
     body.append(facts([(f"**{word}**", f"{t} — {d}") for t, d, word, _ in commands] or [("help", "Show this card")]))

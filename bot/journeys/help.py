@@ -54,6 +54,7 @@ def _card(router: Router, services: Services, turn: Turn, *, welcome: bool = Fal
         school_name=deployment.name if lead is not None else services.school.name,
         person_name=actor.first_name if actor else (lead.first_name if lead else None),
         role_names=roles,
+        at_school=services.school.name if deployment is not None and deployment.is_trust and actor else None,
         commands=items,
         welcome=welcome,
         unknown_text=turn.text if (turn.text and not welcome and router.resolve(turn) is None) else None,

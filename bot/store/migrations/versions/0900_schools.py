@@ -122,6 +122,14 @@ def downgrade() -> None:
                     b.drop_constraint(new, type_="unique")
                     b.create_unique_constraint(old, cols)
                     b.drop_column("school_id")
+        elif pg:
+            op.drop_column(table, "school_id")
         else:
             with op.batch_alter_table(table) as b:
                 b.drop_column("school_id")
+            if table == "audit_events":
+                # The rebuilt table has lost 0800's append-only trigger: put it back.
+                op.execute(
+                    "CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events "
+                    "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END"
+                )
