@@ -53,6 +53,11 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
     async def notify(payload: dict) -> dict:
         """Send a card to one person's 1:1 chat with the bot."""
         staff_id = payload["staff_id"]
+        member = services.school.staff.get(staff_id)
+        if member is not None and member.aad_object_id is None:
+            # An external supervisor with no Teams account (seed 004 §5): the calendar invitation to their e-mail
+            # is how they hear; there is no chat to send to, and nothing to install.
+            return {"skipped": "no Teams account: reached by calendar invitation"}
         async with db.session() as s:
             ref = await conversations.personal(s, staff_id)
         if ref is None:

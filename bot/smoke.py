@@ -82,7 +82,8 @@ async def run_checks(settings, *, graph_settings=None, credential=None) -> list[
     import os
 
     from bot.envnames import bot_env_names
-    from bot.school import SchoolConfigError, load_school
+    from bot.school import SchoolConfigError
+    from bot.school.trust import load_deployment
     from graph import GraphError, build_backend, load_graph_settings
 
     present = [n for n in bot_env_names() if os.environ.get(n) or os.environ.get(n.upper())]
@@ -92,27 +93,44 @@ async def run_checks(settings, *, graph_settings=None, credential=None) -> list[
         else f"Bot Framework auth ({settings.app_type})"
     )
     checks = [Check("settings", True, f"{mode}; set: {', '.join(present) or 'none (all defaults)'}")]
+    schools = []
     try:
-        school = load_school(settings.school_config)
-        roster = "" if school.roster_source == school.path else f", roster from {school.roster_source.name}"
-        checks.append(Check("school", True, f"{school.name}: {len(school.staff)} staff{roster}"))
+        deployment = load_deployment(settings.school_config)
+        for school in deployment.schools.values():
+            roster = "" if school.roster_source == school.path else f", roster from {school.roster_source.name}"
+            checks.append(Check("school", True, f"{school.name}: {len(school.staff)} staff{roster}"))
+            schools.append(school)
+        if deployment.is_trust:
+            checks.append(Check("trust", True, f"{deployment.name}: {len(schools)} schools"))
     except SchoolConfigError as exc:
         checks.append(Check("school", False, str(exc).splitlines()[0]))
-        school = None
+    school = schools[0] if schools else None
     checks.append(await _with_timeout("store", check_store(settings.database_url)))
     if school is None:
         checks += [Check("graph", None, "needs the school config"), Check("channel", None, "needs the school config")]
         return checks
     try:
         gs = graph_settings if graph_settings is not None else load_graph_settings()
-        backend = build_backend(gs, db=None, school=school, local_dir=settings.local_m365_dir, credential=credential)
     except GraphError as exc:
         checks.append(Check("graph", False, str(exc)))
         return checks
-    try:
-        checks += await _graph_checks(backend, gs)
-    finally:
-        await backend.close()
+    if len(schools) > 1:  # each school of a trust has its own Safeguarding channel (bot/app.py)
+        gs = gs.model_copy(update={"team_id": "", "safeguarding_channel_id": ""})
+    for school in schools:
+        try:
+            backend = build_backend(
+                gs, db=None, school=school, local_dir=settings.local_m365_dir, credential=credential
+            )
+        except GraphError as exc:
+            checks.append(Check("graph", False, str(exc)))
+            return checks
+        try:
+            found = await _graph_checks(backend, gs)
+        finally:
+            await backend.close()
+        if len(schools) > 1:
+            found = [Check(c.name, c.ok, f"{school.name}: {c.detail}") for c in found]
+        checks += found
     return checks
 
 

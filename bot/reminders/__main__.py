@@ -50,11 +50,12 @@ def _lines(p) -> list[str]:
 async def run(args: argparse.Namespace, settings) -> int:
     from aiohttp import web
 
-    from bot.app import SERVICES, create_app
+    from bot.app import DEPLOYMENT, SERVICES, create_app
     from bot.democlock import DemoClock, start_of
     from bot.journeys.base import utc_now
     from bot.reminders import on_demand
-    from bot.school import SchoolConfigError, load_school
+    from bot.school import SchoolConfigError
+    from bot.school.trust import load_deployment
 
     if args.at and args.command == "send" and not settings.local_mode:
         print(
@@ -64,7 +65,7 @@ async def run(args: argparse.Namespace, settings) -> int:
     clock = utc_now
     if args.at:
         try:
-            clock = DemoClock(start_of(args.at, load_school(settings.school_config)))
+            clock = DemoClock(start_of(args.at, load_deployment(settings.school_config).first))
         except ValueError as exc:
             print(f"reminders: --at: {exc}", file=sys.stderr)
             return 2
@@ -77,6 +78,12 @@ async def run(args: argparse.Namespace, settings) -> int:
     await runner.setup()  # migrations and the Microsoft 365 backend; no workers, no listening socket
     try:
         services = app[SERVICES]
+        peers = app[DEPLOYMENT]
+        if len(peers) > 1 or args.school:
+            if args.school not in peers:
+                print(f"reminders: --school must be one of: {', '.join(peers)}", file=sys.stderr)
+                return 2
+            services = peers[args.school]
         if args.command == "preview":
             print("\n".join(_lines(await on_demand.preview(services, clock()))))
             return 0
@@ -103,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, what in (("preview", "who a round sent now would remind"), ("send", "send that round now")):
         p = sub.add_parser(name, help=what)
         p.add_argument("--at", metavar="DATETIME", help="YYYY-MM-DD or YYYY-MM-DDTHH:MM, school time")
+        p.add_argument("--school", metavar="KEY", help="which school of a trust (its key in the trust file)")
     args = parser.parse_args(argv)
     import os
     import socket

@@ -194,11 +194,17 @@ async def compute(school: School, directory, *, today: dt.date, state: dict | No
     state = await _read_memberships(directory, tracked, state or _empty_state(), counts) if tracked else _empty_state()
     members_of = {g: {m.lower() for m in _transitive(state, g)} for g in tracked}
 
-    current = {s.aad_object_id.lower(): s for s in school.data.staff}
+    # A supervisor from another school of the trust or from outside it is not in this school's Entra groups: they
+    # are kept exactly as the school file has them, never marked as leavers (issue 10).
+    visiting = [s for s in school.data.staff if s.visiting]
+    current = {s.aad_object_id.lower(): s for s in school.data.staff if not s.visiting and s.aad_object_id}
     taken = {s.id for s in school.data.staff}
     out: list[StaffMember] = []
     changes: list[Change] = []
+    visiting_aad = {v.aad_object_id.lower() for v in visiting if v.aad_object_id}
     for aad, user in people.items():
+        if aad in visiting_aad:
+            continue  # listed by the school file as visiting: kept as it is (below)
         old = current.get(aad)
         if user.account_enabled is False:
             continue  # a disabled account is treated as having left (below)
@@ -276,6 +282,7 @@ async def compute(school: School, directory, *, today: dt.date, state: dict | No
             warnings.append(
                 f"{len(outside)} member(s) of the {ROLE_FIELDS[role]} group are not in the all-staff group: ignored"
             )
+    out.extend(v for v in visiting if v.id not in {m.id for m in out})
     if not any(Role.DSL in s.roles and s.left_on is None for s in out):
         raise RosterError("after the sync nobody would have the dsl role: check the DSL group before applying")
     if not any(Role.ALLOCATOR in s.roles and s.left_on is None for s in out):

@@ -25,6 +25,7 @@ async def run(args, *, directory=None, out=print) -> int:
             except SettingsError as exc:
                 out(f"roster: {exc}")
                 return 2
+        school_path = _school_file(school_path, getattr(args, "school", None))
         if directory is None:
             directory, backend = await _directory(load_school(school_path))
         now = dt.datetime.now(dt.timezone.utc)
@@ -50,6 +51,22 @@ async def run(args, *, directory=None, out=print) -> int:
     return 0
 
 
+def _school_file(path: Path, key: str | None) -> Path:
+    """The school YAML to sync: the config itself, or, for a trust file, the file of the school `--school` names
+    (each school's roster comes from its own Entra groups and is written beside its own file)."""
+    from bot.school import SchoolConfigError
+    from bot.school.config import _read_yaml
+    from bot.school.trust import is_trust_file
+
+    if not is_trust_file(_read_yaml(path)):
+        return path
+    raw = _read_yaml(path)
+    files = {e.get("key"): e.get("file") for e in raw.get("schools") or [] if isinstance(e, dict)}
+    if key not in files:
+        raise SchoolConfigError(f"{path}: a trust file: say which school with --school ({', '.join(map(str, files))})")
+    return (path.parent / files[key]).resolve()
+
+
 async def _directory(school):
     """The directory the settings select: Microsoft Graph when GRAPH_* is set, else the school YAML itself."""
     from graph import GraphConfigError, build_backend, load_graph_settings
@@ -72,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("sync", help="read the roster from Entra groups and show (or --apply) the changes")
     s.add_argument("--apply", action="store_true", help="write <school>.roster.yaml (default: only show the diff)")
-    s.add_argument("--config", help="the school YAML (default: SCHOOL_CONFIG)")
+    s.add_argument("--config", help="the school YAML or trust file (default: SCHOOL_CONFIG)")
+    s.add_argument("--school", metavar="KEY", help="with a trust file: which school's roster (its key)")
     args = p.parse_args(argv)
     return asyncio.run(run(args))
 
