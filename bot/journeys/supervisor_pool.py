@@ -55,6 +55,18 @@ def _roster(services: Services, today: dt.date) -> list[StaffMember]:
     return sorted(services.school.active_on(today), key=lambda m: m.name.casefold())
 
 
+def _role_line(services: Services, m: StaffMember) -> str:
+    """The job title, and where a supervisor comes from when not this school's staff (seed 004 §5: internal,
+    another school of the trust, or commissioned from outside)."""
+    where = ""
+    if m.external:
+        where = "external supervisor"
+    elif m.home_school:
+        home = services.deployment.school(m.home_school) if services.deployment is not None else None
+        where = f"from {home.name if home else 'another school of the trust'}"
+    return " · ".join(p for p in (m.job_title, where) if p)
+
+
 async def _pool_view(services: Services, s, turn: Turn, *, values=None, errors=None, message=None, good=True) -> dict:
     entries = await pool_entries(services, s, turn.now)
     loads = await caseloads(s)
@@ -63,7 +75,7 @@ async def _pool_view(services: Services, s, turn: Turn, *, values=None, errors=N
         pool_cards.PoolRow(
             e.id,
             e.staff.name,
-            e.staff.job_title,
+            _role_line(services, e.staff),
             labels.day_label(e.trained_on),
             loads.get(e.id, 0),
             e.capacity,
