@@ -93,6 +93,7 @@ async def from_store(cal, staff, attendance, runs: int) -> float:
     from bot.reminders import facts
     from bot.store import Database
     from bot.store.models_sessions import Attendance, GroupSession
+    from bot.store.tenancy import DEFAULT_SCHOOL_KEY
 
     logging.disable(logging.WARNING)
     ht = cal.half_terms[1]
@@ -136,7 +137,9 @@ async def from_store(cal, staff, attendance, runs: int) -> float:
                 if (r["staff_id"], r["session_id"]) not in seen and not seen.add((r["staff_id"], r["session_id"]))
             ]
             for i in range(0, len(rows), 2000):
-                await s.execute(Attendance.__table__.insert(), rows[i : i + 2000])
+                await s.execute(
+                    Attendance.__table__.insert(), [{**r, "school_id": DEFAULT_SCHOOL_KEY} for r in rows[i : i + 2000]]
+                )
         samples = []
         for _ in range(runs):
             t = time.perf_counter()

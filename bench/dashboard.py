@@ -98,6 +98,7 @@ async def from_store(args, runs: int) -> float:
     from bot.store import Database
     from bot.store import dashboard as store
     from bot.store.models_sessions import Attendance, GroupSession
+    from bot.store.tenancy import DEFAULT_SCHOOL_KEY
 
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
@@ -135,7 +136,9 @@ async def from_store(args, runs: int) -> float:
                 for (sid, sess), label in rows.items()
             ]
             for i in range(0, len(batch), 2000):
-                await s.execute(Attendance.__table__.insert(), batch[i : i + 2000])
+                await s.execute(
+                    Attendance.__table__.insert(), [{**r, "school_id": DEFAULT_SCHOOL_KEY} for r in batch[i : i + 2000]]
+                )
         labels = [h.label for h in args["half_terms"]]
         samples = []
         for _ in range(runs):

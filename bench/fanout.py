@@ -245,6 +245,7 @@ async def prepare(args, tmp: Path, teams_url: str) -> tuple[str, str]:
 
     from bot.store import Database
     from bot.store.models import ConversationRef
+    from bot.store.tenancy import DEFAULT_SCHOOL_KEY
 
     school_path = tmp / "school.yaml"
     make_school(args.staff, school_path)
@@ -282,7 +283,9 @@ async def prepare(args, tmp: Path, teams_url: str) -> tuple[str, str]:
         )
     async with db.session() as s:
         for i in range(0, len(rows), 1000):
-            await s.execute(ConversationRef.__table__.insert(), rows[i : i + 1000])
+            await s.execute(
+                ConversationRef.__table__.insert(), [{**r, "school_id": DEFAULT_SCHOOL_KEY} for r in rows[i : i + 1000]]
+            )
     await db.close()
     return url, schema
 
