@@ -9,12 +9,14 @@ the page is refused for everyone. Every refusal and every view is written to the
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import logging
 
 from aiohttp import web
 
 from bot.dashboard import figures, render
+from bot.domain.request_rules import TOPICS
 from bot.journeys.base import Services
 from bot.records.rules import half_term_label
 from bot.school import Role, StaffMember
@@ -51,11 +53,18 @@ async def data(services: Services, today, *, show_names: bool = True) -> figures
         figures.Person(p.id, p.name, school.groups[p.group].name if p.group in school.groups else p.group)
         for p in school.active_on(today)
     ]
+    since = (
+        dt.datetime.combine(hts[0].start, dt.time(), tzinfo=school.tz)
+        if hts
+        else dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    )
     async with services.db.session() as s:
         attended = await store.attended(s, [h.label for h in hts])
         reviews = await store.agreement_reviews(s)
         dues = await store.open_action_dues(s)
         load = await store.supervisor_load(s)
+        cases = await store.pupil_cases_reported(s, since)
+        asked = await store.request_topics(s, since)
     default_cap = school.settings.supervisor_capacity_default
     names = {p.id: p.name for p in school.staff.values()}
     return figures.build(
@@ -68,6 +77,9 @@ async def data(services: Services, today, *, show_names: bool = True) -> figures
         action_dues=dues,
         load=[(names.get(sid, sid), n, cap or default_cap) for sid, n, cap in load],
         show_names=show_names,
+        pupil_cases=cases,
+        topics=TOPICS,
+        requested=[(services.calendar.local_date(at), codes) for at, codes in asked],
     )
 
 
