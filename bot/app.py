@@ -159,9 +159,11 @@ def create_app(
         )
 
     app.router.add_get("/healthz", healthz)
-    from bot.dashboard.web import handler as dashboard_handler
+    from bot.dashboard.web import add_routes as dashboard_routes
+    from bot.dashboard.web import link_for as dashboard_link
 
-    app.router.add_get("/dashboard", dashboard_handler(services, local_mode=settings.local_mode))
+    dashboard_routes(app, services, settings)
+    services.dashboard_url = dashboard_link(settings)
     app.router.add_post("/api/messages", messages_handler(adapter, bot))
     return app
 

@@ -183,11 +183,15 @@ figure svg{width:100%;height:auto}.big{font-size:1.2rem}.note{color:#616161}"""
 
 def page(d: Dashboard, *, school_name: str, viewer: str) -> str:
     """The whole page (local mode: the server knows who is looking before it answers)."""
+    return page_around(body(d, school_name=school_name, viewer=viewer), school_name=school_name)
+
+
+def page_around(inner: str, *, school_name: str) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Supervision dashboard – {escape(school_name)}</title>
 <style>{STYLE_SHEET}</style></head><body>
-{body(d, school_name=school_name, viewer=viewer)}
+<main id=dashboard>{inner}</main>
 </body></html>
 """
 
