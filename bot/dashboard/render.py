@@ -169,7 +169,7 @@ def body(d: Dashboard, *, school_name: str, viewer: str) -> str:
 {''.join(out)}
 <figure id=attendance>{charts[0]}</figure>
 {attendance_grid(d)}
-{''.join(f'<figure>{c}</figure>' for c in charts[1:])}
+{''.join(f'<figure id={n}>{c}</figure>' for n, c in zip(("agreements", "actions", "load"), charts[1:]))}
 {caseload}
 {themes}
 {notes}"""
