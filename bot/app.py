@@ -231,19 +231,14 @@ def create_app(
         )
 
     app.router.add_get("/healthz", healthz)
-    from bot.dashboard.web import handler as dashboard_handler
+    from bot.dashboard.web import add_routes as dashboard_routes
+    from bot.dashboard.web import link_for as dashboard_link
 
-    # One dashboard per school (its own figures, its own viewers): `?school=<key>` in a trust, else the first.
-    dashboards = {key: dashboard_handler(sv, local_mode=settings.local_mode) for key, sv in peers.items()}
-
-    async def dashboard(request: web.Request) -> web.StreamResponse:
-        key = request.query.get("school") or first.key
-        handler = dashboards.get(key)
-        if handler is None:
-            return web.Response(status=404, text="No such school in this deployment.", content_type="text/plain")
-        return await handler(request)
-
-    app.router.add_get("/dashboard", dashboard)
+    # One dashboard per school (its own figures, its own viewers): the person's school, or `?school=<key>`.
+    dashboard_routes(app, peers, settings)
+    link = dashboard_link(settings)
+    for sv in peers.values():
+        sv.dashboard_url = link
     app.router.add_post("/api/messages", messages_handler(adapter, bot))
     return app
 

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     openid_metadata_url: str = Field("", alias="ToBotFromChannelOpenIdMetadataUrl")
     emulator_openid_metadata_url: str = Field("", alias="ToBotFromEmulatorOpenIdMetadataUrl")
     login_url: str = Field("", alias="ToChannelFromBotLoginUrl")
+    # The dashboard tab (bot/dashboard): Teams SSO tokens are checked against this audience — the manifest's
+    # webApplicationInfo.resource, the Application ID URI `api://<bot host>/botid-<MicrosoftAppId>` — and the
+    # tenant's Entra OpenID metadata (empty: the public cloud's, for MicrosoftAppTenantId). TEAMS_APP_ID is the
+    # manifest's id, for the deep link to the tab from the DSL's cards.
+    dashboard_sso_resource: str = Field("", alias="DASHBOARD_SSO_RESOURCE", max_length=300)
+    dashboard_openid_metadata_url: str = Field("", alias="DASHBOARD_OPENID_METADATA_URL")
+    teams_app_id: str = Field("", alias="TEAMS_APP_ID", max_length=64)
     school_config: Path = Field(DEFAULT_SCHOOL, alias="SCHOOL_CONFIG")
     # Where the local Microsoft 365 backend keeps channel files, calendars (.ics) and OneDrive stand-ins.
     local_m365_dir: Path = Field(ROOT / "data" / "m365", alias="LOCAL_M365_DIR")
@@ -61,7 +68,9 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return v
 
-    @field_validator("openid_metadata_url", "emulator_openid_metadata_url", "login_url")
+    @field_validator(
+        "openid_metadata_url", "emulator_openid_metadata_url", "login_url", "dashboard_openid_metadata_url"
+    )
     @classmethod
     def _https_unless_loopback(cls, v: str) -> str:
         # Signing keys and tokens fetched over plain HTTP could be swapped in transit: https, or a local double.
@@ -102,6 +111,12 @@ class Settings(BaseSettings):
             raise ValueError("MicrosoftAppPassword is set but MicrosoftAppId is not")
         if self.app_type == "SingleTenant" and self.app_id and not self.app_tenant_id:
             raise ValueError("MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant")
+        resource = self.dashboard_sso_resource
+        if resource and not (resource.startswith("api://") and self.app_id and resource.endswith(self.app_id)):
+            raise ValueError(
+                "DASHBOARD_SSO_RESOURCE must be the manifest's webApplicationInfo.resource, "
+                "api://<bot host>/botid-<MicrosoftAppId>"
+            )
         return self
 
     @property

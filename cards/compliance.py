@@ -192,6 +192,12 @@ class AttendanceView:
     # 1:1 supervision agreements past their annual review (seed 001 Appendix 1): "Supervisee — with Supervisor,
     # due 1 Oct 2026". Dates and names only: the DSL team never sees an agreement's or a record's content.
     agreement_reviews: tuple[str, ...] = ()
+    dashboard_url: str | None = None  # the dashboard tab (or the local page) for this viewer, when they may see it
+
+
+def _dashboard(url: str | None) -> list:
+    """A button to the dashboard: the charts and trends behind these figures."""
+    return [ac.ActionOpenUrl(title="Open the dashboard", url=url)] if url else []
 
 
 def _phase_line(v: AttendanceView) -> str:
@@ -264,6 +270,7 @@ def attendance_card(v: AttendanceView) -> dict:
     if v.can_propose_mop_up:
         actions.append(_execute("Plan the mop-up session", MOPUP_PROPOSE, {"ht": v.half_term_index}, inputs=False))
     actions.extend(_nav(v, ATTENDANCE))
+    actions.extend(_dashboard(v.dashboard_url))
     return card(body, actions)
 
 
@@ -293,6 +300,7 @@ class GovernorView:
     dsl_line: str | None = None  # e.g. "3 of 4 up to date" — a count, never names
     previous_index: int | None = None
     next_index: int | None = None
+    dashboard_url: str | None = None  # only for senior leaders, who may open the dashboard; governors may not
 
 
 def governor_card(v: GovernorView) -> dict:
@@ -334,6 +342,7 @@ def governor_card(v: GovernorView) -> dict:
         )
     body.append(text("Figures only: individual attendance stays with the DSL team.", subtle=True, size="small"))
     actions = [_execute("Refresh", ATTENDANCE, {"ht": v.half_term_index}, inputs=False)] + _nav(av, ATTENDANCE)
+    actions += _dashboard(v.dashboard_url)
     return card(body, actions)
 
 

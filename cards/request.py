@@ -3,12 +3,23 @@ and the notices sent when a supervisor is allocated. Pure builders: view model i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import adaptive_cards.card as ac
 
-from bot.domain.request_rules import CONTINUE, DAYS, KINDS, NO_PREFERENCE, NOTE_MAX, TIMES, TOPICS, URGENCIES
+from bot.domain.request_rules import (
+    CONTINUE,
+    DAYS,
+    KINDS,
+    NO_PREFERENCE,
+    NOTE_MAX,
+    PUPIL_CASES_MAX,
+    TIMES,
+    TOPICS,
+    URGENCIES,
+)
 from cards.base import card, choice_set, error, facts, text, text_input, title
 
 REQUEST_SUBMIT = "request.submit"
@@ -175,6 +186,18 @@ def request_form(v: RequestFormView) -> dict:
         )
         body += field_error(v.errors, "colleagues")
     body.append(
+        ac.InputNumber(
+            id="pupil_cases",
+            label="How many open pupil cases are you carrying at the moment? (optional: a number, never names)",
+            value=_number(val.get("pupil_cases")),
+            min=0,
+            max=PUPIL_CASES_MAX,
+            placeholder="For example 4",
+            error_message=f"A whole number from 0 to {PUPIL_CASES_MAX}, or leave it blank.",
+        )
+    )
+    body += field_error(v.errors, "pupil_cases")
+    body.append(
         text_input(
             "note",
             f"Anything your supervisor should know first? (optional, up to {NOTE_MAX} characters)",
@@ -193,6 +216,16 @@ def request_form(v: RequestFormView) -> dict:
     return card(body, [act("Send request", REQUEST_SUBMIT, {"draft_id": v.draft_id}, inputs=True, style="positive")])
 
 
+def _number(raw: str | None) -> int | None:
+    """A number typed earlier, to put back in the card after an error (a non-number is not shown back)."""
+    try:
+        n = float(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+    # InputNumber's value must be a whole number: "2.5" or "1e9" typed earlier is not put back (the error says why).
+    return int(n) if n is not None and math.isfinite(n) and n.is_integer() and abs(n) < 1e6 else None
+
+
 # ---- the requester's status card -------------------------------------------------------------------------------
 @dataclass
 class RequestStatusView:
@@ -207,6 +240,7 @@ class RequestStatusView:
     meeting_id: int | None = None
     group_session: bool = False
     message: str | None = None
+    pupil_cases: int | None = None
 
 
 _STATUS_HEADINGS = {
@@ -249,6 +283,8 @@ def request_status(v: RequestStatusView) -> dict:
         ("About", labels(v.topics, TOPICS)),
         ("How soon", URGENCIES.get(v.urgency, v.urgency)),
     ]
+    if v.pupil_cases is not None:
+        pairs.append(("Open pupil cases", str(v.pupil_cases)))
     if v.supervisor_name:
         pairs.append(("Supervisor", v.supervisor_name))
     body.append(facts(pairs))
@@ -299,6 +335,7 @@ class AllocationView:
     chosen: str | None = None
     errors: dict[str, str] = field(default_factory=dict)
     message: str | None = None
+    pupil_cases: int | None = None  # open pupil cases the requester says they carry
 
 
 def allocation_card(v: AllocationView) -> dict:
@@ -313,6 +350,8 @@ def allocation_card(v: AllocationView) -> dict:
         ("How soon", URGENCIES.get(v.urgency, v.urgency)),
         ("Asked", v.created_label),
     ]
+    if v.pupil_cases is not None:
+        pairs.append(("Open pupil cases", str(v.pupil_cases)))
     if v.continue_name:
         pairs.append(("Preference", f"Continue with {v.continue_name}"))
     else:

@@ -27,6 +27,9 @@ param tenantId string = tenant().tenantId
 @description('The app\'s id in the school\'s Teams app catalog (Teams admin center → Manage apps), for installing it for staff. Empty until the package is published: the bot then refuses to start and says so.')
 param teamsCatalogAppId string = ''
 
+@description('The Teams app\'s id from its manifest (TEAMS_APP_ID, written by teamsApp/create): the deep link to the dashboard tab on the DSL\'s cards.')
+param teamsAppId string = ''
+
 @description('The Safeguarding channel\'s team and channel ids (or leave empty and set driveId/folderId).')
 param safeguardingTeamId string = ''
 param safeguardingChannelId string = ''
@@ -310,6 +313,10 @@ resource app 'Microsoft.Web/sites@2023-01-01' = {
         { name: 'GRAPH_USE_MANAGED_IDENTITY', value: 'true' }
         { name: 'GRAPH_TENANT_ID', value: tenantId }
         { name: 'GRAPH_TEAMS_APP_ID', value: teamsCatalogAppId }
+        // The dashboard tab's Teams SSO audience: the manifest's webApplicationInfo.resource (BOT_DOMAIN is this
+        // app's default host name). With a custom domain, set it to api://<that domain>/botid-<app id> instead.
+        { name: 'DASHBOARD_SSO_RESOURCE', value: 'api://${names.app}.azurewebsites.net/botid-${botAppId}' }
+        { name: 'TEAMS_APP_ID', value: teamsAppId }
         { name: 'GRAPH_TEAM_ID', value: safeguardingTeamId }
         { name: 'GRAPH_SAFEGUARDING_CHANNEL_ID', value: safeguardingChannelId }
         { name: 'GRAPH_CHANNEL_DRIVE_ID', value: channelDriveId }

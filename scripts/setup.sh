@@ -42,6 +42,20 @@ if [ ! -f "$pg/node_modules/.stamp" ] || [ "$(cat "$pg/node_modules/.stamp")" !=
   echo "$pgsum" > "$pg/node_modules/.stamp"
 fi
 
+# The dashboard tab's Teams JavaScript library (@microsoft/teams-js, pinned in infra/tab/package.json, lock file
+# committed). The bot serves the built file itself (bot/dashboard/static/vendor/, git-ignored but deployed: run this
+# before `atk deploy`), so the tab loads nothing from a CDN.
+tab="infra/tab"
+tabsum="$(cat "$tab/package.json" "$tab/package-lock.json" | sha256sum | cut -d' ' -f1)"
+vendor="bot/dashboard/static/vendor/MicrosoftTeams.min.js"
+if [ ! -f "$tab/node_modules/.stamp" ] || [ "$(cat "$tab/node_modules/.stamp")" != "$tabsum" ] || [ ! -f "$vendor" ]; then
+  echo "setup: installing the Teams JavaScript library for the dashboard tab (npm)"
+  (cd "$tab" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  mkdir -p "$(dirname "$vendor")"
+  cp "$tab/node_modules/@microsoft/teams-js/dist/umd/MicrosoftTeams.min.js" "$vendor"
+  echo "$tabsum" > "$tab/node_modules/.stamp"
+fi
+
 if [ $want_infra = 1 ]; then
   isum="$(sha256sum requirements-infra.txt | cut -d' ' -f1)"
   if [ ! -f .venv-infra/.stamp ] || [ "$(cat .venv-infra/.stamp)" != "$isum" ]; then

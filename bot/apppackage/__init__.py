@@ -11,6 +11,8 @@ Checks before anything is written (each problem is named; nothing is zipped if t
   file is beside the checkout — otherwise the build says it skipped that check;
 * `commandLists` list exactly the router's commands, per scope, as bot/scopes.py says;
 * no resource-specific consent permission is asked for without a reason in RSC_REASONS;
+* the dashboard tab (staticTabs entity `dashboard`) is the bot's own https host + /dashboard, on a valid domain,
+  and webApplicationInfo (Teams SSO) names the bot's app id and an Application ID URI on that host;
 * color.png is 192×192, outline.png 32×32, white on a transparent background.
 """
 
@@ -189,6 +191,34 @@ def permission_problems(manifest: dict) -> list[str]:
     ]
 
 
+def tab_problems(manifest: dict) -> list[str]:
+    """The dashboard tab and its single sign-on, against bot/dashboard (entity id, path) and each other."""
+    from urllib.parse import urlsplit
+
+    from bot.dashboard.web import ENTITY_ID
+
+    problems: list[str] = []
+    tabs = [t for t in manifest.get("staticTabs") or [] if t.get("entityId") == ENTITY_ID]
+    if len(tabs) != 1:
+        return [f"staticTabs: expected one tab with entityId {ENTITY_ID!r}, found {len(tabs)}"]
+    tab = tabs[0]
+    url = urlsplit(tab.get("contentUrl") or "")
+    if url.scheme != "https" or url.path != "/dashboard" or url.query:
+        problems.append("staticTabs[dashboard].contentUrl must be https://<bot host>/dashboard")
+    if url.hostname not in (manifest.get("validDomains") or []):
+        problems.append(f"staticTabs[dashboard].contentUrl's host {url.hostname!r} is not in validDomains")
+    if "personal" not in (tab.get("scopes") or []):
+        problems.append("staticTabs[dashboard] must be available in the personal scope")
+    sso = manifest.get("webApplicationInfo") or {}
+    bot_id = ((manifest.get("bots") or [{}])[0]).get("botId")
+    if sso.get("id") != bot_id:
+        problems.append("webApplicationInfo.id must be the bot's app id (the tab signs in with the same Entra app)")
+    res = urlsplit(sso.get("resource") or "")
+    if res.scheme != "api" or res.hostname != url.hostname or not (sso.get("resource") or "").endswith(str(bot_id)):
+        problems.append("webApplicationInfo.resource must be api://<the tab's host>/botid-<app id>")
+    return problems
+
+
 def icon_problems(folder: Path, manifest: dict) -> list[str]:
     problems: list[str] = []
     icons = manifest.get("icons") or {}
@@ -254,6 +284,7 @@ def build(
         )
     problems += command_problems(manifest, router)
     problems += permission_problems(manifest)
+    problems += tab_problems(manifest)
     problems += icon_problems(folder, manifest)
     if problems:
         raise PackageError(f"the {env} app package was not built:\n  - " + "\n  - ".join(problems))

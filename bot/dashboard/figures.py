@@ -1,5 +1,6 @@
 """The dashboard's figures (pure: no I/O, no clock): attendance per group per half term, who is outstanding now,
-agreements and actions due/overdue, supervisor load against capacity — with small-number protection.
+agreements and actions due/overdue, supervisor load against capacity, caseload (open pupil cases staff report) by
+team, and the themes staff bring per half term — with small-number protection.
 
 Small-number protection (issue 12): a count below the threshold (a school setting, default 5) is shown as
 "fewer than 5", and a breakdown that would point at a person is not offered: a group with fewer people than the
@@ -70,6 +71,88 @@ class Dashboard:
     whole_school: list[float | None] = field(default_factory=list)  # % per half term, everyone
     current: str | None = None
     notes: list[str] = field(default_factory=list)
+    caseload: list[CaseloadRow] = field(default_factory=list)  # by team (+ "Whole school" last), protected
+    caseload_range: tuple[float, float] | None = None  # lowest and highest team median (the spread across teams)
+    themes: dict[str, list[tuple[str, int | None]]] = field(default_factory=dict)  # topic → per half term
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    """Open pupil cases per person in one team: how many answered (protected) and the middle of the spread.
+
+    Only the median and the middle half (quartiles) are shown, never the lowest or highest answer, which is one
+    person's own number."""
+
+    team: str
+    people: str  # "12" / never below the threshold (such teams are folded or left out)
+    median: float
+    q1: float
+    q3: float
+
+
+def _quantile(sorted_values: Sequence[int], q: float) -> float:
+    """Linear interpolation between closest ranks (the usual spreadsheet QUARTILE.INC)."""
+    pos = (len(sorted_values) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return round(sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo), 1)
+
+
+def caseload_by_team(
+    staff: Sequence[Person], reported: Iterable[tuple[str, int, dt.datetime]], threshold: int
+) -> tuple[list[CaseloadRow], tuple[float, float] | None]:
+    """Each person's latest answer (from their requests), grouped by team; teams with fewer answers than the
+    threshold are folded into "Smaller groups" (left out if still too few); the whole school last."""
+    latest: dict[str, tuple[dt.datetime, int]] = {}
+    for sid, n, at in reported:
+        if sid not in latest or at >= latest[sid][0]:
+            latest[sid] = (at, n)
+    teams: dict[str, list[Person]] = {}
+    for p in staff:
+        if p.id in latest:
+            teams.setdefault(p.group, []).append(p)
+    rows: list[CaseloadRow] = []
+    for team, people in _fold(dict(sorted(teams.items())), threshold).items():
+        rows.append(_caseload_row(team, [latest[p.id][1] for p in people]))
+    medians = [r.median for r in rows]
+    spread = (min(medians), max(medians)) if len(rows) >= 2 else None
+    everyone = [latest[p.id][1] for ps in teams.values() for p in ps]
+    if len(everyone) >= threshold:
+        rows.append(_caseload_row(WHOLE_SCHOOL, everyone))
+    return rows, spread
+
+
+def _caseload_row(team: str, values: list[int]) -> CaseloadRow:
+    v = sorted(values)
+    return CaseloadRow(team, str(len(v)), _quantile(v, 0.5), _quantile(v, 0.25), _quantile(v, 0.75))
+
+
+WHOLE_SCHOOL = "Whole school"
+
+
+def themes_by_half_term(
+    half_terms: Sequence[HalfTermRef],
+    topics: dict[str, str],
+    requested: Iterable[tuple[dt.date, Sequence[str]]],
+    threshold: int,
+    today: dt.date,
+) -> dict[str, list[tuple[str, int | None]]]:
+    """How many requests brought each topic, per half term (a request with two topics counts for both): the
+    label shown ("fewer than 5" below the threshold) and the value to plot (None: too small, or not started)."""
+    counts = {code: [0] * len(half_terms) for code in topics}
+    for day, codes in requested:
+        i = next((i for i, ht in enumerate(half_terms) if ht.start <= day <= ht.end), None)
+        if i is None:
+            continue
+        for code in set(codes):
+            if code in counts:
+                counts[code][i] += 1
+    out: dict[str, list[tuple[str, int | None]]] = {}
+    for code, label in topics.items():
+        out[label] = [
+            ("", None) if ht.start > today else _shown(n, threshold) for ht, n in zip(half_terms, counts[code])
+        ]
+    return out
 
 
 def _shown(n: int, threshold: int) -> tuple[str, int | None]:
@@ -99,6 +182,9 @@ def build(
     action_dues: Iterable[dt.date | None],
     load: Iterable[tuple[str, int, int]],
     show_names: bool = True,
+    pupil_cases: Iterable[tuple[str, int, dt.datetime]] = (),
+    topics: dict[str, str] | None = None,
+    requested: Iterable[tuple[dt.date, Sequence[str]]] = (),
 ) -> Dashboard:
     staff = list(staff)
     by_group: dict[str, list[Person]] = {}
@@ -151,7 +237,11 @@ def build(
             f"Groups of fewer than {threshold} people are shown together as \u201c{SMALL_GROUPS}\u201d "
             "(or not at all), so no figure points at one person."
         )
+    caseload, caseload_range = caseload_by_team(staff, pupil_cases, threshold)
     return Dashboard(
+        caseload=caseload,
+        caseload_range=caseload_range,
+        themes=themes_by_half_term(half_terms, topics or {}, requested, threshold, today),
         threshold=threshold,
         half_terms=[ht.short for ht in half_terms],
         attendance=attendance,

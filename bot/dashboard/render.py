@@ -4,12 +4,13 @@ HTML page that reflows to a phone-sized Teams window."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from html import escape
 
 import pygal
 from pygal.style import Style
 
-from bot.dashboard.figures import Dashboard, load_bands, lowest_groups
+from bot.dashboard.figures import WHOLE_SCHOOL, Dashboard, load_bands, lowest_groups
 
 STYLE = Style(
     background="transparent",
@@ -84,7 +85,56 @@ def counts_chart(title: str, counts: dict[str, tuple[str, int | None]]) -> str:
     return _svg(chart)
 
 
-def page(d: Dashboard, *, school_name: str, viewer: str) -> str:
+def caseload_chart(d: Dashboard) -> str:
+    """The median open pupil cases per person, by team (the spread within each team is in the table below)."""
+    chart = pygal.HorizontalBar(title="Caseload: open pupil cases per person (median), by team", **_COMMON)
+    rows = [r for r in d.caseload if r.team != WHOLE_SCHOOL]
+    chart.x_labels = [r.team for r in rows]
+    chart.add("Median", [r.median for r in rows])
+    whole = next((r for r in d.caseload if r.team == WHOLE_SCHOOL), None)
+    if whole is not None:
+        chart.add("Whole school median", [whole.median] * len(rows), stroke=False, show_dots=False)
+    return _svg(chart)
+
+
+def caseload_table(d: Dashboard) -> str:
+    rows = "".join(
+        f"<tr><th>{escape(r.team)}</th><td>{escape(r.people)}</td><td>{r.median:g}</td>"
+        f"<td>{r.q1:g}\u2013{r.q3:g}</td></tr>"
+        for r in d.caseload
+    )
+    spread = (
+        f"<p class=note>Across teams the median runs from {d.caseload_range[0]:g} to {d.caseload_range[1]:g} "
+        "open cases per person.</p>"
+        if d.caseload_range
+        else ""
+    )
+    return (
+        "<div class=grid><table><thead><tr><th>Team</th><th>People who said</th><th>Median</th>"
+        f"<th>Middle half</th></tr></thead><tbody>{rows}</tbody></table></div>{spread}"
+    )
+
+
+def themes_chart(d: Dashboard) -> str:
+    """Requests per topic per half term: the themes staff bring to supervision, as a trend."""
+    chart = pygal.Line(title="Themes staff bring to supervision (requests per half term)", **_COMMON)
+    chart.x_labels = d.half_terms
+    for topic, values in d.themes.items():
+        chart.add(topic, [v for _label, v in values])
+    return _svg(chart)
+
+
+def themes_table(d: Dashboard) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in d.half_terms)
+    rows = "".join(
+        f"<tr><th>{escape(t)}</th>" + "".join(f"<td>{escape(label)}</td>" for label, _v in values) + "</tr>"
+        for t, values in d.themes.items()
+    )
+    return f"<div class=grid><table><thead><tr><th>Theme</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+
+
+def body(d: Dashboard, *, school_name: str, viewer: str) -> str:
+    """The dashboard itself (what the Teams tab puts into its page once signed in; the local page wraps it)."""
     out = [
         f"<p class=big>Outstanding this half term ({escape(d.current or 'no half term')}): "
         f"<strong>{escape(d.outstanding_label)}</strong></p>"
@@ -106,19 +156,55 @@ def page(d: Dashboard, *, school_name: str, viewer: str) -> str:
         load_band_chart(d),
     ]
     notes = "".join(f"<p class=note>{escape(n)}</p>" for n in d.notes)
+    if d.caseload:
+        caseload = f'<figure id=caseload>{caseload_chart(d)}</figure>{caseload_table(d)}'
+    else:
+        caseload = (
+            "<p class=note>Caseload: not enough staff have said how many open pupil cases they carry yet "
+            f"(it is shown once at least {d.threshold} have, on their supervision requests).</p>"
+        )
+    themes = f'<figure id=themes>{themes_chart(d)}</figure>{themes_table(d)}' if d.themes else ""
+    return f"""<h1>Supervision at a glance</h1><p class=note>{escape(school_name)} · for {escape(viewer)} · counts below
+{d.threshold} are shown as \u201cfewer than {d.threshold}\u201d.</p>
+{''.join(out)}
+<figure id=attendance>{charts[0]}</figure>
+{attendance_grid(d)}
+{''.join(f'<figure id={n}>{c}</figure>' for n, c in zip(("agreements", "actions", "load"), charts[1:]))}
+{caseload}
+{themes}
+{notes}"""
+
+
+STYLE_SHEET = """body{font-family:"Segoe UI",sans-serif;margin:1rem;color:#242424;max-width:60rem}
+figure{margin:0 0 1.5rem}.grid{overflow-x:auto}table{border-collapse:collapse}
+td,th{padding:.2rem .5rem;text-align:right;font-size:.9rem}th:first-child{text-align:left}
+figure svg{width:100%;height:auto}.big{font-size:1.2rem}.note{color:#616161}"""
+
+
+def page(d: Dashboard, *, school_name: str, viewer: str) -> str:
+    """The whole page (local mode: the server knows who is looking before it answers)."""
+    return page_around(body(d, school_name=school_name, viewer=viewer), school_name=school_name)
+
+
+def page_around(inner: str, *, school_name: str) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Supervision dashboard – {escape(school_name)}</title>
-<style>body{{font-family:"Segoe UI",sans-serif;margin:1rem;color:#242424;max-width:60rem}}
-figure{{margin:0 0 1.5rem}}.grid{{overflow-x:auto}}table{{border-collapse:collapse}}
-td,th{{padding:.2rem .5rem;text-align:right;font-size:.9rem}}th:first-child{{text-align:left}}figure svg{{width:100%;height:auto}}.big{{font-size:1.2rem}}.note{{color:#616161}}
-</style></head><body>
-<h1>Supervision at a glance</h1><p class=note>{escape(school_name)} · for {escape(viewer)} · counts below
-{d.threshold} are shown as \u201cfewer than {d.threshold}\u201d.</p>
-{''.join(out)}
-<figure>{charts[0]}</figure>
-{attendance_grid(d)}
-{''.join(f'<figure>{c}</figure>' for c in charts[1:])}
-{notes}
+<style>{STYLE_SHEET}</style></head><body>
+<main id=dashboard>{inner}</main>
+</body></html>
+"""
+
+
+def shell(*, school_name: str, script_urls: Sequence[str]) -> str:
+    """The Teams tab's page before sign-in: no figures, only the scripts that get a Teams SSO token and fetch the
+    dashboard with it (bot/dashboard/static/tab.js)."""
+    scripts = "".join(f'<script src="{escape(u)}"></script>' for u in script_urls)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Supervision dashboard – {escape(school_name)}</title>
+<style>{STYLE_SHEET}</style></head><body>
+<main id=dashboard aria-live=polite><p class=note id=status>Signing you in with Teams\u2026</p></main>
+{scripts}
 </body></html>
 """

@@ -32,6 +32,7 @@ __all__ = [
     "KINDS",
     "NOTE_MAX",
     "NO_PREFERENCE",
+    "PUPIL_CASES_MAX",
     "TIMES",
     "TOPICS",
     "URGENCIES",
@@ -81,6 +82,9 @@ _DAY_INDEX = {code: i for i, code in enumerate(DAYS)}
 NO_PREFERENCE = "none"
 CONTINUE = "continue"
 NOTE_MAX = 300
+#: Open pupil cases a member of staff says they carry (seed 000 part 2: parity of caseload across teams). A count,
+#: never names; optional. 200 is far above any one person's real caseload, so a larger number is a typing slip.
+PUPIL_CASES_MAX = 200
 MAX_COLLEAGUES = 15  # a group session checks everyone's calendar: getSchedule takes 20 people per call
 
 _URGENT_DAYS = 2
@@ -123,6 +127,7 @@ class RequestForm:
     days: tuple[str, ...]
     note: str | None
     colleagues: tuple[str, ...] = ()
+    pupil_cases: int | None = None  # open pupil cases they carry (optional; a count, never names)
 
 
 @dataclass
@@ -138,7 +143,22 @@ class FormResult:
         return not self.errors and self.form is not None
 
 
-FORM_FIELDS = ("kind", "preferred", "topics", "urgency", "times", "days", "note", "colleagues")
+FORM_FIELDS = ("kind", "preferred", "topics", "urgency", "times", "days", "note", "colleagues", "pupil_cases")
+
+
+def parse_pupil_cases(raw: str) -> tuple[int | None, str | None]:
+    """The optional "open pupil cases" number → (value, error). Blank is no answer; anything else must be a whole
+    number from 0 to PUPIL_CASES_MAX (Teams sends Input.Number as text, e.g. "12" or "12.0")."""
+    raw = raw.strip()
+    if not raw:
+        return None, None
+    problem = f"Open pupil cases is a whole number from 0 to {PUPIL_CASES_MAX} (or leave it blank)."
+    if not re.fullmatch(r"[0-9]{1,4}(\.0+)?", raw):
+        return None, problem
+    n = int(raw.split(".")[0])
+    if n > PUPIL_CASES_MAX:
+        return None, problem
+    return n, None
 
 
 def parse_request_form(
@@ -220,6 +240,10 @@ def parse_request_form(
     else:
         colleagues = []  # only a group request invites others; ignore stray values
 
+    pupil_cases, problem = parse_pupil_cases(values["pupil_cases"])
+    if problem:
+        errors["pupil_cases"] = problem
+
     if errors:
         return FormResult(values, errors)
     return FormResult(
@@ -235,6 +259,7 @@ def parse_request_form(
             days=tuple(days),
             note=note or None,
             colleagues=tuple(colleagues),
+            pupil_cases=pupil_cases,
         ),
     )
 

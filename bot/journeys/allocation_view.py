@@ -111,4 +111,5 @@ def allocation_view(
         chosen=chosen,
         errors=errors or {},
         message=message,
+        pupil_cases=req.pupil_cases,
     )

@@ -92,6 +92,8 @@ class Services:
     scheduler: Any = None  # bot.reminders.scheduler.Scheduler
     busy_lookup: BusyLookup | None = None  # free/busy override (tests); None → the Microsoft 365 port
     pool: PoolState = field(default_factory=PoolState)
+    # (staff id) → the dashboard's address for them (the Teams tab's deep link, or the local page); None: no link.
+    dashboard_url: Callable[[str], str | None] | None = None
     # Each requester's 1:1 chat id, looked up once per process (it never changes).
     conversation_ids: dict[str, str] = field(default_factory=dict)
     # The deployment (bot.school.trust.Deployment) and every school's services by key, itself included: the same

@@ -79,14 +79,24 @@ async def show_attendance(services: Services, turn: Turn) -> Reply:
             return say(turn, "I couldn't find that half term.")
     else:
         ctx = _default_context(services, turn.now)
+    link = dashboard_link(services, turn.actor)
     async with services.db.session() as s:
         if permissions.is_dsl(turn.actor):
             view = await views.attendance_view(s, ctx, turn.now)
             reviews = await _overdue_agreement_reviews(services, s, ctx.calendar.local_date(turn.now))
-            card = cards.attendance_card(replace(view, agreement_reviews=reviews) if reviews else view)
+            card = cards.attendance_card(replace(view, agreement_reviews=reviews, dashboard_url=link))
         else:
-            card = cards.governor_card(await views.governor_view(s, ctx, turn.now))
+            card = cards.governor_card(replace(await views.governor_view(s, ctx, turn.now), dashboard_url=link))
     return Reply.of(card)
+
+
+def dashboard_link(services: Services, person) -> str | None:
+    """The dashboard's address for this person, if they may open it (the DSL team and senior leaders)."""
+    from bot.dashboard.web import may_view
+
+    if services.dashboard_url is None or not may_view(services, person):
+        return None
+    return services.dashboard_url(person.id)
 
 
 async def _overdue_agreement_reviews(services: Services, s, today: dt.date) -> tuple[str, ...]:

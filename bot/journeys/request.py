@@ -262,6 +262,7 @@ async def request_status_card(
             meeting_id=meeting_id,
             group_session=group,
             message=message,
+            pupil_cases=req.pupil_cases,
         )
     )
 

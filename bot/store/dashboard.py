@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models_group_record import OPEN as GROUP_OPEN
 from bot.store.models_group_record import RecordAction
-from bot.store.models_request import Pairing, PoolMember
+from bot.store.models_request import Pairing, PoolMember, SupervisionRequest
 from bot.store.models_sessions import Attendance
 from bot.store.models_targeted import AGREED, OPEN, SupervisionAgreement, TargetedAction
 
@@ -48,3 +48,17 @@ async def supervisor_load(s: AsyncSession) -> list[tuple[str, int, int | None]]:
         .order_by(PoolMember.staff_id)
     )
     return [(sid, int(n), cap) for sid, n, cap in (await s.execute(q)).all()]
+
+
+async def pupil_cases_reported(s: AsyncSession, since: dt.datetime) -> list[tuple[str, int, dt.datetime]]:
+    """(requester id, open pupil cases, when) for every request since then that answered the question."""
+    q = select(SupervisionRequest.requester_id, SupervisionRequest.pupil_cases, SupervisionRequest.created_at).where(
+        SupervisionRequest.pupil_cases.is_not(None), SupervisionRequest.created_at >= since
+    )
+    return [(sid, int(n), at) for sid, n, at in (await s.execute(q)).all()]
+
+
+async def request_topics(s: AsyncSession, since: dt.datetime) -> list[tuple[dt.datetime, list[str]]]:
+    """(when, topic codes) of every request since then: the themes staff bring (codes from a fixed list)."""
+    q = select(SupervisionRequest.created_at, SupervisionRequest.topics).where(SupervisionRequest.created_at >= since)
+    return [(at, list(topics or [])) for at, topics in (await s.execute(q)).all()]

@@ -231,7 +231,7 @@ TABLES: tuple[Table, ...] = (
             "id draft_id",
             "requester_id preferred_id suggested_id supervisor_id allocated_by colleagues",
             "topics note",
-            "kind continue_current urgency times days route status allocated_at created_at updated_at",
+            "kind continue_current urgency times days route status allocated_at created_at updated_at pupil_cases",
         ),
     ),
     Table(

@@ -64,6 +64,9 @@ class SupervisionRequest(SchoolOwned, Base):
     days: Mapped[list] = mapped_column(JSON)  # usual weekdays, [] = any
     colleagues: Mapped[list] = mapped_column(JSON)  # group requests: staff ids to invite
     note: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # Open pupil cases the requester says they carry (optional, 0–200; a count, never names): the dashboard's
+    # caseload-by-team chart (seed 000 part 2, parity of caseload across teams).
+    pupil_cases: Mapped[int | None] = mapped_column(Integer, nullable=True)
     route: Mapped[str] = mapped_column(String(12))  # allocation | continue | enrichment
     status: Mapped[str] = mapped_column(String(12), default="submitted")
     suggested_id: Mapped[str | None] = mapped_column(String(120), nullable=True)

@@ -45,6 +45,7 @@ async def add(
         days=list(form.days),
         colleagues=list(form.colleagues),
         note=form.note,
+        pupil_cases=form.pupil_cases,
         route=route.value,
         status=WAITING,
         created_at=now,

@@ -85,3 +85,48 @@ def test_the_chart_draws_the_whole_school_and_the_lowest_groups_the_grid_every_g
     assert d.whole_school[0] == round(100 * 8 / 17, 1)
     grid = render.attendance_grid(d)
     assert "Rowan Class" in grid and "Willow Class" in grid and "80%" in grid
+
+
+AT = dt.datetime(2026, 11, 10, 9, tzinfo=dt.timezone.utc)
+
+
+def test_caseload_by_team_shows_the_middle_of_the_spread_never_one_persons_answer():
+    reported = [(f"w{i}", n, AT) for i, n in enumerate([2, 4, 6, 8, 30, 5])]
+    reported += [("w0", 3, AT + dt.timedelta(days=1))]  # a later answer replaces the earlier one
+    reported += [("n0", 50, AT), ("n1", 60, AT)]  # two nurses: too few to show, even folded
+    d = _build(pupil_cases=reported)
+    teams = {r.team: r for r in d.caseload}
+    assert set(teams) == {"Willow Class", figures.WHOLE_SCHOOL}
+    willow = teams["Willow Class"]
+    assert (willow.people, willow.median, willow.q1, willow.q3) == ("6", 5.5, 4.2, 7.5)  # of 3 4 5 6 8 30, to one place
+    assert teams[figures.WHOLE_SCHOOL].people == "8"
+    html = render.caseload_table(d)
+    assert "30" not in html and "60" not in html  # the highest answers are one person's own numbers
+    assert d.caseload_range is None  # one team: no spread across teams to speak of
+
+
+def test_caseload_is_not_offered_below_the_threshold_and_the_spread_across_teams_is_given():
+    few = [(f"w{i}", 3, AT) for i in range(4)]
+    assert _build(pupil_cases=few).caseload == []
+    page = render.page(_build(pupil_cases=few), school_name="Kestrel Brook School", viewer="Amara")
+    assert "not enough staff have said" in page and "id=caseload" not in page
+    staff = _staff() + [Person(f"o{i}", f"Office {i}", "Office") for i in range(5)]
+    both = few + [("w4", 5, AT)] + [(f"o{i}", 10 + i, AT) for i in range(5)]
+    d = _build(staff=staff, pupil_cases=both)
+    assert [r.team for r in d.caseload] == ["Office", "Willow Class", figures.WHOLE_SCHOOL]
+    assert d.caseload_range == (3.0, 12.0)
+    page = render.page(d, school_name="Kestrel Brook School", viewer="Amara")
+    assert "id=caseload" in page and "median runs from 3 to 12" in page
+
+
+def test_themes_are_a_trend_per_half_term_with_small_counts_protected():
+    topics = {"wellbeing": "Wellbeing", "safeguarding": "Safeguarding"}
+    a1, a2 = dt.date(2026, 9, 20), dt.date(2026, 11, 5)
+    requested = [(a1, ["wellbeing", "safeguarding"])] * 6 + [(a2, ["wellbeing"])] * 5 + [(a2, ["safeguarding"])] * 2
+    requested += [(dt.date(2026, 10, 28), ["wellbeing"])] * 9  # half-term holiday: no half term to count it in
+    d = _build(topics=topics, requested=requested)
+    assert d.themes == {
+        "Wellbeing": [("6", 6), ("5", 5), ("", None)],  # Spring 1 has not started
+        "Safeguarding": [("6", 6), ("fewer than 5", None), ("", None)],
+    }
+    assert "fewer than 5" in render.themes_table(d) and "<svg" in render.themes_chart(d)

@@ -22,6 +22,7 @@ from bot.apppackage import (
     render,
     schema_candidates,
     schema_problems,
+    tab_problems,
 )
 from bot.apppackage.png import read_png, write_png
 from bot.journeys import build_router
@@ -176,7 +177,31 @@ def test_scopes_private_channels_and_no_resource_specific_consent(project):
     assert m["bots"][0]["scopes"] == ["personal", "team", "groupChat"]
     assert m["supportsChannelFeatures"] == "tier1"
     assert "authorization" not in m, "RSC only where a feature needs it (bot/apppackage RSC_REASONS): none does"
-    assert "staticTabs" not in m, "the dashboard tab belongs to the oversight issue"
+
+
+def test_the_dashboard_is_a_personal_tab_on_the_bots_own_host_with_sso(project):
+    (project / "env" / ".env.local.user").write_text("BOT_DOMAIN=bot.kestrelbrook.example\n")
+    m = built_manifest(project)
+    (tab,) = m["staticTabs"]
+    assert tab["entityId"] == "dashboard" and tab["scopes"] == ["personal"]
+    assert tab["contentUrl"] == "https://bot.kestrelbrook.example/dashboard"
+    assert m["webApplicationInfo"]["resource"] == f"api://bot.kestrelbrook.example/botid-{m['bots'][0]['botId']}"
+    assert tab_problems(m) == []
+
+
+def test_a_tab_off_the_bots_host_or_without_sso_is_caught(project):
+    m = built_manifest(project)
+    wrong = json.loads(json.dumps(m))
+    wrong["staticTabs"][0]["contentUrl"] = "http://elsewhere.example/dash"
+    problems = tab_problems(wrong)
+    assert any("https://<bot host>/dashboard" in p for p in problems)
+    assert any("not in validDomains" in p for p in problems)
+    assert any("webApplicationInfo.resource" in p for p in problems)
+    del wrong["staticTabs"]
+    assert tab_problems(wrong) == ["staticTabs: expected one tab with entityId 'dashboard', found 0"]
+    wrong = json.loads(json.dumps(m))
+    wrong["webApplicationInfo"]["id"] = "00000000-0000-0000-0000-000000000000"
+    assert any("webApplicationInfo.id" in p for p in tab_problems(wrong))
 
 
 def test_every_router_command_is_in_the_menu_of_each_scope_it_belongs_to(project):

@@ -34,6 +34,7 @@ NOT_IN_BICEP = {
     "ToBotFromChannelOpenIdMetadataUrl": "the public cloud's Bot Framework endpoint is the default",
     "ToBotFromEmulatorOpenIdMetadataUrl": "the public cloud's default; Emulator tokens are refused anyway",
     "ToChannelFromBotLoginUrl": "the public cloud's Entra authority is the default",
+    "DASHBOARD_OPENID_METADATA_URL": "the public cloud's Entra metadata for MicrosoftAppTenantId is the default",
     "INSTANCE_ID": "the default (host name + port) already differs per App Service instance",
     "GRAPH_CLIENT_ID": "a system-assigned managed identity needs no client id",
     "GRAPH_CLIENT_SECRET": "the managed identity signs in to Graph; no secret to expire",

@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import SERVICES
+from bot.app import SERVICES, SETTINGS
 from bot.reminders import facts, mopup
 from bot.store.models_compliance import MopUpProposal
 from bot.store.models_outbox import OutboxRow
@@ -74,6 +74,28 @@ async def test_governor_sees_figures_never_names(teams, connector, db, school):
     for member in school.data.staff:
         assert member.name not in body, member.name
     assert "1 staff not counted" in body
+
+
+def _open_urls(card: dict) -> list[str]:
+    return [a["url"] for a in card.get("actions", []) if a.get("type") == "Action.OpenUrl"]
+
+
+async def test_the_dsl_and_senior_leaders_get_a_button_to_the_dashboard(teams, connector, school):
+    from bot.journeys.compliance import dashboard_link
+
+    port = teams.app[SETTINGS].port
+    await teams.say(person(school, "amara.okafor"), "attendance")
+    [card] = connector.cards()
+    assert _open_urls(card) == [f"http://127.0.0.1:{port}/dashboard?as=amara.okafor"]  # local mode: the page
+    connector.clear()
+    # The demo's safeguarding governor sits in the senior leaders group, who may open the dashboard.
+    await teams.say(person(school, "ruth.calloway"), "attendance")
+    [card] = connector.cards()
+    assert _open_urls(card) == [f"http://127.0.0.1:{port}/dashboard?as=ruth.calloway"]
+    services = teams.app[SERVICES]
+    assert dashboard_link(services, school.staff["tom.hollis"]) is None  # never offered to whoever may not look
+    governor_only = school.staff["ruth.calloway"].model_copy(update={"group": "office"})
+    assert dashboard_link(services, governor_only) is None
 
 
 async def test_governor_small_groups_fold_into_whole_school(teams, connector, db, school, monkeypatch):

@@ -117,6 +117,34 @@ async def test_invalid_submit_keeps_answers_and_shows_errors_beside_fields(kit):
     assert body[note_at + 1]["color"] == "attention"
 
 
+async def test_open_pupil_cases_is_an_optional_number_kept_on_the_request(kit):
+    await kit.install("tom.hollis", "daniel.whitcombe", "helen.ashdown")
+    form = await kit.say("tom.hollis", "request")
+    field = find_input(form, "pupil_cases")
+    assert field["type"] == "Input.Number" and field["min"] == 0 and field["max"] == 200
+    assert not field.get("isRequired") and "never names" in field["label"]
+    for bad in ("201", "-1", "2.5", "Jo Bloggs", "１２"):
+        card = await kit.press("tom.hollis", form, "request.submit", dict(REQUEST_TOM, pupil_cases=bad))
+        assert "Open pupil cases is a whole number from 0 to 200" in texts_of(card), bad
+        assert find_input(card, "note")["value"] == REQUEST_TOM["note"]  # the draft is kept
+    async with kit.db.session() as s:
+        assert not (await s.execute(select(SupervisionRequest))).scalars().all()  # nothing half-written
+    card = await kit.press("tom.hollis", form, "request.submit", dict(REQUEST_TOM, pupil_cases="12.0"))
+    assert "Open pupil cases" in texts_of(card)
+    async with kit.db.session() as s:
+        (req,) = (await s.execute(select(SupervisionRequest))).scalars().all()
+    assert req.pupil_cases == 12
+
+
+async def test_open_pupil_cases_left_blank_is_no_answer(kit):
+    await kit.install("tom.hollis", "daniel.whitcombe", "helen.ashdown")
+    form = await kit.say("tom.hollis", "request")
+    await kit.press("tom.hollis", form, "request.submit", dict(REQUEST_TOM, pupil_cases=""))
+    async with kit.db.session() as s:
+        (req,) = (await s.execute(select(SupervisionRequest))).scalars().all()
+    assert req.pupil_cases is None
+
+
 async def test_form_marks_required_fields_for_teams_validation(kit):
     await kit.install("tom.hollis")
     form = await kit.say("tom.hollis", "request")
