@@ -22,7 +22,12 @@ from bot.store.models_audit import AuditEvent
 
 # Actions (verbs in the past tense).
 CREATED, VIEWED, CHANGED, EXPORTED, REFUSED, DELETED = "created", "viewed", "changed", "exported", "refused", "deleted"
-ACTIONS = frozenset({CREATED, VIEWED, CHANGED, EXPORTED, REFUSED, DELETED})
+# Requests and bookings (issue 12): what happened to a supervision request or a booked session.
+SUBMITTED, ALLOCATED, WITHDRAWN = "submitted", "allocated", "withdrawn"
+BOOKED, MOVED, CANCELLED = "booked", "moved", "cancelled"
+ACTIONS = frozenset(
+    {CREATED, VIEWED, CHANGED, EXPORTED, REFUSED, DELETED, SUBMITTED, ALLOCATED, WITHDRAWN, BOOKED, MOVED, CANCELLED}
+)
 
 # Object kinds.
 PERSON = "person"
@@ -32,6 +37,9 @@ AGREEMENT = "agreement"
 REQUEST = "request"
 COMMAND = "command"  # a refused typed command: object_id is the command word
 VERB = "verb"  # a refused card verb: object_id is the verb
+MEETING = "meeting"  # a booked 1:1 (or enrichment-week) session: supervision_meetings.id
+GROUP_SESSION = "group_session"  # a group session booked from an offer: group_sessions.id
+EXPORT = "export"  # an export for governors and inspection: exports.id
 DASHBOARD = "dashboard"
 AUDIT_TRAIL = "audit_trail"
 
