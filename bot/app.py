@@ -59,6 +59,7 @@ def create_app(
 
     adapter, auth = build_adapter(settings)
     router = build_router()
+    router.school = school
     services.router = router
     bot = SupervisionBot(services, router)
     # One limiter for every proactive send (outbox cards and reminder fan-out), so the app as a whole stays under
@@ -92,7 +93,12 @@ def create_app(
 
     # The journeys registered their delivery hooks on the router next to their verbs.
     on_delivered, on_dead_letter = outbox_hooks(services, router.hooks)
-    handlers = {**teams_handlers(services, services.messenger), **graph_handlers(m365, db=db, school=school)}
+    from bot.exports.content import content_loader
+
+    handlers = {
+        **teams_handlers(services, services.messenger),
+        **graph_handlers(m365, db=db, school=school, load_content=content_loader(db)),
+    }
     worker = OutboxWorker(
         db,
         handlers,

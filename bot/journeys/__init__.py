@@ -17,6 +17,7 @@ def build_router() -> Router:
         allocation,
         audit_trail,
         compliance,
+        exports,
         group_record,
         group_sessions,
         help,
@@ -50,6 +51,7 @@ def build_router() -> Router:
         agreements,
         myactions,
         audit_trail,
+        exports,
     ):
         journey.register(router)
     help.register(router)

@@ -121,3 +121,16 @@ async def expire(s: AsyncSession, *, before: dt.datetime) -> int:
     """Retention: delete the events older than `before` (the only way rows ever leave the table)."""
     result = await s.execute(delete(AuditEvent).where(AuditEvent.at < before))
     return result.rowcount or 0
+
+
+async def between(
+    s: AsyncSession, start: dt.datetime, end: dt.datetime, *, limit: int = 50_000
+) -> Sequence[AuditEvent]:
+    """Every event from `start` (inclusive) to `end` (exclusive), oldest first: a half term's trail for an export."""
+    q = (
+        select(AuditEvent)
+        .where(AuditEvent.at >= start, AuditEvent.at < end)
+        .order_by(AuditEvent.at, AuditEvent.id)
+        .limit(limit)
+    )
+    return (await s.scalars(q)).all()

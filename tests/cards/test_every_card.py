@@ -17,6 +17,7 @@ from bot.records.templates import builtin_templates, one_to_one_template
 from cards import actions as action_cards
 from cards import audit as audit_cards
 from cards import compliance as comp
+from cards import exports as export_cards
 from cards import group_record as grec
 from cards import help as help_cards
 from cards import pool, reminders, request, scheduling, specialist, understanding
@@ -83,6 +84,45 @@ def _samples() -> dict[str, list]:
                     ],
                 )
             ),
+        ],
+        "cards.exports.export_form": [
+            export_cards.export_form(
+                export_cards.ExportFormView(
+                    nonce="a" * 32,
+                    half_terms=tuple((str(i), f"Half term {i}") for i in range(6)),
+                    selected="1",
+                    parts=export_cards.PARTS,
+                    chosen=("register", "summary", "governors"),
+                )
+            ),
+            export_cards.export_form(
+                export_cards.ExportFormView(
+                    nonce="a" * 32,
+                    half_terms=(("0", "Autumn 1"),),
+                    selected="0",
+                    parts=export_cards.PARTS[2:],
+                    chosen=(),
+                    error="Choose at least one thing to export.",
+                )
+            ),
+        ],
+        "cards.exports.queued_card": [
+            export_cards.queued_card(export_cards.ExportQueuedView("2026-27 Autumn 2", ("a.csv", "b.xlsx"))),
+            export_cards.queued_card(export_cards.ExportQueuedView("2026-27 Autumn 2", (), already=True)),
+        ],
+        "cards.exports.done_card": [
+            export_cards.done_card(
+                export_cards.ExportDoneView(
+                    "2026-27 Autumn 2",
+                    tuple(export_cards.ExportFile(f"file {i}.csv", f"https://example.test/{i}") for i in range(5)),
+                )
+            ),
+            export_cards.done_card(
+                export_cards.ExportDoneView(
+                    "2026-27 Autumn 2", (export_cards.ExportFile("a.csv", None),), failed=("b.xlsx",)
+                )
+            ),
+            export_cards.done_card(export_cards.ExportDoneView("2026-27 Autumn 2", (), failed=("b.xlsx",))),
         ],
         "cards.actions.action_list_card": [
             action_cards.action_list_card(action_cards.ActionListView()),
