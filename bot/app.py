@@ -39,6 +39,7 @@ def create_app(
     db = db or Database(settings.database_url)
     app[DB] = db
     services = Services(school=school, db=db, clock=clock, calendar=calendar)
+    services.dashboard_url = dashboard_link(settings)
     app[SERVICES] = services
 
     async def store_ctx(app_: web.Application):
@@ -170,6 +171,22 @@ def create_app(
     app.router.add_get("/dashboard", dashboard_handler(services, local_mode=settings.local_mode))
     app.router.add_post("/api/messages", messages_handler(adapter, bot))
     return app
+
+
+def dashboard_link(settings: Settings):
+    """Where the weekly digest's button opens the dashboard for a person: in local mode the page itself (loopback,
+    the person named, as bot/dashboard/web.py expects); in a tenant the dashboard tab (static tab entityId
+    "dashboard") by a Teams deep link, with the app's id in the tenant's catalog (GRAPH_TEAMS_APP_ID: for an app in
+    the org catalog that is the id deep links use). None when that id is not known."""
+    from urllib.parse import quote
+
+    if settings.local_mode:
+        return lambda staff_id: f"http://localhost:{settings.port}/dashboard?as={quote(staff_id)}"
+    app_id = settings.graph.teams_app_id
+    if not app_id:
+        return None
+    link = f"https://teams.microsoft.com/l/entity/{quote(app_id)}/dashboard"
+    return lambda _staff_id: link
 
 
 def _term_calendar(school: School):

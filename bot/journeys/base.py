@@ -91,6 +91,7 @@ class Services:
     outbox_worker: Any = None  # bot.outbox.OutboxWorker (wake() after a turn queues work)
     scheduler: Any = None  # bot.reminders.scheduler.Scheduler
     busy_lookup: BusyLookup | None = None  # free/busy override (tests); None → the Microsoft 365 port
+    dashboard_url: Callable[[str], str] | None = None  # staff id → where the dashboard opens for them (digest)
     pool: PoolState = field(default_factory=PoolState)
     # Each requester's 1:1 chat id, looked up once per process (it never changes).
     conversation_ids: dict[str, str] = field(default_factory=dict)
