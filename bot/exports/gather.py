@@ -26,6 +26,7 @@ from bot.store import exports as store
 from bot.store.dashboard import agreement_reviews, open_action_dues
 
 WHOLE_SCHOOL = "Whole school"
+MAX_GROUP_BARS = 12
 STATUS_LABELS = {
     rules.Status.COMPLIANT: "Attended",
     rules.Status.OUTSTANDING: "Still to attend",
@@ -180,6 +181,12 @@ async def governors_view(s: AsyncSession, ctx: Context, now: dt.datetime) -> fil
             notes.append(f"\u201c{SMALL_GROUPS}\u201d brings together {folded} groups with fewer than {n} people due.")
         else:
             notes.append(f"{folded} groups with fewer than {n} people due between them are not shown separately.")
+    if len(shown) > MAX_GROUP_BARS:  # one page: the rest are in the inspection export's summary
+        notes.append(
+            f"{len(shown) - MAX_GROUP_BARS} more groups are not drawn here, to keep this to one page: the "
+            "compliance summary has every group."
+        )
+        shown = shown[:MAX_GROUP_BARS]
     trend: list[files.Bar] = []
     for ht in ctx.calendar.half_terms:
         if ht.start > today:

@@ -82,12 +82,15 @@ def _form(
     error: str | None = None,
 ) -> dict:
     offered = _offered(services, turn)
+    today = services.calendar.local_date(turn.now)
+    # Half terms that have started (there is nothing to export from one that hasn't); before the year, the first.
+    started = [h for h in services.calendar.half_terms if h.start <= today] or services.calendar.half_terms[:1]
     choices = tuple(
         (
             str(h.index),
             f"{h.name} ({labels.day_label(h.start)} \u2013 {labels.day_label(h.end)})",
         )
-        for h in services.calendar.half_terms
+        for h in started
     )
     return cards.export_form(
         cards.ExportFormView(

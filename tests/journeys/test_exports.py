@@ -216,3 +216,10 @@ async def test_a_past_half_term_can_be_exported(kit):  # noqa: F811
     assert "Exports/2026-27 Autumn 1 - attendance register.csv" in got
     rows = list(csv.reader(io.StringIO(got["Exports/2026-27 Autumn 1 - attendance register.csv"].decode("utf-8-sig"))))
     assert {r[4] for r in rows[1:]} <= {"Missed", "Exempt (joined late)", "Exempt (left)", "Exempt (long-term absence)"}
+
+
+async def test_the_help_card_lists_export_for_the_dsl_team_and_senior_leaders_only(kit):  # noqa: F811
+    await kit.install(DSL, SENIOR, TA)
+    for who, listed in ((DSL, True), (SENIOR, True), (TA, False)):
+        help_card = await kit.say(who, "help")
+        assert ("**export**" in texts_of(help_card)) is listed, who
