@@ -53,7 +53,12 @@ async def by_nonce(s: AsyncSession, nonce: str) -> Export | None:
 
 
 async def files_of(s: AsyncSession, export_id: int) -> list[ExportFile]:
-    q = select(ExportFile).where(ExportFile.export_id == export_id).order_by(ExportFile.id)
+    q = (
+        select(ExportFile)
+        .where(ExportFile.export_id == export_id)
+        .order_by(ExportFile.id)
+        .execution_options(populate_existing=True)
+    )
     return list((await s.execute(q)).scalars())
 
 
@@ -80,6 +85,14 @@ async def settle(
     row = await s.get(ExportFile, file_id)
     if row is None or row.status != QUEUED:
         return None
+    # The worker runs hooks side by side: two files of one export settling at once must not each see the other
+    # still queued (then nobody would send the links). PostgreSQL: the export row is locked, so the second waits
+    # for the first to commit and then sees it; SQLite: the write below takes the one writer's lock first.
+    export = (
+        await s.execute(
+            select(Export).where(Export.id == row.export_id).with_for_update().execution_options(populate_existing=True)
+        )
+    ).scalar_one()
     if failed:
         row.status = FAILED  # the bytes stay until the outbox retry or the retention rule
     else:
@@ -88,7 +101,6 @@ async def settle(
         row.delivered_name, row.web_url = result.get("name") or row.name, result.get("web_url")
     row.finished_at = now
     await s.flush()
-    export = await s.get(Export, row.export_id)
     files = await files_of(s, row.export_id)
     done = all(f.status != QUEUED for f in files)
     if done and export.status == QUEUED:

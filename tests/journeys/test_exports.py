@@ -223,3 +223,30 @@ async def test_the_help_card_lists_export_for_the_dsl_team_and_senior_leaders_on
     for who, listed in ((DSL, True), (SENIOR, True), (TA, False)):
         help_card = await kit.say(who, "help")
         assert ("**export**" in texts_of(help_card)) is listed, who
+
+
+async def test_an_upload_that_gives_up_is_said_and_its_file_kept_for_a_retry(kit, monkeypatch):  # noqa: F811
+    from bot.outbox.errors import PermanentFailure
+
+    await kit.install(DSL)
+    real = kit.backend.channel_files.upload
+
+    async def refuse_docx(name, content, *, subfolder=None):
+        if name.endswith(".docx"):
+            raise PermanentFailure("the channel refused it")
+        return await real(name, content, subfolder=subfolder)
+
+    monkeypatch.setattr(kit.backend.channel_files, "upload", refuse_docx)
+    await _export(kit, parts="summary,governors", ht="1")
+    await kit.deliver()
+    assert sorted(kit.view.channel_files()) == [
+        f"Exports/{LABEL} - audit trail.csv",
+        f"Exports/{LABEL} - compliance summary.csv",
+        XLSX,
+    ]
+    told = [c for c in kit.journey_cards(DSL) if c["body"][0]["text"] == "Export partly saved"]
+    assert len(told) == 1 and f"{LABEL} - governors summary.docx" in texts_of(told[0])
+    async with kit.db.session() as s:
+        docx = (await s.execute(select(ExportFile).where(ExportFile.name.like("%.docx")))).scalar_one()
+        assert docx.status == "failed" and docx.content  # kept: `python -m bot.outbox retry` can send it again
+        assert (await s.execute(select(Export.status))).scalar_one() == "failed"
