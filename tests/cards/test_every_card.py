@@ -173,6 +173,24 @@ def _samples() -> dict[str, list]:
             )
         ],
         "cards.compliance.digest_card": [tc._digest(), tc._digest(0, 0)],
+        "cards.compliance.weekly_digest_card": [
+            comp.weekly_digest_card(
+                comp.WeeklyDigestView(
+                    "Autumn 2",
+                    "week of 30 Nov 2026",
+                    (
+                        comp.WeeklyFigure("Attended this half term", "13%", "\u2191 8 points (better)"),
+                        comp.WeeklyFigure("Staff still to attend", "34", "\u2193 3 (better)"),
+                    ),
+                    dashboard_url="https://teams.microsoft.com/l/entity/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/dashboard",
+                    compared_with="last week",
+                    marker="digest-12",
+                )
+            ),
+            comp.weekly_digest_card(
+                comp.WeeklyDigestView("Autumn 2", "week of 23 Nov 2026", (comp.WeeklyFigure("Open actions", "0"),))
+            ),
+        ],
         "cards.group_record.picker_card": [
             grec.picker_card(grec.PickerView(half_term="2026-27 Autumn 2", upcoming=2)),
             grec.picker_card(
