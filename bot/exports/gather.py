@@ -3,14 +3,16 @@
 The register and the summary are the half term's compliance report (seed 001 §3.1: group supervision every half
 term, tracked by the DSL team) with the sessions each person attended. The audit trail is every event from the
 half term's first day to the day after its last (school time). The governors' view is figures only, with
-small-number protection (`school.small_number_threshold`): a count below it reads "fewer than N", and a group with
-fewer people due than that is folded into "Smaller groups" (left out if still too small) — seed 004 §4: the
-process is reported to governors "in general terms".
+small-number protection (`school.small_number_threshold`): a count below it reads "fewer than N", a group with
+fewer people due than that is folded into "Smaller groups" (left out if still too small), and a figure from which a
+small count could be worked out (the complement of a suppressed count, a percentage) is given as a range or
+described instead — seed 004 §4: the process is reported to governors "in general terms".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -148,9 +150,53 @@ def _summary_line(name: str, t: rules.GroupTotals) -> files.SummaryLine:
 
 
 def _bar(label: str, t: rules.GroupTotals, threshold: int) -> files.Bar:
+    """A group's (or the school's) attendance bar, unless it would give away a small number: with fewer than
+    `threshold` due, or fewer than that attended, or a few (but not none) still to attend, the percentage would let
+    a reader work out a count below the threshold — so it is described, not drawn. Everyone attended is shown."""
+    not_yet = t.due - t.compliant
     if t.due < threshold:
         return files.Bar(label, None, f"fewer than {threshold} due")
+    if t.compliant < threshold:
+        return files.Bar(label, None, f"fewer than {threshold} attended")
+    if 0 < not_yet < threshold:
+        return files.Bar(label, None, f"all but fewer than {threshold} attended")
     return files.Bar(label, t.percent)
+
+
+def _totals(t: rules.GroupTotals, n: int, closed: bool) -> tuple[tuple[str, str], ...]:
+    """Due, attended, still to attend and the percentage, with complementary suppression: when one of attended or
+    still to attend is below `n`, the other and the percentage are given as ranges, so the small one cannot be
+    worked out from them."""
+    not_yet = t.due - t.compliant
+    still = "Did not attend" if closed else "Still to attend"
+    if t.due < n:
+        return (("Staff due to attend", protect(t.due, n)), ("Attended", "not shown"), (still, "not shown"))
+    if t.compliant < n and not_yet < n:  # a tiny school: only the total is safe to give
+        return (
+            ("Staff due to attend", str(t.due)),
+            ("Attended", protect(t.compliant, n)),
+            (still, protect(not_yet, n)),
+        )
+    if t.compliant < n:
+        return (
+            ("Staff due to attend", str(t.due)),
+            ("Attended", protect(t.compliant, n)),
+            (still, f"more than {t.due - n}"),
+            ("Attendance", f"under {math.ceil(100 * n / t.due)}%"),
+        )
+    if 0 < not_yet < n:
+        return (
+            ("Staff due to attend", str(t.due)),
+            ("Attended", f"more than {t.due - n}"),
+            (still, protect(not_yet, n)),
+            ("Attendance", f"over {math.floor(100 * (t.due - n) / t.due)}%"),
+        )
+    return (
+        ("Staff due to attend", str(t.due)),
+        ("Attended", str(t.compliant)),
+        (still, str(not_yet)),
+        ("Attendance", f"{t.percent:.0f}%"),
+    )
 
 
 async def governors_view(s: AsyncSession, ctx: Context, now: dt.datetime) -> files.GovernorsView:
@@ -164,7 +210,7 @@ async def governors_view(s: AsyncSession, ctx: Context, now: dt.datetime) -> fil
     for gid in _group_order(school, report.groups):
         t = report.groups[gid]
         if t.due >= n:
-            shown.append(files.Bar(facts.group_name(school, gid), t.percent))
+            shown.append(_bar(facts.group_name(school, gid), t, n))
         elif t.due:
             folded += 1
             small = rules.GroupTotals(
@@ -177,7 +223,7 @@ async def governors_view(s: AsyncSession, ctx: Context, now: dt.datetime) -> fil
     notes: list[str] = []
     if folded:
         if small.due >= n:
-            shown.append(files.Bar(SMALL_GROUPS, small.percent))
+            shown.append(_bar(SMALL_GROUPS, small, n))
             notes.append(f"\u201c{SMALL_GROUPS}\u201d brings together {folded} groups with fewer than {n} people due.")
         else:
             notes.append(f"{folded} groups with fewer than {n} people due between them are not shown separately.")
@@ -198,17 +244,8 @@ async def governors_view(s: AsyncSession, ctx: Context, now: dt.datetime) -> fil
     totals = report.totals
     reviews = await agreement_reviews(s)
     dues = await open_action_dues(s)
-    outstanding = totals.outstanding + totals.missed
     figures = (
-        ("Staff due to attend", protect(totals.due, n)),
-        ("Attended", protect(totals.compliant, n)),
-        (
-            "Attendance",
-            f"{totals.percent:.0f}%"
-            if totals.percent is not None and totals.due >= n
-            else f"not shown (fewer than {n} due)",
-        ),
-        ("Still to attend" if report.phase is not rules.Phase.CLOSED else "Did not attend", protect(outstanding, n)),
+        *_totals(totals, n, report.phase is rules.Phase.CLOSED),
         ("Last day to attend", labels.day_label(report.deadline)),
         ("1:1 supervision agreements overdue for review", protect(sum(1 for d in reviews if d < today), n)),
         ("Open actions from supervision (overdue)", f"{protect(len(dues), n)} ({protect(_overdue(dues, today), n)})"),

@@ -69,3 +69,28 @@ def test_the_governors_page_draws_bars_and_says_what_is_not_shown():
     assert willow[1].count(files.BAR) == files.BAR_CELLS and willow[2] == "60%"
     assert next(r for r in cells if r[0] == "Smaller groups")[1:] == ["fewer than 5 due", ""]
     assert doc.core_properties.title == "Group supervision summary"
+
+
+def test_governors_figures_never_let_a_small_count_be_worked_out():
+    from bot.domain.compliance import GroupTotals
+    from bot.exports.gather import _bar, _totals
+
+    few_came = dict(_totals(GroupTotals("all", compliant=2, outstanding=37), 5, False))
+    assert few_came == {
+        "Staff due to attend": "39",
+        "Attended": "fewer than 5",
+        "Still to attend": "more than 34",  # not 37: 39 − 37 would give the 2 away
+        "Attendance": "under 13%",
+    }
+    few_left = dict(_totals(GroupTotals("all", compliant=36, outstanding=3), 5, False))
+    assert few_left["Still to attend"] == "fewer than 5" and few_left["Attended"] == "more than 34"
+    assert dict(_totals(GroupTotals("all", compliant=30, outstanding=9), 5, False))["Attendance"] == "77%"
+    assert dict(_totals(GroupTotals("all", compliant=3, missed=1), 5, True)) == {
+        "Staff due to attend": "fewer than 5",
+        "Attended": "not shown",
+        "Did not attend": "not shown",
+    }
+    assert _bar("Willow", GroupTotals("w", compliant=3, outstanding=2), 5).percent is None
+    assert _bar("Willow", GroupTotals("w", compliant=5), 5).percent == 100.0  # everyone came: nothing to hide
+    assert _bar("Leaders", GroupTotals("l", compliant=6, outstanding=2), 5).note == "all but fewer than 5 attended"
+    assert _bar("Office", GroupTotals("o", compliant=5, outstanding=5), 5).percent == 50.0
