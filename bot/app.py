@@ -80,6 +80,7 @@ def create_app(
 
     adapter, auth = build_adapter(settings)
     router = build_router()
+    router.school = first  # the help card's default; dispatch checks each turn's own school
     bot = SupervisionBot(peers, router)
     # One limiter per Microsoft 365 tenant for every proactive send (outbox cards and reminder fan-out) of every
     # school in it, so the app stays under Teams' per-conversation and 50 requests/s per-app-per-tenant limits;
@@ -137,6 +138,8 @@ def create_app(
 
     # The journeys registered their delivery hooks on the router next to their verbs. Each row is delivered by its
     # own school's handlers and hooks (the worker says which school, from the row).
+    from bot.exports.content import content_loader
+
     per_school_handlers = {}
     per_school_delivered = {}
     per_school_dead = {}
@@ -144,7 +147,7 @@ def create_app(
         per_school_delivered[key], per_school_dead[key] = outbox_hooks(sv, router.hooks)
         per_school_handlers[key] = {
             **teams_handlers(sv, sv.messenger),
-            **graph_handlers(sv.m365, db=db, school=sv.school),
+            **graph_handlers(sv.m365, db=db, school=sv.school, load_content=content_loader(db)),
         }
     if deployment.is_trust:
         handlers = by_school(per_school_handlers, first.key)

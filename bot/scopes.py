@@ -35,6 +35,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "myactions": (PERSONAL,),
     "audit": (PERSONAL,),  # who looked at what: names, for the DSL team in private
     "trust": (PERSONAL,),  # every school's figures, for the trust's leads
+    "export": (PERSONAL,),  # the files go to the Safeguarding channel; the form and links in private
 }
 
 # Teams lists at most 12 commands per scope (manifest schema 1.29: commandLists[].commands maxItems 12). These are
@@ -46,6 +47,7 @@ NOT_IN_MENU: dict[tuple[str, str], str] = {
     ("reminders", PERSONAL): "DSL team only; the round goes by itself, this is for sending it early",
     ("audit", PERSONAL): "DSL team only, for inspection and audit: the help card lists it for them",
     ("trust", PERSONAL): "trust leads only (a trust of several schools): the help card lists it for them",
+    ("export", PERSONAL): "DSL team and senior leaders, a few times a year: the help card lists it for them",
 }
 MAX_MENU_COMMANDS = 12
 

@@ -15,6 +15,9 @@ SUBJECTS = (
     ("group_record", "A group record"),
     ("agreement", "A supervision agreement"),
     ("request", "A supervision request"),
+    ("meeting", "A booked 1:1 session"),
+    ("group_session", "A booked group session"),
+    ("export", "An export"),
 )
 
 

@@ -532,3 +532,38 @@ def digest_card(v: DigestView) -> dict:
         body.append(text(_names(shown, NAMES_PER_GROUP * 2), size="small"))
     body.append(text(f"**Mop-up:** {v.mop_up}"))
     return card(body, [_execute("Open attendance", ATTENDANCE, {"ht": v.half_term_index}, inputs=False)])
+
+
+# ---- the weekly digest (issue 12) ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WeeklyFigure:
+    label: str  # "Attended this half term"
+    value: str  # "62%", "14"
+    trend: str = ""  # "↑ 5 points since last week", "no change since last week", "" (nothing to compare with)
+
+
+@dataclass(frozen=True)
+class WeeklyDigestView:
+    half_term_name: str
+    week_label: str  # "week of 7 Dec 2026"
+    figures: tuple[WeeklyFigure, ...]
+    dashboard_url: str | None = None
+    compared_with: str | None = None  # "last week" / "the week of 23 Nov 2026"; None: the first digest
+    marker: str | None = None
+
+
+def weekly_digest_card(v: WeeklyDigestView) -> dict:
+    """Once a week, to the DSL team: the key figures with trend arrows against the last digest, and the dashboard."""
+    body: list = [
+        _title(f"Supervision this week — {v.half_term_name}", v.marker),
+        text(
+            f"Key figures for the {v.week_label}"
+            + (f", compared with {v.compared_with}." if v.compared_with else ". Trends start from next week's digest."),
+            subtle=True,
+        ),
+        facts((f.label, f"{f.value}  {f.trend}".rstrip()) for f in v.figures),
+    ]
+    actions = [_execute("Open attendance", ATTENDANCE, inputs=False)]
+    if v.dashboard_url:
+        actions.insert(0, ac.ActionOpenUrl(title="Open the dashboard", url=v.dashboard_url))
+    return card(body, actions)

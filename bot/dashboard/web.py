@@ -263,7 +263,9 @@ def _add_school_routes(app: web.Application, peers: dict[str, Services], setting
     first_services = next(iter(peers.values()))
     first = Dashboard(first_services, local_mode=settings.local_mode, sso=sso)
     boards = {
-        key: first if sv is first_services else Dashboard(sv, local_mode=settings.local_mode, sso=sso, verifier=first.verifier)
+        key: first
+        if sv is first_services
+        else Dashboard(sv, local_mode=settings.local_mode, sso=sso, verifier=first.verifier)
         for key, sv in peers.items()
     }
 

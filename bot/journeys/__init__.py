@@ -17,6 +17,7 @@ def build_router() -> Router:
         allocation,
         audit_trail,
         compliance,
+        exports,
         group_record,
         group_sessions,
         help,
@@ -52,6 +53,7 @@ def build_router() -> Router:
         myactions,
         audit_trail,
         trust,
+        exports,
     ):
         journey.register(router)
     help.register(router)

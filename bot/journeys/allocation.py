@@ -16,11 +16,12 @@ from bot.domain.request_rules import allocation_problem
 from bot.journeys import permissions
 from bot.journeys.allocation_view import allocation_view, allocators_for, may_allocate, pool_now
 from bot.journeys.base import Reply, Services, Turn
-from bot.journeys.kit import parse_id, refuse, say
+from bot.journeys.kit import audited, parse_id, refuse, say
 from bot.journeys.request import tell_allocated
 from bot.journeys.router import Router
 from bot.outbox import effects
 from bot.school import Role, StaffMember
+from bot.store import audit
 from bot.store import requests as store
 from bot.store.errors import Concurrent, NotFound, OverCapacity
 from bot.store.models_request import SupervisionRequest
@@ -124,6 +125,7 @@ async def allocate(services: Services, turn: Turn) -> Reply:
             return await _allocation_card(services, s, req, actor, turn.now)
         except OverCapacity as exc:
             return await _allocation_card(services, s, req, actor, turn.now, chosen=wanted, errors={"chosen": str(exc)})
+        await audited(services, turn, s, audit.ALLOCATED, audit.REQUEST, req.id)
         told = await tell_allocated(services, s, req, by=actor.id)
         pool = await pool_now(services, s, turn.now)
         for person in allocators_for(services, req, today):

@@ -27,6 +27,9 @@ KIND_LABELS = {
     audit.GROUP_RECORD: "group record",
     audit.AGREEMENT: "supervision agreement",
     audit.REQUEST: "supervision request",
+    audit.MEETING: "1:1 session",
+    audit.GROUP_SESSION: "group session",
+    audit.EXPORT: "export",
     audit.COMMAND: "command",
     audit.VERB: "card action",
     audit.DASHBOARD: "dashboard",
@@ -47,9 +50,11 @@ def register(router: Router) -> None:
     )
 
 
-def _who(services: Services, staff_id: str | None) -> str:
+def _who(services: Services, staff_id: str | None, action: str | None = audit.REFUSED) -> str:
     if staff_id is None:
-        return "someone not on the staff list"
+        # No actor: a refusal of someone off the roster, or the bot itself (a request routed by the school's rules,
+        # the retention job).
+        return "someone not on the staff list" if action == audit.REFUSED else "the bot"
     person = services.school.staff.get(staff_id)
     return person.name if person else staff_id
 
@@ -97,7 +102,9 @@ async def show_trail(services: Services, turn: Turn) -> Reply:
             events = await audit.for_object(s, kind, object_id, limit=SHOWN + 1)
         await audited(services, turn, s, audit.VIEWED, audit.AUDIT_TRAIL, f"{kind}:{object_id}")
     label = _who(services, object_id) if kind == audit.PERSON else f"{KIND_LABELS[kind]} {object_id}"
-    lines = [cards.EventLine(_when(services, e), _who(services, e.actor_id), _what(e)) for e in events[:SHOWN]]
+    lines = [
+        cards.EventLine(_when(services, e), _who(services, e.actor_id, e.action), _what(e)) for e in events[:SHOWN]
+    ]
     return Reply.of(
         cards.trail_card(
             cards.TrailView(subject_label=label, lines=lines, kind=kind, object_id=object_id, more=len(events) > SHOWN)

@@ -25,8 +25,9 @@ from bot.domain.request_rules import horizon_for, prefer_usual_times
 from bot.domain.slots import Busy, BusyStatus, Slot, blocking_intervals, find_slots
 from bot.journeys import request as request_journey
 from bot.journeys.base import Services, Turn
+from bot.journeys.kit import audited
 from bot.outbox import effects
-from bot.store import bookings
+from bot.store import audit, bookings
 from bot.store import requests as request_store
 from bot.store.errors import NotFound
 from bot.store.models_request import BookedGroupSession, Meeting, SlotOffer, SupervisionRequest
@@ -315,6 +316,7 @@ async def book_group_session(
         now=now,
         request_id=request.id if request else None,
     )
+    await audited(services, turn, s, audit.BOOKED, audit.GROUP_SESSION, session.id)
     told = [
         effects.calendar_create(
             link.event_key,

@@ -40,7 +40,11 @@ def register(router: Router) -> None:
 
 def _card(router: Router, services: Services, turn: Turn, *, welcome: bool = False) -> dict:
     actor = turn.actor
-    items = [(c.title, c.description, c.words[0], c.verb) for c in router.commands_for(actor) if c.words[0] != "help"]
+    items = [
+        (c.title, c.description, c.words[0], c.verb)
+        for c in router.commands_for(actor, services.school)
+        if c.words[0] != "help"
+    ]
     deployment = services.deployment
     lead = deployment.trust_lead(turn.aad_object_id) if deployment is not None and deployment.is_trust else None
     roles = _role_names(actor) if actor else []

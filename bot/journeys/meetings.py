@@ -16,10 +16,10 @@ from bot.journeys import booking, permissions
 from bot.journeys import request as request_journey
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.booking import found, meeting_view, offer_choices, propose, save_offer, slot_label
-from bot.journeys.kit import parse_id, refuse, say
+from bot.journeys.kit import audited, parse_id, refuse, say
 from bot.journeys.router import Router
 from bot.outbox import effects
-from bot.store import bookings
+from bot.store import audit, bookings
 from bot.store import requests as request_store
 from bot.store.errors import Concurrent
 from bot.store.models_request import Meeting, Pairing, SlotOffer, SupervisionRequest
@@ -199,6 +199,7 @@ async def cancel(services: Services, turn: Turn) -> Reply:
             await bookings.cancel_meeting(s, m, by=actor_id, now=now)
         except Concurrent:
             return Reply.of(meeting_view(services, m, actor_id, now, None))
+        await audited(services, turn, s, audit.CANCELLED, audit.MEETING, m.id)
         actor_is_supervisor = actor_id == m.supervisor_id
         other = m.supervisee_id if actor_is_supervisor else m.supervisor_id
         told = [

@@ -30,9 +30,35 @@ def any_role(roles: tuple[Role, ...], refusal: str, name: str) -> Permission:
     return Permission(name, lambda a: any(a.has(r) for r in roles), refusal)
 
 
+def dsl_or_senior_leader(refusal: str, name: str = "DSL team or senior leaders") -> Permission:
+    """The DSL team, and the school's senior leaders group (`school.senior_leaders_group`) — the people the
+    oversight dashboard is for (bot/dashboard/web.py `may_view`). Without the school config: the DSL team only."""
+
+    def in_school(school, a: StaffMember) -> bool:
+        group = school.settings.senior_leaders_group
+        return a.has(Role.DSL) or (group is not None and a.group == group)
+
+    return Permission(name, lambda a: a.has(Role.DSL), refusal, in_school=in_school)
+
+
+def is_senior_leader(school, actor: StaffMember | None) -> bool:
+    group = school.settings.senior_leaders_group
+    return actor is not None and group is not None and actor.group == group
+
+
 def is_dsl(actor: StaffMember | None) -> bool:
     """In the DSL team (the designated safeguarding lead and deputies)."""
     return actor is not None and actor.has(Role.DSL)
 
 
-__all__ = ["ANYONE", "NOT_ON_ROSTER", "Permission", "any_role", "is_dsl", "on_roster", "role"]
+__all__ = [
+    "ANYONE",
+    "NOT_ON_ROSTER",
+    "Permission",
+    "any_role",
+    "dsl_or_senior_leader",
+    "is_dsl",
+    "is_senior_leader",
+    "on_roster",
+    "role",
+]

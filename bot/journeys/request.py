@@ -20,10 +20,10 @@ from bot.domain.slots import Slot
 from bot.journeys import permissions
 from bot.journeys.allocation_view import allocation_view, allocators_for, pool_now
 from bot.journeys.base import Reply, Services, Turn
-from bot.journeys.kit import parse_id, parse_key, refuse, say
+from bot.journeys.kit import audited, parse_id, parse_key, refuse, say
 from bot.journeys.router import Router
 from bot.outbox import Effect, effects
-from bot.store import bookings, conversations
+from bot.store import audit, bookings, conversations
 from bot.store import requests as store
 from bot.store.errors import AlreadySent, Concurrent, NotFound
 from bot.store.models_request import SupervisionRequest
@@ -153,6 +153,7 @@ async def submit(services: Services, turn: Turn) -> Reply:
                 enrichment_supervisor_id=week.supervisor if week and week.supervisor in usable else None,
             )
             req = await store.add(s, draft_id=draft_id, requester_id=actor.id, form=form, route=route, now=turn.now)
+            await audited(services, turn, s, audit.SUBMITTED, audit.REQUEST, req.id)
             if route is Route.ALLOCATION:
                 # A short notice; the full card (suggestion, caseloads) is built when the allocator opens it, so
                 # it is current then and the message itself carries no more than who asked and how soon.
@@ -167,6 +168,16 @@ async def submit(services: Services, turn: Turn) -> Reply:
                 ]
             else:
                 await store.assign(s, req, direct_to, by=None, now=turn.now)
+                # Routed by the school's rules, not chosen by a person: the trail shows the bot as the actor.
+                await audit.record(
+                    s,
+                    actor_id=None,
+                    action=audit.ALLOCATED,
+                    kind=audit.REQUEST,
+                    object_id=req.id,
+                    at=turn.now,
+                    tz=services.school.tz,
+                )
                 told = await tell_allocated(services, s, req, by=None)
             await effects.add(s, *told, now=turn.now)
             await _remember_status_card(services, s, turn, req)
@@ -312,6 +323,7 @@ async def withdraw(services: Services, turn: Turn) -> Reply:
             await store.withdraw(s, req, now=turn.now)
         except Concurrent:
             return Reply.of(await request_status_card(services, s, req))
+        await audited(services, turn, s, audit.WITHDRAWN, audit.REQUEST, req.id)
         told = []
         if req.route == Route.ALLOCATION.value:
             pool = await pool_now(services, s, turn.now)

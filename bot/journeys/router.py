@@ -54,10 +54,16 @@ class Permission:
     refusal: str = "Sorry, that isn't something you can do here."
     off_roster_ok: bool = False
     as_card: bool = False  # answer a typed command with a small card too (the request-side journeys' style)
+    #: A check that needs the school config as well (e.g. its senior leaders group). Used whenever the school is
+    #: known (the router has it once the app is built); without it, `check` alone decides — keep that the
+    #: narrower of the two, so a router without a school never lets more people in.
+    in_school: Callable[[object, StaffMember], bool] | None = None
 
-    def allows(self, actor: StaffMember | None) -> bool:
+    def allows(self, actor: StaffMember | None, school: object | None = None) -> bool:
         if actor is None:
             return self.off_roster_ok
+        if self.in_school is not None and school is not None:
+            return self.in_school(school, actor)
         return self.check(actor)
 
 
@@ -99,6 +105,7 @@ class Router:
         self.hooks = Hooks()
         self.fallback: Handler | None = None
         self.understand: Understand | None = None
+        self.school: object | None = None  # the school config, set by create_app (for `Permission.in_school`)
 
     # ---- registration ----------------------------------------------------------------------------------
     def command(
@@ -139,11 +146,15 @@ class Router:
         self.hooks.dead.setdefault(kind, []).append(hook)
 
     # ---- lookup ----------------------------------------------------------------------------------------
-    def commands_for(self, actor: StaffMember | None) -> list[Command]:
+    def commands_for(self, actor: StaffMember | None, school: object | None = None) -> list[Command]:
         """The commands this person may use, in help-card order (none for someone not on the roster)."""
         if actor is None:
             return []
-        return [c for c in self.commands if c.allowed.allows(actor) and (c.listed is None or c.listed(actor))]
+        return [
+            c
+            for c in self.commands
+            if c.allowed.allows(actor, school or self.school) and (c.listed is None or c.listed(actor))
+        ]
 
     def command_named(self, word: str) -> Command | None:
         return self._by_word.get(word.lower())
@@ -182,7 +193,7 @@ class Router:
             refuse(turn, f"{name}: not in a {turn.conversation_kind} conversation")
             await audit_refusal(services, turn, audit.COMMAND, name)
             return Reply(text=ELSEWHERE.format(word=name))
-        if not allowed.allows(turn.actor):
+        if not allowed.allows(turn.actor, services.school):
             refuse(turn, f"{name}: needs {allowed.name}")
             await audit_refusal(services, turn, audit.VERB if turn.verb else audit.COMMAND, name)
             if allowed.as_card and not turn.invoke:

@@ -33,10 +33,10 @@ from bot.journeys.booking import (  # noqa: F401
     slot_label,
     still_free,
 )
-from bot.journeys.kit import parse_id, refuse, say
+from bot.journeys.kit import audited, parse_id, refuse, say
 from bot.journeys.router import Router
 from bot.outbox import effects
-from bot.store import bookings
+from bot.store import audit, bookings
 from bot.store import requests as request_store
 from bot.store.errors import OfferUsed
 from bot.store.models_request import Meeting, Pairing, SlotOffer, SupervisionRequest
@@ -354,6 +354,7 @@ async def _book_meeting(
         pairing_id=pairing.id if pairing else None,
         replaces_id=old.id if old else None,
     )
+    await audited(services, turn, s, audit.BOOKED, audit.MEETING, meeting.id)
     told = [
         effects.calendar_create(
             meeting.event_key,
@@ -366,6 +367,7 @@ async def _book_meeting(
     other = supervisee_id if actor_id == supervisor_id else supervisor_id
     if old is not None:
         bookings.mark_rearranged(old, by=actor_id, now=now)
+        await audited(services, turn, s, audit.MOVED, audit.MEETING, old.id)
         told += [
             effects.calendar_cancel(old.event_key),
             effects.update_card(

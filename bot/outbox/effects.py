@@ -142,10 +142,20 @@ def calendar_cancel(event_key: str, *, key: str | None = None) -> Effect:
 
 
 # ---- files -----------------------------------------------------------------------------------------------------
-def channel_upload(name: str, content: bytes, *, key: str, chain: str | None = None, **extra) -> Effect:
+def channel_upload(
+    name: str,
+    content: bytes | None = None,
+    *,
+    key: str,
+    chain: str | None = None,
+    content_ref: dict | None = None,
+    **extra,
+) -> Effect:
     """A document into the Safeguarding channel's files. The row carries the file until it is delivered (then
-    `scrub_delivered_content` drops it); `extra` (e.g. record_id) rides along for the delivered hook."""
-    kind, payload = m365.channel_upload(name, content=content, **extra)
+    `scrub_delivered_content` drops it) — or, with `content_ref` instead of `content`, only a reference that the
+    app's content loader turns into the bytes at delivery (bot/exports/content.py: files too large for a row);
+    `extra` (e.g. record_id) rides along for the delivered hook."""
+    kind, payload = m365.channel_upload(name, content=content, content_ref=content_ref, **extra)
     if payload.get("subfolder") is None:
         del payload["subfolder"]
     return Effect(kind, payload, key, chain=chain)

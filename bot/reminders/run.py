@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from bot.delivery import Message, Outcome, Result, ThrottledSender
 from bot.domain.reminder_rules import live_point
-from bot.reminders import claims, facts, views
+from bot.reminders import claims, facts, views, weekly
 from bot.reminders.facts import Context
 from bot.store.models_compliance import (
     EXPIRED,
@@ -430,11 +430,56 @@ class ReminderRun:
                     batch.reasons[r.id] = "no_conversation"
                     continue
                 key = (r.half_term, r.point)
+                if weekly.is_weekly(r.point):
+                    card = await self._weekly_card(s, ctx, r, now, built)
+                    if card is None:  # that week is over (or its figures are gone): too late to be news
+                        batch.final.setdefault(EXPIRED, []).append(r.id)
+                        continue
+                    batch.messages.append(Message(r.id, ref.conversation_id, ref.reference, card))
+                    continue
                 if key not in built:
                     built[key] = await views.digest_view(s, ctx, r.point, now)
                 card = cards.digest_card(dataclasses.replace(built[key], marker=digest_marker(r.id)))
                 batch.messages.append(Message(r.id, ref.conversation_id, ref.reference, card))
         return batch
+
+    async def _weekly_card(self, s, ctx: Context, r: claims.Leased, now: dt.datetime, built: dict) -> dict | None:
+        monday = weekly.monday_of(r.point)
+        if weekly.week_of(self.window.calendar.local_date(now)) != monday:
+            return None
+        key = (r.half_term, r.point)
+        if key not in built:
+            this, last = await weekly.this_and_last(s, monday)
+            built[key] = weekly.view(ctx, this, last, dashboard_url=None) if this is not None else None
+        if built[key] is None:
+            return None
+        link = self.services.dashboard_url(r.staff_id) if self.services.dashboard_url else None
+        return cards.weekly_digest_card(dataclasses.replace(built[key], marker=digest_marker(r.id), dashboard_url=link))
+
+    async def plan_weekly(self, now: dt.datetime) -> tuple[str, dt.date, int] | None:
+        """The week's digest for each member of the DSL team: planned at the first tick in the sending window of a
+        school week (the figures are taken then, once). Returns (half term, Monday, new digests)."""
+        today = self.window.calendar.local_date(now)
+        ctx = facts.context_for(self.services, today)
+        if ctx is None or not self.window.is_open(now):
+            return None
+        monday = weekly.week_of(today)
+        async with self.services.db.session() as s:
+            this, _ = await weekly.this_and_last(s, monday)
+            if this is None:
+                this = await weekly.snapshot(s, ctx, monday, today, now)
+            new = await claims.insert_claims(
+                s,
+                DigestSend,
+                (
+                    {"staff_id": m.id, "half_term": this.half_term, "point": weekly.week_point(monday)}
+                    for m in facts.dsl_team(self.services.school)
+                ),
+                now=now,
+            )
+        if new:
+            log.info("weekly digest planned: week_of=%s new=%s", monday.isoformat(), new)
+        return this.half_term, monday, new
 
     # ---- digest -----------------------------------------------------------------------------------------------
     async def plan_digest(self, now: dt.datetime) -> tuple[str, int, int] | None:

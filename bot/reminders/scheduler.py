@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 
 from bot.delivery import ThrottledSender
 from bot.domain.reminder_rules import mop_up_proposal_due, point_day
-from bot.reminders import facts, mopup
+from bot.reminders import facts, mopup, weekly
 from bot.reminders.run import DeliveryStats, Reconciler, ReminderRun
 from bot.store.models_compliance import OPEN_STATES, DigestSend, MopUpProposal, ReminderClaim
+from bot.store.models_exports import WeeklyDigest
 
 log = logging.getLogger("bot.reminders")
 
@@ -48,6 +49,7 @@ class TickReport:
     planned: tuple[str, int, int] | None = None
     proposed: bool = False
     digest: tuple[str, int, int] | None = None
+    weekly: tuple[str, dt.date, int] | None = None  # (half term, Monday, new weekly digests)
     delivery: DeliveryStats = field(default_factory=DeliveryStats)
 
 
@@ -123,6 +125,15 @@ class Scheduler:
                 )
         if open_claims or open_digests:
             out.append(Job(opening, "deliver"))
+        opening_day = cal.local_date(opening)
+        if cal.half_term_for(opening_day) is not None:
+            monday = weekly.week_of(opening_day)
+            async with self.services.db.session() as s:
+                planned = (
+                    await s.execute(select(WeeklyDigest.id).where(WeeklyDigest.week_of == monday))
+                ).scalar_one_or_none()
+            if planned is None:
+                out.append(Job(opening, f"weekly-digest:{monday.isoformat()}"))
         if ctx is None:
             return sorted(out)
         today = cal.local_date(now)
@@ -163,7 +174,8 @@ class Scheduler:
 
     # ---- doing it -------------------------------------------------------------------------------------------------
     async def tick(self, now: dt.datetime | None = None) -> TickReport:
-        """Do everything due at ``now``: the mop-up proposal, the reminder round, their delivery and the digest."""
+        """Do everything due at ``now``: the mop-up proposal, the reminder round, their delivery, the round's digest
+        and the weekly digest."""
         now = now or self.clock()
         async with self._tick_lock:
             report = TickReport(now, self.window.is_open(now))
@@ -180,7 +192,8 @@ class Scheduler:
             if self._stopping.is_set():
                 return report
             report.digest = await self.run_.plan_digest(self.clock())
-            if report.digest and report.digest[2]:
+            report.weekly = await self.run_.plan_weekly(self.clock())
+            if (report.digest and report.digest[2]) or (report.weekly and report.weekly[2]):
                 report.delivery.add(await self.run_.deliver())
             return report
 

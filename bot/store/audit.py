@@ -22,7 +22,12 @@ from bot.store.models_audit import AuditEvent
 
 # Actions (verbs in the past tense).
 CREATED, VIEWED, CHANGED, EXPORTED, REFUSED, DELETED = "created", "viewed", "changed", "exported", "refused", "deleted"
-ACTIONS = frozenset({CREATED, VIEWED, CHANGED, EXPORTED, REFUSED, DELETED})
+# Requests and bookings (issue 12): what happened to a supervision request or a booked session.
+SUBMITTED, ALLOCATED, WITHDRAWN = "submitted", "allocated", "withdrawn"
+BOOKED, MOVED, CANCELLED = "booked", "moved", "cancelled"
+ACTIONS = frozenset(
+    {CREATED, VIEWED, CHANGED, EXPORTED, REFUSED, DELETED, SUBMITTED, ALLOCATED, WITHDRAWN, BOOKED, MOVED, CANCELLED}
+)
 
 # Object kinds.
 PERSON = "person"
@@ -32,6 +37,9 @@ AGREEMENT = "agreement"
 REQUEST = "request"
 COMMAND = "command"  # a refused typed command: object_id is the command word
 VERB = "verb"  # a refused card verb: object_id is the verb
+MEETING = "meeting"  # a booked 1:1 (or enrichment-week) session: supervision_meetings.id
+GROUP_SESSION = "group_session"  # a group session booked from an offer: group_sessions.id
+EXPORT = "export"  # an export for governors and inspection: exports.id
 DASHBOARD = "dashboard"
 AUDIT_TRAIL = "audit_trail"
 TRUST_PICTURE = "trust_picture"  # a trust lead looked at the trust's figures (issue 10)
@@ -114,3 +122,16 @@ async def expire(s: AsyncSession, *, before: dt.datetime) -> int:
     """Retention: delete the events older than `before` (the only way rows ever leave the table)."""
     result = await s.execute(delete(AuditEvent).where(AuditEvent.at < before))
     return result.rowcount or 0
+
+
+async def between(
+    s: AsyncSession, start: dt.datetime, end: dt.datetime, *, limit: int = 50_000
+) -> Sequence[AuditEvent]:
+    """Every event from `start` (inclusive) to `end` (exclusive), oldest first: a half term's trail for an export."""
+    q = (
+        select(AuditEvent)
+        .where(AuditEvent.at >= start, AuditEvent.at < end)
+        .order_by(AuditEvent.at, AuditEvent.id)
+        .limit(limit)
+    )
+    return (await s.scalars(q)).all()

@@ -36,6 +36,7 @@ BOT = "the bot only (no person reads it directly)"
 R_DRAFTS = "drafts"
 R_OUTBOX = "outbox"
 R_AUDIT = "audit"
+R_EXPORTS = "exports"
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,33 @@ TABLES: tuple[Table, ...] = (
         BOT,
         "while the card may still be updated",
         _cols("id ref activity_id conversation_id", "staff_id", "", "sent_at"),
+    ),
+    Table(
+        "exports",
+        PERSONAL,
+        DB,
+        DSL,
+        "the academic year (which half term was exported, by whom, when; the files are in the channel)",
+        _cols("id nonce", "requested_by", "", "half_term parts requested_at status finished_at"),
+    ),
+    Table(
+        "export_files",
+        PERSONAL,
+        DB,
+        BOT,
+        "content (the attendance register, the compliance summary, the audit trail, the governors' summary): "
+        "dropped once the file is in the Safeguarding channel; a file that never got there, after "
+        "`retention.dead_letter_grace_days`. Name and link: the academic year",
+        _cols("id export_id web_url", "content", "", "name size status delivered_name finished_at"),
+        R_EXPORTS,
+    ),
+    Table(
+        "weekly_digests",
+        OPERATIONAL,
+        DB,
+        DSL,
+        "the academic year (figures only: counts and a percentage, never names)",
+        _cols("id", "", "", "week_of half_term figures created_at"),
     ),
     Table(
         "digest_sends",
@@ -383,7 +411,7 @@ SCHOOL_COLUMN = frozenset(
     group_record_versions group_record_drafts record_actions group_schedule_requests supervisor_pool
     supervision_requests supervision_pairings slot_offers supervision_meetings booked_group_sessions group_sessions
     session_invitees attendance targeted_records targeted_record_drafts targeted_actions supervision_agreements
-    outbox""".split()
+    exports export_files weekly_digests outbox""".split()
 )
 TABLES = tuple(replace(t, columns={**t.columns, "school_id": C_ID}) if t.name in SCHOOL_COLUMN else t for t in TABLES)
 
@@ -393,6 +421,20 @@ FILE_KINDS: tuple[FileKind, ...] = (
         SPECIAL,
         "the Safeguarding channel's files (SharePoint, the school's tenant)",
         DSL,
+        "the school's records policy (the channel's own retention label)",
+    ),
+    FileKind(
+        "Inspection export: attendance register, compliance summary, audit trail (.csv, .xlsx)",
+        PERSONAL,
+        "the Safeguarding channel's files, folder Exports (SharePoint, the school's tenant)",
+        DSL,
+        "the school's records policy (the channel's own retention label)",
+    ),
+    FileKind(
+        "Governors' one-page summary (.docx; figures only, small numbers suppressed)",
+        OPERATIONAL,
+        "the Safeguarding channel's files, folder Exports (SharePoint, the school's tenant)",
+        "the DSL team, senior leaders and governors it is given to",
         "the school's records policy (the channel's own retention label)",
     ),
     FileKind(

@@ -4,7 +4,9 @@
 - outbox payloads: a delivered row's payload (documents are already dropped on delivery; the cards and names it
   carried go here), a dead row's payload and error once `retention.dead_letter_grace_days` have passed (until
   then the DSL team can have it retried). The row itself stays: its key keeps a side effect from ever repeating;
-- audit events older than `retention.audit_days`.
+- audit events older than `retention.audit_days`;
+- export files that never reached the Safeguarding channel: their bytes once `retention.dead_letter_grace_days`
+  have passed since the export was asked for (delivered ones are dropped on delivery).
 
 Each rule runs in its own transaction and is idempotent, so two instances running it, or a run cut short, do no
 harm. What it deleted is counted in the log and the audit trail (counts and rule names only).
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 
 from bot.store import audit, datamap
+from bot.store import exports as exports_store
 from bot.store.models_group_record import GroupRecordDraft
 from bot.store.models_outbox import DEAD, DELIVERED, OutboxRow
 from bot.store.models_targeted import TargetedRecordDraft
@@ -38,6 +41,7 @@ class RetentionReport:
     outbox_delivered: int = 0
     outbox_dead: int = 0
     audit: int = 0
+    exports: int = 0
 
 
 async def run(services, now: dt.datetime) -> RetentionReport:
@@ -58,22 +62,28 @@ async def run(services, now: dt.datetime) -> RetentionReport:
             s, OutboxRow.status == DEAD, OutboxRow.finished_at < now - dt.timedelta(days=r.dead_letter_grace_days)
         )
     async with db.session() as s:
+        report.exports = await exports_store.expire_undelivered(
+            s, before=now - dt.timedelta(days=r.dead_letter_grace_days)
+        )
+    async with db.session() as s:
         report.audit = await audit.expire(s, before=now - dt.timedelta(days=r.audit_days))
         for rule, n in (
             (datamap.R_DRAFTS, report.drafts),
             (datamap.R_OUTBOX, report.outbox_delivered + report.outbox_dead),
             (datamap.R_AUDIT, report.audit),
+            (datamap.R_EXPORTS, report.exports),
         ):
             if n:
                 await audit.record(
                     s, actor_id=None, action=audit.DELETED, kind="retention", object_id=rule, at=now, tz=tz
                 )
     log.info(
-        "retention: drafts=%s outbox_delivered=%s outbox_dead=%s audit=%s",
+        "retention: drafts=%s outbox_delivered=%s outbox_dead=%s audit=%s exports=%s",
         report.drafts,
         report.outbox_delivered,
         report.outbox_dead,
         report.audit,
+        report.exports,
     )
     return report
 

@@ -25,8 +25,8 @@ async def insert_ignore(s: AsyncSession, model: Any, rows: Sequence[dict[str, An
     from bot.store.tenancy import SchoolOwned, stamp_rows
 
     rows = stamp_rows(s, model, list(rows))
-    if isinstance(model, type) and issubclass(model, SchoolOwned) and "school_id" not in conflict:
-        conflict = ["school_id", *conflict]  # a school-owned table's unique keys all start with its school
+    if isinstance(model, type) and issubclass(model, SchoolOwned):
+        conflict = school_conflict(model, conflict)
     insert = postgresql.insert if s.bind.dialect.name == "postgresql" else sqlite.insert
     added = 0
     for i in range(0, len(rows), BATCH):
@@ -34,3 +34,16 @@ async def insert_ignore(s: AsyncSession, model: Any, rows: Sequence[dict[str, An
         res = await s.execute(stmt)
         added += max(res.rowcount or 0, 0)
     return added
+
+
+def school_conflict(model: Any, conflict: Sequence[str]) -> list[str]:
+    """The unique key to test for a school-owned table: (school_id, *conflict) when the table has that unique key
+    (a staff id, a half term: the same value in two schools is two rows), else `conflict` itself (a one-time key,
+    unique across the deployment)."""
+    from sqlalchemy import UniqueConstraint
+
+    wanted = {"school_id", *conflict}
+    table = model.__table__
+    keys = [{c.name for c in u.columns} for u in table.constraints if isinstance(u, UniqueConstraint)]
+    keys += [{c.name for c in ix.columns} for ix in table.indexes if ix.unique]
+    return ["school_id", *conflict] if "school_id" not in conflict and wanted in keys else list(conflict)

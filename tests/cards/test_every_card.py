@@ -17,6 +17,7 @@ from bot.records.templates import builtin_templates, one_to_one_template
 from cards import actions as action_cards
 from cards import audit as audit_cards
 from cards import compliance as comp
+from cards import exports as export_cards
 from cards import group_record as grec
 from cards import help as help_cards
 from cards import pool, reminders, request, scheduling, specialist, understanding
@@ -116,6 +117,45 @@ def _samples() -> dict[str, list]:
                 )
             ),
         ],
+        "cards.exports.export_form": [
+            export_cards.export_form(
+                export_cards.ExportFormView(
+                    nonce="a" * 32,
+                    half_terms=tuple((str(i), f"Half term {i}") for i in range(6)),
+                    selected="1",
+                    parts=export_cards.PARTS,
+                    chosen=("register", "summary", "governors"),
+                )
+            ),
+            export_cards.export_form(
+                export_cards.ExportFormView(
+                    nonce="a" * 32,
+                    half_terms=(("0", "Autumn 1"),),
+                    selected="0",
+                    parts=export_cards.PARTS[2:],
+                    chosen=(),
+                    error="Choose at least one thing to export.",
+                )
+            ),
+        ],
+        "cards.exports.queued_card": [
+            export_cards.queued_card(export_cards.ExportQueuedView("2026-27 Autumn 2", ("a.csv", "b.xlsx"))),
+            export_cards.queued_card(export_cards.ExportQueuedView("2026-27 Autumn 2", (), already=True)),
+        ],
+        "cards.exports.done_card": [
+            export_cards.done_card(
+                export_cards.ExportDoneView(
+                    "2026-27 Autumn 2",
+                    tuple(export_cards.ExportFile(f"file {i}.csv", f"https://example.test/{i}") for i in range(5)),
+                )
+            ),
+            export_cards.done_card(
+                export_cards.ExportDoneView(
+                    "2026-27 Autumn 2", (export_cards.ExportFile("a.csv", None),), failed=("b.xlsx",)
+                )
+            ),
+            export_cards.done_card(export_cards.ExportDoneView("2026-27 Autumn 2", (), failed=("b.xlsx",))),
+        ],
         "cards.actions.action_list_card": [
             action_cards.action_list_card(action_cards.ActionListView()),
             action_cards.action_list_card(
@@ -165,6 +205,24 @@ def _samples() -> dict[str, list]:
             )
         ],
         "cards.compliance.digest_card": [tc._digest(), tc._digest(0, 0)],
+        "cards.compliance.weekly_digest_card": [
+            comp.weekly_digest_card(
+                comp.WeeklyDigestView(
+                    "Autumn 2",
+                    "week of 30 Nov 2026",
+                    (
+                        comp.WeeklyFigure("Attended this half term", "13%", "\u2191 8 points (better)"),
+                        comp.WeeklyFigure("Staff still to attend", "34", "\u2193 3 (better)"),
+                    ),
+                    dashboard_url="https://teams.microsoft.com/l/entity/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d/dashboard",
+                    compared_with="last week",
+                    marker="digest-12",
+                )
+            ),
+            comp.weekly_digest_card(
+                comp.WeeklyDigestView("Autumn 2", "week of 23 Nov 2026", (comp.WeeklyFigure("Open actions", "0"),))
+            ),
+        ],
         "cards.group_record.picker_card": [
             grec.picker_card(grec.PickerView(half_term="2026-27 Autumn 2", upcoming=2)),
             grec.picker_card(

@@ -25,7 +25,9 @@ def router_and_school():
     from bot.journeys import build_router
     from bot.school import load_school
 
-    return build_router(), load_school(DEMO_SCHOOL)
+    router, school = build_router(), load_school(DEMO_SCHOOL)
+    router.school = school  # as create_app does: some permissions read the school (its senior leaders group)
+    return router, school
 
 
 def expected_commands(router_and_school, person: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ LONDON = ZoneInfo("Europe/London")
 D = dt.date
 REMINDER = "Group supervision this half term"
 DIGEST = "Supervision reminders sent"
+WEEKLY = "Supervision this week"
 
 
 def _j(card: dict) -> str:
@@ -211,7 +212,13 @@ async def test_autumn_across_the_october_clock_change(school, db, clock, process
         (day, d) for day in ("10-19 08:00", "10-21 08:00", "12-07 09:00", "12-16 09:00") for d in DSL
     )
     assert all(n == 1 for n in digests.values())
-    assert len(got) == 5 + 16
+    # The weekly digest: once per school week for each of the DSL team, at the week's first sending window (none
+    # in the October holiday; 2 Nov is an INSET day, so that week's goes on the Tuesday).
+    weeklies = Counter((t, s) for t, s, title in got if title.startswith(WEEKLY))
+    mondays = ("10-19 08:00", "11-03 09:00", "11-09 09:00", "11-16 09:00", "11-23 09:00", "11-30 09:00")
+    assert sorted(weeklies) == sorted((day, d) for day in (*mondays, "12-07 09:00", "12-14 09:00") for d in DSL)
+    assert all(n == 1 for n in weeklies.values())
+    assert len(got) == 5 + 16 + 8 * len(DSL)
     _check_window_and_duplicates(sim)
 
     # What Tom saw on 21 Oct named the mop-up he was booked into; on 16 Dec there was nothing left to join.
@@ -288,5 +295,16 @@ async def test_spring_into_summer_across_the_march_clock_change(school, db, cloc
         ("05-17 08:00", "tom.hollis"),  # Summer 1, point 10 (BST: 09:00 London = 08:00 UTC)
     ]
     assert len([1 for _, _, title in got if title.startswith(DIGEST)]) == 12
+    # Weekly digests: Spring 2's last week, then Summer 1's weeks; the May bank holiday week's on the Tuesday.
+    weekly_days = sorted({t for t, _, title in got if title.startswith(WEEKLY)})
+    assert weekly_days == [
+        "03-22 09:00",
+        "04-12 08:00",
+        "04-19 08:00",
+        "04-26 08:00",
+        "05-04 08:00",
+        "05-10 08:00",
+        "05-17 08:00",
+    ]
     _check_window_and_duplicates(sim)
     assert not any(t.startswith("03-26") or t.startswith("04-0") for t, _, _ in got)

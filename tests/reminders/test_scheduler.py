@@ -30,6 +30,8 @@ async def test_jobs_have_stable_ids_and_a_restart_rebuilds_the_same(services, cl
     again = await _scheduler(services).jobs(clock())  # a new process
     assert [(j.id, j.due) for j in first] == [(j.id, j.due) for j in again]
     assert [(j.id, j.due) for j in first] == [
+        # Nothing has run this week yet: the week's digest is due now (the window is open until the day's end).
+        ("weekly-digest:2026-11-30", at(D(2026, 12, 4), "15:00")),
         ("mop-up:2026-27 Autumn 2", at(D(2026, 12, 7), "09:00")),
         ("reminders:2026-27 Autumn 2:10", at(D(2026, 12, 7), "09:00")),
         ("reminders:2026-27 Autumn 2:3", at(D(2026, 12, 16), "09:00")),
@@ -41,8 +43,9 @@ async def test_after_a_round_its_job_is_gone_and_pending_work_is_a_job(services,
     clock.now = at(D(2026, 12, 7), "09:00")
     sched = _scheduler(services)
     report = await sched.tick(clock())
-    assert report.planned == ("2026-27 Autumn 2", 10, 39) and report.delivery.sent == 39 + 4
+    assert report.planned == ("2026-27 Autumn 2", 10, 39) and report.delivery.sent == 39 + 4 + 4
     assert report.proposed and report.digest == ("2026-27 Autumn 2", 10, 4)
+    assert report.weekly == ("2026-27 Autumn 2", D(2026, 12, 7), 4)  # and the week's digest, once
     ids = [j.id for j in await sched.jobs(clock())]
     assert ids == ["reminders:2026-27 Autumn 2:3"]
     # next wake: within the window, a routine look later in the day (nothing overdue)
