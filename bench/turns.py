@@ -26,7 +26,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-FLOORS = ROOT.parent / "shared" / "bench"
+
+
+def _floors() -> Path:
+    """../shared/bench beside the clone; from a git worktree elsewhere, beside the main checkout (git's common dir)."""
+    here = ROOT.parent / "shared" / "bench"
+    if (here / "sdk_floor.py").exists():
+        return here
+    common = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--path-format=absolute", "--git-common-dir"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    there = Path(common).parent.parent / "shared" / "bench" if common else here
+    return there if (there / "sdk_floor.py").exists() else here
+
+
+FLOORS = _floors()
 
 ANSWERS = {
     "kind": "one_to_one",
@@ -153,7 +169,9 @@ async def _pg_database(url: str):
     return Database(url, schema=schema), drop
 
 
-async def request_submits(n: int, warmup: int = 50, pg_url: str | None = None) -> tuple[float, float, int]:
+async def request_submits(
+    n: int, warmup: int = 50, pg_url: str | None = None, profile: str | None = None
+) -> tuple[float, float, int]:
     from aiohttp import ClientSession
     from sqlalchemy import func, select
 
@@ -203,8 +221,17 @@ async def request_submits(n: int, warmup: int = 50, pg_url: str | None = None) -
             for _ in range(warmup):
                 await one()
             lat.clear()
+            prof = None
+            if profile:
+                import cProfile
+
+                prof = cProfile.Profile()
+                prof.enable()
             for _ in range(n):
                 await one()
+            if prof is not None:
+                prof.disable()
+                prof.dump_stats(profile)
         async with app[DB].session() as s:
             stored = (await s.execute(select(func.count()).select_from(SupervisionRequest))).scalar_one()
         await driver.stop()
@@ -219,8 +246,15 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "--floor":
         asyncio.run(_echo_floor(int(sys.argv[2])))
         return
-    args = [a for a in sys.argv[1:] if not a.startswith("--postgres")]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
     pg = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--postgres=")), None)
+    profile = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--profile=")), None)
+    if profile:
+        # Where the submit turn's time goes: cProfile over the measured turns only (client, server and store are
+        # one process), no floor run. Read it with `python -m pstats FILE` (sort cumulative / tottime).
+        p50, p99, stored = asyncio.run(request_submits(int(args[0]) if args else 300, pg_url=pg, profile=profile))
+        print(f"profiled: p50_ms={p50:.2f} (inflated by the profiler) stats in {profile}")
+        return
     n = int(args[0]) if args else 1000
     sdk = sdk_floor(2000)
     p50, p99, stored = asyncio.run(request_submits(n, pg_url=pg))
