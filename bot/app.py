@@ -34,7 +34,7 @@ def create_app(
     settings select (tests: a fixed token for the Graph double)."""
     school = load_school(settings.school_config)
     calendar = _term_calendar(school)
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[store_busy])
     app[SETTINGS] = settings
     db = db or Database(settings.database_url)
     app[DB] = db
@@ -164,6 +164,20 @@ def create_app(
     app.router.add_get("/dashboard", dashboard_handler(services, local_mode=settings.local_mode))
     app.router.add_post("/api/messages", messages_handler(adapter, bot))
     return app
+
+
+@web.middleware
+async def store_busy(request: web.Request, handler):
+    """Any route whose unit of work the store could not take in time (StoreBusy: rolled back, nothing written)
+    answers 503 with Retry-After, never a 500. Bot turns answer it themselves, on the card (bot/teams/adapter.py)."""
+    from bot.store.errors import StoreBusy
+
+    try:
+        return await handler(request)
+    except StoreBusy:
+        return web.json_response(
+            {"error": "the store is busy; nothing was changed — try again"}, status=503, headers={"Retry-After": "5"}
+        )
 
 
 def _term_calendar(school: School):

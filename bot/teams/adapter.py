@@ -22,6 +22,7 @@ from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError
 
 from bot.settings import Settings
+from bot.store.errors import StoreBusy
 from bot.teams import openid
 from bot.teams.auth import AUTH_UNAVAILABLE, BotCredentialFactory, CachingBotFrameworkAuthentication
 
@@ -30,6 +31,16 @@ log = logging.getLogger("bot.teams")
 SORRY = (
     "Sorry — something went wrong on our side and that action was not completed. Nothing you typed has been "
     "shared. Please try again in a moment; if it keeps happening, tell your DSL."
+)
+
+
+BUSY = (
+    "The school's supervision records are very busy right now, so that was not saved — nothing has been sent or "
+    "changed. Your card and what you typed are kept: please press the button again in a moment."
+)
+BUSY_TEXT = (
+    "The school's supervision records are very busy right now, so I couldn't do that — nothing has been changed. "
+    "Please try again in a moment."
 )
 
 
@@ -78,6 +89,10 @@ def build_adapter(settings: Settings) -> tuple[CloudAdapter, CachingBotFramework
     adapter = CloudAdapter(auth)
 
     async def on_error(context: TurnContext, error: Exception):
+        if isinstance(error, StoreBusy):
+            # Rolled back, nothing written (bot/store/db.py): say so, and keep the card.
+            await _answer_busy(context)
+            return
         # Type only: exception messages can echo user input, and safeguarding content never goes to logs.
         log.error("turn failed: %s", type(error).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
         if context.activity.type == ActivityTypes.invoke:
@@ -105,6 +120,32 @@ def build_adapter(settings: Settings) -> tuple[CloudAdapter, CachingBotFramework
 
     adapter.on_turn_error = on_error
     return adapter, auth
+
+
+async def _answer_busy(context: TurnContext) -> None:
+    """The store was too busy for this turn. A card click is answered with Universal Actions' error shape, 503:
+    Teams shows the message and leaves the clicked card as it was, inputs and all (a card in its place would lose
+    what was typed). A typed message gets the same news as text."""
+    if context.activity.type == ActivityTypes.invoke:
+        if not context.turn_state.get(CloudAdapter._INVOKE_RESPONSE_KEY):
+            await context.send_activity(
+                Activity(
+                    type=ActivityTypes.invoke_response,
+                    value=InvokeResponse(
+                        status=503,
+                        body=AdaptiveCardInvokeResponse(
+                            status_code=503,
+                            type="application/vnd.microsoft.error",
+                            value={"code": "ServiceUnavailable", "message": BUSY},
+                        ),
+                    ),
+                )
+            )
+        return
+    try:
+        await context.send_activity(BUSY_TEXT)
+    except Exception:  # noqa: BLE001 - the channel may be the thing that failed
+        log.error("could not tell the user the store was busy")
 
 
 REQUIRED = ("type",)
