@@ -12,11 +12,16 @@ stored once per submit.
 
     .venv/bin/python bench/load.py [--n 200] [--store sqlite|postgres|two|all]
 
-Peak RSS is this process's (resource.getrusage, which includes the doubles and the client, so it is an upper
-bound for one instance); with --store two both instances share the process, so the figure is for the pair.
+With `--in-process`, peak RSS is this process's (resource.getrusage, which includes the doubles and the client, so
+it is an upper bound for one instance); with --store two both instances then share the process.
 Last line per store: ``store= submits= p50_ms= p99_ms= errors= duplicates= peak_rss_mb=``.
 
-Not covered yet: 1:1 record notes in the mix; 200 distinct (generated) staff; instances as separate processes.
+By default each instance is `python -m bot` in a process of its own (local mode, the demo clock at NOW; on
+PostgreSQL a database of its own beside the URL's), and its peak RSS is read from /proc/<pid>/status (VmHWM):
+``rss_per_instance_mb=`` (and ``idle_rss_mb=``, just after start-up). `--in-process` runs the instances in this
+process as before (RSS then covers the client and doubles too).
+
+Not covered yet: 1:1 record notes in the mix; 200 distinct (generated) staff.
 """
 
 from __future__ import annotations
@@ -75,6 +80,30 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def vm_hwm_mb(pid: int) -> float:
+    """A process's peak resident set (VmHWM in /proc/<pid>/status), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class _Remote:
+    """A TeamsDriver aimed at a bot in another process (its /api/messages URL)."""
+
+    def __init__(self, url: str, connector):
+        from aiohttp import ClientSession
+
+        from tests.fakes.teams import TeamsDriver
+
+        self.driver = TeamsDriver(None, connector)
+        self.driver.url = url
+        self.driver.http = ClientSession()
+
+    async def stop(self) -> None:
+        await self.driver.http.close()
+
+
 async def _schema(url: str):
     from sqlalchemy import text
 
@@ -93,6 +122,26 @@ async def _schema(url: str):
         await admin.close()
 
     return schema, drop
+
+
+async def _database(url: str):
+    """A fresh PostgreSQL database beside `url`'s (for bots in other processes), and how to drop it."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    name = f"bench_load_{secrets.token_hex(5)}"
+    admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+
+    async def drop() -> None:
+        admin = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+    return url.rsplit("/", 1)[0] + "/" + name, drop
 
 
 async def seed_sessions(db, n: int) -> list[int]:
@@ -124,8 +173,12 @@ async def seed_sessions(db, n: int) -> list[int]:
     return ids
 
 
-async def run(n: int, store: str, tmp: Path) -> dict:
-    """One load run: `store` is "sqlite", "postgres" or "two" (two instances on one PostgreSQL schema)."""
+async def run(n: int, store: str, tmp: Path, *, processes: bool = False) -> dict:
+    """One load run: `store` is "sqlite", "postgres" or "two" (two instances on one PostgreSQL schema). With
+    `processes`, each instance is `python -m bot` in a process of its own (local mode, the demo clock at NOW), so
+    its peak RSS is its own; otherwise the instances run in this process."""
+    if processes:
+        return await _run_processes(n, store, tmp)
     from sqlalchemy import func, select
 
     from bot.app import DB, SERVICES, create_app
@@ -256,6 +309,147 @@ async def run(n: int, store: str, tmp: Path) -> dict:
     }
 
 
+async def _run_processes(n: int, store: str, tmp: Path) -> dict:
+    from aiohttp import ClientSession
+    from sqlalchemy import func, select
+
+    from bot.school import load_school
+    from bot.settings import DEFAULT_SCHOOL
+    from bot.store import Database
+    from bot.store.models_group_record import GroupRecordVersion
+    from bot.store.models_outbox import OutboxRow
+    from bot.store.models_request import SupervisionRequest
+    from tests.app.test_shutdown import Bot
+    from tests.fakes.connector import ConnectorDouble
+    from tests.fakes.teams import person
+
+    connector = await ConnectorDouble().start()
+    drop = None
+    instances = 2 if store == "two" else 1
+    if store == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp}/load-proc-{store}.sqlite3"
+    else:
+        # `python -m bot` takes a URL, not a schema: a database of its own on the same server, dropped afterwards.
+        url, drop = await _database(PG_URL)
+    os.environ["DEMO_TODAY"] = NOW.strftime("%Y-%m-%dT%H:%M")  # the children's clock (local mode only)
+    bots = []
+    try:
+        for i in range(instances):
+            bots.append(await Bot(tmp / f"proc-{store}-{i}", url, f"load-{store}-{i}").start())
+        async with ClientSession() as http:
+            for b in bots:
+                for _ in range(600):
+                    if b.proc.returncode is not None:
+                        raise RuntimeError(f"{b.instance} exited:\n{b.log()[-2000:]}")
+                    try:
+                        async with http.get(f"http://127.0.0.1:{b.port}/healthz") as r:
+                            if r.status == 200:
+                                break
+                    except OSError:
+                        pass
+                    await asyncio.sleep(0.1)
+        idle = [vm_hwm_mb(b.proc.pid) for b in bots]
+        remotes = [_Remote(f"http://127.0.0.1:{b.port}/api/messages", connector) for b in bots]
+        drivers = [r.driver for r in remotes]
+        db = Database(url)
+        school = load_school(DEFAULT_SCHOOL)
+        staff = list(school.staff)
+        requesters = [sid for sid in staff if sid not in {RECORDER, "priya.raman", "daniel.whitcombe"}]
+        for sid in staff:
+            await drivers[0].install(person(school, sid))
+        sessions = await seed_sessions(db, n // 2)
+        connector.clear()
+        latencies: dict[str, list[float]] = collections.defaultdict(list)
+        errors: collections.Counter = collections.Counter()
+
+        async def one(i: int) -> None:
+            driver = drivers[i % instances]
+            if i % 2 and sessions:
+                kind, who = "group record", RECORDER
+                verb = "grouprec.submit"
+                data = dict(GROUP_RECORD, session_id=sessions.pop(), draft_key=secrets.token_hex(16))
+                want = "Record submitted"
+            else:
+                kind, who = "request", requesters[(i // 2) % len(requesters)]
+                verb, data = "request.submit", dict(REQUEST, draft_id=secrets.token_hex(16))
+                want = "Request sent"
+            t = time.perf_counter()
+            try:
+                status, body = await driver.submit(person(school, who), verb, data)
+            except Exception as exc:  # noqa: BLE001 - counted, by type only
+                errors[f"{kind}: {type(exc).__name__}"] += 1
+                return
+            latencies[kind].append(time.perf_counter() - t)
+            if status != 200:
+                errors[f"{kind}: HTTP {status}"] += 1
+            elif want not in str(body):
+                errors[f"{kind}: unexpected card {_title(body)!r}"] += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        wall = time.perf_counter() - t0
+        for _ in range(240):  # the children's outbox workers deliver the notices
+            async with db.session() as s:
+                left = (
+                    await s.execute(select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending"))
+                ).scalar_one()
+            if not left:
+                break
+            await asyncio.sleep(0.5)
+        async with db.session() as s:
+            requests = (await s.execute(select(func.count()).select_from(SupervisionRequest))).scalar_one()
+            records = (await s.execute(select(func.count()).select_from(GroupRecordVersion))).scalar_one()
+            pending = dict(
+                collections.Counter(
+                    f"{k}:{st}"
+                    for k, st in (
+                        await s.execute(select(OutboxRow.kind, OutboxRow.status).where(OutboxRow.status != "delivered"))
+                    ).all()
+                )
+            )
+        await db.close()
+        peaks = [vm_hwm_mb(b.proc.pid) for b in bots]
+        for r in remotes:
+            await r.stop()
+    finally:
+        for b in bots:
+            if b.proc.returncode is None:
+                await b.terminate()
+        os.environ.pop("DEMO_TODAY", None)
+        await connector.stop()
+        if drop is not None:
+            await drop()
+    posts = collections.Counter(
+        (p.conversation_id, str(p.activity.get("attachments")))
+        for p in connector.sent
+        if p.reply_to is None and not p.updated
+    )
+    every = sorted(x for v in latencies.values() for x in v)
+
+    def pct(xs, q):
+        return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000 if xs else float("nan")
+
+    return {
+        "store": store,
+        "instances": instances,
+        "submits": n,
+        "wall_s": wall,
+        "p50_ms": pct(every, 0.5),
+        "p99_ms": pct(every, 0.99),
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+        "requests_stored": requests,
+        "records_stored": records,
+        "outbox_not_delivered": pending,
+        "by_kind": {k: (len(v), pct(sorted(v), 0.5), pct(sorted(v), 0.99)) for k, v in latencies.items()},
+        "duplicates": sum(c - 1 for c in posts.values() if c > 1),
+        "notices_posted": sum(posts.values()),
+        "peak_rss_mb": max(peaks),
+        "rss_per_instance_mb": peaks,
+        "idle_rss_mb": idle,
+    }
+
+
 def report(r: dict) -> None:
     for k, (count, p50, p99) in sorted(r["by_kind"].items()):
         print(f"  {k}: {count} submits p50_ms={p50:.0f} p99_ms={p99:.0f}")
@@ -267,7 +461,15 @@ def report(r: dict) -> None:
     print(
         f"store={r['store']} instances={r['instances']} submits={r['submits']} p50_ms={r['p50_ms']:.0f} "
         f"p99_ms={r['p99_ms']:.0f} errors={r['errors']} duplicates={r['duplicates']} "
-        f"peak_rss_mb={r['peak_rss_mb']:.0f}",
+        f"peak_rss_mb={r['peak_rss_mb']:.0f}"
+        + (
+            " rss_per_instance_mb="
+            + ",".join(f"{x:.0f}" for x in r["rss_per_instance_mb"])
+            + " idle_rss_mb="
+            + ",".join(f"{x:.0f}" for x in r["idle_rss_mb"])
+            if "rss_per_instance_mb" in r
+            else ""
+        ),
         flush=True,
     )
 
@@ -277,11 +479,14 @@ async def main(args) -> None:
     stores = ["sqlite", "postgres", "two"] if args.store == "all" else [args.store]
     with tempfile.TemporaryDirectory() as tmp:
         for store in stores:
-            report(await run(args.n, store, Path(tmp)))
+            report(await run(args.n, store, Path(tmp), processes=not args.in_process))
 
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=200)
     p.add_argument("--store", default="all", choices=["sqlite", "postgres", "two", "all"])
+    p.add_argument(
+        "--in-process", action="store_true", help="run the instances in this process (RSS is then the whole run's)"
+    )
     asyncio.run(main(p.parse_args()))

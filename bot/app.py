@@ -38,7 +38,7 @@ def create_app(
     settings select (tests: a fixed token for the Graph double)."""
     deployment = load_deployment(settings.school_config)
     first = deployment.first
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[store_busy])
     app[SETTINGS] = settings
     db = db or Database(settings.database_url)
     # One school: rows written outside a school's session are that school's (as before trusts). A trust: every
@@ -244,6 +244,20 @@ def create_app(
         sv.dashboard_url = link
     app.router.add_post("/api/messages", messages_handler(adapter, bot))
     return app
+
+
+@web.middleware
+async def store_busy(request: web.Request, handler):
+    """Any route whose unit of work the store could not take in time (StoreBusy: rolled back, nothing written)
+    answers 503 with Retry-After, never a 500. Bot turns answer it themselves, on the card (bot/teams/adapter.py)."""
+    from bot.store.errors import StoreBusy
+
+    try:
+        return await handler(request)
+    except StoreBusy:
+        return web.json_response(
+            {"error": "the store is busy; nothing was changed — try again"}, status=503, headers={"Retry-After": "5"}
+        )
 
 
 def _term_calendar(school: School):

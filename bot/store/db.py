@@ -10,7 +10,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.store import sqlite_hops
+from bot.store.errors import StoreBusy
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -18,18 +23,27 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 724_311_905
 
 
-def _sqlite_pragmas(dbapi_conn, _record):
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=5000")
-    cur.close()
+#: How long a SQLite write waits for another writer before the turn is told "busy, try again" (StoreBusy).
+BUSY_TIMEOUT_MS = 5000
+
+
+def _sqlite_pragmas(busy_timeout_ms: int):
+    def on_connect(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.close()
+
+    return on_connect
 
 
 class Database:
     """Owns the engine; `session()` is one unit of work (one transaction)."""
 
-    def __init__(self, url: str, *, schema: str | None = None, echo: bool = False):
+    def __init__(
+        self, url: str, *, schema: str | None = None, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS
+    ):
         from bot.store.tenancy import DEFAULT_SCHOOL_KEY
 
         self.url = url
@@ -44,27 +58,36 @@ class Database:
             path = url.split(":///", 1)[1] if ":///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # The same sqlite3 connection and arguments, one hop to its thread per statement (sqlite_hops.py).
+            kwargs["connect_args"] = {"async_creator_fn": sqlite_hops.connect}
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
             if schema:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self, *, school: str | None = None) -> AsyncIterator[AsyncSession]:
-        """One transaction: committed on success, rolled back on any error.
+        """One transaction: committed on success, rolled back on any error. A database too busy to take it
+        (`is_busy`) raises StoreBusy, after the rollback: nothing of it was written.
 
         `school`: the session reads and writes that school's rows only (bot/store/tenancy.py). Without it the
         session is the deployment's own and sees every school."""
-        async with self.sessions() as s:
-            if school is not None:
-                s.sync_session.info["school_id"] = school
-            s.sync_session.info["default_school"] = self.default_school
-            async with s.begin():
-                yield s
+        try:
+            async with self.sessions() as s:
+                if school is not None:
+                    s.sync_session.info["school_id"] = school
+                s.sync_session.info["default_school"] = self.default_school
+                async with s.begin():
+                    yield s
+        except (OperationalError, PoolTimeout) as exc:
+            if is_busy(exc):
+                log.warning("store busy: the unit of work was rolled back (%s)", type(exc.__cause__ or exc).__name__)
+                raise StoreBusy() from None
+            raise
 
     def for_school(self, school: str) -> SchoolDatabase:
         """This database as one school sees it: every session it opens is that school's."""
@@ -88,6 +111,20 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+#: SQLite's words for SQLITE_BUSY / SQLITE_LOCKED once busy_timeout has run out.
+_SQLITE_BUSY = ("database is locked", "database table is locked", "database is busy")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """The store could not take the work in time: SQLite busy after its timeout, or the pool had no connection."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if isinstance(exc, OperationalError):
+        message = str(getattr(exc, "orig", exc)).lower()
+        return any(words in message for words in _SQLITE_BUSY)
+    return False
 
 
 class SchoolDatabase:

@@ -47,3 +47,9 @@ class AlreadySubmitted(StoreError):
 
 class AlreadySent(StoreError):
     """This form was sent before (a double click, a retried request): the first one was kept."""
+
+
+class StoreBusy(StoreError):
+    """The database could not take this unit of work in time — SQLite's busy timeout ran out under many writers at
+    once, or no pooled connection came free. The transaction was rolled back, so nothing was written: the person
+    is asked to try again, and the card they clicked (with what they typed, or their saved draft) stays."""

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import (
     Activity,
@@ -21,6 +22,7 @@ from botframework.connector.auth import AuthenticationConstants
 from msrest.exceptions import DeserializationError
 
 from bot.settings import Settings
+from bot.store.errors import StoreBusy
 from bot.teams import openid
 from bot.teams.auth import AUTH_UNAVAILABLE, BotCredentialFactory, CachingBotFrameworkAuthentication
 
@@ -29,6 +31,16 @@ log = logging.getLogger("bot.teams")
 SORRY = (
     "Sorry — something went wrong on our side and that action was not completed. Nothing you typed has been "
     "shared. Please try again in a moment; if it keeps happening, tell your DSL."
+)
+
+
+BUSY = (
+    "The school's supervision records are very busy right now, so that was not saved — nothing has been sent or "
+    "changed. Your card and what you typed are kept: please press the button again in a moment."
+)
+BUSY_TEXT = (
+    "The school's supervision records are very busy right now, so I couldn't do that — nothing has been changed. "
+    "Please try again in a moment."
 )
 
 
@@ -77,6 +89,10 @@ def build_adapter(settings: Settings) -> tuple[CloudAdapter, CachingBotFramework
     adapter = CloudAdapter(auth)
 
     async def on_error(context: TurnContext, error: Exception):
+        if isinstance(error, StoreBusy):
+            # Rolled back, nothing written (bot/store/db.py): say so, and keep the card.
+            await _answer_busy(context)
+            return
         # Type only: exception messages can echo user input, and safeguarding content never goes to logs.
         log.error("turn failed: %s", type(error).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
         if context.activity.type == ActivityTypes.invoke:
@@ -104,6 +120,32 @@ def build_adapter(settings: Settings) -> tuple[CloudAdapter, CachingBotFramework
 
     adapter.on_turn_error = on_error
     return adapter, auth
+
+
+async def _answer_busy(context: TurnContext) -> None:
+    """The store was too busy for this turn. A card click is answered with Universal Actions' error shape, 503:
+    Teams shows the message and leaves the clicked card as it was, inputs and all (a card in its place would lose
+    what was typed). A typed message gets the same news as text."""
+    if context.activity.type == ActivityTypes.invoke:
+        if not context.turn_state.get(CloudAdapter._INVOKE_RESPONSE_KEY):
+            await context.send_activity(
+                Activity(
+                    type=ActivityTypes.invoke_response,
+                    value=InvokeResponse(
+                        status=503,
+                        body=AdaptiveCardInvokeResponse(
+                            status_code=503,
+                            type="application/vnd.microsoft.error",
+                            value={"code": "ServiceUnavailable", "message": BUSY},
+                        ),
+                    ),
+                )
+            )
+        return
+    try:
+        await context.send_activity(BUSY_TEXT)
+    except Exception:  # noqa: BLE001 - the channel may be the thing that failed
+        log.error("could not tell the user the store was busy")
 
 
 REQUIRED = ("type",)
@@ -277,8 +319,8 @@ def messages_handler(adapter: CloudAdapter, bot):
             log.warning("activity without a sender dropped (type=%s)", body.get("type"))
             return web.Response(status=202)
         try:
-            response = await adapter.process(request, bot)
-        except web.HTTPUnauthorized:
+            response = await _process(adapter, bot, body, request.headers.get("Authorization", ""))
+        except (web.HTTPUnauthorized, PermissionError):
             return _error(401, "not authenticated", **{"WWW-Authenticate": "Bearer"})
         except web.HTTPException:
             raise
@@ -292,6 +334,37 @@ def messages_handler(adapter: CloudAdapter, bot):
         return response if response is not None else web.Response(status=200)
 
     return messages
+
+
+async def _process(adapter: CloudAdapter, bot, body: dict, auth_header: str) -> web.StreamResponse:
+    """CloudAdapter.process's POST path, on the body this handler has already parsed and checked.
+
+    botbuilder would read and parse the body a second time, and serialise the invoke response with msrest, which
+    walks every node of the card to build the same dict (`_invoke_body`). Authentication, the turn context and the
+    middleware pipeline are botbuilder's own (`process_activity`), unchanged."""
+    activity: Activity = Activity().deserialize(body)
+    if not activity.type:
+        raise web.HTTPBadRequest()
+    invoke_response = await adapter.process_activity(auth_header, activity, bot.on_turn)
+    if invoke_response:
+        return web.json_response(data=_invoke_body(invoke_response.body), status=invoke_response.status)
+    return web.Response(status=201)
+
+
+def _invoke_body(body):
+    """An invoke response body as JSON. An AdaptiveCardInvokeResponse whose value is a card or a message — plain
+    JSON already (cards are built as dicts by cards/) — is written as it stands, exactly what msrest's serializer
+    gives for it (tests/teams check both agree on every card); that serializer cost more than the rest of a card
+    submit's reply put together. Anything else goes through botbuilder's serializer."""
+    if type(body) is AdaptiveCardInvokeResponse and isinstance(body.value, (dict, str)):
+        out = {}
+        if body.status_code is not None:
+            out["statusCode"] = body.status_code
+        if body.type is not None:
+            out["type"] = body.type
+        out["value"] = body.value
+        return out
+    return serializer_helper(body)
 
 
 class TeamsMessenger:

@@ -77,10 +77,14 @@ async def test_kill_9_during_an_outbox_drain_delivers_every_message_once(store_u
         # Only a message Teams had accepted when the bot died can come twice (the answer never reached the bot);
         # none that had not been sent yet.
         assert set(twice) <= set(by_first), twice
+        # …and no more than twice: the restart sends an in-doubt row once more, never again.
+        assert max(sent.values()) <= 2, sent
         if twice:
             pytest.xfail(
-                f"{len(twice)} of {BURST} Teams messages delivered twice after kill -9: teams.notify has no "
-                f"in-doubt check (the reminder fan-out has one)"
+                f"{len(twice)} of {BURST} Teams messages delivered twice (at most twice, only those on the wire at "
+                "the kill): the Bot Framework connector's send-to-conversation takes no idempotency key, so a "
+                "restarted sender cannot ask Teams whether an unanswered send arrived; teams.notify has no "
+                "in-doubt reconciliation yet (the reminder fan-out reconciles from the chat: bot/reminders/run.py)"
             )
     finally:
         for bot in (first, second):

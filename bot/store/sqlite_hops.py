@@ -1,0 +1,112 @@
+"""An aiosqlite connection that crosses to its thread once per statement, not three or four times.
+
+SQLAlchemy's aiosqlite adapter makes a cursor (one hop to aiosqlite's thread), executes (a hop), fetches the rows
+of anything that returns rows (a hop) and closes the cursor (a hop). Each hop is a queue put, a thread wake-up and
+a `call_soon_threadsafe` back to the event loop; on a busy two-core machine every one of them can wait for a time
+slice, and they were most of a card submit's turn (bench/turns.py). Here the cursor is only made, used, read to the
+end and closed inside the one call that executes the statement; its description, rowcount and lastrowid are kept,
+and the rows are handed back from memory. Commit and rollback are a hop each, as before.
+
+Nothing about the transaction changes: the same sqlite3 connection, opened with the same arguments, the same
+implicit BEGIN before the first write, `commit()` still waits for SQLite's commit (WAL, synchronous=FULL: the
+fsync) before the turn answers. Server-side cursors (`stream`) are read whole, like ordinary ones.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+import aiosqlite
+
+
+class _Cursor:
+    """The part of aiosqlite.Cursor that SQLAlchemy uses, one thread hop per execute."""
+
+    arraysize = 1
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._rows: deque = deque()
+        self.description = None
+        self.rowcount = -1
+        self.lastrowid: int | None = None
+
+    # SQLAlchemy enters the cursor (`await cursor.__aenter__()`); nothing to do on the thread for that.
+    async def __aenter__(self) -> _Cursor:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    def __await__(self):
+        async def me() -> _Cursor:
+            return self
+
+        return me().__await__()
+
+    def _run(self, many: bool, sql: str, parameters: Any) -> tuple:
+        cur = self._conn._conn.cursor()
+        try:
+            if many:
+                cur.executemany(sql, parameters)
+            else:
+                cur.execute(sql, parameters)
+            rows = cur.fetchall() if cur.description else []
+            return rows, cur.description, cur.rowcount, cur.lastrowid
+        finally:
+            cur.close()
+
+    async def _execute_here(self, many: bool, sql: str, parameters: Any) -> _Cursor:
+        rows, self.description, self.rowcount, self.lastrowid = await self._conn._execute(
+            self._run, many, sql, parameters
+        )
+        self._rows = deque(rows)
+        return self
+
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> _Cursor:
+        return await self._execute_here(False, sql, [] if parameters is None else parameters)
+
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> _Cursor:
+        return await self._execute_here(True, sql, parameters)
+
+    async def fetchone(self):
+        return self._rows.popleft() if self._rows else None
+
+    async def fetchmany(self, size: int | None = None) -> list:
+        n = self.arraysize if size is None else size
+        return [self._rows.popleft() for _ in range(min(n, len(self._rows)))]
+
+    async def fetchall(self) -> list:
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+    async def close(self) -> None:
+        self._rows.clear()
+
+    async def nextset(self) -> None:
+        return None
+
+    async def setinputsizes(self, *sizes) -> None:
+        return None
+
+
+class Connection(aiosqlite.Connection):
+    """aiosqlite's connection (same thread, same queue, same sqlite3 connection) with one-hop cursors."""
+
+    def cursor(self) -> _Cursor:  # type: ignore[override]
+        return _Cursor(self)
+
+
+def connect(database: str, **kwargs: Any) -> Connection:
+    """Like aiosqlite.connect: the sqlite3 connection is opened on the connection's own thread when awaited."""
+
+    def connector() -> sqlite3.Connection:
+        return sqlite3.connect(database, **kwargs)
+
+    conn = Connection(connector, 64)
+    conn._thread.daemon = True  # as SQLAlchemy's adapter does for aiosqlite's own connections
+    return conn
