@@ -34,6 +34,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "agreement": (PERSONAL,),
     "myactions": (PERSONAL,),
     "audit": (PERSONAL,),  # who looked at what: names, for the DSL team in private
+    "handover": (PERSONAL,),  # moving a supervisee and their records: the DSL team, in private
 }
 
 # Teams lists at most 12 commands per scope (manifest schema 1.29: commandLists[].commands maxItems 12). These are
@@ -44,6 +45,7 @@ NOT_IN_MENU: dict[tuple[str, str], str] = {
     ("pool", PERSONAL): "DSL team only and rarely used: the help card lists it for them",
     ("reminders", PERSONAL): "DSL team only; the round goes by itself, this is for sending it early",
     ("audit", PERSONAL): "DSL team only, for inspection and audit: the help card lists it for them",
+    ("handover", PERSONAL): "DSL team only, when a supervisor leaves or changes: the help card lists it for them",
 }
 MAX_MENU_COMMANDS = 12
 

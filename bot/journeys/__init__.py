@@ -19,6 +19,7 @@ def build_router() -> Router:
         compliance,
         group_record,
         group_sessions,
+        handover,
         help,
         meetings,
         my_supervision,
@@ -49,6 +50,7 @@ def build_router() -> Router:
         one_to_one,
         agreements,
         myactions,
+        handover,
         audit_trail,
     ):
         journey.register(router)

@@ -31,6 +31,8 @@ KIND_LABELS = {
     audit.VERB: "card action",
     audit.DASHBOARD: "dashboard",
     audit.AUDIT_TRAIL: "audit trail",
+    audit.HANDOVER: "handover",
+    audit.RECORD_ACCESS: "access to a 1:1 record",
 }
 _STAFF_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,120}$")
 

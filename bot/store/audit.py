@@ -34,6 +34,8 @@ COMMAND = "command"  # a refused typed command: object_id is the command word
 VERB = "verb"  # a refused card verb: object_id is the verb
 DASHBOARD = "dashboard"
 AUDIT_TRAIL = "audit_trail"
+HANDOVER = "handover"  # a supervisee handed over to a new supervisor (seed 004 §5)
+RECORD_ACCESS = "record_access"  # read access to a 1:1 record given (created) or ended (deleted) by a handover
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: Ids: database integers, staff ids, command words and verbs (ASCII, no spaces) — never text someone typed.

@@ -305,7 +305,10 @@ TABLES: tuple[Table, ...] = (
         OWNERS,
         "with its record",
         _cols(
-            "id record_id", "supervisor_id supervisee_id owner_id done_by", "text", "due_on status created_at done_at"
+            "id record_id reviewed_in_id",
+            "supervisor_id supervisee_id owner_id done_by",
+            "text",
+            "due_on status created_at done_at",
         ),
     ),
     Table(
@@ -318,8 +321,33 @@ TABLES: tuple[Table, ...] = (
             "id nonce pairing_id",
             "supervisor_id supervisee_id proposed_by",
             "",
-            "agreed_on review_due frequency minutes status created_at supervisor_confirmed_at supervisee_confirmed_at",
+            "agreed_on review_due frequency minutes status created_at supervisor_confirmed_at supervisee_confirmed_at "
+            "file_name file_status web_url item_id",
         ),
+    ),
+    Table(
+        "followup_claims",
+        PERSONAL,
+        DB,
+        BOT,
+        "while the bot runs (one row per reminder ever planned, so none is sent twice)",
+        _cols("id ref", "staff_id", "", "kind created_at"),
+    ),
+    Table(
+        "supervision_handovers",
+        PERSONAL,
+        DB,
+        DSL,
+        "while the pairing's records are kept",
+        _cols("id nonce", "supervisee_id from_id to_id by_id", "", "records_since record_count at"),
+    ),
+    Table(
+        "targeted_record_access",
+        PERSONAL,
+        DB,
+        OWNERS,
+        "with its record",
+        _cols("id record_id handover_id", "staff_id", "", "granted_at revoked_at"),
     ),
     Table(
         "outbox",
@@ -386,6 +414,13 @@ FILE_KINDS: tuple[FileKind, ...] = (
     ),
     FileKind(
         "1:1 supervision record (.docx)",
+        SPECIAL,
+        "the supervisor's OneDrive, shared with the supervisee only",
+        "the supervisor and the supervisee",
+        "the school's records policy (OneDrive retention)",
+    ),
+    FileKind(
+        "1:1 supervision agreement (.docx)",
         SPECIAL,
         "the supervisor's OneDrive, shared with the supervisee only",
         "the supervisor and the supervisee",

@@ -29,6 +29,7 @@ FAILED = "failed"  # the outbox gave up; the payload is kept there to requeue
 # Action status.
 OPEN = "open"
 DONE = "done"
+DROPPED = "dropped"  # reviewed at the next session and no longer needed (seed 002 App. 2 "review of actions")
 
 # Agreement status.
 AWAITING = "awaiting"  # one of the two has confirmed
@@ -101,6 +102,8 @@ class TargetedAction(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     done_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The later record whose "review of actions" last marked it (done, carried forward or dropped).
+    reviewed_in_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class SupervisionAgreement(Base):
@@ -126,3 +129,9 @@ class SupervisionAgreement(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     supervisor_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     supervisee_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The agreement document (its contract text lives only there): in the supervisor's OneDrive, shared with the
+    # supervisee, like a 1:1 record. Metadata only here.
+    file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    file_status: Mapped[str | None] = mapped_column(String(20), nullable=True)  # pending | delivered | failed
+    web_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    item_id: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -147,6 +147,9 @@ ROWS: dict[str, Row] = {
     "targeted.action_reopen": OWN,
     "help.show": SELF,
     "audit.show": TEAM(dsl),  # the DSL team reads anyone's trail (ids and action names only)
+    # handover of a supervisee to a new supervisor (seed 004 §5): the DSL team's decision, for anyone
+    "handover.form": SELF,
+    "handover.submit": TEAM(dsl),
 }
 #: Typed commands (by their first word): none names an object; the permission decides.
 COMMAND_ROWS: dict[str, Row] = {
@@ -167,6 +170,7 @@ COMMAND_ROWS: dict[str, Row] = {
         "agreement",
         "myactions",
         "audit",
+        "handover",
         "help",
     )
 }
