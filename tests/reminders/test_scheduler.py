@@ -30,6 +30,7 @@ async def test_jobs_have_stable_ids_and_a_restart_rebuilds_the_same(services, cl
     again = await _scheduler(services).jobs(clock())  # a new process
     assert [(j.id, j.due) for j in first] == [(j.id, j.due) for j in again]
     assert [(j.id, j.due) for j in first] == [
+        ("follow-up:2026-12-07", at(D(2026, 12, 7), "09:00")),
         ("mop-up:2026-27 Autumn 2", at(D(2026, 12, 7), "09:00")),
         ("reminders:2026-27 Autumn 2:10", at(D(2026, 12, 7), "09:00")),
         ("reminders:2026-27 Autumn 2:3", at(D(2026, 12, 16), "09:00")),
@@ -44,7 +45,7 @@ async def test_after_a_round_its_job_is_gone_and_pending_work_is_a_job(services,
     assert report.planned == ("2026-27 Autumn 2", 10, 39) and report.delivery.sent == 39 + 4
     assert report.proposed and report.digest == ("2026-27 Autumn 2", 10, 4)
     ids = [j.id for j in await sched.jobs(clock())]
-    assert ids == ["reminders:2026-27 Autumn 2:3"]
+    assert ids == ["follow-up:2026-12-08", "reminders:2026-27 Autumn 2:3"]
     # next wake: within the window, a routine look later in the day (nothing overdue)
     wake = await sched.next_wake(clock())
     assert wake == clock() + dt.timedelta(hours=1)
