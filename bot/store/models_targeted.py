@@ -8,8 +8,9 @@ the bot keeps only:
   or families" on the card), visible to the supervisor and supervisee only (never on the DSL team's list);
 - `targeted_record_drafts.content`: the half-written card, the supervisor's own. Deleted in the transaction that
   submits the record; from then on the text lives only in the outbox row (scrubbed after delivery) and the file.
-- `supervision_agreements`: that an agreement was made, when, both confirmations and the annual review date
-  (seed 001 Appendix 1; seed 002 "contract reviewed annually"; seed 003 "signed by both"). No narrative.
+- `supervision_agreements`: that an agreement was made, when, both confirmations, frequency and duration, the
+  review date and where its document is (seed 001 Appendix 1; seed 002 "contract reviewed annually"; seed 003
+  "signed by both"). No narrative: the typed terms are only in the document.
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ class TargetedAction(Base):
 
 class SupervisionAgreement(Base):
     """That a supervisor and supervisee made (or reviewed) their supervision agreement, and when it is next due
-    for review. Practical arrangements are choices from fixed lists; nothing typed is kept."""
+    for review. Frequency and duration are codes from fixed lists; the typed terms live only in the agreement's
+    document (its name, delivery state and link are here)."""
 
     __tablename__ = "supervision_agreements"
     __table_args__ = (Index("ix_supervision_agreements_pair", "supervisor_id", "supervisee_id", "status"),)
