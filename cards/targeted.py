@@ -131,6 +131,41 @@ def picker_card(v: PickerView) -> dict:
 # ---- 2. the record card ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReviewLine:
+    """An action still open from an earlier session of the pair, to be marked on this record."""
+
+    id: int
+    text: str
+    owner: str
+    due_label: str
+    overdue: bool = False
+
+
+REVIEW_CHOICES = [("done", "Done"), ("carried", "Carry forward"), ("dropped", "Drop it")]
+
+
+def review_rows(v: RecordView) -> list:
+    """The "review of actions" that opens the record (seed 002 App. 2: "Review of agreed actions from the last
+    meeting"): each open action from earlier sessions, marked done, carried forward or dropped."""
+    if not v.review:
+        return []
+    out: list[Any] = [
+        ac.TextBlock(
+            text="Review of actions from last time", weight="bolder", wrap=True, separator=True, spacing="medium"
+        ),
+        text("Mark each one. Carried-forward actions stay open and come back next time.", subtle=True, size="small"),
+    ]
+    for r in v.review:
+        key = f"rev_{r.id}"
+        meta = f"{r.owner} · due {r.due_label}" + (" · overdue" if r.overdue else "")
+        out.append(text(r.text))
+        out.append(text(meta, size="small", subtle=not r.overdue, color="attention" if r.overdue else None))
+        out.append(choice_set(key, "What happened with it?", REVIEW_CHOICES, value=v.values.get(key), expanded=True))
+        out += _errors_for(v.errors, key)
+    return out
+
+
 @dataclass
 class RecordView:
     template: RecordTemplate
@@ -145,10 +180,20 @@ class RecordView:
     top_error: str | None = None
     notice: str | None = None
     has_draft: bool = False
+    review: list[ReviewLine] = field(default_factory=list)  # earlier open actions: reviewed first
+    agreement_missing: bool = False  # no agreement confirmed by both: flagged to the supervisor
 
 
 def record_card(v: RecordView) -> dict:
     body: list[Any] = [title("1:1 supervision record"), facts(v.heading)]
+    if v.agreement_missing:
+        body.append(
+            text(
+                "You have no supervision agreement with this person yet: make one together (type agreement).",
+                color="warning",
+                size="small",
+            )
+        )
     if v.notice:
         body.append(text(v.notice, color="good"))
     if v.top_error:
@@ -162,6 +207,7 @@ def record_card(v: RecordView) -> dict:
         )
     )
     body += _errors_for(v.errors, "sess_date")
+    body += review_rows(v)
     body.append(ac.TextBlock(text="The record", weight="bolder", wrap=True, separator=True, spacing="medium"))
     body += template_fields(v.template, v.values, v.errors)
     if v.template.actions.enabled:
