@@ -333,6 +333,7 @@ class ActionLine:
     source: str  # "1:1 with Tom Hollis, 23 Nov"
     overdue: bool = False
     done: bool = False
+    can_mark: bool = True  # False for a group-record action: the DSL team ticks those off
 
 
 @dataclass
@@ -340,6 +341,7 @@ class ActionsView:
     mine: list[ActionLine] = field(default_factory=list)
     theirs: list[ActionLine] = field(default_factory=list)
     done: list[ActionLine] = field(default_factory=list)
+    group: list[ActionLine] = field(default_factory=list)  # open group-record actions this person owns
     notice: str | None = None
 
 
@@ -355,17 +357,12 @@ def _action_line(a: ActionLine) -> ac.Container:
         if a.done
         else _none("Mark done", V_ACTION_DONE, {"action_id": a.id}, style="positive")
     )
-    return ac.Container(
-        separator=True,
-        items=[
-            ac.ColumnSet(
-                columns=[
-                    ac.Column(width="stretch", items=items),
-                    ac.Column(width="auto", vertical_content_alignment="center", items=[ac.ActionSet(actions=[btn])]),
-                ]
-            )
-        ],
-    )
+    columns = [ac.Column(width="stretch", items=items)]
+    if a.can_mark:
+        columns.append(
+            ac.Column(width="auto", vertical_content_alignment="center", items=[ac.ActionSet(actions=[btn])])
+        )
+    return ac.Container(separator=True, items=[ac.ColumnSet(columns=columns)])
 
 
 def actions_card(v: ActionsView) -> dict:
@@ -380,13 +377,19 @@ def actions_card(v: ActionsView) -> dict:
             size="small",
         )
     )
-    for heading, lines in (("Yours", v.mine), ("The other person's", v.theirs), ("Done in the last 30 days", v.done)):
+    sections = (
+        ("Yours", v.mine),
+        ("The other person's", v.theirs),
+        ("Yours from group supervision (the DSL team ticks these off)", v.group),
+        ("Done in the last 30 days", v.done),
+    )
+    for heading, lines in sections:
         if lines:
             body.append(ac.TextBlock(text=heading, weight="bolder", wrap=True, spacing="medium"))
             body += [_action_line(a) for a in lines[:20]]
             if len(lines) > 20:
                 body.append(text(f"… and {len(lines) - 20} more not shown.", subtle=True, size="small"))
-    if not (v.mine or v.theirs):
+    if not (v.mine or v.theirs or v.group):
         body.append(text("Nothing open."))
     return card(body, [_none("Refresh", V_ACTIONS)])
 

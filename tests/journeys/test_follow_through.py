@@ -110,3 +110,37 @@ async def test_an_overdue_action_shows_on_the_owners_list_and_is_reminded_once(k
     await kit.deliver()
     reminded = [c for c in kit.journey_cards(SEE) if "An action from supervision is overdue" in texts_of(c)]
     assert len(reminded) == 1 and "Ask for a lunchtime swap" in texts_of(reminded[0])
+
+
+async def test_myactions_lists_the_owners_group_record_actions_without_a_button(kit, pairs):  # noqa: F811
+    import datetime as dt
+
+    from bot.store.models_group_record import GroupRecord, RecordAction
+    from tests.reminders.helpers import add_session
+
+    sid = await add_session(kit.db, day=dt.date(2026, 11, 5), status="held")
+    async with kit.db.session() as s:
+        g = GroupRecord(
+            session_id=sid,
+            template_id="g",
+            facilitator_id="amara.okafor",
+            created_by="amara.okafor",
+            created_at=kit.clock.now,
+        )
+        s.add(g)
+        await s.flush()
+        s.add(
+            RecordAction(
+                record_id=g.id,
+                text="Share the new rota",
+                owner_id=SEE,
+                due_on=dt.date(2026, 11, 20),
+                created_by="amara.okafor",
+                created_at=kit.clock.now,
+            )
+        )
+    card = await kit.say(SEE, "myactions")
+    flat = texts_of(card)
+    assert "Share the new rota" in flat and "the DSL team ticks these off" in flat
+    assert "targeted.action_done" not in flat  # no "Mark done" on anyone's card: Tom has no 1:1 actions yet
+    assert "Share the new rota" not in texts_of(await kit.say(SUP, "myactions"))
