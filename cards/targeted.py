@@ -19,7 +19,7 @@ import adaptive_cards.card as ac
 from bot.records.agreement_terms import CONFIDENTIALITY_LIMITS, RECORD_HOLDER, TERMS
 from bot.records.templates import RecordTemplate
 from cards.base import card, choice_set, error, execute, facts, text, text_input, title
-from cards.group_record import action_rows, template_fields
+from cards.group_record import ReviewLine, action_rows, review_rows, template_fields
 
 # Verbs (registered by bot/journeys/one_to_one.py, agreements.py and myactions.py).
 V_START = "targeted.start"
@@ -131,41 +131,6 @@ def picker_card(v: PickerView) -> dict:
 # ---- 2. the record card ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReviewLine:
-    """An action still open from an earlier session of the pair, to be marked on this record."""
-
-    id: int
-    text: str
-    owner: str
-    due_label: str
-    overdue: bool = False
-
-
-REVIEW_CHOICES = [("done", "Done"), ("carried", "Carry forward"), ("dropped", "Drop it")]
-
-
-def review_rows(v: RecordView) -> list:
-    """The "review of actions" that opens the record (seed 002 App. 2: "Review of agreed actions from the last
-    meeting"): each open action from earlier sessions, marked done, carried forward or dropped."""
-    if not v.review:
-        return []
-    out: list[Any] = [
-        ac.TextBlock(
-            text="Review of actions from last time", weight="bolder", wrap=True, separator=True, spacing="medium"
-        ),
-        text("Mark each one. Carried-forward actions stay open and come back next time.", subtle=True, size="small"),
-    ]
-    for r in v.review:
-        key = f"rev_{r.id}"
-        meta = f"{r.owner} · due {r.due_label}" + (" · overdue" if r.overdue else "")
-        out.append(text(r.text))
-        out.append(text(meta, size="small", subtle=not r.overdue, color="attention" if r.overdue else None))
-        out.append(choice_set(key, "What happened with it?", REVIEW_CHOICES, value=v.values.get(key), expanded=True))
-        out += _errors_for(v.errors, key)
-    return out
-
-
 @dataclass
 class RecordView:
     template: RecordTemplate
@@ -207,7 +172,7 @@ def record_card(v: RecordView) -> dict:
         )
     )
     body += _errors_for(v.errors, "sess_date")
-    body += review_rows(v)
+    body += review_rows(v.review, v.values, v.errors)
     body.append(ac.TextBlock(text="The record", weight="bolder", wrap=True, separator=True, spacing="medium"))
     body += template_fields(v.template, v.values, v.errors)
     if v.template.actions.enabled:

@@ -29,6 +29,7 @@ from bot.journeys.router import Router
 from bot.labels import date_label, name_of, short_date, stamp
 from bot.outbox import effects
 from bot.records import docx_writer
+from bot.records.actions import REVIEW_LABELS, parse_review, review_actions, review_values
 from bot.records.lifecycle import ONE_TO_ONE
 from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
 from bot.records.templates import RecordTemplate, one_to_one_template
@@ -56,7 +57,6 @@ FORMER = "a former member of staff"
 FOLDER = "Supervision records"
 OLDEST_SESSION = dt.timedelta(days=366)
 STATE = {DELIVERED: "shared", PENDING: "sharing", FAILED: "not shared yet"}
-REVIEW_LABELS = {store.REVIEW_DONE: "Done", store.REVIEW_CARRIED: "Carried forward", store.REVIEW_DROPPED: "Dropped"}
 
 #: Anyone on the staff list may try (here and in agreements.py / myactions.py); whether the person, record,
 #: action or agreement is theirs is checked on every click, through the store.
@@ -252,30 +252,6 @@ async def _review_lines(services: Services, turn: Turn, s, supervisee_id: str) -
     ]
 
 
-def _review_values(data: dict) -> dict[str, str]:
-    """The review marks a card sent, for the draft (only well-formed ones)."""
-    return {
-        k: v
-        for k, v in data.items()
-        if isinstance(k, str) and k.startswith("rev_") and k[4:].isdigit() and v in store.REVIEW_MARKS
-    }
-
-
-def _read_review(data: dict, actions, errors: dict[str, str]) -> dict[int, str]:
-    """Each open earlier action's mark; a missing one is a mistake to show, a mark no card offers is tampering.
-    Marks for actions that are not this pair's open ones are ignored (the store decides which those are)."""
-    marks: dict[int, str] = {}
-    for a in actions:
-        raw = clean_text(data.get(f"rev_{a.id}"), multiline=False)
-        if not raw:
-            errors[f"rev_{a.id}"] = "Mark this one: done, carry forward or drop it."
-        elif raw not in store.REVIEW_MARKS:
-            raise Tampered("review mark not offered")
-        else:
-            marks[a.id] = raw
-    return marks
-
-
 async def open_record(services: Services, turn: Turn) -> Reply:
     """Opens the record card for the chosen supervisee (or the supervisor's draft for them)."""
     async with services.db.session() as s:
@@ -303,7 +279,7 @@ async def open_record(services: Services, turn: Turn) -> Reply:
 
 
 def _values(data: dict) -> dict[str, str]:
-    values = draft_values(one_to_one_template(), data) | _review_values(data)
+    values = draft_values(one_to_one_template(), data) | review_values(data)
     d = clean_text(data.get("sess_date"), multiline=False)[:10]
     if d:
         values["sess_date"] = d
@@ -417,7 +393,7 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | Target
     earlier = await store.open_actions_of_pair(s, pairing.supervisor_id, pairing.supervisee_id)
     try:
         day, answers, actions, errors = _read_record(services, turn, template, pairing.supervisee_id)
-        marks = _read_review(turn.data, earlier, errors)
+        marks = parse_review(turn.data, earlier, errors)
     except Tampered as exc:
         return tampered(turn, f"1:1 record: {exc}", TAMPERED)
     if errors:
@@ -437,7 +413,7 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | Target
             )
         )
     record = await _file(services, turn, s, pairing, day, template, answers, actions, key, review=(earlier, marks))
-    store.review_actions(earlier, marks, record_id=record.id, by=turn.actor.id, now=turn.now)
+    review_actions(earlier, marks, record_id=record.id, by=turn.actor.id, now=turn.now)
     return record
 
 

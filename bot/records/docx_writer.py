@@ -57,6 +57,7 @@ class RecordDocument:
     amend_note: str | None = None
     recorded_by: str = ""
     recorded_at: str = ""  # school-local, e.g. "23 Nov 2026 15:10"
+    reviewed: list[ReviewedAction] = field(default_factory=list)  # the group's earlier actions and their marks
 
 
 def _date_label(d: dt.date) -> str:
@@ -100,6 +101,7 @@ def render_docx(rec: RecordDocument) -> bytes:
         cells = att.add_row().cells
         cells[0].text, cells[1].text, cells[2].text = a.name, a.role, a.group
 
+    _review_section(doc, rec.reviewed)
     _answers_section(doc, rec.template, rec.answers)
     if rec.template.actions.enabled:
         _actions_section(doc, ACTIONS_HEADING, rec.actions)

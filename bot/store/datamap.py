@@ -203,7 +203,7 @@ TABLES: tuple[Table, ...] = (
         DB,
         "the action's owner and the DSL team",
         "with its record",
-        _cols("id record_id", "owner_id created_by done_by", "text", "due_on status created_at done_at"),
+        _cols("id record_id reviewed_in_id", "owner_id created_by done_by", "text", "due_on status created_at done_at"),
     ),
     Table(
         "group_schedule_requests",

@@ -24,8 +24,6 @@ from bot.store.models_request import Meeting, Pairing
 from bot.store.models_targeted import (
     AGREED,
     AWAITING,
-    DONE,
-    DROPPED,
     OPEN,
     PENDING,
     REPLACED,
@@ -273,27 +271,6 @@ async def open_actions_of_pair(s: AsyncSession, supervisor_id: str, supervisee_i
             )
         ).scalars()
     )
-
-
-#: How an earlier action is marked in the next record's review.
-REVIEW_DONE, REVIEW_CARRIED, REVIEW_DROPPED = "done", "carried", "dropped"
-REVIEW_MARKS = (REVIEW_DONE, REVIEW_CARRIED, REVIEW_DROPPED)
-
-
-def review_actions(
-    actions: Sequence[TargetedAction], marks: dict[int, str], *, record_id: int, by: str, now: dt.datetime
-) -> None:
-    """Apply the review's marks to the action rows (in the submit's transaction): done (who and when), carried
-    forward (still open, on the next review again), or dropped; each remembers the record that reviewed it."""
-    for a in actions:
-        mark = marks.get(a.id)
-        if mark is None:
-            continue
-        a.reviewed_in_id = record_id
-        if mark == REVIEW_DONE:
-            a.status, a.done_by, a.done_at = DONE, by, now
-        elif mark == REVIEW_DROPPED:
-            a.status, a.done_by, a.done_at = DROPPED, by, None
 
 
 async def action_of(s: AsyncSession, action_id: int, staff_id: str) -> TargetedAction:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.reminders import followup
 from bot.store.models_targeted import DONE, DROPPED, OPEN, TargetedAction, TargetedRecord
 from tests.journeys.one_to_one_kit import SEE, SUP, answers, count, kit, open_card, pairs  # noqa: F401
+from tests.journeys.test_group_record import delivery  # noqa: F401
 from tests.journeys.test_request_kit import errors_on, find_input, texts_of
 
 NO_SECOND = {"act_1_text": "", "act_1_due": ""}
@@ -144,3 +145,47 @@ async def test_myactions_lists_the_owners_group_record_actions_without_a_button(
     assert "Share the new rota" in flat and "the DSL team ticks these off" in flat
     assert "targeted.action_done" not in flat  # no "Mark done" on anyone's card: Tom has no 1:1 actions yet
     assert "Share the new rota" not in texts_of(await kit.say(SUP, "myactions"))
+
+
+# ---- the same for a group: the group's earlier open actions open its next record ----------------------------
+
+
+async def test_a_groups_earlier_actions_open_its_next_record(teams, db, school, delivery):
+    import datetime as dt
+    import json
+
+    from bot.store.models_group_record import RecordAction
+    from tests.fakes.teams import person
+    from tests.journeys.test_group_record import add_session, card_of, click, filled, inputs, open_record
+
+    amara = person(school, "amara.okafor")
+    first = await add_session(db, start=dt.datetime(2026, 11, 9, 9, 0, tzinfo=dt.timezone.utc))
+    now = await add_session(db)  # 23 Nov, Willow Class again
+    other = await add_session(db, group="rowan", start=dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc))
+    card = await open_record(teams, amara, first)
+    assert "Review of actions from last time" not in json.dumps(card)
+    _, body = await click(teams, amara, card, "Submit record", filled())
+    assert "Record submitted" in json.dumps(card_of(body))
+    async with db.session() as s:
+        [rota] = (await s.execute(select(RecordAction))).scalars().all()
+
+    assert f"rev_{rota.id}" not in inputs(await open_record(teams, amara, other))  # another group's: not here
+    card = await open_record(teams, amara, now)
+    assert f"rev_{rota.id}" in inputs(card)
+    _, body = await click(teams, amara, card, "Submit record", filled(act_0_text="Invite the school nurse"))
+    bad = card_of(body)
+    assert "Mark this one: done, carry forward or drop it." in json.dumps(bad)
+    _, body = await click(
+        teams, amara, bad, "Submit record", filled(act_0_text="Invite the school nurse", **{f"rev_{rota.id}": "done"})
+    )
+    assert "Record submitted" in json.dumps(card_of(body))
+    async with db.session() as s:
+        acts = {a.text: a for a in (await s.execute(select(RecordAction))).scalars()}
+    assert (
+        acts["Check the lunchtime rota"].status == DONE and acts["Check the lunchtime rota"].done_by == "amara.okafor"
+    )
+    assert acts["Invite the school nurse"].status == OPEN
+    await delivery.run()
+    content = delivery.files()["2026-11-23 Group supervision - Willow Class.docx"]
+    cells = [c.text for t in Document(io.BytesIO(content)).tables for r in t.rows for c in r.cells]
+    assert "Check the lunchtime rota" in cells and "Done" in cells

@@ -1,5 +1,5 @@
 """Follow-through and handover (issue 11 parts 4, 5, 8): followup_claims, supervision_handovers,
-targeted_record_access; targeted_actions.reviewed_in_id; the agreement document's metadata on
+targeted_record_access; targeted_actions.reviewed_in_id and record_actions.reviewed_in_id; the agreement document's metadata on
 supervision_agreements.
 
 Revision ID: 0810
@@ -62,6 +62,8 @@ def upgrade() -> None:
     op.create_index("ix_targeted_record_access_staff", "targeted_record_access", ["staff_id", "revoked_at"])
     with op.batch_alter_table("targeted_actions") as b:
         b.add_column(sa.Column("reviewed_in_id", sa.Integer, nullable=True))
+    with op.batch_alter_table("record_actions") as b:
+        b.add_column(sa.Column("reviewed_in_id", sa.Integer, nullable=True))
     with op.batch_alter_table("supervision_agreements") as b:
         b.add_column(sa.Column("file_name", sa.String(255), nullable=True))
         b.add_column(sa.Column("file_status", sa.String(20), nullable=True))
@@ -73,6 +75,8 @@ def downgrade() -> None:
     with op.batch_alter_table("supervision_agreements") as b:
         for c in ("item_id", "web_url", "file_status", "file_name"):
             b.drop_column(c)
+    with op.batch_alter_table("record_actions") as b:
+        b.drop_column("reviewed_in_id")
     with op.batch_alter_table("targeted_actions") as b:
         b.drop_column("reviewed_in_id")
     op.drop_index("ix_targeted_record_access_staff", "targeted_record_access")
