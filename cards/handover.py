@@ -14,8 +14,8 @@ V_SUBMIT = "handover.submit"
 
 WHAT_HAPPENS = (
     "The new supervisor gets read access to the 1:1 records of the last six months (nothing older), the "
-    "previous supervisor's access to them ends, and all of it goes on the audit trail. Open actions and the "
-    "agreement stay with the records; the new pair make their own agreement."
+    "previous supervisor's access to them ends, and all of it goes on the audit trail. Open 1:1 actions move "
+    "to the new pair (the previous supervisor's become the new supervisor's); the new pair make their own agreement."
 )
 
 

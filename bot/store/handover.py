@@ -3,7 +3,7 @@ would have access to the previous six months records"; seed 002: "where a change
 handover process is arranged between all parties concerned").
 
 The rows a handover writes, in the DSL's one transaction: the old 1:1 pairing ended and the new one started, the
-`supervision_handovers` row, a `targeted_record_access` row per record of the last six months (the grant on the
+`supervision_handovers` row, the pair's open actions moved to the new pair, a `targeted_record_access` row per record of the last six months (the grant on the
 file is queued in the outbox by the journey), and every earlier grant on that supervisee's records that the new
 arrangement does not keep marked revoked (so a predecessor who had been handed them loses them, and nobody keeps a
 record older than six months). Who may open a record: `may_open`.
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.store.errors import AlreadyRecorded
 from bot.store.models_followup import Handover, RecordAccess
 from bot.store.models_request import Pairing
-from bot.store.models_targeted import DELIVERED, TargetedRecord
+from bot.store.models_targeted import DELIVERED, OPEN, TargetedAction, TargetedRecord
 from bot.store.pool import regular_pairings
 
 #: Seed 004 §5: the replacement sees the previous six months of records.
@@ -131,6 +131,21 @@ async def hand_over(
     for p in await regular_pairings(s, supervisee):
         p.ended_at, p.ended_by = now, by
     s.add(Pairing(supervisee_id=supervisee, supervisor_id=successor_id, request_id=None, started_at=now))
+    # The pair's open actions move with the supervisee, so they open the new pair's first record ("review of
+    # actions"); the predecessor's own become the successor's to follow up.
+    open_actions = (
+        await s.execute(
+            select(TargetedAction).where(
+                TargetedAction.supervisor_id == current.supervisor_id,
+                TargetedAction.supervisee_id == supervisee,
+                TargetedAction.status == OPEN,
+            )
+        )
+    ).scalars()
+    for a in open_actions:
+        if a.owner_id == a.supervisor_id:
+            a.owner_id = successor_id
+        a.supervisor_id = successor_id
     keep = {r.id for r in records}
     revoked = []
     for access, record in await active_access(s, supervisee):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.store.models_audit import AuditEvent
 from bot.store.models_followup import Handover, RecordAccess
 from bot.store.models_request import Pairing
-from bot.store.models_targeted import TargetedRecord
+from bot.store.models_targeted import TargetedAction, TargetedRecord
 from tests.journeys.one_to_one_kit import SEE, SUP, answers, count, kit, open_card, pairs, said  # noqa: F401
 from tests.journeys.test_request_kit import errors_on, texts_of
 
@@ -21,13 +21,23 @@ SUCCESSOR = "marcus.fenwick"
 async def _records(k) -> dict[str, int]:
     for day in DATES:
         card = await open_card(k)
-        out = await k.press(SUP, card, "targeted.submit", answers(sess_date=day, act_0_due="2026-12-01"))
+        marks = {i: "carried" for i in _input_ids(card) if i.startswith("rev_")}  # earlier actions carried on
+        out = await k.press(SUP, card, "targeted.submit", answers(sess_date=day, act_0_due="2026-12-01", **marks))
         assert "Record submitted" in texts_of(out), texts_of(out)
     await k.deliver()
     async with k.db.session() as s:
         rows = (await s.execute(select(TargetedRecord))).scalars().all()
     assert all(r.status == "delivered" for r in rows)
     return {r.session_date.isoformat(): r.id for r in rows}
+
+
+def _input_ids(node) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["id"]] if str(node.get("type", "")).startswith("Input.") else []
+        return own + [i for v in node.values() for i in _input_ids(v)]
+    if isinstance(node, list):
+        return [i for v in node for i in _input_ids(v)]
+    return []
 
 
 async def _recipients(k) -> dict[str, set[str]]:
@@ -67,6 +77,13 @@ async def test_the_successor_gets_six_months_and_no_more_and_the_predecessor_los
             (p.supervisor_id, p.supervisee_id) for p in (await s.execute(select(Pairing))).scalars() if not p.ended_at
         }
     assert live == {(SUCCESSOR, SEE), (SUCCESSOR, "grace.mensah")}
+
+    # The pair's open actions moved with Tom: Priya's own became Marcus's; they open Marcus's first record.
+    async with kit.db.session() as s:
+        acts = (await s.execute(select(TargetedAction).where(TargetedAction.status == "open"))).scalars().all()
+    assert acts and {a.supervisor_id for a in acts} == {SUCCESSOR}
+    assert {a.owner_id for a in acts} == {SEE, SUCCESSOR}
+    assert "Review of actions from last time" in texts_of(await open_card(kit, who=SUCCESSOR))
 
     # The bot opens the six months for Marcus, nothing older, and nothing of Tom's for Priya any more.
     for day in ("2026-05-23", "2026-11-19"):
