@@ -2,7 +2,7 @@
 targeted_record_access; targeted_actions.reviewed_in_id and record_actions.reviewed_in_id; the agreement document's metadata on
 supervision_agreements.
 
-Revision ID: 0810
+Revision ID: 0830
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 from bot.store.base import UTCDateTime
 
-revision = "0810"
+revision = "0830"
 down_revision = "0800"
 branch_labels = None
 depends_on = None
