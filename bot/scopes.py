@@ -36,6 +36,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "audit": (PERSONAL,),  # who looked at what: names, for the DSL team in private
     "trust": (PERSONAL,),  # every school's figures, for the trust's leads
     "export": (PERSONAL,),  # the files go to the Safeguarding channel; the form and links in private
+    "handover": (PERSONAL,),  # moving a supervisee and their records: the DSL team, in private
 }
 
 # Teams lists at most 12 commands per scope (manifest schema 1.29: commandLists[].commands maxItems 12). These are
@@ -48,6 +49,7 @@ NOT_IN_MENU: dict[tuple[str, str], str] = {
     ("audit", PERSONAL): "DSL team only, for inspection and audit: the help card lists it for them",
     ("trust", PERSONAL): "trust leads only (a trust of several schools): the help card lists it for them",
     ("export", PERSONAL): "DSL team and senior leaders, a few times a year: the help card lists it for them",
+    ("handover", PERSONAL): "DSL team only, when a supervisor leaves or changes: the help card lists it for them",
 }
 MAX_MENU_COMMANDS = 12
 

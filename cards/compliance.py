@@ -193,11 +193,27 @@ class AttendanceView:
     # due 1 Oct 2026". Dates and names only: the DSL team never sees an agreement's or a record's content.
     agreement_reviews: tuple[str, ...] = ()
     dashboard_url: str | None = None  # the dashboard tab (or the local page) for this viewer, when they may see it
+    # 1:1 pairings with no agreement confirmed by both, and pairs behind their agreed frequency (rule 11, seed 002
+    # "Entitlement"): "Grace Mensah with Marcus Fenwick (since 1 Oct)". Names and dates only.
+    no_agreement: tuple[str, ...] = ()
+    entitlement: tuple[str, ...] = ()
 
 
 def _dashboard(url: str | None) -> list:
     """A button to the dashboard: the charts and trends behind these figures."""
     return [ac.ActionOpenUrl(title="Open the dashboard", url=url)] if url else []
+
+
+def _one_to_one_follow_through(v: AttendanceView) -> list:
+    """The 1:1 pairs without an agreement, and those behind the frequency their agreement sets."""
+    out = []
+    if v.no_agreement:
+        out.append(text(f"**1:1 supervision with no agreement yet** ({len(v.no_agreement)})"))
+        out.append(text(_names(list(v.no_agreement), NAMES_PER_GROUP), size="small"))
+    if v.entitlement:
+        out.append(text(f"**1:1 supervision behind the agreed frequency** ({len(v.entitlement)})"))
+        out.append(text(_names(list(v.entitlement), NAMES_PER_GROUP), size="small", color="attention"))
+    return out
 
 
 def _phase_line(v: AttendanceView) -> str:
@@ -255,6 +271,7 @@ def attendance_card(v: AttendanceView) -> dict:
     if v.agreement_reviews:
         body.append(text(f"**1:1 supervision agreements overdue for review** ({len(v.agreement_reviews)})"))
         body.append(text(_names(list(v.agreement_reviews), NAMES_PER_GROUP), size="small"))
+    body += _one_to_one_follow_through(v)
     for line in v.reminders:
         body.append(text(line, subtle=True, size="small"))
     if v.unplaced_attendance:

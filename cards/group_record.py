@@ -215,6 +215,44 @@ def adhoc_card(v: AdhocView) -> dict:
 # ---- 3. the record card ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ReviewLine:
+    """An action still open from an earlier session (of the same 1:1 pair, or the same group), to be marked on
+    this record."""
+
+    id: int
+    text: str
+    owner: str
+    due_label: str
+    overdue: bool = False
+    source: str = ""  # group records: the earlier session it came from
+
+
+REVIEW_CHOICES = [("done", "Done"), ("carried", "Carry forward"), ("dropped", "Drop it")]
+
+
+def review_rows(lines: list[ReviewLine], values: dict[str, str], errors: dict[str, str]) -> list:
+    """The "review of actions" that opens a record (seed 002 App. 2: "Review of agreed Actions from the last
+    meeting"): each open action from earlier sessions, marked done, carried forward or dropped (`rev_<id>`)."""
+    if not lines:
+        return []
+    out: list[Any] = [
+        ac.TextBlock(
+            text="Review of actions from last time", weight="bolder", wrap=True, separator=True, spacing="medium"
+        ),
+        text("Mark each one. Carried-forward actions stay open and come back next time.", subtle=True, size="small"),
+    ]
+    for r in lines:
+        key = f"rev_{r.id}"
+        meta = " · ".join(x for x in (r.owner, f"due {r.due_label}", "overdue" if r.overdue else "", r.source) if x)
+        out.append(text(r.text))
+        out.append(text(meta, size="small", subtle=not r.overdue, color="attention" if r.overdue else None))
+        out.append(choice_set(key, "What happened with it?", REVIEW_CHOICES, value=values.get(key), expanded=True))
+        if errors.get(key):
+            out.append(error(errors[key]))
+    return out
+
+
 @dataclass
 class RecordView:
     template: RecordTemplate
@@ -234,6 +272,7 @@ class RecordView:
     done_actions: list[str] = field(default_factory=list)  # amendments: actions already done (not editable)
     has_draft: bool = False
     others_as_text: bool | None = None  # None: decide by size
+    review: list[ReviewLine] = field(default_factory=list)  # the group's earlier open actions: reviewed first
 
 
 def record_card(v: RecordView) -> dict:
@@ -279,6 +318,7 @@ def _record_card(v: RecordView, *, others_as_text: bool) -> dict:
         body.append(text(v.notice, color="good"))
     if v.top_error:
         body.append(error(v.top_error))
+    body += review_rows(v.review, v.values, v.errors)
 
     body.append(ac.TextBlock(text="Who came", weight="bolder", wrap=True, separator=True, spacing="medium"))
     ticks = bool(v.tick_label and v.group_people)

@@ -16,9 +16,10 @@ from typing import Any
 
 import adaptive_cards.card as ac
 
+from bot.records.agreement_terms import CONFIDENTIALITY_LIMITS, RECORD_HOLDER, TERMS
 from bot.records.templates import RecordTemplate
-from cards.base import card, choice_set, error, execute, facts, text, title
-from cards.group_record import action_rows, template_fields
+from cards.base import card, choice_set, error, execute, facts, text, text_input, title
+from cards.group_record import ReviewLine, action_rows, review_rows, template_fields
 
 # Verbs (registered by bot/journeys/one_to_one.py, agreements.py and myactions.py).
 V_START = "targeted.start"
@@ -144,10 +145,20 @@ class RecordView:
     top_error: str | None = None
     notice: str | None = None
     has_draft: bool = False
+    review: list[ReviewLine] = field(default_factory=list)  # earlier open actions: reviewed first
+    agreement_missing: bool = False  # no agreement confirmed by both: flagged to the supervisor
 
 
 def record_card(v: RecordView) -> dict:
     body: list[Any] = [title("1:1 supervision record"), facts(v.heading)]
+    if v.agreement_missing:
+        body.append(
+            text(
+                "You have no supervision agreement with this person yet: make one together (type agreement).",
+                color="warning",
+                size="small",
+            )
+        )
     if v.notice:
         body.append(text(v.notice, color="good"))
     if v.top_error:
@@ -161,6 +172,7 @@ def record_card(v: RecordView) -> dict:
         )
     )
     body += _errors_for(v.errors, "sess_date")
+    body += review_rows(v.review, v.values, v.errors)
     body.append(ac.TextBlock(text="The record", weight="bolder", wrap=True, separator=True, spacing="medium"))
     body += template_fields(v.template, v.values, v.errors)
     if v.template.actions.enabled:
@@ -286,6 +298,7 @@ class ActionLine:
     source: str  # "1:1 with Tom Hollis, 23 Nov"
     overdue: bool = False
     done: bool = False
+    can_mark: bool = True  # False for a group-record action: the DSL team ticks those off
 
 
 @dataclass
@@ -293,6 +306,7 @@ class ActionsView:
     mine: list[ActionLine] = field(default_factory=list)
     theirs: list[ActionLine] = field(default_factory=list)
     done: list[ActionLine] = field(default_factory=list)
+    group: list[ActionLine] = field(default_factory=list)  # open group-record actions this person owns
     notice: str | None = None
 
 
@@ -308,17 +322,12 @@ def _action_line(a: ActionLine) -> ac.Container:
         if a.done
         else _none("Mark done", V_ACTION_DONE, {"action_id": a.id}, style="positive")
     )
-    return ac.Container(
-        separator=True,
-        items=[
-            ac.ColumnSet(
-                columns=[
-                    ac.Column(width="stretch", items=items),
-                    ac.Column(width="auto", vertical_content_alignment="center", items=[ac.ActionSet(actions=[btn])]),
-                ]
-            )
-        ],
-    )
+    columns = [ac.Column(width="stretch", items=items)]
+    if a.can_mark:
+        columns.append(
+            ac.Column(width="auto", vertical_content_alignment="center", items=[ac.ActionSet(actions=[btn])])
+        )
+    return ac.Container(separator=True, items=[ac.ColumnSet(columns=columns)])
 
 
 def actions_card(v: ActionsView) -> dict:
@@ -333,13 +342,19 @@ def actions_card(v: ActionsView) -> dict:
             size="small",
         )
     )
-    for heading, lines in (("Yours", v.mine), ("The other person's", v.theirs), ("Done in the last 30 days", v.done)):
+    sections = (
+        ("Yours", v.mine),
+        ("The other person's", v.theirs),
+        ("Yours from group supervision (the DSL team ticks these off)", v.group),
+        ("Done in the last 30 days", v.done),
+    )
+    for heading, lines in sections:
         if lines:
             body.append(ac.TextBlock(text=heading, weight="bolder", wrap=True, spacing="medium"))
             body += [_action_line(a) for a in lines[:20]]
             if len(lines) > 20:
                 body.append(text(f"… and {len(lines) - 20} more not shown.", subtle=True, size="small"))
-    if not (v.mine or v.theirs):
+    if not (v.mine or v.theirs or v.group):
         body.append(text("Nothing open."))
     return card(body, [_none("Refresh", V_ACTIONS)])
 
@@ -354,6 +369,7 @@ class AgreementLine:
     status: str  # readable status
     overdue: bool = False
     confirm_id: int | None = None  # an agreement waiting for *this* viewer's confirmation
+    web_url: str | None = None  # the agreement document in the supervisor's OneDrive, once it is there
 
 
 @dataclass
@@ -369,7 +385,8 @@ def agreements_card(v: AgreementsView) -> dict:
     body.append(
         text(
             "Made at the start of a 1:1 supervision, confirmed by both of you, and reviewed at least once "
-            "a year. Only the dates and your confirmations are kept here.",
+            "a year. What you agreed is in the agreement document in the supervisor's OneDrive; only the dates, "
+            "how often and how long, and your confirmations are kept here.",
             subtle=True,
             size="small",
         )
@@ -380,6 +397,8 @@ def agreements_card(v: AgreementsView) -> dict:
         btns: list[Any] = []
         if line.confirm_id is not None:
             btns.append(_none("Confirm", V_AGREEMENT_CONFIRM, {"agreement_id": line.confirm_id}, style="positive"))
+        if line.web_url:
+            btns.append(ac.ActionOpenUrl(title="Open", url=line.web_url))
         btns.append(
             _none(
                 "Record agreement" if "No agreement" in line.status else "Record a review",
@@ -441,6 +460,46 @@ AGREEMENT_POINTS = [
 ]
 
 
+def contract_terms(v: AgreementFormView) -> list:
+    """The agreement's contract terms (bot/records/agreement_terms.py): the review date, each term as a text box
+    (kept only in the agreement's document), and the fixed limits of confidentiality and who holds the record."""
+    val = v.values.get
+    out: list[Any] = [
+        ac.InputDate(
+            id="ag_review",
+            label="Review it by (empty: a year after the date agreed)",
+            value=val("ag_review"),
+            min=v.min_review,
+            max=v.max_review,
+        )
+    ]
+    out += _errors_for(v.errors, "ag_review")
+    out.append(ac.TextBlock(text="What we have agreed", weight="bolder", wrap=True, spacing="medium"))
+    for t in TERMS:
+        out.append(
+            text_input(
+                t.id,
+                f"{t.label} (required)" if t.required else t.label,
+                value=val(t.id) if t.id in v.values else (t.default or None),
+                max_length=t.max_length,
+                multiline=t.max_length > 200,
+                placeholder=t.placeholder or None,
+            )
+        )
+        out += _errors_for(v.errors, t.id)
+    out.append(text(f"**Confidentiality and its limits.** {CONFIDENTIALITY_LIMITS}", size="small"))
+    out.append(text(f"**Who keeps the record.** {RECORD_HOLDER}", size="small"))
+    out.append(
+        text(
+            "What you type here goes into the agreement document in the supervisor's OneDrive, shared with the "
+            "supervisee only; this app keeps the dates, how often and how long.",
+            size="small",
+            subtle=True,
+        )
+    )
+    return out
+
+
 @dataclass
 class AgreementFormView:
     pairing_id: int
@@ -451,6 +510,9 @@ class AgreementFormView:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     review: bool = False
+    top_error: str | None = None
+    min_review: str | None = None  # the day after the date agreed (when known)
+    max_review: str | None = None  # a year after it
 
 
 def agreement_form_card(v: AgreementFormView) -> dict:
@@ -460,17 +522,20 @@ def agreement_form_card(v: AgreementFormView) -> dict:
         facts([(v.other_label, v.other_name)]),
         text(
             "Talk these through together first; then record it here. The other person confirms "
-            "with one click, and the review falls due a year from the date you agreed.",
+            "with one click. Review it at least once a year.",
             subtle=True,
             size="small",
         ),
     ]
+    if v.top_error:
+        body.append(error(v.top_error))
     body.append(ac.InputDate(id="ag_date", label="Date we agreed it (required)", value=val("ag_date"), max=v.max_date))
     body += _errors_for(v.errors, "ag_date")
-    body.append(choice_set("ag_frequency", "How often we'll meet", FREQUENCIES, value=val("ag_frequency")))
+    body.append(choice_set("ag_frequency", "How often we'll meet (required)", FREQUENCIES, value=val("ag_frequency")))
     body += _errors_for(v.errors, "ag_frequency")
-    body.append(choice_set("ag_minutes", "How long a session lasts", LENGTHS, value=val("ag_minutes")))
+    body.append(choice_set("ag_minutes", "How long a session lasts (required)", LENGTHS, value=val("ag_minutes")))
     body += _errors_for(v.errors, "ag_minutes")
+    body += contract_terms(v)
     body.append(ac.TextBlock(text="We both agree that (tick each)", weight="bolder", wrap=True, spacing="medium"))
     for key, label in AGREEMENT_POINTS:
         body.append(

@@ -8,6 +8,8 @@ Kinds (the journeys already enqueue the first four):
     calendar.cancel       {event_key, comment?}                     → {cancelled: bool}
     files.channel_upload  {name, subfolder?, content_b64 | content_ref, …}  → {name, web_url, item_id, …}
     files.personal_share  {owner_id | owner, name, share_with_id | share_with, role?, folder?, content…}
+    files.personal_grant  {owner_id, item_id, share_with_id, role?}  → {recipient, roles}  (a handover)
+    files.personal_revoke {owner_id, item_id, recipient_id}     → {revoked: bool}
     apps.install          {staff_id | user}                         → {installed: bool}
 
 `*_id` fields are school staff ids (resolved through the school config); the plain fields take an email or an
@@ -39,6 +41,8 @@ CALENDAR_UPDATE = "calendar.update"
 CALENDAR_CANCEL = "calendar.cancel"
 CHANNEL_UPLOAD = "files.channel_upload"
 PERSONAL_SHARE = "files.personal_share"
+PERSONAL_GRANT = "files.personal_grant"
+PERSONAL_REVOKE = "files.personal_revoke"
 APP_INSTALL = "apps.install"
 
 
@@ -127,6 +131,16 @@ def personal_share(
     p.update({"owner_id": owner_id} if owner_id else {"owner": owner})
     p.update({"share_with_id": share_with_id} if share_with_id else {"share_with": share_with})
     return PERSONAL_SHARE, p
+
+
+def personal_grant(*, owner_id: str, item_id: str, share_with_id: str, role: Role = "read") -> tuple[str, dict]:
+    """Share a file already in the owner's OneDrive with one more person (by staff ids)."""
+    return PERSONAL_GRANT, {"owner_id": owner_id, "item_id": item_id, "share_with_id": share_with_id, "role": role}
+
+
+def personal_revoke(*, owner_id: str, item_id: str, recipient_id: str) -> tuple[str, dict]:
+    """End one person's access to a file in the owner's OneDrive (by staff ids)."""
+    return PERSONAL_REVOKE, {"owner_id": owner_id, "item_id": item_id, "recipient_id": recipient_id}
 
 
 def app_install(*, staff_id: str | None = None, user: str | None = None) -> tuple[str, dict]:
@@ -293,6 +307,26 @@ def graph_handlers(
         )
         return _file_result(f)
 
+    async def grant(p: dict) -> dict:
+        """Give one more person read access to a file in someone's OneDrive (a handover's re-share)."""
+        g = await backend.personal_files.share(
+            address(p, "owner_id", "owner"),
+            p["item_id"],
+            share_with=address(p, "share_with_id", "share_with"),
+            role=p.get("role", "read"),
+        )
+        return {"recipient": g.recipient, "roles": list(g.roles)}
+
+    async def revoke(p: dict) -> dict:
+        """End one person's access to a file in someone's OneDrive; a file already gone has nobody to revoke."""
+        try:
+            done = await backend.personal_files.revoke(
+                address(p, "owner_id", "owner"), p["item_id"], recipient=address(p, "recipient_id", "recipient")
+            )
+        except GraphNotFound:
+            done = False
+        return {"revoked": done}
+
     async def install(p: dict) -> dict:
         """Install the Teams app for someone so reminders can reach them."""
         user = p.get("user")
@@ -309,5 +343,7 @@ def graph_handlers(
         CALENDAR_CANCEL: cancel,
         CHANNEL_UPLOAD: upload,
         PERSONAL_SHARE: share,
+        PERSONAL_GRANT: grant,
+        PERSONAL_REVOKE: revoke,
         APP_INSTALL: install,
     }

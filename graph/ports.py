@@ -231,6 +231,15 @@ class PersonalFiles(Protocol):
     async def grants(self, owner: str, item_id: str) -> list[SharingGrant]:
         """Who besides the owner can open the item."""
 
+    async def share(self, owner: str, item_id: str, *, share_with: str, role: Role = "read") -> SharingGrant:
+        """Share an item already in the owner's OneDrive with one more person (an invitation, never a link): a
+        handover gives the new supervisor the records of the last six months. Sharing again is not an error.
+        GraphNotFound if the item is gone."""
+
+    async def revoke(self, owner: str, item_id: str, *, recipient: str) -> bool:
+        """End one person's access to an item of the owner's (their sharing grant is deleted). True if there was
+        one, False if they had none (revoking twice is not an error). The owner's own access cannot be revoked."""
+
 
 @runtime_checkable
 class Apps(Protocol):

@@ -38,6 +38,9 @@ Rules (each traceable to a seed policy; the numbers are parameters, defaults sho
 10. **Overdue items** (optional input): open actions or supervision agreements whose ``due_on`` is before today
     are listed per person (seed 001 Appendix 1: agreements reviewed at least yearly; seed 002: actions with
     by-dates), so an oversight card can show them next to attendance.
+11. **1:1 entitlement** (bot/domain/entitlement.py): each 1:1 pair is owed sessions at the frequency of their
+    supervision agreement (half-termly, or every 30 / 20 / 10 school days), counted from held and recorded
+    sessions; a shortfall escalates as seed 002 "Entitlement" says (first the supervisor, then the DSL team).
 
 Pure: staff, calendar, facts and ``today`` are passed in; no I/O and no clock. Attendance is indexed by half term
 once, so a full report is linear in staff × half terms plus facts.

@@ -3,10 +3,13 @@
 Seed 001 Appendix 1, seed 002 "Contract" and seed 003 Appendix 1: an agreement made at the start of supervision,
 signed by both, reviewed at least once a year.
 
-`agreement`: either person of an active pairing records that they made (or reviewed) their agreement; the other
-confirms with one click; the review falls due a year from the date agreed. Only choices from fixed lists are kept,
-never typed text. The DSL attendance card shows only that a pair's review is overdue
-(`bot.store.one_to_one.overdue_agreement_items`).
+`agreement`: either person of an active pairing records that they made (or reviewed) their agreement — the
+practical arrangements and the contract terms the policies list (bot/records/agreement_terms.py), checked, with
+everything typed kept on the card when something needs correcting; the other confirms with one click; the review
+falls due when they chose, at most a year on. The typed terms go only into the agreement's .docx, queued in the
+same transaction for the supervisor's OneDrive and shared with the supervisee (like a 1:1 record); the database
+keeps the frequency, duration, dates and confirmations. The DSL attendance card shows only that a pair's review
+is overdue (`bot.store.one_to_one.overdue_agreement_items`) or that a pair has none.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.kit import audited, parse_id, parse_key, tampered
 from bot.journeys.one_to_one import FORMER, STAFF, TAMPERED
 from bot.journeys.router import Router
-from bot.labels import date_label, name_of
+from bot.labels import date_label, name_of, stamp
 from bot.outbox import effects
+from bot.records.agreement_terms import TERMS
 from bot.records.rules import clean_text, parse_date
 from bot.store import audit
 from bot.store import one_to_one as store
 from bot.store.errors import AlreadyRecorded, NotFound, NotYours
 from bot.store.models_request import Pairing
+from bot.store.models_targeted import DELIVERED, FAILED, PENDING, SupervisionAgreement
 from bot.store.one_to_one import Confirmation
 from cards import targeted as cards
 
@@ -49,6 +54,8 @@ def register(router: Router) -> None:
     router.verb(cards.V_AGREEMENT_FORM, agreement_form, allowed=STAFF)
     router.verb(cards.V_AGREEMENT_SUBMIT, agreement_submit, allowed=STAFF)
     router.verb(cards.V_AGREEMENT_CONFIRM, agreement_confirm, allowed=STAFF)
+    router.on_delivered(effects.PERSONAL_SHARE, document_delivered)
+    router.on_dead_letter(effects.PERSONAL_SHARE, document_dead)
 
 
 def add_year(d: dt.date) -> dt.date:
@@ -115,7 +122,17 @@ async def _agreements_card(services: Services, turn: Turn, s, notice: str | None
                 )
         if not parts:
             parts.append("No agreement recorded yet: make one together at the start of your supervision.")
-        view.lines.append(cards.AgreementLine(p.id, label, " ".join(parts), overdue=overdue, confirm_id=confirm_id))
+        shown = agreed if agreed is not None and agreed.file_status == DELIVERED else None
+        view.lines.append(
+            cards.AgreementLine(
+                p.id,
+                label,
+                " ".join(parts),
+                overdue=overdue,
+                confirm_id=confirm_id,
+                web_url=shown.web_url if shown is not None else None,
+            )
+        )
     return cards.agreements_card(view)
 
 
@@ -155,6 +172,7 @@ def _form_view(
         values=values,
         errors=errors or {},
         review=review,
+        max_review=add_year(_today(services, turn)).isoformat(),
     )
 
 
@@ -216,29 +234,41 @@ async def _record_agreement(services: Services, turn: Turn, s) -> Reply:
         errors["ag_date"] = "That date is in the future: record the agreement once you've made it."
     elif add_year(day) < today:
         errors["ag_date"] = "An agreement from over a year ago is already due for review: use today's date."
+    if not freq:
+        errors["ag_frequency"] = "Choose how often you'll meet."
+    if not minutes_raw:
+        errors["ag_minutes"] = "Choose how long a session lasts."
+    review_due, terms = _read_terms(d, day, errors)
     for key, _ in cards.AGREEMENT_POINTS:
         if str(d.get(key)).lower() != "true":
             errors[key] = "Tick this once you have both agreed it."
     values = {
         k: clean_text(d.get(k), multiline=False)
-        for k in ("ag_date", "ag_frequency", "ag_minutes", *(k for k, _ in cards.AGREEMENT_POINTS))
+        for k in ("ag_date", "ag_review", "ag_frequency", "ag_minutes", *(k for k, _ in cards.AGREEMENT_POINTS))
         if d.get(k)
-    }
+    } | {t.id: clean_text(d.get(t.id)) for t in TERMS if d.get(t.id) is not None}
     if errors:
-        return Reply.of(cards.agreement_form_card(_form_view(services, turn, p, nonce, values, errors)))
+        n = len(errors)
+        view = _form_view(services, turn, p, nonce, values, errors)
+        view.top_error = (
+            f"Please check {'the field' if n == 1 else f'{n} fields'} marked below; nothing you typed has been lost."
+        )
+        return Reply.of(cards.agreement_form_card(view))
     me = turn.actor.id
     other = p.supervisee_id if me == p.supervisor_id else p.supervisor_id
+    agreed_before, _ = await store.agreements_of(s, p)
     row = await store.propose_agreement(
         s,
         p,
         nonce=nonce,
         proposed_by=me,
         agreed_on=day,
-        review_due=add_year(day),
+        review_due=review_due,
         frequency=freq or None,
         minutes=minutes,
         now=turn.now,
     )
+    await _queue_document(services, turn, s, p, row, terms, review=agreed_before is not None)
     arrangements = (
         ", ".join(x for x in (FREQ_LABELS.get(freq or ""), f"{minutes} minutes" if minutes else "") if x) or "not set"
     )
@@ -264,6 +294,104 @@ async def _record_agreement(services: Services, turn: Turn, s) -> Reply:
             services, turn, s, f"Recorded and confirmed by you. I've asked {_name(services, other)} to confirm."
         )
     )
+
+
+def _read_terms(d: dict, day: dt.date | None, errors: dict[str, str]) -> tuple[dt.date | None, dict[str, str]]:
+    """The review date (empty: a year after the date agreed) and the typed terms, with their mistakes."""
+    raw = clean_text(d.get("ag_review"), multiline=False)
+    review = parse_date(raw) if raw else (add_year(day) if day else None)
+    if raw and review is None:
+        errors["ag_review"] = "Use a date like 2027-11-23."
+    elif review is not None and day is not None:
+        if review <= day:
+            errors["ag_review"] = "The review has to come after the date you agreed it."
+        elif review > add_year(day):
+            errors["ag_review"] = "Review it at least once a year: choose a date no more than a year on."
+    terms: dict[str, str] = {}
+    for t in TERMS:
+        value = clean_text(d.get(t.id), multiline=t.max_length > 200)
+        if t.required and not value:
+            errors[t.id] = "Write down what you agreed about this."
+        elif len(value) > t.max_length:
+            errors[t.id] = f"Keep this to {t.max_length} characters (it has {len(value)})."
+        terms[t.id] = value
+    return review, terms
+
+
+def agreement_file_key(agreement_id: int) -> str:
+    return f"agreement:{agreement_id}:file"
+
+
+def _agreement_file_name(day: dt.date, supervisee: str) -> str:
+    from bot.journeys.one_to_one import file_name
+
+    return file_name(day, supervisee).replace("Supervision record", "Supervision agreement")
+
+
+async def _queue_document(services: Services, turn: Turn, s, p: Pairing, row, terms: dict, *, review: bool) -> None:
+    """The agreement's .docx (its typed terms live only there) to the supervisor's OneDrive, shared with the
+    supervisee, in the submit's transaction; the row keeps its name and, once delivered, its link."""
+    from bot.records.agreement_docx import AgreementDocument, render_agreement_docx
+
+    def who(sid: str) -> str:
+        m = services.school.staff.get(sid)
+        return f"{m.name}, {m.job_title}".rstrip(", ") if m else FORMER
+
+    content = render_agreement_docx(
+        AgreementDocument(
+            school_name=services.school.name,
+            supervisor=who(p.supervisor_id),
+            supervisee=who(p.supervisee_id),
+            agreed_on=row.agreed_on,
+            review_due=row.review_due,
+            frequency=FREQ_LABELS.get(row.frequency or "", "not set"),
+            duration=f"{row.minutes} minutes" if row.minutes else "not set",
+            terms=terms,
+            points=[label for _, label in cards.AGREEMENT_POINTS],
+            recorded_by=turn.actor.name,
+            recorded_at=stamp(turn.now, services.school.tz),
+            review=review,
+        )
+    )
+    row.file_name = _agreement_file_name(row.agreed_on, _name(services, p.supervisee_id))
+    row.file_status = PENDING
+    await effects.add(
+        s,
+        effects.personal_share(
+            row.file_name,
+            content,
+            owner_id=p.supervisor_id,
+            share_with_id=p.supervisee_id,
+            key=agreement_file_key(row.id),
+            folder="Supervision records",
+            agreement_id=row.id,
+        ),
+        now=turn.now,
+    )
+
+
+def _agreement_id(key: str | None) -> int | None:
+    if not key or not key.startswith("agreement:") or not key.endswith(":file"):
+        return None
+    return parse_id(key.split(":")[1])
+
+
+async def document_delivered(services: Services, msg, result) -> None:
+    """The agreement document is in the supervisor's OneDrive and shared: keep its link (other kinds' rows of
+    the shared effect kind are ignored)."""
+    aid = _agreement_id(msg.key)
+    row = await msg.session.get(SupervisionAgreement, aid) if aid is not None else None
+    if row is None:
+        return
+    row.file_status, row.web_url, row.item_id = DELIVERED, (result or {}).get("web_url"), (result or {}).get("item_id")
+
+
+async def document_dead(services: Services, msg) -> None:
+    """The agreement document could not be saved: mark it (the agreement itself stands; the outbox keeps it)."""
+    aid = _agreement_id(msg.key)
+    row = await msg.session.get(SupervisionAgreement, aid) if aid is not None else None
+    if row is not None:
+        row.file_status = FAILED
 
 
 # ---- confirming one -------------------------------------------------------------------------------------------

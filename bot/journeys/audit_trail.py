@@ -35,6 +35,8 @@ KIND_LABELS = {
     audit.DASHBOARD: "dashboard",
     audit.AUDIT_TRAIL: "audit trail",
     audit.TRUST_PICTURE: "trust picture",
+    audit.HANDOVER: "handover",
+    audit.RECORD_ACCESS: "access to a 1:1 record",
 }
 _STAFF_ID = re.compile(r"^[A-Za-z0-9_.@-]{1,120}$")
 

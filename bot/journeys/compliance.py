@@ -83,8 +83,10 @@ async def show_attendance(services: Services, turn: Turn) -> Reply:
     async with services.db.session() as s:
         if permissions.is_dsl(turn.actor):
             view = await views.attendance_view(s, ctx, turn.now)
-            reviews = await _overdue_agreement_reviews(services, s, ctx.calendar.local_date(turn.now))
-            card = cards.attendance_card(replace(view, agreement_reviews=reviews, dashboard_url=link))
+            today = ctx.calendar.local_date(turn.now)
+            reviews = await _overdue_agreement_reviews(services, s, today)
+            view = replace(view, agreement_reviews=reviews, dashboard_url=link)
+            card = cards.attendance_card(await _one_to_one_follow_through(services, s, view, today))
         else:
             card = cards.governor_card(replace(await views.governor_view(s, ctx, turn.now), dashboard_url=link))
     return Reply.of(card)
@@ -116,6 +118,32 @@ async def _overdue_agreement_reviews(services: Services, s, today: dt.date) -> t
         for i in found
         if i.kind == "agreement_review"
     )
+
+
+async def _one_to_one_follow_through(services: Services, s, view, today: dt.date):
+    """The attendance view with the 1:1 pairs that have no agreement and those behind their agreed frequency
+    (compliance rule 11, bot/domain/entitlement.py): names, dates and the escalation level only."""
+    from bot.domain.entitlement import MISSED
+    from bot.reminders.followup import FREQUENCY_LABELS, standings
+
+    def name(staff_id: str) -> str:
+        return labels.name_of(services.school, staff_id, missing="a former member of staff")
+
+    none, behind = [], []
+    for st in await standings(services, s, today):
+        p, ent = st.pairing, st.entitlement
+        pair = f"{name(p.supervisee_id)} with {name(p.supervisor_id)}"
+        if st.agreement is None:
+            none.append(f"{pair} (since {labels.day_month(p.started_at.astimezone(services.school.tz).date())})")
+        if ent.status == MISSED:
+            who = "the DSL team told" if ent.level >= 2 else "the pair told"
+            behind.append(
+                f"{pair}: {FREQUENCY_LABELS.get(ent.frequency or '', '')}, missed since "
+                f"{labels.day_month(ent.missed_since)} ({who})"
+            )
+    if not (none or behind):
+        return view
+    return replace(view, no_agreement=tuple(none), entitlement=tuple(behind))
 
 
 # ---- I'll attend -----------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from bot.journeys.kit import audited, parse_id, parse_index, parse_key
 from bot.journeys.router import Router
 from bot.outbox import effects
 from bot.records import docx_writer
+from bot.records.actions import REVIEW_LABELS, parse_review, review_actions, review_values
 from bot.records.lifecycle import GROUP
 from bot.records.rules import (
     Person,
@@ -228,7 +229,7 @@ async def save_draft(services: Services, turn: Turn) -> Reply:
         target = await _target_from_data(services, turn, s)
         if isinstance(target, Reply):
             return target
-        values = draft_values(_template(services, target), turn.data)
+        values = draft_values(_template(services, target), turn.data) | review_values(turn.data)
         try:
             await GROUP.save(s, key, turn.actor.id, values, now=turn.now, **target.columns)
         except NotYours:
@@ -332,6 +333,8 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply:
     action_ids = await _action_ids(s, turn, target)
     if isinstance(action_ids, Reply):
         return action_ids
+    earlier = await view.earlier_actions(s, target)
+    review_errors: dict[str, str] = {}
     try:
         form = parse_record_form(
             template,
@@ -343,11 +346,13 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply:
             amending=target.record is not None,
             action_ids=action_ids,
         )
+        marks = parse_review(turn.data, earlier, review_errors)
     except Tampered as exc:
         return tampered(turn, str(exc))
-    values = draft_values(template, turn.data)
-    if not form.ok:
-        n = len(form.errors)
+    values = draft_values(template, turn.data) | review_values(turn.data)
+    if not form.ok or review_errors:
+        errors = {**form.errors, **review_errors}
+        n = len(errors)
         return Reply.of(
             await view.record_card(
                 services,
@@ -356,14 +361,14 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply:
                 target,
                 key,
                 values,
-                errors=form.errors,
+                errors=errors,
                 has_draft=await GROUP.has(s, key),
                 top_error=f"Please check {'the field' if n == 1 else f'{n} fields'} marked below; "
                 "nothing you typed has been lost.",
             )
         )
     try:
-        version = await _file_record(services, turn, s, target, template, form, key)
+        version = await _file_record(services, turn, s, target, template, form, key, review=(earlier, marks))
     except RecordedMeanwhile:
         return await _conflict(s, turn, target, key, values)
     return Reply.of(await view.submitted_card(services, s, version))
@@ -406,7 +411,7 @@ async def _action_ids(s, turn: Turn, target: Target) -> dict[int, int] | Reply:
 
 
 async def _file_record(
-    services: Services, turn: Turn, s, target: Target, template: RecordTemplate, form, key: str
+    services: Services, turn: Turn, s, target: Target, template: RecordTemplate, form, key: str, *, review=((), {})
 ) -> GroupRecordVersion:
     """Session (ad hoc), record, version, attendance, actions, outbox upload, draft deleted — in the caller's
     transaction. RecordedMeanwhile (before anything is written) if someone else got there first."""
@@ -459,8 +464,18 @@ async def _file_record(
     await group_records.save_actions(
         s, record.id, form.actions, amending=target.record is not None, created_by=actor.id, now=turn.now
     )
+    # Follow-through: the group's earlier open actions, marked on this record (seed 002 App. 2 item 1).
+    earlier, marks = review
+    review_actions(earlier, marks, record_id=record.id, by=actor.id, now=turn.now)
+    reviewed = [
+        docx_writer.ReviewedAction(a.text, view.name(services, a.owner_id), a.due_on, REVIEW_LABELS[marks[a.id]])
+        for a in earlier
+        if a.id in marks
+    ]
     # The document: built now, carried by the outbox row (the only copy until it is in the channel's files).
-    content = docx_writer.render_docx(view.document(services, turn, sess, template, form, number, previous_file))
+    content = docx_writer.render_docx(
+        view.document(services, turn, sess, template, form, number, previous_file, reviewed)
+    )
     await effects.add(
         s,
         effects.channel_upload(

@@ -22,6 +22,7 @@ from bot.records.lifecycle import GROUP
 from bot.records.rules import Tampered, clean_text, half_term_label, kind_label, parse_date, parse_time
 from bot.records.templates import RecordTemplate, TemplateError, load_template, school_template
 from bot.school import Role, StaffMember
+from bot.store import actions as group_actions
 from bot.store import group_records, sessions
 from bot.store.models_group_record import DELIVERED, FAILED, OPEN, GroupRecord, GroupRecordVersion
 from bot.store.models_sessions import GroupSession
@@ -226,6 +227,7 @@ async def record_card(
         done_actions = [a.text for a in acts if a.status != OPEN]
         open_acts = [a for a in acts if a.status == OPEN][: template.actions.max_items]
         data["action_ids"] = {str(i): a.id for i, a in enumerate(open_acts)}
+    review = await review_lines(services, s, turn, target)
     facilitator = target.facilitator_id
     if not ticks:
         tick_label = None
@@ -253,8 +255,37 @@ async def record_card(
             previous_file=previous_file,
             done_actions=done_actions,
             has_draft=has_draft,
+            review=review,
         )
     )
+
+
+# ---- follow-through: the group's earlier open actions open its next record (seed 002 App. 2 item 1) -----------
+
+
+async def earlier_actions(s, target: Target) -> list:
+    """The open actions from this group's earlier sessions, for a new record of a group's session (an amendment
+    edits its own actions instead; a mixed group has no "same group")."""
+    if target.record is not None or not target.group_id:
+        return []
+    return [a for a, _ in await group_actions.open_for_group(s, target.group_id, before=target.local_date)]
+
+
+async def review_lines(services: Services, s, turn: Turn, target: Target) -> list:
+    if target.record is not None or not target.group_id:
+        return []
+    today = turn.now.astimezone(services.school.tz).date()
+    return [
+        cards.ReviewLine(
+            a.id,
+            a.text,
+            name(services, a.owner_id),
+            labels.short_date(a.due_on),
+            overdue=a.due_on < today,
+            source=f"from {labels.short_date(sess.local_date)}",
+        )
+        for a, sess in await group_actions.open_for_group(s, target.group_id, before=target.local_date)
+    ]
 
 
 def _draft_label(school, d, sess_by_id: dict, rec_sessions: dict) -> str | None:
@@ -401,6 +432,7 @@ def document(
     form,
     version: int,
     previous_file: str | None,
+    reviewed: list | None = None,
 ) -> docx_writer.RecordDocument:
     school = services.school
     fac = school.staff.get(sess.facilitator_id)
@@ -426,4 +458,5 @@ def document(
         amend_note=form.amend_note,
         recorded_by=turn.actor.name,
         recorded_at=labels.stamp(turn.now, school.tz),
+        reviewed=reviewed or [],
     )

@@ -1,5 +1,7 @@
 """Journey: `myactions`, the actions agreed in a person's 1:1 supervision records — theirs, the other person's,
-and those done lately — seen by the supervisor and supervisee of each record only.
+and those done lately — seen by the supervisor and supervisee of each record only; plus the open actions they own
+from group records (marked done by the DSL team on `actions`). Overdue ones are marked, and each gets one
+reminder (bot/reminders/followup.py).
 
 Seed 004 asks for a summary of the actions agreed in supervision; seed 001 §3.2 keeps 1:1 notes between the two
 ("no need to keep these notes centrally"), so these never appear on the DSL team's action list.
@@ -15,6 +17,7 @@ from bot.journeys.one_to_one import FORMER, STAFF, TAMPERED
 from bot.journeys.router import Router
 from bot.labels import day_month, name_of, short_date
 from bot.records.actions import set_action_status
+from bot.store import followup as followup_store
 from bot.store import one_to_one as store
 from bot.store.errors import NotFound, NotYours
 from bot.store.models_targeted import DONE, OPEN, TargetedAction
@@ -71,6 +74,20 @@ async def _actions_card(services: Services, turn: Turn, s, notice: str | None = 
             view.mine.append(line(a, day))
         else:
             view.theirs.append(line(a, day))
+    # Actions the person owns from group records (seed 001 "Record Keeping"): theirs to see, with an overdue one
+    # marked, so one list shows everything they have to do; the DSL team marks them done on `actions`.
+    for g in await followup_store.group_actions_of(s, me):
+        view.group.append(
+            cards.ActionLine(
+                id=g.id,
+                text=g.text,
+                owner=_name(services, g.owner_id),
+                due_label=short_date(g.due_on),
+                source="Group supervision record",
+                overdue=g.due_on < today,
+                can_mark=False,
+            )
+        )
     return cards.actions_card(view)
 
 

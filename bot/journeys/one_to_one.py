@@ -29,6 +29,7 @@ from bot.journeys.router import Router
 from bot.labels import date_label, name_of, short_date, stamp
 from bot.outbox import effects
 from bot.records import docx_writer
+from bot.records.actions import REVIEW_LABELS, parse_review, review_actions, review_values
 from bot.records.lifecycle import ONE_TO_ONE
 from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
 from bot.records.templates import RecordTemplate, one_to_one_template
@@ -234,8 +235,21 @@ async def _record_card(
         top_error=top_error,
         notice=notice,
         has_draft=has_draft,
+        review=await _review_lines(services, turn, s, supervisee_id),
+        agreement_missing=agreed is None,
     )
     return cards.record_card(view)
+
+
+# ---- follow-through: the review of earlier actions that opens the record (seed 002 App. 2 item 1) ------------
+
+
+async def _review_lines(services: Services, turn: Turn, s, supervisee_id: str) -> list[cards.ReviewLine]:
+    today = _today(services, turn)
+    return [
+        cards.ReviewLine(a.id, a.text, _name(services, a.owner_id), short_date(a.due_on), overdue=a.due_on < today)
+        for a in await store.open_actions_of_pair(s, turn.actor.id, supervisee_id)
+    ]
 
 
 async def open_record(services: Services, turn: Turn) -> Reply:
@@ -265,7 +279,7 @@ async def open_record(services: Services, turn: Turn) -> Reply:
 
 
 def _values(data: dict) -> dict[str, str]:
-    values = draft_values(one_to_one_template(), data)
+    values = draft_values(one_to_one_template(), data) | review_values(data)
     d = clean_text(data.get("sess_date"), multiline=False)[:10]
     if d:
         values["sess_date"] = d
@@ -376,8 +390,10 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | Target
     if pairing is None:
         return tampered(turn, "1:1 record: record without a supervisee", TAMPERED)
     template = one_to_one_template()
+    earlier = await store.open_actions_of_pair(s, pairing.supervisor_id, pairing.supervisee_id)
     try:
         day, answers, actions, errors = _read_record(services, turn, template, pairing.supervisee_id)
+        marks = parse_review(turn.data, earlier, errors)
     except Tampered as exc:
         return tampered(turn, f"1:1 record: {exc}", TAMPERED)
     if errors:
@@ -396,7 +412,9 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | Target
                 "has been lost.",
             )
         )
-    return await _file(services, turn, s, pairing, day, template, answers, actions, key)
+    record = await _file(services, turn, s, pairing, day, template, answers, actions, key, review=(earlier, marks))
+    review_actions(earlier, marks, record_id=record.id, by=turn.actor.id, now=turn.now)
+    return record
 
 
 def _read_record(services: Services, turn: Turn, template: RecordTemplate, supervisee_id: str):
@@ -447,9 +465,11 @@ async def _file(
     answers: dict[str, str],
     actions,
     key: str,
+    *,
+    review=((), {}),
 ) -> TargetedRecord:
     """In the submit's transaction: record metadata, actions, the share (outbox), the supervisee's notice chained
-    after it, and the draft deleted."""
+    after it, and the draft deleted. `review`: (earlier open actions, their marks) for the document."""
     actor, sid = turn.actor, pairing.supervisee_id
     name = file_name(day, _name(services, sid))
     record = await store.file_record(
@@ -473,6 +493,13 @@ async def _file(
             answers=answers,
             actions=[docx_writer.ActionRow(a.text, _name(services, a.owner_id), a.due_on) for a in actions],
             recorded_at=stamp(turn.now, services.school.tz),
+            reviewed=[
+                docx_writer.ReviewedAction(
+                    a.text, _name(services, a.owner_id), a.due_on, REVIEW_LABELS[review[1][a.id]]
+                )
+                for a in review[0]
+                if a.id in review[1]
+            ],
         )
     )
     chain = _chain(record.id)

@@ -31,6 +31,8 @@ CALENDAR_UPDATE = m365.CALENDAR_UPDATE
 CALENDAR_CANCEL = m365.CALENDAR_CANCEL
 CHANNEL_UPLOAD = m365.CHANNEL_UPLOAD  # a record document into the Safeguarding channel's files
 PERSONAL_SHARE = m365.PERSONAL_SHARE  # a 1:1 record into the supervisor's OneDrive, shared with the supervisee
+PERSONAL_GRANT = m365.PERSONAL_GRANT  # a file already in someone's OneDrive shared with one more person (handover)
+PERSONAL_REVOKE = m365.PERSONAL_REVOKE  # one person's access to such a file ended (handover)
 APP_INSTALL = m365.APP_INSTALL  # install the app for someone who never opened it (Graph)
 
 KINDS = frozenset(
@@ -43,6 +45,8 @@ KINDS = frozenset(
         CALENDAR_CANCEL,
         CHANNEL_UPLOAD,
         PERSONAL_SHARE,
+        PERSONAL_GRANT,
+        PERSONAL_REVOKE,
         APP_INSTALL,
     }
 )
@@ -176,6 +180,18 @@ def personal_share(
     kind, payload = m365.personal_share(
         name, owner_id=owner_id, share_with_id=share_with_id, role="read", folder=folder, content=content, **extra
     )
+    return Effect(kind, payload, key, chain=chain)
+
+
+def personal_grant(owner_id: str, item_id: str, *, share_with_id: str, key: str, chain: str | None = None) -> Effect:
+    """Read access for one more colleague to a file already in the owner's OneDrive."""
+    kind, payload = m365.personal_grant(owner_id=owner_id, item_id=item_id, share_with_id=share_with_id)
+    return Effect(kind, payload, key, chain=chain)
+
+
+def personal_revoke(owner_id: str, item_id: str, *, recipient_id: str, key: str, chain: str | None = None) -> Effect:
+    """End one colleague's access to a file in the owner's OneDrive."""
+    kind, payload = m365.personal_revoke(owner_id=owner_id, item_id=item_id, recipient_id=recipient_id)
     return Effect(kind, payload, key, chain=chain)
 
 

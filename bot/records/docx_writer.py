@@ -57,6 +57,7 @@ class RecordDocument:
     amend_note: str | None = None
     recorded_by: str = ""
     recorded_at: str = ""  # school-local, e.g. "23 Nov 2026 15:10"
+    reviewed: list[ReviewedAction] = field(default_factory=list)  # the group's earlier actions and their marks
 
 
 def _date_label(d: dt.date) -> str:
@@ -100,6 +101,7 @@ def render_docx(rec: RecordDocument) -> bytes:
         cells = att.add_row().cells
         cells[0].text, cells[1].text, cells[2].text = a.name, a.role, a.group
 
+    _review_section(doc, rec.reviewed)
     _answers_section(doc, rec.template, rec.answers)
     if rec.template.actions.enabled:
         _actions_section(doc, ACTIONS_HEADING, rec.actions)
@@ -128,6 +130,35 @@ class TargetedDocument:
     answers: dict[str, str]
     actions: list[ActionRow] = field(default_factory=list)
     recorded_at: str = ""  # school-local, e.g. "23 Nov 2026 15:10"
+    reviewed: list[ReviewedAction] = field(default_factory=list)  # earlier actions and how they were marked
+
+
+@dataclass(frozen=True)
+class ReviewedAction:
+    text: str
+    owner: str
+    due_on: dt.date
+    outcome: str  # Done | Carried forward | Dropped
+
+
+def _review_section(doc, reviewed: list[ReviewedAction]) -> None:
+    """Seed 002 App. 2 item 1: "Review of agreed actions from the last meeting"."""
+    if not reviewed:
+        return
+    doc.add_heading("Review of actions from last time", level=1)
+    t = doc.add_table(rows=1, cols=4)
+    t.style = "Table Grid"
+    for cell, head in zip(t.rows[0].cells, ("Action", "Who", "Was due", "Outcome")):
+        cell.text = head
+        cell.paragraphs[0].runs[0].bold = True
+    for a in reviewed:
+        cells = t.add_row().cells
+        cells[0].text, cells[1].text, cells[2].text, cells[3].text = (
+            a.text,
+            a.owner,
+            a.due_on.strftime("%d %b %Y"),
+            a.outcome,
+        )
 
 
 def render_targeted_docx(rec: TargetedDocument) -> bytes:
@@ -145,6 +176,7 @@ def render_targeted_docx(rec: TargetedDocument) -> bytes:
     if rec.recorded_at:
         facts.append(("Written up", rec.recorded_at))
     _facts_table(doc, facts)
+    _review_section(doc, rec.reviewed)
     _answers_section(doc, rec.template, rec.answers)
     if rec.template.actions.enabled:
         _actions_section(doc, rec.template.actions.label, rec.actions, owner_head="Who")

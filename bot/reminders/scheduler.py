@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from bot.delivery import ThrottledSender
 from bot.domain.reminder_rules import mop_up_proposal_due, point_day
-from bot.reminders import facts, mopup, weekly
+from bot.reminders import facts, followup, mopup, weekly
 from bot.reminders.run import DeliveryStats, Reconciler, ReminderRun
 from bot.store.models_compliance import OPEN_STATES, DigestSend, MopUpProposal, ReminderClaim
 from bot.store.models_exports import WeeklyDigest
@@ -50,6 +50,7 @@ class TickReport:
     proposed: bool = False
     digest: tuple[str, int, int] | None = None
     weekly: tuple[str, dt.date, int] | None = None  # (half term, Monday, new weekly digests)
+    followups: int = 0
     delivery: DeliveryStats = field(default_factory=DeliveryStats)
 
 
@@ -134,6 +135,11 @@ class Scheduler:
                 ).scalar_one_or_none()
             if planned is None:
                 out.append(Job(opening, f"weekly-digest:{monday.isoformat()}"))
+        # Follow-through reminders (overdue actions, agreement reviews, entitlement): a pass at each opening of the
+        # window (every tick in it looks again; the claims make each reminder once). The next one not yet started:
+        follow = opening if opening > now else self.window.next_opening(self.window.closes_at(now) or now)
+        if follow is not None:
+            out.append(Job(follow, f"follow-up:{self.window.calendar.local_date(follow)}"))
         if ctx is None:
             return sorted(out)
         today = cal.local_date(now)
@@ -182,6 +188,10 @@ class Scheduler:
             if not report.window_open:
                 return report
             today = self.window.calendar.local_date(now)
+            try:
+                report.followups = await followup.plan(self.services, now)
+            except Exception as exc:  # noqa: BLE001 - a bad follow-up pass must not hold up the reminder round
+                log.error("follow-up pass failed: %s", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
             ctx = facts.context_for(self.services, today)
             if ctx is not None and mop_up_proposal_due(ctx.half_term, today, ctx.calendar):
                 row = await mopup.propose(self.services, ctx, now)

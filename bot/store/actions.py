@@ -35,6 +35,17 @@ async def open_actions(s: AsyncSession) -> list[ActionRow]:
     return [(a, sess) for a, sess in rows.all()]
 
 
+async def open_for_group(s: AsyncSession, group_id: str, *, before: dt.date) -> list[ActionRow]:
+    """Open actions from records of this group's earlier sessions (held before `before`), soonest due first: the
+    "review of actions" that opens the group's next record (seed 002 App. 2 item 1)."""
+    rows = await s.execute(
+        _with_session()
+        .where(RecordAction.status == OPEN, GroupSession.group_id == group_id, GroupSession.local_date < before)
+        .order_by(RecordAction.due_on, RecordAction.id)
+    )
+    return [(a, sess) for a, sess in rows.all()]
+
+
 async def done_actions(s: AsyncSession, *, since: dt.datetime) -> list[ActionRow]:
     """Actions marked done at or after `since`, most recent first."""
     rows = await s.execute(

@@ -43,6 +43,8 @@ EXPORT = "export"  # an export for governors and inspection: exports.id
 DASHBOARD = "dashboard"
 AUDIT_TRAIL = "audit_trail"
 TRUST_PICTURE = "trust_picture"  # a trust lead looked at the trust's figures (issue 10)
+HANDOVER = "handover"  # a supervisee handed over to a new supervisor (seed 004 §5)
+RECORD_ACCESS = "record_access"  # read access to a 1:1 record given (created) or ended (deleted) by a handover
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 #: Ids: database integers, staff ids, command words and verbs (ASCII, no spaces) — never text someone typed.

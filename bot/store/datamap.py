@@ -231,7 +231,7 @@ TABLES: tuple[Table, ...] = (
         DB,
         "the action's owner and the DSL team",
         "with its record",
-        _cols("id record_id", "owner_id created_by done_by", "text", "due_on status created_at done_at"),
+        _cols("id record_id reviewed_in_id", "owner_id created_by done_by", "text", "due_on status created_at done_at"),
     ),
     Table(
         "group_schedule_requests",
@@ -333,7 +333,10 @@ TABLES: tuple[Table, ...] = (
         OWNERS,
         "with its record",
         _cols(
-            "id record_id", "supervisor_id supervisee_id owner_id done_by", "text", "due_on status created_at done_at"
+            "id record_id reviewed_in_id",
+            "supervisor_id supervisee_id owner_id done_by",
+            "text",
+            "due_on status created_at done_at",
         ),
     ),
     Table(
@@ -346,8 +349,33 @@ TABLES: tuple[Table, ...] = (
             "id nonce pairing_id",
             "supervisor_id supervisee_id proposed_by",
             "",
-            "agreed_on review_due frequency minutes status created_at supervisor_confirmed_at supervisee_confirmed_at",
+            "agreed_on review_due frequency minutes status created_at supervisor_confirmed_at supervisee_confirmed_at "
+            "file_name file_status web_url item_id",
         ),
+    ),
+    Table(
+        "followup_claims",
+        PERSONAL,
+        DB,
+        BOT,
+        "while the bot runs (one row per reminder ever planned, so none is sent twice)",
+        _cols("id ref", "staff_id", "", "kind created_at"),
+    ),
+    Table(
+        "supervision_handovers",
+        PERSONAL,
+        DB,
+        DSL,
+        "while the pairing's records are kept",
+        _cols("id nonce", "supervisee_id from_id to_id by_id", "", "records_since record_count at"),
+    ),
+    Table(
+        "targeted_record_access",
+        PERSONAL,
+        DB,
+        OWNERS,
+        "with its record",
+        _cols("id record_id handover_id", "staff_id", "", "granted_at revoked_at"),
     ),
     Table(
         "outbox",
@@ -411,7 +439,8 @@ SCHOOL_COLUMN = frozenset(
     group_record_versions group_record_drafts record_actions group_schedule_requests supervisor_pool
     supervision_requests supervision_pairings slot_offers supervision_meetings booked_group_sessions group_sessions
     session_invitees attendance targeted_records targeted_record_drafts targeted_actions supervision_agreements
-    exports export_files weekly_digests outbox""".split()
+    exports export_files weekly_digests followup_claims supervision_handovers targeted_record_access
+    outbox""".split()
 )
 TABLES = tuple(replace(t, columns={**t.columns, "school_id": C_ID}) if t.name in SCHOOL_COLUMN else t for t in TABLES)
 
@@ -439,6 +468,13 @@ FILE_KINDS: tuple[FileKind, ...] = (
     ),
     FileKind(
         "1:1 supervision record (.docx)",
+        SPECIAL,
+        "the supervisor's OneDrive, shared with the supervisee only",
+        "the supervisor and the supervisee",
+        "the school's records policy (OneDrive retention)",
+    ),
+    FileKind(
+        "1:1 supervision agreement (.docx)",
         SPECIAL,
         "the supervisor's OneDrive, shared with the supervisee only",
         "the supervisor and the supervisee",

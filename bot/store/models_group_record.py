@@ -28,6 +28,7 @@ FAILED = "failed"  # the outbox gave up (dead letter); the payload is still ther
 # Action status.
 OPEN = "open"
 DONE = "done"
+DROPPED = "dropped"  # reviewed at the group's next session and no longer needed
 
 
 class GroupRecord(SchoolOwned, Base):
@@ -98,6 +99,8 @@ class RecordAction(SchoolOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     done_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The group's later record whose "review of actions" last marked it (done, carried forward or dropped).
+    reviewed_in_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class ScheduleRequest(SchoolOwned, Base):

@@ -8,8 +8,9 @@ the bot keeps only:
   or families" on the card), visible to the supervisor and supervisee only (never on the DSL team's list);
 - `targeted_record_drafts.content`: the half-written card, the supervisor's own. Deleted in the transaction that
   submits the record; from then on the text lives only in the outbox row (scrubbed after delivery) and the file.
-- `supervision_agreements`: that an agreement was made, when, both confirmations and the annual review date
-  (seed 001 Appendix 1; seed 002 "contract reviewed annually"; seed 003 "signed by both"). No narrative.
+- `supervision_agreements`: that an agreement was made, when, both confirmations, frequency and duration, the
+  review date and where its document is (seed 001 Appendix 1; seed 002 "contract reviewed annually"; seed 003
+  "signed by both"). No narrative: the typed terms are only in the document.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ FAILED = "failed"  # the outbox gave up; the payload is kept there to requeue
 # Action status.
 OPEN = "open"
 DONE = "done"
+DROPPED = "dropped"  # reviewed at the next session and no longer needed (seed 002 App. 2 "review of actions")
 
 # Agreement status.
 AWAITING = "awaiting"  # one of the two has confirmed
@@ -102,11 +104,14 @@ class TargetedAction(SchoolOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     done_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The later record whose "review of actions" last marked it (done, carried forward or dropped).
+    reviewed_in_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class SupervisionAgreement(SchoolOwned, Base):
     """That a supervisor and supervisee made (or reviewed) their supervision agreement, and when it is next due
-    for review. Practical arrangements are choices from fixed lists; nothing typed is kept."""
+    for review. Frequency and duration are codes from fixed lists; the typed terms live only in the agreement's
+    document (its name, delivery state and link are here)."""
 
     __tablename__ = "supervision_agreements"
     __table_args__ = (Index("ix_supervision_agreements_pair", "supervisor_id", "supervisee_id", "status"),)
@@ -127,3 +132,9 @@ class SupervisionAgreement(SchoolOwned, Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     supervisor_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     supervisee_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The agreement document (its contract text lives only there): in the supervisor's OneDrive, shared with the
+    # supervisee, like a 1:1 record. Metadata only here.
+    file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    file_status: Mapped[str | None] = mapped_column(String(20), nullable=True)  # pending | delivered | failed
+    web_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    item_id: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -196,11 +196,14 @@ async def file_record(
 
 
 async def record_of(s: AsyncSession, record_id: int, staff_id: str) -> TargetedRecord:
-    """A record for its supervisor or supervisee: NotFound / NotYours for anyone else."""
+    """A record for its supervisee, for whoever wrote it (until a handover moved the supervisee on) and for a
+    successor a handover gave it to (bot/store/handover.py): NotFound / NotYours for anyone else."""
+    from bot.store.handover import may_open
+
     record = await s.get(TargetedRecord, record_id)
     if record is None:
         raise NotFound()
-    if staff_id not in (record.supervisor_id, record.supervisee_id):
+    if not await may_open(s, record, staff_id):
         raise NotYours()
     return record
 
@@ -208,19 +211,30 @@ async def record_of(s: AsyncSession, record_id: int, staff_id: str) -> TargetedR
 async def recent_records(
     s: AsyncSession, supervisor_id: str, *, limit: int = RECENT_RECORDS
 ) -> Sequence[TargetedRecord]:
-    """The supervisor's latest records, by session date."""
-    return (
+    """The supervisor's latest records, by session date (not those of someone handed over to a successor)."""
+    from bot.store.handover import handed_away
+
+    away = await handed_away(s, supervisor_id)
+    rows = (
         (
             await s.execute(
                 select(TargetedRecord)
                 .where(TargetedRecord.supervisor_id == supervisor_id)
                 .order_by(TargetedRecord.session_date.desc(), TargetedRecord.id.desc())
-                .limit(limit)
+                .limit(limit + len(away) * limit)
             )
         )
         .scalars()
         .all()
     )
+    if away:
+        current = set(await supervisees(s, supervisor_id))
+        rows = [
+            r
+            for r in rows
+            if r.supervisee_id in current or r.supervisee_id not in away or away[r.supervisee_id] < r.submitted_at
+        ]
+    return rows[:limit]
 
 
 # ---- agreed actions (seen by the two people only) -------------------------------------------------------------
@@ -239,6 +253,24 @@ async def actions_of(
         .order_by(TargetedAction.due_on, TargetedAction.id)
     )
     return [(a, day) for a, day in rows.all()]
+
+
+async def open_actions_of_pair(s: AsyncSession, supervisor_id: str, supervisee_id: str) -> list[TargetedAction]:
+    """The pair's actions still open from earlier records (carried forward ones included), by due date: the
+    "review of actions" that opens their next record (seed 002 App. 2 item 1)."""
+    return list(
+        (
+            await s.execute(
+                select(TargetedAction)
+                .where(
+                    TargetedAction.supervisor_id == supervisor_id,
+                    TargetedAction.supervisee_id == supervisee_id,
+                    TargetedAction.status == OPEN,
+                )
+                .order_by(TargetedAction.due_on, TargetedAction.id)
+            )
+        ).scalars()
+    )
 
 
 async def action_of(s: AsyncSession, action_id: int, staff_id: str) -> TargetedAction:

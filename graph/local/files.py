@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.store.db import Database
 from bot.store.models_local_m365 import LocalSharingGrant
@@ -147,6 +147,56 @@ class LocalPersonalFiles:
             else:
                 grant.role = role
         return stored
+
+    def _item(self, owner: str, item_id: str) -> _LocalDrive:
+        drive = self._drive(owner)
+        root = drive.drive_root.resolve()
+        path = (root / item_id).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise GraphNotFound("no such file in that OneDrive", status=404)
+        return drive
+
+    async def share(self, owner: str, item_id: str, *, share_with: str, role: Role = "read") -> SharingGrant:
+        if role not in ("read", "write"):
+            raise GraphRequestError("role must be read or write")
+        drive = self._item(owner, item_id)
+        recipient = self.directory.find(share_with)
+        if recipient is None:
+            raise GraphRequestError(f"cannot share with {share_with!r}: not on the roster", status=400)
+        email = recipient.email.lower()
+        async with self.db.session() as s:
+            grant = (
+                await s.execute(
+                    select(LocalSharingGrant).where(
+                        LocalSharingGrant.drive_id == drive.drive_id,
+                        LocalSharingGrant.item_id == item_id,
+                        LocalSharingGrant.recipient == email,
+                    )
+                )
+            ).scalar_one_or_none()
+            if grant is None:
+                s.add(
+                    LocalSharingGrant(
+                        drive_id=drive.drive_id, item_id=item_id, recipient=email, role=role, created_at=self.clock()
+                    )
+                )
+            else:
+                grant.role = role
+        return SharingGrant(recipient=email, roles=(role,))
+
+    async def revoke(self, owner: str, item_id: str, *, recipient: str) -> bool:
+        drive = self._drive(owner)
+        person = self.directory.find(recipient)
+        email = (person.email if person is not None else recipient).lower()
+        async with self.db.session() as s:
+            done = await s.execute(
+                delete(LocalSharingGrant).where(
+                    LocalSharingGrant.drive_id == drive.drive_id,
+                    LocalSharingGrant.item_id == item_id,
+                    LocalSharingGrant.recipient == email,
+                )
+            )
+        return bool(done.rowcount)
 
     async def grants(self, owner: str, item_id: str) -> list[SharingGrant]:
         drive = self._drive(owner)

@@ -325,6 +325,35 @@ class GraphPersonalFiles:
         )
         return stored
 
+    async def share(self, owner: str, item_id: str, *, share_with: str, role: Role = "read") -> SharingGrant:
+        if role not in ("read", "write"):
+            raise GraphRequestError("role must be read or write")
+        drive_id = await self._drive_id(owner)
+        recipient = DriveRecipient(email=share_with) if "@" in share_with else DriveRecipient(object_id=share_with)
+        body = InvitePostRequestBody(
+            recipients=[recipient], roles=[role], require_sign_in=True, send_invitation=self.send_invitation
+        )
+        await call(
+            self.c.graph.drives.by_drive_id(drive_id).items.by_drive_item_id(item_id).invite.post(body),
+            "share a record with one more person",
+        )
+        return SharingGrant(recipient=share_with.lower(), roles=(role,))
+
+    async def revoke(self, owner: str, item_id: str, *, recipient: str) -> bool:
+        drive_id = await self._drive_id(owner)
+        item = self.c.graph.drives.by_drive_id(drive_id).items.by_drive_item_id(item_id)
+        resp = await call(item.permissions.get(), "list who can open a record")
+        wanted = recipient.lower()
+        found = False
+        for p in (resp.value if resp else None) or []:
+            if "owner" in (p.roles or ()) or not p.id:
+                continue
+            if wanted in _permission_people(p):
+                # DELETE /drives/{d}/items/{i}/permissions/{id}: that person's invitation grant ends.
+                await call(item.permissions.by_permission_id(p.id).delete(), "end one person's access to a record")
+                found = True
+        return found
+
     async def grants(self, owner: str, item_id: str) -> list[SharingGrant]:
         drive_id = await self._drive_id(owner)
         resp = await call(
@@ -347,3 +376,17 @@ class GraphPersonalFiles:
             scope = p.link.scope if p.link is not None else None
             out.append(SharingGrant(recipient=(who or "").lower(), roles=roles, link_scope=scope))
         return out
+
+
+def _permission_people(p) -> set[str]:
+    """Every way a permission names its person (email, object id, invitation email), lower-cased."""
+    out: set[str] = set()
+    for identity in (p.granted_to_v2, p.granted_to):
+        user = getattr(identity, "user", None) if identity else None
+        if user is not None:
+            for v in ((user.additional_data or {}).get("email"), getattr(user, "email", None), user.id):
+                if v:
+                    out.add(str(v).lower())
+    if p.invitation is not None and p.invitation.email:
+        out.add(p.invitation.email.lower())
+    return out

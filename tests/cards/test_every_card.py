@@ -9,6 +9,7 @@ import importlib
 import inspect
 import pkgutil
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -18,7 +19,9 @@ from cards import actions as action_cards
 from cards import audit as audit_cards
 from cards import compliance as comp
 from cards import exports as export_cards
+from cards import followup as fu
 from cards import group_record as grec
+from cards import handover as ho
 from cards import help as help_cards
 from cards import pool, reminders, request, scheduling, specialist, understanding
 from cards import targeted as tgt
@@ -167,7 +170,16 @@ def _samples() -> dict[str, list]:
         "cards.compliance.attend_done_card": [
             comp.attend_done_card(comp.AttendDoneView("Tom", "Mop-up", "Autumn 2", False))
         ],
-        "cards.compliance.attendance_card": [tc._attendance(), tc._attendance(n_people=400)],
+        "cards.compliance.attendance_card": [
+            tc._attendance(),
+            tc._attendance(n_people=400),
+            tc._attendance(
+                no_agreement=tuple(f"Person {i} with Priya Raman (since 1 Oct)" for i in range(40)),
+                entitlement=tuple(
+                    f"Person {i} with Priya Raman: every six weeks, missed since 22 Oct" for i in range(40)
+                ),
+            ),
+        ],
         "cards.compliance.governor_card": [
             comp.governor_card(
                 comp.GovernorView(
@@ -244,6 +256,18 @@ def _samples() -> dict[str, list]:
             )
         ],
         "cards.group_record.record_card": [grec.record_card(tg._view(t)) for t in builtin_templates()]
+        + [
+            grec.record_card(
+                replace(
+                    tg._view(builtin_templates()[0]),
+                    review=[
+                        grec.ReviewLine(i, f"Action {i}", "Amara Okafor", "Fri 20 Nov", True, "from 9 Nov")
+                        for i in range(8)
+                    ],
+                    errors={"rev_1": "Mark this one: done, carry forward or drop it."},
+                )
+            )
+        ]
         + [
             grec.record_card(
                 tg._view(
@@ -460,7 +484,24 @@ def _samples() -> dict[str, list]:
                     errors={f.input_id: "Fill this in." for f in t1.fields},
                     has_draft=True,
                 )
-            )
+            ),
+            # Follow-through: earlier actions to review first (one unmarked, one overdue), no agreement yet.
+            tgt.record_card(
+                tgt.RecordView(
+                    template=t1,
+                    heading=[("Supervisee", "Tom Hollis")],
+                    owners=[("tom.hollis", "Tom Hollis")],
+                    default_owner="tom.hollis",
+                    data={"draft_key": "a" * 32},
+                    values={"rev_4": "carried"},
+                    errors={"rev_5": "Mark this one: done, carry forward or drop it."},
+                    review=[
+                        tgt.ReviewLine(4, "Ask for a lunchtime swap", "Tom Hollis", "Tue 1 Dec"),
+                        tgt.ReviewLine(5, "Find the leaflet", "Priya Raman", "Fri 20 Nov", overdue=True),
+                    ],
+                    agreement_missing=True,
+                )
+            ),
         ],
         "cards.targeted.submitted_card": [
             tgt.submitted_card(tgt.SubmittedView("Tom Hollis", "Thu 19 Nov 2026", 2, "x.docx"))
@@ -471,7 +512,25 @@ def _samples() -> dict[str, list]:
         "cards.targeted.file_card": [
             tgt.file_card(tgt.FileView(3, "Supervisee", "Tom Hollis", "Thu 19 Nov", "pending"))
         ],
-        "cards.targeted.actions_card": [tgt.actions_card(tgt.ActionsView())],
+        "cards.targeted.actions_card": [
+            tgt.actions_card(tgt.ActionsView()),
+            tgt.actions_card(
+                tgt.ActionsView(
+                    mine=[tgt.ActionLine(1, "Swap", "Tom Hollis", "Tue 1 Dec", "1:1 with Priya Raman, 19 Nov")],
+                    group=[
+                        tgt.ActionLine(
+                            2,
+                            "Share the rota",
+                            "Tom Hollis",
+                            "Fri 20 Nov",
+                            "Group record",
+                            overdue=True,
+                            can_mark=False,
+                        )
+                    ],
+                )
+            ),
+        ],
         "cards.targeted.agreements_card": [
             tgt.agreements_card(
                 tgt.AgreementsView(lines=[tgt.AgreementLine(2, "Priya", "Review overdue", overdue=True, confirm_id=4)])
@@ -488,7 +547,20 @@ def _samples() -> dict[str, list]:
                     errors={"ag_cancel": "Tick this"},
                     review=True,
                 )
-            )
+            ),
+            tgt.agreement_form_card(
+                tgt.AgreementFormView(
+                    1,
+                    "Tom Hollis",
+                    "Supervisee",
+                    "a" * 32,
+                    "2026-11-23",
+                    values={"ag_venue": "x" * 200, "ag_supervisee_brings": "y" * 500, "ag_review": "2027-11-23"},
+                    errors={"ag_between": "Write down what you agreed about this.", "ag_review": "Too late"},
+                    top_error="Please check 2 fields marked below; nothing you typed has been lost.",
+                    max_review="2027-11-23",
+                )
+            ),
         ],
         "cards.targeted.confirm_request_card": [
             tgt.confirm_request_card(
@@ -533,6 +605,47 @@ def _samples() -> dict[str, list]:
                 )
             ),
         ],
+        # Follow-through reminders and the handover (issue 11 parts 4 and 8).
+        "cards.followup.action_overdue_card": [
+            fu.action_overdue_card(action_text="Swap", due_label="Fri 20 Nov 2026", source="1:1 supervision"),
+            fu.action_overdue_card(action_text="Rota", due_label="Fri 20 Nov 2026", source="a group", group=True),
+        ],
+        "cards.followup.review_due_card": [
+            fu.review_due_card(other="Tom Hollis", other_label="Supervisee", review_label="Thu 10 Dec", weeks="a week")
+        ],
+        "cards.followup.no_agreement_card": [fu.no_agreement_card(supervisee="Tom Hollis", since_label="1 Oct")],
+        "cards.followup.entitlement_card": [
+            fu.entitlement_card(
+                supervisor="Priya Raman",
+                supervisee="Tom Hollis",
+                frequency="every six weeks",
+                missed_label="22 Oct",
+                for_whom=who,
+            )
+            for who in ("supervisor", "supervisee", "dsl")
+        ],
+        "cards.handover.form_card": [
+            ho.form_card(
+                ho.HandoverFormView(
+                    supervisees=[(f"p{i}", f"Person {i}, now with Priya Raman") for i in range(60)],
+                    supervisors=[(f"s{i}", f"Supervisor {i} (2 supervisees)") for i in range(20)],
+                    nonce="a" * 32,
+                    values={"ho_supervisee": "p1"},
+                    errors={"ho_successor": "Choose their new supervisor."},
+                )
+            ),
+            ho.form_card(ho.HandoverFormView(supervisees=[], supervisors=[], nonce="a" * 32)),
+        ],
+        "cards.handover.done_card": [
+            ho.done_card(ho.HandoverDoneView("Tom Hollis", "Priya Raman", "Marcus Fenwick", "Sat 23 May 2026", 2, 1))
+        ],
+        "cards.handover.successor_notice": [
+            ho.successor_notice(
+                supervisee="Tom Hollis", since_label="23 May", records=[(i, f"{i} Jun") for i in range(9)], by="Amara"
+            )
+        ],
+        "cards.handover.predecessor_notice": [ho.predecessor_notice(supervisee="Tom Hollis", successor="Marcus")],
+        "cards.handover.supervisee_notice": [ho.supervisee_notice(successor="Marcus", predecessor="Priya")],
     }
 
 

@@ -16,7 +16,7 @@ where our code depends on it:
   Retry-After in the sub-response headers), responses in a different order from the requests;
 * calendar: getSchedule (≤ 20 schedules, window < 62 days, interval 5–1440, unknown mailboxes answered with a
   per-schedule error), events with transactionId dedupe (same event back), PATCH, cancel (removes it), DELETE;
-* invite / permissions, installedApps (409 when already installed), users, transitive group members, manager;
+* invite / permissions (list, delete one), installedApps (409 when already installed), users, transitive group members, manager;
 * group delta (`GET /groups/delta?$filter=id eq '…' or …&$select=members`): direct-member changes as
   `members@delta` (removals carry `@removed`), ≤ 50 filtered ids, paged with `@odata.nextLink` — a big group's
   members are split over several pages, the same group object repeated, as Graph does — and a final
@@ -908,6 +908,8 @@ class GraphDouble:
                 return self._invite(drive, item, body)
             if method == "GET" and tail == "permissions":
                 return self._list_permissions(drive, item)
+            if method == "DELETE" and tail.startswith("permissions/"):
+                return self._delete_permission(drive, item, tail.split("/", 1)[1])
             if method == "GET" and tail == "content" and not item.folder:
                 # Graph answers with a redirect to a short-lived, pre-authenticated download URL.
                 return 302, None, {"Location": f"{self.url}/download/{drive.id}/{item.id}"}
@@ -1070,6 +1072,16 @@ class GraphDouble:
                 perm["roles"] = list(roles)
             out.append(perm)
         return 200, {"value": out}, {}
+
+    def _delete_permission(self, d: Drive, item: Item, perm_id: str) -> Response:
+        if perm_id == "owner":
+            return _err(403, "accessDenied", "The owner's permission cannot be removed.")
+        perms = self.permissions.get((d.id, item.id), [])
+        for i, p in enumerate(perms):
+            if p["id"] == perm_id:
+                del perms[i]
+                return 204, None, {}
+        return _err(404, "itemNotFound", "The permission could not be found.")
 
     def _list_permissions(self, d: Drive, item: Item) -> Response:
         value = []

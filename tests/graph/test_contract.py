@@ -249,6 +249,25 @@ async def test_one_to_one_record_is_shared_with_the_supervisee_only(m365, school
     assert len(await m365.backend.personal_files.grants(sup.aad_object_id, f.item_id)) == 1
 
 
+async def test_share_an_existing_record_with_one_more_person_and_revoke_it(m365, school):
+    """A handover (seed 004 §5): the new supervisor is given read access to a record already in the writer's
+    OneDrive; a later handover ends it. Revoking twice, or someone who never had access, is not an error."""
+    files = m365.backend.personal_files
+    sup, supervisee, successor = (staff(school, i) for i in ("priya.raman", "tom.hollis", "amara.okafor"))
+    f = await files.upload_and_share(sup.aad_object_id, "r.docx", b"record", share_with=supervisee.email)
+    g = await files.share(sup.aad_object_id, f.item_id, share_with=successor.email)
+    assert g.recipient == successor.email.lower() and g.roles == ("read",)
+    await files.share(sup.aad_object_id, f.item_id, share_with=successor.email)  # again: still one grant
+    assert sorted(x.recipient for x in await files.grants(sup.aad_object_id, f.item_id)) == sorted(
+        [supervisee.email.lower(), successor.email.lower()]
+    )
+    assert await files.revoke(sup.aad_object_id, f.item_id, recipient=successor.email) is True
+    assert [x.recipient for x in await files.grants(sup.aad_object_id, f.item_id)] == [supervisee.email.lower()]
+    assert await files.revoke(sup.aad_object_id, f.item_id, recipient=successor.email) is False
+    with pytest.raises(GraphNotFound):
+        await files.share(sup.aad_object_id, "no-such-item", share_with=successor.email)
+
+
 async def test_sharing_role_is_read_or_write_only(m365, school):
     with pytest.raises(GraphRequestError):
         await m365.backend.personal_files.upload_and_share(

@@ -4,14 +4,16 @@ through the real app on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+from docx import Document
 from sqlalchemy import select
 
 from bot.journeys import agreements as journey
 from bot.store.models_request import Pairing
 from bot.store.models_targeted import AGREED, SupervisionAgreement
 from tests.journeys.one_to_one_kit import SEE, SUP, count, kit, pairs  # noqa: F401
-from tests.journeys.test_request_kit import errors_on, texts_of
+from tests.journeys.test_request_kit import errors_on, find_input, texts_of
 
 # ---- supervision agreements --------------------------------------------------------------------------------------
 
@@ -23,6 +25,9 @@ AGREE = {
     "ag_records": "true",
     "ag_cancel": "true",
     "ag_difficulty": "true",
+    "ag_venue": "The small meeting room by the library",
+    "ag_cancelling": "We tell each other as early as we can and agree another date there and then.",
+    "ag_between": "A quick word at the end of the day, or a Teams message",
 }
 
 
@@ -93,3 +98,64 @@ async def test_an_overdue_agreement_review_shows_on_the_dsl_attendance_card(kit,
 def test_add_year_handles_the_leap_day():
     assert journey.add_year(dt.date(2028, 2, 29)) == dt.date(2029, 2, 28)
     assert journey.add_year(dt.date(2026, 11, 19)) == dt.date(2027, 11, 19)
+
+
+# ---- the agreement as the policies write it (seed 001 App. 1, seed 002 Contract, seed 003 App. 1) ---------------
+
+
+async def test_the_contract_terms_are_checked_and_kept_on_the_card_when_something_is_wrong(kit, pairs):  # noqa: F811
+    form = await kit.press(SUP, await kit.say(SUP, "agreement"), "agreement.form")
+    for term in ("ag_venue", "ag_cancelling", "ag_between", "ag_review", "ag_supervisee_brings"):
+        assert find_input(form, term), term
+    typed = {
+        **AGREE,
+        "ag_venue": "",
+        "ag_frequency": "",
+        "ag_supervisee_brings": "Likes to think out loud; first time in supervision.",
+        "ag_review": "2028-01-01",
+    }
+    bad = await kit.press(SUP, form, "agreement.submit", typed)
+    problems = " ".join(errors_on(bad))
+    assert "Write down what you agreed about this." in problems
+    assert "Choose how often you'll meet." in problems
+    assert "at least once a year" in problems
+    assert "nothing you typed has been lost" in texts_of(bad)
+    # Everything typed is back on the card; nothing was written.
+    assert find_input(bad, "ag_supervisee_brings")["value"] == typed["ag_supervisee_brings"]
+    assert find_input(bad, "ag_between")["value"] == AGREE["ag_between"]
+    assert await count(kit.db, SupervisionAgreement) == 0 and not await kit.outbox("files.personal_share")
+    too_long = await kit.press(SUP, bad, "agreement.submit", {**AGREE, "ag_venue": "x" * 201})
+    assert "Keep this to 200 characters" in " ".join(errors_on(too_long))
+
+
+async def test_the_terms_go_into_the_document_in_the_supervisors_onedrive_and_only_there(kit, pairs):  # noqa: F811
+    from tests.journeys.one_to_one_kit import everything_stored
+
+    brings = "Likes to think out loud; first time in supervision."
+    form = await kit.press(SEE, await kit.say(SEE, "agreement"), "agreement.form")  # the supervisee records it
+    out = await kit.press(
+        SEE, form, "agreement.submit", {**AGREE, "ag_supervisee_brings": brings, "ag_review": "2027-07-01"}
+    )
+    assert "waiting for Priya Raman to confirm" in texts_of(out)
+    await kit.deliver()
+    shares = [sh for sh in await kit.view.shares() if "Supervision agreement" in sh.path]
+    assert len(shares) == 1
+    doc = shares[0]
+    assert doc.owner == SUP  # the supervisor holds it, whoever recorded it
+    assert doc.recipients == (kit.school.staff.get(SEE).email.lower(),)
+    text = "\n".join(p.text for p in Document(io.BytesIO(doc.content)).paragraphs)
+    for expected in (AGREE["ag_venue"], AGREE["ag_cancelling"], AGREE["ag_between"], brings, "its limits"):
+        assert expected in text, expected
+    tables = " ".join(c.text for t in Document(io.BytesIO(doc.content)).tables for r in t.rows for c in r.cells)
+    assert "Once a half term" in tables and "60 minutes" in tables and "Thursday 1 July 2027" in tables
+    # The database keeps the arrangements and dates, never the typed terms (the outbox copy is scrubbed).
+    async with kit.db.session() as s:
+        row = (await s.execute(select(SupervisionAgreement))).scalar_one()
+    assert (row.frequency, row.minutes, row.review_due) == ("half_termly", 60, dt.date(2027, 7, 1))
+    assert row.file_status == "delivered" and row.web_url
+    stored = await everything_stored(kit.db)
+    for typed in (AGREE["ag_venue"], AGREE["ag_between"], brings):
+        assert typed not in stored
+    # Once confirmed, both see a link to the document on their agreements card.
+    await kit.click(SUP, "agreement.confirm", {"agreement_id": row.id})
+    assert row.web_url in str(await kit.say(SEE, "agreement"))

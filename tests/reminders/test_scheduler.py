@@ -32,6 +32,7 @@ async def test_jobs_have_stable_ids_and_a_restart_rebuilds_the_same(services, cl
     assert [(j.id, j.due) for j in first] == [
         # Nothing has run this week yet: the week's digest is due now (the window is open until the day's end).
         ("weekly-digest:2026-11-30", at(D(2026, 12, 4), "15:00")),
+        ("follow-up:2026-12-07", at(D(2026, 12, 7), "09:00")),
         ("mop-up:2026-27 Autumn 2", at(D(2026, 12, 7), "09:00")),
         ("reminders:2026-27 Autumn 2:10", at(D(2026, 12, 7), "09:00")),
         ("reminders:2026-27 Autumn 2:3", at(D(2026, 12, 16), "09:00")),
@@ -47,7 +48,7 @@ async def test_after_a_round_its_job_is_gone_and_pending_work_is_a_job(services,
     assert report.proposed and report.digest == ("2026-27 Autumn 2", 10, 4)
     assert report.weekly == ("2026-27 Autumn 2", D(2026, 12, 7), 4)  # and the week's digest, once
     ids = [j.id for j in await sched.jobs(clock())]
-    assert ids == ["reminders:2026-27 Autumn 2:3"]
+    assert ids == ["follow-up:2026-12-08", "reminders:2026-27 Autumn 2:3"]
     # next wake: within the window, a routine look later in the day (nothing overdue)
     wake = await sched.next_wake(clock())
     assert wake == clock() + dt.timedelta(hours=1)

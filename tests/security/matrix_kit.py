@@ -122,6 +122,9 @@ AGREE = {
     "ag_records": "true",
     "ag_cancel": "true",
     "ag_difficulty": "true",
+    "ag_venue": "The small meeting room by the library",
+    "ag_cancelling": "We tell each other as early as we can and agree another date there and then.",
+    "ag_between": "A quick word at the end of the day, or a Teams message",
 }
 
 

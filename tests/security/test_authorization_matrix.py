@@ -152,6 +152,9 @@ ROWS: dict[str, Row] = {
     # refuses parts not offered to the person)
     "export.start": SELF,
     "export.run": SELF,
+    # handover of a supervisee to a new supervisor (seed 004 §5): the DSL team's decision, for anyone
+    "handover.form": SELF,
+    "handover.submit": TEAM(dsl),
 }
 #: Typed commands (by their first word): none names an object; the permission decides.
 COMMAND_ROWS: dict[str, Row] = {
@@ -174,6 +177,7 @@ COMMAND_ROWS: dict[str, Row] = {
         "audit",
         "trust",
         "export",
+        "handover",
         "help",
     )
 }
