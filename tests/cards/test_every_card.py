@@ -48,6 +48,7 @@ def _builders() -> set[str]:
 def _samples() -> dict[str, list]:
     """builder → cards built from it (ordinary, empty, error and large shapes)."""
     t1 = one_to_one_template()
+    t_dsl = one_to_one_template("dsl")
     reqs = [request.WaitingRequest(i, f"Person {i}", "one_to_one", "urgent", "Mon") for i in range(4)]
     choices = [request.PoolChoice(i, n, load=1, capacity=4, full=False) for i, n in tr.POOL[:5]]
     alloc = dict(
@@ -370,7 +371,21 @@ def _samples() -> dict[str, list]:
                     errors={f.input_id: "Fill this in." for f in t1.fields},
                     has_draft=True,
                 )
-            )
+            ),
+            tgt.record_card(
+                tgt.RecordView(
+                    template=t_dsl,
+                    heading=[("Supervisee", "Amara Okafor")],
+                    owners=[("amara.okafor", "Amara Okafor")],
+                    default_owner="amara.okafor",
+                    data={"draft_key": "b" * 32},
+                    session_date="2026-11-19",
+                    max_date="2026-11-23",
+                    values=tt._full_values("dsl"),
+                    errors={f.input_id: "Fill this in." for f in t_dsl.fields},
+                    has_draft=True,
+                )
+            ),
         ],
         "cards.targeted.submitted_card": [
             tgt.submitted_card(tgt.SubmittedView("Tom Hollis", "Thu 19 Nov 2026", 2, "x.docx"))
