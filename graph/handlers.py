@@ -245,9 +245,17 @@ def graph_handlers(
         async with db.session() as s:
             row = await s.get(M365MeetingKey, p["event_key"])
             if row is None:
-                s.add(M365MeetingKey(key=p["event_key"], organizer=organizer, meeting_id=m.id, created_at=clock()))
+                s.add(
+                    M365MeetingKey(
+                        key=p["event_key"],
+                        organizer=organizer,
+                        meeting_id=m.id,
+                        created_at=clock(),
+                        join_url=m.join_url,
+                    )
+                )
             else:
-                row.organizer, row.meeting_id = organizer, m.id
+                row.organizer, row.meeting_id, row.join_url = organizer, m.id, m.join_url
         return _meeting_result(m)
 
     async def update(p: dict) -> dict:

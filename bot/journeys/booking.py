@@ -26,6 +26,7 @@ from bot.domain.slots import Busy, BusyStatus, Slot, blocking_intervals, find_sl
 from bot.journeys import request as request_journey
 from bot.journeys.base import Services, Turn
 from bot.outbox import effects
+from bot.school import Role
 from bot.store import bookings
 from bot.store import requests as request_store
 from bot.store.errors import NotFound
@@ -353,8 +354,10 @@ def group_session_view(
     people_count: int,
     *,
     message: str | None = None,
+    join_url: str | None = None,
 ) -> dict:
     can_cancel = viewer_id in (link.created_by, session.facilitator_id)
+    viewer = services.school.staff.get(viewer_id)
     return group_cards.group_session_card(
         group_cards.GroupSessionView(
             session_id=session.id,
@@ -365,7 +368,9 @@ def group_session_view(
             status=session.status,
             external=session.external_support,
             can_cancel=can_cancel,
+            can_move=can_cancel or (viewer is not None and viewer.has(Role.DSL)),
             message=message,
+            join_url=join_url,
         )
     )
 
@@ -380,6 +385,7 @@ def meeting_view(
     *,
     message: str | None = None,
     propose_request_id: int | None = None,
+    join_url: str | None = None,
 ) -> dict:
     is_sup = viewer_id == m.supervisor_id
     other = m.supervisee_id if is_sup else m.supervisor_id
@@ -394,6 +400,7 @@ def meeting_view(
             message=message,
             new_when=slot_label(services, successor.starts_at, successor.ends_at) if successor else None,
             propose_request_id=propose_request_id,
+            join_url=join_url,
         )
     )
 

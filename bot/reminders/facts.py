@@ -237,5 +237,6 @@ async def session_event(s: AsyncSession, session: GroupSession) -> SessionEvent 
     if booked is not None:
         return SessionEvent(booked.event_key, tuple(booked.supervisor_ids or ()), f"calendar:{booked.event_key}")
     if (await s.execute(select(ScheduleRequest.id).where(ScheduleRequest.session_id == session.id))).first():
-        return SessionEvent(f"group_session:{session.id}", (), None)
+        key = f"group_session:{session.id}"
+        return SessionEvent(key, (), f"calendar:{key}")
     return None

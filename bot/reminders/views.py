@@ -121,6 +121,8 @@ async def mop_up_line(s: AsyncSession, ctx: Context, report: rules.HalfTermRepor
         return f"proposed to the DSL team, waiting for someone to book it (last week: {week}).", False
     if row is not None and row.status == "declined":
         return f"{name_of(ctx.school, row.decided_by or '')} said it is not needed.", open_
+    if row is not None and row.status == "cancelled":
+        return f"{name_of(ctx.school, row.decided_by or '')} cancelled it.", open_
     if not open_:
         return "none was held.", False
     if not report.outstanding:

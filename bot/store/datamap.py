@@ -372,7 +372,7 @@ TABLES: tuple[Table, ...] = (
         DB,
         BOT,
         "with its meeting",
-        _cols("key meeting_id", "organizer", "", "created_at"),
+        _cols("key meeting_id join_url", "organizer", "", "created_at"),
     ),
 )
 

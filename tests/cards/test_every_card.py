@@ -17,6 +17,7 @@ from bot.records.templates import builtin_templates, one_to_one_template
 from cards import actions as action_cards
 from cards import audit as audit_cards
 from cards import compliance as comp
+from cards import group_changes as gchg
 from cards import group_record as grec
 from cards import help as help_cards
 from cards import pool, reminders, request, scheduling, specialist, understanding
@@ -89,6 +90,45 @@ def _samples() -> dict[str, list]:
             action_cards.action_list_card(action_cards.ActionListView()),
             action_cards.action_list_card(
                 action_cards.ActionListView(mine=[tg._line(1, overdue=True)], others=[tg._line(i) for i in range(2, 9)])
+            ),
+        ],
+        "cards.group_changes.session_card": [
+            gchg.session_card(
+                gchg.SessionView(
+                    3, "Group supervision – Willow Class", "Wed 25 Nov 2026 14:00–15:00", "Amara Okafor", 5, "scheduled"
+                )
+            ),
+            gchg.session_card(
+                gchg.SessionView(
+                    3,
+                    "Group supervision – mop-up",
+                    "Tue 15 Dec 2026 10:00–11:00",
+                    "Amara Okafor",
+                    60,
+                    "scheduled",
+                    can_change=True,
+                    rule="The mop-up goes in the last week of the half term: Mon 14 Dec to Fri 18 Dec.",
+                    values={"gs_date": "2026-12-08", "gs_time": "10:00"},
+                    errors={"gs_date": "The mop-up goes in the last week.", "gs_time": "That time has passed."},
+                    message="Moved.",
+                    min_date="2026-12-14",
+                    max_date="2026-12-18",
+                    join_url="https://teams.microsoft.com/l/meetup-join/x",
+                )
+            ),
+            gchg.session_card(gchg.SessionView(3, "Specialist supervision", "Wed", "Priya Raman", 2, "cancelled")),
+        ],
+        "cards.group_changes.change_notice": [
+            gchg.change_notice(
+                session_id=3,
+                heading="Group supervision – Willow Class",
+                actor_name="Amara Okafor",
+                old_when="Wed 25 Nov 2026 14:00–15:00",
+                new_when="Thu 26 Nov 2026 10:30–11:30",
+                join_url="https://teams.microsoft.com/l/meetup-join/x",
+            ),
+            gchg.change_notice(
+                session_id=3, heading="Specialist supervision", actor_name="A", old_when="Wed", new_when=None
             ),
         ],
         "cards.compliance.notice_card": [comp.notice_card("Only the DSL team can do that.")],

@@ -126,6 +126,10 @@ ROWS: dict[str, Row] = {
     "specialist.cancel": OWN,
     "enrichment.open": SELF,
     "enrichment.find": SELF,
+    # moving or cancelling any booked group session: the DSL team (or its facilitator / booker, who are not personas)
+    "gsession.view": TEAM(dsl),
+    "gsession.move": TEAM(dsl),
+    "gsession.cancel": TEAM(dsl),
     # the supervisor pool (kept by the DSL team)
     "pool.show": SELF,
     "pool.add": TEAM(dsl),
