@@ -127,7 +127,7 @@ async def mop_up_line(s: AsyncSession, ctx: Context, report: rules.HalfTermRepor
         return "none was held.", False
     if not report.outstanding:
         return f"not needed so far (last week: {week}).", False
-    return f"not planned yet; I'll propose one a week before the last week ({week}).", True
+    return f"not booked yet; I'll book one a week before the last week ({week}) unless the DSL team does first.", True
 
 
 async def reminder_lines(s: AsyncSession, ctx: Context) -> tuple[str, ...]:
