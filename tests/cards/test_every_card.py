@@ -21,6 +21,7 @@ from cards import group_changes as gchg
 from cards import group_record as grec
 from cards import help as help_cards
 from cards import pool, reminders, request, scheduling, specialist, understanding
+from cards import series as ser
 from cards import targeted as tgt
 from cards.base import card, choice_set, validation_errors
 from tests.cards import test_compliance_cards as tc
@@ -90,6 +91,42 @@ def _samples() -> dict[str, list]:
             action_cards.action_list_card(action_cards.ActionListView()),
             action_cards.action_list_card(
                 action_cards.ActionListView(mine=[tg._line(1, overdue=True)], others=[tg._line(i) for i in range(2, 9)])
+            ),
+        ],
+        "cards.series.form_card": [
+            ser.form_card(
+                ser.SeriesFormView(
+                    supervisees=[("tom.hollis", "Tom Hollis")],
+                    every=[("10", "Every 2 weeks")],
+                    until=[("2026-12-18", "End of Autumn 2")],
+                )
+            ),
+            ser.form_card(
+                ser.SeriesFormView(
+                    supervisees=[("tom.hollis", "Tom Hollis"), ("grace.mensah", "Grace Mensah")],
+                    every=[("10", "Every 2 weeks")],
+                    until=[("2026-12-18", "End of Autumn 2")],
+                    values={"sr_first": "2026-11-28"},
+                    errors={k: "Wrong." for k in ("sr_supervisee", "sr_first", "sr_time", "sr_every", "sr_until")},
+                    message="Please check",
+                    min_date="2026-11-23",
+                    max_date="2027-07-21",
+                )
+            ),
+            ser.form_card(ser.SeriesFormView(supervisees=[], every=[], until=[])),
+        ],
+        "cards.series.preview_card": [
+            ser.preview_card(
+                ser.SeriesPreviewView(
+                    "n" * 22, "Tom Hollis", [f"Thu {i} Nov 2026 15:00–16:00" for i in range(16)], ["Thu"], {}, "x"
+                )
+            ),
+            ser.preview_card(ser.SeriesPreviewView("n", "Tom Hollis", [], ["Thu"], {"sr_first": "2026-11-26"})),
+        ],
+        "cards.series.booked_card": [
+            ser.booked_card(ser.SeriesBookedView("Tom Hollis", [(i, f"Thu {i} Nov") for i in range(16)], "Booked")),
+            ser.booked_card(
+                ser.SeriesBookedView("Tom Hollis", [(1, "Thu")], for_supervisee=True, supervisor_name="Priya Raman")
             ),
         ],
         "cards.group_changes.session_card": [

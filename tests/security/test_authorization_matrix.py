@@ -95,6 +95,9 @@ ROWS: dict[str, Row] = {
     "meeting.cancel": OWN,
     "schedule.pairing_offer": OWN,
     "schedule.pairing_end": OWN,
+    "series.start": SELF,
+    "series.preview": OWN,  # only with someone allocated to you
+    "series.book": OWN,
     # group records (the DSL team's: any of them may record a session or amend a record; drafts are their owner's)
     "grouprec.start": SELF,
     "grouprec.open": TEAM(dsl),
@@ -159,6 +162,7 @@ COMMAND_ROWS: dict[str, Row] = {
         "request",
         "requests",
         "sessions",
+        "series",
         "record",
         "schedule",
         "actions",
