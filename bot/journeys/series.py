@@ -238,7 +238,7 @@ async def book(services: Services, turn: Turn) -> Reply:
             return Reply.of(_booked_card(services, pairing, done, message="Already booked."))
         made: list[Meeting] = []
         told = []
-        for i, (iso, slot) in enumerate(zip(offer.slots, booking.offer_slots(offer))):
+        for i, slot in enumerate(booking.offer_slots(offer)):
             if slot.start <= now:
                 continue  # the card sat unread past a date: that one is not booked
             day, half_term = booking.half_term_name(services, slot.start)
