@@ -196,6 +196,7 @@ class GroupSessionView:
     viewer_is_invitee: bool = True
     join_url: str | None = None  # the Teams meeting's join link, once the calendar has it
     can_move: bool = False  # the DSL team, the facilitator or the organiser (bot/journeys/group_changes.py)
+    can_note: bool = False  # a leader of a specialist session: writes up its notes (seed 001 §3.3)
 
 
 def group_session_card(v: GroupSessionView) -> dict:
@@ -220,6 +221,8 @@ def group_session_card(v: GroupSessionView) -> dict:
         actions += join_action(v.join_url)
     if v.can_move and v.status == "scheduled":
         actions.append(act("Move", MOVE_OPEN, {"session_id": v.session_id}))
+    if v.can_note and v.status != "cancelled":
+        actions.append(act("Write up the notes", "specnotes.open", {"session_id": v.session_id}))
     if v.can_cancel and v.status == "scheduled":
         actions.append(act("Cancel the session", SESSION_CANCEL, {"session_id": v.session_id}, style="destructive"))
     return card(

@@ -31,6 +31,7 @@ def build_router() -> Router:
         scheduling,
         series,
         specialist,
+        specialist_notes,
         supervisor_pool,
         understood,
     )
@@ -51,6 +52,7 @@ def build_router() -> Router:
         compliance,
         reminders_now,
         specialist,
+        specialist_notes,
         supervisor_pool,
         one_to_one,
         agreements,

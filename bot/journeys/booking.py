@@ -342,6 +342,10 @@ async def book_group_session(
                 services, s, request, key=f"request:{request.id}:status:booked:group:{session.id}"
             )
         )
+    if kind == "specialist":  # seed 001 §3.3: its supervisor keeps the notes (bot/journeys/specialist_notes.py)
+        from bot.journeys import specialist_notes
+
+        told.append(specialist_notes.prompt(session))
     await effects.add(s, *told, now=now)
     return session
 
@@ -369,6 +373,7 @@ def group_session_view(
             external=session.external_support,
             can_cancel=can_cancel,
             can_move=can_cancel or (viewer is not None and viewer.has(Role.DSL)),
+            can_note=session.kind == "specialist" and viewer_id in (link.supervisor_ids or []),
             message=message,
             join_url=join_url,
         )

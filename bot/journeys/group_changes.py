@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot import labels
-from bot.journeys import permissions
+from bot.journeys import permissions, specialist_notes
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.group_record_view import session_label
 from bot.journeys.kit import audited, parse_id, refuse, say
@@ -306,6 +306,8 @@ async def move(services: Services, turn: Turn) -> Reply:
         await effects.add(s, *told, now=turn.now)
         if sess.kind in RECORDABLE_KINDS and await outbox.withdraw(s, _prompt_key(sess.id)):
             await group_sessions.enqueue_record_prompt(s, sess, services.school, now=turn.now)  # at the new end
+        if sess.kind == specialist_notes.KIND and await outbox.withdraw(s, specialist_notes.prompt_key(sess.id)):
+            await effects.add(s, specialist_notes.prompt(sess), now=turn.now)  # "write up the notes", at the new end
         await audited(services, turn, s, audit.CHANGED, SESSION_KIND, sess.id)
         services.wake_outbox()
         return Reply.of(
@@ -345,6 +347,7 @@ async def cancel(services: Services, turn: Turn) -> Reply:
             told.append(effects.calendar_cancel(loaded.event_key))
         await effects.add(s, *told, now=turn.now)
         await outbox.withdraw(s, _prompt_key(sess.id))
+        await outbox.withdraw(s, specialist_notes.prompt_key(sess.id))
         if loaded.link is not None and loaded.link.request_id:
             await specialist_store.unbook_request(s, loaded.link.request_id, now=turn.now)
         if sess.kind == sessions.MOP_UP:

@@ -290,6 +290,28 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "specialist_notes",
+        PERSONAL,
+        DB,
+        OWNERS,
+        "metadata as long as the notes file (the notes are in the supervisor's OneDrive)",
+        _cols(
+            "id session_id template_id submit_key item_id web_url",
+            "supervisor_id shared_with",
+            "",
+            "session_date file_name delivered_name status submitted_at delivered_at",
+        ),
+    ),
+    Table(
+        "specialist_note_drafts",
+        SPECIAL,
+        DB,
+        "its author only",
+        "until submitted or discarded; abandoned after `retention.abandoned_draft_days`, then deleted",
+        _cols("id draft_key session_id", "owner_id", "content", "created_at updated_at"),
+        R_DRAFTS,
+    ),
+    Table(
         "targeted_record_drafts",
         SPECIAL,
         DB,
@@ -389,6 +411,13 @@ FILE_KINDS: tuple[FileKind, ...] = (
         SPECIAL,
         "the supervisor's OneDrive, shared with the supervisee only",
         "the supervisor and the supervisee",
+        "the school's records policy (OneDrive retention)",
+    ),
+    FileKind(
+        "Specialist group supervision notes (.docx)",
+        SPECIAL,
+        "the session supervisor's OneDrive, shared with the session's attendees only",
+        "the supervisor and the attendees",
         "the school's records policy (OneDrive retention)",
     ),
     FileKind(

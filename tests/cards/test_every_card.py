@@ -22,6 +22,7 @@ from cards import group_record as grec
 from cards import help as help_cards
 from cards import pool, reminders, request, scheduling, specialist, understanding
 from cards import series as ser
+from cards import specialist_notes as snotes
 from cards import targeted as tgt
 from cards.base import card, choice_set, validation_errors
 from tests.cards import test_compliance_cards as tc
@@ -92,6 +93,39 @@ def _samples() -> dict[str, list]:
             action_cards.action_list_card(
                 action_cards.ActionListView(mine=[tg._line(1, overdue=True)], others=[tg._line(i) for i in range(2, 9)])
             ),
+        ],
+        "cards.specialist_notes.notes_card": [
+            snotes.notes_card(
+                snotes.NotesView(
+                    4,
+                    "a" * 32,
+                    one_to_one_template("specialist_group"),
+                    "Specialist supervision",
+                    "Tue 24 Nov 2026 10:00–11:00",
+                    [(f"p{i}", f"Person {i}") for i in range(30)],
+                    values={
+                        f.input_id: "x" * (f.max_length or 10)
+                        for f in one_to_one_template("specialist_group").fields
+                        if f.kind in ("text", "multiline")
+                    },
+                    errors={f.input_id: "Fill this in." for f in one_to_one_template("specialist_group").fields}
+                    | {"sn_attendees": "Tick who came"},
+                    message="Please check",
+                    has_draft=True,
+                )
+            ),
+            snotes.notes_card(
+                snotes.NotesView(4, "a" * 32, one_to_one_template("specialist_group"), "S", "Tue", [("p", "P")])
+            ),
+        ],
+        "cards.specialist_notes.done_card": [
+            snotes.done_card(snotes.NotesDoneView(1, "Specialist supervision", "Tue", 2, "sharing")),
+            snotes.done_card(
+                snotes.NotesDoneView(1, "Specialist supervision", "Tue", 2, "shared", "https://x.test/f", True)
+            ),
+        ],
+        "cards.specialist_notes.shared_notice": [
+            snotes.shared_notice(note_id=1, heading="Specialist supervision", when="Tue", supervisor="Amara Okafor")
         ],
         "cards.series.form_card": [
             ser.form_card(

@@ -127,6 +127,11 @@ ROWS: dict[str, Row] = {
     "specialist.book": OWN,
     "specialist.view": OWN,
     "specialist.cancel": OWN,
+    "specnotes.open": OWN,  # the session's leaders only
+    "specnotes.save": OWN,
+    "specnotes.submit": OWN,
+    "specnotes.discard": OWN,
+    "specnotes.file": OWN,  # its supervisor and the attendees it was shared with
     "enrichment.open": SELF,
     "enrichment.find": SELF,
     # moving or cancelling any booked group session: the DSL team (or its facilitator / booker, who are not personas)
