@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.journeys.base import Services
 from bot.journeys.router import Router
 from bot.outbox import effects
+from bot.outbox.api import get
 from bot.store.models_local_m365 import M365MeetingKey
 
 
@@ -51,20 +52,21 @@ async def calendar_created(services: Services, msg, result: dict | None) -> None
         return
     meeting = (await s.execute(select(Meeting).where(Meeting.event_key == key))).scalar_one_or_none()
     if meeting is not None and meeting.status == bookings.BOOKED:
-        await effects.add(
-            s,
-            *(
-                effects.update_card(
-                    sid,
-                    f"meeting:{meeting.id}",
-                    booking.meeting_view(services, meeting, sid, None, None, join_url=url),
-                    key=f"meeting:{meeting.id}:join-link:{sid}",
+        told = []
+        for sid in (meeting.supervisor_id, meeting.supervisee_id):
+            # Only a card sent under the meeting's ref is replaced (the booker's was the reply in place and
+            # refreshes itself; a series sends one card for all its dates): an update never sends a new card.
+            sent = [await get(s, f"meeting:{meeting.id}:{what}:{sid}") for what in ("booked", "moved-notice")]
+            if sid != meeting.booked_by and any(sent):
+                told.append(
+                    effects.update_card(
+                        sid,
+                        f"meeting:{meeting.id}",
+                        booking.meeting_view(services, meeting, sid, None, None, join_url=url),
+                        key=f"meeting:{meeting.id}:join-link:{sid}",
+                    )
                 )
-                for sid in (meeting.supervisor_id, meeting.supervisee_id)
-                if sid != meeting.booked_by  # the booker's card was the reply in place: it refreshes itself
-            ),
-            now=services.clock(),
-        )
+        await effects.add(s, *told, now=services.clock())
         return
     link = (await s.execute(select(BookedGroupSession).where(BookedGroupSession.event_key == key))).scalar_one_or_none()
     if link is not None:

@@ -69,6 +69,10 @@ async def test_a_supervisor_books_a_term_and_each_session_moves_on_its_own(kit):
     assert sorted(e.start for e in await kit.events_for(SUP)) == [m.starts_at for m in ms]
     told = [c for c in kit.sent_to(SEE) if "booked your supervision for the term" in texts_of(c)]
     assert len(told) == 1 and find_action(told[0], "meeting.view")["data"] == {"meeting_id": ms[0].id}
+    assert not [c for c in kit.sent_to(SEE) if "Supervision booked" in texts_of(c)]  # one card, not one per date
+    # Each session's own card carries its join link.
+    own = await kit.click(SEE, "meeting.view", {"meeting_id": ms[0].id})
+    assert [a["url"] for a in own["actions"] if a.get("type") == "Action.OpenUrl"][0].startswith("https://")
     # Rearrange the second one only: the others stay.
     offer = await kit.click(SEE, "meeting.rearrange", {"meeting_id": ms[1].id})
     slot = [c["value"] for c in find_input(offer, "slot")["choices"]][0]
