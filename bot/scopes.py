@@ -22,6 +22,7 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "request": (PERSONAL, GROUP_CHAT),  # the form is sent to the requester privately
     "requests": (PERSONAL,),  # names of people waiting: allocators only, in private
     "sessions": (PERSONAL,),
+    "series": (PERSONAL,),  # a term of 1:1 sessions: the supervisor, in private
     "record": (PERSONAL, TEAM),  # the DSL team, in the Safeguarding channel
     "schedule": (PERSONAL, TEAM),
     "actions": (PERSONAL, TEAM),  # group-record actions, for the DSL meeting
@@ -50,6 +51,7 @@ NOT_IN_MENU: dict[tuple[str, str], str] = {
     ("trust", PERSONAL): "trust leads only (a trust of several schools): the help card lists it for them",
     ("export", PERSONAL): "DSL team and senior leaders, a few times a year: the help card lists it for them",
     ("handover", PERSONAL): "DSL team only, when a supervisor leaves or changes: the help card lists it for them",
+    ("series", PERSONAL): "supervisors only, once a term: the help card and the sessions card lead to it",
 }
 MAX_MENU_COMMANDS = 12
 

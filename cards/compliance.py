@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import adaptive_cards.card as ac
 
-from cards.base import card, choice_set, error, facts, text, title
+from cards.base import card, choice_set, error, execute, facts, text, title
 
 ATTEND = "compliance.attend"
 ATTENDANCE = "compliance.attendance"
@@ -452,10 +452,13 @@ class MopUpOutcomeView:
     facilitator_name: str | None = None
     invited: int = 0
     decided_by: str | None = None
+    session_id: int | None = None  # the booked session: the DSL team may move or cancel it
+    automatic: bool = False  # booked by the bot (seed 001: the mop-up "will be scheduled")
 
 
 def mop_up_outcome_card(v: MopUpOutcomeView) -> dict:
     """Replaces the proposal (for every DSL who got it) once someone has booked or declined it."""
+    actions: list = []
     if v.booked:
         body = [
             title(f"Mop-up booked — {v.half_term_name}"),
@@ -464,11 +467,21 @@ def mop_up_outcome_card(v: MopUpOutcomeView) -> dict:
                     ("When", v.when_label or "—"),
                     ("Facilitator", v.facilitator_name or "—"),
                     ("Invited", f"{v.invited} still to attend"),
-                    ("Booked by", v.decided_by or "—"),
+                    ("Booked by", "the bot, automatically" if v.automatic else (v.decided_by or "—")),
                 ]
             ),
             text("It's in their calendars and they have been told. Reminders will name it.", subtle=True),
         ]
+        if v.automatic:
+            body.append(
+                text(
+                    "The policy says a mop-up is held in the last week of every half term, so I booked the time most "
+                    "of them are free. Move it or cancel it if it doesn't suit.",
+                    size="small",
+                )
+            )
+        if v.session_id is not None:
+            actions.append(execute("Move or cancel", "gsession.view", {"session_id": v.session_id}))
     else:
         body = [
             title(f"No mop-up — {v.half_term_name}"),
@@ -478,7 +491,7 @@ def mop_up_outcome_card(v: MopUpOutcomeView) -> dict:
                 subtle=True,
             ),
         ]
-    return card(body)
+    return card(body, actions)
 
 
 @dataclass(frozen=True)
@@ -487,6 +500,7 @@ class MopUpInviteView:
     half_term_name: str
     when_label: str
     facilitator_name: str
+    session_id: int | None = None
 
 
 def mop_up_invite_card(v: MopUpInviteView) -> dict:
@@ -500,7 +514,8 @@ def mop_up_invite_card(v: MopUpInviteView) -> dict:
             ),
             facts([("When", v.when_label), ("Facilitator", v.facilitator_name)]),
             text("It's in your calendar. If you attend another session first, that counts too.", subtle=True),
-        ]
+        ],
+        [execute("See the session", "gsession.view", {"session_id": v.session_id})] if v.session_id else [],
     )
 
 

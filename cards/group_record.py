@@ -597,6 +597,7 @@ class ScheduleView:
     notice: str | None = None
     min_date: str | None = None
     max_date: str | None = None
+    changeable: list[tuple[int, str]] = field(default_factory=list)  # (session id, label) still ahead
 
 
 def schedule_card(v: ScheduleView) -> dict:
@@ -614,6 +615,13 @@ def schedule_card(v: ScheduleView) -> dict:
                 + (f" and {len(v.scheduled) - 12} more" if len(v.scheduled) > 12 else ""),
                 subtle=True,
                 size="small",
+            )
+        )
+    if v.changeable:
+        body.append(text("To move or cancel one of them:", size="small"))
+        body.append(
+            ac.ActionSet(
+                actions=[_none(label, "gsession.view", {"session_id": sid}) for sid, label in v.changeable[:6]]
             )
         )
     body.append(

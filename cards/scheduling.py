@@ -9,6 +9,8 @@ import adaptive_cards.card as ac
 
 from bot.domain.request_rules import DAYS, KINDS, TIMES, TOPICS, URGENCIES
 from cards.base import card, choice_set, error, facts, text, title
+from cards.group_changes import VIEW as GROUP_VIEW
+from cards.group_changes import join_action
 from cards.request import act, banner, button_row, field_error, labels, refresh
 
 OFFER = "schedule.offer"
@@ -124,6 +126,7 @@ class MeetingView:
     message: str | None = None
     new_when: str | None = None  # rearranged to
     propose_request_id: int | None = None  # the supervisor cancelled: offer to propose a new time now
+    join_url: str | None = None  # the Teams meeting's join link, once the calendar has it
 
 
 def meeting_card(v: MeetingView) -> dict:
@@ -150,6 +153,7 @@ def meeting_card(v: MeetingView) -> dict:
         body.append(text(f"The session on {v.when} with {v.other_name} was cancelled."))
     actions: list = []
     if v.status == "booked" and not v.past:
+        actions += join_action(v.join_url)
         actions.append(act("Rearrange", REARRANGE, {"meeting_id": v.meeting_id}))
         actions.append(act("Cancel", CANCEL_START, {"meeting_id": v.meeting_id}, style="destructive"))
     if v.propose_request_id is not None:
@@ -187,6 +191,7 @@ class UpcomingItem:
     with_name: str
     changeable: bool = True
     group: bool = False
+    session_id: int | None = None  # a group session: its own card (see, move, cancel: bot/journeys/group_changes.py)
 
 
 @dataclass
@@ -232,6 +237,9 @@ def mine_card(v: MineView) -> dict:
                     ]
                 )
             )
+        elif item.group and item.session_id is not None:
+            label = "Move or cancel" if item.changeable else "See it"
+            parts.append(button_row([act(label, GROUP_VIEW, {"session_id": item.session_id})]))
         body.append(ac.Container(items=parts, separator=True))
     for rid, status in v.open_requests:
         body.append(

@@ -9,6 +9,8 @@ import adaptive_cards.card as ac
 
 from bot.domain.request_rules import GROUP_KINDS, LENGTHS, SOON
 from cards.base import card, choice_set, facts, text, title
+from cards.group_changes import VIEW as MOVE_OPEN
+from cards.group_changes import join_action
 from cards.request import act, banner, field_error
 
 SETUP = "specialist.setup"
@@ -192,6 +194,9 @@ class GroupSessionView:
     can_cancel: bool = False
     message: str | None = None
     viewer_is_invitee: bool = True
+    join_url: str | None = None  # the Teams meeting's join link, once the calendar has it
+    can_move: bool = False  # the DSL team, the facilitator or the organiser (bot/journeys/group_changes.py)
+    can_note: bool = False  # a leader of a specialist session: writes up its notes (seed 001 §3.3)
 
 
 def group_session_card(v: GroupSessionView) -> dict:
@@ -211,7 +216,13 @@ def group_session_card(v: GroupSessionView) -> dict:
         )
         if v.external:
             body.append(text("External support will join this session.", subtle=True))
-    actions = []
+    actions: list = []
+    if v.status == "scheduled":
+        actions += join_action(v.join_url)
+    if v.can_move and v.status == "scheduled":
+        actions.append(act("Move", MOVE_OPEN, {"session_id": v.session_id}))
+    if v.can_note and v.status != "cancelled":
+        actions.append(act("Write up the notes", "specnotes.open", {"session_id": v.session_id}))
     if v.can_cancel and v.status == "scheduled":
         actions.append(act("Cancel the session", SESSION_CANCEL, {"session_id": v.session_id}, style="destructive"))
     return card(

@@ -119,17 +119,21 @@ def personal_share(
     owner: str | None = None,
     share_with_id: str | None = None,
     share_with: str | None = None,
+    share_with_ids: Sequence[str] | None = None,
     role: Role = "read",
     folder: str = "Supervision records",
     content_ref: dict | None = None,
     content: bytes | None = None,
     **extra,
 ) -> tuple[str, dict]:
-    if not (owner_id or owner) or not (share_with_id or share_with):
-        raise ValueError("give the owner and the person to share with")
+    if not (owner_id or owner) or not (share_with_id or share_with or share_with_ids):
+        raise ValueError("give the owner and the person (or people) to share with")
     p = {"name": name, "role": role, "folder": folder, **_content(content_ref, content), **extra}
     p.update({"owner_id": owner_id} if owner_id else {"owner": owner})
-    p.update({"share_with_id": share_with_id} if share_with_id else {"share_with": share_with})
+    if share_with_ids:
+        p["share_with_ids"] = list(dict.fromkeys(share_with_ids))
+    else:
+        p.update({"share_with_id": share_with_id} if share_with_id else {"share_with": share_with})
     return PERSONAL_SHARE, p
 
 
@@ -259,9 +263,17 @@ def graph_handlers(
         async with db.session() as s:
             row = await s.get(M365MeetingKey, p["event_key"])
             if row is None:
-                s.add(M365MeetingKey(key=p["event_key"], organizer=organizer, meeting_id=m.id, created_at=clock()))
+                s.add(
+                    M365MeetingKey(
+                        key=p["event_key"],
+                        organizer=organizer,
+                        meeting_id=m.id,
+                        created_at=clock(),
+                        join_url=m.join_url,
+                    )
+                )
             else:
-                row.organizer, row.meeting_id = organizer, m.id
+                row.organizer, row.meeting_id, row.join_url = organizer, m.id, m.join_url
         return _meeting_result(m)
 
     async def update(p: dict) -> dict:
@@ -297,11 +309,15 @@ def graph_handlers(
 
     async def share(p: dict) -> dict:
         """Put a 1:1 record in the supervisor's OneDrive and share it with the supervisee only."""
+        if p.get("share_with_ids"):
+            people = [address({"share_with_id": sid}, "share_with_id", "share_with") for sid in p["share_with_ids"]]
+        else:
+            people = address(p, "share_with_id", "share_with")
         f = await backend.personal_files.upload_and_share(
             address(p, "owner_id", "owner"),
             p["name"],
             await content_of(p),
-            share_with=address(p, "share_with_id", "share_with"),
+            share_with=people,
             role=p.get("role", "read"),
             folder=p.get("folder") or "Supervision records",
         )

@@ -222,11 +222,12 @@ class PersonalFiles(Protocol):
         name: str,
         content: bytes,
         *,
-        share_with: str,
+        share_with: str | Sequence[str],
         role: Role = "read",
         folder: str = "Supervision records",
     ) -> StoredFile:
-        """Upload to the owner's OneDrive and share it with one person (an invitation, never a link)."""
+        """Upload to the owner's OneDrive and share it with one person, or each of several (one invitation to
+        named people, never a link)."""
 
     async def grants(self, owner: str, item_id: str) -> list[SharingGrant]:
         """Who besides the owner can open the item."""

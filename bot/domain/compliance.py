@@ -27,7 +27,9 @@ Rules (each traceable to a seed policy; the numbers are parameters, defaults sho
    group totals and percentages, even if they attended (their attendance is still shown).
 8. **Group totals**: per staff group and whole school, ``due`` = compliant + outstanding + missed; ``percent`` =
    compliant / due × 100, or None when nobody is due.
-9. **DSL-team individual supervision** (everyone with the ``dsl`` role; the same roster rules 4–6 apply):
+9. **DSL-team individual supervision** (everyone with the ``dsl`` role, and anyone holding one of ``dsl_roles`` —
+   seed 003 names pastoral leaders and ELSAs too; the same roster rules 4–6 apply). A fact is a session that was
+   held *and recorded* (the I/O side reads filed records, never bookings):
    * ``half_termly`` (seed 002: "at least once every half term, about an hour"): judged per half term exactly like
      rule 3, using individual-supervision facts instead of group attendance;
    * ``six_weekly`` (seed 003: "at least six weekly"): six weeks is read as ``six_weekly_school_days`` (30) school
@@ -370,6 +372,7 @@ def compliance_report(
     min_school_days_after_start: int = 10,
     six_weekly_school_days: int = 30,
     half_terms: Iterable[HalfTerm] | None = None,
+    dsl_roles: Iterable[str] = (DSL_ROLE,),
 ) -> ComplianceReport:
     """The compliance picture for each half term (all of the year's unless ``half_terms`` is given), as of
     ``today``. See the module docstring for the rules."""
@@ -384,7 +387,8 @@ def compliance_report(
         dsl_dates[f.staff_id].append(f.on)
     for dates in dsl_dates.values():
         dates.sort()
-    dsl_staff = [s for s in roster if s.is_dsl]
+    supervised_roles = frozenset(str(getattr(r, "value", r)) for r in dsl_roles) | {DSL_ROLE}
+    dsl_staff = [s for s in roster if s.roles & supervised_roles]
 
     reports: list[HalfTermReport] = []
     for ht in chosen:

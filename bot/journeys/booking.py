@@ -27,6 +27,7 @@ from bot.journeys import request as request_journey
 from bot.journeys.base import Services, Turn
 from bot.journeys.kit import audited
 from bot.outbox import effects
+from bot.school import Role
 from bot.store import audit, bookings
 from bot.store import requests as request_store
 from bot.store.errors import NotFound
@@ -343,6 +344,10 @@ async def book_group_session(
                 services, s, request, key=f"request:{request.id}:status:booked:group:{session.id}"
             )
         )
+    if kind == "specialist":  # seed 001 §3.3: its supervisor keeps the notes (bot/journeys/specialist_notes.py)
+        from bot.journeys import specialist_notes
+
+        told.append(specialist_notes.prompt(session))
     await effects.add(s, *told, now=now)
     return session
 
@@ -355,8 +360,10 @@ def group_session_view(
     people_count: int,
     *,
     message: str | None = None,
+    join_url: str | None = None,
 ) -> dict:
     can_cancel = viewer_id in (link.created_by, session.facilitator_id)
+    viewer = services.school.staff.get(viewer_id)
     return group_cards.group_session_card(
         group_cards.GroupSessionView(
             session_id=session.id,
@@ -367,7 +374,10 @@ def group_session_view(
             status=session.status,
             external=session.external_support,
             can_cancel=can_cancel,
+            can_move=can_cancel or (viewer is not None and viewer.has(Role.DSL)),
+            can_note=session.kind == "specialist" and viewer_id in (link.supervisor_ids or []),
             message=message,
+            join_url=join_url,
         )
     )
 
@@ -382,6 +392,7 @@ def meeting_view(
     *,
     message: str | None = None,
     propose_request_id: int | None = None,
+    join_url: str | None = None,
 ) -> dict:
     is_sup = viewer_id == m.supervisor_id
     other = m.supervisee_id if is_sup else m.supervisor_id
@@ -396,6 +407,7 @@ def meeting_view(
             message=message,
             new_when=slot_label(services, successor.starts_at, successor.ends_at) if successor else None,
             propose_request_id=propose_request_id,
+            join_url=join_url,
         )
     )
 

@@ -253,7 +253,11 @@ async def propose_mop_up(services: Services, turn: Turn) -> Reply:
         existing = await store.mop_up_proposal_for(s, ctx.label)
     # Its own transactions: the DSL team's free/busy is read between them, never inside one.
     row = await mopup.propose(
-        services, ctx, turn.now, notify=False, refresh=existing is not None and existing.status == "declined"
+        services,
+        ctx,
+        turn.now,
+        notify=False,
+        refresh=existing is not None and existing.status in ("declined", "cancelled"),
     )
     if row is None or row.status != "proposed":
         async with services.db.session() as s:

@@ -63,15 +63,19 @@ async def _schedule_card(
     ht = cal.current_or_next_half_term(view.today(services, turn))
     label = half_term_label(school.terms.academic_year, ht.name) if ht else "No half terms left this year"
     scheduled: list[str] = []
+    changeable: list[tuple[int, str]] = []
     covered: set[str] = set()
     if ht:
         for r in await sessions.booked(s, label):
             if r.group_id:
                 covered.add(r.group_id)
-            scheduled.append(
+            line = (
                 f"{view.session_label(school, r)} · {labels.short_date(r.local_date)} "
                 f"{view.local(services, r.starts_at):%H:%M}"
             )
+            scheduled.append(line)
+            if r.status == sessions.SCHEDULED and r.starts_at > turn.now:
+                changeable.append((r.id, line))
     groups = [(g.id, f"{g.name}") for g in school.data.groups]
     mop_first, mop_last = cal.last_week(ht) if ht else (None, None)
     groups.append(
@@ -97,6 +101,7 @@ async def _schedule_card(
             unscheduled=[g.name for g in school.data.groups if g.id not in covered] if ht else [],
             notice=notice,
             max_date=cal.last_day.isoformat(),
+            changeable=changeable,
         )
     )
 
@@ -238,8 +243,7 @@ async def _book(
             subject=SUBJECT,
             online=True,
             key=f"{KEY_PREFIX}calendar:{sess.id}",
-            chain=None,
-        ),
+        ),  # chained by the event (the default), so a later move or cancel follows its creation
         now=turn.now,
     )
     await enqueue_record_prompt(s, sess, school, now=turn.now)

@@ -17,6 +17,7 @@ ROLE_NAMES = {
     Role.ALLOCATOR: "allocator",
     Role.SUPERVISOR: "trained supervisor",
     Role.GOVERNOR: "safeguarding governor",
+    Role.PASTORAL_LEAD: "pastoral lead",
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import labels
 from bot.domain.slots import Slot
-from bot.journeys import booking, permissions
+from bot.journeys import booking, join_links, permissions
 from bot.journeys import request as request_journey
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.booking import found, meeting_view, offer_choices, propose, save_offer, slot_label
@@ -121,6 +121,7 @@ async def view_meeting(services: Services, turn: Turn) -> Reply:
                 await bookings.successor(s, m),
                 message=message,
                 propose_request_id=propose_for,
+                join_url=await join_links.join_url(s, m.event_key) if m.status == bookings.BOOKED else None,
             )
         )
 

@@ -54,7 +54,14 @@ async def _mine_card(services: Services, s: AsyncSession, turn: Turn, *, message
         (
             g.starts_at,
             cards.UpcomingItem(
-                None, slot_label(services, g.starts_at, g.ends_at), g.title, changeable=False, group=True
+                None,
+                slot_label(services, g.starts_at, g.ends_at),
+                g.title,
+                # The DSL team, the facilitator or the booker may move or cancel it (re-checked on the click).
+                changeable=g.starts_at > turn.now
+                and (permissions.is_dsl(actor) or actor.id in (g.facilitator_id, g.created_by)),
+                group=True,
+                session_id=g.id,
             ),
         )
         for g in await bookings.upcoming_group_sessions(s, actor.id, turn.now)

@@ -30,9 +30,10 @@ from bot.labels import date_label, name_of, short_date, stamp
 from bot.outbox import effects
 from bot.records import docx_writer
 from bot.records.actions import REVIEW_LABELS, parse_review, review_actions, review_values
+from bot.records.dsl_supervision import record_template
 from bot.records.lifecycle import ONE_TO_ONE
 from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
-from bot.records.templates import RecordTemplate, one_to_one_template
+from bot.records.templates import RecordTemplate
 from bot.school import Role, StaffMember
 from bot.store import audit
 from bot.store import one_to_one as store
@@ -215,7 +216,7 @@ async def _record_card(
         else "none recorded yet (type agreement)"
     )
     view = cards.RecordView(
-        template=one_to_one_template(),
+        template=record_template(services.school, supervisee_id),
         heading=[
             ("Supervisor", actor.name),
             ("Supervisee", _name(services, supervisee_id)),
@@ -278,8 +279,8 @@ async def open_record(services: Services, turn: Turn) -> Reply:
         return Reply.of(await _record_card(services, turn, s, sid, uuid.uuid4().hex, {}))
 
 
-def _values(data: dict) -> dict[str, str]:
-    values = draft_values(one_to_one_template(), data) | review_values(data)
+def _values(data: dict, template: RecordTemplate) -> dict[str, str]:
+    values = draft_values(template, data) | review_values(data)
     d = clean_text(data.get("sess_date"), multiline=False)[:10]
     if d:
         values["sess_date"] = d
@@ -297,7 +298,8 @@ async def save_draft(services: Services, turn: Turn) -> Reply:
             return pairing
         if pairing is None:
             return tampered(turn, "1:1 record: draft without a supervisee", TAMPERED)
-        sid, values = pairing.supervisee_id, _values(turn.data)
+        sid = pairing.supervisee_id
+        values = _values(turn.data, record_template(services.school, sid))
         try:
             await ONE_TO_ONE.save(s, key, turn.actor.id, values, now=turn.now, supervisee_id=sid)
         except AlreadySubmitted:
@@ -389,7 +391,7 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | Target
         return pairing
     if pairing is None:
         return tampered(turn, "1:1 record: record without a supervisee", TAMPERED)
-    template = one_to_one_template()
+    template = record_template(services.school, pairing.supervisee_id)  # the DSL record for the DSL team
     earlier = await store.open_actions_of_pair(s, pairing.supervisor_id, pairing.supervisee_id)
     try:
         day, answers, actions, errors = _read_record(services, turn, template, pairing.supervisee_id)
@@ -405,7 +407,7 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | Target
                 s,
                 pairing.supervisee_id,
                 key,
-                _values(turn.data),
+                _values(turn.data, template),
                 errors=errors,
                 has_draft=await ONE_TO_ONE.has(s, key),
                 top_error=f"Please check {'the field' if n == 1 else f'{n} fields'} marked below; nothing you typed "

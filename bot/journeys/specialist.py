@@ -14,7 +14,7 @@ from bot import labels
 from bot.domain.calendar import EnrichmentWeek
 from bot.domain.request_rules import horizon_for, parse_group_setup, parse_manual_time
 from bot.domain.slots import Slot
-from bot.journeys import permissions, scheduling
+from bot.journeys import join_links, permissions, scheduling
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.kit import parse_id, refuse, say
 from bot.journeys.router import Router
@@ -332,7 +332,14 @@ async def view(services: Services, turn: Turn) -> Reply:
         if booked is None:
             return say(turn, NOT_YOURS)
         return Reply.of(
-            scheduling.group_session_view(services, booked.session, booked.link, turn.actor.id, len(booked.invitees))
+            scheduling.group_session_view(
+                services,
+                booked.session,
+                booked.link,
+                turn.actor.id,
+                len(booked.invitees),
+                join_url=await join_links.join_url(s, booked.link.event_key),
+            )
         )
 
 

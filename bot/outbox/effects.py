@@ -170,15 +170,23 @@ def personal_share(
     content: bytes,
     *,
     owner_id: str,
-    share_with_id: str,
+    share_with_id: str | None = None,
     key: str,
     folder: str = "Supervision records",
     chain: str | None = None,
+    share_with_ids: Sequence[str] | None = None,
     **extra,
 ) -> Effect:
-    """A document into the owner's OneDrive, shared read-only with one colleague."""
+    """A document into the owner's OneDrive, shared read-only with one colleague (or each of several)."""
     kind, payload = m365.personal_share(
-        name, owner_id=owner_id, share_with_id=share_with_id, role="read", folder=folder, content=content, **extra
+        name,
+        owner_id=owner_id,
+        share_with_id=share_with_id,
+        share_with_ids=share_with_ids,
+        role="read",
+        folder=folder,
+        content=content,
+        **extra,
     )
     return Effect(kind, payload, key, chain=chain)
 

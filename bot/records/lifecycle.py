@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.store import drafts as store
 from bot.store.errors import AlreadySubmitted, NotFound, NotYours
 from bot.store.models_group_record import DELIVERED, FAILED, PENDING, GroupRecordDraft, GroupRecordVersion
+from bot.store.models_specialist_notes import SpecialistNote, SpecialistNoteDraft
 from bot.store.models_targeted import TargetedRecord, TargetedRecordDraft
 
 D = TypeVar("D")  # a draft model: draft_key, owner_id, content, created_at, updated_at, target columns
@@ -247,4 +248,10 @@ GROUP: RecordLifecycle[GroupRecordDraft, GroupRecordVersion] = RecordLifecycle(
 #: 1:1 records: a draft is of a session with one supervisee. Filed as a targeted record.
 ONE_TO_ONE: RecordLifecycle[TargetedRecordDraft, TargetedRecord] = RecordLifecycle(
     TargetedRecordDraft, TargetedRecord, prefix="targeted:", target=("supervisee_id",)
+)
+
+#: Specialist group session notes (seed 001 §3.3): a draft is of one session. Filed as a specialist note; its file
+#: goes to the supervisor's OneDrive, shared with each attendee (bot/journeys/specialist_notes.py).
+SPECIALIST_NOTES: RecordLifecycle[SpecialistNoteDraft, SpecialistNote] = RecordLifecycle(
+    SpecialistNoteDraft, SpecialistNote, prefix="specialist_notes:", target=("session_id",)
 )

@@ -93,19 +93,22 @@ async def attendance_facts(
 
 
 async def dsl_supervision_facts(s: AsyncSession, school: School, last: dt.date) -> list[rules.IndividualSupervision]:
-    """Individual supervision the DSL team has had (seeds 002/003: at least every half term / six-weekly).
+    """Individual supervision the DSL team (and the other roles the policy names) has had (seeds 002/003: at least
+    every half term / six-weekly).
 
-    Read from the 1:1 meetings the request journey books (``supervision_meetings``): a meeting still booked —
-    not cancelled or moved — with a DSL-team member as supervisee counts from its date on."""
-    from bot.store.models_request import Meeting
+    Only sessions that were held and recorded count: a 1:1 record filed by the supervisor (``targeted_records``)
+    with one of them as supervisee, on the session's date. A booked meeting is a plan, not supervision — it counts
+    once it has been written up."""
+    from bot.records.dsl_supervision import dsl_supervisees
+    from bot.store.models_targeted import TargetedRecord
 
-    dsl_ids = [m.id for m in dsl_team(school)]
-    if not dsl_ids:
+    ids = dsl_supervisees(school)
+    if not ids:
         return []
     rows = await s.execute(
-        select(Meeting.supervisee_id, Meeting.local_date).where(
-            Meeting.supervisee_id.in_(dsl_ids), Meeting.status == "booked", Meeting.local_date <= last
-        )
+        select(TargetedRecord.supervisee_id, TargetedRecord.session_date)
+        .where(TargetedRecord.supervisee_id.in_(ids), TargetedRecord.session_date <= last)
+        .distinct()
     )
     return [rules.IndividualSupervision(sid, on) for sid, on in rows.all()]
 
@@ -125,6 +128,7 @@ async def compliance_for(
         today,
         dsl_sessions=dsl,
         dsl_frequency=settings.dsl_individual_supervision,
+        dsl_roles=[r.value for r in settings.dsl_supervision_roles],
         long_term_absence_exempts=settings.long_term_absence_exempts,
         half_terms=[ctx.half_term],
     )
@@ -234,5 +238,6 @@ async def session_event(s: AsyncSession, session: GroupSession) -> SessionEvent 
     if booked is not None:
         return SessionEvent(booked.event_key, tuple(booked.supervisor_ids or ()), f"calendar:{booked.event_key}")
     if (await s.execute(select(ScheduleRequest.id).where(ScheduleRequest.session_id == session.id))).first():
-        return SessionEvent(f"group_session:{session.id}", (), None)
+        key = f"group_session:{session.id}"
+        return SessionEvent(key, (), f"calendar:{key}")
     return None

@@ -278,14 +278,9 @@ async def book(
 ) -> BookResult:
     """Book the mop-up from a proposal: one session, its invitees, one calendar event, a message to each invitee
     and the proposal card replaced for the rest of the DSL team — all in one transaction, at most once."""
-    from bot.outbox import enqueue
-
-    school, today = ctx.school, ctx.calendar.local_date(now)
+    school = ctx.school
     async with services.db.session() as s:
-        q = select(MopUpProposal).where(MopUpProposal.id == proposal_id)
-        if s.bind.dialect.name == "postgresql":
-            q = q.with_for_update()
-        row = (await s.execute(q)).scalar_one()
+        row = await _locked(s, proposal_id)
         if row.status != "proposed":
             return BookResult(cards.mop_up_outcome_card(await outcome_view(s, ctx, row)), row.status == "booked")
         errors: dict[str, str] = {}
@@ -304,70 +299,177 @@ async def book(
             )
         if errors:
             raise InvalidChoice(errors)
-        report = await facts.compliance_for(s, ctx, today)
-        invitees = [sid for sid in report.outstanding if sid != facilitator]
-        start, end = _parse(opt["start"]), _parse(opt["end"])
-        session = GroupSession(
-            kind="mop_up",
-            group_id=None,
-            title=MOP_UP_TITLE,
-            starts_at=start,
-            ends_at=end,
-            local_date=start.astimezone(ctx.tz).date(),
-            half_term=ctx.label,
-            facilitator_id=facilitator,
-            status="scheduled",
-            external_support=False,
-            created_by=actor.id,
-            created_at=now,
-        )
-        s.add(session)
-        await s.flush()
-        for sid in invitees:
-            s.add(SessionInvitee(session_id=session.id, staff_id=sid, added_at=now, added_via="mop_up"))
-        done = await s.execute(
-            update(MopUpProposal)
-            .where(MopUpProposal.id == row.id, MopUpProposal.status == "proposed")
-            .values(status="booked", session_id=session.id, decided_by=actor.id, decided_at=now)
-        )
-        if (done.rowcount or 0) != 1:
-            raise RuntimeError("mop-up proposal changed while booking")  # rolled back; the caller re-reads
-        event_key = facts.mop_up_event_key(session.id)
+        outcome = await _book_in(s, ctx, row, opt, facilitator, actor.id, now)
+        await _tell_other_dsls(s, ctx, row, actor.id, cards.mop_up_outcome_card(outcome), now, "booked")
+        return BookResult(cards.mop_up_outcome_card(outcome), True)
+
+
+async def _locked(s, proposal_id: int) -> MopUpProposal:
+    q = select(MopUpProposal).where(MopUpProposal.id == proposal_id)
+    if s.bind.dialect.name == "postgresql":
+        q = q.with_for_update()
+    return (await s.execute(q)).scalar_one()
+
+
+async def _book_in(
+    s, ctx: Context, row: MopUpProposal, opt: dict, facilitator: str, actor_id: str | None, now: dt.datetime
+) -> cards.MopUpOutcomeView:
+    """The booking itself, in the caller's transaction: the session and its invitees (everyone still to attend),
+    the proposal marked booked (RuntimeError if someone else decided meanwhile: the caller rolls back), the
+    calendar event and each invitee's card. `actor_id` None: booked automatically by the bot."""
+    from bot.outbox import enqueue
+
+    school, today = ctx.school, ctx.calendar.local_date(now)
+    report = await facts.compliance_for(s, ctx, today)
+    invitees = [sid for sid in report.outstanding if sid != facilitator]
+    start, end = _parse(opt["start"]), _parse(opt["end"])
+    session = GroupSession(
+        kind="mop_up",
+        group_id=None,
+        title=MOP_UP_TITLE,
+        starts_at=start,
+        ends_at=end,
+        local_date=start.astimezone(ctx.tz).date(),
+        half_term=ctx.label,
+        facilitator_id=facilitator,
+        status="scheduled",
+        external_support=False,
+        created_by=actor_id or facilitator,
+        created_at=now,
+    )
+    s.add(session)
+    await s.flush()
+    for sid in invitees:
+        s.add(SessionInvitee(session_id=session.id, staff_id=sid, added_at=now, added_via="mop_up"))
+    done = await s.execute(
+        update(MopUpProposal)
+        .where(MopUpProposal.id == row.id, MopUpProposal.status == "proposed")
+        .values(status="booked", session_id=session.id, decided_by=actor_id, decided_at=now)
+    )
+    if (done.rowcount or 0) != 1:
+        raise RuntimeError("mop-up proposal changed while booking")  # rolled back; the caller re-reads
+    event_key = facts.mop_up_event_key(session.id)
+    await enqueue(
+        s,
+        "calendar.create",
+        {
+            "event_key": event_key,
+            "organizer_id": facilitator,
+            "attendee_ids": invitees,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "subject": "Supervision",
+            "online": True,
+        },
+        key=f"calendar:{event_key}:create",
+        chain=f"calendar:{event_key}",
+        now=now,
+    )
+    when = views.when_label(start, end, ctx.tz)
+    fac_name = views.name_of(school, facilitator)
+    for sid in invitees:
+        member = school.staff[sid]
         await enqueue(
             s,
-            "calendar.create",
+            "teams.notify",
             {
-                "event_key": event_key,
-                "organizer_id": facilitator,
-                "attendee_ids": invitees,
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-                "subject": "Supervision",
-                "online": True,
+                "staff_id": sid,
+                "card": cards.mop_up_invite_card(
+                    cards.MopUpInviteView(member.first_name, ctx.half_term.name, when, fac_name, session.id)
+                ),
             },
-            key=f"calendar:{event_key}:create",
-            chain=f"calendar:{event_key}",
+            key=f"mopup:{ctx.label}:invite:{sid}",
             now=now,
         )
-        when = views.when_label(start, end, ctx.tz)
-        fac_name = views.name_of(school, facilitator)
-        for sid in invitees:
-            member = school.staff[sid]
+    from bot.journeys.group_sessions import enqueue_record_prompt
+
+    await enqueue_record_prompt(s, session, school, now=now)  # "time to record", when it ends
+    return cards.MopUpOutcomeView(
+        ctx.half_term.name,
+        True,
+        when,
+        fac_name,
+        len(invitees),
+        views.name_of(school, actor_id) if actor_id else None,
+        session_id=session.id,
+        automatic=actor_id is None,
+    )
+
+
+#: The bot never books a mop-up starting sooner than this: people need a moment to see the invitation.
+AUTO_NOTICE = dt.timedelta(hours=2)
+
+
+def _pick(row: MopUpProposal, school, now: dt.datetime) -> tuple[dict, str] | None:
+    """The bot's own choice: the best-ranked time at least AUTO_NOTICE ahead, run by the first of the DSL team
+    (roster order) free then."""
+    order = [m.id for m in facts.dsl_team(school)]
+    for opt in row.options or []:
+        free = [f for f in order if f in (opt.get("facilitators") or [])]
+        if free and _parse(opt["start"]) > now + AUTO_NOTICE:
+            return opt, free[0]
+    return None
+
+
+async def auto_book(services, ctx: Context, now: dt.datetime) -> MopUpProposal | None:
+    """Seed 001 §3.1: a mop-up session "will be scheduled during the last week of each half term". Once per half
+    term, when the proposal is due, the bot books it itself — the best time for those still to attend, with a
+    DSL-team facilitator free then — and tells the DSL team, who may move or cancel it. Nothing is booked when the
+    DSL team has already decided (a mop-up scheduled by hand, a proposal booked or declined, a mop-up cancelled)
+    or nobody is outstanding. The half term's proposal row is the claim: one per half term (unique), and booking
+    it is a conditional update in the same transaction as the session, so a restart or a second instance never
+    books twice. With no time to offer, the DSL team gets the proposal card to choose instead."""
+    row = await propose(services, ctx, now, notify=False)
+    if row is None or row.status != "proposed":
+        return row
+    pick = _pick(row, ctx.school, now)
+    dsl_ids = [m.id for m in facts.dsl_team(ctx.school)]
+    try:
+        return await _auto_book_in(services, ctx, row.id, pick, dsl_ids, now)
+    except _Raced:  # another instance booked or a DSL decided meanwhile: this transaction was rolled back
+        return None
+
+
+class _Raced(Exception):
+    """The proposal changed between reading and booking; raised out of the transaction so it rolls back."""
+
+
+async def _auto_book_in(services, ctx: Context, row_id: int, pick, dsl_ids: list[str], now: dt.datetime):
+    from bot.outbox import enqueue
+
+    async with services.db.session() as s:
+        fresh = await _locked(s, row_id)
+        if fresh.status != "proposed":
+            return fresh
+        if pick is None:
+            for sid in dsl_ids:  # nothing the bot can book: the DSL team chooses (told once per half term)
+                await enqueue(
+                    s,
+                    "teams.notify",
+                    {
+                        "staff_id": sid,
+                        "card": cards.mop_up_proposal_card(proposal_view(ctx, fresh, sid)),
+                        "ref": proposal_ref(ctx.label),
+                    },
+                    key=f"mopup:{ctx.label}:proposal:{sid}",
+                    now=now,
+                )
+            return fresh
+        try:
+            outcome = await _book_in(s, ctx, fresh, pick[0], pick[1], None, now)
+        except RuntimeError as exc:
+            raise _Raced() from exc
+        card = cards.mop_up_outcome_card(outcome)
+        for sid in fresh.proposed_to or dsl_ids:
             await enqueue(
                 s,
                 "teams.notify",
-                {
-                    "staff_id": sid,
-                    "card": cards.mop_up_invite_card(
-                        cards.MopUpInviteView(member.first_name, ctx.half_term.name, when, fac_name)
-                    ),
-                },
-                key=f"mopup:{ctx.label}:invite:{sid}",
+                {"staff_id": sid, "card": card, "ref": proposal_ref(ctx.label)},
+                key=f"mopup:{ctx.label}:auto:{sid}",
                 now=now,
             )
-        outcome = cards.MopUpOutcomeView(ctx.half_term.name, True, when, fac_name, len(invitees), actor.name)
-        await _tell_other_dsls(s, ctx, row, actor.id, cards.mop_up_outcome_card(outcome), now, "booked")
-        return BookResult(cards.mop_up_outcome_card(outcome), True)
+        log.info("mop-up booked automatically: half_term_index=%d invited=%d", ctx.half_term.index, outcome.invited)
+        return fresh
 
 
 async def decline(services, ctx: Context, actor: StaffMember, proposal_id: int, now: dt.datetime) -> dict:
@@ -411,6 +513,8 @@ async def outcome_view(s, ctx: Context, row: MopUpProposal) -> cards.MopUpOutcom
             views.when_label(sess.starts_at, sess.ends_at, ctx.tz),
             views.name_of(ctx.school, sess.facilitator_id),
             n,
-            views.name_of(ctx.school, row.decided_by or ""),
+            views.name_of(ctx.school, row.decided_by) if row.decided_by else None,
+            session_id=sess.id if sess.status == "scheduled" else None,
+            automatic=row.decided_by is None,
         )
     return cards.MopUpOutcomeView(ctx.half_term.name, False, decided_by=views.name_of(ctx.school, row.decided_by or ""))

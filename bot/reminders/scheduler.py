@@ -194,7 +194,8 @@ class Scheduler:
                 log.error("follow-up pass failed: %s", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
             ctx = facts.context_for(self.services, today)
             if ctx is not None and mop_up_proposal_due(ctx.half_term, today, ctx.calendar):
-                row = await mopup.propose(self.services, ctx, now)
+                # Seed 001: the mop-up "will be scheduled" — booked by the bot unless the DSL team decided already.
+                row = await mopup.auto_book(self.services, ctx, now)
                 report.proposed = row is not None
             report.planned = await self.run_.plan(now)
             report.delivery.add(await self.run_.deliver(recover_own=not self._recovered))

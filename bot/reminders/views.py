@@ -121,11 +121,13 @@ async def mop_up_line(s: AsyncSession, ctx: Context, report: rules.HalfTermRepor
         return f"proposed to the DSL team, waiting for someone to book it (last week: {week}).", False
     if row is not None and row.status == "declined":
         return f"{name_of(ctx.school, row.decided_by or '')} said it is not needed.", open_
+    if row is not None and row.status == "cancelled":
+        return f"{name_of(ctx.school, row.decided_by or '')} cancelled it.", open_
     if not open_:
         return "none was held.", False
     if not report.outstanding:
         return f"not needed so far (last week: {week}).", False
-    return f"not planned yet; I'll propose one a week before the last week ({week}).", True
+    return f"not booked yet; I'll book one a week before the last week ({week}) unless the DSL team does first.", True
 
 
 async def reminder_lines(s: AsyncSession, ctx: Context) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ class Role(str, enum.Enum):
     ALLOCATOR = "allocator"  # allocates a supervisor to each request (seed 001 §3.2: the co-heads)
     SUPERVISOR = "supervisor"  # trained supervisor pool (seed 001 §3.2)
     GOVERNOR = "governor"  # safeguarding governor: sees the compliance picture, no records (seed 004 §4)
+    PASTORAL_LEAD = "pastoral_lead"  # pastoral leaders and ELSAs: DSL-style supervision where the policy says so (003)
 
 
 class GroupKind(str, enum.Enum):
@@ -117,6 +118,10 @@ class SchoolSettings(_Model):
     allow_continue_with_current_supervisor: bool = True
     supervisor_capacity_default: int = Field(4, ge=1, le=50)
     dsl_individual_supervision: str = "half_termly"
+    # Whose own supervision the policy frequency above applies to (seed 003: "all DSLs, pastoral leaders and
+    # ELSAs"; seed 002: the DSL). Holders of any of these roles are supervised with the DSL record template and
+    # counted in the DSL part of the compliance picture. The DSL team is always included.
+    dsl_supervision_roles: frozenset[Role] = frozenset({Role.DSL})
     long_term_absence_exempts: bool = True
     reminders: Reminders = Field(default_factory=Reminders)
     retention: Retention = Field(default_factory=Retention)
@@ -134,6 +139,11 @@ class SchoolSettings(_Model):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {v!r}") from None
         return v
+
+    @field_validator("dsl_supervision_roles")
+    @classmethod
+    def _with_dsl(cls, v):
+        return frozenset(v) | {Role.DSL}
 
     @field_validator("dsl_individual_supervision")
     @classmethod

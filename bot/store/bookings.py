@@ -116,6 +116,15 @@ async def meeting_for_offer(s: AsyncSession, nonce: str) -> Meeting | None:
     return (await s.execute(select(Meeting).where(Meeting.offer_nonce == nonce))).scalar_one_or_none()
 
 
+async def meetings_for_series(s: AsyncSession, nonce: str) -> list[Meeting]:
+    """The meetings a series offer booked (each under "<offer nonce>:<n>"), in time order."""
+    return list(
+        (
+            await s.execute(select(Meeting).where(Meeting.offer_nonce.like(f"{nonce}:%")).order_by(Meeting.starts_at))
+        ).scalars()
+    )
+
+
 async def latest_meeting(s: AsyncSession, request_id: int, *, booked_only: bool = False) -> Meeting | None:
     """The request's latest meeting (still booked, with `booked_only`)."""
     q = select(Meeting).where(Meeting.request_id == request_id)

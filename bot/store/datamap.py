@@ -318,6 +318,28 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "specialist_notes",
+        PERSONAL,
+        DB,
+        OWNERS,
+        "metadata as long as the notes file (the notes are in the supervisor's OneDrive)",
+        _cols(
+            "id session_id template_id submit_key item_id web_url",
+            "supervisor_id shared_with",
+            "",
+            "session_date file_name delivered_name status submitted_at delivered_at",
+        ),
+    ),
+    Table(
+        "specialist_note_drafts",
+        SPECIAL,
+        DB,
+        "its author only",
+        "until submitted or discarded; abandoned after `retention.abandoned_draft_days`, then deleted",
+        _cols("id draft_key session_id", "owner_id", "content", "created_at updated_at"),
+        R_DRAFTS,
+    ),
+    Table(
         "targeted_record_drafts",
         SPECIAL,
         DB,
@@ -428,7 +450,7 @@ TABLES: tuple[Table, ...] = (
         DB,
         BOT,
         "with its meeting",
-        _cols("key meeting_id", "organizer", "", "created_at"),
+        _cols("key meeting_id join_url", "organizer", "", "created_at"),
     ),
 )
 
@@ -440,6 +462,7 @@ SCHOOL_COLUMN = frozenset(
     supervision_requests supervision_pairings slot_offers supervision_meetings booked_group_sessions group_sessions
     session_invitees attendance targeted_records targeted_record_drafts targeted_actions supervision_agreements
     exports export_files weekly_digests followup_claims supervision_handovers targeted_record_access
+    specialist_notes specialist_note_drafts
     outbox""".split()
 )
 TABLES = tuple(replace(t, columns={**t.columns, "school_id": C_ID}) if t.name in SCHOOL_COLUMN else t for t in TABLES)
@@ -478,6 +501,13 @@ FILE_KINDS: tuple[FileKind, ...] = (
         SPECIAL,
         "the supervisor's OneDrive, shared with the supervisee only",
         "the supervisor and the supervisee",
+        "the school's records policy (OneDrive retention)",
+    ),
+    FileKind(
+        "Specialist group supervision notes (.docx)",
+        SPECIAL,
+        "the session supervisor's OneDrive, shared with the session's attendees only",
+        "the supervisor and the attendees",
         "the school's records policy (OneDrive retention)",
     ),
     FileKind(

@@ -63,3 +63,6 @@ class M365MeetingKey(Base):
     organizer: Mapped[str] = mapped_column(String(320))
     meeting_id: Mapped[str] = mapped_column(String(500))  # Graph event ids run to ~150 characters
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    # The Teams meeting's join link (Graph: event.onlineMeeting.joinUrl when isOnlineMeeting), for the cards that
+    # announce the meeting. None for a plain calendar entry or until the create is delivered.
+    join_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)

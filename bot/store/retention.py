@@ -26,6 +26,7 @@ from bot.store import audit, datamap
 from bot.store import exports as exports_store
 from bot.store.models_group_record import GroupRecordDraft
 from bot.store.models_outbox import DEAD, DELIVERED, OutboxRow
+from bot.store.models_specialist_notes import SpecialistNoteDraft
 from bot.store.models_targeted import TargetedRecordDraft
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ async def run(services, now: dt.datetime) -> RetentionReport:
     report = RetentionReport()
     async with db.session() as s:
         cut = now - dt.timedelta(days=r.abandoned_draft_days)
-        for model in (GroupRecordDraft, TargetedRecordDraft):
+        for model in (GroupRecordDraft, TargetedRecordDraft, SpecialistNoteDraft):
             report.drafts += (await s.execute(delete(model).where(model.updated_at < cut))).rowcount or 0
     async with db.session() as s:
         report.outbox_delivered = await _clear_payloads(

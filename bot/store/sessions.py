@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -91,10 +91,16 @@ async def booked(s: AsyncSession, half_term: str) -> Sequence[GroupSession]:
 
 
 async def clash(
-    s: AsyncSession, *, starts: dt.datetime, ends: dt.datetime, facilitator_id: str, group_id: str | None
+    s: AsyncSession,
+    *,
+    starts: dt.datetime,
+    ends: dt.datetime,
+    facilitator_id: str,
+    group_id: str | None,
+    other_than: int | None = None,
 ) -> GroupSession | None:
     """A scheduled session overlapping [starts, ends) with the same facilitator, or for the same group (group_id
-    None: any mop-up session)."""
+    None: any mop-up session); `other_than`: the session being moved does not clash with itself."""
     same = GroupSession.group_id == group_id if group_id is not None else GroupSession.kind == MOP_UP
     return (
         (
@@ -105,6 +111,7 @@ async def clash(
                     GroupSession.starts_at < ends,
                     GroupSession.ends_at > starts,
                     (GroupSession.facilitator_id == facilitator_id) | same,
+                    GroupSession.id != (other_than if other_than is not None else -1),
                 )
                 .limit(1)
             )
@@ -212,3 +219,53 @@ async def set_attendance(
             delete(Attendance).where(Attendance.session_id == sess.id, Attendance.staff_id.in_(have - wanted))
         )
     await flush(s)
+
+
+# ---- moving and cancelling a booked session ---------------------------------------------------------------------
+async def booking_link(s: AsyncSession, session_id: int):
+    """How an offer booked this session (specialist, emergency, enrichment, a staff group request), or None for
+    sessions scheduled from the schedule card or the mop-up."""
+    from bot.store.models_request import BookedGroupSession
+
+    return (
+        await s.execute(select(BookedGroupSession).where(BookedGroupSession.session_id == session_id))
+    ).scalar_one_or_none()
+
+
+async def move(
+    s: AsyncSession, sess: GroupSession, *, starts: dt.datetime, ends: dt.datetime, local_date: dt.date
+) -> None:
+    """Give a scheduled session its new time. Concurrent if it was recorded, cancelled or moved meanwhile (the
+    card showed the time it had when it was opened)."""
+    done = await s.execute(
+        update(GroupSession)
+        .where(GroupSession.id == sess.id, GroupSession.status == SCHEDULED, GroupSession.starts_at == sess.starts_at)
+        .values(starts_at=starts, ends_at=ends, local_date=local_date)
+    )
+    if done.rowcount != 1:
+        raise Concurrent()
+    sess.starts_at, sess.ends_at, sess.local_date = starts, ends, local_date
+
+
+async def cancel(s: AsyncSession, sess: GroupSession) -> None:
+    """Cancel a scheduled session. Concurrent if it was recorded or cancelled meanwhile."""
+    done = await s.execute(
+        update(GroupSession)
+        .where(GroupSession.id == sess.id, GroupSession.status == SCHEDULED)
+        .values(status=CANCELLED)
+    )
+    if done.rowcount != 1:
+        raise Concurrent()
+    sess.status = CANCELLED
+
+
+async def mark_mop_up_cancelled(s: AsyncSession, session_id: int, *, by: str, now: dt.datetime) -> None:
+    """The half term's mop-up proposal that booked this session now says a DSL cancelled it, so the automatic
+    booking never books it again (seed 001: booked "unless the DSL changes it")."""
+    from bot.store.models_compliance import MopUpProposal
+
+    await s.execute(
+        update(MopUpProposal)
+        .where(MopUpProposal.session_id == session_id)
+        .values(status="cancelled", decided_by=by, decided_at=now)
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -110,7 +110,7 @@ class LocalPersonalFiles:
         name: str,
         content: bytes,
         *,
-        share_with: str,
+        share_with: str | Sequence[str],
         role: Role = "read",
         folder: str = "Supervision records",
     ) -> StoredFile:
@@ -118,34 +118,41 @@ class LocalPersonalFiles:
         if role not in ("read", "write"):
             raise GraphRequestError("role must be read or write")
         drive = self._drive(owner)
-        recipient = self.directory.find(share_with)
-        if recipient is None:
-            raise GraphRequestError(f"cannot share with {share_with!r}: not on the roster", status=400)
+        people = [share_with] if isinstance(share_with, str) else list(share_with)
+        if not people:
+            raise GraphRequestError("share with at least one person", status=400)
+        recipients = []
+        for who in people:
+            recipient = self.directory.find(who)
+            if recipient is None:
+                raise GraphRequestError(f"cannot share with {who!r}: not on the roster", status=400)
+            recipients.append(recipient)
         target = drive.drive_root.joinpath(*safe_path(folder))
         final, path, reused = await asyncio.to_thread(write_unique, target, name, content)
         stored = drive.stored(path, final, reused)
         async with self.db.session() as s:
-            grant = (
-                await s.execute(
-                    select(LocalSharingGrant).where(
-                        LocalSharingGrant.drive_id == stored.drive_id,
-                        LocalSharingGrant.item_id == stored.item_id,
-                        LocalSharingGrant.recipient == recipient.email.lower(),
+            for recipient in recipients:
+                grant = (
+                    await s.execute(
+                        select(LocalSharingGrant).where(
+                            LocalSharingGrant.drive_id == stored.drive_id,
+                            LocalSharingGrant.item_id == stored.item_id,
+                            LocalSharingGrant.recipient == recipient.email.lower(),
+                        )
                     )
-                )
-            ).scalar_one_or_none()
-            if grant is None:
-                s.add(
-                    LocalSharingGrant(
-                        drive_id=stored.drive_id,
-                        item_id=stored.item_id,
-                        recipient=recipient.email.lower(),
-                        role=role,
-                        created_at=self.clock(),
+                ).scalar_one_or_none()
+                if grant is None:
+                    s.add(
+                        LocalSharingGrant(
+                            drive_id=stored.drive_id,
+                            item_id=stored.item_id,
+                            recipient=recipient.email.lower(),
+                            role=role,
+                            created_at=self.clock(),
+                        )
                     )
-                )
-            else:
-                grant.role = role
+                else:
+                    grant.role = role
         return stored
 
     def _item(self, owner: str, item_id: str) -> _LocalDrive:

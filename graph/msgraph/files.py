@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import quote
 
 import httpx
@@ -306,18 +306,21 @@ class GraphPersonalFiles:
         name: str,
         content: bytes,
         *,
-        share_with: str,
+        share_with: str | Sequence[str],
         role: Role = "read",
         folder: str = "Supervision records",
     ) -> StoredFile:
         if role not in ("read", "write"):
             raise GraphRequestError("role must be read or write")
+        people = [share_with] if isinstance(share_with, str) else list(share_with)
+        if not people:
+            raise GraphRequestError("share with at least one person")
         drive_id = await self._drive_id(owner)
         stored = await self.uploader.upload(drive_id, "root", safe_path(folder), name, content)
-        recipient = DriveRecipient(email=share_with) if "@" in share_with else DriveRecipient(object_id=share_with)
-        # An invitation to one named person: sign-in required, never an anonymous or organisation-wide link.
+        recipients = [DriveRecipient(email=x) if "@" in x else DriveRecipient(object_id=x) for x in people]
+        # An invitation to named people: sign-in required, never an anonymous or organisation-wide link.
         body = InvitePostRequestBody(
-            recipients=[recipient], roles=[role], require_sign_in=True, send_invitation=self.send_invitation
+            recipients=recipients, roles=[role], require_sign_in=True, send_invitation=self.send_invitation
         )
         await call(
             self.c.graph.drives.by_drive_id(drive_id).items.by_drive_item_id(stored.item_id).invite.post(body),

@@ -20,10 +20,13 @@ from cards import audit as audit_cards
 from cards import compliance as comp
 from cards import exports as export_cards
 from cards import followup as fu
+from cards import group_changes as gchg
 from cards import group_record as grec
 from cards import handover as ho
 from cards import help as help_cards
 from cards import pool, reminders, request, scheduling, specialist, understanding
+from cards import series as ser
+from cards import specialist_notes as snotes
 from cards import targeted as tgt
 from cards.base import card, choice_set, validation_errors
 from tests.cards import test_compliance_cards as tc
@@ -54,6 +57,7 @@ def _samples() -> dict[str, list]:
 
     """builder → cards built from it (ordinary, empty, error and large shapes)."""
     t1 = one_to_one_template()
+    t_dsl = one_to_one_template("dsl")
     reqs = [request.WaitingRequest(i, f"Person {i}", "one_to_one", "urgent", "Mon") for i in range(4)]
     choices = [request.PoolChoice(i, n, load=1, capacity=4, full=False) for i, n in tr.POOL[:5]]
     alloc = dict(
@@ -163,6 +167,114 @@ def _samples() -> dict[str, list]:
             action_cards.action_list_card(action_cards.ActionListView()),
             action_cards.action_list_card(
                 action_cards.ActionListView(mine=[tg._line(1, overdue=True)], others=[tg._line(i) for i in range(2, 9)])
+            ),
+        ],
+        "cards.specialist_notes.notes_card": [
+            snotes.notes_card(
+                snotes.NotesView(
+                    4,
+                    "a" * 32,
+                    one_to_one_template("specialist_group"),
+                    "Specialist supervision",
+                    "Tue 24 Nov 2026 10:00–11:00",
+                    [(f"p{i}", f"Person {i}") for i in range(30)],
+                    values={
+                        f.input_id: "x" * (f.max_length or 10)
+                        for f in one_to_one_template("specialist_group").fields
+                        if f.kind in ("text", "multiline")
+                    },
+                    errors={f.input_id: "Fill this in." for f in one_to_one_template("specialist_group").fields}
+                    | {"sn_attendees": "Tick who came"},
+                    message="Please check",
+                    has_draft=True,
+                )
+            ),
+            snotes.notes_card(
+                snotes.NotesView(4, "a" * 32, one_to_one_template("specialist_group"), "S", "Tue", [("p", "P")])
+            ),
+        ],
+        "cards.specialist_notes.done_card": [
+            snotes.done_card(snotes.NotesDoneView(1, "Specialist supervision", "Tue", 2, "sharing")),
+            snotes.done_card(
+                snotes.NotesDoneView(1, "Specialist supervision", "Tue", 2, "shared", "https://x.test/f", True)
+            ),
+        ],
+        "cards.specialist_notes.shared_notice": [
+            snotes.shared_notice(note_id=1, heading="Specialist supervision", when="Tue", supervisor="Amara Okafor")
+        ],
+        "cards.series.form_card": [
+            ser.form_card(
+                ser.SeriesFormView(
+                    supervisees=[("tom.hollis", "Tom Hollis")],
+                    every=[("10", "Every 2 weeks")],
+                    until=[("2026-12-18", "End of Autumn 2")],
+                )
+            ),
+            ser.form_card(
+                ser.SeriesFormView(
+                    supervisees=[("tom.hollis", "Tom Hollis"), ("grace.mensah", "Grace Mensah")],
+                    every=[("10", "Every 2 weeks")],
+                    until=[("2026-12-18", "End of Autumn 2")],
+                    values={"sr_first": "2026-11-28"},
+                    errors={k: "Wrong." for k in ("sr_supervisee", "sr_first", "sr_time", "sr_every", "sr_until")},
+                    message="Please check",
+                    min_date="2026-11-23",
+                    max_date="2027-07-21",
+                )
+            ),
+            ser.form_card(ser.SeriesFormView(supervisees=[], every=[], until=[])),
+        ],
+        "cards.series.preview_card": [
+            ser.preview_card(
+                ser.SeriesPreviewView(
+                    "n" * 22, "Tom Hollis", [f"Thu {i} Nov 2026 15:00–16:00" for i in range(16)], ["Thu"], {}, "x"
+                )
+            ),
+            ser.preview_card(ser.SeriesPreviewView("n", "Tom Hollis", [], ["Thu"], {"sr_first": "2026-11-26"})),
+        ],
+        "cards.series.booked_card": [
+            ser.booked_card(ser.SeriesBookedView("Tom Hollis", [(i, f"Thu {i} Nov") for i in range(16)], "Booked")),
+            ser.booked_card(
+                ser.SeriesBookedView("Tom Hollis", [(1, "Thu")], for_supervisee=True, supervisor_name="Priya Raman")
+            ),
+        ],
+        "cards.group_changes.session_card": [
+            gchg.session_card(
+                gchg.SessionView(
+                    3, "Group supervision – Willow Class", "Wed 25 Nov 2026 14:00–15:00", "Amara Okafor", 5, "scheduled"
+                )
+            ),
+            gchg.session_card(
+                gchg.SessionView(
+                    3,
+                    "Group supervision – mop-up",
+                    "Tue 15 Dec 2026 10:00–11:00",
+                    "Amara Okafor",
+                    60,
+                    "scheduled",
+                    can_change=True,
+                    rule="The mop-up goes in the last week of the half term: Mon 14 Dec to Fri 18 Dec.",
+                    values={"gs_date": "2026-12-08", "gs_time": "10:00"},
+                    errors={"gs_date": "The mop-up goes in the last week.", "gs_time": "That time has passed."},
+                    message="Moved.",
+                    min_date="2026-12-14",
+                    max_date="2026-12-18",
+                    join_url="https://teams.microsoft.com/l/meetup-join/x",
+                )
+            ),
+            gchg.session_card(gchg.SessionView(3, "Specialist supervision", "Wed", "Priya Raman", 2, "cancelled")),
+        ],
+        "cards.group_changes.change_notice": [
+            gchg.change_notice(
+                session_id=3,
+                heading="Group supervision – Willow Class",
+                actor_name="Amara Okafor",
+                old_when="Wed 25 Nov 2026 14:00–15:00",
+                new_when="Thu 26 Nov 2026 10:30–11:30",
+                join_url="https://teams.microsoft.com/l/meetup-join/x",
+            ),
+            gchg.change_notice(
+                session_id=3, heading="Specialist supervision", actor_name="A", old_when="Wed", new_when=None
             ),
         ],
         "cards.compliance.notice_card": [comp.notice_card("Only the DSL team can do that.")],
@@ -500,6 +612,20 @@ def _samples() -> dict[str, list]:
                         tgt.ReviewLine(5, "Find the leaflet", "Priya Raman", "Fri 20 Nov", overdue=True),
                     ],
                     agreement_missing=True,
+                )
+            ),
+            tgt.record_card(
+                tgt.RecordView(
+                    template=t_dsl,
+                    heading=[("Supervisee", "Amara Okafor")],
+                    owners=[("amara.okafor", "Amara Okafor")],
+                    default_owner="amara.okafor",
+                    data={"draft_key": "b" * 32},
+                    session_date="2026-11-19",
+                    max_date="2026-11-23",
+                    values=tt._full_values("dsl"),
+                    errors={f.input_id: "Fill this in." for f in t_dsl.fields},
+                    has_draft=True,
                 )
             ),
         ],

@@ -9,8 +9,8 @@ from cards import targeted as c
 from cards.base import TEAMS_MAX_CARD_BYTES, card_size, validation_errors
 
 
-def _full_values() -> dict[str, str]:
-    t = one_to_one_template()
+def _full_values(name: str = "default") -> dict[str, str]:
+    t = one_to_one_template(name)
     vals = {f.input_id: "x" * (f.max_length or 10) for f in t.fields if f.kind in ("text", "multiline")}
     vals.update({f.input_id: "true" for f in t.fields if f.kind == "confirm"})
     for i in range(t.actions.max_items):
@@ -20,8 +20,9 @@ def _full_values() -> dict[str, str]:
     return vals
 
 
-def test_a_record_card_filled_to_every_limit_with_errors_fits_teams():
-    t = one_to_one_template()
+@pytest.mark.parametrize("name", ["default", "dsl"])  # the 1:1 record and the DSL supervision record
+def test_a_record_card_filled_to_every_limit_with_errors_fits_teams(name):
+    t = one_to_one_template(name)
     errors = {f.input_id: "Please fill this in." for f in t.fields}
     v = c.RecordView(
         template=t,
@@ -31,7 +32,7 @@ def test_a_record_card_filled_to_every_limit_with_errors_fits_teams():
         data={"draft_key": "a" * 32, "supervisee": "tom.hollis"},
         session_date="2026-11-19",
         max_date="2026-11-23",
-        values=_full_values(),
+        values=_full_values(name),
         errors=errors,
         top_error="Please check",
         notice="Draft saved",

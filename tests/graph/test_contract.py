@@ -268,6 +268,21 @@ async def test_share_an_existing_record_with_one_more_person_and_revoke_it(m365,
         await files.share(sup.aad_object_id, "no-such-item", share_with=successor.email)
 
 
+async def test_specialist_notes_are_one_file_shared_with_each_attendee(m365, school):
+    """Seed 001 §3.3: one upload, one invitation naming every attendee (no copies, no links)."""
+    sup = staff(school, "amara.okafor")
+    people = [staff(school, x) for x in ("tom.hollis", "isla.brennan", "nadia.farouk")]
+    f = await m365.backend.personal_files.upload_and_share(
+        sup.aad_object_id, "notes.docx", b"notes", share_with=[p.email for p in people], role="read"
+    )
+    grants = await m365.backend.personal_files.grants(sup.aad_object_id, f.item_id)
+    assert sorted((g.recipient, g.roles, g.link_scope) for g in grants) == sorted(
+        (p.email, ("read",), None) for p in people
+    )
+    with pytest.raises(GraphRequestError):
+        await m365.backend.personal_files.upload_and_share(sup.aad_object_id, "x.docx", b"x", share_with=[])
+
+
 async def test_sharing_role_is_read_or_write_only(m365, school):
     with pytest.raises(GraphRequestError):
         await m365.backend.personal_files.upload_and_share(

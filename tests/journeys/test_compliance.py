@@ -326,13 +326,15 @@ async def test_decline_then_plan_again(teams, db, in_proposal_week, school):
     assert not validation_errors(card)
 
 
-async def test_dsl_teams_own_supervision_shows_from_booked_meetings(teams, connector, db, school):
-    """Seeds 002/003: the DSL team's individual supervision at the school's frequency (half-termly here)."""
+async def test_dsl_teams_own_supervision_counts_only_sessions_held_and_recorded(teams, connector, db, school):
+    """Seeds 002/003: the DSL team's individual supervision at the school's frequency (half-termly here), counted
+    once the session was held and written up: a booked meeting alone is a plan, not supervision."""
     from bot.store.models_request import Meeting
+    from bot.store.models_targeted import TargetedRecord
 
     start = at(D(2026, 11, 10), "16:00")
     async with db.session() as s:
-        for i, (sup, status) in enumerate((("amara.okafor", "booked"), ("marcus.fenwick", "cancelled"))):
+        for i, sup in enumerate(("amara.okafor", "marcus.fenwick")):
             s.add(
                 Meeting(
                     kind="one_to_one",
@@ -342,22 +344,72 @@ async def test_dsl_teams_own_supervision_shows_from_booked_meetings(teams, conne
                     ends_at=start + dt.timedelta(hours=1),
                     local_date=start.date(),
                     half_term=AUTUMN2,
-                    status=status,
+                    status="booked",
                     event_key=f"m{i}",
                     offer_nonce=f"n{i}",
                     booked_by="priya.raman",
                     booked_at=start - dt.timedelta(days=3),
                 )
             )
+        # Only Amara's session was written up.
+        s.add(
+            TargetedRecord(
+                supervisor_id="priya.raman",
+                supervisee_id="amara.okafor",
+                session_date=start.date(),
+                template_id="dsl_supervision",
+                submit_key="k1",
+                file_name="x.docx",
+                status="delivered",
+                action_count=0,
+                submitted_at=start + dt.timedelta(hours=2),
+            )
+        )
     await teams.say(person(school, "amara.okafor"), "attendance")
     await teams.say(person(school, "ruth.calloway"), "attendance")
     dsl_card, gov_card = connector.cards()
     body = _text(dsl_card)
     assert "DSL team's own supervision" in body and "at least every half term" in body
     assert "up to date (last Tue 10 Nov)" in body
-    assert "due — 20 school days left (none recorded)" in body  # a cancelled meeting does not count
+    assert "due — 20 school days left (none recorded)" in body  # Marcus: booked and held, never recorded
     assert "1 of 4 up to date" in _text(gov_card) and "Amara" not in _text(gov_card)
     assert not validation_errors(dsl_card) and not validation_errors(gov_card)
+
+
+async def test_pastoral_leads_named_by_the_policy_are_counted_with_the_dsl_team(teams, connector, db, school):
+    """Seed 003: DSLs, pastoral leaders and ELSAs. A school lists the roles in dsl_supervision_roles; holders of
+    them appear in the DSL part of the compliance picture."""
+    from bot.reminders.facts import dsl_supervision_facts
+    from bot.school.config import Role, School
+
+    data = school.data.model_copy(
+        update={
+            "school": school.settings.model_copy(
+                update={"dsl_supervision_roles": frozenset({Role.DSL, Role.PASTORAL_LEAD})}
+            ),
+            "staff": [
+                m.model_copy(update={"roles": m.roles | {Role.PASTORAL_LEAD}}) if m.id == "oliver.stroud" else m
+                for m in school.data.staff
+            ],
+        }
+    )
+    wider = School(data, school.path)
+    from bot.records.dsl_supervision import dsl_supervisees, record_template
+
+    assert "oliver.stroud" in dsl_supervisees(wider) and "oliver.stroud" not in dsl_supervisees(school)
+    assert record_template(wider, "oliver.stroud").id == "dsl_supervision"
+    assert record_template(wider, "tom.hollis").id == "one_to_one"
+    async with db.session() as s:
+        assert await dsl_supervision_facts(s, wider, D(2026, 12, 18)) == []
+    ctx = facts.Context(wider, teams.app[SERVICES].calendar, teams.app[SERVICES].calendar.half_terms[1], AUTUMN2)
+    async with db.session() as s:
+        report = await facts.compliance_for(s, ctx, D(2026, 11, 23), with_dsl=True)
+    assert "oliver.stroud" in {d.staff_id for d in report.dsl}
+    async with db.session() as s:
+        plain = await facts.compliance_for(
+            s, facts.Context(school, ctx.calendar, ctx.half_term, AUTUMN2), D(2026, 11, 23), with_dsl=True
+        )
+    assert "oliver.stroud" not in {d.staff_id for d in plain.dsl}
 
 
 async def test_ill_attend_joins_the_booked_mop_up_meeting_itself(teams, db, in_proposal_week, school):

@@ -1,6 +1,6 @@
 """Whole half terms, simulated in seconds: sessions are held and recorded, the scheduler runs on its own clock
 (its `run()` loop, with an injected sleep that moves the clock), reminders go out at 10 and 3 school days before
-each deadline, the DSL team books the mop-up and gets a digest after each round, people say "I'll attend" — and
+each deadline, the bot books the mop-up (a DSL moves it) and gets a digest after each round, people say "I'll attend" — and
 we check every message that reached Teams: who, what, when, and that nothing came twice.
 
 Both scenarios cross a clock change (25 Oct 2026 and 28 Mar 2027), and each runs under several process time zones
@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.journeys import compliance as journey
+from bot.journeys import group_changes
 from bot.journeys.router import Router
 from bot.reminders.scheduler import Scheduler
 from bot.store.models_compliance import MopUpProposal, ReminderClaim
@@ -53,6 +54,7 @@ class Sim:
         )
         self.router = Router()
         journey.register(self.router)
+        group_changes.register(self.router)  # a DSL moves the mop-up the bot booked
         self.events: list[tuple[dt.datetime, object]] = []
         self.end: dt.datetime | None = None
         self.ticks = 0
@@ -95,18 +97,15 @@ class Sim:
         assert reply.card is not None and not validation_errors(reply.card)
         return reply.card
 
-    async def book_mop_up(self, staff_id: str, half_term: str, on: dt.date, facilitator: str) -> None:
+    async def move_mop_up(self, staff_id: str, half_term: str, on: dt.date, time: str) -> None:
+        """The bot booked the half term's mop-up by itself (seed 001: it "will be scheduled"); a DSL moves it."""
         async with self.db.session() as s:
             row = (await s.execute(select(MopUpProposal).where(MopUpProposal.half_term == half_term))).scalar_one()
-        slot = next(
-            i
-            for i, o in enumerate(row.options)
-            if dt.datetime.fromisoformat(o["start"]).astimezone(LONDON).date() == on
-        )
+        assert (row.status, row.decided_by) == ("booked", None)  # booked automatically, before anyone clicked
         card = await self.click(
-            staff_id, "compliance.mopup.confirm", {"proposal": row.id, "slot": str(slot), "facilitator": facilitator}
+            staff_id, "gsession.move", {"session_id": row.session_id, "gs_date": on.isoformat(), "gs_time": time}
         )
-        assert "Mop-up booked" in json.dumps(card)
+        assert "Moved from" in json.dumps(card), json.dumps(card)
 
     def delivered(self) -> list[tuple[dt.datetime, str, str]]:
         """(time, to whom, card title) of everything that reached Teams through the throttled sender."""
@@ -171,8 +170,8 @@ async def test_autumn_across_the_october_clock_change(school, db, clock, process
     await _group_sessions(sim, D(2026, 11, 17), missing, A2)
     health2 = await add_session(db, day=D(2026, 12, 9), group_id="health", kind="non_class", half_term=A2)
 
-    # Autumn 1: the DSL books the mop-up on Monday for Thursday; Tom goes.
-    sim.at(at(D(2026, 10, 19), "11:00"), lambda: sim.book_mop_up("amara.okafor", A1, D(2026, 10, 22), "amara.okafor"))
+    # Autumn 1: the bot books the mop-up on Monday; the DSL moves it to Thursday; Tom goes.
+    sim.at(at(D(2026, 10, 19), "11:00"), lambda: sim.move_mop_up("amara.okafor", A1, D(2026, 10, 22), "14:00"))
 
     async def tom_attends_a1_mop_up():
         await record_attendance(db, await _mop_up_session_id(db, A1), ["tom.hollis"])
@@ -187,9 +186,7 @@ async def test_autumn_across_the_october_clock_change(school, db, clock, process
 
     sim.at(at(D(2026, 12, 7), "10:00"), grace_clicks)
     sim.at(at(D(2026, 12, 9), "17:00"), lambda: record_attendance(db, health2, ["grace.mensah"]))
-    sim.at(
-        at(D(2026, 12, 7), "12:00"), lambda: sim.book_mop_up("daniel.whitcombe", A2, D(2026, 12, 15), "marcus.fenwick")
-    )
+    sim.at(at(D(2026, 12, 7), "12:00"), lambda: sim.move_mop_up("daniel.whitcombe", A2, D(2026, 12, 15), "10:00"))
 
     async def mop_up_a2():
         await record_attendance(db, await _mop_up_session_id(db, A2), ["kieran.nash", "jade.morley"])
@@ -248,9 +245,11 @@ async def test_autumn_across_the_october_clock_change(school, db, clock, process
     for c in (dec7, dec16, *tom):
         assert not validation_errors(c)
 
-    # One proposal per half term to each DSL; one invitation per person booked in; claims all settled.
-    proposals = [r.payload["staff_id"] for r in await _outbox(db, "teams.notify") if ":proposal:" in r.key]
-    assert sorted(proposals) == sorted(DSL * 2)
+    # The mop-up booked by the bot once per half term, each DSL told once (no proposal left waiting for a click);
+    # one invitation per person booked in; claims all settled.
+    notes = await _outbox(db, "teams.notify")
+    assert not [r for r in notes if ":proposal:" in r.key]
+    assert sorted(r.payload["staff_id"] for r in notes if ":auto:" in r.key) == sorted(DSL * 2)
     invites = sorted(r.key.split(":")[-1] for r in await _outbox(db, "teams.notify") if ":invite:" in r.key)
     assert invites == sorted(["tom.hollis", "grace.mensah", "kieran.nash", "jade.morley", "tom.hollis"])
     async with db.session() as s:

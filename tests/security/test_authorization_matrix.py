@@ -95,6 +95,9 @@ ROWS: dict[str, Row] = {
     "meeting.cancel": OWN,
     "schedule.pairing_offer": OWN,
     "schedule.pairing_end": OWN,
+    "series.start": SELF,
+    "series.preview": OWN,  # only with someone allocated to you
+    "series.book": OWN,
     # group records (the DSL team's: any of them may record a session or amend a record; drafts are their owner's)
     "grouprec.start": SELF,
     "grouprec.open": TEAM(dsl),
@@ -124,8 +127,17 @@ ROWS: dict[str, Row] = {
     "specialist.book": OWN,
     "specialist.view": OWN,
     "specialist.cancel": OWN,
+    "specnotes.open": OWN,  # the session's leaders only
+    "specnotes.save": OWN,
+    "specnotes.submit": OWN,
+    "specnotes.discard": OWN,
+    "specnotes.file": OWN,  # its supervisor and the attendees it was shared with
     "enrichment.open": SELF,
     "enrichment.find": SELF,
+    # moving or cancelling any booked group session: the DSL team (or its facilitator / booker, who are not personas)
+    "gsession.view": TEAM(dsl),
+    "gsession.move": TEAM(dsl),
+    "gsession.cancel": TEAM(dsl),
     # the supervisor pool (kept by the DSL team)
     "pool.show": SELF,
     "pool.add": TEAM(dsl),
@@ -163,6 +175,7 @@ COMMAND_ROWS: dict[str, Row] = {
         "request",
         "requests",
         "sessions",
+        "series",
         "record",
         "schedule",
         "actions",
