@@ -283,11 +283,36 @@ TABLES: tuple[Table, ...] = (
         OWNERS,
         "metadata as long as the record file (the record is in the supervisor's OneDrive)",
         _cols(
-            "id pairing_id meeting_id template_id submit_key item_id web_url",
+            "id pairing_id meeting_id template_id submit_key item_id web_url previous_id superseded_by",
             "supervisor_id supervisee_id",
             "",
-            "session_date next_session_on file_name delivered_name status action_count submitted_at delivered_at",
+            "session_date next_session_on file_name delivered_name status action_count submitted_at delivered_at "
+            "version",
         ),
+    ),
+    Table(
+        "record_signatures",
+        PERSONAL,
+        DB,
+        OWNERS,
+        "with the record it signs (the same names and times are in the document's sign-off table)",
+        _cols("id record_id", "staff_id", "", "record_kind version role signed_at"),
+    ),
+    Table(
+        "record_change_requests",
+        PERSONAL,
+        DB,
+        OWNERS,
+        "with the record (that a change was asked and when; the comment itself is never stored)",
+        _cols("id record_id", "requested_by", "", "record_kind version requested_at"),
+    ),
+    Table(
+        "escalations",
+        PERSONAL,
+        DB,
+        DSL + " (who raised one, when and its category; never what was discussed)",
+        "with the record it was raised on",
+        _cols("id record_id", "raised_by", "", "record_kind category raised_at"),
     ),
     Table(
         "targeted_record_drafts",
