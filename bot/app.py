@@ -92,7 +92,13 @@ def create_app(
 
     # The journeys registered their delivery hooks on the router next to their verbs.
     on_delivered, on_dead_letter = outbox_hooks(services, router.hooks)
-    handlers = {**teams_handlers(services, services.messenger), **graph_handlers(m365, db=db, school=school)}
+    from bot.records.signoff_files import signoff_handlers
+
+    handlers = {
+        **teams_handlers(services, services.messenger),
+        **graph_handlers(m365, db=db, school=school),
+        **signoff_handlers(services),
+    }
     worker = OutboxWorker(
         db,
         handlers,

@@ -32,6 +32,7 @@ CALENDAR_CANCEL = m365.CALENDAR_CANCEL
 CHANNEL_UPLOAD = m365.CHANNEL_UPLOAD  # a record document into the Safeguarding channel's files
 PERSONAL_SHARE = m365.PERSONAL_SHARE  # a 1:1 record into the supervisor's OneDrive, shared with the supervisee
 APP_INSTALL = m365.APP_INSTALL  # install the app for someone who never opened it (Graph)
+SIGNOFF_STAMP = "records.signoff_stamp"  # write a record's sign-off table into its .docx (bot/records/signoff_files)
 
 KINDS = frozenset(
     {
@@ -44,6 +45,7 @@ KINDS = frozenset(
         CHANNEL_UPLOAD,
         PERSONAL_SHARE,
         APP_INSTALL,
+        SIGNOFF_STAMP,
     }
 )
 
@@ -167,6 +169,12 @@ def personal_share(
         name, owner_id=owner_id, share_with_id=share_with_id, role="read", folder=folder, content=content, **extra
     )
     return Effect(kind, payload, key, chain=chain)
+
+
+def signoff_stamp(record_kind: str, record_id: int, *, key: str, chain: str | None = None) -> Effect:
+    """Write who has confirmed a record version into its document's sign-off table. The payload names the record
+    only: the handler reads the signatures from the store and the document from its one home when it runs."""
+    return Effect(SIGNOFF_STAMP, {"record_kind": record_kind, "record_id": record_id}, key, chain=chain)
 
 
 def app_install(staff_id: str, *, key: str) -> Effect:

@@ -208,12 +208,12 @@ async def record_of(s: AsyncSession, record_id: int, staff_id: str) -> TargetedR
 async def recent_records(
     s: AsyncSession, supervisor_id: str, *, limit: int = RECENT_RECORDS
 ) -> Sequence[TargetedRecord]:
-    """The supervisor's latest records, by session date."""
+    """The supervisor's latest records (the current version of each), by session date."""
     return (
         (
             await s.execute(
                 select(TargetedRecord)
-                .where(TargetedRecord.supervisor_id == supervisor_id)
+                .where(TargetedRecord.supervisor_id == supervisor_id, TargetedRecord.superseded_by.is_(None))
                 .order_by(TargetedRecord.session_date.desc(), TargetedRecord.id.desc())
                 .limit(limit)
             )
