@@ -8,7 +8,8 @@ from typing import Any
 
 import adaptive_cards.card as ac
 
-from cards.base import card, facts, text, title
+from bot.records import escalation
+from cards.base import card, choice_set, error, facts, text, title
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,31 @@ def escalation_notice_card(v: EscalationNotice) -> dict:
     ]
     actions = [ac.ActionOpenUrl(title=f"Open {v.system_name}", url=v.system_url)] if v.system_url else []
     return card(body, actions)
+
+
+def escalation_inputs(values: dict[str, str], errors: dict[str, str], escalated: str | None, system: str) -> list:
+    """Seed 004 §6: mark that something discussed must be escalated. Only the category leaves the record."""
+    body: list[Any] = [
+        ac.TextBlock(text="Confidentiality", weight="bolder", wrap=True, separator=True, spacing="medium")
+    ]
+    if escalated:
+        body.append(text(f"An escalation was raised with this record: {escalated}.", size="small"))
+        return body
+    body.append(
+        choice_set(
+            escalation.INPUT,
+            "Does something discussed have to be passed on?",
+            [("", "No: it stays confidential")] + list(escalation.CATEGORIES.items()),
+            value=values.get(escalation.INPUT) or "",
+        )
+    )
+    body += [error(errors[escalation.INPUT])] if errors.get(escalation.INPUT) else []
+    body.append(
+        text(
+            "If so, the DSL team is told that an escalation was raised, by you, and its category - nothing "
+            f"you wrote. Then log the concern itself in {system} straight away.",
+            subtle=True,
+            size="small",
+        )
+    )
+    return body

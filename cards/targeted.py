@@ -16,9 +16,10 @@ from typing import Any
 
 import adaptive_cards.card as ac
 
-from bot.records import case_summary, escalation
+from bot.records import case_summary
 from bot.records.templates import RecordTemplate
 from cards.base import card, choice_set, error, execute, facts, text, text_input, title
+from cards.escalation import escalation_inputs
 from cards.group_record import action_rows, template_fields
 
 # Verbs (registered by bot/journeys/one_to_one.py, agreements.py and myactions.py).
@@ -291,34 +292,6 @@ def case_rows(values: dict[str, str], errors: dict[str, str], system_name: str) 
             )
             row += _errors_for(errors, cid(i, part))
         body.append(ac.Container(items=row, spacing="small", separator=i > 0))
-    return body
-
-
-def escalation_inputs(values: dict[str, str], errors: dict[str, str], escalated: str | None, system: str) -> list:
-    """Seed 004 §6: mark that something discussed must be escalated. Only the category leaves the record."""
-    body: list[Any] = [
-        ac.TextBlock(text="Confidentiality", weight="bolder", wrap=True, separator=True, spacing="medium")
-    ]
-    if escalated:
-        body.append(text(f"An escalation was raised with this record: {escalated}.", size="small"))
-        return body
-    body.append(
-        choice_set(
-            escalation.INPUT,
-            "Does something discussed have to be passed on?",
-            [("", "No: it stays confidential")] + list(escalation.CATEGORIES.items()),
-            value=values.get(escalation.INPUT) or "",
-        )
-    )
-    body += _errors_for(errors, escalation.INPUT)
-    body.append(
-        text(
-            "If so, the DSL team is told that an escalation was raised, by you, and its category - nothing "
-            f"you wrote. Then log the concern itself in {system} straight away.",
-            subtle=True,
-            size="small",
-        )
-    )
     return body
 
 

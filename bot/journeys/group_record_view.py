@@ -253,8 +253,21 @@ async def record_card(
             previous_file=previous_file,
             done_actions=done_actions,
             has_draft=has_draft,
+            escalated=await _escalated(s, target),
+            system_name=school.settings.safeguarding_system.name,
         )
     )
+
+
+async def _escalated(s, target: Target) -> str | None:
+    """The category of an escalation already raised with this record (the amend card shows it, offers no other)."""
+    from bot.records import escalation as esc
+    from bot.store import signoff
+
+    if target.record is None:
+        return None
+    row = await signoff.escalation_for(s, signoff.GROUP, target.record.id)
+    return esc.label(row.category) if row else None
 
 
 def _draft_label(school, d, sess_by_id: dict, rec_sessions: dict) -> str | None:
@@ -321,8 +334,13 @@ async def picker(services: Services, s, turn: Turn, *, notice: str | None = None
     return cards.picker_card(view)
 
 
-async def submitted_card(services: Services, s, version: GroupRecordVersion, *, already: bool = False) -> dict:
+async def submitted_card(
+    services: Services, s, version: GroupRecordVersion, *, already: bool = False, escalation: str | None = None
+) -> dict:
+    from bot.records import escalation as esc
+
     _, sess = await group_records.filed(s, version)
+    system = services.school.settings.safeguarding_system
     return cards.submitted_card(
         cards.SubmittedView(
             group_label=session_label(services.school, sess),
@@ -332,6 +350,10 @@ async def submitted_card(services: Services, s, version: GroupRecordVersion, *, 
             version=version.version,
             file_name=version.file_name,
             already=already,
+            escalation=esc.label(escalation) if escalation else None,
+            system_name=system.name,
+            system_url=system.url,
+            signoff=services.school.settings.group_record_signoff,
         )
     )
 
@@ -401,6 +423,9 @@ def document(
     form,
     version: int,
     previous_file: str | None,
+    *,
+    escalation: str | None = None,
+    signoff: list | None = None,
 ) -> docx_writer.RecordDocument:
     school = services.school
     fac = school.staff.get(sess.facilitator_id)
@@ -426,4 +451,6 @@ def document(
         amend_note=form.amend_note,
         recorded_by=turn.actor.name,
         recorded_at=labels.stamp(turn.now, school.tz),
+        escalation=escalation,
+        signoff=signoff,
     )

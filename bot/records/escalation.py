@@ -38,3 +38,9 @@ def read(data: Mapping[str, Any]) -> str | None:
     if raw not in CATEGORIES:
         raise Tampered("escalation category not on the card")
     return raw
+
+
+def keep(data: Mapping[str, Any]) -> dict[str, str]:
+    """The card's escalation choice for a draft (only a code the card offers)."""
+    raw = clean_text(data.get(INPUT), multiline=False)
+    return {INPUT: raw} if raw in CATEGORIES else {}
