@@ -544,7 +544,7 @@ async def _file(
         actions=actions,
         now=turn.now,
     )
-    await file_version(services, turn, s, record, template, answers, actions, cases, category)
+    category = await file_version(services, turn, s, record, template, answers, actions, cases, category)
     # The narrative now lives only in that outbox row (scrubbed once delivered) and then in the file; drafts about
     # the same person untouched for over a year go too.
     await ONE_TO_ONE.consume(s, key)
@@ -567,8 +567,9 @@ async def file_version(
     *,
     previous_file: str | None = None,
     amend_note: str | None = None,
-) -> None:
-    """A version's signature, escalation, document and share, in the caller's transaction (submit and amend)."""
+) -> str | None:
+    """A version's signature, escalation, document and share, in the caller's transaction (submit and amend).
+    Returns the escalation category raised now (None if none, or raised with an earlier version already)."""
     from bot.journeys import escalations
 
     actor, sid = turn.actor, record.supervisee_id
@@ -618,3 +619,4 @@ async def file_version(
         effects.notify(sid, notice, key=told_key(record.id), chain=chain),
         now=turn.now,
     )
+    return category

@@ -449,7 +449,7 @@ async def _amend_submit(services: Services, turn: Turn, s, key: str):
         actions=actions,
         now=turn.now,
     )
-    await core.file_version(
+    category = await core.file_version(
         services, turn, s, new, template, answers, actions, cases, category, previous_file=previous, amend_note=note
     )
     await audited(services, turn, s, audit.CHANGED, audit.TARGETED_RECORD, new.id)
