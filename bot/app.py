@@ -139,6 +139,7 @@ def create_app(
     # The journeys registered their delivery hooks on the router next to their verbs. Each row is delivered by its
     # own school's handlers and hooks (the worker says which school, from the row).
     from bot.exports.content import content_loader
+    from bot.records.signoff_files import signoff_handlers
 
     per_school_handlers = {}
     per_school_delivered = {}
@@ -148,6 +149,7 @@ def create_app(
         per_school_handlers[key] = {
             **teams_handlers(sv, sv.messenger),
             **graph_handlers(sv.m365, db=db, school=sv.school, load_content=content_loader(db)),
+            **signoff_handlers(sv),
         }
     if deployment.is_trust:
         handlers = by_school(per_school_handlers, first.key)

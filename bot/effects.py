@@ -154,6 +154,7 @@ KIND_LABELS = {
     "files.channel_upload": "a record file for the Safeguarding channel",
     "files.personal_share": "a 1:1 record file",
     "apps.install": "installing the bot for a member of staff",
+    "records.signoff_stamp": "writing a sign-off into a record file",
 }
 
 

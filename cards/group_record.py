@@ -29,6 +29,8 @@ V_AMEND = "grouprec.amend"
 V_SCHEDULE = "grouprec.schedule"
 V_SCHEDULE_SUBMIT = "grouprec.schedule_submit"
 V_ACTIONS = "actions.list"
+V_SIGN = "grouprec.sign"
+V_CHANGE = "grouprec.change"
 
 # Cards with a typed "others" list longer than this switch to a type-the-names box (keeps big schools under 28 KB).
 CARD_BUDGET_BYTES = TEAMS_MAX_CARD_BYTES - 2 * 1024
@@ -273,6 +275,8 @@ class RecordView:
     has_draft: bool = False
     others_as_text: bool | None = None  # None: decide by size
     review: list[ReviewLine] = field(default_factory=list)  # the group's earlier open actions: reviewed first
+    escalated: str | None = None  # an escalation already raised with this record: its category's label
+    system_name: str = "the school's safeguarding system"
 
 
 def record_card(v: RecordView) -> dict:
@@ -357,6 +361,9 @@ def _record_card(v: RecordView, *, others_as_text: bool) -> dict:
     body += template_fields(t, v.values, v.errors)
     if t.actions.enabled:
         body += action_rows(t, v.owners, v.default_owner, v.values, v.errors, done=v.done_actions)
+    from cards.escalation import escalation_inputs  # cards.escalation is imported by cards.targeted, which needs us
+
+    body += escalation_inputs(v.values, v.errors, v.escalated, v.system_name)
 
     if v.amend_version:
         body.append(
@@ -496,6 +503,10 @@ class SubmittedView:
     version: int
     file_name: str
     already: bool = False  # a repeated click: nothing new was made
+    escalation: str | None = None  # the category's label, when one was raised with this submit
+    system_name: str = "the school's safeguarding system"
+    system_url: str | None = None
+    signoff: bool = False  # attendees are asked to confirm it (school setting group_record_signoff)
 
 
 def submitted_card(v: SubmittedView) -> dict:
@@ -518,9 +529,108 @@ def submitted_card(v: SubmittedView) -> dict:
         text(
             "I'm saving the record to the Safeguarding channel's files and will post a short summary "
             "with the link there. Attendance is marked for everyone who came."
+            + (" Everyone who came is asked to confirm it is accurate." if v.signoff else "")
         )
     )
-    return card(body, [_none("Record another session", V_START), _none("Open the action list", V_ACTIONS)])
+    actions: list[Any] = []
+    if v.escalation:
+        body.append(
+            error(
+                f"You raised an escalation ({v.escalation}). The rest of the DSL team has been told it was raised - "
+                f"not what was said. Log the concern in {v.system_name} now."
+            )
+        )
+        if v.system_url:
+            actions.append(ac.ActionOpenUrl(title=f"Open {v.system_name}", url=v.system_url))
+    actions += [_none("Record another session", V_START), _none("Open the action list", V_ACTIONS)]
+    return card(body, actions)
+
+
+@dataclass
+class ConfirmView:
+    """One attendee's view of a group record they are asked to confirm (school setting group_record_signoff)."""
+
+    version_id: int
+    group_label: str
+    date_label: str
+    facilitator: str
+    version: int = 1
+    web_url: str | None = None
+    signed: str | None = None  # "24 Nov 2026 09:10": they confirmed it then
+    replaced: bool = False  # a newer version was saved: they'll be asked about that one
+    notice: str | None = None
+    error: str | None = None
+
+
+CHANGE_NOTE_MAX = 500
+
+
+def confirm_card(v: ConfirmView) -> dict:
+    """Sent 1:1 to each attendee once the record is in the channel's files: who/when and the link, never content."""
+    body: list[Any] = [
+        title("Please confirm the group supervision record"),
+        facts(
+            [("Group", v.group_label), ("Session", v.date_label), ("Facilitator", v.facilitator)]
+            + ([("Version", str(v.version))] if v.version > 1 else [])
+        ),
+    ]
+    if v.notice:
+        body.append(text(v.notice, color="good"))
+    if v.error:
+        body.append(error(v.error))
+    actions: list[Any] = []
+    if v.web_url:
+        actions.append(ac.ActionOpenUrl(title="Open the record", url=v.web_url))
+    if v.replaced:
+        body.append(
+            text("A newer version of this record was saved; you'll be asked to confirm that one.", size="small")
+        )
+    elif v.signed:
+        body.append(text(f"You confirmed it is accurate on {v.signed}.", size="small"))
+    else:
+        body.append(
+            text(
+                "Read it in the Safeguarding channel's files (ask the facilitator to show you if you can't open it), "
+                "then confirm it is accurate or ask for a change. Confirming is your signature on the record.",
+                size="small",
+            )
+        )
+        actions.append(_none("Confirm it's accurate", V_SIGN, {"version_id": v.version_id}, style="positive"))
+        actions.append(
+            ac.ActionShowCard(
+                title="Ask for a change",
+                card=ac.AdaptiveCard.new()
+                .version("1.5")
+                .add_items(
+                    [
+                        text_input(
+                            "change_note",
+                            "What should be corrected? (goes to whoever wrote the record)",
+                            max_length=CHANGE_NOTE_MAX,
+                            multiline=True,
+                            error_message=f"Up to {CHANGE_NOTE_MAX} characters.",
+                        ),
+                        text("Only that you asked is kept by the app, not what you wrote.", subtle=True, size="small"),
+                    ]
+                )
+                .add_actions([execute("Send", V_CHANGE, {"version_id": v.version_id})])
+                .create(),
+            )
+        )
+    return card(body, actions)
+
+
+def change_request_card(*, record_id: int, who: str, group_label: str, date_label: str, comment: str) -> dict:
+    """To whoever wrote the group record: an attendee's correction. The outbox drops this card once delivered."""
+    return card(
+        [
+            title("A change to a group record was asked for"),
+            facts([("From", who), ("Group", group_label), ("Session", date_label)]),
+            text(comment),
+            text("Amend the record to save a new version; everyone who came is asked to confirm it.", size="small"),
+        ],
+        [_none("Amend the record", V_AMEND, {"record_id": record_id}, style="positive")],
+    )
 
 
 # ---- 5. the Safeguarding channel summary and the 1:1 prompt ------------------------------------------------------

@@ -16,9 +16,11 @@ from typing import Any
 
 import adaptive_cards.card as ac
 
+from bot.records import case_summary
 from bot.records.agreement_terms import CONFIDENTIALITY_LIMITS, RECORD_HOLDER, TERMS
 from bot.records.templates import RecordTemplate
 from cards.base import card, choice_set, error, execute, facts, text, text_input, title
+from cards.escalation import escalation_inputs
 from cards.group_record import ReviewLine, action_rows, review_rows, template_fields
 
 # Verbs (registered by bot/journeys/one_to_one.py, agreements.py and myactions.py).
@@ -29,6 +31,10 @@ V_SAVE = "targeted.save"
 V_SUBMIT = "targeted.submit"
 V_DISCARD = "targeted.discard"
 V_FILE = "targeted.file"
+V_SIGN = "targeted.sign"
+V_CHANGE = "targeted.change"
+V_AMEND = "targeted.amend"
+V_AMEND_SUBMIT = "targeted.amend_submit"
 V_ACTIONS = "targeted.actions"
 V_ACTION_DONE = "targeted.action_done"
 V_ACTION_REOPEN = "targeted.action_reopen"
@@ -68,8 +74,9 @@ def message_card(heading: str, message: str, *, back_verb: str | None = V_START,
 @dataclass(frozen=True)
 class RecordLine:
     record_id: int
-    label: str  # "Tom Hollis · Mon 23 Nov · shared"
+    label: str  # "Tom Hollis · Mon 23 Nov · shared · waiting for Tom Hollis to confirm"
     web_url: str | None = None
+    amend: str | None = None  # "Amend" / "New version"; None: nothing to amend yet (not shared)
 
 
 @dataclass
@@ -116,12 +123,13 @@ def picker_card(v: PickerView) -> dict:
             cols = [
                 ac.Column(width="stretch", items=[text(r.label, size="small")], vertical_content_alignment="center")
             ]
+            buttons: list[Any] = []
             if r.web_url:
-                cols.append(
-                    ac.Column(
-                        width="auto", items=[ac.ActionSet(actions=[ac.ActionOpenUrl(title="Open", url=r.web_url)])]
-                    )
-                )
+                buttons.append(ac.ActionOpenUrl(title="Open", url=r.web_url))
+            if r.amend:
+                buttons.append(_none(r.amend, V_AMEND, {"record_id": r.record_id}))
+            if buttons:
+                cols.append(ac.Column(width="auto", items=[ac.ActionSet(actions=buttons)]))
             body.append(ac.ColumnSet(columns=cols))
     body.append(text(PRIVACY_NOTE, subtle=True, size="small"))
     actions += [_none("1:1 actions", V_ACTIONS), _none("Agreements", V_AGREEMENTS)]
@@ -147,16 +155,35 @@ class RecordView:
     has_draft: bool = False
     review: list[ReviewLine] = field(default_factory=list)  # earlier open actions: reviewed first
     agreement_missing: bool = False  # no agreement confirmed by both: flagged to the supervisor
+    amend_version: int | None = None  # amending: the version this will make
+    previous_file: str | None = None
+    amend_signed: bool = False  # the version being amended was signed by both (locked)
+    escalated: str | None = None  # an escalation already raised with this record: its category's label
+    system_name: str = "the school's safeguarding system"
 
 
 def record_card(v: RecordView) -> dict:
-    body: list[Any] = [title("1:1 supervision record"), facts(v.heading)]
+    heading = f"Amend the 1:1 record: version {v.amend_version}" if v.amend_version else "1:1 supervision record"
+    body: list[Any] = [title(heading), facts(v.heading)]
     if v.agreement_missing:
         body.append(
             text(
                 "You have no supervision agreement with this person yet: make one together (type agreement).",
                 color="warning",
                 size="small",
+            )
+        )
+    if v.amend_version:
+        body.append(
+            text(
+                (
+                    "Both of you confirmed the current version, so it is locked. "
+                    if v.amend_signed
+                    else "The current version is waiting for your supervisee's confirmation. "
+                )
+                + f"Saving makes version {v.amend_version}: {v.previous_file or 'the earlier file'} is kept, and "
+                "your supervisee is asked to confirm the new version.",
+                subtle=True,
             )
         )
     if v.notice:
@@ -175,8 +202,22 @@ def record_card(v: RecordView) -> dict:
     body += review_rows(v.review, v.values, v.errors)
     body.append(ac.TextBlock(text="The record", weight="bolder", wrap=True, separator=True, spacing="medium"))
     body += template_fields(v.template, v.values, v.errors)
+    body += case_rows(v.values, v.errors, v.system_name)
     if v.template.actions.enabled:
         body += action_rows(v.template, v.owners, v.default_owner, v.values, v.errors)
+    body += escalation_inputs(v.values, v.errors, v.escalated, v.system_name)
+    if v.amend_version:
+        body.append(
+            text_input(
+                "amend_note",
+                "What changed in this version? (required)",
+                value=v.values.get("amend_note"),
+                max_length=AMEND_NOTE_MAX,
+                multiline=True,
+                error_message=f"Up to {AMEND_NOTE_MAX} characters.",
+            )
+        )
+        body += _errors_for(v.errors, "amend_note")
     body.append(
         text(
             "Use initials at most, never a pupil's full name: anything about a child goes on their record "
@@ -185,6 +226,14 @@ def record_card(v: RecordView) -> dict:
             size="small",
         )
     )
+    if v.amend_version:
+        return card(
+            body,
+            [
+                execute(f"Save version {v.amend_version} and share", V_AMEND_SUBMIT, v.data, style="positive"),
+                _none("Cancel", V_START),
+            ],
+        )
     actions: list[Any] = [
         execute("Submit and share", V_SUBMIT, v.data, style="positive"),
         execute("Save draft", V_SAVE, v.data),
@@ -194,6 +243,70 @@ def record_card(v: RecordView) -> dict:
     return card(body, actions)
 
 
+AMEND_NOTE_MAX = 300
+
+
+def case_rows(values: dict[str, str], errors: dict[str, str], system_name: str) -> list:
+    """Seed 003 Appendix 4's case summary: optional rows, by reference only, written into the document only."""
+    val = values.get
+    body: list[Any] = [
+        ac.TextBlock(text="Cases discussed (optional)", weight="bolder", wrap=True, separator=True, spacing="medium"),
+        text(
+            "One row per pupil: initials or their id on the school's system, never a name. This table goes in "
+            f"the record only; update each pupil's file in {system_name} too.",
+            subtle=True,
+            size="small",
+        ),
+    ]
+    for i in range(case_summary.MAX_ROWS):
+        cid = case_summary.input_id
+        row: list[Any] = [
+            ac.ColumnSet(
+                columns=[
+                    ac.Column(
+                        width="stretch",
+                        items=[
+                            text_input(
+                                cid(i, "ref"),
+                                f"Pupil {i + 1}: initials or id",
+                                value=val(cid(i, "ref")),
+                                max_length=case_summary.REF_MAX,
+                                error_message=f"Up to {case_summary.REF_MAX} characters.",
+                            ),
+                            *_errors_for(errors, cid(i, "ref")),
+                        ],
+                    ),
+                    ac.Column(
+                        width="auto",
+                        vertical_content_alignment="bottom",
+                        items=[
+                            ac.InputToggle(
+                                id=cid(i, "seen"),
+                                title="File seen",
+                                value="true" if val(cid(i, "seen")) == "true" else "false",
+                                value_on="true",
+                                value_off="false",
+                            )
+                        ],
+                    ),
+                ]
+            )
+        ]
+        for part, label in (("needs", "Needs"), ("action", "Action"), ("progress", "Progress")):
+            row.append(
+                text_input(
+                    cid(i, part),
+                    f"Pupil {i + 1}: {label.lower()}",
+                    value=val(cid(i, part)),
+                    max_length=case_summary.TEXT_MAX,
+                    error_message=f"Up to {case_summary.TEXT_MAX} characters.",
+                )
+            )
+            row += _errors_for(errors, cid(i, part))
+        body.append(ac.Container(items=row, spacing="small", separator=i > 0))
+    return body
+
+
 @dataclass
 class SubmittedView:
     supervisee: str
@@ -201,10 +314,35 @@ class SubmittedView:
     action_count: int
     file_name: str
     already: bool = False
+    version: int = 1
+    escalation: str | None = None  # the category's label, when one was raised with this submit
+    cases: int = 0
+    system_name: str = "the school's safeguarding system"
+    system_url: str | None = None
+
+
+def log_prompt(v: SubmittedView) -> list:
+    """The prompt to log a concern / update the case files in the school's safeguarding system."""
+    out: list[Any] = []
+    if v.escalation:
+        out.append(
+            error(
+                f"You raised an escalation ({v.escalation}). The DSL team has been told it was raised - not what "
+                f"was said. Log the concern in {v.system_name} now."
+            )
+        )
+    if v.cases:
+        out.append(
+            text(
+                f"You summarised {v.cases} case{'s' if v.cases != 1 else ''}: update each pupil's file in "
+                f"{v.system_name}."
+            )
+        )
+    return out
 
 
 def submitted_card(v: SubmittedView) -> dict:
-    body: list[Any] = [title("Record submitted")]
+    body: list[Any] = [title("Record submitted" if v.version == 1 else f"Version {v.version} saved")]
     if v.already:
         body.append(text("This record was already submitted; nothing was created twice.", subtle=True))
     body.append(
@@ -220,11 +358,16 @@ def submitted_card(v: SubmittedView) -> dict:
     body.append(
         text(
             f"I'm saving it to your OneDrive (folder \"Supervision records\") and sharing it with "
-            f"{v.supervisee} only; they'll get a message with the link. The agreed actions are on both "
-            "your 1:1 action lists."
+            f"{v.supervisee} only; they'll get a message with the link and are asked to confirm it is accurate. "
+            "Submitting it is your signature. The agreed actions are on both your 1:1 action lists."
         )
     )
-    return card(body, [_none("Write up another session", V_START), _none("1:1 actions", V_ACTIONS)])
+    body += log_prompt(v)
+    actions: list[Any] = []
+    if (v.escalation or v.cases) and v.system_url:
+        actions.append(ac.ActionOpenUrl(title=f"Open {v.system_name}", url=v.system_url))
+    actions += [_none("Write up another session", V_START), _none("1:1 actions", V_ACTIONS)]
+    return card(body, actions)
 
 
 # ---- 3. the supervisee's notice and the file link --------------------------------------------------------------
@@ -236,8 +379,8 @@ def shared_notice_card(*, record_id: int, supervisor: str, date_label: str) -> d
         title("A supervision record was shared with you"),
         facts([("Supervisor", supervisor), ("Session", date_label)]),
         text(
-            "It's in your supervisor's OneDrive, shared with you only. Read it and tell your supervisor if "
-            "anything needs correcting.",
+            "It's in your supervisor's OneDrive, shared with you only. Read it, then confirm it is accurate or "
+            "ask for a change.",
             size="small",
         ),
     ]
@@ -260,13 +403,44 @@ class FileView:
     state: str  # delivered | pending | failed
     web_url: str | None = None
     file_name: str = ""
+    version: int = 1
+    signoff: list[tuple[str, str, str]] = field(default_factory=list)  # (role, name, "23 Nov 2026 10:05" or "")
+    supervisee_view: bool = False  # the viewer is the supervisee (may confirm or ask for a change)
+    replaced_by: int | None = None  # a newer version's record id: this one can't be confirmed any more
+    change_asked: str | None = None  # "24 Nov 2026 09:10": the supervisee asked for a change then
+    can_amend: bool = False  # the viewer is the supervisor of a current, shared version
+    notice: str | None = None
+    error: str | None = None
+    change_value: str | None = None  # the comment typed, kept on an error
+
+
+CHANGE_NOTE_MAX = 500
+
+
+def _locked(v: FileView) -> bool:
+    return bool(v.signoff) and all(signed for _, _, signed in v.signoff)
 
 
 def file_card(v: FileView) -> dict:
     heading = "Supervision record" if v.state == "delivered" else "Supervision record: not shared yet"
+    if v.version > 1:
+        heading += f" (version {v.version})"
     body: list[Any] = [title(heading), facts([(v.other_label, v.other_name), ("Session", v.date_label)])]
+    if v.notice:
+        body.append(text(v.notice, color="good"))
+    if v.error:
+        body.append(error(v.error))
     actions: list[Any] = []
-    if v.state == "delivered" and v.web_url:
+    if v.replaced_by is not None:
+        body.append(
+            text(
+                f"This version has been replaced by a newer one. Open the newest version"
+                f"{' to confirm it' if v.supervisee_view else ''}.",
+                size="small",
+            )
+        )
+        actions.append(_none("Open the newest version", V_FILE, {"record_id": v.replaced_by}, style="positive"))
+    elif v.state == "delivered" and v.web_url:
         body.append(
             text(f"{v.file_name}: kept in the supervisor's OneDrive and shared with the supervisee only.", size="small")
         )
@@ -282,8 +456,92 @@ def file_card(v: FileView) -> dict:
     else:
         body.append(text("The file is still being saved and shared. Try again in a minute.", size="small"))
         actions.append(_none("Check again", V_FILE, {"record_id": v.record_id}))
+    if v.signoff:
+        body.append(ac.TextBlock(text="Sign-off", weight="bolder", wrap=True, separator=True, spacing="medium"))
+        body.append(
+            facts([(f"{role}: {name}", f"confirmed {when}" if when else "not yet") for role, name, when in v.signoff])
+        )
+        if _locked(v):
+            body.append(
+                text(
+                    "Signed by both of you: this version is final. Any change makes a new version, which you "
+                    "both confirm again.",
+                    size="small",
+                )
+            )
+        elif v.change_asked:
+            body.append(text(f"A change was asked for on {v.change_asked}.", size="small"))
+    if v.replaced_by is None and v.state == "delivered" and v.supervisee_view and not _locked(v):
+        body.append(
+            text(
+                "Read the record first. Confirming is your signature: it is written into the document, with the date.",
+                subtle=True,
+                size="small",
+            )
+        )
+        actions.append(_none("Confirm it's accurate", V_SIGN, {"record_id": v.record_id}, style="positive"))
+        actions.append(
+            ac.ActionShowCard(
+                title="Ask for a change",
+                card=ac.AdaptiveCard.new()
+                .version("1.5")
+                .add_items(
+                    [
+                        text_input(
+                            "change_note",
+                            "What should be corrected? (goes to your supervisor only)",
+                            value=v.change_value,
+                            max_length=CHANGE_NOTE_MAX,
+                            multiline=True,
+                            error_message=f"Up to {CHANGE_NOTE_MAX} characters.",
+                        ),
+                        text(
+                            "Your supervisor gets this in Teams; the app keeps only that you asked, not what "
+                            "you wrote.",
+                            subtle=True,
+                            size="small",
+                        ),
+                    ]
+                )
+                .add_actions([execute("Send to my supervisor", V_CHANGE, {"record_id": v.record_id})])
+                .create(),
+            )
+        )
+    if v.can_amend and v.replaced_by is None:
+        actions.append(_none("New version" if _locked(v) else "Amend", V_AMEND, {"record_id": v.record_id}))
     actions.append(_none("1:1 actions", V_ACTIONS))
     return card(body, actions, refresh=_refresh(V_FILE, {"record_id": v.record_id}))
+
+
+def signed_notice_card(*, record_id: int, supervisee: str, date_label: str, version: int) -> dict:
+    """To the supervisor: the supervisee confirmed the record. Who and when, no content."""
+    return card(
+        [
+            title("Supervision record confirmed"),
+            facts([("Supervisee", supervisee), ("Session", date_label), ("Version", str(version))]),
+            text(
+                f"{supervisee} confirmed the record is accurate. It is signed by both of you and locked; the "
+                "sign-off is written into the document.",
+                size="small",
+            ),
+        ],
+        [_none("Open the record", V_FILE, {"record_id": record_id})],
+    )
+
+
+def change_request_card(*, record_id: int, supervisee: str, date_label: str, version: int, comment: str) -> dict:
+    """To the supervisor: what the supervisee asked to be corrected. This card is the only place the comment goes:
+    the outbox drops it once Teams has it."""
+    return card(
+        [
+            title("A change was asked for"),
+            facts([("Supervisee", supervisee), ("Session", date_label), ("Version", str(version))]),
+            text(f"{supervisee} wrote:", size="small", subtle=True),
+            text(comment),
+            text("Amend the record to make a new version; they'll be asked to confirm it.", size="small"),
+        ],
+        [_none("Amend the record", V_AMEND, {"record_id": record_id}, style="positive")],
+    )
 
 
 # ---- 4. 1:1 actions ---------------------------------------------------------------------------------------------

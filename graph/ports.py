@@ -213,6 +213,11 @@ class ChannelFiles(Protocol):
     async def download(self, item_id: str) -> bytes:
         """The bytes of a file uploaded earlier (by its StoredFile.item_id). GraphNotFound if it is gone."""
 
+    async def replace(self, item_id: str, content: bytes) -> StoredFile:
+        """New content for a file uploaded earlier, in place (same item, name and link; SharePoint keeps the
+        earlier content in the file's version history): a record's sign-off table filled in. GraphNotFound if the
+        file is gone."""
+
 
 @runtime_checkable
 class PersonalFiles(Protocol):
@@ -228,6 +233,14 @@ class PersonalFiles(Protocol):
     ) -> StoredFile:
         """Upload to the owner's OneDrive and share it with one person, or each of several (one invitation to
         named people, never a link)."""
+
+    async def download(self, owner: str, item_id: str) -> bytes:
+        """The bytes of a file in the owner's OneDrive (by its StoredFile.item_id): an amendment reads the record
+        back, since the bot keeps no copy of the text. GraphNotFound if it is gone."""
+
+    async def replace(self, owner: str, item_id: str, content: bytes) -> StoredFile:
+        """New content for a file in the owner's OneDrive, in place (same item, sharing and link; OneDrive keeps
+        the earlier content in the file's version history). GraphNotFound if it is gone."""
 
     async def grants(self, owner: str, item_id: str) -> list[SharingGrant]:
         """Who besides the owner can open the item."""

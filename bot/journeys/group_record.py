@@ -31,6 +31,7 @@ from bot.journeys.kit import audited, parse_id, parse_index, parse_key
 from bot.journeys.router import Router
 from bot.outbox import effects
 from bot.records import docx_writer
+from bot.records import escalation as esc
 from bot.records.actions import REVIEW_LABELS, parse_review, review_actions, review_values
 from bot.records.lifecycle import GROUP
 from bot.records.rules import (
@@ -44,7 +45,7 @@ from bot.records.rules import (
 )
 from bot.records.templates import RecordTemplate
 from bot.school import Role
-from bot.store import audit, group_records, sessions
+from bot.store import audit, group_records, sessions, signoff
 from bot.store.errors import AlreadyRecorded, AlreadySubmitted, Concurrent, NotFound, NotYours, RecordedMeanwhile
 from bot.store.models_group_record import GroupRecordVersion
 from cards import group_record as cards
@@ -91,6 +92,13 @@ def register(router: Router) -> None:
         (cards.V_AMEND, amend),
     ):
         router.verb(verb, handler, allowed=RECORDERS)
+    from bot.journeys import group_record_signoff as signing
+
+    # Attendees confirm a group record (when the school asks for it): anyone on the staff list may try; whether
+    # they attended is checked on every click.
+    attendees = permissions.on_roster("This is for staff on the school's list.")
+    router.verb(cards.V_SIGN, signing.sign, allowed=attendees)
+    router.verb(cards.V_CHANGE, signing.ask_change, allowed=attendees)
     router.on_delivered(effects.CHANNEL_UPLOAD, delivery.upload_delivered)
     router.on_dead_letter(effects.CHANNEL_UPLOAD, delivery.upload_dead)
 
@@ -229,7 +237,7 @@ async def save_draft(services: Services, turn: Turn) -> Reply:
         target = await _target_from_data(services, turn, s)
         if isinstance(target, Reply):
             return target
-        values = draft_values(_template(services, target), turn.data) | review_values(turn.data)
+        values = draft_values(_template(services, target), turn.data) | review_values(turn.data) | esc.keep(turn.data)
         try:
             await GROUP.save(s, key, turn.actor.id, values, now=turn.now, **target.columns)
         except NotYours:
@@ -347,9 +355,10 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply:
             action_ids=action_ids,
         )
         marks = parse_review(turn.data, earlier, review_errors)
+        category = esc.read(turn.data)
     except Tampered as exc:
         return tampered(turn, str(exc))
-    values = draft_values(template, turn.data) | review_values(turn.data)
+    values = draft_values(template, turn.data) | review_values(turn.data) | esc.keep(turn.data)
     if not form.ok or review_errors:
         errors = {**form.errors, **review_errors}
         n = len(errors)
@@ -368,10 +377,12 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply:
             )
         )
     try:
-        version = await _file_record(services, turn, s, target, template, form, key, review=(earlier, marks))
+        version, raised = await _file_record(
+            services, turn, s, target, template, form, key, category, review=(earlier, marks)
+        )
     except RecordedMeanwhile:
         return await _conflict(s, turn, target, key, values)
-    return Reply.of(await view.submitted_card(services, s, version))
+    return Reply.of(await view.submitted_card(services, s, version, escalation=raised))
 
 
 async def _conflict(s, turn: Turn, target: Target, key: str, values: dict) -> Reply:
@@ -411,8 +422,17 @@ async def _action_ids(s, turn: Turn, target: Target) -> dict[int, int] | Reply:
 
 
 async def _file_record(
-    services: Services, turn: Turn, s, target: Target, template: RecordTemplate, form, key: str, *, review=((), {})
-) -> GroupRecordVersion:
+    services: Services,
+    turn: Turn,
+    s,
+    target: Target,
+    template: RecordTemplate,
+    form,
+    key: str,
+    category=None,
+    *,
+    review=((), {}),
+) -> tuple[GroupRecordVersion, str | None]:
     """Session (ad hoc), record, version, attendance, actions, outbox upload, draft deleted — in the caller's
     transaction. RecordedMeanwhile (before anything is written) if someone else got there first."""
     actor, school = turn.actor, services.school
@@ -472,9 +492,28 @@ async def _file_record(
         for a in earlier
         if a.id in marks
     ]
+    from bot.journeys import escalations, group_record_signoff
+
+    await group_record_signoff.signed_on_submit(services, turn, s, version)
+    if category and not await escalations.raise_on_submit(
+        services, turn, s, kind=signoff.GROUP, record_id=record.id, category=category
+    ):
+        category = None  # raised with an earlier version already: the DSL team was told then
+    raised = await signoff.escalation_for(s, signoff.GROUP, record.id)
     # The document: built now, carried by the outbox row (the only copy until it is in the channel's files).
     content = docx_writer.render_docx(
-        view.document(services, turn, sess, template, form, number, previous_file, reviewed)
+        view.document(
+            services,
+            turn,
+            sess,
+            template,
+            form,
+            number,
+            previous_file,
+            reviewed,
+            escalation=esc.label(raised.category) if raised else None,
+            signoff=group_record_signoff.initial_rows(services, turn, form.attendees),
+        )
     )
     await effects.add(
         s,
@@ -493,4 +532,4 @@ async def _file_record(
         len(form.attendees),
         len(form.actions),
     )
-    return version
+    return version, category

@@ -73,6 +73,10 @@ async def on_record_delivered(
         f"{version.action_count} actions. File: {version.delivered_name}"
         + (f" {version.web_url}" if version.web_url else "")
     )
+    from bot.journeys import group_record_signoff
+
+    if services is not None:
+        await group_record_signoff.ask_attendees(services, session, version, sess, now)
     await effects.add(
         session,
         effects.channel_post(

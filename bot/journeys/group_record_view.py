@@ -256,6 +256,8 @@ async def record_card(
             done_actions=done_actions,
             has_draft=has_draft,
             review=review,
+            escalated=await _escalated(s, target),
+            system_name=school.settings.safeguarding_system.name,
         )
     )
 
@@ -286,6 +288,17 @@ async def review_lines(services: Services, s, turn: Turn, target: Target) -> lis
         )
         for a, sess in await group_actions.open_for_group(s, target.group_id, before=target.local_date)
     ]
+
+
+async def _escalated(s, target: Target) -> str | None:
+    """The category of an escalation already raised with this record (the amend card shows it, offers no other)."""
+    from bot.records import escalation as esc
+    from bot.store import signoff
+
+    if target.record is None:
+        return None
+    row = await signoff.escalation_for(s, signoff.GROUP, target.record.id)
+    return esc.label(row.category) if row else None
 
 
 def _draft_label(school, d, sess_by_id: dict, rec_sessions: dict) -> str | None:
@@ -352,8 +365,13 @@ async def picker(services: Services, s, turn: Turn, *, notice: str | None = None
     return cards.picker_card(view)
 
 
-async def submitted_card(services: Services, s, version: GroupRecordVersion, *, already: bool = False) -> dict:
+async def submitted_card(
+    services: Services, s, version: GroupRecordVersion, *, already: bool = False, escalation: str | None = None
+) -> dict:
+    from bot.records import escalation as esc
+
     _, sess = await group_records.filed(s, version)
+    system = services.school.settings.safeguarding_system
     return cards.submitted_card(
         cards.SubmittedView(
             group_label=session_label(services.school, sess),
@@ -363,6 +381,10 @@ async def submitted_card(services: Services, s, version: GroupRecordVersion, *, 
             version=version.version,
             file_name=version.file_name,
             already=already,
+            escalation=esc.label(escalation) if escalation else None,
+            system_name=system.name,
+            system_url=system.url,
+            signoff=services.school.settings.group_record_signoff,
         )
     )
 
@@ -433,6 +455,9 @@ def document(
     version: int,
     previous_file: str | None,
     reviewed: list | None = None,
+    *,
+    escalation: str | None = None,
+    signoff: list | None = None,
 ) -> docx_writer.RecordDocument:
     school = services.school
     fac = school.staff.get(sess.facilitator_id)
@@ -459,4 +484,6 @@ def document(
         recorded_by=turn.actor.name,
         recorded_at=labels.stamp(turn.now, school.tz),
         reviewed=reviewed or [],
+        escalation=escalation,
+        signoff=signoff,
     )

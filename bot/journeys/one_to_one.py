@@ -28,14 +28,15 @@ from bot.journeys.kit import audited, parse_key, refuse, say, tampered
 from bot.journeys.router import Router
 from bot.labels import date_label, name_of, short_date, stamp
 from bot.outbox import effects
-from bot.records import docx_writer
+from bot.records import case_summary, docx_writer
+from bot.records import escalation as esc
 from bot.records.actions import REVIEW_LABELS, parse_review, review_actions, review_values
 from bot.records.dsl_supervision import record_template
 from bot.records.lifecycle import ONE_TO_ONE
 from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
 from bot.records.templates import RecordTemplate
 from bot.school import Role, StaffMember
-from bot.store import audit
+from bot.store import audit, signoff
 from bot.store import one_to_one as store
 from bot.store.errors import AlreadyRecorded, AlreadySubmitted, NotYours
 from bot.store.models_request import Pairing
@@ -72,6 +73,7 @@ def may_supervise(actor: StaffMember | None) -> bool:
 
 def register(router: Router) -> None:
     from bot.journeys import one_to_one_delivery as delivery  # it uses this module's names: import it once we exist
+    from bot.journeys import one_to_one_signoff as signing
 
     router.command(
         "note",
@@ -89,6 +91,11 @@ def register(router: Router) -> None:
     router.verb(cards.V_SUBMIT, submit, allowed=RECORDER)
     router.verb(cards.V_DISCARD, discard_draft, allowed=RECORDER)
     router.verb(cards.V_FILE, delivery.show_file, allowed=STAFF)
+    router.verb(cards.V_SIGN, signing.sign, allowed=STAFF)
+    router.verb(cards.V_CHANGE, signing.ask_change, allowed=STAFF)
+    router.verb(cards.V_AMEND, signing.amend, allowed=RECORDER)
+    router.verb(cards.V_AMEND_SUBMIT, signing.amend_submit, allowed=RECORDER)
+    router.on_delivered(effects.TEAMS_NOTIFY, signing.drop_delivered_comment)
     router.on_delivered(effects.PERSONAL_SHARE, delivery.share_delivered)
     router.on_dead_letter(effects.PERSONAL_SHARE, delivery.share_dead)
 
@@ -121,11 +128,36 @@ def told_key(record_id: int) -> str:
 _UNSAFE = re.compile(r"[^A-Za-z0-9 ._()&'+-]+")
 
 
-def file_name(day: dt.date, supervisee_name: str) -> str:
-    """ "2026-11-23 Supervision record - Tom Hollis.docx": safe on OneDrive and on disk."""
+def file_name(day: dt.date, supervisee_name: str, version: int = 1) -> str:
+    """ "2026-11-23 Supervision record - Tom Hollis.docx" ("… - v2.docx" for an amendment): safe on OneDrive and
+    on disk."""
     label = unicodedata.normalize("NFKD", supervisee_name).encode("ascii", "ignore").decode()
     label = " ".join(_UNSAFE.sub("-", label).split()).strip(" .-")[:80].rstrip(" .-") or "supervisee"
-    return f"{day.isoformat()} Supervision record - {label}.docx"
+    return f"{day.isoformat()} Supervision record - {label}{f'-v{version}' if version > 1 else ''}.docx"
+
+
+def system_of(services: Services) -> tuple[str, str | None]:
+    """The school's safeguarding system (seed 002: CPOMS; seed 003: My Concern): its name and link."""
+    sysinfo = services.school.settings.safeguarding_system
+    return sysinfo.name, sysinfo.url
+
+
+def signoff_state(services: Services, r: TargetedRecord, signed: set[str], asked: bool) -> str:
+    """How far a version's sign-off has got, for the supervisor's list."""
+    if {r.supervisor_id, r.supervisee_id} <= signed:
+        return "signed by both"
+    if asked:
+        return "change asked"
+    return f"waiting for {_name(services, r.supervisee_id)} to confirm" if r.status == DELIVERED else ""
+
+
+def signoff_rows(services: Services, r: TargetedRecord, sigs) -> list[docx_writer.SignOffRow]:
+    """The sign-off table of a 1:1 record version: the supervisor, then the supervisee."""
+    when = {x.staff_id: stamp(x.signed_at, services.school.tz) for x in sigs}
+    return [
+        docx_writer.SignOffRow("Supervisor", _name(services, r.supervisor_id), when.get(r.supervisor_id, "")),
+        docx_writer.SignOffRow("Supervisee", _name(services, r.supervisee_id), when.get(r.supervisee_id, "")),
+    ]
 
 
 async def _supervision(s, turn: Turn) -> Pairing | Reply | None:
@@ -168,6 +200,11 @@ async def _picker(
     sees = supervisees if supervisees is not None else await store.supervisees(s, me)
     drafts = await ONE_TO_ONE.recent(s, me)
     recent = [await ONE_TO_ONE.sync(s, r, turn.now) for r in await store.recent_records(s, me)]
+    states = {}
+    for r in recent:
+        signed = {x.staff_id for x in await signoff.signatures(s, signoff.TARGETED, r.id)}
+        asked = await signoff.change_requested(s, signoff.TARGETED, r.id) is not None
+        states[r.id] = (signoff_state(services, r, signed, asked), {r.supervisor_id, r.supervisee_id} <= signed)
     tz = services.school.tz
     view = cards.PickerView(
         supervisees=[(sid, _name(services, sid)) for sid in sees],
@@ -178,8 +215,19 @@ async def _picker(
         recent=[
             cards.RecordLine(
                 r.id,
-                f"{_name(services, r.supervisee_id)} · {short_date(r.session_date)} · {STATE.get(r.status, r.status)}",
+                " · ".join(
+                    x
+                    for x in (
+                        _name(services, r.supervisee_id),
+                        short_date(r.session_date),
+                        f"v{r.version}" if r.version > 1 else "",
+                        STATE.get(r.status, r.status),
+                        states[r.id][0],
+                    )
+                    if x
+                ),
                 r.web_url if r.status == DELIVERED else None,
+                amend=("New version" if states[r.id][1] else "Amend") if r.status == DELIVERED else None,
             )
             for r in recent
         ],
@@ -204,6 +252,10 @@ async def _record_card(
     top_error: str | None = None,
     notice: str | None = None,
     has_draft: bool = False,
+    amending: TargetedRecord | None = None,
+    amend_signed: bool = False,
+    escalated: str | None = None,
+    action_ids: dict[str, int] | None = None,
 ) -> dict:
     actor = turn.actor
     meeting = await store.latest_meeting(s, actor.id, supervisee_id, turn.now)
@@ -228,8 +280,12 @@ async def _record_card(
             (supervisee_id, f"{_name(services, supervisee_id)} (supervisee)"),
         ],
         default_owner=supervisee_id,
-        data={"draft_key": draft_key, "supervisee": supervisee_id},
-        session_date=default_date.isoformat(),
+        data=(
+            {"submit_key": draft_key, "record_id": amending.id, "action_ids": action_ids or {}}
+            if amending is not None
+            else {"draft_key": draft_key, "supervisee": supervisee_id}
+        ),
+        session_date=(amending.session_date if amending is not None else default_date).isoformat(),
         max_date=today.isoformat(),
         values=values,
         errors=errors or {},
@@ -238,6 +294,11 @@ async def _record_card(
         has_draft=has_draft,
         review=await _review_lines(services, turn, s, supervisee_id),
         agreement_missing=agreed is None,
+        amend_version=amending.version + 1 if amending is not None else None,
+        previous_file=(amending.delivered_name or amending.file_name) if amending is not None else None,
+        amend_signed=amend_signed,
+        escalated=escalated,
+        system_name=system_of(services)[0],
     )
     return cards.record_card(view)
 
@@ -284,6 +345,10 @@ def _values(data: dict, template: RecordTemplate) -> dict[str, str]:
     d = clean_text(data.get("sess_date"), multiline=False)[:10]
     if d:
         values["sess_date"] = d
+    values.update(case_summary.draft_values(data))
+    category = clean_text(data.get(esc.INPUT), multiline=False)
+    if category in esc.CATEGORIES:
+        values[esc.INPUT] = category
     return values
 
 
@@ -376,10 +441,11 @@ async def submit(services: Services, turn: Turn) -> Reply:
     if isinstance(filed, Reply):
         return filed
     services.wake_outbox()
-    return Reply.of(_submitted_card(services, filed))
+    record, category, cases = filed
+    return Reply.of(_submitted_card(services, record, category=category, cases=cases))
 
 
-async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | TargetedRecord:
+async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | tuple[TargetedRecord, str | None, int]:
     """The submit's one transaction: the record filed, or the card to answer with instead."""
     done = await ONE_TO_ONE.submitted(s, key)
     if done is not None:
@@ -396,6 +462,8 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | Target
     try:
         day, answers, actions, errors = _read_record(services, turn, template, pairing.supervisee_id)
         marks = parse_review(turn.data, earlier, errors)
+        cases = case_summary.parse(turn.data, errors)
+        category = esc.read(turn.data)
     except Tampered as exc:
         return tampered(turn, f"1:1 record: {exc}", TAMPERED)
     if errors:
@@ -414,12 +482,16 @@ async def _submit(services: Services, turn: Turn, s, key: str) -> Reply | Target
                 "has been lost.",
             )
         )
-    record = await _file(services, turn, s, pairing, day, template, answers, actions, key, review=(earlier, marks))
+    record, category, n_cases = await _file(
+        services, turn, s, pairing, day, template, answers, actions, key, cases, category, review=(earlier, marks)
+    )
     review_actions(earlier, marks, record_id=record.id, by=turn.actor.id, now=turn.now)
-    return record
+    return record, category, n_cases
 
 
-def _read_record(services: Services, turn: Turn, template: RecordTemplate, supervisee_id: str):
+def _read_record(
+    services: Services, turn: Turn, template: RecordTemplate, supervisee_id: str, action_ids: dict | None = None
+):
     """The card's session date, answers and actions, and the mistakes a person can make (by input id). Raises
     Tampered for values no card could send (an action owner who is neither of the two)."""
     errors: dict[str, str] = {}
@@ -441,11 +513,15 @@ def _read_record(services: Services, turn: Turn, template: RecordTemplate, super
         session_date=day or today,
         owner_prompt="Choose who will do this.",
         owner_scope="the supervisor and supervisee",
+        action_ids=action_ids,
     )
     return day, answers, actions, errors
 
 
-def _submitted_card(services: Services, r: TargetedRecord, *, already: bool = False) -> dict:
+def _submitted_card(
+    services: Services, r: TargetedRecord, *, already: bool = False, category: str | None = None, cases: int = 0
+) -> dict:
+    name, url = system_of(services)
     return cards.submitted_card(
         cards.SubmittedView(
             supervisee=_name(services, r.supervisee_id),
@@ -453,6 +529,11 @@ def _submitted_card(services: Services, r: TargetedRecord, *, already: bool = Fa
             action_count=r.action_count,
             file_name=r.file_name,
             already=already,
+            version=r.version,
+            escalation=esc.label(category) if category else None,
+            cases=cases,
+            system_name=name,
+            system_url=url,
         )
     )
 
@@ -467,11 +548,14 @@ async def _file(
     answers: dict[str, str],
     actions,
     key: str,
+    cases: list[case_summary.CaseRow],
+    category: str | None,
     *,
     review=((), {}),
-) -> TargetedRecord:
-    """In the submit's transaction: record metadata, actions, the share (outbox), the supervisee's notice chained
-    after it, and the draft deleted. `review`: (earlier open actions, their marks) for the document."""
+) -> tuple[TargetedRecord, str | None, int]:
+    """In the submit's transaction: record metadata, actions, the supervisor's signature, any escalation, the share
+    (outbox), the supervisee's notice chained after it, and the draft deleted. `review`: (earlier open actions,
+    their marks) for the document."""
     actor, sid = turn.actor, pairing.supervisee_id
     name = file_name(day, _name(services, sid))
     record = await store.file_record(
@@ -485,12 +569,50 @@ async def _file(
         actions=actions,
         now=turn.now,
     )
+    category = await file_version(services, turn, s, record, template, answers, actions, cases, category, review=review)
+    # The narrative now lives only in that outbox row (scrubbed once delivered) and then in the file; drafts about
+    # the same person untouched for over a year go too.
+    await ONE_TO_ONE.consume(s, key)
+    await audited(services, turn, s, audit.CREATED, audit.TARGETED_RECORD, record.id)
+    await ONE_TO_ONE.drop(s, keep=key, saved_before=turn.now - OLDEST_SESSION, owner_id=actor.id, supervisee_id=sid)
+    log.info("1:1 record filed: record=%s actions=%s", record.id, len(actions))
+    return record, category, len(cases)
+
+
+async def file_version(
+    services: Services,
+    turn: Turn,
+    s,
+    record: TargetedRecord,
+    template: RecordTemplate,
+    answers: dict[str, str],
+    actions,
+    cases: list[case_summary.CaseRow],
+    category: str | None,
+    *,
+    previous_file: str | None = None,
+    amend_note: str | None = None,
+    review=((), {}),
+) -> str | None:
+    """A version's signature, escalation, document and share, in the caller's transaction (submit and amend).
+    Returns the escalation category raised now (None if none, or raised with an earlier version already)."""
+    from bot.journeys import escalations
+
+    actor, sid = turn.actor, record.supervisee_id
+    await signoff.sign_as_supervisor_on_submit(s, record, turn.now)
+    if category:
+        first = await signoff.first_version_id(s, record)
+        if not await escalations.raise_on_submit(
+            services, turn, s, kind=signoff.TARGETED, record_id=first, category=category
+        ):
+            category = None  # raised with an earlier version already: the DSL team was told then
+    raised = await signoff.escalation_for(s, signoff.TARGETED, await signoff.first_version_id(s, record))
     content = docx_writer.render_targeted_docx(
         docx_writer.TargetedDocument(
             school_name=services.school.name,
             supervisor=_name_and_role(services, actor.id),
             supervisee=_name_and_role(services, sid),
-            local_date=day,
+            local_date=record.session_date,
             template=template,
             answers=answers,
             actions=[docx_writer.ActionRow(a.text, _name(services, a.owner_id), a.due_on) for a in actions],
@@ -502,15 +624,23 @@ async def _file(
                 for a in review[0]
                 if a.id in review[1]
             ],
+            version=record.version,
+            previous_file=previous_file,
+            amend_note=amend_note,
+            cases=[docx_writer.CaseLine(c.ref, c.needs, c.action, c.progress, c.file_seen) for c in cases],
+            escalation=esc.label(raised.category) if raised else None,
+            signoff=signoff_rows(services, record, await signoff.signatures(s, signoff.TARGETED, record.id)),
         )
     )
     chain = _chain(record.id)
     # The notice is chained after the share: sent once the file is in place. It names who and when, never content.
-    notice = cards.shared_notice_card(record_id=record.id, supervisor=actor.name, date_label=date_label(day))
+    notice = cards.shared_notice_card(
+        record_id=record.id, supervisor=actor.name, date_label=date_label(record.session_date)
+    )
     await effects.add(
         s,
         effects.personal_share(
-            name,
+            record.file_name,
             content,
             owner_id=actor.id,
             share_with_id=sid,
@@ -522,10 +652,4 @@ async def _file(
         effects.notify(sid, notice, key=told_key(record.id), chain=chain),
         now=turn.now,
     )
-    # The narrative now lives only in that outbox row (scrubbed once delivered) and then in the file; drafts about
-    # the same person untouched for over a year go too.
-    await ONE_TO_ONE.consume(s, key)
-    await audited(services, turn, s, audit.CREATED, audit.TARGETED_RECORD, record.id)
-    await ONE_TO_ONE.drop(s, keep=key, saved_before=turn.now - OLDEST_SESSION, owner_id=actor.id, supervisee_id=sid)
-    log.info("1:1 record filed: record=%s actions=%s", record.id, len(actions))
-    return record
+    return category

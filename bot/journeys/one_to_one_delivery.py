@@ -10,7 +10,6 @@ import datetime as dt
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.kit import audited, parse_id, tampered
 from bot.journeys.one_to_one import TAMPERED, told_key
-from bot.journeys.one_to_one import _name as name_of
 from bot.labels import date_label
 from bot.outbox import effects
 from bot.outbox.api import withdraw
@@ -56,7 +55,10 @@ async def share_dead(services: Services, msg) -> None:
 
 
 async def show_file(services: Services, turn: Turn) -> Reply:
-    """The link to a shared record, for its supervisor or supervisee only (also the notice card's refresh)."""
+    """The link to a shared record and its sign-off, for its supervisor or supervisee only (also the notice card's
+    refresh): the supervisee confirms it or asks for a change from here (bot/journeys/one_to_one_signoff.py)."""
+    from bot.journeys.one_to_one_signoff import file_view
+
     rid = parse_id(turn.data.get("record_id"))
     if rid is None:
         return tampered(turn, "1:1 record: file: no record", TAMPERED)
@@ -67,17 +69,4 @@ async def show_file(services: Services, turn: Turn) -> Reply:
             return tampered(turn, "1:1 record: file: not their record", TAMPERED)
         await ONE_TO_ONE.sync(s, record, turn.now)
         await audited(services, turn, s, audit.VIEWED, audit.TARGETED_RECORD, record.id)
-    mine = turn.actor.id == record.supervisor_id
-    return Reply.of(
-        cards.file_card(
-            cards.FileView(
-                record_id=record.id,
-                other_label="Supervisee" if mine else "Supervisor",
-                other_name=name_of(services, record.supervisee_id if mine else record.supervisor_id),
-                date_label=date_label(record.session_date),
-                state=record.status,
-                web_url=record.web_url,
-                file_name=record.delivered_name or record.file_name,
-            )
-        )
-    )
+        return Reply.of(await file_view(services, s, record, turn.actor.id))

@@ -34,6 +34,7 @@ PERSONAL_SHARE = m365.PERSONAL_SHARE  # a 1:1 record into the supervisor's OneDr
 PERSONAL_GRANT = m365.PERSONAL_GRANT  # a file already in someone's OneDrive shared with one more person (handover)
 PERSONAL_REVOKE = m365.PERSONAL_REVOKE  # one person's access to such a file ended (handover)
 APP_INSTALL = m365.APP_INSTALL  # install the app for someone who never opened it (Graph)
+SIGNOFF_STAMP = "records.signoff_stamp"  # write a record's sign-off table into its .docx (bot/records/signoff_files)
 
 KINDS = frozenset(
     {
@@ -48,6 +49,7 @@ KINDS = frozenset(
         PERSONAL_GRANT,
         PERSONAL_REVOKE,
         APP_INSTALL,
+        SIGNOFF_STAMP,
     }
 )
 
@@ -201,6 +203,12 @@ def personal_revoke(owner_id: str, item_id: str, *, recipient_id: str, key: str,
     """End one colleague's access to a file in the owner's OneDrive."""
     kind, payload = m365.personal_revoke(owner_id=owner_id, item_id=item_id, recipient_id=recipient_id)
     return Effect(kind, payload, key, chain=chain)
+
+
+def signoff_stamp(record_kind: str, record_id: int, *, key: str, chain: str | None = None) -> Effect:
+    """Write who has confirmed a record version into its document's sign-off table. The payload names the record
+    only: the handler reads the signatures from the store and the document from its one home when it runs."""
+    return Effect(SIGNOFF_STAMP, {"record_kind": record_kind, "record_id": record_id}, key, chain=chain)
 
 
 def app_install(staff_id: str, *, key: str) -> Effect:

@@ -40,6 +40,24 @@ class ActionRow:
 
 
 @dataclass(frozen=True)
+class SignOffRow:
+    """One line of a record's sign-off table: who, in what role, and when they confirmed it ("" = not yet)."""
+
+    role: str  # "Supervisor", "Supervisee", "Attended"
+    name: str
+    signed: str = ""  # school-local, e.g. "23 Nov 2026 15:10"
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    ref: str
+    needs: str
+    action: str
+    progress: str
+    file_seen: bool
+
+
+@dataclass(frozen=True)
 class RecordDocument:
     school_name: str
     group_label: str
@@ -58,6 +76,8 @@ class RecordDocument:
     recorded_by: str = ""
     recorded_at: str = ""  # school-local, e.g. "23 Nov 2026 15:10"
     reviewed: list[ReviewedAction] = field(default_factory=list)  # the group's earlier actions and their marks
+    signoff: list[SignOffRow] | None = None  # the school asks attendees to confirm (group_record_signoff)
+    escalation: str | None = None  # the category's label, if the facilitator raised one
 
 
 def _date_label(d: dt.date) -> str:
@@ -105,6 +125,9 @@ def render_docx(rec: RecordDocument) -> bytes:
     _answers_section(doc, rec.template, rec.answers)
     if rec.template.actions.enabled:
         _actions_section(doc, ACTIONS_HEADING, rec.actions)
+    _escalation_section(doc, rec.escalation)
+    if rec.signoff is not None:
+        _signoff_section(doc, rec.signoff, version=rec.version)
     _footer(
         doc,
         "Confidential: group safeguarding supervision. Kept in the school's Safeguarding channel "
@@ -130,6 +153,12 @@ class TargetedDocument:
     answers: dict[str, str]
     actions: list[ActionRow] = field(default_factory=list)
     recorded_at: str = ""  # school-local, e.g. "23 Nov 2026 15:10"
+    version: int = 1
+    previous_file: str | None = None
+    amend_note: str | None = None
+    cases: list[CaseLine] = field(default_factory=list)
+    escalation: str | None = None  # the category's label, if the supervisor raised one
+    signoff: list[SignOffRow] = field(default_factory=list)
     reviewed: list[ReviewedAction] = field(default_factory=list)  # earlier actions and how they were marked
 
 
@@ -172,17 +201,24 @@ def render_targeted_docx(rec: TargetedDocument) -> bytes:
         ("Supervisee", rec.supervisee),
         ("Date of the session", _date_label(rec.local_date)),
         ("Record", rec.template.name),
+        ("Version", str(rec.version) if rec.version > 1 else "1 (first version)"),
     ]
     if rec.recorded_at:
         facts.append(("Written up", rec.recorded_at))
     _facts_table(doc, facts)
     _review_section(doc, rec.reviewed)
+    if rec.version > 1:
+        doc.add_heading("Amendment", level=1)
+        doc.add_paragraph(f"This version replaces {rec.previous_file or 'the previous version'}, which is kept.")
+        if rec.amend_note:
+            doc.add_paragraph(f"What changed: {rec.amend_note}")
     _answers_section(doc, rec.template, rec.answers)
+    if rec.cases:
+        _cases_section(doc, rec.cases)
     if rec.template.actions.enabled:
         _actions_section(doc, rec.template.actions.label, rec.actions, owner_head="Who")
-    doc.add_heading("Agreed by", level=1)
-    doc.add_paragraph("Supervisor: ____________________    Date: __________")
-    doc.add_paragraph("Supervisee: ____________________    Date: __________")
+    _escalation_section(doc, rec.escalation)
+    _signoff_section(doc, rec.signoff, version=rec.version)
     _footer(
         doc,
         "Confidential: 1:1 supervision. Kept by the supervisor and shared with the supervisee only; "
@@ -251,6 +287,118 @@ def _actions_section(doc, heading: str, actions: list[ActionRow], *, owner_head:
     for a in actions:
         cells = t.add_row().cells
         cells[0].text, cells[1].text, cells[2].text = a.text, a.owner, a.due_on.strftime("%d %b %Y")
+
+
+CASES_HEADING = "Summary of cases discussed"
+CASES_HEAD = ("Pupil (initials or id)", "Needs", "Action", "Progress", "File seen")
+SIGNOFF_HEADING = "Sign-off"
+SIGNOFF_HEAD = ("Role", "Name", "Confirmed accurate")
+STATUS_PREFIX = "Status: "
+AWAITING = "not yet"
+
+
+def _cases_section(doc, cases: list[CaseLine]) -> None:
+    """Seed 003 Appendix 4: the cases discussed, by reference only; each pupil's file is updated in the school's
+    safeguarding system."""
+    doc.add_heading(CASES_HEADING, level=1)
+    t = doc.add_table(rows=1, cols=len(CASES_HEAD))
+    t.style = "Table Grid"
+    for cell, head in zip(t.rows[0].cells, CASES_HEAD):
+        cell.text = head
+        cell.paragraphs[0].runs[0].bold = True
+    for c in cases:
+        cells = t.add_row().cells
+        for cell, value in zip(cells, (c.ref, c.needs, c.action, c.progress, "Yes" if c.file_seen else "No")):
+            cell.text = value
+    doc.add_paragraph("Update each pupil's file in the school's safeguarding system with what was decided.")
+
+
+def _escalation_section(doc, escalation: str | None) -> None:
+    if not escalation:
+        return
+    doc.add_heading("Escalation", level=1)
+    doc.add_paragraph(
+        f"Raised with the DSL team: {escalation}. The concern itself is recorded in the school's safeguarding "
+        "system, not here."
+    )
+
+
+def signoff_status(rows: list[SignOffRow], version: int) -> str:
+    if rows and all(r.signed for r in rows):
+        return (
+            f"{STATUS_PREFIX}version {version} confirmed by everyone above. It is final: any change makes a new "
+            "version, confirmed again."
+        )
+    return f"{STATUS_PREFIX}version {version} is waiting for confirmation."
+
+
+def _signoff_section(doc, rows: list[SignOffRow], *, version: int) -> None:
+    """Who confirmed this version is accurate, and when (seed 003 "signed by both", seed 004 §5). Rewritten in
+    place by `stamp_signoff` as people confirm."""
+    doc.add_heading(SIGNOFF_HEADING, level=1)
+    t = doc.add_table(rows=1, cols=len(SIGNOFF_HEAD))
+    t.style = "Table Grid"
+    for cell, head in zip(t.rows[0].cells, SIGNOFF_HEAD):
+        cell.text = head
+        cell.paragraphs[0].runs[0].bold = True
+    _fill_signoff(t, rows)
+    doc.add_paragraph(signoff_status(rows, version))
+
+
+def _fill_signoff(table, rows: list[SignOffRow]) -> None:
+    for extra in table.rows[1:]:
+        extra._tr.getparent().remove(extra._tr)
+    for r in rows:
+        cells = table.add_row().cells
+        cells[0].text, cells[1].text, cells[2].text = r.role, r.name, r.signed or AWAITING
+
+
+def stamp_signoff(content: bytes, rows: list[SignOffRow], *, version: int) -> bytes:
+    """The same document with its sign-off table (and status line) showing `rows`. A document whose table was
+    removed by hand gets a new sign-off section at the end, so a confirmation is never lost."""
+    doc = Document(io.BytesIO(content))
+    table = next(
+        (t for t in doc.tables if tuple(c.text for c in t.rows[0].cells) == SIGNOFF_HEAD),
+        None,
+    )
+    if table is None:
+        _signoff_section(doc, rows, version=version)
+        return _bytes(doc)
+    _fill_signoff(table, rows)
+    status = next((p for p in doc.paragraphs if p.text.startswith(STATUS_PREFIX)), None)
+    if status is not None:
+        for run in status.runs[1:]:
+            run._r.getparent().remove(run._r)
+        if status.runs:
+            status.runs[0].text = signoff_status(rows, version)
+        else:
+            status.add_run(signoff_status(rows, version))
+    else:
+        doc.add_paragraph(signoff_status(rows, version))
+    return _bytes(doc)
+
+
+def read_signoff(content: bytes) -> list[SignOffRow]:
+    """The sign-off table as the document has it (tests, and a check after stamping)."""
+    doc = Document(io.BytesIO(content))
+    for t in doc.tables:
+        if tuple(c.text for c in t.rows[0].cells) == SIGNOFF_HEAD:
+            return [
+                SignOffRow(r.cells[0].text, r.cells[1].text, "" if r.cells[2].text == AWAITING else r.cells[2].text)
+                for r in t.rows[1:]
+            ]
+    return []
+
+
+def read_cases(content: bytes) -> list[CaseLine]:
+    """The case summary rows of a 1:1 record this module wrote (for pre-filling an amendment)."""
+    doc = Document(io.BytesIO(content))
+    for t in doc.tables:
+        if tuple(c.text for c in t.rows[0].cells) == CASES_HEAD:
+            return [
+                CaseLine(*(r.cells[i].text for i in range(4)), file_seen=r.cells[4].text == "Yes") for r in t.rows[1:]
+            ]
+    return []
 
 
 def _footer(doc, message: str) -> None:

@@ -115,6 +115,10 @@ class SchoolSettings(_Model):
     slot_horizon_school_days: int = Field(10, ge=1, le=40)
     slots_offered: int = Field(4, ge=3, le=5)
     record_template: str = "default"
+    # Seed 003 App. 3 has each attendee sign the group record; seed 001 files it in the Safeguarding channel
+    # without. True: every attendee is asked to confirm the group record is accurate (bot/journeys/
+    # group_record_signoff.py), as the supervisee confirms a 1:1 record.
+    group_record_signoff: bool = False
     allow_continue_with_current_supervisor: bool = True
     supervisor_capacity_default: int = Field(4, ge=1, le=50)
     dsl_individual_supervision: str = "half_termly"

@@ -311,10 +311,11 @@ TABLES: tuple[Table, ...] = (
         OWNERS,
         "metadata as long as the record file (the record is in the supervisor's OneDrive)",
         _cols(
-            "id pairing_id meeting_id template_id submit_key item_id web_url",
+            "id pairing_id meeting_id template_id submit_key item_id web_url previous_id superseded_by",
             "supervisor_id supervisee_id",
             "",
-            "session_date next_session_on file_name delivered_name status action_count submitted_at delivered_at",
+            "session_date next_session_on file_name delivered_name status action_count submitted_at delivered_at "
+            "version",
         ),
     ),
     Table(
@@ -338,6 +339,30 @@ TABLES: tuple[Table, ...] = (
         "until submitted or discarded; abandoned after `retention.abandoned_draft_days`, then deleted",
         _cols("id draft_key session_id", "owner_id", "content", "created_at updated_at"),
         R_DRAFTS,
+    ),
+    Table(
+        "record_signatures",
+        PERSONAL,
+        DB,
+        OWNERS,
+        "with the record it signs (the same names and times are in the document's sign-off table)",
+        _cols("id record_id", "staff_id", "", "record_kind version role signed_at"),
+    ),
+    Table(
+        "record_change_requests",
+        PERSONAL,
+        DB,
+        OWNERS,
+        "with the record (that a change was asked and when; the comment itself is never stored)",
+        _cols("id record_id", "requested_by", "", "record_kind version requested_at"),
+    ),
+    Table(
+        "escalations",
+        PERSONAL,
+        DB,
+        DSL + " (who raised one, when and its category; never what was discussed)",
+        "with the record it was raised on",
+        _cols("id record_id", "raised_by", "", "record_kind category raised_at"),
     ),
     Table(
         "targeted_record_drafts",
@@ -462,7 +487,7 @@ SCHOOL_COLUMN = frozenset(
     supervision_requests supervision_pairings slot_offers supervision_meetings booked_group_sessions group_sessions
     session_invitees attendance targeted_records targeted_record_drafts targeted_actions supervision_agreements
     exports export_files weekly_digests followup_claims supervision_handovers targeted_record_access
-    specialist_notes specialist_note_drafts
+    specialist_notes specialist_note_drafts record_signatures record_change_requests escalations
     outbox""".split()
 )
 TABLES = tuple(replace(t, columns={**t.columns, "school_id": C_ID}) if t.name in SCHOOL_COLUMN else t for t in TABLES)

@@ -3,7 +3,8 @@
 Seed 001 §3.2 "Meeting": 1:1 notes are shared with the supervisee and stored by the supervisor — "no need to keep
 these notes centrally". So the record itself is a .docx in the supervisor's OneDrive shared with the supervisee;
 the bot keeps only:
-- `targeted_records`: who, when, the file's name and web URL once delivered — metadata only;
+- `targeted_records`: who, when, the file's name and web URL once delivered — metadata only; one row per version
+  (an amendment is a new row; the earlier one is marked superseded). Who signed which version: models_signoff.py;
 - `targeted_actions`: each agreed action's owner, due date and short title (≤ 140 characters, "no names of pupils
   or families" on the card), visible to the supervisor and supervisee only (never on the DSL team's list);
 - `targeted_record_drafts.content`: the half-written card, the supervisor's own. Deleted in the transaction that
@@ -68,6 +69,11 @@ class TargetedRecord(SchoolOwned, Base):
     action_count: Mapped[int] = mapped_column(Integer)
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Versions (seed 002/003/004: signed by both; a correction is a new version that is signed again). An
+    # amendment files a new row (its own file, submit key and sign-off) and marks this one superseded.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    previous_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the version this one replaces
+    superseded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: the current version
 
 
 class TargetedRecordDraft(SchoolOwned, Base):

@@ -211,7 +211,8 @@ async def record_of(s: AsyncSession, record_id: int, staff_id: str) -> TargetedR
 async def recent_records(
     s: AsyncSession, supervisor_id: str, *, limit: int = RECENT_RECORDS
 ) -> Sequence[TargetedRecord]:
-    """The supervisor's latest records, by session date (not those of someone handed over to a successor)."""
+    """The supervisor's latest records (the current version of each), by session date (not those of someone
+    handed over to a successor)."""
     from bot.store.handover import handed_away
 
     away = await handed_away(s, supervisor_id)
@@ -219,7 +220,7 @@ async def recent_records(
         (
             await s.execute(
                 select(TargetedRecord)
-                .where(TargetedRecord.supervisor_id == supervisor_id)
+                .where(TargetedRecord.supervisor_id == supervisor_id, TargetedRecord.superseded_by.is_(None))
                 .order_by(TargetedRecord.session_date.desc(), TargetedRecord.id.desc())
                 .limit(limit + len(away) * limit)
             )

@@ -90,6 +90,12 @@ class LocalChannelFiles:
             raise GraphNotFound("no such file in the channel folder", status=404)
         return await asyncio.to_thread(path.read_bytes)
 
+    async def replace(self, item_id: str, content: bytes) -> StoredFile:
+        _check_content(content)
+        path = _existing(self.drive.drive_root, item_id, "the channel folder")
+        await asyncio.to_thread(path.write_bytes, bytes(content))
+        return self.drive.stored(path, path.name, False)
+
 
 class LocalPersonalFiles:
     def __init__(self, root: Path, db: Database, directory: LocalDirectory, *, clock: Callable[[], dt.datetime]):
@@ -205,6 +211,17 @@ class LocalPersonalFiles:
             )
         return bool(done.rowcount)
 
+    async def download(self, owner: str, item_id: str) -> bytes:
+        path = _existing(self._drive(owner).drive_root, item_id, "this OneDrive")
+        return await asyncio.to_thread(path.read_bytes)
+
+    async def replace(self, owner: str, item_id: str, content: bytes) -> StoredFile:
+        _check_content(content)
+        drive = self._drive(owner)
+        path = _existing(drive.drive_root, item_id, "this OneDrive")
+        await asyncio.to_thread(path.write_bytes, bytes(content))
+        return drive.stored(path, path.name, False)
+
     async def grants(self, owner: str, item_id: str) -> list[SharingGrant]:
         drive = self._drive(owner)
         async with self.db.session() as s:
@@ -220,6 +237,15 @@ class LocalPersonalFiles:
                 .all()
             )
         return [SharingGrant(recipient=r.recipient, roles=(r.role,)) for r in rows]
+
+
+def _existing(drive_root: Path, item_id: str, where: str) -> Path:
+    """The file an item id names inside a drive folder (never outside it)."""
+    root = drive_root.resolve()
+    path = (root / item_id).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise GraphNotFound(f"no such file in {where}", status=404)
+    return path
 
 
 def _check_content(content: bytes) -> None:

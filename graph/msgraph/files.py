@@ -89,6 +89,19 @@ class Uploader:
             f"{MAX_RENAMES} files named like {name!r} already exist", status=409, code="nameAlreadyExists"
         )
 
+    async def replace(self, drive_id: str, item_id: str, content: bytes) -> StoredFile:
+        """PUT /drives/{d}/items/{id}/content: new content for an existing item, in place (its sharing and link
+        stay; the service keeps the earlier content as a version). Small generated documents only."""
+        if not isinstance(content, (bytes, bytearray)):
+            raise GraphRequestError("file content must be bytes")
+        content = bytes(content)
+        if len(content) > self.simple_max:
+            raise GraphRequestError("a replaced document must be a small file")
+        item = await call(self._items(drive_id, item_id).content.put(content), "update a record file")
+        if item is None:
+            raise GraphThrottled(None, "update a record file: Microsoft Graph returned no item")
+        return self._stored(item, drive_id, len(content), reused=False)
+
     @staticmethod
     def _same(item: DriveItem, content: bytes, digest: str) -> bool:
         hashes = item.file.hashes if item.file else None
@@ -283,6 +296,10 @@ class GraphChannelFiles:
             raise GraphNotFound("the file has no content", status=404)
         return data
 
+    async def replace(self, item_id: str, content: bytes) -> StoredFile:
+        folder = await self.resolve_folder()
+        return await self.uploader.replace(folder.drive_id, item_id, content)
+
 
 class GraphPersonalFiles:
     def __init__(self, clients: GraphClients, uploader: Uploader, *, send_invitation: bool = False):
@@ -356,6 +373,19 @@ class GraphPersonalFiles:
                 await call(item.permissions.by_permission_id(p.id).delete(), "end one person's access to a record")
                 found = True
         return found
+
+    async def download(self, owner: str, item_id: str) -> bytes:
+        drive_id = await self._drive_id(owner)
+        data = await call(
+            self.c.graph.drives.by_drive_id(drive_id).items.by_drive_item_id(item_id).content.get(),
+            "read a record back from a OneDrive",
+        )
+        if data is None:
+            raise GraphNotFound("the file has no content", status=404)
+        return data
+
+    async def replace(self, owner: str, item_id: str, content: bytes) -> StoredFile:
+        return await self.uploader.replace(await self._drive_id(owner), item_id, content)
 
     async def grants(self, owner: str, item_id: str) -> list[SharingGrant]:
         drive_id = await self._drive_id(owner)

@@ -18,6 +18,7 @@ from bot.records.templates import builtin_templates, one_to_one_template
 from cards import actions as action_cards
 from cards import audit as audit_cards
 from cards import compliance as comp
+from cards import escalation as esc_cards
 from cards import exports as export_cards
 from cards import followup as fu
 from cards import group_changes as gchg
@@ -386,12 +387,46 @@ def _samples() -> dict[str, list]:
                     amend_version=2,
                     previous_file="x.docx",
                     has_draft=True,
-                    errors={"f_summary": "Please fill this in."},
+                    errors={"f_summary": "Please fill this in.", "esc_category": "Choose"},
                 )
-            )
+            ),
+            grec.record_card(tg._view(escalated="A child protection concern")),
         ],
         "cards.group_record.submitted_card": [
-            grec.submitted_card(grec.SubmittedView("Willow Class", "Mon 23 Nov 2026", 9, 2, 1, "f.docx"))
+            grec.submitted_card(grec.SubmittedView("Willow Class", "Mon 23 Nov 2026", 9, 2, 1, "f.docx")),
+            grec.submitted_card(
+                grec.SubmittedView(
+                    "Willow Class", "Mon 23 Nov 2026", 9, 2, 1, "f.docx", escalation="Harm", system_url="https://s.test"
+                )
+            ),
+        ],
+        "cards.group_record.confirm_card": [
+            grec.confirm_card(
+                grec.ConfirmView(4, "Willow Class", "Mon 23 Nov 2026", "Amara Okafor", 2, "https://f.test")
+            ),
+            grec.confirm_card(
+                grec.ConfirmView(4, "Willow Class", "Mon 23 Nov", "Amara", signed="24 Nov 2026 09:10", notice="Thanks")
+            ),
+            grec.confirm_card(grec.ConfirmView(4, "Willow Class", "Mon 23 Nov", "Amara", replaced=True, error="Old")),
+        ],
+        "cards.group_record.change_request_card": [
+            grec.change_request_card(record_id=1, who="Tom", group_label="Willow", date_label="Mon", comment="Fix")
+        ],
+        "cards.escalation.escalation_notice_card": [
+            esc_cards.escalation_notice_card(
+                esc_cards.EscalationNotice(
+                    "Priya Raman",
+                    "23 Nov 2026 15:10",
+                    "Possible illegal activity",
+                    "a 1:1 supervision record",
+                    "targeted_record 3",
+                    "MyConcern",
+                    "https://concern.test",
+                )
+            ),
+            esc_cards.escalation_notice_card(
+                esc_cards.EscalationNotice("P", "t", "c", "a group supervision record", "group_record 1", "the system")
+            ),
         ],
         "cards.group_record.channel_summary_card": [
             grec.channel_summary_card(
@@ -630,13 +665,63 @@ def _samples() -> dict[str, list]:
             ),
         ],
         "cards.targeted.submitted_card": [
-            tgt.submitted_card(tgt.SubmittedView("Tom Hollis", "Thu 19 Nov 2026", 2, "x.docx"))
+            tgt.submitted_card(tgt.SubmittedView("Tom Hollis", "Thu 19 Nov 2026", 2, "x.docx")),
+            tgt.submitted_card(
+                tgt.SubmittedView(
+                    "Tom Hollis",
+                    "Thu 19 Nov 2026",
+                    2,
+                    "x.docx",
+                    version=2,
+                    escalation="Harm",
+                    cases=2,
+                    system_url="https://s.test",
+                )
+            ),
+        ],
+        "cards.targeted.signed_notice_card": [
+            tgt.signed_notice_card(record_id=3, supervisee="Tom Hollis", date_label="Thu 19 Nov 2026", version=2)
+        ],
+        "cards.targeted.change_request_card": [
+            tgt.change_request_card(record_id=3, supervisee="Tom", date_label="Thu", version=1, comment="Fix it")
         ],
         "cards.targeted.shared_notice_card": [
             tgt.shared_notice_card(record_id=3, supervisor="Priya Raman", date_label="Thu 19 Nov 2026")
         ],
         "cards.targeted.file_card": [
-            tgt.file_card(tgt.FileView(3, "Supervisee", "Tom Hollis", "Thu 19 Nov", "pending"))
+            tgt.file_card(tgt.FileView(3, "Supervisee", "Tom Hollis", "Thu 19 Nov", "pending")),
+            tgt.file_card(
+                tgt.FileView(
+                    3,
+                    "Supervisor",
+                    "Priya",
+                    "Thu 19 Nov",
+                    "delivered",
+                    "https://f.test",
+                    "f.docx",
+                    signoff=[("Supervisor", "Priya", "19 Nov 2026 15:00"), ("Supervisee", "Tom", "")],
+                    supervisee_view=True,
+                    change_asked="20 Nov 2026 09:00",
+                    error="Say what",
+                    change_value="x",
+                )
+            ),
+            tgt.file_card(
+                tgt.FileView(
+                    3,
+                    "Supervisee",
+                    "Tom",
+                    "Thu 19 Nov",
+                    "delivered",
+                    "https://f.test",
+                    "f.docx",
+                    version=2,
+                    signoff=[("Supervisor", "Priya", "19 Nov"), ("Supervisee", "Tom", "20 Nov")],
+                    can_amend=True,
+                    notice="ok",
+                )
+            ),
+            tgt.file_card(tgt.FileView(3, "Supervisor", "P", "Thu", "delivered", "https://f.test", replaced_by=4)),
         ],
         "cards.targeted.actions_card": [
             tgt.actions_card(tgt.ActionsView()),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.records import case_summary
 from bot.records.templates import ACTION_TEXT_MAX, one_to_one_template
 from cards import targeted as c
 from cards.base import TEAMS_MAX_CARD_BYTES, card_size, validation_errors
@@ -17,6 +18,14 @@ def _full_values(name: str = "default") -> dict[str, str]:
         vals.update(
             {f"act_{i}_text": "y" * ACTION_TEXT_MAX, f"act_{i}_owner": "tom.hollis", f"act_{i}_due": "2026-12-01"}
         )
+    # The case summary, every row at its limit (seed 003 App. 4), and an escalation chosen.
+    for i in range(case_summary.MAX_ROWS):
+        vals[case_summary.input_id(i, "ref")] = "z" * case_summary.REF_MAX
+        vals[case_summary.input_id(i, "seen")] = "true"
+        for part in case_summary.COLUMNS:
+            vals[case_summary.input_id(i, part)] = "w" * case_summary.TEXT_MAX
+    vals["esc_category"] = "child_protection"
+    vals["amend_note"] = "v" * 300
     return vals
 
 
@@ -41,6 +50,13 @@ def test_a_record_card_filled_to_every_limit_with_errors_fits_teams(name):
     built = c.record_card(v)
     assert validation_errors(built) == []
     assert card_size(built) < TEAMS_MAX_CARD_BYTES
+    # The amend card (version N+1, "what changed" too) with an error beside every case summary field.
+    errors |= {case_summary.input_id(i, p): case_summary.NAME_ERROR for i in range(4) for p in ("ref", "needs")}
+    amend = c.record_card(
+        c.RecordView(**{**v.__dict__, "errors": errors, "amend_version": 2, "previous_file": "f" * 80, "data": {}})
+    )
+    assert validation_errors(amend) == []
+    assert card_size(amend) < TEAMS_MAX_CARD_BYTES, card_size(amend)
 
 
 @pytest.mark.parametrize(

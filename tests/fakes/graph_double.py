@@ -913,6 +913,9 @@ class GraphDouble:
             if method == "GET" and tail == "content" and not item.folder:
                 # Graph answers with a redirect to a short-lived, pre-authenticated download URL.
                 return 302, None, {"Location": f"{self.url}/download/{drive.id}/{item.id}"}
+            if method == "PUT" and tail == "content" and not item.folder:
+                item.content = raw  # new content for an existing item, in place
+                return 200, self._item_json(drive, item), {}
             return _err(400, "BadRequest", f"Unsupported {method} on item /{tail}")
         behaviour = query.get("@microsoft.graph.conflictBehavior")
         if method == "PUT" and tail == "content":

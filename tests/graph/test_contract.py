@@ -283,6 +283,26 @@ async def test_specialist_notes_are_one_file_shared_with_each_attendee(m365, sch
         await m365.backend.personal_files.upload_and_share(sup.aad_object_id, "x.docx", b"x", share_with=[])
 
 
+async def test_a_shared_record_is_read_back_and_replaced_in_place(m365, school):
+    """An amendment reads the record back; the sign-off rewrites it in place: same item, link and sharing."""
+    sup, supervisee = staff(school, "priya.raman"), staff(school, "tom.hollis")
+    files = m365.backend.personal_files
+    f = await files.upload_and_share(sup.aad_object_id, "r.docx", b"unsigned", share_with=supervisee.email)
+    assert await files.download(sup.aad_object_id, f.item_id) == b"unsigned"
+    g = await files.replace(sup.aad_object_id, f.item_id, b"signed by both")
+    assert (g.item_id, g.name, g.web_url) == (f.item_id, f.name, f.web_url)
+    assert await files.download(sup.aad_object_id, f.item_id) == b"signed by both"
+    assert [x.recipient for x in await files.grants(sup.aad_object_id, f.item_id)] == [supervisee.email]
+    with pytest.raises(GraphNotFound):
+        await files.download(sup.aad_object_id, "no-such-item")
+    with pytest.raises(GraphNotFound):
+        await files.replace(sup.aad_object_id, "no-such-item", b"x")
+    # The channel's files too (a group record's sign-off table).
+    c = await m365.backend.channel_files.upload("Group.docx", b"v1")
+    d = await m365.backend.channel_files.replace(c.item_id, b"v1 signed")
+    assert d.item_id == c.item_id and await m365.backend.channel_files.download(c.item_id) == b"v1 signed"
+
+
 async def test_sharing_role_is_read_or_write_only(m365, school):
     with pytest.raises(GraphRequestError):
         await m365.backend.personal_files.upload_and_share(

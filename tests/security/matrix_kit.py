@@ -113,6 +113,8 @@ ONE_TO_ONE_ANSWERS = {
     "f_next_session": "2026-12-03",
     "act_0_text": "Seeded 1:1 action",
     "act_0_due": "2026-12-01",
+    # The optional case summary left empty (a filled-in row needs a pupil's initials, not the fuzz bench's text).
+    **{f"cs_{i}_{part}": "" for i in range(4) for part in ("ref", "needs", "action", "progress")},
 }
 AGREE = {
     "ag_date": "2026-11-19",

@@ -108,6 +108,9 @@ ROWS: dict[str, Row] = {
     "grouprec.submit": OWN,
     "grouprec.discard": OWN,
     "grouprec.amend": TEAM(dsl),
+    # attendees confirm a group record (where the school asks for it): only someone who came, their own signature
+    "grouprec.sign": OWN,
+    "grouprec.change": OWN,
     "grouprec.schedule": SELF,
     "grouprec.schedule_submit": SELF,
     "actions.list": SELF,
@@ -150,6 +153,11 @@ ROWS: dict[str, Row] = {
     "targeted.submit": OWN,
     "targeted.discard": OWN,
     "targeted.file": OWN,
+    # sign-off: only the supervisee confirms or asks for a change; only the supervisor amends
+    "targeted.sign": OWN,
+    "targeted.change": OWN,
+    "targeted.amend": OWN,
+    "targeted.amend_submit": OWN,
     "agreement.show": SELF,
     "agreement.form": OWN,
     "agreement.submit": OWN,

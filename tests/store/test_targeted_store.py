@@ -101,7 +101,7 @@ def test_0600_branches_from_0300_and_one_head_merges_every_branch():
     cfg.set_main_option("script_location", str(MIGRATIONS))
     script = ScriptDirectory.from_config(cfg)
     assert script.get_revision("0600").down_revision == "0300"
-    assert script.get_heads() == ["0840"]  # scheduling a term ahead (issue 11), after follow-through
+    assert script.get_heads() == ["0850"]  # sign-off and escalation (issue 11), after scheduling
     assert script.get_revision("0900").down_revision == "0800"
     assert script.get_revision("0800").down_revision == "0700"
     assert set(script.get_revision("0700").down_revision) == {"0003", "0010", "0400", "0500", "0600"}
