@@ -25,9 +25,10 @@ def main() -> int:
         clock = None
         if settings.demo_today:
             from bot.democlock import DemoClock, start_of
-            from bot.school import load_school
+            from bot.school.trust import load_deployment
 
-            school = load_school(settings.school_config)
+            # A trust's schools share one clock: the moment is the first school's (its time zone and send_at).
+            school = load_deployment(settings.school_config).first
             clock = DemoClock(start_of(settings.demo_today, school))
             print(
                 f"bot: demo clock — it is {clock().astimezone(school.tz):%a %d %b %Y %H:%M} ({school.tz.key}) "
@@ -40,8 +41,12 @@ def main() -> int:
         return 2
     mode = "local mode (no bot credentials; loopback only)" if settings.local_mode else "Bot Framework auth"
     school = app[SERVICES].school
+    deployment = app[SERVICES].deployment
+    serving = school.name
+    if deployment is not None and deployment.is_trust:
+        serving = f"{deployment.name}: {', '.join(s.name for s in deployment.schools.values())}"
     print(
-        f"bot: serving {school.name} ({settings.school_config.name}) on "
+        f"bot: serving {serving} ({settings.school_config.name}) on "
         f"http://{settings.host}:{settings.port}/api/messages — {mode}",
         flush=True,
     )

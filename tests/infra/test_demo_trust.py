@@ -352,3 +352,52 @@ def test_run_keeps_a_developers_demo_database(run_root, key, data):
     assert bool(re.search(r"data/trust/", plan["stderr"])) == (data == "data/trust")
     assert db.is_file()  # never deleted or rewritten
     assert sqlite3.connect(db).execute("SELECT count(*) FROM group_sessions").fetchone() == (1,)
+
+
+def test_the_bot_starts_on_the_trust_with_a_demo_clock(tmp_path):
+    """What scripts/run.sh --today starts: `python -m bot` with DEMO_TODAY on the trust file (the clock is the first
+    school's; the start line names the trust and its schools)."""
+    import sys
+    import time
+
+    from tests.conftest import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "GRAPH_"))}
+    env.update(
+        SCHOOL_CONFIG=str(TRUST),
+        DEMO_TODAY="2026-12-02",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        LOCAL_M365_DIR=str(tmp_path / "m365"),
+        MicrosoftAppId="",
+        MicrosoftAppPassword="",
+        HOST="127.0.0.1",
+        PORT=str(free_port()),
+        PYTHONUNBUFFERED="1",
+        WORKERS="false",
+    )
+    log = (tmp_path / "bot.log").open("w")  # a file, not a pipe nobody reads: the logs cannot block the bot
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("bot: serving"):
+                break
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    log.close()
+    err = (tmp_path / "bot.log").read_text()
+    out = "".join(lines)
+    assert "bot: demo clock — it is Wed 02 Dec 2026 09:00" in out, out + err
+    assert "bot: serving Wrenfield Learning Trust: Kestrel Brook School, Lapwing Fields Primary School, " in out, out
