@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Run the bot and the Microsoft 365 Agents Playground (a local Teams emulator) together, offline.
 #
-#   scripts/run.sh                      you are Amara Okafor (DSL) at http://127.0.0.1:56150
-#   scripts/run.sh --as tom.hollis      be someone else (see infra/playground/people/)
-#   scripts/run.sh --all                one Playground per person, on 56150, 56151, …
+#   scripts/run.sh                      the demo trust; you are Amara Okafor (Kestrel Brook's DSL) at :56150
+#   scripts/run.sh --as tom.hollis      be someone else: anyone of the trust's three schools, or a trust lead
+#   scripts/run.sh --all                one Playground per person of infra/playground/people/, on 56150, 56151, …
 #   scripts/run.sh --fresh              start from an empty demo database
-#   scripts/run.sh --school my.yaml     your own school: its people, team and channel in the Playground
+#   scripts/run.sh --school infra/demo/school.yaml   Kestrel Brook alone (a school on its own)
+#   scripts/run.sh --school my.yaml     your own school (or trust): its people, team and channel in the Playground
 #   scripts/run.sh --today 2026-12-07   the bot's clock starts on that day (local mode only): see reminders
 #
 # The bot serves http://127.0.0.1:3978/api/messages in local mode (no bot credentials: anonymous calls accepted,
-# loopback only) with the demo school, SQLite under data/ and the local Microsoft 365 backend (data/m365).
-# With --school, the Playground configs are built from that file (infra/playground/make_configs.py) into
+# loopback only) with the demo trust (infra/demo/trust.yaml: Kestrel Brook, Lapwing Fields, Merrow Hill), SQLite
+# under data/ and the local Microsoft 365 backend (data/m365). Kestrel Brook's five have committed Playground
+# configs (infra/playground/people/); anyone else named with --as gets one built by infra/playground/make_configs.py
+# into data/playground/trust/people/. Priya Raman supervises in two schools: the bot asks her which one she means
+# ('switch school' asks again). With --school, the configs are built from that file into
 # data/playground/<file name>/people/, and its data lives apart, in data/<file name>/.
 # Ctrl-C stops everything. Re-running is quick: scripts/setup.sh skips what is already installed.
 set -euo pipefail
@@ -25,6 +29,7 @@ today=""
 all=0
 fresh=0
 open_browser=0
+dry_run=0
 bot_port="${PORT:-3978}"
 pg_port=56150
 
@@ -33,18 +38,20 @@ usage() {
   cat <<EOF
 
 Options:
-  --as STAFF_ID   who you are in the Playground (default: the school's first person; the demo: amara.okafor);
+  --as STAFF_ID   who you are in the Playground (default: the school's first person; the demo: amara.okafor):
+                  anyone of any school of the trust, or a trust lead (helena.marwood, patrick.ennis);
                   several, comma-separated: one Playground each
   --all           one Playground per person, on consecutive ports from --pg-port
-  --school FILE   a school config of your own (default: infra/demo/school.yaml)
+  --school FILE   a school config or trust file of your own (default: the demo trust, infra/demo/trust.yaml)
   --today DATE    YYYY-MM-DD or YYYY-MM-DDTHH:MM: the bot's clock starts then (school time) and runs on; a date
                   alone starts at the reminders' send_at time. Local mode only (DEMO_TODAY)
   --port N        the bot's port (default: \$PORT or 3978)
   --pg-port N     the (first) Playground's port (default: 56150)
-  --fresh         delete the demo database and local Microsoft 365 files first
+  --fresh         delete this run's database and local Microsoft 365 files first
   --open          open the Playground in your browser
+  --dry-run       print the config, data directory and Playground configs this run would use; start nothing
   -h, --help      this text
-People: $(ls "$people_dir" 2>/dev/null | tr '\n' ' ')
+People: $(ls "$people_dir" 2>/dev/null | tr '\n' ' ')(in the demo trust also anyone of its three schools, or a trust lead)
 EOF
 }
 
@@ -61,23 +68,35 @@ while [ $# -gt 0 ]; do
     --pg-port) pg_port="${2:?}"; shift 2 ;;
     --fresh) fresh=1; shift ;;
     --open) open_browser=1; shift ;;
+    --dry-run) dry_run=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run: unknown option $1" >&2; usage >&2; exit 2 ;;
   esac
 done
 
-scripts/setup.sh
+[ $dry_run = 1 ] || scripts/setup.sh
 
+# Which school (or trust) runs from which data directory:
+# - no --school: the demo trust, from data/ — the directory the demo school used when it ran alone by default, so a
+#   developer's demo data survives: a database from before trusts has no school on its rows, and migration 0900 gives
+#   them to the trust's first school, Kestrel Brook (key kestrel-brook). Kestrel Brook's school file names no key, so
+#   on its own it keeps the one-school default key 'school' (giving it one now would strand the rows of every
+#   single-school demo database already migrated) — which is why it never shares a database with the trust: the bot
+#   refuses rows of a school its config does not list (bot/app.py, _check_school_keys). One exception, below: a data/ database already made by the demo
+#   school alone *after* 0900 (its rows say 'school') is left as it is, and the trust runs from data/trust/.
+# - --school FILE: that file, from data/<file name>/ (so --school infra/demo/school.yaml, Kestrel Brook alone, runs
+#   from data/school/, and --school infra/demo/trust.yaml from data/trust/).
 data_dir="data"
-school_file="$root/infra/demo/school.yaml"
+demo_trust="$root/infra/demo/trust.yaml"
+school_file="$demo_trust"
+as_args=()
+[ -n "$who" ] && as_args=(--as "$who")
 if [ -n "$school" ]; then
   [ -f "$school" ] || { echo "run: no such school config: $school" >&2; exit 2; }
   school_file="$(cd "$(dirname "$school")" && pwd)/$(basename "$school")"
   slug="$(basename "$school_file")"; slug="${slug%.*}"
   people_dir="data/playground/$slug/people"
   data_dir="data/$slug"
-  as_args=()
-  [ -n "$who" ] && as_args=(--as "$who")
   # Writes that school's configs (the first five with an aad_object_id, or those named) and lists them.
   listed="$(.venv/bin/python infra/playground/make_configs.py --school "$school_file" --out "$people_dir" \
     "${as_args[@]}" --print-people)" || exit 2
@@ -85,10 +104,46 @@ if [ -n "$school" ]; then
   [ ${#generated[@]} -gt 0 ] || { echo "run: no Playground configs were made from $school" >&2; exit 2; }
   [ -n "$who" ] || who="${generated[0]}"
 else
-  if ! .venv/bin/python infra/playground/make_configs.py --check; then
+  if ! .venv/bin/python infra/playground/make_configs.py --school "$demo_trust" --check; then
     echo "run: warning: the Playground configs do not match infra/demo/school.yaml (see above)" >&2
   fi
   [ -n "$who" ] || who="amara.okafor"
+  # Kestrel Brook's five are committed; anyone else of the trust (another school's staff, a trust lead) gets a
+  # config built from the trust file, with everyone named, in data/playground/trust/people/.
+  IFS=',' read -r -a named <<< "$who"
+  for p in "${named[@]}"; do
+    if [ ! -f "$people_dir/$p/.m365agentsplayground.yml" ]; then
+      people_dir="data/playground/trust/people"
+      .venv/bin/python infra/playground/make_configs.py --school "$demo_trust" --out "$people_dir" \
+        --as "$who" >/dev/null || exit 2
+      break
+    fi
+  done
+  # The exception above: which school keys does data/'s database hold that the trust does not list?
+  stray="$(.venv/bin/python - "$data_dir/supervision.sqlite3" "$demo_trust" <<'PY'
+import sqlite3, sys
+from pathlib import Path
+
+db = Path(sys.argv[1])
+if not db.is_file():
+    sys.exit(0)
+sys.path.insert(0, ".")
+from bot.school.trust import load_deployment
+
+keys = set(load_deployment(sys.argv[2]).schools)
+con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+found = set()
+for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+    if "school_id" in {row[1] for row in con.execute(f'PRAGMA table_info("{table}")')}:
+        found.update(k for (k,) in con.execute(f'SELECT DISTINCT school_id FROM "{table}"') if k is not None)
+print(" ".join(sorted(found - keys)))
+PY
+)" || stray=""
+  if [ -n "$stray" ]; then
+    echo "run: data/supervision.sqlite3 is the demo school's on its own (school key: $stray), not the trust's;" \
+      "it is kept as it is, and the demo trust runs from data/trust/" >&2
+    data_dir="data/trust"
+  fi
 fi
 first="${who%%,*}"
 
@@ -104,6 +159,14 @@ else
       exit 2
     fi
   done
+fi
+
+if [ $dry_run = 1 ]; then
+  echo "config: ${school_file#"$root/"}"
+  echo "data: $data_dir"
+  echo "playground: $people_dir"
+  echo "people: ${people[*]}"
+  exit 0
 fi
 
 mkdir -p "$data_dir" data/logs data/playground
@@ -219,7 +282,13 @@ echo
 echo "  Type 'help' in the personal chat. In the Safeguarding channel or the group chat, @mention the bot first."
 if [ $all = 0 ]; then
   school_opt=""; [ -n "$school" ] && school_opt=" --school $school"
-  echo "  To be someone else: scripts/run.sh$school_opt --as <staff-id>   ($(ls "$people_dir" | tr '\n' ' '))"
+  if [ -z "$school" ]; then
+    echo "  To be someone else: scripts/run.sh --as <staff-id>   (anyone of infra/demo/school.yaml, lapwing-fields.yaml,"
+    echo "    merrow-hill.yaml, e.g. corrie.halloran or yewande.okoro; a trust lead: helena.marwood, then type 'trust')"
+    echo "  Priya Raman also supervises at Lapwing Fields: the bot asks her which school; 'switch school' asks again."
+  else
+    echo "  To be someone else: scripts/run.sh$school_opt --as <staff-id>   ($(ls "$people_dir" | tr '\n' ' '))"
+  fi
   echo "  To be everyone at once: scripts/run.sh$school_opt --all"
 fi
 echo "  Ctrl-C stops everything."

@@ -138,6 +138,7 @@ class SupervisionBot(ActivityHandler):
             services = self._school_for(turn_context, data)
             if services is None:
                 reply = self._ask_school(turn_context, said="")
+                services = self.services  # nothing ran in any school; the wake below is harmless
             else:
                 turn = self._turn(turn_context, services, verb=action.get("verb"), data=data, invoke=True)
                 reply = self._stamped(await self.router.dispatch(services, turn), services)

@@ -1,8 +1,9 @@
-"""Write one Agents Playground config per person you can *be*, from a school config.
+"""Write one Agents Playground config per person you can *be*, from a school config or a trust file.
 
     .venv/bin/python infra/playground/make_configs.py             # the demo school → infra/playground/people/
     .venv/bin/python infra/playground/make_configs.py --check     # exit 1 if a committed demo file is stale
     .venv/bin/python infra/playground/make_configs.py --school my-school.yaml [--as ID …] [--out DIR]
+    .venv/bin/python infra/playground/make_configs.py --school infra/demo/trust.yaml --as corrie.halloran
 
 The Playground is single-user: its config's `currentUser` is who you are, and it wants exactly five more `users`.
 So every config names the same circle of six people from the school — the first six with an `aad_object_id`, or
@@ -15,8 +16,19 @@ the school, with its Safeguarding channel (`channel_id`, `channel_name`); chat, 
 the team id, so they are stable across runs (conversation references saved by the bot survive a restart of the
 Playground) and different for each school.
 
-Without --out, the demo school's configs go to infra/playground/people/ (committed) and any other school's, or any
-run with --as, to data/playground/<school file name>/people/ (not committed); stale configs there are removed.
+A trust file (bot/school/trust.py): `--as` takes anyone on any of its schools' rosters (with an aad_object_id) and
+the trust's leads. Each person's config is their own school's, built exactly as from that school's file alone —
+its circle, team, channel and group chat — so the default (nobody named) is the first school's five, the same files
+as from that school on its own (the demo trust's first school is the demo school: infra/playground/people/ serves
+both). A supervisor visiting from another school of the trust is at home in their home school's config. A trust
+lead is on no school's roster: their config has them with five of the first school's circle and the first school's
+team (where they are nobody, as in Teams); what they use is the personal chat ('trust'). One deployment is one bot
+in one tenant: every school's config has the first school's tenant and bot id (unless the trust file gives a
+school its own tenant_id).
+
+Without --out, the demo school's (or the demo trust's) default configs go to infra/playground/people/ (committed)
+and any other school's, or any run with --as, to data/playground/<school file name>/people/ (not committed); stale
+configs there are removed.
 """
 
 from __future__ import annotations
@@ -32,6 +44,7 @@ import yaml
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SCHOOL = ROOT / "infra" / "demo" / "school.yaml"
+TRUST = ROOT / "infra" / "demo" / "trust.yaml"
 PEOPLE_DIR = HERE / "people"
 CONFIG_NAME = ".m365agentsplayground.yml"
 
@@ -43,15 +56,21 @@ BOT_NAME = "Safeguarding Supervision"
 _NAMESPACE = uuid.UUID("6f0c3f5e-3b0a-4a57-9d4e-6b2b7f0e5a10")  # ours: derived ids never collide with real ones
 
 
-def _school(path: Path):
+def _deployment(path: Path):
+    """The school file's one school, or the trust file's schools and leads (bot/school/trust.py)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from bot.school import SchoolConfigError, load_school
+    from bot.school import SchoolConfigError
+    from bot.school.trust import load_deployment
 
     try:
-        return load_school(path)
+        return load_deployment(path)
     except SchoolConfigError as exc:
         raise SystemExit(f"make_configs: {exc}") from None
+
+
+def _school(path: Path):
+    return _deployment(path).first
 
 
 def _prefix(team_id: str) -> str:
@@ -102,27 +121,119 @@ def circle_for(school, people: list[str] | None = None) -> tuple[list, list]:
 
 
 def build_configs(school_path: Path = SCHOOL, people: list[str] | None = None) -> dict[str, str]:
-    """staff id → YAML text of that person's Playground config."""
-    school = _school(Path(school_path))
-    circle, you = circle_for(school, people)
+    """staff id → YAML text of that person's Playground config (a school file or a trust file)."""
+    school_path = Path(school_path)
+    deployment = _deployment(school_path)
+    if not deployment.is_trust:
+        school = deployment.first
+        circle, you = circle_for(school, people)
+        return _configs(school, circle, you, source=school_path)
+    first = deployment.first
+    ids = _ids(first.settings.safeguarding_channel.team_id)  # one deployment is one bot, in one tenant
+
+    def configs(school, circle, you, source):
+        tenant = deployment.tenant_of(school.key) or ids["tenant"]
+        return _configs(school, circle, you, source=source, tenant=tenant, bot=ids["bot"])
+
+    if not people:  # the first school's five, exactly as from its own file
+        return configs(first, *circle_for(first, None), first.path)
+    by_school, leads = _who_is_where(deployment, people)
+    out: dict[str, str] = {}
+    for school in deployment.schools.values():
+        named = by_school.get(school.key, [])
+        if not named and not (leads and school is first):
+            continue
+        circle, you = circle_for(school, named or None)
+        if named:
+            out.update(configs(school, circle, you, school.path))
+        if leads and school is first:
+            # A trust lead is on no roster: them and five of the first school's circle (those named first).
+            keep = {m.id for m in sorted(circle, key=lambda m: m.id not in named)[: CIRCLE - 1]}
+            others = [m for m in circle if m.id in keep]
+            for lead in leads:
+                out.update(configs(school, [lead, *others], [lead], deployment.path))
+    return {p: out[p] for p in dict.fromkeys(people)}  # in the order asked for
+
+
+def _who_is_where(deployment, people: list[str] | None) -> tuple[dict[str, list[str]], list]:
+    """The people named, by school key (each at their home school), and the trust leads among them."""
+    if not people:
+        return {}, []
+    leads = {lead.id: lead for lead in deployment.trust.leads}
+    by_school: dict[str, list[str]] = {}
+    found_leads = []
+    missing = []
+    no_teams = []
+    for pid in dict.fromkeys(people):
+        if pid in leads:
+            found_leads.append(leads[pid])
+            continue
+        home = _home_school(deployment, pid)
+        if home is not None:
+            by_school.setdefault(home, []).append(pid)
+        elif any(pid in s.staff for s in deployment.schools.values()):
+            no_teams.append(pid)
+        else:
+            missing.append(pid)
+    if no_teams:
+        raise SystemExit(
+            f"make_configs: no Teams account (no aad_object_id; an external supervisor is reached by e-mail and "
+            f"calendar invitation, never in the bot): {', '.join(no_teams)}"
+        )
+    if missing:
+        raise SystemExit(
+            f"make_configs: not on any school's roster of {_shown(deployment.path)} with an aad_object_id, nor a "
+            f"trust lead: {', '.join(missing)}"
+        )
+    return by_school, found_leads
+
+
+def _home_school(deployment, pid: str) -> str | None:
+    """The school whose config a person gets: where they are on the staff; a supervisor visiting from another
+    school of the trust, their home school (or, if that roster lacks them, the first school listing them)."""
+    listed = [s for s in deployment.schools.values() if (m := s.staff.get(pid)) is not None and m.aad_object_id]
+    for s in listed:
+        if not s.staff[pid].visiting:
+            return s.key
+    for s in listed:
+        home = s.staff[pid].home_school
+        if home in {x.key for x in listed}:
+            return home
+    return listed[0].key if listed else None
+
+
+def _ids(team_id: str) -> dict[str, str]:
+    """The ids a school's configs derive from its team id (stable across runs, different for each school)."""
+    prefix = _prefix(team_id)
+    return {
+        "prefix": prefix,
+        "tenant": str(uuid.uuid5(_NAMESPACE, f"tenant:{team_id}")),
+        "bot": f"28:{prefix}-supervision-bot",
+    }
+
+
+def _configs(
+    school, circle: list, you: list, *, source: Path, tenant: str | None = None, bot: str | None = None
+) -> dict[str, str]:
     s = school.settings
     short = s.short_name or s.name
     team_id = s.safeguarding_channel.team_id
-    prefix = _prefix(team_id)
+    ids = _ids(team_id)
+    prefix = ids["prefix"]
     channel = {
         "id": s.safeguarding_channel.channel_id or f"19:{prefix}-safeguarding@thread.tacv2",
         "name": s.safeguarding_channel.channel_name,
     }
     header = (
-        f"# Generated by infra/playground/make_configs.py from {_shown(Path(school_path))} — edit those, not "
+        f"# Generated by infra/playground/make_configs.py from {_shown(Path(source))} — edit those, not "
         "this file.\n# Microsoft 365 Agents Playground config: you are `currentUser`. Invented people only.\n"
     )
     out = {}
     for person in you:
         config = {
             "version": "0.1.1",
-            "tenantId": str(uuid.uuid5(_NAMESPACE, f"tenant:{team_id}")),
-            "bot": {"id": f"28:{prefix}-supervision-bot", "name": BOT_NAME},
+            "tenantId": tenant or ids["tenant"],
+            "bot": {"id": bot or ids["bot"], "name": BOT_NAME},
             "currentUser": _user(person),
             "users": [_user(o) for o in circle if o.id != person.id],
             # A personal chat is one person and the bot, so its id is per person (as in Teams).
@@ -141,20 +252,23 @@ def build_configs(school_path: Path = SCHOOL, people: list[str] | None = None) -
 
 
 def default_out(school_path: Path, people: list[str] | None) -> Path:
-    if Path(school_path).resolve() == SCHOOL.resolve() and not people:
-        return PEOPLE_DIR
+    if Path(school_path).resolve() in (SCHOOL.resolve(), TRUST.resolve()) and not people:
+        return PEOPLE_DIR  # the same five either way: the demo trust's first school is the demo school
     return ROOT / "data" / "playground" / Path(school_path).stem / "people"
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--school", type=Path, default=SCHOOL, help="the school config (default: the demo school)")
+    ap.add_argument(
+        "--school", type=Path, default=SCHOOL, help="a school config or a trust file (default: the demo school)"
+    )
     ap.add_argument(
         "--as",
         dest="people",
         action="append",
         metavar="ID",
-        help="a staff id to be (repeat, or comma-separate); default: the first five with an aad_object_id",
+        help="a staff id (or a trust lead's id) to be (repeat, or comma-separate); default: the (first) school's first "
+        "five with an aad_object_id",
     )
     ap.add_argument("--out", type=Path, help="folder for <staff-id>/.m365agentsplayground.yml")
     ap.add_argument("--check", action="store_true", help="do not write; exit 1 if any file differs")

@@ -98,6 +98,9 @@ def test_no_policy_names_in_demo_data_or_product_text():
     files = [
         DEMO_SCHOOL,
         root / "infra" / "demo" / "second-school.yaml",
+        root / "infra" / "demo" / "trust.yaml",
+        root / "infra" / "demo" / "lapwing-fields.yaml",
+        root / "infra" / "demo" / "merrow-hill.yaml",
         root / "bot" / "language" / "phrases.yaml",
         root / "README.md",
         *sorted((root / "infra" / "playground" / "people").rglob("*.yml")),
