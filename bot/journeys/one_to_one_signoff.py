@@ -33,6 +33,7 @@ from bot.outbox import effects
 from bot.outbox import get as outbox_row
 from bot.records import case_summary, docx_writer
 from bot.records import escalation as esc
+from bot.records.dsl_supervision import record_template
 from bot.records.lifecycle import ONE_TO_ONE
 from bot.records.rules import AMEND_NOTE_MAX, Tampered, clean_text, parse_date
 from bot.records.templates import one_to_one_template
@@ -409,7 +410,7 @@ async def _amend_submit(services: Services, turn: Turn, s, key: str):
         ids[row] = aid
     if not set(ids.values()) <= {a.id for a in await signoff.open_actions(s, old.id)}:
         return tampered(turn, "1:1 record: amend: an action of another record", core.TAMPERED)
-    template = one_to_one_template()
+    template = record_template(services.school, old.supervisee_id)  # the DSL record for the DSL team
     try:
         day, answers, actions, errors = core._read_record(services, turn, template, old.supervisee_id, ids)
         cases = case_summary.parse(turn.data, errors)
@@ -430,7 +431,7 @@ async def _amend_submit(services: Services, turn: Turn, s, key: str):
                 s,
                 old,
                 key,
-                core._values(turn.data) | ({"amend_note": note[: AMEND_NOTE_MAX * 2]} if note else {}),
+                core._values(turn.data, template) | ({"amend_note": note[: AMEND_NOTE_MAX * 2]} if note else {}),
                 await signoff.signed_by_both(s, old),
                 {str(k): v for k, v in ids.items()},
                 errors=errors,
