@@ -79,11 +79,12 @@ async def run(args: argparse.Namespace, settings) -> int:
     try:
         services = app[SERVICES]
         peers = app[DEPLOYMENT]
-        if len(peers) > 1 or args.school:
-            if args.school not in peers:
+        wanted = getattr(args, "school", None)
+        if len(peers) > 1 or wanted:
+            if wanted not in peers:
                 print(f"reminders: --school must be one of: {', '.join(peers)}", file=sys.stderr)
                 return 2
-            services = peers[args.school]
+            services = peers[wanted]
         if args.command == "preview":
             print("\n".join(_lines(await on_demand.preview(services, clock()))))
             return 0
