@@ -9,29 +9,13 @@ event is queued). No verbs of its own.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.journeys.base import Services
 from bot.journeys.router import Router
 from bot.outbox import effects
 from bot.outbox.api import get
-from bot.store.models_local_m365 import M365MeetingKey
+from bot.store.meeting_links import booked_group_by_event, join_url, join_urls, meeting_by_event
 
-
-async def join_url(s, event_key: str | None) -> str | None:
-    """The join link of the meeting created under `event_key`, if it is a Teams meeting and has been created."""
-    if not event_key:
-        return None
-    url = (await s.execute(select(M365MeetingKey.join_url).where(M365MeetingKey.key == event_key))).scalar_one_or_none()
-    return url if isinstance(url, str) and url.startswith("https://") else None
-
-
-async def join_urls(s, event_keys) -> dict[str, str]:
-    keys = [k for k in event_keys if k]
-    if not keys:
-        return {}
-    rows = await s.execute(select(M365MeetingKey.key, M365MeetingKey.join_url).where(M365MeetingKey.key.in_(keys)))
-    return {k: u for k, u in rows.all() if isinstance(u, str) and u.startswith("https://")}
+__all__ = ["join_url", "join_urls", "register"]
 
 
 def register(router: Router) -> None:
@@ -43,14 +27,13 @@ async def calendar_created(services: Services, msg, result: dict | None) -> None
     group sessions carry a card ref; others pick the link up when their card is next shown)."""
     from bot.journeys import booking
     from bot.store import bookings
-    from bot.store.models_request import BookedGroupSession, Meeting
 
     url = (result or {}).get("join_url")
     key = (msg.payload or {}).get("event_key")
     s = msg.session
     if s is None or not key or not isinstance(url, str) or not url.startswith("https://"):
         return
-    meeting = (await s.execute(select(Meeting).where(Meeting.event_key == key))).scalar_one_or_none()
+    meeting = await meeting_by_event(s, key)
     if meeting is not None and meeting.status == bookings.BOOKED:
         told = []
         for sid in (meeting.supervisor_id, meeting.supervisee_id):
@@ -68,7 +51,7 @@ async def calendar_created(services: Services, msg, result: dict | None) -> None
                 )
         await effects.add(s, *told, now=services.clock())
         return
-    link = (await s.execute(select(BookedGroupSession).where(BookedGroupSession.event_key == key))).scalar_one_or_none()
+    link = await booked_group_by_event(s, key)
     if link is not None:
         session = await bookings.group_session(s, link.session_id)
         if session.status != "scheduled":
