@@ -87,3 +87,18 @@ def name_of(school: School, staff_id: str | None, *, missing: str = NO_LONGER_ON
         return ""
     member = school.staff.get(staff_id)
     return member.name if member else missing
+
+
+def helpline_text(school) -> str | None:
+    """The school's employee assistance helpline as one line for the request and help cards (seed 001: a
+    confidential helpline, day and night), or None when the school has not set one."""
+    eap = getattr(school.settings, "employee_assistance", None)
+    if eap is None:
+        return None
+    how = " or ".join(
+        x
+        for x in (f"call {eap.phone}" if eap.phone else None, f"[visit the site]({eap.url})" if eap.url else None)
+        if x
+    )
+    hours = f" ({eap.hours})" if eap.hours else ""
+    return f"Need to talk to someone in confidence, outside school? {eap.name}{hours}: {how}."

@@ -401,9 +401,24 @@ def template_fields(t: RecordTemplate, values: dict[str, str], errors: dict[str,
     Shared by every record card (group and 1:1)."""
     val = values.get
     body: list[Any] = []
+    section: str | None = None
     for f in t.fields:
+        if f.section != section and f.section:  # a grid row's topic (seed 001 Appendix 2)
+            body.append(ac.TextBlock(text=f.section, weight="bolder", wrap=True, separator=True, spacing="medium"))
+        section = f.section
         label = f.label + (" (required)" if f.required and f.kind != "confirm" else "")
-        if f.kind == "confirm":
+        if f.kind == "checklist":
+            body.append(
+                choice_set(
+                    f.input_id,
+                    label,
+                    [(o.id, o.label) for o in f.options],
+                    value=val(f.input_id) or None,
+                    multi=True,
+                    expanded=True,
+                )
+            )
+        elif f.kind == "confirm":
             body.append(
                 ac.InputToggle(
                     id=f.input_id,

@@ -14,6 +14,7 @@ def help_card(
     welcome: bool = False,
     unknown_text: str | None = None,
     at_school: str | None = None,
+    helpline: str | None = None,
 ) -> dict:
     """commands: (title, description, word to type, verb to open it or None)."""
     body = []
@@ -46,5 +47,7 @@ def help_card(
         body.append(text("Your roles: " + ", ".join(role_names), subtle=True))
     body.append(facts([(f"**{word}**", f"{t} — {d}") for t, d, word, _ in commands] or [("help", "Show this card")]))
     body.append(text("Type a word above, or use a button.", subtle=True, size="small"))
+    if helpline:
+        body.append(text(helpline, size="small"))
     actions = [execute(t, v) for t, _, _, v in commands if v][:6]
     return card(body, actions)

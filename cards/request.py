@@ -76,6 +76,7 @@ class RequestFormView:
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     top_error: str | None = None
+    helpline: str | None = None  # the school's employee assistance helpline (bot.labels.helpline_text)
 
 
 def request_form(v: RequestFormView) -> dict:
@@ -91,6 +92,8 @@ def request_form(v: RequestFormView) -> dict:
     ]
     if v.top_error:
         body.append(error(v.top_error))
+    if v.helpline:
+        body.append(text(v.helpline, size="small"))
     if v.enrichment:
         body.append(text(v.enrichment, color="accent"))
     body.append(

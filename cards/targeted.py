@@ -17,7 +17,7 @@ from typing import Any
 import adaptive_cards.card as ac
 
 from bot.records import case_summary
-from bot.records.agreement_terms import CONFIDENTIALITY_LIMITS, RECORD_HOLDER, TERMS
+from bot.records.agreement_terms import AgreementDef, default_agreement
 from bot.records.templates import RecordTemplate
 from cards.base import card, choice_set, error, execute, facts, text, text_input, title
 from cards.escalation import escalation_inputs
@@ -733,7 +733,8 @@ def contract_terms(v: AgreementFormView) -> list:
     ]
     out += _errors_for(v.errors, "ag_review")
     out.append(ac.TextBlock(text="What we have agreed", weight="bolder", wrap=True, spacing="medium"))
-    for t in TERMS:
+    ag = v.agreement or default_agreement()
+    for t in ag.terms:
         out.append(
             text_input(
                 t.id,
@@ -745,8 +746,8 @@ def contract_terms(v: AgreementFormView) -> list:
             )
         )
         out += _errors_for(v.errors, t.id)
-    out.append(text(f"**Confidentiality and its limits.** {CONFIDENTIALITY_LIMITS}", size="small"))
-    out.append(text(f"**Who keeps the record.** {RECORD_HOLDER}", size="small"))
+    out.append(text(f"**Confidentiality and its limits.** {ag.confidentiality_limits}", size="small"))
+    out.append(text(f"**Who keeps the record.** {ag.record_holder}", size="small"))
     out.append(
         text(
             "What you type here goes into the agreement document in the supervisor's OneDrive, shared with the "
@@ -771,6 +772,7 @@ class AgreementFormView:
     top_error: str | None = None
     min_review: str | None = None  # the day after the date agreed (when known)
     max_review: str | None = None  # a year after it
+    agreement: AgreementDef | None = None  # the school's pack's terms (None: the default pack's)
 
 
 def agreement_form_card(v: AgreementFormView) -> dict:

@@ -24,7 +24,7 @@ from bot.journeys.one_to_one import FORMER, STAFF, TAMPERED
 from bot.journeys.router import Router
 from bot.labels import date_label, name_of, stamp
 from bot.outbox import effects
-from bot.records.agreement_terms import TERMS
+from bot.records.agreement_terms import agreement_terms
 from bot.records.rules import clean_text, parse_date
 from bot.store import audit
 from bot.store import one_to_one as store
@@ -173,6 +173,7 @@ def _form_view(
         errors=errors or {},
         review=review,
         max_review=add_year(_today(services, turn)).isoformat(),
+        agreement=agreement_terms(services.school),
     )
 
 
@@ -238,7 +239,7 @@ async def _record_agreement(services: Services, turn: Turn, s) -> Reply:
         errors["ag_frequency"] = "Choose how often you'll meet."
     if not minutes_raw:
         errors["ag_minutes"] = "Choose how long a session lasts."
-    review_due, terms = _read_terms(d, day, errors)
+    review_due, terms = _read_terms(services, d, day, errors)
     for key, _ in cards.AGREEMENT_POINTS:
         if str(d.get(key)).lower() != "true":
             errors[key] = "Tick this once you have both agreed it."
@@ -246,7 +247,7 @@ async def _record_agreement(services: Services, turn: Turn, s) -> Reply:
         k: clean_text(d.get(k), multiline=False)
         for k in ("ag_date", "ag_review", "ag_frequency", "ag_minutes", *(k for k, _ in cards.AGREEMENT_POINTS))
         if d.get(k)
-    } | {t.id: clean_text(d.get(t.id)) for t in TERMS if d.get(t.id) is not None}
+    } | {t.id: clean_text(d.get(t.id)) for t in agreement_terms(services.school).terms if d.get(t.id) is not None}
     if errors:
         n = len(errors)
         view = _form_view(services, turn, p, nonce, values, errors)
@@ -296,7 +297,9 @@ async def _record_agreement(services: Services, turn: Turn, s) -> Reply:
     )
 
 
-def _read_terms(d: dict, day: dt.date | None, errors: dict[str, str]) -> tuple[dt.date | None, dict[str, str]]:
+def _read_terms(
+    services: Services, d: dict, day: dt.date | None, errors: dict[str, str]
+) -> tuple[dt.date | None, dict[str, str]]:
     """The review date (empty: a year after the date agreed) and the typed terms, with their mistakes."""
     raw = clean_text(d.get("ag_review"), multiline=False)
     review = parse_date(raw) if raw else (add_year(day) if day else None)
@@ -308,7 +311,7 @@ def _read_terms(d: dict, day: dt.date | None, errors: dict[str, str]) -> tuple[d
         elif review > add_year(day):
             errors["ag_review"] = "Review it at least once a year: choose a date no more than a year on."
     terms: dict[str, str] = {}
-    for t in TERMS:
+    for t in agreement_terms(services.school).terms:
         value = clean_text(d.get(t.id), multiline=t.max_length > 200)
         if t.required and not value:
             errors[t.id] = "Write down what you agreed about this."
@@ -351,6 +354,7 @@ async def _queue_document(services: Services, turn: Turn, s, p: Pairing, row, te
             recorded_by=turn.actor.name,
             recorded_at=stamp(turn.now, services.school.tz),
             review=review,
+            agreement=agreement_terms(services.school),
         )
     )
     row.file_name = _agreement_file_name(row.agreed_on, _name(services, p.supervisee_id))

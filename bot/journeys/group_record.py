@@ -34,6 +34,7 @@ from bot.records import docx_writer
 from bot.records import escalation as esc
 from bot.records.actions import REVIEW_LABELS, parse_review, review_actions, review_values
 from bot.records.lifecycle import GROUP
+from bot.records.packs import group_template_name
 from bot.records.rules import (
     Person,
     Tampered,
@@ -458,7 +459,7 @@ async def _file_record(
         else:
             sess = await sessions.claim_for_record(s, target.session.id)
         record = await group_records.new_record(
-            s, sess, template_id=school.settings.record_template, created_by=actor.id, now=turn.now
+            s, sess, template_id=group_template_name(school), created_by=actor.id, now=turn.now
         )
         number, previous_file = 1, None
     else:

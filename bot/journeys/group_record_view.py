@@ -19,6 +19,7 @@ from bot.journeys.kit import refuse, say
 from bot.journeys.permissions import is_dsl
 from bot.records import docx_writer
 from bot.records.lifecycle import GROUP
+from bot.records.packs import group_template_name
 from bot.records.rules import Tampered, clean_text, half_term_label, kind_label, parse_date, parse_time
 from bot.records.templates import RecordTemplate, TemplateError, load_template, school_template
 from bot.school import Role, StaffMember
@@ -106,7 +107,7 @@ def dsl_team(services: Services) -> list[StaffMember]:
 
 
 def template_for(services: Services, template_id: str | None = None) -> RecordTemplate:
-    if template_id and template_id != services.school.settings.record_template:
+    if template_id and template_id != group_template_name(services.school):
         try:
             base = services.school.path.parent if services.school.path else None
             return load_template(template_id, base_dir=base)

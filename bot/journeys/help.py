@@ -7,6 +7,7 @@ order. It is also the answer to anything the bot did not understand.
 
 from __future__ import annotations
 
+from bot import labels
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.router import ANYONE, Router
 from bot.school import Role, StaffMember
@@ -62,6 +63,7 @@ def _card(router: Router, services: Services, turn: Turn, *, welcome: bool = Fal
         at_school=services.school.name if deployment is not None and deployment.is_trust and actor else None,
         commands=items,
         welcome=welcome,
+        helpline=labels.helpline_text(services.school),
         unknown_text=turn.text if (turn.text and not welcome and router.resolve(turn) is None) else None,
     )
 

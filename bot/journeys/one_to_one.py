@@ -31,7 +31,7 @@ from bot.outbox import effects
 from bot.records import case_summary, docx_writer
 from bot.records import escalation as esc
 from bot.records.actions import REVIEW_LABELS, parse_review, review_actions, review_values
-from bot.records.dsl_supervision import record_template
+from bot.records.dsl_supervision import record_template, template_of_record
 from bot.records.lifecycle import ONE_TO_ONE
 from bot.records.rules import Tampered, clean_text, draft_values, parse_actions, parse_answers, parse_date
 from bot.records.templates import RecordTemplate
@@ -268,7 +268,11 @@ async def _record_card(
         else "none recorded yet (type agreement)"
     )
     view = cards.RecordView(
-        template=record_template(services.school, supervisee_id),
+        template=(
+            template_of_record(services.school, amending)
+            if amending
+            else record_template(services.school, supervisee_id)
+        ),
         heading=[
             ("Supervisor", actor.name),
             ("Supervisee", _name(services, supervisee_id)),

@@ -33,10 +33,9 @@ from bot.outbox import effects
 from bot.outbox import get as outbox_row
 from bot.records import case_summary, docx_writer
 from bot.records import escalation as esc
-from bot.records.dsl_supervision import record_template
+from bot.records.dsl_supervision import template_of_record
 from bot.records.lifecycle import ONE_TO_ONE
 from bot.records.rules import AMEND_NOTE_MAX, Tampered, clean_text, parse_date
-from bot.records.templates import one_to_one_template
 from bot.store import audit, signoff
 from bot.store import one_to_one as store
 from bot.store.errors import AlreadyRecorded, NotFound, NotYours, RecordedMeanwhile
@@ -272,8 +271,8 @@ async def _onedrive_copy(services: Services, record: TargetedRecord) -> bytes | 
         return None
 
 
-def _read_back(content: bytes | None, record: TargetedRecord) -> tuple[dict[str, str], str | None]:
-    template = one_to_one_template()
+def _read_back(services: Services, content: bytes | None, record: TargetedRecord) -> tuple[dict[str, str], str | None]:
+    template = template_of_record(services.school, record)
     if content:
         try:
             values = {f.input_id: v for f, v in _answers(content, template).items() if v}
@@ -328,11 +327,12 @@ async def amend(services: Services, turn: Turn) -> Reply:
         content = None if record.status == DELIVERED else await _outbox_copy(s, record)
     if record.status == DELIVERED:
         content = await _onedrive_copy(services, record)  # outside the transaction: a network read
-    values, note = _read_back(content, record)
+    values, note = _read_back(services, content, record)
+    most = template_of_record(services.school, record).actions.max_items
     values["sess_date"] = record.session_date.isoformat()
-    for i, a in enumerate(list(acts)[: one_to_one_template().actions.max_items]):
+    for i, a in enumerate(list(acts)[:most]):
         values.update({f"act_{i}_text": a.text, f"act_{i}_owner": a.owner_id, f"act_{i}_due": a.due_on.isoformat()})
-    ids = {str(i): a.id for i, a in enumerate(list(acts)[: one_to_one_template().actions.max_items])}
+    ids = {str(i): a.id for i, a in enumerate(list(acts)[:most])}
     async with services.db.session() as s:
         return Reply.of(
             await _amend_card(services, turn, s, record, uuid.uuid4().hex, values, locked, ids, notice=note)
@@ -410,7 +410,7 @@ async def _amend_submit(services: Services, turn: Turn, s, key: str):
         ids[row] = aid
     if not set(ids.values()) <= {a.id for a in await signoff.open_actions(s, old.id)}:
         return tampered(turn, "1:1 record: amend: an action of another record", core.TAMPERED)
-    template = record_template(services.school, old.supervisee_id)  # the DSL record for the DSL team
+    template = template_of_record(services.school, old)  # the template the record was written on
     try:
         day, answers, actions, errors = core._read_record(services, turn, template, old.supervisee_id, ids)
         cases = case_summary.parse(turn.data, errors)

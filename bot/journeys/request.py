@@ -88,6 +88,7 @@ async def _form_view(
         values=values or {},
         errors=errors or {},
         top_error=top_error,
+        helpline=labels.helpline_text(services.school),
     )
 
 

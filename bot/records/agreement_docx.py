@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.records.agreement_terms import CONFIDENTIALITY_LIMITS, RECORD_HOLDER, TERMS
+from bot.records.agreement_terms import AgreementDef, default_agreement
 from bot.records.docx_writer import NOT_ANSWERED, _bytes, _date_label, _facts_table, _footer, _new_document
 
 TITLE = "Supervision agreement"
@@ -27,6 +27,7 @@ class AgreementDocument:
     recorded_by: str
     recorded_at: str
     review: bool = False
+    agreement: AgreementDef | None = None  # the school's pack's terms (None: the default pack's)
 
 
 def render_agreement_docx(a: AgreementDocument) -> bytes:
@@ -44,16 +45,17 @@ def render_agreement_docx(a: AgreementDocument) -> bytes:
     )
     doc.add_heading("Practical arrangements", level=1)
     _facts_table(doc, [("How often we meet", a.frequency), ("How long a session lasts", a.duration)])
+    ag = a.agreement or default_agreement()
     doc.add_heading("Terms", level=1)
-    for t in TERMS:
+    for t in ag.terms:
         doc.add_heading(t.label, level=2)
         value = (a.terms.get(t.id) or "").strip()
         for para in (value or NOT_ANSWERED).split("\n"):
             doc.add_paragraph(para)
     doc.add_heading("Confidentiality and its limits", level=1)
-    doc.add_paragraph(CONFIDENTIALITY_LIMITS)
+    doc.add_paragraph(ag.confidentiality_limits)
     doc.add_heading("Recording, and who holds the record", level=1)
-    doc.add_paragraph(RECORD_HOLDER)
+    doc.add_paragraph(ag.record_holder)
     doc.add_heading("We both agree that", level=1)
     for p in a.points:
         doc.add_paragraph(p, style="List Bullet")

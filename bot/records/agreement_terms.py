@@ -1,6 +1,7 @@
 """The supervision agreement's contract terms, as data: what the policies say an agreement covers, each term's
-card label, whether it is required and how long it may be. Read by the agreement card (cards/targeted.py), its
-checks (bot/journeys/agreements.py) and its document (bot/records/agreement_docx.py).
+card label, whether it is required and how long it may be. Each policy pack (bot/records/packs.py) carries its own
+terms; the default pack's (templates/packs/framework.yaml) are the ones below. Read by the agreement card
+(cards/targeted.py), its checks (bot/journeys/agreements.py) and its document (bot/records/agreement_docx.py).
 
 Traced to the policies (worded our own way):
 - frequency and duration: seed 001 App. 1 "Practical arrangements — Frequency …, Duration"; seed 002 "The
@@ -25,74 +26,29 @@ the database keeps the frequency, duration, dates and confirmations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bot.records.packs import DEFAULT_PACK, AgreementDef, TermDef, agreement_terms, load_pack
+
+Term = TermDef
 
 
-@dataclass(frozen=True)
-class Term:
-    id: str
-    label: str
-    required: bool
-    max_length: int
-    placeholder: str = ""
-    default: str = ""
+def default_agreement() -> AgreementDef:
+    """The default pack's agreement (what a card or document built without a school shows)."""
+    return load_pack(DEFAULT_PACK).agreement
 
 
-TERMS: tuple[Term, ...] = (
-    Term(
-        "ag_venue",
-        "Where we meet",
-        True,
-        200,
-        "A private room where we won't be interrupted, during the working day",
-    ),
-    Term(
-        "ag_cancelling",
-        "If either of us needs to cancel or rearrange",
-        True,
-        300,
-        default="We tell each other as early as we can and agree another date there and then.",
-    ),
-    Term(
-        "ag_between",
-        "Contact between sessions",
-        True,
-        300,
-        "When and how the supervisee can catch the supervisor for a quick word between sessions",
-    ),
-    Term(
-        "ag_supervisee_brings",
-        "What the supervisee brings",
-        False,
-        500,
-        "Experience of supervision so far, how they like to learn, a situation to reflect on each time",
-    ),
-    Term(
-        "ag_supervisor_brings",
-        "What the supervisor brings",
-        False,
-        500,
-        "A reflective approach, constructive challenge, time kept free, follow-up of agreed actions",
-    ),
-    Term("ag_confidentiality_note", "Anything we add about confidentiality", False, 300),
-    Term(
-        "ag_factors",
-        "Anything to recognise in how we work together",
-        False,
-        300,
-        "For example culture, religion, a disability or a learning difficulty - only if you both want it noted",
-    ),
-    Term("ag_other", "Any other points for this agreement", False, 300),
-)
-
+_default = default_agreement()
+TERMS: tuple[TermDef, ...] = _default.terms
 #: The limits of confidentiality every agreement states (seed 004 §6 table, seed 003 App. 1 §8), in our words.
-CONFIDENTIALITY_LIMITS = (
-    "What we discuss stays between us, except when it has to be passed on: a child protection or safeguarding "
-    "concern, a risk of harm to the supervisee or to anyone else, something illegal, or serious professional "
-    "misconduct. Then it goes to the DSL team or through line management, and we say so at the time."
-)
+CONFIDENTIALITY_LIMITS = _default.confidentiality_limits
 #: Who keeps the record (seed 002 "Recording", seed 003 App. 1 §5, seed 001 §3.2).
-RECORD_HOLDER = (
-    "The supervisor writes up each session and keeps the record in their own OneDrive, shared with the supervisee "
-    "only; agreed actions are reviewed at the start of the next session. This agreement is kept the same way."
-)
+RECORD_HOLDER = _default.record_holder
+
+__all__ = [
+    "CONFIDENTIALITY_LIMITS",
+    "RECORD_HOLDER",
+    "TERMS",
+    "AgreementDef",
+    "Term",
+    "agreement_terms",
+    "default_agreement",
+]

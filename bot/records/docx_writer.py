@@ -256,12 +256,22 @@ def _facts_table(doc, facts: list[tuple[str, str]]) -> None:
             r.bold = True
 
 
+#: How a checklist's items read in the document (and are read back): covered, or not covered this time.
+COVERED = "Covered:"
+NOT_COVERED = "Not covered this time:"
+
+
 def _answers_section(doc, template: RecordTemplate, answers: dict[str, str]) -> None:
     """The "Record" section: one level-2 heading per field and its answer (what `read_answers` reads back)."""
     doc.add_heading("Record", level=1)
     for f in template.fields:
         doc.add_heading(f.label, level=2)
         value = answers.get(f.id, "")
+        if f.kind == "checklist":
+            ticked = set(value.split(",")) if value else set()
+            for o in f.options:
+                doc.add_paragraph(f"{COVERED if o.id in ticked else NOT_COVERED} {o.label}")
+            continue
         if f.kind == "confirm":
             value = "Yes" if value == "true" else "No"
         elif f.kind == "date" and value:
@@ -433,7 +443,11 @@ def read_answers(content: bytes, template: RecordTemplate) -> dict[str, str]:
         text = "\n".join(lines).strip()
         if text == NOT_ANSWERED:
             text = ""
-        if current.kind == "confirm":
+        if current.kind == "checklist":
+            by_option = {o.label: o.id for o in current.options}
+            ticked = {by_option.get(line[len(COVERED) :].strip()) for line in lines if line.startswith(COVERED)}
+            text = ",".join(o.id for o in current.options if o.id in ticked)
+        elif current.kind == "confirm":
             text = "true" if text == "Yes" else "false"
         elif current.kind == "date" and text:
             try:

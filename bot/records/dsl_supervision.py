@@ -10,11 +10,12 @@ Pure look-ups on the school config: no I/O.
 
 from __future__ import annotations
 
-from bot.records.templates import RecordTemplate, one_to_one_template
+from bot.records.packs import one_to_one_for
+from bot.records.templates import RecordTemplate
 from bot.school import Role
 
-DSL_TEMPLATE = "dsl"  # bot/records/templates/one_to_one/dsl.yaml
-ONE_TO_ONE_TEMPLATE = "default"
+DSL_TEMPLATE = "dsl"  # bot/records/templates/one_to_one/dsl.yaml (the default pack's DSL record)
+ONE_TO_ONE_TEMPLATE = "default"  # the default pack's 1:1 record
 
 
 def supervised_roles(school) -> frozenset[Role]:
@@ -36,5 +37,13 @@ def dsl_supervisees(school) -> list[str]:
 
 def record_template(school, supervisee_id: str | None) -> RecordTemplate:
     """The template a 1:1 record with this supervisee is written on: the DSL supervision record for the people
-    the policy names, the ordinary 1:1 record for everyone else."""
-    return one_to_one_template(DSL_TEMPLATE if receives_dsl_supervision(school, supervisee_id) else ONE_TO_ONE_TEMPLATE)
+    the policy names, the ordinary 1:1 record for everyone else — each as the school's policy pack says."""
+    return one_to_one_for(school, dsl=receives_dsl_supervision(school, supervisee_id))
+
+
+def template_of_record(school, record) -> RecordTemplate:
+    """The template a stored 1:1 record was written on (so an amendment reads it back and asks the same
+    questions), or the school's current one when that template is no longer shipped."""
+    from bot.records.templates import one_to_one_by_id
+
+    return one_to_one_by_id(record.template_id) or record_template(school, record.supervisee_id)

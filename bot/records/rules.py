@@ -160,7 +160,7 @@ def draft_values(template: RecordTemplate, data: Mapping[str, Any]) -> dict[str,
     keep("att_other_text", OTHERS_TEXT_MAX)
     keep("amend_note", AMEND_NOTE_MAX)
     for f in template.fields:
-        keep(f.input_id, f.max_length or 20, multiline=f.kind == "multiline")
+        keep(f.input_id, f.value_limit, multiline=f.kind == "multiline")
     if template.actions.enabled:
         for i in range(template.actions.max_items):
             keep(f"act_{i}_text", ACTION_TEXT_MAX, multiline=False)
@@ -258,6 +258,14 @@ def parse_answers(template: RecordTemplate, data: Mapping[str, Any], errors: dic
             if f.required and val != "true":
                 errors[f.input_id] = "Please confirm this before submitting."
             answers[f.id] = val
+        elif f.kind == "checklist":
+            ticked = set(split_ids(raw))
+            unknown = ticked - {o.id for o in f.options}
+            if unknown:
+                raise Tampered("checklist item the card never offered")
+            if f.required and not ticked:
+                errors[f.input_id] = "Tick what this session covered."
+            answers[f.id] = ",".join(o.id for o in f.options if o.id in ticked)
         elif f.kind == "date":
             val = clean_text(raw, multiline=False)
             d = parse_date(val)

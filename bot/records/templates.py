@@ -24,7 +24,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,40}$")
 #: Maximum characters of free text a template may ask for in total. Keeps a fully filled record card (a draft
 #: re-opened with every field at its limit, 60 attendees ticked) under Teams' 28 KB card limit.
 NARRATIVE_BUDGET_CHARS = 10_000
-MAX_FIELDS = 20
+MAX_FIELDS = 32
+MAX_OPTIONS = 12
 MAX_ACTION_ITEMS = 8
 ACTION_TEXT_MAX = 140
 
@@ -37,11 +38,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-FieldKind = Literal["text", "multiline", "date", "confirm"]
+FieldKind = Literal["text", "multiline", "date", "confirm", "checklist"]
+
+
+class OptionDef(_Model):
+    """One item of a `checklist` field (e.g. an agenda item every session must cover)."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    label: str = Field(min_length=1, max_length=160)
 
 
 class FieldDef(_Model):
-    """One question on the record. `confirm` is a tick box ("we agreed …"); `date` is a calendar date."""
+    """One question on the record. `confirm` is a tick box ("we agreed …"); `date` is a calendar date;
+    `checklist` is a list of items to tick (the answer is the ticked ids, comma-separated, in the options' order).
+    `section` is the heading the field sits under on the card and in the document (a grid row's topic)."""
 
     id: str
     label: str = Field(min_length=1, max_length=240)
@@ -49,6 +59,8 @@ class FieldDef(_Model):
     kind: FieldKind = "multiline"
     required: bool = False
     max_length: int | None = Field(None, ge=1, le=4000)
+    section: str | None = Field(None, max_length=160)
+    options: tuple[OptionDef, ...] = ()
 
     @field_validator("id")
     @classmethod
@@ -72,13 +84,71 @@ class FieldDef(_Model):
     def _limits(self):
         if self.kind == "text" and self.max_length and self.max_length > 500:
             raise ValueError("a one-line text field holds at most 500 characters; use kind: multiline")
-        if self.kind in ("date", "confirm") and self.max_length is not None:
+        if self.kind in ("date", "confirm", "checklist") and self.max_length is not None:
             raise ValueError(f"max_length does not apply to a {self.kind} field")
+        if self.kind == "checklist":
+            ids = [o.id for o in self.options]
+            if not 2 <= len(ids) <= MAX_OPTIONS:
+                raise ValueError(f"a checklist needs between 2 and {MAX_OPTIONS} options")
+            if len(set(ids)) != len(ids):
+                raise ValueError("a checklist's option ids must be unique")
+        elif self.options:
+            raise ValueError(f"options apply only to a checklist field, not to a {self.kind} field")
         return self
 
     @property
     def input_id(self) -> str:
         return f"f_{self.id}"
+
+    @property
+    def value_limit(self) -> int:
+        """The longest answer a card may send for this field (a draft keeps no more)."""
+        if self.kind == "checklist":
+            return sum(len(o.id) + 1 for o in self.options)
+        return self.max_length or 20
+
+    def option_label(self, option_id: str) -> str | None:
+        return next((o.label for o in self.options if o.id == option_id), None)
+
+
+class GridColumn(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,14}$")
+    label: str = Field(min_length=1, max_length=80)
+    kind: Literal["text", "multiline"] = "multiline"
+    max_length: int = Field(300, ge=1, le=1000)
+
+
+class GridRow(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,14}$")
+    label: str = Field(min_length=1, max_length=120)
+    help: str | None = Field(None, max_length=300)
+
+
+class GridDef(_Model):
+    """A grid of questions (seed 001 Appendix 2: per topic, the discussion, decisions and action, who, timescale).
+    It stands for one field per row and column (`<row>_<column>`), each under its row's heading, so a grid is
+    answered, drafted, checked and read back exactly like the template's other fields."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,14}$")
+    label: str | None = Field(None, max_length=240)
+    rows: list[GridRow] = Field(min_length=1, max_length=8)
+    columns: list[GridColumn] = Field(min_length=1, max_length=4)
+
+    def fields(self) -> list[dict]:
+        out = []
+        for r in self.rows:
+            for i, c in enumerate(self.columns):
+                out.append(
+                    {
+                        "id": f"{r.id}_{c.id}",
+                        "label": f"{r.label}: {c.label}",
+                        "kind": c.kind,
+                        "max_length": c.max_length,
+                        "section": r.label,
+                        "help": r.help if i == 0 else None,
+                    }
+                )
+        return out
 
 
 class ActionsDef(_Model):
@@ -96,12 +166,34 @@ class RecordTemplate(_Model):
     fields: list[FieldDef] = Field(min_length=1, max_length=MAX_FIELDS)
     actions: ActionsDef = Field(default_factory=ActionsDef)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_grids(cls, data):
+        """`- grid: {...}` entries in `fields` become their fields (GridDef.fields), in place."""
+        if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
+            return data
+        if not any(isinstance(f, dict) and "grid" in f for f in data["fields"]):
+            return data
+        out: list = []
+        for f in data["fields"]:
+            if isinstance(f, dict) and "grid" in f:
+                if len(f) != 1:
+                    raise ValueError("a grid entry holds only `grid:` (its rows and columns go inside it)")
+                out += GridDef.model_validate(f["grid"]).fields()
+            else:
+                out.append(f)
+        return dict(data, fields=out)
+
     @model_validator(mode="after")
     def _consistent(self):
         ids = [f.id for f in self.fields]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"field ids must be unique; repeated: {', '.join(dupes)}")
+        labels = [f.label for f in self.fields]
+        same = sorted({x for x in labels if labels.count(x) > 1})
+        if same:  # the document is read back by label (docx_writer.read_answers)
+            raise ValueError(f"field labels must be unique; repeated: {'; '.join(same)}")
         if not any(f.kind in ("text", "multiline") for f in self.fields):
             raise ValueError("a record needs at least one text field")
         total = self.narrative_chars
@@ -174,9 +266,12 @@ def load_template(name: str, *, base_dir: Path | None = None) -> RecordTemplate:
 
 
 def school_template(school) -> RecordTemplate:
-    """The record template of a loaded school config (`bot.school.School`)."""
+    """The group record template of a loaded school config (`bot.school.School`): its own `record_template`, or
+    its policy pack's (bot/records/packs.py)."""
+    from bot.records.packs import group_template_name
+
     base = school.path.parent if getattr(school, "path", None) else None
-    return load_template(school.settings.record_template, base_dir=base)
+    return load_template(group_template_name(school), base_dir=base)
 
 
 #: 1:1 (targeted) record templates live apart from the group ones, so a school can't pick one for group records.
@@ -193,3 +288,17 @@ def one_to_one_template(name: str = "default") -> RecordTemplate:
     except FileNotFoundError:
         raise TemplateError(f"{path}: 1:1 record template not found") from None
     return _cached(str(path), mtime)
+
+
+def one_to_one_templates() -> list[str]:
+    """File names of the built-in 1:1 templates (what a pack or `one_to_one_template` may name)."""
+    return sorted(p.stem for p in ONE_TO_ONE_DIR.glob("*.yaml"))
+
+
+def one_to_one_by_id(template_id: str) -> RecordTemplate | None:
+    """The built-in 1:1 template whose `id` a stored record names (records keep the id, not the file name)."""
+    for name in one_to_one_templates():
+        t = one_to_one_template(name)
+        if t.id == template_id:
+            return t
+    return None

@@ -99,6 +99,29 @@ class SafeguardingSystem(_Model):
         return v
 
 
+class EmployeeAssistance(_Model):
+    """The school's employee assistance programme (seed 001: a confidential helpline, day and night), signposted on
+    the request and help cards. Only what the school publishes to its staff: a name, a phone number, a link."""
+
+    name: str = Field(min_length=2, max_length=80)
+    phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 ()-]{5,24}$")
+    url: str | None = None
+    hours: str | None = Field(None, max_length=60)
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, v):
+        if v is not None and not re.match(r"^https://[^\s/]+\S*$", v):
+            raise ValueError("must be an https:// link")
+        return v
+
+    @model_validator(mode="after")
+    def _reachable(self):
+        if not self.phone and not self.url:
+            raise ValueError("give a phone number or a link (or both), so staff can reach the helpline")
+        return self
+
+
 #: A school's key in a trust (and on every row it owns): lower-case letters, digits and hyphens.
 KEY_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
@@ -114,7 +137,13 @@ class SchoolSettings(_Model):
     session_minutes: int = Field(60, ge=15, le=240)
     slot_horizon_school_days: int = Field(10, ge=1, le=40)
     slots_offered: int = Field(4, ge=3, le=5)
-    record_template: str = "default"
+    # The policy pack (bot/records/packs.py): which group, 1:1 and DSL record templates and which agreement terms
+    # the school's supervision follows. framework (seed 002, the default), integrated (001), questions (003) or
+    # guided (004). record_template / one_to_one_template override the pack's group and 1:1 records.
+    policy_pack: str = "framework"
+    record_template: str | None = None
+    one_to_one_template: str | None = None
+    employee_assistance: EmployeeAssistance | None = None
     # Seed 003 App. 3 has each attendee sign the group record; seed 001 files it in the Safeguarding channel
     # without. True: every attendee is asked to confirm the group record is accurate (bot/journeys/
     # group_record_signoff.py), as the supervisee confirms a 1:1 record.
@@ -142,6 +171,24 @@ class SchoolSettings(_Model):
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    @field_validator("policy_pack")
+    @classmethod
+    def _pack(cls, v):
+        from bot.records.packs import builtin_packs
+
+        if v not in builtin_packs():
+            raise ValueError(f"{v!r} is not a policy pack (built-in packs: {', '.join(builtin_packs())})")
+        return v
+
+    @field_validator("one_to_one_template")
+    @classmethod
+    def _one_to_one(cls, v):
+        from bot.records.templates import one_to_one_templates
+
+        if v is not None and v not in one_to_one_templates():
+            raise ValueError(f"{v!r} is not a built-in 1:1 template ({', '.join(one_to_one_templates())})")
         return v
 
     @field_validator("dsl_supervision_roles")
@@ -422,4 +469,16 @@ def load_school(path: Path | str, *, roster_override: bool = True, key: str | No
         raise SchoolConfigError("\n".join(msgs)) from None
     school = School(data, path, key=key)
     school.roster_source = source["staff"]
+    _check_templates(school, path)
     return school
+
+
+def _check_templates(school: School, path: Path) -> None:
+    """A school's own group template (a path beside its config) is read now, so a mistake stops the start."""
+    from bot.records.packs import check_school
+    from bot.records.templates import TemplateError
+
+    try:
+        check_school(school)
+    except TemplateError as exc:
+        raise SchoolConfigError(f"{path}: school.record_template: {exc}") from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.records import case_summary
-from bot.records.templates import ACTION_TEXT_MAX, one_to_one_template
+from bot.records.templates import ACTION_TEXT_MAX, one_to_one_template, one_to_one_templates
 from cards import targeted as c
 from cards.base import TEAMS_MAX_CARD_BYTES, card_size, validation_errors
 
@@ -14,6 +14,7 @@ def _full_values(name: str = "default") -> dict[str, str]:
     t = one_to_one_template(name)
     vals = {f.input_id: "x" * (f.max_length or 10) for f in t.fields if f.kind in ("text", "multiline")}
     vals.update({f.input_id: "true" for f in t.fields if f.kind == "confirm"})
+    vals.update({f.input_id: ",".join(o.id for o in f.options) for f in t.fields if f.kind == "checklist"})
     for i in range(t.actions.max_items):
         vals.update(
             {f"act_{i}_text": "y" * ACTION_TEXT_MAX, f"act_{i}_owner": "tom.hollis", f"act_{i}_due": "2026-12-01"}
@@ -29,7 +30,8 @@ def _full_values(name: str = "default") -> dict[str, str]:
     return vals
 
 
-@pytest.mark.parametrize("name", ["default", "dsl"])  # the 1:1 record and the DSL supervision record
+# Every shipped 1:1 template: the record, the DSL supervision record and each policy pack's (bot/records/packs.py).
+@pytest.mark.parametrize("name", one_to_one_templates())
 def test_a_record_card_filled_to_every_limit_with_errors_fits_teams(name):
     t = one_to_one_template(name)
     errors = {f.input_id: "Please fill this in." for f in t.fields}

@@ -99,6 +99,7 @@ def test_answers_read_back_for_both_templates():
         "q11": "Yes",
         "next_session": "2027-01-11",
         "venue": "Library",
+        "confidentiality": "true",
     }
     d = _doc("group_q11", answers=answers)
     assert read_answers(render_docx(d), t) == answers

@@ -115,11 +115,18 @@ def test_over_long_answer_is_an_error_not_a_silent_cut():
 def test_group_q11_date_field_and_required_questions():
     t = "group_q11"
     form = parse(
-        {"att_group": "tom.hollis", "f_q1": "Fine", "f_q11": "Yes", "f_next_session": "2027-01-11"}, template=t
+        {
+            "att_group": "tom.hollis",
+            "f_q1": "Fine",
+            "f_q11": "Yes",
+            "f_confidentiality": "true",
+            "f_next_session": "2027-01-11",
+        },
+        template=t,
     )
     assert form.ok and form.answers["next_session"] == "2027-01-11" and form.answers["q2"] == ""
     form = parse({"att_group": "tom.hollis", "f_q1": "Fine", "f_q11": "", "f_next_session": "soon"}, template=t)
-    assert set(form.errors) == {"f_q11", "f_next_session"}
+    assert set(form.errors) == {"f_q11", "f_next_session", "f_confidentiality"}
 
 
 def test_amendment_needs_a_note_and_keeps_action_ids():

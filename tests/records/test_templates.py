@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.records.packs import load_pack
 from bot.records.templates import (
     NARRATIVE_BUDGET_CHARS,
     TemplateError,
@@ -36,7 +37,7 @@ def test_group_q11_has_eleven_questions_in_order():
 
 
 def test_demo_school_picks_an_existing_template(school):
-    assert school_template(school).id == school.settings.record_template
+    assert school_template(school).id == load_pack(school.settings.policy_pack).group_record
 
 
 def test_unknown_template_names_the_builtins():
