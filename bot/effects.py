@@ -212,6 +212,13 @@ def dead_letter_hook(services: Services):
     return hook
 
 
+def mark_scrubbed(session) -> None:
+    """Tell the store that this unit of work removes content: once committed, SQLite's -wal copy goes too."""
+    from bot.store.db import SCRUBBED
+
+    session.sync_session.info[SCRUBBED] = True
+
+
 async def scrub_delivered_content(session, row_id: int) -> None:
     """After a document reaches its one place (the channel's files / OneDrive), drop our copy from the outbox."""
     from sqlalchemy import update
@@ -223,6 +230,7 @@ async def scrub_delivered_content(session, row_id: int) -> None:
         payload = {k: v for k, v in row.payload.items() if k != "content_b64"}
         payload["content_removed"] = True
         await session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(payload=payload))
+        mark_scrubbed(session)
 
 
 def outbox_hooks(services: Services, hooks) -> tuple[Callable, Callable]:

@@ -23,8 +23,6 @@ import base64
 import logging
 import uuid
 
-from sqlalchemy import update
-
 from bot.journeys import one_to_one as core
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.kit import audited, parse_id, parse_index, parse_key, refuse, tampered
@@ -39,7 +37,6 @@ from bot.records.rules import AMEND_NOTE_MAX, Tampered, clean_text, parse_date
 from bot.store import audit, signoff
 from bot.store import one_to_one as store
 from bot.store.errors import AlreadyRecorded, NotFound, NotYours, RecordedMeanwhile
-from bot.store.models_outbox import OutboxRow
 from bot.store.models_signoff import TARGETED
 from bot.store.models_targeted import DELIVERED, TargetedRecord
 from cards import targeted as cards
@@ -244,8 +241,7 @@ async def drop_delivered_comment(services: Services, msg, result) -> None:
     """Outbox hook: once a supervisee's comment has reached the supervisor in Teams, our copy of it goes."""
     if not msg.key.startswith((COMMENT_PREFIX, "group_record:change:")):
         return
-    payload = {"staff_id": (msg.payload or {}).get("staff_id"), "content_removed": True}
-    await msg.session.execute(update(OutboxRow).where(OutboxRow.id == msg.id).values(payload=payload))
+    await signoff.drop_comment(msg.session, msg.id, (msg.payload or {}).get("staff_id"))
 
 
 # ---- the supervisor amends: version N+1 -------------------------------------------------------------------------

@@ -23,6 +23,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 724_311_905
 
 
+#: Set in a session's info by code that removes special-category content (bot.effects.mark_scrubbed).
+SCRUBBED = "scrubbed_content"
+
 #: How long a SQLite write waits for another writer before the turn is told "busy, try again" (StoreBusy).
 BUSY_TIMEOUT_MS = 5000
 
@@ -32,6 +35,10 @@ def _sqlite_pragmas(busy_timeout_ms: int):
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")
+        # Deleted and overwritten content is zeroed in the file (a scrubbed outbox payload, a deleted draft), and a
+        # checkpoint after a scrub truncates the -wal that still held the old page (Database.session). See
+        # https://www.sqlite.org/pragma.html#pragma_secure_delete and #pragma_wal_checkpoint.
+        cur.execute("PRAGMA secure_delete=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cur.close()
 
@@ -83,11 +90,24 @@ class Database:
                 s.sync_session.info["default_school"] = self.default_school
                 async with s.begin():
                     yield s
+                scrubbed = s.sync_session.info.pop(SCRUBBED, False)
+            if scrubbed and self.is_sqlite:
+                await self._forget_old_pages()
         except (OperationalError, PoolTimeout) as exc:
             if is_busy(exc):
                 log.warning("store busy: the unit of work was rolled back (%s)", type(exc.__cause__ or exc).__name__)
                 raise StoreBusy() from None
             raise
+
+    async def _forget_old_pages(self) -> None:
+        """After a commit that scrubbed content: checkpoint and truncate SQLite's -wal, which still holds the page
+        images from before the scrub (secure_delete has zeroed them in the database file itself). Best effort: a
+        reader holding an old snapshot makes it a no-op until the next scrub or the clean shutdown."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except OperationalError:
+            log.info("wal checkpoint after a scrub was busy; the next one will do it")
 
     def for_school(self, school: str) -> SchoolDatabase:
         """This database as one school sees it: every session it opens is that school's."""

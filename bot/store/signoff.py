@@ -262,3 +262,14 @@ async def raise_escalation(
     s.add(row)
     await s.flush()
     return row
+
+
+async def drop_comment(s: AsyncSession, outbox_id: int, staff_id: str | None) -> None:
+    """Once a supervisee's comment (or a group change request) has reached the supervisor in Teams, the outbox's
+    copy of it goes: the row keeps who it was for and that its content was removed."""
+    from bot.effects import mark_scrubbed
+    from bot.store.models_outbox import OutboxRow
+
+    payload = {"staff_id": staff_id, "content_removed": True}
+    await s.execute(update(OutboxRow).where(OutboxRow.id == outbox_id).values(payload=payload))
+    mark_scrubbed(s)

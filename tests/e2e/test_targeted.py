@@ -41,10 +41,11 @@ def _pair(db_url: str) -> None:
         pool.submit(lambda: asyncio.run(go())).result()
 
 
-def _wait_for_docx(folder, timeout: float = 30.0):
+def _wait_for_docx(folder, timeout: float = 30.0, *, about: str = "Grace Mensah"):
+    """The .docx files about this supervisee (other e2e modules leave the supervisor's records of others)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = sorted(folder.rglob("*.docx")) if folder.exists() else []
+        found = sorted(p for p in folder.rglob("*.docx") if about in p.name) if folder.exists() else []
         if found:
             return found
         time.sleep(0.2)
