@@ -412,6 +412,8 @@ class FileView:
     notice: str | None = None
     error: str | None = None
     change_value: str | None = None  # the comment typed, kept on an error
+    # The viewer is neither of the two: a successor who was given the record by a handover (seed 004 §5).
+    supervisee_name: str | None = None
 
 
 CHANGE_NOTE_MAX = 500
@@ -425,7 +427,8 @@ def file_card(v: FileView) -> dict:
     heading = "Supervision record" if v.state == "delivered" else "Supervision record: not shared yet"
     if v.version > 1:
         heading += f" (version {v.version})"
-    body: list[Any] = [title(heading), facts([(v.other_label, v.other_name), ("Session", v.date_label)])]
+    people = [(v.other_label, v.other_name)] + ([("Supervisee", v.supervisee_name)] if v.supervisee_name else [])
+    body: list[Any] = [title(heading), facts([*people, ("Session", v.date_label)])]
     if v.notice:
         body.append(text(v.notice, color="good"))
     if v.error:
@@ -441,9 +444,12 @@ def file_card(v: FileView) -> dict:
         )
         actions.append(_none("Open the newest version", V_FILE, {"record_id": v.replaced_by}, style="positive"))
     elif v.state == "delivered" and v.web_url:
-        body.append(
-            text(f"{v.file_name}: kept in the supervisor's OneDrive and shared with the supervisee only.", size="small")
+        where = (
+            "kept in the supervisor's OneDrive, shared with the supervisee and, since the handover, with you to read"
+            if v.supervisee_name
+            else "kept in the supervisor's OneDrive and shared with the supervisee only"
         )
+        body.append(text(f"{v.file_name}: {where}.", size="small"))
         actions.append(ac.ActionOpenUrl(title="Open the record", url=v.web_url))
     elif v.state == "failed":
         body.append(

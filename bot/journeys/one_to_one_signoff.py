@@ -81,6 +81,11 @@ async def file_view(services: Services, s, record: TargetedRecord, viewer: str, 
             replaced_by=current.id if current is not None else None,
             change_asked=stamp(asked.requested_at, services.school.tz) if asked else None,
             can_amend=mine and record.status == DELIVERED and pairing is not None,
+            supervisee_name=(
+                core._name(services, record.supervisee_id)
+                if viewer not in (record.supervisor_id, record.supervisee_id)
+                else None
+            ),
             **extra,
         )
     )

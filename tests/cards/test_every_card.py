@@ -721,6 +721,18 @@ def _samples() -> dict[str, list]:
                     notice="ok",
                 )
             ),
+            tgt.file_card(  # a successor's view after a handover: both people named, "with you to read"
+                tgt.FileView(
+                    3,
+                    "Supervisor",
+                    "Samuel",
+                    "Thu 19 Nov",
+                    "delivered",
+                    "https://f.test",
+                    "f.docx",
+                    supervisee_name="Tom",
+                )
+            ),
             tgt.file_card(tgt.FileView(3, "Supervisor", "P", "Thu", "delivered", "https://f.test", replaced_by=4)),
         ],
         "cards.targeted.actions_card": [

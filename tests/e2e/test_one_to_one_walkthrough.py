@@ -588,6 +588,8 @@ def test_handover_gives_the_successor_six_months_and_ends_the_predecessors_acces
     opened = notice.click(f"Record of {short_date(_today() - dt.timedelta(days=90))}")
     assert opened.title() == "Supervision record", opened.text()
     assert "Open the record" in opened.buttons()
+    assert opened.facts()["Supervisee"] == "Tom Hollis"  # the successor sees whose record it is
+    assert "since the handover, with you to read" in opened.text()
 
     assert priya.wait_for_new_card(timeout_ms=OUTBOX_MS).title() == "A supervisee has moved to a new supervisor"
     assert tom.wait_for_new_card(timeout_ms=OUTBOX_MS).title() == "You have a new supervisor"
