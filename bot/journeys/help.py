@@ -54,7 +54,7 @@ def _card(router: Router, services: Services, turn: Turn, *, welcome: bool = Fal
         # A trust lead is found by identity in the trust file, not by a school role (seed 004 §4).
         trust = router.command_named("trust")
         if trust is not None:
-            items.insert(0, (trust.title, trust.description, trust.words[0], trust.verb))
+            items = [(trust.title, trust.description, trust.words[0], trust.verb), *items]
         roles = [*roles, "trust lead"]
     return help_cards.help_card(
         school_name=deployment.name if lead is not None else services.school.name,

@@ -18,15 +18,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
-import unicodedata
 import uuid
 
 from bot.journeys import permissions
 from bot.journeys.base import Reply, Services, Turn
 from bot.journeys.kit import audited, parse_key, refuse, say, tampered
+from bot.journeys.one_to_one_names import (  # noqa: F401 - re-exported: the other 1:1 modules use core.<name>
+    FORMER,
+    _chain,
+    _name,
+    _name_and_role,
+    _today,
+    file_name,
+    signoff_rows,
+    signoff_state,
+    system_of,
+    told_key,
+)
 from bot.journeys.router import Router
-from bot.labels import date_label, name_of, short_date, stamp
+from bot.labels import date_label, short_date, stamp
 from bot.outbox import effects
 from bot.records import case_summary, docx_writer
 from bot.records import escalation as esc
@@ -38,7 +48,7 @@ from bot.records.templates import RecordTemplate
 from bot.school import Role, StaffMember
 from bot.store import audit, signoff
 from bot.store import one_to_one as store
-from bot.store.errors import AlreadyRecorded, AlreadySubmitted, NotYours
+from bot.store.errors import AlreadyRecorded, NotYours
 from bot.store.models_request import Pairing
 from bot.store.models_targeted import DELIVERED, FAILED, PENDING, TargetedRecord
 from cards import targeted as cards
@@ -55,7 +65,6 @@ ENDED = (
     "the DSL team."
 )
 TAMPERED = "Sorry, I can't do that with this card. Type note to start again."
-FORMER = "a former member of staff"
 FOLDER = "Supervision records"
 OLDEST_SESSION = dt.timedelta(days=366)
 STATE = {DELIVERED: "shared", PENDING: "sharing", FAILED: "not shared yet"}
@@ -73,6 +82,7 @@ def may_supervise(actor: StaffMember | None) -> bool:
 
 def register(router: Router) -> None:
     from bot.journeys import one_to_one_delivery as delivery  # it uses this module's names: import it once we exist
+    from bot.journeys import one_to_one_drafts as drafts
     from bot.journeys import one_to_one_signoff as signing
 
     router.command(
@@ -86,10 +96,10 @@ def register(router: Router) -> None:
         verb=cards.V_START,
     )
     router.verb(cards.V_OPEN, open_record, allowed=RECORDER)
-    router.verb(cards.V_RESUME, resume_draft, allowed=RECORDER)
-    router.verb(cards.V_SAVE, save_draft, allowed=RECORDER)
+    router.verb(cards.V_RESUME, drafts.resume_draft, allowed=RECORDER)
+    router.verb(cards.V_SAVE, drafts.save_draft, allowed=RECORDER)
     router.verb(cards.V_SUBMIT, submit, allowed=RECORDER)
-    router.verb(cards.V_DISCARD, discard_draft, allowed=RECORDER)
+    router.verb(cards.V_DISCARD, drafts.discard_draft, allowed=RECORDER)
     router.verb(cards.V_FILE, delivery.show_file, allowed=STAFF)
     router.verb(cards.V_SIGN, signing.sign, allowed=STAFF)
     router.verb(cards.V_CHANGE, signing.ask_change, allowed=STAFF)
@@ -98,66 +108,6 @@ def register(router: Router) -> None:
     router.on_delivered(effects.TEAMS_NOTIFY, signing.drop_delivered_comment)
     router.on_delivered(effects.PERSONAL_SHARE, delivery.share_delivered)
     router.on_dead_letter(effects.PERSONAL_SHARE, delivery.share_dead)
-
-
-# ---- small helpers --------------------------------------------------------------------------------------------
-
-
-def _today(services: Services, turn: Turn) -> dt.date:
-    return turn.now.astimezone(services.school.tz).date()
-
-
-def _name(services: Services, staff_id: str) -> str:
-    return name_of(services.school, staff_id, missing=FORMER)
-
-
-def _name_and_role(services: Services, staff_id: str) -> str:
-    m = services.school.staff.get(staff_id)
-    return f"{m.name}, {m.job_title}".rstrip(", ") if m else FORMER
-
-
-def _chain(record_id: int) -> str:
-    """The outbox chain of one record: its file, then the supervisee's notice that it is there."""
-    return f"{ONE_TO_ONE.prefix}{record_id}"
-
-
-def told_key(record_id: int) -> str:
-    return f"{ONE_TO_ONE.prefix}told:{record_id}"
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9 ._()&'+-]+")
-
-
-def file_name(day: dt.date, supervisee_name: str, version: int = 1) -> str:
-    """ "2026-11-23 Supervision record - Tom Hollis.docx" ("… - v2.docx" for an amendment): safe on OneDrive and
-    on disk."""
-    label = unicodedata.normalize("NFKD", supervisee_name).encode("ascii", "ignore").decode()
-    label = " ".join(_UNSAFE.sub("-", label).split()).strip(" .-")[:80].rstrip(" .-") or "supervisee"
-    return f"{day.isoformat()} Supervision record - {label}{f'-v{version}' if version > 1 else ''}.docx"
-
-
-def system_of(services: Services) -> tuple[str, str | None]:
-    """The school's safeguarding system (seed 002: CPOMS; seed 003: My Concern): its name and link."""
-    sysinfo = services.school.settings.safeguarding_system
-    return sysinfo.name, sysinfo.url
-
-
-def signoff_state(services: Services, r: TargetedRecord, signed: set[str], asked: bool) -> str:
-    """How far a version's sign-off has got, for the supervisor's list."""
-    if {r.supervisor_id, r.supervisee_id} <= signed:
-        return "signed by both"
-    if asked:
-        return "change asked"
-    return f"waiting for {_name(services, r.supervisee_id)} to confirm" if r.status == DELIVERED else ""
-
-
-def signoff_rows(services: Services, r: TargetedRecord, sigs) -> list[docx_writer.SignOffRow]:
-    """The sign-off table of a 1:1 record version: the supervisor, then the supervisee."""
-    when = {x.staff_id: stamp(x.signed_at, services.school.tz) for x in sigs}
-    return [
-        docx_writer.SignOffRow("Supervisor", _name(services, r.supervisor_id), when.get(r.supervisor_id, "")),
-        docx_writer.SignOffRow("Supervisee", _name(services, r.supervisee_id), when.get(r.supervisee_id, "")),
-    ]
 
 
 async def _supervision(s, turn: Turn) -> Pairing | Reply | None:
@@ -349,79 +299,11 @@ def _values(data: dict, template: RecordTemplate) -> dict[str, str]:
     d = clean_text(data.get("sess_date"), multiline=False)[:10]
     if d:
         values["sess_date"] = d
-    values.update(case_summary.draft_values(data))
+    values |= case_summary.draft_values(data)
     category = clean_text(data.get(esc.INPUT), multiline=False)
     if category in esc.CATEGORIES:
         values[esc.INPUT] = category
     return values
-
-
-async def save_draft(services: Services, turn: Turn) -> Reply:
-    """Saves the half-written record as the supervisor's own draft; the card comes back with everything kept."""
-    key = parse_key(turn.data.get("draft_key"))
-    if key is None:
-        return tampered(turn, "1:1 record: draft key", TAMPERED)
-    async with services.db.session() as s:
-        pairing = await _supervision(s, turn)
-        if isinstance(pairing, Reply):
-            return pairing
-        if pairing is None:
-            return tampered(turn, "1:1 record: draft without a supervisee", TAMPERED)
-        sid = pairing.supervisee_id
-        values = _values(turn.data, record_template(services.school, sid))
-        try:
-            await ONE_TO_ONE.save(s, key, turn.actor.id, values, now=turn.now, supervisee_id=sid)
-        except AlreadySubmitted:
-            return Reply.of(
-                cards.message_card(
-                    "Already submitted", "This record was submitted already, so there is no draft to save."
-                )
-            )
-        except NotYours:
-            return tampered(turn, "1:1 record: someone else's draft", TAMPERED)
-        saved = f"Draft saved at {turn.now.astimezone(services.school.tz):%H:%M}. Type note to come back to it."
-        return Reply.of(await _record_card(services, turn, s, sid, key, values, notice=saved, has_draft=True))
-
-
-async def resume_draft(services: Services, turn: Turn) -> Reply:
-    """Brings back the supervisor's saved draft, if they still supervise the person it is about."""
-    key = parse_key(turn.data.get("draft_key"))
-    if key is None:
-        return tampered(turn, "1:1 record: draft key", TAMPERED)
-    async with services.db.session() as s:
-        try:
-            draft = await ONE_TO_ONE.find_own(s, key, turn.actor.id)
-        except NotYours:
-            return tampered(turn, "1:1 record: someone else's draft", TAMPERED)
-        if draft is None:
-            return Reply.of(cards.message_card("Draft not found", "That draft has been submitted or deleted."))
-        if await store.find_supervision(s, turn.actor.id, draft.supervisee_id) is None:
-            return Reply.of(cards.message_card("Supervision ended", ENDED, back_verb=cards.V_START))
-        return Reply.of(
-            await _record_card(
-                services,
-                turn,
-                s,
-                draft.supervisee_id,
-                key,
-                dict(draft.content),
-                has_draft=True,
-                notice="Your draft is back where you left it.",
-            )
-        )
-
-
-async def discard_draft(services: Services, turn: Turn) -> Reply:
-    """Deletes the supervisor's draft (its text goes with it) and shows the start card."""
-    key = parse_key(turn.data.get("draft_key"))
-    if key is None:
-        return tampered(turn, "1:1 record: draft key", TAMPERED)
-    async with services.db.session() as s:
-        try:
-            await ONE_TO_ONE.discard(s, key, turn.actor.id)
-        except NotYours:
-            return tampered(turn, "1:1 record: someone else's draft", TAMPERED)
-        return Reply.of(await _picker(services, turn, s, notice="Draft deleted."))
 
 
 # ---- 3. submit ---------------------------------------------------------------------------------------------------

@@ -277,7 +277,7 @@ def _read_back(services: Services, content: bytes | None, record: TargetedRecord
     if content:
         try:
             values = {f.input_id: v for f, v in _answers(content, template).items() if v}
-            values.update(case_summary.form_values(_cases(content)))
+            values |= case_summary.form_values(_cases(content))
             return values, None
         except Exception:  # noqa: BLE001 - a file edited by hand in OneDrive may not parse
             log.warning("1:1 record %s could not be read back", record.id)
@@ -332,7 +332,7 @@ async def amend(services: Services, turn: Turn) -> Reply:
     most = template_of_record(services.school, record).actions.max_items
     values["sess_date"] = record.session_date.isoformat()
     for i, a in enumerate(list(acts)[:most]):
-        values.update({f"act_{i}_text": a.text, f"act_{i}_owner": a.owner_id, f"act_{i}_due": a.due_on.isoformat()})
+        values |= {f"act_{i}_text": a.text, f"act_{i}_owner": a.owner_id, f"act_{i}_due": a.due_on.isoformat()}
     ids = {str(i): a.id for i, a in enumerate(list(acts)[:most])}
     async with services.db.session() as s:
         return Reply.of(

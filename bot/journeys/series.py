@@ -94,7 +94,7 @@ async def _form(services: Services, turn: Turn, *, values=None, errors=None, mes
     vals = {"sr_every": "30" if services.school.settings.dsl_individual_supervision == "six_weekly" else "10"}
     if default_until:
         vals["sr_until"] = default_until
-    vals.update(values or {})
+    vals |= values or {}
     return cards.form_card(
         cards.SeriesFormView(
             supervisees=[(p.supervisee_id, _name(services, p.supervisee_id)) for p in pairs],

@@ -177,11 +177,9 @@ async def open_notes(services: Services, turn: Turn) -> Reply:
 
 
 async def _filed_for(s, session_id: int) -> SpecialistNote | None:
-    from sqlalchemy import select
+    from bot.store.specialist import notes_filed_for
 
-    return (
-        await s.execute(select(SpecialistNote).where(SpecialistNote.session_id == session_id).limit(1))
-    ).scalar_one_or_none()
+    return await notes_filed_for(s, session_id)
 
 
 async def save(services: Services, turn: Turn) -> Reply:

@@ -132,3 +132,12 @@ async def enrichment_session(
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+async def notes_filed_for(s: AsyncSession, session_id: int):
+    """The notes already filed for a specialist session (bot/journeys/specialist_notes.py), if any."""
+    from bot.store.models_specialist_notes import SpecialistNote
+
+    return (
+        await s.execute(select(SpecialistNote).where(SpecialistNote.session_id == session_id).limit(1))
+    ).scalar_one_or_none()
