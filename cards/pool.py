@@ -3,6 +3,7 @@ join once trained). The DSL lists, adds (with training date) and retires supervi
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import adaptive_cards.card as ac
@@ -105,10 +106,16 @@ def pool_card(v: PoolView) -> dict:
 
 
 def _num(raw: str | None):
+    """The typed capacity back on the card when it is a whole number (the card's Input.Number takes integers
+    only: "2.5" used to fail building the card); anything else comes back empty beside its error message. Never
+    NaN or infinity, which JSON can't carry ("nan", "1e999")."""
     try:
-        return float(raw) if raw not in (None, "") else None
-    except ValueError:
+        n = float(raw) if raw not in (None, "") else None
+    except (TypeError, ValueError):
         return None
+    if n is None or not math.isfinite(n):
+        return None
+    return int(n) if n.is_integer() and abs(n) < 10**9 else None
 
 
 def retire_confirm(*, staff_id: str, name: str, load: int) -> dict:

@@ -506,7 +506,7 @@ def parse_pool_add(
             capacity = int(float(cap))
             if capacity != float(cap) or not 1 <= capacity <= 50:
                 raise ValueError
-        except ValueError:
+        except (ValueError, OverflowError):  # "four", "2.5", "nan"; "inf" and "1e999" overflow int()
             errors["capacity"] = "Capacity is a whole number from 1 to 50 (or leave it blank for the default)."
     if errors or trained is None:
         return values, errors, None

@@ -921,3 +921,23 @@ def test_the_marker_check_can_fail():
     both = card([choice_set("y", "Date (required) *", [("a", "A")])])
     assert doubled_markers(both)
     assert not doubled_markers(card([choice_set("z", "Preferred supervisor", [("a", "A")], required=True)]))
+
+
+@pytest.mark.parametrize("typed", ["2.5", "nan", "1e999", "-inf", "four", "3"])
+def test_the_pool_card_gives_back_what_was_typed_as_json_can_carry_it(typed):
+    import json
+
+    from cards import pool
+
+    built = pool.pool_card(
+        pool.PoolView(
+            active=[],
+            retired=[],
+            candidates=[("a", "A")],
+            today_iso="2026-11-23",
+            default_capacity=4,
+            values={"capacity": typed},
+        )
+    )
+    json.dumps(built, allow_nan=False)  # NaN or infinity would not be JSON Teams accepts
+    assert validation_errors(built) == []

@@ -330,5 +330,8 @@ def test_pool_add():
         ({"staff": "grace.mensah", "trained_on": "2026-11-24"}, "trained_on"),
         ({"staff": "grace.mensah", "trained_on": "2026-01-01", "capacity": "2.5"}, "capacity"),
         ({"staff": "grace.mensah", "trained_on": "2026-01-01", "capacity": "51"}, "capacity"),
+        ({"staff": "grace.mensah", "trained_on": "2026-01-01", "capacity": "inf"}, "capacity"),
+        ({"staff": "grace.mensah", "trained_on": "2026-01-01", "capacity": "1e999"}, "capacity"),
+        ({"staff": "grace.mensah", "trained_on": "2026-01-01", "capacity": "nan"}, "capacity"),
     ]:
         assert field in parse_pool_add(bad, roster_ids=ROSTER, today=today)[1]
