@@ -103,6 +103,24 @@ class Connection(aiosqlite.Connection):
     def cursor(self) -> _Cursor:  # type: ignore[override]
         return _Cursor(self)
 
+    async def run_many(self, work: list[tuple[str, list[tuple]]]) -> list[int]:
+        """Several statements, each with its rows (executemany), in one hop; the rows each one changed. They run in
+        whatever transaction the connection holds (sqlite3 opens one before the first write, as for `execute`), and
+        an error stops at that statement: the caller's unit of work rolls it all back (bot/store/batch.py)."""
+
+        def run() -> list[int]:
+            out = []
+            for sql, params in work:
+                cur = self._conn.cursor()
+                try:
+                    cur.executemany(sql, params)
+                    out.append(cur.rowcount)
+                finally:
+                    cur.close()
+            return out
+
+        return await self._execute(run)
+
     def _idle(self) -> bool:
         # SQLAlchemy never runs two operations at once on one connection, so nothing is running on the thread
         # now; sqlite3 answers in_transaction from SQLite's autocommit flag, without touching the database.
