@@ -3,33 +3,40 @@ HTML page that reflows to a phone-sized Teams window."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from html import escape
 
-import pygal
-from pygal.style import Style
-
 from bot.dashboard.figures import WHOLE_SCHOOL, Dashboard, load_bands, lowest_groups
 
-STYLE = Style(
-    background="transparent",
-    plot_background="transparent",
-    font_family="Segoe UI, sans-serif",
-    colors=("#5b5fc7", "#c4314b", "#237b4b", "#8f6200", "#0f6cbd", "#7f85f5", "#986f0b", "#4f52b2"),
-)
-#: pygal's tooltips load a script from the web by default: none here (the page must work offline).
-_COMMON = dict(
-    style=STYLE,
-    js=[],
-    disable_xml_declaration=True,
-    width=720,
-    height=360,
-    explicit_size=False,
-    legend_at_bottom=True,
-    print_values=False,
-    show_y_guides=True,
-)
+
+@functools.cache
+def _pygal():
+    """pygal and the options every chart shares, imported on the first dashboard page (not at start-up: ~11 MB
+    that a bot which never serves the dashboard would hold for nothing; bench/load.py)."""
+    import pygal
+    from pygal.style import Style
+
+    style = Style(
+        background="transparent",
+        plot_background="transparent",
+        font_family="Segoe UI, sans-serif",
+        colors=("#5b5fc7", "#c4314b", "#237b4b", "#8f6200", "#0f6cbd", "#7f85f5", "#986f0b", "#4f52b2"),
+    )
+    #: pygal's tooltips load a script from the web by default: none here (the page must work offline).
+    common = dict(
+        style=style,
+        js=[],
+        disable_xml_declaration=True,
+        width=720,
+        height=360,
+        explicit_size=False,
+        legend_at_bottom=True,
+        print_values=False,
+        show_y_guides=True,
+    )
+    return pygal, common
 
 
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
@@ -48,7 +55,8 @@ LINES = 6
 
 def attendance_chart(d: Dashboard) -> str:
     """The whole school and the groups attending least, per half term; every group is in the grid below it."""
-    chart = pygal.Line(title="Group supervision attendance (%) by half term", range=(0, 100), **_COMMON)
+    pg, common = _pygal()
+    chart = pg.Line(title="Group supervision attendance (%) by half term", range=(0, 100), **common)
     chart.x_labels = d.half_terms
     chart.add("Whole school", d.whole_school, stroke_style={"width": 4})
     for group in lowest_groups(d, LINES):
@@ -79,7 +87,8 @@ def load_band_chart(d: Dashboard) -> str:
 
 
 def counts_chart(title: str, counts: dict[str, tuple[str, int | None]]) -> str:
-    chart = pygal.Bar(title=title, **_COMMON)
+    pg, common = _pygal()
+    chart = pg.Bar(title=title, **common)
     chart.x_labels = [f"{k}: {label}" for k, (label, _v) in counts.items()]
     chart.add("Count", [v for _label, v in counts.values()])
     return _svg(chart)
@@ -87,7 +96,8 @@ def counts_chart(title: str, counts: dict[str, tuple[str, int | None]]) -> str:
 
 def caseload_chart(d: Dashboard) -> str:
     """The median open pupil cases per person, by team (the spread within each team is in the table below)."""
-    chart = pygal.HorizontalBar(title="Caseload: open pupil cases per person (median), by team", **_COMMON)
+    pg, common = _pygal()
+    chart = pg.HorizontalBar(title="Caseload: open pupil cases per person (median), by team", **common)
     rows = [r for r in d.caseload if r.team != WHOLE_SCHOOL]
     chart.x_labels = [r.team for r in rows]
     chart.add("Median", [r.median for r in rows])
@@ -117,7 +127,8 @@ def caseload_table(d: Dashboard) -> str:
 
 def themes_chart(d: Dashboard) -> str:
     """Requests per topic per half term: the themes staff bring to supervision, as a trend."""
-    chart = pygal.Line(title="Themes staff bring to supervision (requests per half term)", **_COMMON)
+    pg, common = _pygal()
+    chart = pg.Line(title="Themes staff bring to supervision (requests per half term)", **common)
     chart.x_labels = d.half_terms
     for topic, values in d.themes.items():
         chart.add(topic, [v for _label, v in values])

@@ -19,14 +19,6 @@ import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Cm, Pt, RGBColor
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 REGISTER_HEADER = ("Name", "Staff id", "Staff group", "Job title", "Status", "Session date", "Session", "Facilitator")
 SUMMARY_HEADER = ("Group", "Due", "Attended", "Still to attend", "Missed", "Exempt", "Attended %")
 AUDIT_HEADER = ("When (school time)", "Who", "Staff id", "Action", "What", "Id")
@@ -157,22 +149,23 @@ def audit_csv(d: ExportData) -> bytes:
 
 
 # ---- .xlsx ---------------------------------------------------------------------------------------------------
-_HEAD = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="E8E8F6")
+# openpyxl (~18 MB) and python-docx are imported when an export is made, not at the bot's start-up (bench/load.py).
+def _sheet(wb, title: str, intro: Sequence[tuple[str, str]], header: Sequence[str], rows: list[tuple]):
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
 
-
-def _sheet(wb: Workbook, title: str, intro: Sequence[tuple[str, str]], header: Sequence[str], rows: list[tuple]):
+    head, head_fill = Font(bold=True), PatternFill("solid", fgColor="E8E8F6")
     ws = wb.create_sheet(title)
     for label, value in intro:
         ws.append([safe(label), safe(value)])
-        ws.cell(ws.max_row, 1).font = _HEAD
+        ws.cell(ws.max_row, 1).font = head
     if intro:
         ws.append([])
     ws.append(list(header))
     head_row = ws.max_row
     for c in range(1, len(header) + 1):
-        ws.cell(head_row, c).font = _HEAD
-        ws.cell(head_row, c).fill = _HEAD_FILL
+        ws.cell(head_row, c).font = head
+        ws.cell(head_row, c).fill = head_fill
     for row in rows:
         ws.append([safe(v) for v in row])
     ws.freeze_panes = ws.cell(head_row + 1, 1)
@@ -184,6 +177,9 @@ def _sheet(wb: Workbook, title: str, intro: Sequence[tuple[str, str]], header: S
 
 def workbook(d: ExportData, *, register: bool, summary: bool, audit: bool) -> bytes:
     """The inspection workbook: the sheets asked for, each a table with its header row frozen."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+
     wb = Workbook()
     wb.remove(wb.active)
     intro = (("School", d.school_name), ("Half term", d.label), ("Exported", d.generated))
@@ -217,11 +213,11 @@ def workbook(d: ExportData, *, register: bool, summary: bool, audit: bool) -> by
 
 
 # ---- the governors' .docx -----------------------------------------------------------------------------------
-_BAR_COLOUR = RGBColor(0x5B, 0x5F, 0xC7)
-_EMPTY_COLOUR = RGBColor(0xE1, 0xE1, 0xE1)
-
-
 def _bars(doc, title: str, bars: Sequence[Bar]) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt, RGBColor
+
+    bar_colour, empty_colour = RGBColor(0x5B, 0x5F, 0xC7), RGBColor(0xE1, 0xE1, 0xE1)
     doc.add_heading(title, level=2)
     table = doc.add_table(rows=0, cols=3)
     table.style = "Table Grid"
@@ -235,9 +231,9 @@ def _bars(doc, title: str, bars: Sequence[Bar]) -> None:
         else:
             full = round(BAR_CELLS * max(0.0, min(100.0, b.percent)) / 100)
             run = p.add_run(BAR * full)
-            run.font.color.rgb = _BAR_COLOUR
+            run.font.color.rgb = bar_colour
             rest = p.add_run(BAR * (BAR_CELLS - full))
-            rest.font.color.rgb = _EMPTY_COLOUR
+            rest.font.color.rgb = empty_colour
         cells[2].text = "" if b.percent is None else f"{b.percent:.0f}%"
         cells[2].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         for c in cells:
@@ -254,6 +250,9 @@ def _bars(doc, title: str, bars: Sequence[Bar]) -> None:
 def governors_docx(v: GovernorsView) -> bytes:
     """One page: the half term's figures, attendance by group and the year's trend as bar tables, the mop-up
     session, and how small numbers are protected. Figures only: no names anywhere."""
+    from docx import Document
+    from docx.shared import Cm, Pt
+
     doc = Document()
     for section in doc.sections:
         section.top_margin = section.bottom_margin = Cm(1.6)

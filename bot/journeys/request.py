@@ -154,7 +154,9 @@ async def submit(services: Services, turn: Turn) -> Reply:
                 enrichment_supervisor_id=week.supervisor if week and week.supervisor in usable else None,
             )
             req = await store.add(s, draft_id=draft_id, requester_id=actor.id, form=form, route=route, now=turn.now)
-            await audited(services, turn, s, audit.SUBMITTED, audit.REQUEST, req.id)
+            # The audit events, the notices and the status card's message go to the store together, in one trip
+            # (store.write_submitted), after the request itself (whose id they carry).
+            events = [_event(services, turn, audit.SUBMITTED, req.id, actor_id=actor.id)]
             if route is Route.ALLOCATION:
                 # A short notice; the full card (suggestion, caseloads) is built when the allocator opens it, so
                 # it is current then and the message itself carries no more than who asked and how soon.
@@ -170,18 +172,11 @@ async def submit(services: Services, turn: Turn) -> Reply:
             else:
                 await store.assign(s, req, direct_to, by=None, now=turn.now)
                 # Routed by the school's rules, not chosen by a person: the trail shows the bot as the actor.
-                await audit.record(
-                    s,
-                    actor_id=None,
-                    action=audit.ALLOCATED,
-                    kind=audit.REQUEST,
-                    object_id=req.id,
-                    at=turn.now,
-                    tz=services.school.tz,
-                )
+                events.append(_event(services, turn, audit.ALLOCATED, req.id, actor_id=None))
                 told = await tell_allocated(services, s, req, by=None)
-            await effects.add(s, *told, now=turn.now)
-            await _remember_status_card(services, s, turn, req)
+            await store.write_submitted(
+                s, events=events, effects=told, status_card=await _status_card_row(services, s, turn, req), now=turn.now
+            )
             card = await request_status_card(services, s, req)
     except AlreadySent:  # the same form submitted twice: the first one won
         async with services.db.session() as s:
@@ -200,18 +195,24 @@ async def _resubmitted(services: Services, s: AsyncSession, turn: Turn, req: Sup
     return Reply.of(await request_status_card(services, s, req, message="Already sent — here it is."))
 
 
-async def _remember_status_card(services: Services, s: AsyncSession, turn: Turn, req: SupervisionRequest) -> None:
-    """The card the requester submitted becomes their status card (updated in place by its ref)."""
+def _event(services: Services, turn: Turn, action: str, request_id: int, *, actor_id: str | None) -> dict:
+    return audit.event_row(
+        actor_id=actor_id, action=action, kind=audit.REQUEST, object_id=request_id, at=turn.now, tz=services.school.tz
+    )
+
+
+async def _status_card_row(services: Services, s: AsyncSession, turn: Turn, req: SupervisionRequest) -> dict | None:
+    """The card the requester submitted becomes their status card (updated in place by its ref): its row."""
     if not (turn.invoke and turn.activity_id):
-        return
+        return None
     known = services.conversation_ids
     conversation_id = known.get(req.requester_id)
     if conversation_id is None:  # a person's 1:1 chat id does not change; look it up once per process
         ref = await conversations.personal(s, req.requester_id)
         if ref is None:
-            return
+            return None
         conversation_id = known[req.requester_id] = ref.conversation_id
-    store.remember_status_card(s, req, activity_id=turn.activity_id, conversation_id=conversation_id, now=turn.now)
+    return store.status_card_row(req, activity_id=turn.activity_id, conversation_id=conversation_id, now=turn.now)
 
 
 async def tell_allocated(

@@ -78,9 +78,19 @@ async def record(
     tz: ZoneInfo,
 ) -> AuditEvent:
     """Add one event to the caller's transaction (committed or rolled back with the change it records)."""
+    row = AuditEvent(**event_row(actor_id=actor_id, action=action, kind=kind, object_id=object_id, at=at, tz=tz))
+    s.add(row)
+    await s.flush()
+    return row
+
+
+def event_row(
+    *, actor_id: str | None, action: str, kind: str, object_id: str | int | None, at: dt.datetime, tz: ZoneInfo
+) -> dict:
+    """One event's columns, checked as `record` checks them, for a write batched with others (bot/store/batch.py)."""
     if action not in ACTIONS:
         raise NotAnId("audit action is not one of the known actions")
-    row = AuditEvent(
+    return dict(
         at=at,
         school_time=school_time(at, tz),
         actor_id=_check(_ID, actor_id, "actor") if actor_id is not None else None,
@@ -88,9 +98,6 @@ async def record(
         object_kind=_check(_NAME, kind, "object kind"),
         object_id=_check(_ID, str(object_id), "object id") if object_id is not None else None,
     )
-    s.add(row)
-    await s.flush()
-    return row
 
 
 async def for_object(s: AsyncSession, kind: str, object_id: str | int, *, limit: int = 50) -> Sequence[AuditEvent]:

@@ -220,6 +220,35 @@ def status_ref(request_id: int) -> str:
     return f"request:{request_id}:status"
 
 
+async def write_submitted(
+    s: AsyncSession, *, events: list[dict], effects: list, status_card: dict | None, now: dt.datetime
+) -> int:
+    """A new request's other rows — its audit events (`audit.event_row`), its outbox effects and its status card's
+    message (`status_card_row`) — in one trip to the database (bot/store/batch.py), in the journey's transaction.
+    Returns how many effects were new."""
+    from bot.store import batch
+    from bot.store.models_audit import AuditEvent
+
+    _, added, _ = await batch.insert_all(
+        s,
+        batch.Insert(AuditEvent, events),
+        batch.outbox(s, effects, now=now),
+        batch.Insert(SentCard, [status_card] if status_card else []),
+    )
+    return added
+
+
+def status_card_row(req: SupervisionRequest, *, activity_id: str, conversation_id: str, now: dt.datetime) -> dict:
+    """`remember_status_card`'s row, for a write batched with the submit's other rows (bot/store/batch.py)."""
+    return dict(
+        staff_id=req.requester_id,
+        ref=status_ref(req.id),
+        activity_id=activity_id,
+        conversation_id=conversation_id,
+        sent_at=now,
+    )
+
+
 def remember_status_card(
     s: AsyncSession, req: SupervisionRequest, *, activity_id: str, conversation_id: str, now: dt.datetime
 ) -> None:

@@ -5,7 +5,10 @@ of anything that returns rows (a hop) and closes the cursor (a hop). Each hop is
 a `call_soon_threadsafe` back to the event loop; on a busy two-core machine every one of them can wait for a time
 slice, and they were most of a card submit's turn (bench/turns.py). Here the cursor is only made, used, read to the
 end and closed inside the one call that executes the statement; its description, rowcount and lastrowid are kept,
-and the rows are handed back from memory. Commit and rollback are a hop each, as before.
+and the rows are handed back from memory. Commit and rollback are a hop each, as before — except when SQLite
+has no transaction open (`in_transaction`, read on the event loop's thread while no statement is running): then
+there is nothing to commit or roll back and no hop is made. That is the pool's reset-on-return rollback after
+every committed unit of work, and the commit of every read-only one.
 
 Nothing about the transaction changes: the same sqlite3 connection, opened with the same arguments, the same
 implicit BEGIN before the first write, `commit()` still waits for SQLite's commit (WAL, synchronous=FULL: the
@@ -99,6 +102,40 @@ class Connection(aiosqlite.Connection):
 
     def cursor(self) -> _Cursor:  # type: ignore[override]
         return _Cursor(self)
+
+    async def run_many(self, work: list[tuple[str, list[tuple]]]) -> list[int]:
+        """Several statements, each with its rows (executemany), in one hop; the rows each one changed. They run in
+        whatever transaction the connection holds (sqlite3 opens one before the first write, as for `execute`), and
+        an error stops at that statement: the caller's unit of work rolls it all back (bot/store/batch.py)."""
+
+        def run() -> list[int]:
+            out = []
+            for sql, params in work:
+                cur = self._conn.cursor()
+                try:
+                    cur.executemany(sql, params)
+                    out.append(cur.rowcount)
+                finally:
+                    cur.close()
+            return out
+
+        return await self._execute(run)
+
+    def _idle(self) -> bool:
+        # SQLAlchemy never runs two operations at once on one connection, so nothing is running on the thread
+        # now; sqlite3 answers in_transaction from SQLite's autocommit flag, without touching the database.
+        conn = self._connection
+        return conn is not None and not conn.in_transaction
+
+    async def commit(self) -> None:
+        if self._idle():
+            return
+        await super().commit()
+
+    async def rollback(self) -> None:
+        if self._idle():
+            return
+        await super().rollback()
 
 
 def connect(database: str, **kwargs: Any) -> Connection:

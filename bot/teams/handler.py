@@ -9,7 +9,14 @@ import re
 from typing import Any
 
 from botbuilder.core import ActivityHandler, CardFactory, InvokeResponse, MessageFactory, TurnContext
-from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, ChannelAccount, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    ChannelAccount,
+    ConversationReference,
+    DeliveryModes,
+)
 
 from bot.deployment import SCHOOL_FIELD, stamp_school
 from bot.journeys.base import MAX_TEXT_CHARS, Reply, Services, Turn
@@ -88,6 +95,23 @@ class SupervisionBot(ActivityHandler):
         return await self.router.dispatch(services, turn)
 
     # ---- incoming ---------------------------------------------------------------------------------------
+    async def on_turn(self, turn_context: TurnContext):
+        """Every activity: an invoke's answer is left where the adapter reads it; everything else as botbuilder does.
+
+        botbuilder's ActivityHandler sends the invoke response through `send_activity`, which deep-copies the whole
+        answer (the card, node by node) only for CloudAdapter to store it in the turn state — the one thing done
+        here directly. (No middleware or send handler is registered that would see it; with deliveryMode
+        expectReplies botbuilder's own path runs, which buffers replies.)"""
+        a = turn_context.activity
+        if a is None or a.type != ActivityTypes.invoke or a.delivery_mode == DeliveryModes.expect_replies:
+            await super().on_turn(turn_context)
+            return
+        response = await self.on_invoke_activity(turn_context)
+        if response and not turn_context.turn_state.get(TurnContext._INVOKE_RESPONSE_KEY):
+            turn_context.turn_state[TurnContext._INVOKE_RESPONSE_KEY] = Activity(
+                type=ActivityTypes.invoke_response, value=response
+            )
+
     async def on_message_activity(self, turn_context: TurnContext):
         """A typed message or an Action.Submit: routes it to a journey and replies with its card."""
         activity = turn_context.activity
