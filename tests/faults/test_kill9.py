@@ -3,7 +3,9 @@
 * during an outbox drain: a real `python -m bot` (SQLite file / PostgreSQL database) is delivering a burst of
   Teams messages, each on the wire for a while, and is SIGKILLed with some of them accepted by Teams but not yet
   answered. Its claims are left behind; once their lease has run out (made to have run out here, rather than
-  waiting 10 minutes) a new instance delivers the rest.
+  waiting 10 minutes) a new instance delivers the rest — and finds the messages that were on the wire in the chat
+  (each send's marker, committed on its row before the send: bot/outbox/indoubt.py), so none goes twice.
+* during record submits: tests/faults/test_kill9_submit.py.
 * during a reminder fan-out: bench/fanout.py at a small size (the real scheduler tick in a separate process,
   SIGKILLed part-way, restarted with the same owner; in-doubt sends reconciled from the chat double).
 """
