@@ -3,7 +3,9 @@
 Faults: Microsoft Graph down for 20 and 90 minutes (moved clock), an outage beyond the outbox's patience, a 429
 storm with Retry-After, timeouts whose work went through anyway, a 5xx on an upload session's last chunk (refused,
 or done with the answer lost), kill -9 of `python -m bot` during an outbox drain (SQLite, PostgreSQL), kill -9 of
-the reminder fan-out sender (bench/fanout.py at 240 staff, SQLite, PostgreSQL).
+`python -m bot` during group and 1:1 record submits (before the commit, after it before the answer, while the outbox
+delivers; SQLite, PostgreSQL), kill -9 of the reminder fan-out sender (bench/fanout.py at 240 staff, SQLite,
+PostgreSQL).
 
     .venv/bin/python bench/faults.py [--rounds 3] [-k EXPR]
 

@@ -78,13 +78,16 @@ def by_school(per_school: Mapping[str, Mapping[str, Callable]], default: str) ->
     kinds = {k for handlers in per_school.values() for k in handlers}
 
     def one(kind: str):
-        async def handler(payload: dict):
+        async def handler(payload: dict, *attempt):
             key = CURRENT_SCHOOL.get() or default
             handlers = per_school.get(key)
             if handlers is None or kind not in handlers:
                 raise PermanentFailure(f"no school {key!r} in this deployment to deliver a {kind}")
-            return await handlers[kind](payload)
+            inner = handlers[kind]
+            return await (inner(payload, *attempt) if getattr(inner, "in_doubt_aware", False) else inner(payload))
 
+        # Teams sends mark their row in doubt before sending (bot/outbox/indoubt.py): pass the attempt through.
+        handler.in_doubt_aware = any(getattr(h.get(kind), "in_doubt_aware", False) for h in per_school.values())
         return handler
 
     return {k: one(k) for k in sorted(kinds)}

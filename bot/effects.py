@@ -33,8 +33,28 @@ def _raise_for(exc: SendError) -> None:
     raise PermanentFailure(f"Teams refused the message (status {exc.status})")
 
 
-def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handler]:
+def teams_handlers(services: Services, messenger: Messenger, *, history=None) -> dict[str, Handler]:
+    """`history` (a bot.outbox.indoubt.ChatHistory) is asked about a send left in doubt before it goes again."""
     db = services.db
+
+    async def send_marked(reference: dict, card: dict, attempt, *, text: str | None = None) -> tuple[str | None, bool]:
+        """Send a card once as far as we can tell: (activity id, reconciled). Without an attempt (a fallback from
+        another kind) it is a plain send. With one: an earlier attempt's in-doubt send found in the conversation is
+        not sent again; otherwise the row is marked in doubt (committed) and the marked card sent."""
+        if attempt is None or history is None:
+            # Nothing could read the conversation back: no marker, no in-doubt mark; an in-doubt send goes again.
+            return await messenger.send_card(reference, card, text=text), False
+        from bot.outbox.indoubt import with_marker
+
+        conversation_id = (reference.get("conversation") or {}).get("id")
+        if attempt.in_doubt:
+            found = await history.find(reference, attempt.marker)
+            if found:
+                log.info("outbox %s: in-doubt send found in the conversation; not sent again", attempt.row_id)
+                return (found if isinstance(found, str) else None), True
+        if not await attempt.before_send(conversation_id):
+            raise RetryLater(None, "lease lost before the send")
+        return await messenger.send_card(reference, with_marker(card, attempt.marker), text=text), False
 
     async def not_installed(staff_id: str) -> None:
         """Nobody has a chat with the bot yet: install the app for them (Graph, once a day at most) and come back.
@@ -50,7 +70,7 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
                 await enqueue(s, "apps.install", {"staff_id": staff_id}, key=f"apps.install:{staff_id}:{day}")
         raise RetryLater(NOT_INSTALLED_RETRY_SECONDS, "unreachable: the app is not installed for this person yet")
 
-    async def notify(payload: dict) -> dict:
+    async def notify(payload: dict, attempt=None) -> dict:
         """Send a card to one person's 1:1 chat with the bot."""
         staff_id = payload["staff_id"]
         member = services.school.staff.get(staff_id)
@@ -63,7 +83,9 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
         if ref is None:
             await not_installed(staff_id)
         try:
-            activity_id = await messenger.send_card(ref.reference, payload["card"], text=payload.get("text"))
+            activity_id, reconciled = await send_marked(
+                ref.reference, payload["card"], attempt, text=payload.get("text")
+            )
         except SendError as exc:
             _raise_for(exc)
         if payload.get("ref") and activity_id:
@@ -79,9 +101,9 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
                 row.activity_id = activity_id
                 row.conversation_id = ref.conversation_id
                 row.sent_at = services.clock()
-        return {"activity_id": activity_id}
+        return {"activity_id": activity_id, "reconciled": True} if reconciled else {"activity_id": activity_id}
 
-    async def update(payload: dict) -> dict:
+    async def update(payload: dict, attempt=None) -> dict:
         """Replace a card we sent earlier; if we never sent it (or it is gone), send it fresh."""
         staff_id = payload["staff_id"]
         async with db.session() as s:
@@ -92,16 +114,16 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
         if ref is None:
             await not_installed(staff_id)
         if sent is None:
-            return await notify(payload)
+            return await notify(payload, attempt)
         try:
             await messenger.update_card(ref.reference, sent.activity_id, payload["card"])
         except SendError as exc:
             if exc.status == 404:
-                return await notify(payload)
+                return await notify(payload, attempt)
             _raise_for(exc)
         return {"activity_id": sent.activity_id, "updated": True}
 
-    async def channel(payload: dict) -> dict:
+    async def channel(payload: dict, attempt=None) -> dict:
         """Post to the Safeguarding channel; where the bot cannot, tell the DSL team 1:1 instead (GUIDE §2)."""
         cfg = services.school.settings.safeguarding_channel
         async with db.session() as s:
@@ -112,8 +134,9 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
                 ref = await conversations.channel_by_name(s, cfg.channel_name)
         if ref is not None:
             try:
-                activity_id = await messenger.send_card(ref.reference, payload["card"])
-                return {"posted": "channel", "activity_id": activity_id}
+                activity_id, reconciled = await send_marked(ref.reference, payload["card"], attempt)
+                out = {"posted": "channel", "activity_id": activity_id}
+                return out | {"reconciled": True} if reconciled else out
             except SendError as exc:
                 if exc.transient:
                     raise RetryLater(exc.retry_after, f"Teams answered {exc.status}") from None
@@ -138,6 +161,8 @@ def teams_handlers(services: Services, messenger: Messenger) -> dict[str, Handle
                 )
         return {"posted": "fallback", "told": list(payload.get("fallback_staff_ids") or [])}
 
+    for h in (notify, update, channel):
+        h.in_doubt_aware = True  # the worker passes each delivery's Attempt (bot/outbox/indoubt.py)
     return {"teams.notify": notify, "teams.update": update, "teams.channel": channel}
 
 

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # Local mode only: the bot's clock starts at this school-time moment (YYYY-MM-DD or YYYY-MM-DDTHH:MM) and runs
     # on (bot/democlock.py), to see a half term's reminders without waiting. Refused with bot credentials.
     demo_today: str | None = Field(None, alias="DEMO_TODAY")
+    # Local mode only: where in-doubt Teams sends are looked up before they are sent again (a chat history in Graph's
+    # `GET /v1.0/chats/{id}/messages` shape; bot/outbox/indoubt.py). Unset: an in-doubt send goes again.
+    teams_history_url: str = Field("", alias="TEAMS_HISTORY_URL", max_length=300)
 
     @field_validator("database_url")
     @classmethod
@@ -158,6 +161,11 @@ def load_settings(**overrides) -> Settings:
         raise SettingsError(
             "DEMO_TODAY is set, but so is MicrosoftAppId: the demo clock is for local mode only "
             "(scripts/run.sh --today); unset DEMO_TODAY to serve with bot credentials."
+        )
+    if s.teams_history_url and not s.local_mode:
+        raise SettingsError(
+            "TEAMS_HISTORY_URL is set, but so is MicrosoftAppId: it is a local stand-in for reading a chat back "
+            "(the Graph reader for real Teams is not wired yet); unset it to serve with bot credentials."
         )
     if s.local_mode and not s.host_is_loopback():
         raise SettingsError(

@@ -51,6 +51,7 @@ class _Claimed:
     token: str
     created: dt.datetime | None = None
     school_id: str | None = None
+    result: dict | None = None  # while pending: what an earlier attempt left (the in-doubt mark, bot/outbox/indoubt)
 
 
 #: How long the app keeps retrying a row through outages before attempts may dead-letter it (seconds).
@@ -297,6 +298,7 @@ class OutboxWorker:
                 OutboxRow.attempts,
                 OutboxRow.created_at,
                 OutboxRow.school_id,
+                OutboxRow.result,
             )
         )
         async with self.db.session() as s:
@@ -313,6 +315,7 @@ class OutboxWorker:
                     token=token,
                     created=r.created_at,
                     school_id=r.school_id,
+                    result=r.result if isinstance(r.result, dict) else None,
                 )
                 for r in rows
             ),
@@ -341,8 +344,14 @@ class OutboxWorker:
 
     async def _deliver(self, c: _Claimed) -> str | None:
         handler = self.handlers[c.kind]
+        if getattr(handler, "in_doubt_aware", False):
+            # A send that cannot be made idempotent by a key (a Teams message): the handler marks the row in doubt
+            # before it sends and reconciles an earlier attempt's mark (bot/outbox/indoubt.py).
+            call = handler(dict(c.payload), self._attempt_of(c))
+        else:
+            call = handler(dict(c.payload))
         try:
-            result = await asyncio.wait_for(handler(dict(c.payload)), self.handler_timeout)
+            result = await asyncio.wait_for(call, self.handler_timeout)
         except RetryLater as exc:
             return await self._retry(c, exc.seconds, f"{type(exc).__name__}: {exc}", counts=exc.counts_as_attempt)
         except PermanentFailure as exc:
@@ -355,6 +364,16 @@ class OutboxWorker:
                 log.exception("outbox %s %s: handler failed (will retry)", c.kind, c.key)
             return await self._retry(c, None, f"{type(exc).__name__}: {exc}", counts=True)
         return await self._finish(c, DELIVERED, result=_jsonable(result))
+
+    def _attempt_of(self, c: _Claimed):
+        from bot.outbox.indoubt import Attempt
+
+        async def mark(state: dict) -> bool:
+            # Committed on its own, before the send: a kill -9 during the send leaves this behind.
+            return await self._guarded_update(c, result={"in_doubt": state})
+
+        previous = (c.result or {}).get("in_doubt") if c.result else None
+        return Attempt(row_id=c.id, key=c.key, attempts=c.attempts, previous=previous, mark=mark, clock=self.clock)
 
     def _out_of_patience(self, c: _Claimed) -> bool:
         if not self.patience or c.created is None:

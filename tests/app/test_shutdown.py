@@ -95,8 +95,9 @@ async def outbox_rows(url: str) -> list[OutboxRow]:
 class Bot:
     """`python -m bot` as App Service would run it, on a free loopback port, logging to a file."""
 
-    def __init__(self, workdir: Path, url: str, instance: str):
+    def __init__(self, workdir: Path, url: str, instance: str, env: dict[str, str] | None = None):
         self.workdir, self.url, self.instance = workdir, url, instance
+        self.extra_env = dict(env or {})
         self.port = free_port()
         self.log_path = workdir / f"{instance}.log"
         self.proc: asyncio.subprocess.Process | None = None
@@ -115,6 +116,7 @@ class Bot:
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONPATH": str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
             }
+            | self.extra_env
         )
         with open(self.log_path, "wb") as log:
             # The working directory is the temp folder, so a developer's .env is not read.

@@ -6,6 +6,7 @@ serviceUrl at this server lets tests see exactly what a Teams client would recei
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ class Sent:
     reply_to: str | None = None
     updated: bool = False
     authorization: str | None = None  # the Authorization header the bot sent (None in local mode)
+    activity_id: str | None = None  # the id the double answered with (what Teams would give the message)
 
 
 @dataclass
@@ -31,6 +33,7 @@ class ConnectorDouble:
     retry_after: float = 0.0
     # Seconds a post takes to be answered once it is recorded (Teams has the message; the sender is still waiting).
     delay: float = 0.0
+    history_reads: int = 0  # how often the bot read a conversation back (its in-doubt check)
     _runner: web.AppRunner | None = None
     _event: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -44,6 +47,9 @@ class ConnectorDouble:
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._post)
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._put)
         app.router.add_post("/v3/conversations", self._create)
+        # A conversation's messages read back, in Graph's shape (GET /chats/{chat-id}/messages): what the bot's
+        # in-doubt check reads (bot/outbox/indoubt.py). Real Teams serves this from Graph, not the connector.
+        app.router.add_get("/v1.0/chats/{cid}/messages", self._history)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -61,18 +67,36 @@ class ConnectorDouble:
             headers = {"Retry-After": str(self.retry_after)} if status == 429 else {}
             return web.json_response({"error": {"code": str(status)}}, status=status, headers=headers)
         body = await request.json()
+        activity_id = str(uuid.uuid4())
         self.sent.append(
             Sent(
                 request.match_info["cid"],
                 body,
                 request.match_info.get("aid"),
                 authorization=request.headers.get("Authorization"),
+                activity_id=activity_id,
             )
         )
         self._event.set()
         if self.delay:
             await asyncio.sleep(self.delay)
-        return web.json_response({"id": str(uuid.uuid4())})
+        return web.json_response({"id": activity_id})
+
+    async def _history(self, request: web.Request) -> web.Response:
+        """Newest first, card attachments with their content as a JSON string, as Graph's chatMessage has them."""
+        self.history_reads += 1
+        cid = request.match_info["cid"]
+        top = int(request.query.get("$top", "50"))
+        out = []
+        for s in reversed(self.sent):
+            if s.updated or s.conversation_id.split(";")[0] != cid.split(";")[0]:
+                continue
+            atts = [
+                {"contentType": a.get("contentType"), "content": json.dumps(a.get("content"))}
+                for a in s.activity.get("attachments") or []
+            ]
+            out.append({"id": s.activity_id, "messageType": "message", "attachments": atts})
+        return web.json_response({"value": out[:top]})
 
     async def _put(self, request: web.Request) -> web.Response:
         body = await request.json()
