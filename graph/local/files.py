@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import secrets
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -23,23 +25,37 @@ from graph.local.directory import LocalDirectory
 from graph.naming import MAX_RENAMES, candidates, quickxor_hash, safe_name, safe_path
 from graph.ports import FolderRef, Role, SharingGrant, StoredFile
 
+TEMP_PREFIX = ".~upload-"
+
+
+def _publish(folder: Path, path: Path, content: bytes) -> None:
+    tmp = folder / f"{TEMP_PREFIX}{secrets.token_hex(8)}"
+    try:
+        with open(tmp, "xb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
 
 def write_unique(folder: Path, name: str, content: bytes) -> tuple[str, Path, bool]:
     """Create `name` (or the first free "… (n)" variant) in folder without ever replacing a file.
 
-    Returns (final name, path, reused). Exclusive create ("xb") makes a racing writer fail rather than
-    overwrite.
+    Returns (final name, path, reused). The content is written whole to a hidden temporary file first and then
+    linked into place (os.link fails if the name exists), so a racing writer fails rather than overwrites, and a
+    process killed mid-write leaves no torn file under the real name (only a hidden leftover, never listed).
     """
     folder.mkdir(parents=True, exist_ok=True)
     digest = quickxor_hash(content)
     for cand in candidates(safe_name(name)):
-        existing = {p.name.lower(): p for p in folder.iterdir()}
+        existing = {p.name.lower(): p for p in folder.iterdir() if not p.name.startswith(TEMP_PREFIX)}
         clash = existing.get(cand.lower())
         if clash is None:
             path = folder / cand
             try:
-                with open(path, "xb") as fh:
-                    fh.write(content)
+                _publish(folder, path, content)
                 return cand, path, False
             except FileExistsError:
                 clash = path

@@ -127,3 +127,23 @@ async def test_people_outside_the_roster(local, school):
 async def test_config_groups_are_directory_groups(local, school):
     willow = await local.directory.group_members("willow")
     assert sorted(u.id for u in willow) == sorted(s.aad_object_id for s in school.group_members("willow"))
+
+
+def test_a_write_killed_half_way_leaves_no_torn_file_under_the_real_name(tmp_path, monkeypatch):
+    """The local files backend writes whole to a hidden temporary file, then links it into place: a crash
+    between the two leaves only the hidden leftover, never listed, and the retry gets the real name."""
+    import os as _os
+
+    from graph.local import files as lf
+
+    def boom(*_a, **_k):
+        raise KeyboardInterrupt("killed between the write and the link")
+
+    monkeypatch.setattr(_os, "link", boom)
+    with pytest.raises(KeyboardInterrupt):
+        lf.write_unique(tmp_path, "record.docx", b"whole content")
+    assert not (tmp_path / "record.docx").exists()
+    monkeypatch.undo()
+    name, path, reused = lf.write_unique(tmp_path, "record.docx", b"whole content")
+    assert (name, reused) == ("record.docx", False) and path.read_bytes() == b"whole content"
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(lf.TEMP_PREFIX)) == ["record.docx"]
