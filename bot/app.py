@@ -247,7 +247,7 @@ def create_app(
     link = dashboard_link(settings)
     for sv in peers.values():
         sv.dashboard_url = link
-    app.router.add_post("/api/messages", messages_handler(adapter, bot))
+    app.router.add_post("/api/messages", messages_handler(adapter, bot, turns_in_flight=settings.turns_in_flight))
     return app
 
 

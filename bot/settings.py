@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # Local mode only: where in-doubt Teams sends are looked up before they are sent again (a chat history in Graph's
     # `GET /v1.0/chats/{id}/messages` shape; bot/outbox/indoubt.py). Unset: an in-doubt send goes again.
     teams_history_url: str = Field("", alias="TEAMS_HISTORY_URL", max_length=300)
+    # How many /api/messages requests one instance reads and processes at once; the rest wait unread
+    # (bot/teams/adapter.py). Bounds memory under a burst (a staff meeting submitting together).
+    turns_in_flight: int = Field(24, alias="TURNS_IN_FLIGHT", ge=1, le=1000)
 
     @field_validator("database_url")
     @classmethod

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 from urllib.parse import urlsplit
 
@@ -271,25 +270,16 @@ def _no_constants(name: str):
     raise ValueError(name)
 
 
-def turns_in_flight() -> int:
-    """How many /api/messages requests one instance reads and processes at once (TURNS_IN_FLIGHT, default 24)."""
-    try:
-        n = int(os.environ.get("TURNS_IN_FLIGHT", "") or DEFAULT_TURNS_IN_FLIGHT)
-    except ValueError:
-        n = DEFAULT_TURNS_IN_FLIGHT
-    return max(1, min(n, 1000))
-
-
 # A card submit takes milliseconds; 200 at once (a staff meeting's worth) all read, parsed and half-way through
-# their unit of work together held ~1 MB each for no gain, since the store takes one write at a time. The rest wait
+# their unit of work together hold memory for no gain, since the store takes one write at a time. The rest wait
 # their turn with their body unread (in the socket), well inside Teams' 15 s for an invoke's answer.
 DEFAULT_TURNS_IN_FLIGHT = 24
 
 
-def messages_handler(adapter: CloudAdapter, bot):
+def messages_handler(adapter: CloudAdapter, bot, *, turns_in_flight: int = DEFAULT_TURNS_IN_FLIGHT):
     """POST /api/messages: reject what is not an activity before botbuilder sees it, then process it. At most
-    `turns_in_flight()` requests are read and processed at once; the others wait, unread."""
-    gate = asyncio.Semaphore(turns_in_flight())
+    `turns_in_flight` requests (settings TURNS_IN_FLIGHT) are read and processed at once; the others wait, unread."""
+    gate = asyncio.Semaphore(max(1, turns_in_flight))
 
     async def messages(request: web.Request) -> web.StreamResponse:
         async with gate:

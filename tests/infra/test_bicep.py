@@ -31,6 +31,8 @@ PLATFORM = {
 NOT_IN_BICEP = {
     "LOCAL_M365_DIR": "the local Microsoft 365 backend is not used: GRAPH_* selects msgraph",
     "DEMO_TODAY": "local mode only: the bot refuses to start with it when bot credentials are set",
+    "TEAMS_HISTORY_URL": "local mode only (the in-doubt look-up's stand-in): refused with bot credentials",
+    "TURNS_IN_FLIGHT": "the default (24) suits one App Service instance",
     "ToBotFromChannelOpenIdMetadataUrl": "the public cloud's Bot Framework endpoint is the default",
     "ToBotFromEmulatorOpenIdMetadataUrl": "the public cloud's default; Emulator tokens are refused anyway",
     "ToChannelFromBotLoginUrl": "the public cloud's Entra authority is the default",
