@@ -91,7 +91,9 @@ async def one_to_one_card(d: Driver, supervisor: str, supervisee: str) -> dict:
     """What the supervisor's record card submits: the card's own data (its submit key) plus the typed answers."""
     before = len(d.connector.sent)
     await d.say(person(d.school, supervisor), "note")
-    start = [a["content"] for s in d.connector.sent[before:] for a in s.activity.get("attachments") or []][-1]
+    sent = [a["content"] for s in d.connector.sent[before:] for a in s.activity.get("attachments") or []]
+    # The answer to `note`; other cards may arrive meanwhile (Monday 10:00: the DSL team's weekly digest).
+    start = next((c for c in reversed(sent) if "targeted.open" in json.dumps(c)), sent[-1] if sent else {})
     action = find_action(start, "targeted.open")
     status, body = await d.submit(
         person(d.school, supervisor), "targeted.open", dict(action.get("data") or {}) | {"supervisee": supervisee}
