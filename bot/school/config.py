@@ -7,10 +7,11 @@ import enum
 import re
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # libyaml's safe loader where PyYAML was built with it (faster on a large roster); the same safe subset.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -84,19 +85,22 @@ class SafeguardingChannel(_Model):
     channel_id: str | None = None
 
 
+def _https_link(v: str) -> str:
+    if not re.match(r"^https://[^\s/]+\S*$", v):
+        raise ValueError("must be an https:// link")
+    return v
+
+
+#: A link a card opens: https only, no spaces.
+HttpsLink = Annotated[str, AfterValidator(_https_link)]
+
+
 class SafeguardingSystem(_Model):
     """Where the school records concerns about children (seed 002: CPOMS; seed 003: My Concern). A concern typed
     into the chat is answered by pointing there and to the DSL team, never kept."""
 
     name: str = Field("your school's safeguarding system", min_length=1, max_length=80)
-    url: str | None = None
-
-    @field_validator("url")
-    @classmethod
-    def _https(cls, v):
-        if v is not None and not re.match(r"^https://[^\s/]+\S*$", v):
-            raise ValueError("must be an https:// link")
-        return v
+    url: HttpsLink | None = None
 
 
 class EmployeeAssistance(_Model):
@@ -105,15 +109,8 @@ class EmployeeAssistance(_Model):
 
     name: str = Field(min_length=2, max_length=80)
     phone: str | None = Field(None, pattern=r"^\+?[0-9][0-9 ()-]{5,24}$")
-    url: str | None = None
+    url: HttpsLink | None = None
     hours: str | None = Field(None, max_length=60)
-
-    @field_validator("url")
-    @classmethod
-    def _https(cls, v):
-        if v is not None and not re.match(r"^https://[^\s/]+\S*$", v):
-            raise ValueError("must be an https:// link")
-        return v
 
     @model_validator(mode="after")
     def _reachable(self):
