@@ -163,8 +163,13 @@ def test_teaching_assistant_who_has_not_attended_gets_a_reminder(teams, e2e_bot)
     assert "haven't been to a group safeguarding supervision session" in text and "school days" in text
     assert reminder.buttons() == ["I'll attend"]
 
+    digest_title = f"Supervision reminders sent — {ht.name}"
     digest = amara.wait_for_new_card(timeout_ms=30_000)
-    assert digest.title() == f"Supervision reminders sent — {ht.name}"
+    for _ in range(4):  # the same tick may tell Amara other things first (an overdue action another module left)
+        if digest.title() == digest_title:
+            break
+        digest = amara.wait_for_new_card(timeout_ms=30_000)
+    assert digest.title() == digest_title
     assert "Willow Class: Tom Hollis" in digest.text()
 
     done = reminder.click("I'll attend")
