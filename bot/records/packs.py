@@ -33,6 +33,8 @@ from bot.records.templates import (
     load_template,
     one_to_one_template,
     one_to_one_templates,
+    require_unique,
+    template_error,
 )
 
 PACK_DIR = BUILTIN_DIR / "packs"
@@ -85,14 +87,8 @@ class AgreementDef(_Model):
 
     @model_validator(mode="after")
     def _unique(self):
-        ids = [t.id for t in self.terms]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"term ids must be unique; repeated: {', '.join(dupes)}")
-        labels = [t.label for t in self.terms]
-        same = sorted({x for x in labels if labels.count(x) > 1})
-        if same:
-            raise ValueError(f"term labels must be unique; repeated: {'; '.join(same)}")
+        require_unique("term ids", [t.id for t in self.terms])
+        require_unique("term labels", [t.label for t in self.terms], "; ")
         total = sum(t.max_length for t in self.terms)
         if total > TERMS_BUDGET_CHARS:
             raise ValueError(f"the terms allow {total} characters; the agreement card carries {TERMS_BUDGET_CHARS}")
@@ -139,8 +135,7 @@ def load_pack_file(path: Path) -> PolicyPack:
     try:
         pack = PolicyPack.model_validate(raw)
     except ValidationError as exc:
-        msgs = [f"{path}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors()]
-        raise TemplateError("\n".join(msgs)) from None
+        raise template_error(path, exc) from None
     if pack.id != path.stem:
         raise TemplateError(f"{path}: id {pack.id!r} must match the file name {path.stem!r}")
     return pack

@@ -38,6 +38,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def require_unique(what: str, values: list[str], sep: str = ", ") -> None:
+    """ValueError naming the repeated values (ids, labels) of a template or pack, if any."""
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"{what} must be unique; repeated: {sep.join(repeated)}")
+
+
+def template_error(path: Path, exc: ValidationError) -> TemplateError:
+    """A template's or pack's validation errors as one TemplateError, each line naming the file and the field."""
+    return TemplateError(
+        "\n".join(f"{path}: {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}" for e in exc.errors())
+    )
+
+
 FieldKind = Literal["text", "multiline", "date", "confirm", "checklist"]
 
 
@@ -186,14 +200,9 @@ class RecordTemplate(_Model):
 
     @model_validator(mode="after")
     def _consistent(self):
-        ids = [f.id for f in self.fields]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"field ids must be unique; repeated: {', '.join(dupes)}")
-        labels = [f.label for f in self.fields]
-        same = sorted({x for x in labels if labels.count(x) > 1})
-        if same:  # the document is read back by label (docx_writer.read_answers)
-            raise ValueError(f"field labels must be unique; repeated: {'; '.join(same)}")
+        require_unique("field ids", [f.id for f in self.fields])
+        # the document is read back by label (docx_writer.read_answers)
+        require_unique("field labels", [f.label for f in self.fields], "; ")
         if not any(f.kind in ("text", "multiline") for f in self.fields):
             raise ValueError("a record needs at least one text field")
         total = self.narrative_chars
@@ -243,11 +252,7 @@ def load_template_file(path: Path) -> RecordTemplate:
     try:
         return RecordTemplate.model_validate(raw)
     except ValidationError as exc:
-        msgs = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            msgs.append(f"{path}: {loc}: {err['msg']}")
-        raise TemplateError("\n".join(msgs)) from None
+        raise template_error(path, exc) from None
 
 
 @lru_cache(maxsize=32)
