@@ -34,6 +34,11 @@ class ConnectorDouble:
     # Seconds a post takes to be answered once it is recorded (Teams has the message; the sender is still waiting).
     delay: float = 0.0
     history_reads: int = 0  # how often the bot read a conversation back (its in-doubt check)
+    # Posts to a conversation whose id starts with `hold` are recorded (Teams has them) and then not answered until
+    # `release()`: a send that is certainly on the wire, for a test to kill the bot during. `held` counts them.
+    hold: str | None = None
+    held: int = 0
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
     _runner: web.AppRunner | None = None
     _event: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -78,9 +83,17 @@ class ConnectorDouble:
             )
         )
         self._event.set()
+        if self.hold and request.match_info["cid"].startswith(self.hold):
+            self.held += 1
+            await self._released.wait()
         if self.delay:
             await asyncio.sleep(self.delay)
         return web.json_response({"id": activity_id})
+
+    def release(self) -> None:
+        """Answer the held posts (their sender may be long dead) and hold no more."""
+        self.hold = None
+        self._released.set()
 
     async def _history(self, request: web.Request) -> web.Response:
         """Newest first, card attachments with their content as a JSON string, as Graph's chatMessage has them."""
