@@ -174,10 +174,11 @@ async def submit(services: Services, turn: Turn) -> Reply:
                 # Routed by the school's rules, not chosen by a person: the trail shows the bot as the actor.
                 events.append(_event(services, turn, audit.ALLOCATED, req.id, actor_id=None))
                 told = await tell_allocated(services, s, req, by=None)
+            card = await request_status_card(services, s, req)
+            # The unit of work's last write (on SQLite its commit travels with it): nothing is written after it.
             await store.write_submitted(
                 s, events=events, effects=told, status_card=await _status_card_row(services, s, turn, req), now=turn.now
             )
-            card = await request_status_card(services, s, req)
     except AlreadySent:  # the same form submitted twice: the first one won
         async with services.db.session() as s:
             existing = await store.by_draft(s, draft_id)

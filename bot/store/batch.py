@@ -10,16 +10,31 @@ insertmanyvalues: one round trip per table).
 
 Rows are stamped with the session's school like every Core insert (bot/store/tenancy.py). Only whole rows: every
 column without a server default must be given (no Python-side defaults are filled in here), which `Insert` checks.
+
+Two more trips can go on the turn staff wait on:
+
+* `insert_object` writes one new ORM object as a single compiled `INSERT … RETURNING id` (one hop, no unit-of-work
+  flush, which cost more than the statement), then attaches it to the session as if it had been loaded
+  (`make_transient_to_detached`), so later changes to it are ordinary UPDATEs at the next flush.
+* `insert_all(…, last=True)` is the unit of work's last write. On SQLite the COMMIT runs in the same hop as the
+  inserts (the session's own commit then finds no transaction open and makes no hop, bot/store/sqlite_hops.py);
+  anything the session still had pending is flushed first. The session is then marked committed: a later flush
+  in it is refused (`WriteAfterLast`) rather than silently committed on its own. On PostgreSQL the three tables go
+  in one statement (data-modifying CTEs, one round trip) and the COMMIT stays the session's.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from bot.store import sqlite_hops
 from bot.store.tenancy import SchoolOwned, stamp_rows
@@ -55,17 +70,53 @@ def outbox(s: AsyncSession, effects: Sequence[Any], *, now) -> Insert:
     return Insert(OutboxRow, rows, conflict=("key",))
 
 
+#: Set in a session's info once `insert_all(last=True)` has run (on SQLite it has committed the transaction).
+COMMITTED = "committed_by_last_batch"
+
+
+class WriteAfterLast(RuntimeError):
+    """Something was written in a unit of work after its last batch had committed it."""
+
+
+@event.listens_for(Session, "before_flush")
+def _nothing_after_last(session: Session, _ctx, _instances) -> None:
+    if session.info.get(COMMITTED) and (session.new or session.dirty or session.deleted):
+        raise WriteAfterLast("this unit of work has had its last batch; write before it")
+
+
+_DRIVER = "batch_driver"
+
+
+async def _driver(s: AsyncSession):
+    """(dialect, the one-hop sqlite3 connection or None) of the session's transaction; looked up once per
+    transaction (each look-up is two trips through SQLAlchemy's greenlet bridge): a transaction's connection does
+    not change while it lasts."""
+    tx = s.sync_session.get_transaction()
+    hit = s.sync_session.info.get(_DRIVER)
+    if hit is not None and tx is not None and hit[0] is tx:
+        return hit[1], hit[2]
+    conn = await s.connection()
+    driver = None
+    if conn.dialect.name == "sqlite":
+        raw = (await conn.get_raw_connection()).driver_connection
+        driver = raw if isinstance(raw, sqlite_hops.Connection) else None
+    s.sync_session.info[_DRIVER] = (s.sync_session.get_transaction(), conn.dialect, driver)
+    return conn.dialect, driver
+
+
 #: (dialect name, table, columns, conflict) → (SQL, bind names in order, their bind processors)
 _COMPILED: dict[tuple, tuple[str, tuple[str, ...], tuple]] = {}
 
 
-def _compiled(dialect, ins: Insert, conflict: tuple[str, ...] | None):
-    key = (dialect.name, ins.model.__table__.name, ins.columns, conflict)
+def _compiled(dialect, ins: Insert, conflict: tuple[str, ...] | None, *, returning_id: bool = False):
+    key = (dialect.name, ins.model.__table__.name, ins.columns, conflict, returning_id)
     hit = _COMPILED.get(key)
     if hit is None:
         stmt = sqlite.insert(ins.model.__table__)
         if conflict:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
+        if returning_id:
+            stmt = stmt.returning(ins.model.__table__.c.id)
         compiled = stmt.compile(dialect=dialect, column_keys=list(ins.columns))
         names = tuple(compiled.positiontup or ())
         missing = set(names) - set(ins.columns)
@@ -77,47 +128,150 @@ def _compiled(dialect, ins: Insert, conflict: tuple[str, ...] | None):
     return hit
 
 
-async def insert_all(s: AsyncSession, *inserts: Insert) -> list[int]:
-    """Run every insert, in order, in the session's transaction; returns how many rows each one added."""
-    todo = []
-    for ins in inserts:
+async def insert_all(s: AsyncSession, *inserts: Insert, last: bool = False) -> list[int]:
+    """Run every insert, in order, in the session's transaction; returns how many rows each one added.
+
+    `last`: nothing more is written in this unit of work; on SQLite the commit goes in the same hop (module doc)."""
+    if last:
+        if s.new or s.dirty or s.deleted:
+            await s.flush()
+        try:
+            return await _insert_all(s, inserts, last=True)
+        finally:
+            s.sync_session.info[COMMITTED] = True  # on any backend: nothing may be written after the last batch
+    return await _insert_all(s, inserts, last=False)
+
+
+async def _insert_all(s: AsyncSession, inserts: Sequence[Insert], *, last: bool) -> list[int]:
+    todo = []  # (position in `inserts`, the insert with its rows stamped, its conflict columns)
+    for i, ins in enumerate(inserts):
         if not ins.rows:
             continue
         rows = stamp_rows(s, ins.model, ins.rows)
         if rows is not ins.rows and rows and tuple(rows[0]) != ins.columns:
-            ins = Insert(ins.model, rows, ins.conflict)
+            ins = Insert(ins.model, rows, ins.conflict)  # the school column added: a statement of its own shape
         else:
             ins.rows = rows
         conflict = tuple(ins.conflict) if ins.conflict else None
         if conflict and isinstance(ins.model, type) and issubclass(ins.model, SchoolOwned):
             conflict = tuple(school_conflict(ins.model, conflict))
-        todo.append((ins, conflict))
-    counts = {id(ins): 0 for ins in inserts}
+        todo.append((i, ins, conflict))
+    counts = [0] * len(inserts)
     if not todo:
-        return [0 for _ in inserts]
-    conn = await s.connection()
-    if conn.dialect.name == "sqlite":
-        driver = (await conn.get_raw_connection()).driver_connection
-        if isinstance(driver, sqlite_hops.Connection):
-            dialect = conn.dialect
-            work = []
-            for ins, conflict in todo:
-                sql, names, procs = _compiled(dialect, ins, conflict)
-                params = [
-                    tuple(p(r[n]) if p is not None else r[n] for n, p in zip(names, procs, strict=True))
-                    for r in ins.rows
-                ]
-                work.append((sql, params))
-            added = await driver.run_many(work)
-            for (ins, _), n in zip(todo, added, strict=True):
-                counts[id(ins)] = n
-            return [counts[id(ins)] for ins in inserts]
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    for ins, conflict in todo:
-        stmt = insert(ins.model.__table__)
+        return counts  # nothing to write: the session's own commit ends the unit of work
+    dialect, driver = await _driver(s)
+    if driver is not None:
+        work = []
+        for _, ins, conflict in todo:
+            sql, names, procs = _compiled(dialect, ins, conflict)
+            params = [
+                tuple(p(r[n]) if p is not None else r[n] for n, p in zip(names, procs, strict=True)) for r in ins.rows
+            ]
+            work.append((sql, params))
+        added = await driver.run_many(work, commit=last)
+    elif dialect.name == "postgresql" and len(todo) > 1:
+        added = await _in_one_statement(s, [(ins, conflict) for _, ins, conflict in todo])
+    else:
+        insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+        added = []
+        for _, ins, conflict in todo:
+            stmt = insert(ins.model.__table__)
+            if conflict:
+                stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
+            res = await s.execute(stmt.returning(*ins.model.__table__.primary_key.columns), ins.rows)
+            added.append(len(res.all()))
+    for (i, _, _), n in zip(todo, added, strict=True):
+        counts[i] = n
+    return counts
+
+
+async def _in_one_statement(s: AsyncSession, todo: list) -> list[int]:
+    """PostgreSQL: every table's insert as one statement, one round trip. Each table is a data-modifying CTE
+    (`WITH t0 AS (INSERT … RETURNING 1), t1 AS (…) SELECT (SELECT count(*) FROM t0), …`): PostgreSQL runs every one
+    of them exactly once, in the statement's snapshot, whether or not the outer query reads it
+    (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING). The rows of one table do not
+    depend on another's here, which is what makes that safe. The statement is built once per shape (tables,
+    columns, number of rows) with a named parameter per value, so SQLAlchemy compiles it once and applies each
+    column type's bind processing (JSON, UTC datetimes) to the values."""
+    shape = tuple((ins.model.__table__.name, ins.columns, len(ins.rows), conflict) for ins, conflict in todo)
+    query = _PG_STATEMENTS.get(shape)
+    if query is None:
+        query = _PG_STATEMENTS[shape] = _pg_statement(todo)
+    params = {
+        f"t{t}_{r}_{c}": row[name]
+        for t, (ins, _) in enumerate(todo)
+        for r, row in enumerate(ins.rows)
+        for c, name in enumerate(ins.columns)
+    }
+    return [int(n) for n in (await s.execute(query, params)).one()]
+
+
+_PG_STATEMENTS: dict[tuple, Any] = {}
+
+
+def _pg_statement(todo: list):
+    from sqlalchemy import bindparam, func, literal, select
+
+    ctes = []
+    for t, (ins, conflict) in enumerate(todo):
+        table = ins.model.__table__
+        values = [
+            {name: bindparam(f"t{t}_{r}_{c}", type_=table.c[name].type) for c, name in enumerate(ins.columns)}
+            for r in range(len(ins.rows))
+        ]
+        stmt = postgresql.insert(table).values(values)
         if conflict:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
-        table = ins.model.__table__
-        res = await s.execute(stmt.returning(*table.primary_key.columns), ins.rows)
-        counts[id(ins)] = len(res.all())
-    return [counts[id(ins)] for ins in inserts]
+        ctes.append(stmt.returning(literal(1).label("added")).cte(f"t{t}"))
+    return select(*(select(func.count()).select_from(c).scalar_subquery().label(f"n{i}") for i, c in enumerate(ctes)))
+
+
+async def insert_object(s: AsyncSession, obj: Any) -> Any:
+    """Write one new ORM object (its integer `id` assigned by the database) in one statement and return it,
+    attached to the session as persistent. Columns left unset take their Python-side scalar default, as a flush
+    would give them; the school is stamped as for any row (bot/store/tenancy.py). A unique-key clash raises the
+    driver's IntegrityError, as a flush would."""
+    table = obj.__table__
+    given = obj.__dict__  # the instance's loaded attributes (SQLAlchemy keeps them in the instance dict)
+    row: dict[str, Any] = {}
+    for col in table.columns:
+        if col.primary_key:
+            continue
+        value = given.get(col.key)
+        if value is None and col.default is not None and col.default.is_scalar:
+            value = col.default.arg
+        if col.key not in given or given[col.key] is not value:
+            # Every column set on the object, None included: an attribute never set would be expired on
+            # attaching, and reading it later would be a lazy load (no I/O may happen there under asyncio).
+            setattr(obj, col.key, value)
+        row[col.key] = value
+    (row,) = stamp_rows(s, type(obj), [row])
+    if "school_id" in row:
+        obj.school_id = row["school_id"]
+    dialect, driver = await _driver(s)
+    if driver is not None:
+        # The statement compiled once; its binds processed here (JSON, UTC datetimes) as SQLAlchemy would.
+        sql, names, procs = _compiled(dialect, Insert(type(obj), [row]), None, returning_id=True)
+        params = tuple(p(row[n]) if p is not None else row[n] for n, p in zip(names, procs, strict=True))
+        try:
+            obj.id = await driver.run_returning(sql, params)
+        except sqlite3.IntegrityError as exc:
+            raise IntegrityError(sql, None, exc) from None
+    else:
+        stmt = _insert_returning_id(dialect.name, table)
+        obj.id = (await s.execute(stmt, row)).scalar_one()
+    make_transient_to_detached(obj)
+    s.add(obj)
+    return obj
+
+
+_RETURNING: dict[tuple[str, str], Any] = {}
+
+
+def _insert_returning_id(dialect: str, table) -> Any:
+    key = (dialect, table.name)
+    stmt = _RETURNING.get(key)
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = _RETURNING[key] = insert(table).returning(table.c.id)
+    return stmt

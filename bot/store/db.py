@@ -45,6 +45,40 @@ def _sqlite_pragmas(busy_timeout_ms: int):
     return on_connect
 
 
+#: A PostgreSQL connection back in the pool for longer than this is pinged before it is used again.
+PING_IF_IDLE_SECONDS = 10.0
+
+
+def _ping_if_idle(engine) -> None:
+    """Pessimistic disconnect handling for connections that may have gone stale, without a round trip for every
+    unit of work: SQLAlchemy's `pool_pre_ping` pings at every checkout, which on the card-submit turn was one of
+    seven round trips (bench/turns.py). Here a connection returned to the pool less than PING_IF_IDLE_SECONDS ago is
+    used as it is (it answered moments ago; a server restart in that window fails that one unit of work, which
+    rolls back and is retried by the user or the outbox, and invalidates the pool as SQLAlchemy's optimistic
+    handling does); an older one is pinged, and a failed ping raises DisconnectionError, on which the pool throws
+    the connection away and checks out a fresh one. https://docs.sqlalchemy.org/en/20/core/pooling.html#disconnect-
+    handling-pessimistic and https://docs.sqlalchemy.org/en/20/core/events.html#sqlalchemy.events.PoolEvents.checkout
+    """
+    import time
+
+    from sqlalchemy.exc import DisconnectionError
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn, record) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < PING_IF_IDLE_SECONDS:
+            return  # new (connected just now), or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failure to answer means: not this connection
+            raise DisconnectionError() from exc
+
+
 class Database:
     """Owns the engine; `session()` is one unit of work (one transaction)."""
 
@@ -68,12 +102,16 @@ class Database:
             # The same sqlite3 connection and arguments, one hop to its thread per statement (sqlite_hops.py).
             kwargs["connect_args"] = {"async_creator_fn": sqlite_hops.connect}
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # No pool_pre_ping (a round trip before every unit of work): a connection idle for a while is pinged
+            # at checkout instead (_ping_if_idle), one in steady use is not.
+            kwargs.update(pool_size=10, max_overflow=10)
             if schema:
                 kwargs["connect_args"] = {"server_settings": {"search_path": schema}}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+        else:
+            _ping_if_idle(self.engine.sync_engine)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager

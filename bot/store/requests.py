@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.allocation import Supervisor
 from bot.domain.request_rules import RequestForm, Route, allocation_problem
+from bot.store import batch
 from bot.store.errors import AlreadySent, Concurrent, NotFound, OverCapacity
 from bot.store.models import SentCard
 from bot.store.models_request import Meeting, Pairing, PoolMember, SupervisionRequest
@@ -31,8 +32,9 @@ URGENCY_ORDER = {"urgent": 0, "week": 1, "routine": 2}
 async def add(
     s: AsyncSession, *, draft_id: str, requester_id: str, form: RequestForm, route: Route, now: dt.datetime
 ) -> SupervisionRequest:
-    """Store a valid request (one statement). A second submit of the same form raises AlreadySent: the draft id is
-    unique, so a double click is caught by the write rather than looked up first."""
+    """Store a valid request (one statement, bot/store/batch.py's insert_object). A second submit of the same form
+    raises AlreadySent: the draft id is unique, so a double click is caught by the write rather than looked up
+    first."""
     req = SupervisionRequest(
         draft_id=draft_id,
         requester_id=requester_id,
@@ -51,12 +53,10 @@ async def add(
         created_at=now,
         updated_at=now,
     )
-    s.add(req)
     try:
-        await s.flush()
+        return await batch.insert_object(s, req)
     except IntegrityError:
         raise AlreadySent() from None
-    return req
 
 
 async def by_draft(s: AsyncSession, draft_id: str) -> SupervisionRequest | None:
@@ -224,9 +224,8 @@ async def write_submitted(
     s: AsyncSession, *, events: list[dict], effects: list, status_card: dict | None, now: dt.datetime
 ) -> int:
     """A new request's other rows — its audit events (`audit.event_row`), its outbox effects and its status card's
-    message (`status_card_row`) — in one trip to the database (bot/store/batch.py), in the journey's transaction.
-    Returns how many effects were new."""
-    from bot.store import batch
+    message (`status_card_row`) — in one trip to the database (bot/store/batch.py), as the journey's last write:
+    on SQLite its commit goes in the same trip. Returns how many effects were new."""
     from bot.store.models_audit import AuditEvent
 
     _, added, _ = await batch.insert_all(
@@ -234,6 +233,7 @@ async def write_submitted(
         batch.Insert(AuditEvent, events),
         batch.outbox(s, effects, now=now),
         batch.Insert(SentCard, [status_card] if status_card else []),
+        last=True,
     )
     return added
 

@@ -103,10 +103,11 @@ class Connection(aiosqlite.Connection):
     def cursor(self) -> _Cursor:  # type: ignore[override]
         return _Cursor(self)
 
-    async def run_many(self, work: list[tuple[str, list[tuple]]]) -> list[int]:
+    async def run_many(self, work: list[tuple[str, list[tuple]]], *, commit: bool = False) -> list[int]:
         """Several statements, each with its rows (executemany), in one hop; the rows each one changed. They run in
         whatever transaction the connection holds (sqlite3 opens one before the first write, as for `execute`), and
-        an error stops at that statement: the caller's unit of work rolls it all back (bot/store/batch.py)."""
+        an error stops at that statement: the caller's unit of work rolls it all back (bot/store/batch.py).
+        `commit`: then COMMIT, in the same hop, once every statement has run (an error commits nothing)."""
 
         def run() -> list[int]:
             out = []
@@ -117,7 +118,23 @@ class Connection(aiosqlite.Connection):
                     out.append(cur.rowcount)
                 finally:
                     cur.close()
+            if commit:
+                self._conn.commit()
             return out
+
+        return await self._execute(run)
+
+    async def run_returning(self, sql: str, params: tuple) -> Any:
+        """One statement that returns one value (an `INSERT … RETURNING id`), in one hop, in the connection's
+        transaction (bot/store/batch.py's insert_object)."""
+
+        def run() -> Any:
+            cur = self._conn.cursor()
+            try:
+                cur.execute(sql, params)
+                return cur.fetchone()[0]
+            finally:
+                cur.close()
 
         return await self._execute(run)
 
