@@ -112,7 +112,7 @@ def _compiled(dialect, ins: Insert, conflict: tuple[str, ...] | None, *, returni
     key = (dialect.name, ins.model.__table__.name, ins.columns, conflict, returning_id)
     hit = _COMPILED.get(key)
     if hit is None:
-        stmt = sqlite.insert(ins.model.__table__)
+        stmt = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(ins.model.__table__)
         if conflict:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
         if returning_id:
@@ -187,43 +187,57 @@ async def _insert_all(s: AsyncSession, inserts: Sequence[Insert], *, last: bool)
 
 async def _in_one_statement(s: AsyncSession, todo: list) -> list[int]:
     """PostgreSQL: every table's insert as one statement, one round trip. Each table is a data-modifying CTE
-    (`WITH t0 AS (INSERT … RETURNING 1), t1 AS (…) SELECT (SELECT count(*) FROM t0), …`): PostgreSQL runs every one
-    of them exactly once, in the statement's snapshot, whether or not the outer query reads it
+    (`WITH t0 AS (INSERT … RETURNING id), t1 AS (…) SELECT (SELECT count(*) FROM t0), …`): PostgreSQL runs every
+    one of them exactly once, in the statement's snapshot, whether or not the outer query reads it
     (https://www.postgresql.org/docs/current/queries-with.html#QUERIES-WITH-MODIFYING). The rows of one table do not
-    depend on another's here, which is what makes that safe. The statement is built once per shape (tables,
-    columns, number of rows) with a named parameter per value, so SQLAlchemy compiles it once and applies each
-    column type's bind processing (JSON, UTC datetimes) to the values."""
+    depend on another's here, which is what makes that safe.
+
+    SQLAlchemy cannot cache the compiled form of a multi-row insert inside a CTE (it compiles it anew each time,
+    about as long as the rest of the turn), so it is compiled here once per shape (tables, columns, number of rows)
+    and run as the driver's SQL, each value put through its column type's bind processing (JSON, UTC datetimes)
+    as SQLAlchemy would."""
     shape = tuple((ins.model.__table__.name, ins.columns, len(ins.rows), conflict) for ins, conflict in todo)
-    query = _PG_STATEMENTS.get(shape)
-    if query is None:
-        query = _PG_STATEMENTS[shape] = _pg_statement(todo)
-    params = {
-        f"t{t}_{r}_{c}": row[name]
-        for t, (ins, _) in enumerate(todo)
-        for r, row in enumerate(ins.rows)
-        for c, name in enumerate(ins.columns)
-    }
-    return [int(n) for n in (await s.execute(query, params)).one()]
+    compiled = _PG_STATEMENTS.get(shape)
+    if compiled is None:
+        dialect = s.sync_session.get_bind().dialect
+        compiled = _PG_STATEMENTS[shape] = _pg_statement(todo, dialect)
+    sql, order, processors = compiled
+    values = [row[name] for ins, _ in todo for row in ins.rows for name in ins.columns]
+    params = tuple(values[i] if p is None else p(values[i]) for i, p in zip(order, processors, strict=True))
+    conn = await s.connection()
+    return [int(n) for n in (await conn.exec_driver_sql(sql, params)).one()]
 
 
-_PG_STATEMENTS: dict[tuple, Any] = {}
+#: shape → (SQL, for each positional parameter the index of its value, that parameter's bind processor or None)
+_PG_STATEMENTS: dict[tuple, tuple[str, tuple[int, ...], tuple]] = {}
 
 
-def _pg_statement(todo: list):
-    from sqlalchemy import bindparam, func, literal, select
+def _pg_statement(todo: list, dialect) -> tuple[str, tuple[int, ...], tuple]:
+    from sqlalchemy import bindparam, func, select
 
-    ctes = []
+    ctes, index, n = [], {}, 0
     for t, (ins, conflict) in enumerate(todo):
         table = ins.model.__table__
-        values = [
-            {name: bindparam(f"t{t}_{r}_{c}", type_=table.c[name].type) for c, name in enumerate(ins.columns)}
-            for r in range(len(ins.rows))
-        ]
+        values = []
+        for _ in ins.rows:
+            row = {}
+            for name in ins.columns:
+                key = f"v{n}"
+                index[key] = n
+                n += 1
+                row[name] = bindparam(key, type_=table.c[name].type)
+            values.append(row)
         stmt = postgresql.insert(table).values(values)
         if conflict:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
-        ctes.append(stmt.returning(literal(1).label("added")).cte(f"t{t}"))
-    return select(*(select(func.count()).select_from(c).scalar_subquery().label(f"n{i}") for i, c in enumerate(ctes)))
+        ctes.append(stmt.returning(*table.primary_key.columns).cte(f"t{t}"))
+    query = select(*(select(func.count()).select_from(c).scalar_subquery().label(f"n{i}") for i, c in enumerate(ctes)))
+    compiled = query.compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ())
+    if set(names) != set(index):
+        raise ValueError("batch statement: parameters other than the rows' values")
+    procs = compiled._bind_processors
+    return str(compiled), tuple(index[k] for k in names), tuple(procs.get(k) for k in names)
 
 
 async def insert_object(s: AsyncSession, obj: Any) -> Any:
@@ -249,29 +263,18 @@ async def insert_object(s: AsyncSession, obj: Any) -> Any:
     if "school_id" in row:
         obj.school_id = row["school_id"]
     dialect, driver = await _driver(s)
+    # The statement compiled once per table and column set; its binds processed here (JSON, UTC datetimes) as
+    # SQLAlchemy would, and run as the driver's SQL: on SQLite in one hop, on PostgreSQL in one round trip.
+    sql, names, procs = _compiled(dialect, Insert(type(obj), [row]), None, returning_id=True)
+    params = tuple(p(row[n]) if p is not None else row[n] for n, p in zip(names, procs, strict=True))
     if driver is not None:
-        # The statement compiled once; its binds processed here (JSON, UTC datetimes) as SQLAlchemy would.
-        sql, names, procs = _compiled(dialect, Insert(type(obj), [row]), None, returning_id=True)
-        params = tuple(p(row[n]) if p is not None else row[n] for n, p in zip(names, procs, strict=True))
         try:
             obj.id = await driver.run_returning(sql, params)
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(sql, None, exc) from None
     else:
-        stmt = _insert_returning_id(dialect.name, table)
-        obj.id = (await s.execute(stmt, row)).scalar_one()
+        conn = await s.connection()
+        obj.id = (await conn.exec_driver_sql(sql, params)).scalar_one()
     make_transient_to_detached(obj)
     s.add(obj)
     return obj
-
-
-_RETURNING: dict[tuple[str, str], Any] = {}
-
-
-def _insert_returning_id(dialect: str, table) -> Any:
-    key = (dialect, table.name)
-    stmt = _RETURNING.get(key)
-    if stmt is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = _RETURNING[key] = insert(table).returning(table.c.id)
-    return stmt
