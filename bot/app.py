@@ -139,18 +139,24 @@ def create_app(
     # The journeys registered their delivery hooks on the router next to their verbs. Each row is delivered by its
     # own school's handlers and hooks (the worker says which school, from the row).
     from bot.exports.content import content_loader
-    from bot.outbox.indoubt import HttpChatHistory
+    from bot.outbox.indoubt import GraphChatHistory, HttpChatHistory
     from bot.records.signoff_files import signoff_handlers
 
-    # Where an in-doubt Teams send is looked for before it goes again (bot/outbox/indoubt.py); none: it goes again.
-    history = HttpChatHistory(settings.teams_history_url) if settings.teams_history_url else None
+    def history_of(sv):
+        """Where an in-doubt Teams send is looked for before it goes again (bot/outbox/indoubt.py): the msgraph
+        backend's read of the bot's own messages; in local mode, TEAMS_HISTORY_URL if set; none: it goes again."""
+        chats = getattr(sv.m365, "chats", None)
+        if chats is not None:
+            return GraphChatHistory(chats, team_id=getattr(sv.m365, "team_id", None))
+        return HttpChatHistory(settings.teams_history_url) if settings.teams_history_url else None
+
     per_school_handlers = {}
     per_school_delivered = {}
     per_school_dead = {}
     for key, sv in peers.items():
         per_school_delivered[key], per_school_dead[key] = outbox_hooks(sv, router.hooks)
         per_school_handlers[key] = {
-            **teams_handlers(sv, sv.messenger, history=history),
+            **teams_handlers(sv, sv.messenger, history=history_of(sv)),
             **graph_handlers(sv.m365, db=db, school=sv.school, load_content=content_loader(db)),
             **signoff_handlers(sv),
         }
