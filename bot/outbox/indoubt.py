@@ -174,3 +174,12 @@ class GraphChatHistory:
                 return None
             messages = await self.chats.chat_messages(await self.chats.personal_chat_id(user))
         return carrying(marker, messages)
+
+
+def chat_history_for(m365, *, local_url: str = "") -> ChatHistory | None:
+    """The reader a school's Teams sends use: the msgraph backend's (its Safeguarding team id from the school
+    config or GRAPH_TEAM_ID); else, in local mode, TEAMS_HISTORY_URL's; else none (an in-doubt send goes again)."""
+    chats = getattr(m365, "chats", None)
+    if chats is not None:
+        return GraphChatHistory(chats, team_id=getattr(m365, "team_id", None))
+    return HttpChatHistory(local_url) if local_url else None

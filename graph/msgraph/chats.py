@@ -23,6 +23,8 @@ the SDK's own retries → GraphThrottled): the caller decides what "cannot read"
 
 from __future__ import annotations
 
+import asyncio
+
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from msgraph.generated.chats.item.messages.messages_request_builder import MessagesRequestBuilder as ChatMessages
 from msgraph.generated.teams.item.channels.item.messages.messages_request_builder import (
@@ -48,7 +50,7 @@ class GraphChats:
         self.c = clients
         self.teams_app_id = teams_app_id
         self._chat_ids: dict[str, str] = {}  # user object id (lower case) → the Graph id of their chat with the bot
-        self.lookups = 0  # installedApps look-ups made (each person's chat id is looked up once)
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def personal_chat_id(self, user: str) -> str:
         """The Graph chat id of the user's 1:1 chat with our app. GraphNotFound if the app is not installed for
@@ -56,13 +58,19 @@ class GraphChats:
         key = user.lower()
         if key in self._chat_ids:
             return self._chat_ids[key]
+        # Two of someone's sends retried at once (the outbox delivers several rows together) look up once.
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            if key not in self._chat_ids:
+                self._chat_ids[key] = await self._look_up_chat_id(user)
+        return self._chat_ids[key]
+
+    async def _look_up_chat_id(self, user: str) -> str:
         apps = self.c.graph.users.by_user_id(user).teamwork.installed_apps
         cfg = RequestConfiguration(
             query_parameters=InstalledAppsRequestBuilder.InstalledAppsRequestBuilderGetQueryParameters(
                 expand=["teamsAppDefinition"], filter=f"teamsApp/id eq '{_odata_quote(self.teams_app_id)}'"
             )
         )
-        self.lookups += 1
         page = await call(apps.get(cfg), "find the app's installation for a user")
         installs = [i for i in (page.value if page else None) or [] if i.id]
         if not installs:
@@ -76,7 +84,6 @@ class GraphChats:
         )
         if chat is None or not chat.id:
             raise GraphNotFound("no chat between this user and the app")
-        self._chat_ids[key] = chat.id
         return chat.id
 
     async def chat_messages(self, chat_id: str, *, top: int = MAX_TOP) -> list[Message]:
