@@ -131,12 +131,12 @@ def carrying(marker: str, messages) -> str | bool:
     return False
 
 
-def _is_channel(reference: dict, conversation_id: str) -> bool:
+def _kind(reference: dict, conversation_id: str) -> str:
     kind = ((reference or {}).get("conversation") or {}).get("conversationType")
     if kind:
-        return kind == "channel"
-    # References saved before Teams said the type: channel ids are thread ids, personal ones start "a:".
-    return conversation_id.startswith("19:") and "@thread" in conversation_id
+        return kind
+    # A reference without Teams' word for it: channel ids are thread ids, personal ones start "a:".
+    return "channel" if conversation_id.startswith("19:") and "@thread" in conversation_id else "personal"
 
 
 class GraphChatHistory:
@@ -164,15 +164,18 @@ class GraphChatHistory:
             return None
 
     async def _find(self, reference: dict, conv: str, marker: str) -> str | bool | None:
-        if _is_channel(reference, conv):
+        kind = _kind(reference, conv)
+        if kind == "channel":
             if not self.team_id:
                 return None  # the Graph team id is the school config's; without it the channel cannot be read
             messages = await self.chats.channel_messages(self.team_id, conv.split(";messageid=", 1)[0])
-        else:
+        elif kind == "personal":
             user = ((reference or {}).get("user") or {}).get("aadObjectId")
             if not user:
                 return None
             messages = await self.chats.chat_messages(await self.chats.personal_chat_id(user))
+        else:
+            return None  # a group chat: the outbox never sends there (and the app holds no permission to read one)
         return carrying(marker, messages)
 
 

@@ -235,3 +235,12 @@ async def test_without_a_team_id_the_channel_is_not_read(setup, double):
     history = GraphChatHistory(setup.backend.chats, team_id=None)
     [row] = await setup.deliver(m, [("c1", {"card": CARD})], kind="teams.channel", history=history)
     assert m.calls == 2 and not double.find("GET", r"/messages$")
+
+
+async def test_a_group_chat_or_a_reference_without_the_person_is_not_read(setup, double):
+    history = chat_history_for(setup.backend)
+    group = {"conversation": {"id": "19:abc@thread.v2", "conversationType": "groupChat"}, "user": {"aadObjectId": "x"}}
+    assert await history.find(group, "outbox-1") is None
+    assert await history.find({"conversation": {"id": "a:1tom"}}, "outbox-1") is None
+    assert await history.find({}, "outbox-1") is None
+    assert double.requests == []
