@@ -139,18 +139,17 @@ def create_app(
     # The journeys registered their delivery hooks on the router next to their verbs. Each row is delivered by its
     # own school's handlers and hooks (the worker says which school, from the row).
     from bot.exports.content import content_loader
-    from bot.outbox.indoubt import HttpChatHistory
+    from bot.outbox.indoubt import chat_history_for
     from bot.records.signoff_files import signoff_handlers
 
-    # Where an in-doubt Teams send is looked for before it goes again (bot/outbox/indoubt.py); none: it goes again.
-    history = HttpChatHistory(settings.teams_history_url) if settings.teams_history_url else None
     per_school_handlers = {}
     per_school_delivered = {}
     per_school_dead = {}
     for key, sv in peers.items():
         per_school_delivered[key], per_school_dead[key] = outbox_hooks(sv, router.hooks)
         per_school_handlers[key] = {
-            **teams_handlers(sv, sv.messenger, history=history),
+            # Where an in-doubt Teams send is looked for before it goes again: Graph, or TEAMS_HISTORY_URL locally.
+            **teams_handlers(sv, sv.messenger, history=chat_history_for(sv.m365, local_url=settings.teams_history_url)),
             **graph_handlers(sv.m365, db=db, school=sv.school, load_content=content_loader(db)),
             **signoff_handlers(sv),
         }

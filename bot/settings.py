@@ -168,7 +168,7 @@ def load_settings(**overrides) -> Settings:
     if s.teams_history_url and not s.local_mode:
         raise SettingsError(
             "TEAMS_HISTORY_URL is set, but so is MicrosoftAppId: it is a local stand-in for reading a chat back "
-            "(the Graph reader for real Teams is not wired yet); unset it to serve with bot credentials."
+            "(with bot credentials the msgraph backend reads it through Microsoft Graph); unset it to serve."
         )
     if s.local_mode and not s.host_is_loopback():
         raise SettingsError(

@@ -32,10 +32,16 @@ ENV_DIR = ROOT / "env"
 SCHEMA_NAME = "teams-manifest-1.29.schema.json"
 PLACEHOLDER = re.compile(r"\$\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 ICONS = {"color": 192, "outline": 32}
-# Resource-specific consent permissions the manifest may ask for, each with the feature that needs it. None today:
-# channel files and calendars use the application permissions in infra/PERMISSIONS.md, the bot only reads channel
-# messages that @mention it (no ChannelMessage.Read.Group), and it posts as a bot (no RSC needed to send).
-RSC_REASONS: dict[str, str] = {}
+# Resource-specific consent permissions the manifest may ask for, each with the feature that needs it (channel files
+# and calendars use the application permissions in infra/PERMISSIONS.md; the bot posts as a bot, which needs no RSC).
+# Not ChatMessage.Read.Chat: in a personal chat RSC grants only ChatMessageReadReceipt.Read.Chat (Learn, "RSC
+# permissions for a chat or meeting"), so it could never read the bot's 1:1 chats, and the bot reads no group chat.
+RSC_REASONS: dict[str, str] = {
+    "ChannelMessage.Read.Group": (
+        "the in-doubt check of the bot's Safeguarding channel posts reads the channel's recent root messages "
+        "(bot/outbox/indoubt.py; infra/PERMISSIONS.md §6)"
+    ),
+}
 # A fixed timestamp for every zip entry, so the same inputs always give the same bytes (a reproducible package).
 ZIP_TIME = (2026, 1, 1, 0, 0, 0)
 # Placeholders that may be empty (but must be defined): a production environment has no name suffix.

@@ -11,15 +11,27 @@ heard the answer to. Each Teams send therefore:
    message with the marker: found → the row is delivered without sending again; not found → sent; no reader,
    or it cannot tell → sent again (a message twice is the lesser harm than one never delivered).
 
-The reader in production is Microsoft Graph, `GET /chats/{chat-id}/messages` (application permission
-ChatMessage.Read.Chat by RSC, or Chat.Read.All; the 1:1 chat's Graph id from
-`GET /users/{id}/teamwork/installedApps/{installation-id}/chat`, since a personal conversation id `a:…` is not a
-Graph chat id) — not wired yet (bench/README.md, "faults"). `HttpChatHistory` reads the same shape from a base URL:
-the connector double in tests, `TEAMS_HISTORY_URL` in local mode.
+Two readers. In production (the msgraph backend), `GraphChatHistory` reads the bot's recent messages through
+Microsoft Graph (graph/msgraph/chats.py; permissions in infra/PERMISSIONS.md §6):
+
+* a 1:1 chat: the personal conversation id `a:…` is not a Graph chat id, so the chat comes from the app's
+  installation for the person (`GET /users/{id}/teamwork/installedApps?$expand=teamsAppDefinition&$filter=…`, then
+  `…/installedApps/{installation-id}/chat`, once per person per process), then `GET /chats/{chat-id}/messages?$top=50`
+  (https://learn.microsoft.com/en-us/graph/api/userscopeteamsappinstallation-get-chat,
+  https://learn.microsoft.com/en-us/graph/api/chat-list-messages);
+* the Safeguarding channel: `GET /teams/{team-id}/channels/{channel-id}/messages?$top=50`, the channel id being the
+  conversation id before any `;messageid=` (https://learn.microsoft.com/en-us/graph/api/channel-list-messages);
+  RSC `ChannelMessage.Read.Group` in the manifest
+  (https://learn.microsoft.com/en-us/microsoftteams/platform/graph-api/rsc/resource-specific-consent).
+
+Any failure — 403 without consent, 404, throttling after the SDK's retries, a timeout — is "cannot tell" (None): the
+send goes again, and the log line names the kind of failure, never a message. `HttpChatHistory` reads the same
+shape from a base URL: the connector double in tests, `TEAMS_HISTORY_URL` in local mode (bench/README.md, "faults").
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import logging
@@ -94,10 +106,83 @@ class HttpChatHistory:
         except (ClientError, TimeoutError, ValueError) as exc:
             log.warning("chat history unavailable: %s", type(exc).__name__)
             return None
-        for m in messages:
-            for att in m.get("attachments") or []:
-                content = att.get("content")
-                text = content if isinstance(content, str) else json.dumps(content or {})
-                if f'"{marker}"' in text:
-                    return m.get("id") or True
-        return False
+        return carrying(
+            marker,
+            (
+                (
+                    m.get("id"),
+                    [
+                        c if isinstance(c, str) else json.dumps(c or {})
+                        for c in (a.get("content") for a in m.get("attachments") or [])
+                    ],
+                )
+                for m in messages
+            ),
+        )
+
+
+def carrying(marker: str, messages) -> str | bool:
+    """The id of the first message (id, attachment contents as text) whose card holds the marker as an element id
+    (True if it has no id); False if none does."""
+    needle = f'"{marker}"'
+    for message_id, contents in messages:
+        if any(needle in text for text in contents):
+            return message_id or True
+    return False
+
+
+def _kind(reference: dict, conversation_id: str) -> str:
+    kind = ((reference or {}).get("conversation") or {}).get("conversationType")
+    if kind:
+        return kind
+    # A reference without Teams' word for it: channel ids are thread ids, personal ones start "a:".
+    return "channel" if conversation_id.startswith("19:") and "@thread" in conversation_id else "personal"
+
+
+class GraphChatHistory:
+    """Reads the bot's recent messages through Microsoft Graph (graph.msgraph.chats.GraphChats): a person's 1:1 chat
+    with the bot, or the school's Safeguarding channel when the team id is known. Never raises: None when it
+    cannot tell."""
+
+    def __init__(self, chats, *, team_id: str | None, timeout: float = 20.0):
+        self.chats = chats
+        self.team_id = team_id or None
+        self.timeout = timeout  # the whole look-up (up to three Graph calls, the SDK's retries included)
+
+    async def find(self, reference: dict, marker: str) -> str | bool | None:
+        conv = ((reference or {}).get("conversation") or {}).get("id") or ""
+        if not conv:
+            return None
+        try:
+            return await asyncio.wait_for(self._find(reference, conv, marker), self.timeout)
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, the answer is "cannot tell"
+            log.warning(
+                "chat history unavailable (%s%s): the in-doubt send goes again",
+                type(exc).__name__,
+                f" {exc.status}" if getattr(exc, "status", None) else "",
+            )
+            return None
+
+    async def _find(self, reference: dict, conv: str, marker: str) -> str | bool | None:
+        kind = _kind(reference, conv)
+        if kind == "channel":
+            if not self.team_id:
+                return None  # the Graph team id is the school config's; without it the channel cannot be read
+            messages = await self.chats.channel_messages(self.team_id, conv.split(";messageid=", 1)[0])
+        elif kind == "personal":
+            user = ((reference or {}).get("user") or {}).get("aadObjectId")
+            if not user:
+                return None
+            messages = await self.chats.chat_messages(await self.chats.personal_chat_id(user))
+        else:
+            return None  # a group chat: the outbox never sends there (and the app holds no permission to read one)
+        return carrying(marker, messages)
+
+
+def chat_history_for(m365, *, local_url: str = "") -> ChatHistory | None:
+    """The reader a school's Teams sends use: the msgraph backend's (its Safeguarding team id from the school
+    config or GRAPH_TEAM_ID); else, in local mode, TEAMS_HISTORY_URL's; else none (an in-doubt send goes again)."""
+    chats = getattr(m365, "chats", None)
+    if chats is not None:
+        return GraphChatHistory(chats, team_id=getattr(m365, "team_id", None))
+    return HttpChatHistory(local_url) if local_url else None

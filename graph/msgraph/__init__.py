@@ -6,6 +6,7 @@ import inspect
 
 from graph.msgraph.apps import GraphApps
 from graph.msgraph.calendar import GraphCalendar
+from graph.msgraph.chats import GraphChats
 from graph.msgraph.client import GraphClients, build_clients, build_credential
 from graph.msgraph.directory import GraphDirectory
 from graph.msgraph.errors import translate
@@ -34,6 +35,9 @@ class MsGraphBackend:
         self.channel_files = GraphChannelFiles(self.clients, uploader, team_id, channel_id, folder=folder)
         self.personal_files = GraphPersonalFiles(self.clients, uploader, send_invitation=settings.share_send_invitation)
         self.apps = GraphApps(self.clients, settings.teams_app_id)
+        # Read-only: the in-doubt check of Teams sends looks for its marker in the bot's recent messages.
+        self.chats = GraphChats(self.clients, settings.teams_app_id)
+        self.team_id, self.channel_id = team_id, channel_id
 
     async def verify(self) -> None:
         """Sign in once (the credential caches the token): a bad or expired secret fails here, in one sentence."""

@@ -16,7 +16,11 @@ where our code depends on it:
   Retry-After in the sub-response headers), responses in a different order from the requests;
 * calendar: getSchedule (≤ 20 schedules, window < 62 days, interval 5–1440, unknown mailboxes answered with a
   per-schedule error), events with transactionId dedupe (same event back), PATCH, cancel (removes it), DELETE;
-* invite / permissions (list, delete one), installedApps (409 when already installed), users, transitive group members, manager;
+* invite / permissions (list, delete one), installedApps (409 when already installed; the list honours
+  `$filter=teamsApp/id eq '…'` and `$expand=teamsAppDefinition`), users, transitive group members, manager;
+* Teams messages, read only: the chat between a user and an installed app (`…/installedApps/{id}/chat`, one stable
+  `19:…@unq.gbl.spaces` id per pair), `GET /chats/{id}/messages` and `GET /teams/{t}/channels/{c}/messages`
+  (newest first, `$top` ≤ 50, 400 above); `post_to_chat` / `post_to_channel` put a bot's card there;
 * group delta (`GET /groups/delta?$filter=id eq '…' or …&$select=members`): direct-member changes as
   `members@delta` (removals carry `@removed`), ≤ 50 filtered ids, paged with `@odata.nextLink` — a big group's
   members are split over several pages, the same group object repeated, as Graph does — and a final
@@ -35,6 +39,7 @@ import asyncio
 import base64
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import re
 import uuid
@@ -179,6 +184,10 @@ class GraphDouble:
         self.member_log: list[tuple[int, str, str, str, bool]] = []
         self.delta_epoch = 0  # bumped by expire_delta_tokens: links from an older epoch answer 410
         self.installed: dict[str, set[str]] = {}
+        # Teams messages, newest last: Graph chat id (a 1:1 chat with the app) or (team id, channel id) → messages.
+        self.chat_messages: dict[str, list[dict]] = {}
+        self.channel_messages: dict[tuple[str, str], list[dict]] = {}
+        self._message_seq = itertools.count(1)
         self.sessions: dict[str, dict] = {}
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -204,6 +213,9 @@ class GraphDouble:
             ("GET", re.compile(r"^/users/(?P<u>[^/]+)/drive$"), self._user_drive),
             ("POST", re.compile(r"^/users/(?P<u>[^/]+)/teamwork/installedApps$"), self._install_app),
             ("GET", re.compile(r"^/users/(?P<u>[^/]+)/teamwork/installedApps$"), self._list_apps),
+            ("GET", re.compile(r"^/users/(?P<u>[^/]+)/teamwork/installedApps/(?P<i>[^/]+)/chat$"), self._app_chat),
+            ("GET", re.compile(r"^/chats/(?P<chat>[^/]+)/messages$"), self._chat_messages),
+            ("GET", re.compile(r"^/teams/(?P<t>[^/]+)/channels/(?P<c>[^/]+)/messages$"), self._channel_messages),
             ("*", re.compile(r"^/drives/(?P<d>[^/]+)/items/(?P<rest>.+)$"), self._drive_items),
         ]
 
@@ -289,6 +301,44 @@ class GraphDouble:
 
     def add_catalog_app(self, app_id: str) -> None:
         self.catalog.add(app_id)
+
+    def personal_chat_id(self, user: str, app_id: str) -> str:
+        """The Graph id of the 1:1 chat between a user and an app (what Teams would create on install)."""
+        u = self._user(user)
+        uid = u["id"] if u else user
+        digest = uuid.uuid5(uuid.NAMESPACE_URL, f"{uid}|{app_id}").hex
+        return f"19:{uid}_{digest}@unq.gbl.spaces"
+
+    def post_to_chat(self, chat_id: str, card: dict, *, text: str | None = None) -> dict:
+        """A message from the bot carrying an Adaptive Card, as Graph shows it (the card JSON as a string)."""
+        return self._post(self.chat_messages.setdefault(chat_id, []), card, text, chat_id=chat_id)
+
+    def post_to_channel(self, team_id: str, channel_id: str, card: dict) -> dict:
+        return self._post(self.channel_messages.setdefault((team_id, channel_id), []), card, None, chat_id=None)
+
+    def _post(self, into: list[dict], card: dict, text: str | None, *, chat_id: str | None) -> dict:
+        att_id = uuid.uuid4().hex
+        m = {
+            "id": str(1_700_000_000_000 + next(self._message_seq)),
+            "messageType": "message",
+            "createdDateTime": _now_iso(),
+            "lastModifiedDateTime": _now_iso(),
+            "chatId": chat_id,
+            "from": {"application": {"id": "bot", "displayName": "Supervision", "applicationIdentityType": "bot"}},
+            "body": {"contentType": "html", "content": f'{text or ""}<attachment id="{att_id}"></attachment>'},
+            "attachments": [
+                {
+                    "id": att_id,
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "content": json.dumps(card),
+                    "contentUrl": None,
+                    "name": None,
+                    "thumbnailUrl": None,
+                }
+            ],
+        }
+        into.append(m)
+        return m
 
     # ------------------------------------------------------------ faults and inspection
 
@@ -1121,20 +1171,60 @@ class GraphDouble:
         apps.add(app_id)
         return 201, None, {}
 
-    async def _list_apps(self, u: str, **_) -> Response:
+    async def _list_apps(self, u: str, query: dict, **_) -> Response:
         user = self._user(u)
         if user is None:
             return _err(404, "NotFound", "User not found")
-        return (
-            200,
-            {
-                "value": [
-                    {"id": f"{user['id']}##{a}", "teamsApp": {"id": a}}
-                    for a in sorted(self.installed.get(user["id"], set()))
-                ]
-            },
-            {},
-        )
+        apps = sorted(self.installed.get(user["id"], set()))
+        flt = query.get("$filter")
+        if flt:
+            m = re.fullmatch(r"teamsApp/id eq '([^']*)'", flt.strip())
+            if not m:
+                return _err(400, "BadRequest", f"Unsupported $filter: {flt}")
+            apps = [a for a in apps if a == m.group(1)]
+        expand = query.get("$expand") or ""
+        value = []
+        for a in apps:
+            item: dict[str, Any] = {"id": self._installation_id(user["id"], a), "teamsApp": {"id": a}}
+            if "teamsAppDefinition" in expand:
+                item["teamsAppDefinition"] = {"id": base64.b64encode(f"{a}##1.0.0".encode()).decode(), "teamsAppId": a}
+            value.append(item)
+        return 200, {"value": value}, {}
+
+    @staticmethod
+    def _installation_id(user_id: str, app_id: str) -> str:
+        # Graph's installation ids are opaque base64 strings, not the app's catalog id.
+        return base64.b64encode(f"{user_id}##{app_id}".encode()).decode()
+
+    async def _app_chat(self, u: str, i: str, **_) -> Response:
+        user = self._user(u)
+        if user is None:
+            return _err(404, "NotFound", "User not found")
+        for a in self.installed.get(user["id"], set()):
+            if self._installation_id(user["id"], a) == i:
+                return 200, {"id": self.personal_chat_id(user["id"], a), "chatType": "oneOnOne"}, {}
+        return _err(404, "NotFound", "The app installation was not found for this user.")
+
+    def _message_page(self, messages: list[dict], query: dict) -> Response:
+        try:
+            top = int(query.get("$top", 20))
+        except ValueError:
+            return _err(400, "BadRequest", "Invalid $top")
+        if not 1 <= top <= 50:
+            return _err(400, "BadRequest", "The $top value must be between 1 and 50.")
+        return 200, {"value": list(reversed(messages))[:top]}, {}
+
+    async def _chat_messages(self, chat: str, query: dict, **_) -> Response:
+        if chat not in self.chat_messages and not any(
+            self.personal_chat_id(uid, a) == chat for uid, apps in self.installed.items() for a in apps
+        ):
+            return _err(404, "NotFound", "Chat not found")
+        return self._message_page(self.chat_messages.get(chat, []), query)
+
+    async def _channel_messages(self, t: str, c: str, query: dict, **_) -> Response:
+        if (t, c) not in self.channels and (t, c) not in self.channel_messages:
+            return _err(404, "NotFound", "Channel not found")
+        return self._message_page(self.channel_messages.get((t, c), []), query)
 
 
 class StaticTokenCredential:

@@ -19,6 +19,7 @@ from bot.apppackage import (
     find_schema,
     icon_problems,
     load_env,
+    permission_problems,
     render,
     schema_candidates,
     schema_problems,
@@ -172,11 +173,26 @@ def test_manifest_version_is_the_bot_version():
 # ------------------------------------------------------------------ what the manifest offers
 
 
-def test_scopes_private_channels_and_no_resource_specific_consent(project):
+def test_scopes_private_channels_and_the_one_resource_specific_consent(project):
     m = built_manifest(project)
     assert m["bots"][0]["scopes"] == ["personal", "team", "groupChat"]
     assert m["supportsChannelFeatures"] == "tier1"
-    assert "authorization" not in m, "RSC only where a feature needs it (bot/apppackage RSC_REASONS): none does"
+    # Reading the channel back for the in-doubt check of its posts; nothing that reads chats (RSC_REASONS says why).
+    assert m["authorization"] == {
+        "permissions": {"resourceSpecific": [{"name": "ChannelMessage.Read.Group", "type": "Application"}]}
+    }
+    assert permission_problems(m) == []
+
+
+def test_an_rsc_permission_without_a_reason_is_caught(project):
+    m = built_manifest(project)
+    m["authorization"]["permissions"]["resourceSpecific"].append(
+        {"name": "ChatMessage.Read.Chat", "type": "Application"}
+    )
+    assert permission_problems(m) == [
+        "authorization.permissions.resourceSpecific asks for 'ChatMessage.Read.Chat' with no reason in "
+        "bot/apppackage RSC_REASONS"
+    ]
 
 
 def test_the_dashboard_is_a_personal_tab_on_the_bots_own_host_with_sso(project):
