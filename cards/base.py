@@ -26,7 +26,8 @@ def card(body: Iterable[Any], actions: Iterable[Any] = (), *, refresh: dict | No
     acts = list(actions)
     if acts:
         built = built.add_actions(acts)
-    d = json.loads(built.create().to_json())  # to_json gives plain JSON values (to_dict keeps enums)
+    # Plain JSON values (to_dict keeps enums): what json.loads(card.to_json()) gives, without the string between.
+    d = built.create().model_dump(mode="json", exclude_none=True, by_alias=True, warnings=False)
     if refresh:
         d["refresh"] = refresh
     return d
