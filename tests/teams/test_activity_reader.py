@@ -163,3 +163,35 @@ def test_any_body_reads_the_same_as_msrest_reads_it(fields, stamp):
         assert type(a) is type(b)
     else:
         same(a, b)
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-11-23T10:00:00Z",
+        "2026-11-23T10:00:00.1Z",
+        "2026-11-23T10:00:00.123Z",
+        "2026-11-23T10:00:00.1234567Z",
+        "2026-11-23T10:00:00.9999999+01:00",
+        "2026-03-29T01:30:00.000+05:30",
+        "2026-11-23T23:59:59.5-08:00",
+        "2026-11-23t10:00:00z",
+        "2026-13-23T10:00:00Z",
+        "2026-02-30T10:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999-01:00",
+        "2026-11-23 10:00:00Z",
+        "2026-11-23T10:00Z",
+    ],
+)
+def test_a_timestamp_is_the_instant_msrest_reads(stamp):
+    from msrest.serialization import Deserializer
+
+    try:
+        want = Deserializer.deserialize_iso(stamp)
+    except Exception as exc:  # noqa: BLE001 - whatever msrest raises, ours raises too
+        with pytest.raises(type(exc)):
+            activity_reader._iso(stamp)
+        return
+    got = activity_reader._iso(stamp)
+    assert (got, got.utcoffset()) == (want, want.utcoffset())
