@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.domain.request_rules import RequestForm, Route
+from bot.domain.request_rules import Route
 from bot.outbox.effects import notify
 from bot.store import audit, batch
 from bot.store import requests as store
@@ -17,21 +17,13 @@ from bot.store.models import SentCard
 from bot.store.models_audit import AuditEvent
 from bot.store.models_outbox import OutboxRow
 from bot.store.models_request import SupervisionRequest
+from tests.store.test_requests import FORM as REQUEST_FORM
+from tests.store.test_requests import NOW
 
 LONDON = ZoneInfo("Europe/London")
-NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)
-FORM = RequestForm(
-    kind="one_to_one",
-    preferred_id="priya.raman",
-    continue_current=False,
-    topics=("wellbeing",),
-    urgency="week",
-    times=("afternoon",),
-    days=(),
-    colleagues=(),
-    note="A short note.",
-    pupil_cases=3,
-)
+
+
+FORM = dataclasses.replace(REQUEST_FORM, pupil_cases=3)
 
 
 async def _add(s, draft: str) -> SupervisionRequest:
