@@ -18,8 +18,9 @@ Last line per store: ``store= submits= p50_ms= p99_ms= errors= duplicates= peak_
 
 By default each instance is `python -m bot` in a process of its own (local mode, the demo clock at NOW; on
 PostgreSQL a database of its own beside the URL's), and its peak RSS is read from /proc/<pid>/status (VmHWM):
-``rss_per_instance_mb=`` (and ``idle_rss_mb=``, just after start-up). `--in-process` runs the instances in this
-process as before (RSS then covers the client and doubles too).
+``rss_per_instance_mb=`` (and ``idle_rss_mb=``, just after start-up). Each is started with MALLOC_ARENA_MAX=2, as
+infra/azure.bicep and scripts/run.sh start it (`--malloc-arena-max 0` for glibc's default, to see the difference).
+`--in-process` runs the instances in this process as before (RSS then covers the client and doubles too).
 
 Not covered yet: 1:1 record notes in the mix; 200 distinct (generated) staff.
 """
@@ -42,6 +43,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# What App Service sets (infra/azure.bicep): the bots this bench starts are started the same way.
+MALLOC_ARENA_MAX = "2"
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)  # a school-day morning in Autumn 2
 REQUEST = {
@@ -173,12 +176,12 @@ async def seed_sessions(db, n: int) -> list[int]:
     return ids
 
 
-async def run(n: int, store: str, tmp: Path, *, processes: bool = False) -> dict:
+async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_max: str = MALLOC_ARENA_MAX) -> dict:
     """One load run: `store` is "sqlite", "postgres" or "two" (two instances on one PostgreSQL schema). With
     `processes`, each instance is `python -m bot` in a process of its own (local mode, the demo clock at NOW), so
     its peak RSS is its own; otherwise the instances run in this process."""
     if processes:
-        return await _run_processes(n, store, tmp)
+        return await _run_processes(n, store, tmp, arena_max)
     from sqlalchemy import func, select
 
     from bot.app import DB, SERVICES, create_app
@@ -309,7 +312,7 @@ async def run(n: int, store: str, tmp: Path, *, processes: bool = False) -> dict
     }
 
 
-async def _run_processes(n: int, store: str, tmp: Path) -> dict:
+async def _run_processes(n: int, store: str, tmp: Path, arena_max: str) -> dict:
     from aiohttp import ClientSession
     from sqlalchemy import func, select
 
@@ -335,7 +338,9 @@ async def _run_processes(n: int, store: str, tmp: Path) -> dict:
     bots = []
     try:
         for i in range(instances):
-            bots.append(await Bot(tmp / f"proc-{store}-{i}", url, f"load-{store}-{i}").start())
+            # "0": glibc's own default (up to 8 arenas per core).
+            env = {"MALLOC_ARENA_MAX": arena_max} if arena_max != "0" else {}
+            bots.append(await Bot(tmp / f"proc-{store}-{i}", url, f"load-{store}-{i}", env).start())
         async with ClientSession() as http:
             for b in bots:
                 for _ in range(600):
@@ -447,6 +452,7 @@ async def _run_processes(n: int, store: str, tmp: Path) -> dict:
         "peak_rss_mb": max(peaks),
         "rss_per_instance_mb": peaks,
         "idle_rss_mb": idle,
+        "malloc_arena_max": arena_max,
     }
 
 
@@ -467,6 +473,7 @@ def report(r: dict) -> None:
             + ",".join(f"{x:.0f}" for x in r["rss_per_instance_mb"])
             + " idle_rss_mb="
             + ",".join(f"{x:.0f}" for x in r["idle_rss_mb"])
+            + f" malloc_arena_max={r['malloc_arena_max']}"
             if "rss_per_instance_mb" in r
             else ""
         ),
@@ -479,7 +486,7 @@ async def main(args) -> None:
     stores = ["sqlite", "postgres", "two"] if args.store == "all" else [args.store]
     with tempfile.TemporaryDirectory() as tmp:
         for store in stores:
-            report(await run(args.n, store, Path(tmp), processes=not args.in_process))
+            report(await run(args.n, store, Path(tmp), processes=not args.in_process, arena_max=args.malloc_arena_max))
 
 
 if __name__ == "__main__":
@@ -488,5 +495,10 @@ if __name__ == "__main__":
     p.add_argument("--store", default="all", choices=["sqlite", "postgres", "two", "all"])
     p.add_argument(
         "--in-process", action="store_true", help="run the instances in this process (RSS is then the whole run's)"
+    )
+    p.add_argument(
+        "--malloc-arena-max",
+        default=MALLOC_ARENA_MAX,
+        help="MALLOC_ARENA_MAX for the bots started (default: %(default)s, as deployed; 0: glibc's default)",
     )
     asyncio.run(main(p.parse_args()))

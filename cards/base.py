@@ -10,10 +10,12 @@ import json
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import adaptive_cards.card as ac
-from jsonschema.validators import Draft6Validator
+
+if TYPE_CHECKING:
+    from jsonschema.validators import Draft6Validator
 
 TEAMS_SCHEMA_VERSION = "1.5"
 # Teams accepts ~28 KB for a card posted anywhere (GUIDE §2); we keep every card under it.
@@ -114,6 +116,9 @@ def text_input(
 
 @lru_cache(maxsize=1)
 def _schema_validator() -> Draft6Validator:
+    # Imported here: only the tests validate cards, and jsonschema is memory a serving bot never uses.
+    from jsonschema.validators import Draft6Validator
+
     schema_path = resources.files("adaptive_cards").joinpath("schemas", f"schema-{TEAMS_SCHEMA_VERSION}.json")
     return Draft6Validator(json.loads(schema_path.read_text(encoding="utf-8")))
 

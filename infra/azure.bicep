@@ -321,6 +321,11 @@ resource app 'Microsoft.Web/sites@2023-01-01' = {
         { name: 'GRAPH_SAFEGUARDING_CHANNEL_ID', value: safeguardingChannelId }
         { name: 'GRAPH_CHANNEL_DRIVE_ID', value: channelDriveId }
         { name: 'GRAPH_CHANNEL_FOLDER_ID', value: channelFolderId }
+        // ---- read by the C library (glibc) when the process starts, not by the bot: at most two malloc arenas.
+        // glibc gives each thread that allocates (SQLite's connection threads, the executor) an arena of its own,
+        // up to 8 per core, and memory freed in one stays resident there; two keep the peak lower for the same
+        // work (bench/README.md "Load"). A documented glibc tunable; scripts/run.sh and bench/load.py set it too.
+        { name: 'MALLOC_ARENA_MAX', value: '2' }
         // ---- read by App Service itself, not by the bot
         { name: 'WEBSITES_PORT', value: '8000' }
         { name: 'SCM_DO_BUILD_DURING_DEPLOYMENT', value: 'true' }

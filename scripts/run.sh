@@ -235,8 +235,9 @@ for i in "${!people[@]}"; do
   fi
 done
 
-# Local mode, whatever .env says: empty bot credentials (the environment wins over .env).
-start - "$root" env PORT="$bot_port" HOST=127.0.0.1 MicrosoftAppId= MicrosoftAppPassword= \
+# Local mode, whatever .env says: empty bot credentials (the environment wins over .env). MALLOC_ARENA_MAX=2 as
+# App Service sets it (infra/azure.bicep): fewer glibc malloc arenas, a lower peak RSS (bench/README.md "Load").
+start - "$root" env PORT="$bot_port" HOST=127.0.0.1 MicrosoftAppId= MicrosoftAppPassword= MALLOC_ARENA_MAX=2 \
   SCHOOL_CONFIG="$school_file" DEMO_TODAY="$today" \
   DATABASE_URL="sqlite+aiosqlite:///$root/$data_dir/supervision.sqlite3" LOCAL_M365_DIR="$root/$data_dir/m365" \
   PYTHONUNBUFFERED=1 "$root/.venv/bin/python" -m bot

@@ -285,6 +285,6 @@ def governors_docx(v: GovernorsView) -> bytes:
         r = notes.add_run(n + "\n")
         r.font.size = Pt(8)
         r.italic = True
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+    from bot.records import docx_io
+
+    return docx_io.save(doc)  # released at once: its XML is memory the garbage collector cannot see

@@ -24,8 +24,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
 PHRASES = Path(__file__).resolve().parent / "phrases.yaml"
 
@@ -164,6 +162,10 @@ class Matcher:
         candidates = self._by_initial.get(w[0])
         if not candidates:
             return w
+        # Imported at the first unknown word: a card submit never needs it, and it is memory (bench/README.md).
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
         if len(w) == 4:
             for c in candidates:
                 if len(c) == 4 and sorted(c) == sorted(w) and OSA.distance(w, c) == 1:

@@ -17,6 +17,7 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
+from bot.records import docx_io
 from bot.records.templates import RecordTemplate
 
 TITLE = "Group safeguarding supervision record"
@@ -390,24 +391,25 @@ def stamp_signoff(content: bytes, rows: list[SignOffRow], *, version: int) -> by
 
 def read_signoff(content: bytes) -> list[SignOffRow]:
     """The sign-off table as the document has it (tests, and a check after stamping)."""
-    doc = Document(io.BytesIO(content))
-    for t in doc.tables:
-        if tuple(c.text for c in t.rows[0].cells) == SIGNOFF_HEAD:
-            return [
-                SignOffRow(r.cells[0].text, r.cells[1].text, "" if r.cells[2].text == AWAITING else r.cells[2].text)
-                for r in t.rows[1:]
-            ]
+    with docx_io.opened(content) as doc:
+        for t in doc.tables:
+            if tuple(c.text for c in t.rows[0].cells) == SIGNOFF_HEAD:
+                return [
+                    SignOffRow(r.cells[0].text, r.cells[1].text, "" if r.cells[2].text == AWAITING else r.cells[2].text)
+                    for r in t.rows[1:]
+                ]
     return []
 
 
 def read_cases(content: bytes) -> list[CaseLine]:
     """The case summary rows of a 1:1 record this module wrote (for pre-filling an amendment)."""
-    doc = Document(io.BytesIO(content))
-    for t in doc.tables:
-        if tuple(c.text for c in t.rows[0].cells) == CASES_HEAD:
-            return [
-                CaseLine(*(r.cells[i].text for i in range(4)), file_seen=r.cells[4].text == "Yes") for r in t.rows[1:]
-            ]
+    with docx_io.opened(content) as doc:
+        for t in doc.tables:
+            if tuple(c.text for c in t.rows[0].cells) == CASES_HEAD:
+                return [
+                    CaseLine(*(r.cells[i].text for i in range(4)), file_seen=r.cells[4].text == "Yes")
+                    for r in t.rows[1:]
+                ]
     return []
 
 
@@ -420,9 +422,8 @@ def _footer(doc, message: str) -> None:
 
 
 def _bytes(doc) -> bytes:
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    """The finished document as bytes; its memory is given back at once (docx_io.release)."""
+    return docx_io.save(doc)
 
 
 def read_answers(content: bytes, template: RecordTemplate) -> dict[str, str]:
@@ -431,7 +432,8 @@ def read_answers(content: bytes, template: RecordTemplate) -> dict[str, str]:
     Reads the level-2 headings under "Record" (each a field label) and the paragraphs that follow them.
     Fields missing from the document (the template changed since) come back empty.
     """
-    doc = Document(io.BytesIO(content))
+    with docx_io.opened(content) as doc:
+        paragraphs = [(p.style.name if p.style is not None else "", p.text) for p in doc.paragraphs]
     by_label = {f.label: f for f in template.fields}
     answers: dict[str, str] = {}
     current = None
@@ -457,20 +459,19 @@ def read_answers(content: bytes, template: RecordTemplate) -> dict[str, str]:
         answers[current.id] = text
 
     in_record = False
-    for p in doc.paragraphs:
-        style = p.style.name if p.style is not None else ""
+    for style, value in paragraphs:
         if style == "Heading 1":
             flush()
             current, lines = None, []
-            in_record = p.text == "Record"
+            in_record = value == "Record"
             continue
         if not in_record:
             continue
         if style == "Heading 2":
             flush()
-            current, lines = by_label.get(p.text), []
+            current, lines = by_label.get(value), []
             continue
         if current is not None:
-            lines.append(p.text)
+            lines.append(value)
     flush()
     return answers

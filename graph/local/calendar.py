@@ -12,9 +12,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from icalendar import Calendar as ICalendar
-from icalendar import Event as IEvent
-from icalendar import vCalAddress, vText
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -227,6 +224,11 @@ class LocalCalendar:
             tmp.replace(path)
 
     def _ics(self, row: LocalMeeting, names: dict[str, str], cancelled: bool) -> bytes:
+        # Imported at the first meeting written: memory a bot that books none never needs (bench/README.md).
+        from icalendar import Calendar as ICalendar
+        from icalendar import Event as IEvent
+        from icalendar import vCalAddress, vText
+
         cal = ICalendar()
         cal.add("prodid", PRODID)
         cal.add("version", "2.0")

@@ -4,6 +4,7 @@ Service settings are exactly what the bot reads (names computed from the pydanti
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -20,12 +21,13 @@ PARAMETERS = ROOT / "infra" / "azure.parameters.json"
 INFRA_PY = ROOT / ".venv-infra" / "bin" / "python"
 CHECKOV = ROOT / ".venv-infra" / "bin" / "checkov"
 
-# Read by App Service itself, not by the bot.
+# Read by the platform (App Service itself, or glibc as the process starts), not by the bot.
 PLATFORM = {
     "WEBSITES_PORT": "the port App Service forwards to (the bot's PORT)",
     "SCM_DO_BUILD_DURING_DEPLOYMENT": "zip deploy installs requirements.txt",
     "WEBSITES_ENABLE_APP_SERVICE_STORAGE": "persistent /home, where the school YAML lives",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "App Service's Application Insights agent",
+    "MALLOC_ARENA_MAX": "read by glibc at start-up: two malloc arenas keep the peak RSS lower (bench/README.md)",
 }
 # Settings the bot reads that production leaves at their defaults, each with the reason.
 NOT_IN_BICEP = {
@@ -113,6 +115,16 @@ def test_secrets_are_key_vault_references_never_values(bicep):
     assert s["MicrosoftAppType"] == "SingleTenant"
     assert s["GRAPH_USE_MANAGED_IDENTITY"] == "true"
     assert s["HOST"] == "0.0.0.0" and s["PORT"] == s["WEBSITES_PORT"]
+
+
+def test_malloc_arena_max_is_the_same_wherever_the_bot_is_launched(bicep):
+    """App Service, scripts/run.sh and the load bench (which measures the bot as deployed) start it alike."""
+    value = app_settings(bicep)["MALLOC_ARENA_MAX"]
+    assert value == "2"
+    run_sh = (ROOT / "scripts" / "run.sh").read_text()
+    assert re.findall(r"^[^#\n]*\bMALLOC_ARENA_MAX=(\S+)", run_sh, re.M) == [value]  # the bot's start line
+    load = (ROOT / "bench" / "load.py").read_text()
+    assert re.search(r'MALLOC_ARENA_MAX = "(\d+)"', load).group(1) == value
 
 
 def test_the_parameters_file_matches_the_template(bicep):
