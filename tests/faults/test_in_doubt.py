@@ -45,17 +45,25 @@ class History:
         return any(c == cid and f'"{marker}"' in json.dumps(card) for c, card in self.messenger.sent) or False
 
 
-async def _deliver(db, school, clock, messenger, history):
-    await _ref(db, clock, "personal", "tom.hollis", "conv-tom")
+async def deliver_twice(db, school, clock, messenger, history, rows, *, kind="teams.notify") -> list:
+    """Queue `rows` ((key, payload)…), run the outbox once (a first attempt whose answer the messenger may lose),
+    five minutes later once more; the rows as they end."""
     async with db.session() as s:
-        await enqueue(s, "teams.notify", {"staff_id": "tom.hollis", "card": CARD}, key="n1")
+        for key, payload in rows:
+            await enqueue(s, kind, payload, key=key)
     services = Services(school=school, db=db, clock=clock)
     w = OutboxWorker(db, teams_handlers(services, messenger, history=history), clock=clock, base_delay=1)
     await w.drain()  # the first attempt: its answer is lost, the row comes back later
     clock.advance(minutes=5)
     await w.drain()
     async with db.session() as s:
-        return await get(s, "n1")
+        return [await get(s, key) for key, _ in rows]
+
+
+async def _deliver(db, school, clock, messenger, history):
+    await _ref(db, clock, "personal", "tom.hollis", "conv-tom")
+    rows = [("n1", {"staff_id": "tom.hollis", "card": CARD})]
+    return (await deliver_twice(db, school, clock, messenger, history, rows))[0]
 
 
 async def test_a_send_teams_accepted_is_found_and_not_sent_again(db, school, clock):

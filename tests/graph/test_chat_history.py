@@ -9,14 +9,12 @@ import logging
 
 import pytest
 
-from bot.effects import teams_handlers
-from bot.journeys.base import Services
 from bot.messaging import SendError
-from bot.outbox import OutboxWorker, enqueue, get
 from bot.outbox.indoubt import GraphChatHistory, HttpChatHistory, chat_history_for, marker_of
 from bot.store import conversations
 from tests.fakes.m365 import CHANNEL_ID, TEAM_ID, TEAMS_APP_ID
 from tests.fakes.messenger import FakeMessenger
+from tests.faults.test_in_doubt import deliver_twice
 
 pytestmark = pytest.mark.graph
 
@@ -91,17 +89,8 @@ async def setup(graph_backend, double, school, sqlite_db, clock):
             )
 
     async def deliver(messenger, rows, *, history=None, kind="teams.notify"):
-        async with db.session() as s:
-            for key, payload in rows:
-                await enqueue(s, kind, payload, key=key)
         history = history or chat_history_for(backend)
-        services = Services(school=school, db=db, clock=clock)
-        w = OutboxWorker(db, teams_handlers(services, messenger, history=history), clock=clock, base_delay=1)
-        await w.drain()  # the first attempt: its answer is lost, the row comes back later
-        clock.advance(minutes=5)
-        await w.drain()
-        async with db.session() as s:
-            return [await get(s, key) for key, _ in rows]
+        return await deliver_twice(db, school, clock, messenger, history, rows, kind=kind)
 
     class Setup:
         pass
