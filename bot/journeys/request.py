@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import uuid
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import labels
@@ -179,7 +180,7 @@ async def submit(services: Services, turn: Turn) -> Reply:
             await store.write_submitted(
                 s, events=events, effects=told, status_card=await _status_card_row(services, s, turn, req), now=turn.now
             )
-    except AlreadySent:  # the same form submitted twice: the first one won
+    except (AlreadySent, IntegrityError):  # the same form submitted twice: the first one won (store.add)
         async with services.db.session() as s:
             existing = await store.by_draft(s, draft_id)
             if existing is None:

@@ -25,7 +25,9 @@ Two more trips can go on the turn staff wait on:
 
 from __future__ import annotations
 
+import collections
 import sqlite3
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,20 +90,82 @@ _DRIVER = "batch_driver"
 
 
 async def _driver(s: AsyncSession):
-    """(dialect, the one-hop sqlite3 connection or None) of the session's transaction; looked up once per
-    transaction (each look-up is two trips through SQLAlchemy's greenlet bridge): a transaction's connection does
-    not change while it lasts."""
+    """(dialect, the one-hop sqlite3 connection or None, SQLAlchemy's asyncpg adapter or None) of the session's
+    transaction; looked up once per transaction (each look-up is two trips through SQLAlchemy's greenlet bridge): a
+    transaction's connection does not change while it lasts."""
     tx = s.sync_session.get_transaction()
     hit = s.sync_session.info.get(_DRIVER)
     if hit is not None and tx is not None and hit[0] is tx:
-        return hit[1], hit[2]
+        return hit[1], hit[2], hit[3]
     conn = await s.connection()
-    driver = None
+    driver = pg = None
     if conn.dialect.name == "sqlite":
         raw = (await conn.get_raw_connection()).driver_connection
         driver = raw if isinstance(raw, sqlite_hops.Connection) else None
-    s.sync_session.info[_DRIVER] = (s.sync_session.get_transaction(), conn.dialect, driver)
-    return conn.dialect, driver
+    elif conn.dialect.driver == "asyncpg":
+        pg = (await conn.get_raw_connection()).dbapi_connection
+    s.sync_session.info[_DRIVER] = (s.sync_session.get_transaction(), conn.dialect, driver, pg)
+    return conn.dialect, driver, pg
+
+
+def _untouched(pg) -> bool:
+    """Nothing has run yet in this unit of work's transaction on PostgreSQL: SQLAlchemy's asyncpg adapter sends
+    BEGIN with the first statement (`_transaction` is None until then) and makes the commit a no-op without one.
+    Pinned by tests/store/test_batch.py (the statements PostgreSQL receives), as SQLAlchemy is pinned."""
+    return pg is not None and pg._transaction is None and pg.isolation_level != "autocommit"
+
+
+async def _on_its_own(s: AsyncSession, pg, sql: str, params: tuple, *, many: bool = False) -> Any:
+    """One statement outside any transaction block: PostgreSQL runs it as a transaction of its own, committed (and
+    its WAL flushed, synchronous_commit being on) before the answer comes back, all or nothing. Used only for a
+    unit of work whose one write is this statement (its last batch) and for `nextval` (never rolled back anyway)
+    — no BEGIN and no COMMIT, two round trips fewer. Errors are SQLAlchemy's, as through the session: a unique
+    clash is IntegrityError, anything else also drops the connection from the pool (its state is unknown)."""
+    import asyncpg
+
+    async with pg._execute_mutex:
+        try:
+            if many:
+                return await pg.driver_connection.fetch(sql, *params)
+            return await pg.driver_connection.fetchrow(sql, *params)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(sql, params, exc) from None
+        except Exception:
+            await (await s.connection()).invalidate()
+            raise
+
+
+#: How many ids `reserve_id` takes from a PostgreSQL sequence at a time.
+ID_BLOCK = 20
+
+#: engine → table → ids taken from its sequence and not yet given out (this process's own, in order).
+_RESERVED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def reserve_id(s: AsyncSession, model: Any) -> int | None:
+    """PostgreSQL: an id for a new row of `model`'s table, from that table's own sequence, so the row and the rows
+    that carry its id can be written in one statement (`defer_insert`). The ids are taken ID_BLOCK at a time (one
+    round trip in ID_BLOCK submits) and given out in order; a process that stops leaves the rest of its block
+    unused — a gap, as a rolled-back insert leaves in any sequence. With several instances, each gives out its
+    own block, so ids say nothing about which of two rows is newer (its `created_at` does). None on SQLite, which
+    has no sequence."""
+    dialect, _, pg = await _driver(s)
+    if dialect.name != "postgresql":
+        return None
+    table = model.__table__.name
+    engine = s.sync_session.get_bind()
+    ready = _RESERVED.setdefault(engine, {}).setdefault(table, collections.deque())
+    if not ready:
+        sql = "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)"
+        params = (table, ID_BLOCK)
+        if _untouched(pg):
+            rows = await _on_its_own(s, pg, sql, params, many=True)
+        else:
+            rows = (await (await s.connection()).exec_driver_sql(sql, params)).all()
+        if rows and rows[0][0] is None:  # no sequence behind the id (not a serial column): insert as usual
+            return None
+        ready.extend(sorted(r[0] for r in rows))
+    return ready.popleft()
 
 
 #: (dialect name, table, columns, conflict) → (SQL, bind names in order, their bind processors)
@@ -131,14 +195,20 @@ def _compiled(dialect, ins: Insert, conflict: tuple[str, ...] | None, *, returni
 async def insert_all(s: AsyncSession, *inserts: Insert, last: bool = False) -> list[int]:
     """Run every insert, in order, in the session's transaction; returns how many rows each one added.
 
-    `last`: nothing more is written in this unit of work; on SQLite the commit goes in the same hop (module doc)."""
+    `last`: nothing more is written in this unit of work; on SQLite the commit goes in the same hop, on PostgreSQL
+    the inserts are one statement, with the INSERTs of objects left to it by `defer_insert` first, and when the unit
+    of work has run nothing else that statement is the whole transaction (module doc)."""
     if last:
+        own = _take_deferred(s)
         if s.new or s.dirty or s.deleted:
             await s.flush()
         try:
-            return await _insert_all(s, inserts, last=True)
+            counts = await _insert_all(s, (*(ins for _, ins in own), *inserts), last=True)
         finally:
             s.sync_session.info[COMMITTED] = True  # on any backend: nothing may be written after the last batch
+        for obj, _ in own:  # written (on an error they stay out of the session, which rolls back)
+            _attach(s, obj)
+        return counts[len(own) :]
     return await _insert_all(s, inserts, last=False)
 
 
@@ -159,7 +229,7 @@ async def _insert_all(s: AsyncSession, inserts: Sequence[Insert], *, last: bool)
     counts = [0] * len(inserts)
     if not todo:
         return counts  # nothing to write: the session's own commit ends the unit of work
-    dialect, driver = await _driver(s)
+    dialect, driver, pg = await _driver(s)
     if driver is not None:
         work = []
         for _, ins, conflict in todo:
@@ -169,8 +239,10 @@ async def _insert_all(s: AsyncSession, inserts: Sequence[Insert], *, last: bool)
             ]
             work.append((sql, params))
         added = await driver.run_many(work, commit=last)
-    elif dialect.name == "postgresql" and len(todo) > 1:
-        added = await _in_one_statement(s, [(ins, conflict) for _, ins, conflict in todo])
+    elif dialect.name == "postgresql" and (len(todo) > 1 or last):
+        added = await _in_one_statement(
+            s, [(ins, conflict) for _, ins, conflict in todo], alone=last and _untouched(pg)
+        )
     else:
         insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
         added = []
@@ -185,7 +257,7 @@ async def _insert_all(s: AsyncSession, inserts: Sequence[Insert], *, last: bool)
     return counts
 
 
-async def _in_one_statement(s: AsyncSession, todo: list) -> list[int]:
+async def _in_one_statement(s: AsyncSession, todo: list, *, alone: bool = False) -> list[int]:
     """PostgreSQL: every table's insert as one statement, one round trip. Each table is a data-modifying CTE
     (`WITH t0 AS (INSERT … RETURNING id), t1 AS (…) SELECT (SELECT count(*) FROM t0), …`): PostgreSQL runs every
     one of them exactly once, in the statement's snapshot, whether or not the outer query reads it
@@ -195,7 +267,10 @@ async def _in_one_statement(s: AsyncSession, todo: list) -> list[int]:
     SQLAlchemy cannot cache the compiled form of a multi-row insert inside a CTE (it compiles it anew each time,
     about as long as the rest of the turn), so it is compiled here once per shape (tables, columns, number of rows)
     and run as the driver's SQL, each value put through its column type's bind processing (JSON, UTC datetimes)
-    as SQLAlchemy would."""
+    as SQLAlchemy would.
+
+    `alone`: the unit of work has run nothing else, and this is its last write — the statement goes on its own
+    (`_on_its_own`), a transaction by itself, with no BEGIN before it and no COMMIT after."""
     shape = tuple((ins.model.__table__.name, ins.columns, len(ins.rows), conflict) for ins, conflict in todo)
     compiled = _PG_STATEMENTS.get(shape)
     if compiled is None:
@@ -204,6 +279,9 @@ async def _in_one_statement(s: AsyncSession, todo: list) -> list[int]:
     sql, order, processors = compiled
     values = [row[name] for ins, _ in todo for row in ins.rows for name in ins.columns]
     params = tuple(values[i] if p is None else p(values[i]) for i, p in zip(order, processors, strict=True))
+    if alone:
+        _, _, pg = await _driver(s)
+        return [int(n) for n in await _on_its_own(s, pg, sql, params)]
     conn = await s.connection()
     return [int(n) for n in (await conn.exec_driver_sql(sql, params)).one()]
 
@@ -240,29 +318,73 @@ def _pg_statement(todo: list, dialect) -> tuple[str, tuple[int, ...], tuple]:
     return str(compiled), tuple(index[k] for k in names), tuple(procs.get(k) for k in names)
 
 
-async def insert_object(s: AsyncSession, obj: Any) -> Any:
-    """Write one new ORM object (its integer `id` assigned by the database) in one statement and return it,
-    attached to the session as persistent. Columns left unset take their Python-side scalar default, as a flush
-    would give them; the school is stamped as for any row (bot/store/tenancy.py). A unique-key clash raises the
-    driver's IntegrityError, as a flush would."""
-    table = obj.__table__
+def _whole_row(s: AsyncSession, obj: Any, *, with_id: bool) -> dict[str, Any]:
+    """The row of a new ORM object, every column given. Columns left unset take their Python-side scalar default,
+    as a flush would give them, and are set on the object too (an attribute never set would be expired on
+    attaching, and reading it later would be a lazy load: no I/O may happen there under asyncio); the school is
+    stamped as for any row (bot/store/tenancy.py)."""
     given = obj.__dict__  # the instance's loaded attributes (SQLAlchemy keeps them in the instance dict)
     row: dict[str, Any] = {}
-    for col in table.columns:
-        if col.primary_key:
+    for col in obj.__table__.columns:
+        if col.primary_key and not with_id:
             continue
         value = given.get(col.key)
         if value is None and col.default is not None and col.default.is_scalar:
             value = col.default.arg
         if col.key not in given or given[col.key] is not value:
-            # Every column set on the object, None included: an attribute never set would be expired on
-            # attaching, and reading it later would be a lazy load (no I/O may happen there under asyncio).
             setattr(obj, col.key, value)
         row[col.key] = value
     (row,) = stamp_rows(s, type(obj), [row])
     if "school_id" in row:
         obj.school_id = row["school_id"]
-    dialect, driver = await _driver(s)
+    return row
+
+
+def _attach(s: AsyncSession, obj: Any) -> None:
+    """A row just written outside the unit-of-work flush: its object joins the session as if it had been loaded, so
+    later changes to it are ordinary UPDATEs."""
+    make_transient_to_detached(obj)
+    s.add(obj)
+
+
+#: In a session's info: the objects `defer_insert` left pending for the unit of work's last batch.
+_DEFERRED = "batch_deferred"
+
+
+async def defer_insert(s: AsyncSession, obj: Any) -> bool:
+    """Give a new object its id now (`reserve_id`) and leave its INSERT for later: to the unit of work's last batch
+    (`insert_all(…, last=True)`), which then writes it in the same statement as the rows that carry its id, or to
+    any flush before that (a query, an earlier batch), which writes it as the ORM writes any pending object. False
+    where no id can be taken in advance (SQLite): the caller writes it now (`insert_object`)."""
+    ident = await reserve_id(s, type(obj))
+    if ident is None:
+        return False
+    obj.id = ident
+    _whole_row(s, obj, with_id=True)  # defaults and school set on the object now, as insert_object does
+    s.add(obj)
+    s.sync_session.info.setdefault(_DEFERRED, []).append(obj)
+    return True
+
+
+def _take_deferred(s: AsyncSession) -> list[tuple[Any, Insert]]:
+    """The last batch's own inserts for objects still pending from `defer_insert`, taken out of the session's
+    pending set — when they are all it has pending (anything else, or a change, and the ORM flushes the lot)."""
+    deferred = [o for o in s.sync_session.info.pop(_DEFERRED, ()) if o in s.new]
+    if not deferred or len(s.new) != len(deferred) or s.dirty or s.deleted:
+        return []
+    out = []
+    for obj in deferred:
+        s.expunge(obj)
+        out.append((obj, Insert(type(obj), [_whole_row(s, obj, with_id=True)])))
+    return out
+
+
+async def insert_object(s: AsyncSession, obj: Any) -> Any:
+    """Write one new ORM object (its integer `id` assigned by the database) in one statement and return it,
+    attached to the session as persistent (`_whole_row`, `_attach`). A unique-key clash raises the driver's
+    IntegrityError, as a flush would."""
+    row = _whole_row(s, obj, with_id=False)
+    dialect, driver, _ = await _driver(s)
     # The statement compiled once per table and column set; its binds processed here (JSON, UTC datetimes) as
     # SQLAlchemy would, and run as the driver's SQL: on SQLite in one hop, on PostgreSQL in one round trip.
     sql, names, procs = _compiled(dialect, Insert(type(obj), [row]), None, returning_id=True)
@@ -275,6 +397,5 @@ async def insert_object(s: AsyncSession, obj: Any) -> Any:
     else:
         conn = await s.connection()
         obj.id = (await conn.exec_driver_sql(sql, params)).scalar_one()
-    make_transient_to_detached(obj)
-    s.add(obj)
+    _attach(s, obj)
     return obj

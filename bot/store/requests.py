@@ -32,9 +32,11 @@ URGENCY_ORDER = {"urgent": 0, "week": 1, "routine": 2}
 async def add(
     s: AsyncSession, *, draft_id: str, requester_id: str, form: RequestForm, route: Route, now: dt.datetime
 ) -> SupervisionRequest:
-    """Store a valid request (one statement, bot/store/batch.py's insert_object). A second submit of the same form
-    raises AlreadySent: the draft id is unique, so a double click is caught by the write rather than looked up
-    first."""
+    """Store a valid request. On PostgreSQL its id is taken now and its INSERT waits for the unit of work's last
+    batch, to go in one statement with the rows that carry its id (bot/store/batch.py's `defer_insert`); on
+    SQLite it is one statement now (`insert_object`). A second submit of the same form raises AlreadySent — here
+    on SQLite, from the write that clashes on PostgreSQL (IntegrityError, which the journey treats the same): the
+    draft id is unique, so a double click is caught by the write rather than looked up first."""
     req = SupervisionRequest(
         draft_id=draft_id,
         requester_id=requester_id,
@@ -53,6 +55,8 @@ async def add(
         created_at=now,
         updated_at=now,
     )
+    if await batch.defer_insert(s, req):
+        return req
     try:
         return await batch.insert_object(s, req)
     except IntegrityError:
@@ -98,7 +102,8 @@ async def latest_by(s: AsyncSession, requester_id: str) -> SupervisionRequest | 
         await s.execute(
             select(SupervisionRequest)
             .where(SupervisionRequest.requester_id == requester_id)
-            .order_by(SupervisionRequest.id.desc())
+            # Not by id alone: on PostgreSQL each instance gives out ids from a block of its own (batch.reserve_id).
+            .order_by(SupervisionRequest.created_at.desc(), SupervisionRequest.id.desc())
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -228,13 +233,16 @@ async def write_submitted(
     on SQLite its commit goes in the same trip. Returns how many effects were new."""
     from bot.store.models_audit import AuditEvent
 
-    _, added, _ = await batch.insert_all(
-        s,
-        batch.Insert(AuditEvent, events),
-        batch.outbox(s, effects, now=now),
-        batch.Insert(SentCard, [status_card] if status_card else []),
-        last=True,
-    )
+    try:
+        _, added, _ = await batch.insert_all(
+            s,
+            batch.Insert(AuditEvent, events),
+            batch.outbox(s, effects, now=now),
+            batch.Insert(SentCard, [status_card] if status_card else []),
+            last=True,
+        )
+    except IntegrityError as exc:  # the request's own INSERT, when it came with the batch (add): a second submit
+        raise AlreadySent() from exc
     return added
 
 
