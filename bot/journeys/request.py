@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import uuid
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import labels
@@ -129,7 +128,7 @@ async def submit(services: Services, turn: Turn) -> Reply:
                 pool_ids=usable - {actor.id},
                 current_supervisor_id=current,
                 allow_continue=settings.allow_continue_with_current_supervisor,
-                roster_ids={m.id for m in services.school.active_on(today)},
+                roster_ids=services.school.active_ids_on(today),
             )
             if not result.ok:
                 existing = await store.by_draft(s, draft_id)
@@ -154,7 +153,16 @@ async def submit(services: Services, turn: Turn) -> Reply:
                 allow_continue=settings.allow_continue_with_current_supervisor,
                 enrichment_supervisor_id=week.supervisor if week and week.supervisor in usable else None,
             )
-            req = await store.add(s, draft_id=draft_id, requester_id=actor.id, form=form, route=route, now=turn.now)
+            # Allocation: nothing reads requests before the last batch, so on PostgreSQL the request goes with it.
+            req = await store.add(
+                s,
+                draft_id=draft_id,
+                requester_id=actor.id,
+                form=form,
+                route=route,
+                now=turn.now,
+                with_last_batch=route is Route.ALLOCATION,
+            )
             # The audit events, the notices and the status card's message go to the store together, in one trip
             # (store.write_submitted), after the request itself (whose id they carry).
             events = [_event(services, turn, audit.SUBMITTED, req.id, actor_id=actor.id)]
@@ -180,7 +188,7 @@ async def submit(services: Services, turn: Turn) -> Reply:
             await store.write_submitted(
                 s, events=events, effects=told, status_card=await _status_card_row(services, s, turn, req), now=turn.now
             )
-    except (AlreadySent, IntegrityError):  # the same form submitted twice: the first one won (store.add)
+    except AlreadySent:  # the same form submitted twice: the first one won
         async with services.db.session() as s:
             existing = await store.by_draft(s, draft_id)
             if existing is None:

@@ -117,7 +117,7 @@ async def show_pool(services: Services, turn: Turn) -> Reply:
 async def add_supervisor(services: Services, turn: Turn) -> Reply:
     """Adds a trained member of staff to the pool (or updates their training date and capacity)."""
     today = services.calendar.local_date(turn.now)
-    roster = {m.id for m in services.school.active_on(today)}
+    roster = services.school.active_ids_on(today)
     values, errors, parsed = parse_pool_add(turn.data, roster_ids=roster, today=today)
     async with unit_of_work(services, turn.now) as s:
         if parsed is None:

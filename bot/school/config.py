@@ -396,6 +396,7 @@ class School:
         self.staff = {s.id: s for s in data.staff}
         self._by_aad = {s.aad_object_id.lower(): s for s in data.staff if s.aad_object_id}
         self.roster_source: Path | None = path  # the file the staff list came from (the YAML or the synced roster)
+        self._active_ids: tuple[dt.date, frozenset[str]] | None = None
 
     @property
     def name(self) -> str:
@@ -418,6 +419,14 @@ class School:
         """Everyone on the staff on `day`, in roster order (see StaffMember.active_on). A supervisor from another
         school or outside the trust is not on this school's staff: they supervise here, they are not counted."""
         return [s for s in self.data.staff if not s.visiting and s.active_on(day)]
+
+    def active_ids_on(self, day: dt.date) -> frozenset[str]:
+        """The ids of `active_on(day)`, kept for the last day asked: every card submit checks the names it carries
+        against them, and the roster of a School does not change (a synced roster is a new School)."""
+        hit = self._active_ids
+        if hit is None or hit[0] != day:
+            hit = self._active_ids = (day, frozenset(s.id for s in self.active_on(day)))
+        return hit[1]
 
     def group_members(self, group_id: str) -> list[StaffMember]:
         return [s for s in self.data.staff if s.group == group_id]

@@ -206,8 +206,8 @@ async def insert_all(s: AsyncSession, *inserts: Insert, last: bool = False) -> l
             counts = await _insert_all(s, (*(ins for _, ins in own), *inserts), last=True)
         finally:
             s.sync_session.info[COMMITTED] = True  # on any backend: nothing may be written after the last batch
-        for obj, _ in own:  # written (on an error they stay out of the session, which rolls back)
-            _attach(s, obj)
+        for obj, _ in own:  # written: a row in the database, not a new object any more (a later add is an UPDATE)
+            make_transient_to_detached(obj)
         return counts[len(own) :]
     return await _insert_all(s, inserts, last=False)
 
@@ -347,36 +347,49 @@ def _attach(s: AsyncSession, obj: Any) -> None:
     s.add(obj)
 
 
-#: In a session's info: the objects `defer_insert` left pending for the unit of work's last batch.
+#: In a session's info: the objects `defer_insert` holds back for the unit of work's last batch.
 _DEFERRED = "batch_deferred"
 
 
 async def defer_insert(s: AsyncSession, obj: Any) -> bool:
-    """Give a new object its id now (`reserve_id`) and leave its INSERT for later: to the unit of work's last batch
-    (`insert_all(…, last=True)`), which then writes it in the same statement as the rows that carry its id, or to
-    any flush before that (a query, an earlier batch), which writes it as the ORM writes any pending object. False
-    where no id can be taken in advance (SQLite): the caller writes it now (`insert_object`)."""
+    """Give a new object its id now (`reserve_id`) and hold its INSERT back for the unit of work's last batch
+    (`insert_all(…, last=True)`), which writes it in the same statement as the rows that carry its id.
+
+    Until then the object is not in the session — neither the ORM's pending set nor its flushes pay for it — so
+    the caller must not read its table in this unit of work before the last batch (a query would not see it).
+    Nothing is lost if the batch never comes: any flush, and the commit, put it in the session first and write
+    it as the ORM writes any new object (`_flush_deferred`). False where no id can be taken in advance (SQLite):
+    the caller writes it now (`insert_object`)."""
     ident = await reserve_id(s, type(obj))
     if ident is None:
         return False
     obj.id = ident
-    _whole_row(s, obj, with_id=True)  # defaults and school set on the object now, as insert_object does
-    s.add(obj)
+    if isinstance(obj, SchoolOwned):  # stamped now: a flush that takes it in comes after the tenancy's own stamping
+        (stamped,) = stamp_rows(s, type(obj), [{"school_id": obj.__dict__.get("school_id")}])
+        obj.school_id = stamped["school_id"]
     s.sync_session.info.setdefault(_DEFERRED, []).append(obj)
     return True
 
 
+@event.listens_for(Session, "before_flush")
+def _flush_deferred(session: Session, _ctx=None, _instances=None) -> None:
+    """Objects still held back by `defer_insert` join the session, to be written by this flush (or the commit's)."""
+    for obj in session.info.pop(_DEFERRED, ()):
+        session.add(obj)
+
+
+@event.listens_for(Session, "before_commit")
+def _commit_deferred(session: Session) -> None:
+    # A commit with nothing else to flush makes no flush at all: the held-back objects are added here, and the
+    # commit's flush (which runs after this event) writes them.
+    _flush_deferred(session)
+
+
 def _take_deferred(s: AsyncSession) -> list[tuple[Any, Insert]]:
-    """The last batch's own inserts for objects still pending from `defer_insert`, taken out of the session's
-    pending set — when they are all it has pending (anything else, or a change, and the ORM flushes the lot)."""
-    deferred = [o for o in s.sync_session.info.pop(_DEFERRED, ()) if o in s.new]
-    if not deferred or len(s.new) != len(deferred) or s.dirty or s.deleted:
-        return []
-    out = []
-    for obj in deferred:
-        s.expunge(obj)
-        out.append((obj, Insert(type(obj), [_whole_row(s, obj, with_id=True)])))
-    return out
+    """The last batch's own inserts, for the objects `defer_insert` held back; none are held any longer."""
+    return [
+        (obj, Insert(type(obj), [_whole_row(s, obj, with_id=True)])) for obj in s.sync_session.info.pop(_DEFERRED, ())
+    ]
 
 
 async def insert_object(s: AsyncSession, obj: Any) -> Any:

@@ -30,13 +30,22 @@ URGENCY_ORDER = {"urgent": 0, "week": 1, "routine": 2}
 
 
 async def add(
-    s: AsyncSession, *, draft_id: str, requester_id: str, form: RequestForm, route: Route, now: dt.datetime
+    s: AsyncSession,
+    *,
+    draft_id: str,
+    requester_id: str,
+    form: RequestForm,
+    route: Route,
+    now: dt.datetime,
+    with_last_batch: bool = False,
 ) -> SupervisionRequest:
-    """Store a valid request. On PostgreSQL its id is taken now and its INSERT waits for the unit of work's last
-    batch, to go in one statement with the rows that carry its id (bot/store/batch.py's `defer_insert`); on
-    SQLite it is one statement now (`insert_object`). A second submit of the same form raises AlreadySent — here
-    on SQLite, from the write that clashes on PostgreSQL (IntegrityError, which the journey treats the same): the
-    draft id is unique, so a double click is caught by the write rather than looked up first."""
+    """Store a valid request, in one statement (bot/store/batch.py's `insert_object`). A second submit of the same
+    form raises AlreadySent: the draft id is unique, so a double click is caught by the write rather than looked
+    up first.
+
+    `with_last_batch`: the caller's next write is `write_submitted` and it reads no requests before it. On
+    PostgreSQL the request's id is then taken now and its INSERT goes with that batch, in one statement with the
+    rows that carry its id (`batch.defer_insert`); a second submit is then refused there, as AlreadySent too."""
     req = SupervisionRequest(
         draft_id=draft_id,
         requester_id=requester_id,
@@ -55,7 +64,7 @@ async def add(
         created_at=now,
         updated_at=now,
     )
-    if await batch.defer_insert(s, req):
+    if with_last_batch and await batch.defer_insert(s, req):
         return req
     try:
         return await batch.insert_object(s, req)
