@@ -7,10 +7,12 @@ rows, the status card answered in the HTTP response) against the bare botbuilder
 The app runs in-process on a fresh SQLite store (or a fresh schema on PostgreSQL) with the demo school; the teaching
 assistant's personal chat is installed first, and every submit carries a new draft id, so each turn really writes a
 request (plus one allocation notice per allocator to the outbox, and the status card's message id for in-place
-updates). What the store does per submit: the request's INSERT … RETURNING, then one batch with the audit event,
-the outbox rows and the message id — on SQLite two hops to the connection's thread (the batch carries the COMMIT),
-on PostgreSQL four round trips (BEGIN, INSERT, one statement of CTEs, COMMIT). bench/README.md has the figures and
-what the rest of the turn spends.
+updates). What the store does per submit: on SQLite, the request's INSERT … RETURNING, then one batch with the
+audit event, the outbox rows and the message id — two hops to the connection's thread (the batch carries the
+COMMIT); on PostgreSQL, one statement of CTEs with the request and those rows, sent outside a transaction block
+(no BEGIN, no COMMIT: a statement on its own is its own transaction), its id taken beforehand from the table's
+sequence, 20 at a time (one more round trip every 20 submits). bench/README.md has the figures and what the rest
+of the turn spends.
 """
 
 from __future__ import annotations
