@@ -182,6 +182,7 @@ async def request_submits(
     *,
     rounds: int = 1,
     floor=None,
+    by_round: list[float] | None = None,
 ) -> tuple[float, float, int]:
     """p50 and p99 of `n` request submits (ms) and the requests stored. With `floor`, the turns are measured in
     `rounds` chunks, and `floor()` (the echo bench, another process) runs before each chunk while this app is
@@ -249,8 +250,12 @@ async def request_submits(
                     for _ in range(10):  # re-warm after the other process had the CPU; not counted
                         await one()
                     lat[:] = kept
+                start = len(lat)
                 for _ in range(per_round if r < rounds - 1 else n - per_round * (rounds - 1)):
                     await one()
+                if by_round is not None:
+                    chunk = sorted(lat[start:])
+                    by_round.append(chunk[len(chunk) // 2] * 1000)
             if prof is not None:
                 prof.disable()
                 prof.dump_stats(profile)
@@ -282,13 +287,21 @@ def main() -> None:
     # The echo floor and the submits take turns, `rounds` times (2000 echo turns in all, as before): the
     # floor's figure is the median of its rounds' p50s, the submit's the p50 of all its turns.
     floors: list[float] = []
+    submits: list[float] = []
     p50, p99, stored = asyncio.run(
-        request_submits(n, pg_url=pg, rounds=rounds, floor=lambda: floors.append(sdk_floor(max(200, 2000 // rounds))))
+        request_submits(
+            n,
+            pg_url=pg,
+            rounds=rounds,
+            floor=lambda: floors.append(sdk_floor(max(200, 2000 // rounds))),
+            by_round=submits,
+        )
     )
     sdk = statistics.median(floors)
     store = "postgresql" if pg else "sqlite"
     print(f"request_submit: store={store} turns={n} p50_ms={p50:.2f} p99_ms={p99:.2f} requests_stored={stored}")
     print(f"sdk_echo_p50_ms by round: {' '.join(f'{f:.2f}' for f in floors)}")
+    print(f"request_submit_p50_ms by round: {' '.join(f'{f:.2f}' for f in submits)}")
     print(f"request_submit_p50_ms={p50:.2f} sdk_echo_p50_ms={sdk:.2f} ratio={p50 / sdk:.3f}")
 
 
