@@ -4,11 +4,14 @@ bot instances sharing one PostgreSQL schema. Prints p50, p99, errors, duplicates
 The mix, all Action.Execute invokes posted together (one asyncio.gather) from the demo school's 40 staff:
 * "request" — a supervision request (request.submit, a new draft id each: each one really writes a request and
   its allocation notices to the outbox);
-* "group record" — a DSL records a group session (grouprec.submit; one seeded session per submit).
+* "group record" — a DSL records a group session (grouprec.submit; one seeded session per submit);
+* "1:1 note" — a supervisor files a 1:1 supervision record (targeted.submit) for one of their supervisees (one
+  seeded pairing with a session that happened, per submit; the card data taken from the supervisor's own record
+  card first, as Teams would send it). Its .docx goes to the supervisor's OneDrive through the outbox.
 The app runs in-process (create_app, a real aiohttp server on loopback) with its outbox worker on, delivering the
 notices to a Bot Framework connector double; after the load the outbox is drained and the double's own log is
 checked for duplicates (a notice to one person about one request twice), the store for requests and records
-stored once per submit.
+(group and 1:1) stored once per submit.
 
     .venv/bin/python bench/load.py [--n 200] [--store sqlite|postgres|two|all]
 
@@ -22,7 +25,8 @@ PostgreSQL a database of its own beside the URL's), and its peak RSS is read fro
 infra/azure.bicep and scripts/run.sh start it (`--malloc-arena-max 0` for glibc's default, to see the difference).
 `--in-process` runs the instances in this process as before (RSS then covers the client and doubles too).
 
-Not covered yet: 1:1 record notes in the mix; 200 distinct (generated) staff.
+The three kinds go round in turn (request, group record, 1:1 note) while each has work left; requests fill the rest.
+Not covered yet: 200 distinct (generated) staff — the requests come from the demo school's own ~35, several each.
 """
 
 from __future__ import annotations
@@ -176,6 +180,72 @@ async def seed_sessions(db, n: int) -> list[int]:
     return ids
 
 
+async def seed_pairs(db, school, n: int) -> list[tuple[str, str]]:
+    """Up to `n` supervision pairings (a pool supervisor of the school and a member of staff), each with a session
+    that happened on 19 November: what a supervisor needs before filing a 1:1 record. (No supervision agreement:
+    the record card then says one is to be made, and files the record all the same.)"""
+    from bot.records.dsl_supervision import receives_dsl_supervision
+    from bot.school.config import Role
+    from tests.journeys.one_to_one_kit import _meeting, _pair
+
+    supervisors = [m.id for m in school.with_role(Role.SUPERVISOR) if not m.visiting and m.id != RECORDER]
+    # The ordinary 1:1 record's people (the DSL team's own supervision is on another template, with other fields).
+    supervisees = [
+        sid
+        for sid, m in school.staff.items()
+        if sid not in supervisors and sid != RECORDER and not m.visiting and not receives_dsl_supervision(school, sid)
+    ]
+    pairs = [(supervisors[i % len(supervisors)], see) for i, see in enumerate(supervisees[:n])]
+    for sup, see in pairs:
+        pid = await _pair(db, sup, see)
+        await _meeting(db, pid, dt.datetime(2026, 11, 19, 14, tzinfo=dt.timezone.utc), supervisor=sup, supervisee=see)
+    return pairs
+
+
+async def note_submits(driver, connector, school, pairs: list[tuple[str, str]]) -> list[tuple[str, dict]]:
+    """For each pair, what the supervisor's record card submits: the card's own data (its submit key), taken from
+    the card the bot answers `note` → supervisee with, plus the typed answers (no agreed actions)."""
+    import json
+
+    from tests.fakes.teams import person
+    from tests.journeys.one_to_one_kit import answers
+    from tests.journeys.test_request_kit import find_action
+
+    out = []
+    for sup, see in pairs:
+        before = len(connector.sent)
+        await driver.say(person(school, sup), "note")
+        sent = [a["content"] for s in connector.sent[before:] for a in s.activity.get("attachments") or []]
+        start = next(c for c in reversed(sent) if "targeted.open" in json.dumps(c))
+        opened = dict(find_action(start, "targeted.open").get("data") or {}) | {"supervisee": see}
+        status, body = await driver.submit(person(school, sup), "targeted.open", opened)
+        if status != 200:
+            raise RuntimeError(f"the record card did not open: HTTP {status}")
+        data = dict(find_action(body["value"], "targeted.submit").get("data") or {})
+        typed = {k: v for k, v in answers().items() if not k.startswith("act_")}
+        out.append((sup, data | typed))
+    return out
+
+
+def plan(n: int, sessions: list[int], notes: list[tuple[str, dict]], requesters: list[str]) -> list[tuple]:
+    """The n submits, in the order they are posted: (kind, who, verb, data, the answer's title)."""
+    sessions, notes = list(sessions), list(notes)
+    out = []
+    for i in range(n):
+        turn = i % 3
+        if turn == 1 and sessions:
+            data = dict(GROUP_RECORD, session_id=sessions.pop(), draft_key=secrets.token_hex(16))
+            out.append(("group record", RECORDER, "grouprec.submit", data, "Record submitted"))
+        elif turn == 2 and notes:
+            who, data = notes.pop()
+            out.append(("1:1 note", who, "targeted.submit", data, "Record submitted"))
+        else:
+            who = requesters[len(out) % len(requesters)]
+            data = dict(REQUEST, draft_id=secrets.token_hex(16))
+            out.append(("request", who, "request.submit", data, "Request sent"))
+    return out
+
+
 async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_max: str = MALLOC_ARENA_MAX) -> dict:
     """One load run: `store` is "sqlite", "postgres" or "two" (two instances on one PostgreSQL schema). With
     `processes`, each instance is `python -m bot` in a process of its own (local mode, the demo clock at NOW), so
@@ -190,6 +260,7 @@ async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_m
     from bot.store.models_group_record import GroupRecordVersion
     from bot.store.models_outbox import OutboxRow
     from bot.store.models_request import SupervisionRequest
+    from bot.store.models_targeted import TargetedRecord
     from tests.fakes.connector import ConnectorDouble
     from tests.fakes.teams import TeamsDriver, person
 
@@ -216,7 +287,9 @@ async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_m
     requesters = [sid for sid in staff if sid not in {RECORDER, "priya.raman", "daniel.whitcombe"}]
     for sid in staff:
         await drivers[0].install(person(school, sid))
-    sessions = await seed_sessions(db, n // 2)
+    sessions = await seed_sessions(db, (n + 1) // 3)
+    notes = await note_submits(drivers[0], connector, school, await seed_pairs(db, school, n // 3))
+    todo = plan(n, sessions, notes, requesters)
     connector.clear()
 
     latencies: dict[str, list[float]] = collections.defaultdict(list)
@@ -224,17 +297,7 @@ async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_m
 
     async def one(i: int) -> None:
         driver = drivers[i % instances]
-        if i % 2 and sessions:
-            kind, who = "group record", RECORDER
-            verb, data = (
-                "grouprec.submit",
-                dict(GROUP_RECORD, session_id=sessions.pop(), draft_key=secrets.token_hex(16)),
-            )
-            want = "Record submitted"
-        else:
-            kind, who = "request", requesters[(i // 2) % len(requesters)]
-            verb, data = "request.submit", dict(REQUEST, draft_id=secrets.token_hex(16))
-            want = "Request sent"
+        kind, who, verb, data, want = todo[i]
         t = time.perf_counter()
         try:
             status, body = await driver.submit(person(school, who), verb, data)
@@ -264,6 +327,7 @@ async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_m
     async with db.session() as s:
         requests = (await s.execute(select(func.count()).select_from(SupervisionRequest))).scalar_one()
         records = (await s.execute(select(func.count()).select_from(GroupRecordVersion))).scalar_one()
+        notes_stored = (await s.execute(select(func.count()).select_from(TargetedRecord))).scalar_one()
         # kind:status, and for a dead row the error's type only (its text may name a file).
         pending = dict(
             collections.Counter(
@@ -304,6 +368,8 @@ async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_m
         "error_kinds": dict(errors),
         "requests_stored": requests,
         "records_stored": records,
+        "one_to_one_stored": notes_stored,
+        "planned": dict(collections.Counter(k for k, *_ in todo)),
         "outbox_not_delivered": pending,
         "by_kind": {k: (len(v), pct(sorted(v), 0.5), pct(sorted(v), 0.99)) for k, v in latencies.items()},
         "duplicates": duplicates,
@@ -322,6 +388,7 @@ async def _run_processes(n: int, store: str, tmp: Path, arena_max: str) -> dict:
     from bot.store.models_group_record import GroupRecordVersion
     from bot.store.models_outbox import OutboxRow
     from bot.store.models_request import SupervisionRequest
+    from bot.store.models_targeted import TargetedRecord
     from tests.app.test_shutdown import Bot
     from tests.fakes.connector import ConnectorDouble
     from tests.fakes.teams import person
@@ -362,22 +429,16 @@ async def _run_processes(n: int, store: str, tmp: Path, arena_max: str) -> dict:
         requesters = [sid for sid in staff if sid not in {RECORDER, "priya.raman", "daniel.whitcombe"}]
         for sid in staff:
             await drivers[0].install(person(school, sid))
-        sessions = await seed_sessions(db, n // 2)
+        sessions = await seed_sessions(db, (n + 1) // 3)
+        notes = await note_submits(drivers[0], connector, school, await seed_pairs(db, school, n // 3))
+        todo = plan(n, sessions, notes, requesters)
         connector.clear()
         latencies: dict[str, list[float]] = collections.defaultdict(list)
         errors: collections.Counter = collections.Counter()
 
         async def one(i: int) -> None:
             driver = drivers[i % instances]
-            if i % 2 and sessions:
-                kind, who = "group record", RECORDER
-                verb = "grouprec.submit"
-                data = dict(GROUP_RECORD, session_id=sessions.pop(), draft_key=secrets.token_hex(16))
-                want = "Record submitted"
-            else:
-                kind, who = "request", requesters[(i // 2) % len(requesters)]
-                verb, data = "request.submit", dict(REQUEST, draft_id=secrets.token_hex(16))
-                want = "Request sent"
+            kind, who, verb, data, want = todo[i]
             t = time.perf_counter()
             try:
                 status, body = await driver.submit(person(school, who), verb, data)
@@ -404,6 +465,7 @@ async def _run_processes(n: int, store: str, tmp: Path, arena_max: str) -> dict:
         async with db.session() as s:
             requests = (await s.execute(select(func.count()).select_from(SupervisionRequest))).scalar_one()
             records = (await s.execute(select(func.count()).select_from(GroupRecordVersion))).scalar_one()
+            notes_stored = (await s.execute(select(func.count()).select_from(TargetedRecord))).scalar_one()
             pending = dict(
                 collections.Counter(
                     f"{k}:{st}"
@@ -445,6 +507,8 @@ async def _run_processes(n: int, store: str, tmp: Path, arena_max: str) -> dict:
         "error_kinds": dict(errors),
         "requests_stored": requests,
         "records_stored": records,
+        "one_to_one_stored": notes_stored,
+        "planned": dict(collections.Counter(k for k, *_ in todo)),
         "outbox_not_delivered": pending,
         "by_kind": {k: (len(v), pct(sorted(v), 0.5), pct(sorted(v), 0.99)) for k, v in latencies.items()},
         "duplicates": sum(c - 1 for c in posts.values() if c > 1),
@@ -461,6 +525,7 @@ def report(r: dict) -> None:
         print(f"  {k}: {count} submits p50_ms={p50:.0f} p99_ms={p99:.0f}")
     print(
         f"  stored: requests={r['requests_stored']} group_records={r['records_stored']} "
+        f"one_to_one_records={r['one_to_one_stored']} "
         f"notices_posted={r['notices_posted']} outbox_not_delivered={r['outbox_not_delivered']} "
         f"wall_s={r['wall_s']:.1f} errors_by_kind={r['error_kinds']}"
     )

@@ -1,4 +1,4 @@
-"""bench/load.py scaled down: 20 card submits at once (requests and group records) against the real app over HTTP,
+"""bench/load.py scaled down: 20 card submits at once (requests, group records, 1:1 notes) against the real app over HTTP,
 on SQLite, on PostgreSQL, and on two instances sharing one PostgreSQL schema. No errors, every submit stored
 once, no Teams notice posted twice (the connector double's own log). Never asserts on time."""
 
@@ -23,6 +23,12 @@ async def test_twenty_submits_at_once_no_errors_no_duplicates(store, tmp_path):
     finally:
         logging.disable(logging.NOTSET)
     assert r["errors"] == 0, r["error_kinds"]
-    assert r["requests_stored"] == N // 2 and r["records_stored"] == N // 2
+    planned = r["planned"]
+    assert set(planned) == {"request", "group record", "1:1 note"} and sum(planned.values()) == N, planned
+    assert (r["requests_stored"], r["records_stored"], r["one_to_one_stored"]) == (
+        planned["request"],
+        planned["group record"],
+        planned["1:1 note"],
+    )
     assert r["notices_posted"] > 0 and r["duplicates"] == 0
     assert r["outbox_not_delivered"] == {}
