@@ -26,7 +26,9 @@ infra/azure.bicep and scripts/run.sh start it (`--malloc-arena-max 0` for glibc'
 `--in-process` runs the instances in this process as before (RSS then covers the client and doubles too).
 
 The three kinds go round in turn (request, group record, 1:1 note) while each has work left; requests fill the rest.
-Not covered yet: 200 distinct (generated) staff — the requests come from the demo school's own ~35, several each.
+`--staff 200` (the default) runs on a copy of the demo school with its roster filled to 200 people (invented
+"Load Staff 041" … in the class and non-class groups): N = 200 is then 67 requests from 67 different people, 67
+group records and 66 1:1 notes from 66 different pairs.
 """
 
 from __future__ import annotations
@@ -180,6 +182,35 @@ async def seed_sessions(db, n: int) -> list[int]:
     return ids
 
 
+def roster_of(staff: int | None, tmp: Path) -> Path:
+    """The school file the bots run on: the demo school's, or with `staff`, a copy of it whose roster is filled up
+    to that many people with invented members of the class and non-class groups ("Load Staff 041" …): each
+    request of the burst then comes from a person of its own. (Invented names only, never a seed's.)"""
+    import yaml
+
+    from bot.settings import DEFAULT_SCHOOL
+
+    if not staff:
+        return DEFAULT_SCHOOL
+    data = yaml.safe_load(DEFAULT_SCHOOL.read_text())
+    groups = [g["id"] for g in data["groups"] if g["id"] != data["school"].get("senior_leaders_group")]
+    for i in range(len(data["staff"]) + 1, staff + 1):
+        data["staff"].append(
+            {
+                "id": f"load.staff{i:03d}",
+                "name": f"Load Staff {i:03d}",
+                "email": f"load.staff{i:03d}@kestrelbrook.example",
+                "aad_object_id": f"5c1e0d7a-0000-4000-8001-{i:012d}",
+                "job_title": "Teaching assistant",
+                "group": groups[i % len(groups)],
+                "roles": [],
+            }
+        )
+    path = tmp / f"school-{staff}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
 async def seed_pairs(db, school, n: int) -> list[tuple[str, str]]:
     """Up to `n` supervision pairings (a pool supervisor of the school and a member of staff), each with a session
     that happened on 19 November: what a supervisor needs before filing a 1:1 record. (No supervision agreement:
@@ -240,18 +271,27 @@ def plan(n: int, sessions: list[int], notes: list[tuple[str, dict]], requesters:
             who, data = notes.pop()
             out.append(("1:1 note", who, "targeted.submit", data, "Record submitted"))
         else:
-            who = requesters[len(out) % len(requesters)]
+            who = requesters[sum(1 for k, *_ in out if k == "request") % len(requesters)]
             data = dict(REQUEST, draft_id=secrets.token_hex(16))
             out.append(("request", who, "request.submit", data, "Request sent"))
     return out
 
 
-async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_max: str = MALLOC_ARENA_MAX) -> dict:
+async def run(
+    n: int,
+    store: str,
+    tmp: Path,
+    *,
+    processes: bool = False,
+    arena_max: str = MALLOC_ARENA_MAX,
+    staff: int | None = None,
+) -> dict:
     """One load run: `store` is "sqlite", "postgres" or "two" (two instances on one PostgreSQL schema). With
     `processes`, each instance is `python -m bot` in a process of its own (local mode, the demo clock at NOW), so
     its peak RSS is its own; otherwise the instances run in this process."""
+    school_file = roster_of(staff, tmp)
     if processes:
-        return await _run_processes(n, store, tmp, arena_max)
+        return await _run_processes(n, store, tmp, arena_max, school_file)
     from sqlalchemy import func, select
 
     from bot.app import DB, SERVICES, create_app
@@ -271,6 +311,7 @@ async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_m
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/load-{store}.sqlite3",
         WORKERS=True,
         LOCAL_M365_DIR=f"{tmp}/m365-{store}",
+        SCHOOL_CONFIG=str(school_file),
     )
     dbs: list = [None]
     if store != "sqlite":
@@ -369,6 +410,8 @@ async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_m
         "requests_stored": requests,
         "records_stored": records,
         "one_to_one_stored": notes_stored,
+        "staff": len(staff),
+        "requesters": len({who for k, who, *_ in todo if k == "request"}),
         "planned": dict(collections.Counter(k for k, *_ in todo)),
         "outbox_not_delivered": pending,
         "by_kind": {k: (len(v), pct(sorted(v), 0.5), pct(sorted(v), 0.99)) for k, v in latencies.items()},
@@ -378,12 +421,11 @@ async def run(n: int, store: str, tmp: Path, *, processes: bool = False, arena_m
     }
 
 
-async def _run_processes(n: int, store: str, tmp: Path, arena_max: str) -> dict:
+async def _run_processes(n: int, store: str, tmp: Path, arena_max: str, school_file: Path) -> dict:
     from aiohttp import ClientSession
     from sqlalchemy import func, select
 
     from bot.school import load_school
-    from bot.settings import DEFAULT_SCHOOL
     from bot.store import Database
     from bot.store.models_group_record import GroupRecordVersion
     from bot.store.models_outbox import OutboxRow
@@ -407,6 +449,7 @@ async def _run_processes(n: int, store: str, tmp: Path, arena_max: str) -> dict:
         for i in range(instances):
             # "0": glibc's own default (up to 8 arenas per core).
             env = {"MALLOC_ARENA_MAX": arena_max} if arena_max != "0" else {}
+            env["SCHOOL_CONFIG"] = str(school_file)
             bots.append(await Bot(tmp / f"proc-{store}-{i}", url, f"load-{store}-{i}", env).start())
         async with ClientSession() as http:
             for b in bots:
@@ -424,7 +467,7 @@ async def _run_processes(n: int, store: str, tmp: Path, arena_max: str) -> dict:
         remotes = [_Remote(f"http://127.0.0.1:{b.port}/api/messages", connector) for b in bots]
         drivers = [r.driver for r in remotes]
         db = Database(url)
-        school = load_school(DEFAULT_SCHOOL)
+        school = load_school(school_file)
         staff = list(school.staff)
         requesters = [sid for sid in staff if sid not in {RECORDER, "priya.raman", "daniel.whitcombe"}]
         for sid in staff:
@@ -508,6 +551,8 @@ async def _run_processes(n: int, store: str, tmp: Path, arena_max: str) -> dict:
         "requests_stored": requests,
         "records_stored": records,
         "one_to_one_stored": notes_stored,
+        "staff": len(staff),
+        "requesters": len({who for k, who, *_ in todo if k == "request"}),
         "planned": dict(collections.Counter(k for k, *_ in todo)),
         "outbox_not_delivered": pending,
         "by_kind": {k: (len(v), pct(sorted(v), 0.5), pct(sorted(v), 0.99)) for k, v in latencies.items()},
@@ -525,7 +570,7 @@ def report(r: dict) -> None:
         print(f"  {k}: {count} submits p50_ms={p50:.0f} p99_ms={p99:.0f}")
     print(
         f"  stored: requests={r['requests_stored']} group_records={r['records_stored']} "
-        f"one_to_one_records={r['one_to_one_stored']} "
+        f"one_to_one_records={r['one_to_one_stored']} staff={r['staff']} distinct_requesters={r['requesters']} "
         f"notices_posted={r['notices_posted']} outbox_not_delivered={r['outbox_not_delivered']} "
         f"wall_s={r['wall_s']:.1f} errors_by_kind={r['error_kinds']}"
     )
@@ -551,12 +596,27 @@ async def main(args) -> None:
     stores = ["sqlite", "postgres", "two"] if args.store == "all" else [args.store]
     with tempfile.TemporaryDirectory() as tmp:
         for store in stores:
-            report(await run(args.n, store, Path(tmp), processes=not args.in_process, arena_max=args.malloc_arena_max))
+            report(
+                await run(
+                    args.n,
+                    store,
+                    Path(tmp),
+                    processes=not args.in_process,
+                    arena_max=args.malloc_arena_max,
+                    staff=args.staff,
+                )
+            )
 
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=200)
+    p.add_argument(
+        "--staff",
+        type=int,
+        default=200,
+        help="people on the roster (the demo school's 40 and invented ones); 0: the demo's",
+    )
     p.add_argument("--store", default="all", choices=["sqlite", "postgres", "two", "all"])
     p.add_argument(
         "--in-process", action="store_true", help="run the instances in this process (RSS is then the whole run's)"

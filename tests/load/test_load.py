@@ -11,6 +11,7 @@ import pytest
 from bench.load import run
 
 N = 20
+STAFF = 50  # the demo school's 40 and ten invented ones (bench/load.py's roster_of)
 
 
 @pytest.mark.parametrize(
@@ -19,10 +20,11 @@ N = 20
 )
 async def test_twenty_submits_at_once_no_errors_no_duplicates(store, tmp_path):
     try:
-        r = await run(N, store, tmp_path)
+        r = await run(N, store, tmp_path, staff=STAFF)
     finally:
         logging.disable(logging.NOTSET)
     assert r["errors"] == 0, r["error_kinds"]
+    assert r["staff"] == STAFF and r["requesters"] == r["planned"]["request"]  # each request its own person
     planned = r["planned"]
     assert set(planned) == {"request", "group record", "1:1 note"} and sum(planned.values()) == N, planned
     assert (r["requests_stored"], r["records_stored"], r["one_to_one_stored"]) == (
