@@ -26,14 +26,14 @@ LONDON = ZoneInfo("Europe/London")
 FORM = dataclasses.replace(REQUEST_FORM, pupil_cases=3)
 
 
-async def _add(s, draft: str, *, with_last_batch: bool = False) -> SupervisionRequest:
+async def _add(s, draft: str, *, with_last_batch: bool = False, now=NOW) -> SupervisionRequest:
     return await store.add(
         s,
         draft_id=draft,
         requester_id="tom.hollis",
         form=FORM,
         route=Route.ALLOCATION,
-        now=NOW,
+        now=now,
         with_last_batch=with_last_batch,
     )
 
@@ -168,9 +168,9 @@ async def _fresh_pool(db) -> None:
     await db.engine.dispose()  # connections made from now on carry the query logger
 
 
-async def _submit(db, draft: str) -> SupervisionRequest:
+async def _submit(db, draft: str, *, now=NOW) -> SupervisionRequest:
     async with db.session() as s:
-        req = await _add(s, draft, with_last_batch=True)
+        req = await _add(s, draft, with_last_batch=True, now=now)
         effect = notify("helen.ashdown", {"type": "AdaptiveCard", "body": []}, key=f"request:{req.id}:alloc:h")
         await store.write_submitted(s, events=[_audit(req.id)], effects=[effect], status_card=None, now=NOW)
     return req
@@ -224,28 +224,8 @@ async def test_on_postgresql_two_instances_take_their_own_blocks_and_latest_goes
     other = Database(db.url, schema=schema)
     try:
         a = await _submit(db, "a1")
-        async with other.session() as s:  # a second instance on the same schema
-            b = await store.add(
-                s,
-                draft_id="b1",
-                requester_id="tom.hollis",
-                form=FORM,
-                route=Route.ALLOCATION,
-                now=NOW + dt.timedelta(minutes=5),
-                with_last_batch=True,
-            )
-            await store.write_submitted(s, events=[_audit(b.id)], effects=[], status_card=None, now=NOW)
-        async with db.session() as s:
-            c = await store.add(
-                s,
-                draft_id="a2",
-                requester_id="tom.hollis",
-                form=FORM,
-                route=Route.ALLOCATION,
-                now=NOW + dt.timedelta(minutes=10),
-                with_last_batch=True,
-            )
-            await store.write_submitted(s, events=[_audit(c.id)], effects=[], status_card=None, now=NOW)
+        b = await _submit(other, "b1", now=NOW + dt.timedelta(minutes=5))  # a second instance, the same schema
+        c = await _submit(db, "a2", now=NOW + dt.timedelta(minutes=10))
         assert b.id >= a.id + batch.ID_BLOCK and a.id < c.id < b.id  # each instance's own block
         async with db.session() as s:
             assert (await store.latest_by(s, "tom.hollis")).draft_id == "a2"  # the newest, not the highest id
